@@ -1,0 +1,1 @@
+"""pricebook: Stripe pricing as code."""

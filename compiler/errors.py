@@ -1,0 +1,132 @@
+"""Places, diagnostics and the one error hierarchy.
+
+Every user-facing problem is a `Diagnostic` (place, rule id, message, hint). Errors that stop a command are
+`PricebookError`s carrying their exit code, so the command line maps them in one place (see `cli`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class ExitCode:
+    OK = 0
+    ERROR = 1  # invalid input, failed command
+    CHANGES = 2  # `plan --detailed-exitcode` found changes
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A place in a catalog file: 1-based line and column, as editors count."""
+
+    file: str
+    line: int = 0
+    col: int = 0
+
+    def __str__(self) -> str:
+        if self.line <= 0:
+            return self.file
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem: `plans/suite.yaml:14:9: error[tiers-with-transform]: message` plus a hint."""
+
+    location: Location
+    rule: str
+    message: str
+    hint: str | None = None
+    severity: Severity = Severity.ERROR
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.location.file, self.location.line, self.location.col, self.rule, self.message)
+
+    def format(self) -> str:
+        text = f"{self.location}: {self.severity.value}[{self.rule}]: {self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.location.file,
+            "line": self.location.line,
+            "col": self.location.col,
+            "severity": self.severity.value,
+            "rule": self.rule,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    return sorted(set(diagnostics), key=Diagnostic.sort_key)
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.is_error for d in diagnostics)
+
+
+class PricebookError(Exception):
+    """Base of every error pricebook reports to a user. `exit_code` is what the command exits with."""
+
+    exit_code: int = ExitCode.ERROR
+    hint: str | None = None
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if hint is not None:
+            self.hint = hint
+
+
+class InvalidCatalog(PricebookError):
+    """The catalog files broke the schema or a rule; `diagnostics` says where."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        errors = [d for d in diagnostics if d.is_error]
+        super().__init__(f"the catalog has {len(errors)} error(s)")
+        self.diagnostics = diagnostics
+
+
+class UsageError(PricebookError):
+    """The command line itself is wrong (a missing key, a live key without --live, a bad flag value)."""
+
+
+class StripeApiError(PricebookError):
+    """Stripe (or the emulator) refused a request; converted once, in `gateway`."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        param: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.code = code
+        self.param = param
+
+
+class UnsafeChange(PricebookError):
+    """A change Stripe cannot make, or one pricebook will not make (an object it does not own)."""
+
+
+class StalePlan(PricebookError):
+    """A saved ChangeSet whose account fingerprint no longer matches the account."""

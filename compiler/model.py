@@ -1,0 +1,96 @@
+"""The catalog as values: one `Resource` per object, in the order Stripe needs them created.
+
+A `Resource` keeps two views of the same object: `params`, the fields exactly as the user wrote them (what
+`compile` sends, so the seed's curl examples come out parameter for parameter), and `attrs`, the canonical form
+(`resources.canonical`) that the diff compares with the live account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from compiler.errors import Location
+from compiler.resources import MANAGED_METADATA, catalog_canonical
+from compiler.source import Entry, Kind
+
+#: creation order: a price needs its product and meter, a product's default_price needs the price
+KIND_ORDER: tuple[Kind, ...] = (Kind.METER, Kind.PRODUCT, Kind.PRICE, Kind.PLAN)
+
+
+@dataclass(frozen=True)
+class Resource:
+    kind: Kind
+    key: str  # the catalog identity: product id, price lookup_key, plan id, meter event_name
+    params: Mapping[str, Any]  # as written (nested prices get `product`), plus the ownership metadata
+    attrs: Mapping[str, Any]  # canonical, for the diff
+    location: Location | None = None
+
+    @property
+    def address(self) -> str:
+        """How the plan output names it: `price.emails_per_1000_monthly`."""
+        return f"{self.kind.value}.{self.key}"
+
+    @property
+    def product(self) -> str | None:
+        value = self.params.get("product")
+        return value if isinstance(value, str) else None
+
+    @property
+    def meter(self) -> str | None:
+        """The event_name of the meter a metered price or plan bills from."""
+        if self.kind is Kind.PRICE:
+            recurring = self.params.get("recurring")
+            value = recurring.get("meter") if isinstance(recurring, Mapping) else None
+        elif self.kind is Kind.PLAN:
+            value = self.params.get("meter")
+        else:
+            value = None
+        return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class Catalog:
+    resources: tuple[Resource, ...] = ()
+    _index: Mapping[tuple[Kind, str], Resource] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def of(cls, resources: Sequence[Resource]) -> Catalog:
+        ordered = tuple(sorted(resources, key=lambda r: KIND_ORDER.index(r.kind)))
+        return cls(ordered, {(r.kind, r.key): r for r in ordered})
+
+    def get(self, kind: Kind, key: str) -> Resource | None:
+        return self._index.get((kind, key))
+
+    def of_kind(self, kind: Kind) -> tuple[Resource, ...]:
+        return tuple(r for r in self.resources if r.kind is kind)
+
+    def __iter__(self) -> Iterator[Resource]:
+        return iter(self.resources)
+
+    def __len__(self) -> int:
+        return len(self.resources)
+
+
+def resource_from_entry(entry: Entry) -> Resource | None:
+    """The model of one checked catalog entry (None when it has no identity, which the rules report)."""
+    key = entry.identity
+    if key is None:
+        return None
+    params: dict[str, Any] = {k: v for k, v in entry.data.items() if k != "prices"}
+    if entry.kind is Kind.PRICE and entry.nested_in is not None:
+        params["product"] = entry.nested_in
+    if entry.kind is not Kind.METER:
+        params["metadata"] = {**(params.get("metadata") or {}), **MANAGED_METADATA}
+    return Resource(entry.kind, key, params, catalog_canonical(entry.kind, params), entry.where())
+
+
+def build_catalog(entries: Sequence[Entry]) -> Catalog:
+    """The catalog model from entries that passed the schema and the rules (first definition wins)."""
+    seen: dict[tuple[Kind, str], Resource] = {}
+    for entry in entries:
+        resource = resource_from_entry(entry)
+        if resource is not None:
+            seen.setdefault((resource.kind, resource.key), resource)
+    return Catalog.of(list(seen.values()))

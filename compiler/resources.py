@@ -1,0 +1,355 @@
+"""What pricebook knows about each kind of Stripe object: its fields, which ones Stripe lets us update,
+and the canonical form both sides of a diff are compared in.
+
+This is the one place that knows which field changes force a replacement (prices), or cannot be made at all
+(plans, meters, a product's id). `canonical()` turns either a catalog object or a live Stripe object into the
+same shape (Stripe's, with defaults filled in and amounts normalised), so an account built from the catalog
+compares equal to it. References are by catalog identity on both sides: a price's `product` is the product id,
+`recurring.meter` / a plan's `meter` is the meter's `event_name`, a product's `default_price` is a lookup_key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from compiler.source import Kind
+
+MANAGED_BY_KEY = "managed_by"
+MANAGED_BY_VALUE = "pricebook"
+MANAGED_METADATA: Mapping[str, str] = {MANAGED_BY_KEY: MANAGED_BY_VALUE}
+
+#: what Stripe returns for a meter's optional settings when they were not given
+DEFAULT_CUSTOMER_MAPPING: Mapping[str, str] = {"event_payload_key": "stripe_customer_id", "type": "by_id"}
+DEFAULT_VALUE_SETTINGS: Mapping[str, str] = {"event_payload_key": "value"}
+
+
+class Mutability:
+    """How a field change can be carried out."""
+
+    UPDATE = "update"  # POST /v1/<resource>/{id} accepts it
+    REPLACE = "replace"  # a new object must be created and the old one archived (prices)
+    IMPOSSIBLE = "impossible"  # Stripe cannot change it; the catalog needs a new identity (plans, meters)
+    IDENTITY = "identity"  # the identity itself
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    default: Any = None
+    mutability: str = Mutability.UPDATE
+    #: for fields that are updatable only from some values (tax_behavior): may (before, after) be an update?
+    update_allowed: Callable[[Any, Any], bool] | None = None
+
+    def how_to_change(self, before: Any, after: Any) -> str:
+        if self.mutability == Mutability.UPDATE and self.update_allowed and not self.update_allowed(before, after):
+            return Mutability.REPLACE
+        return self.mutability
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    kind: Kind
+    identity: str
+    path: str  # the collection's API path
+    fields: tuple[Field, ...]
+    #: what an immutable field change means for this kind (REPLACE for prices, IMPOSSIBLE otherwise)
+    immutable_means: str
+    #: the way out that an IMPOSSIBLE change suggests
+    way_out: str = ""
+
+    @property
+    def by_name(self) -> Mapping[str, Field]:
+        return {f.name: f for f in self.fields}
+
+    def field(self, name: str) -> Field:
+        return self.by_name[name]
+
+
+def _tax_behavior_updatable(before: Any, after: Any) -> bool:
+    # "Once specified as either inclusive or exclusive, it cannot be changed." (rulebook R17)
+    return before in (None, "unspecified")
+
+
+def _currency_options_updatable(before: Any, after: Any) -> bool:
+    # Options may be added, removed or re-priced in place, but an option's tax_behavior is fixed once set.
+    if not isinstance(before, Mapping) or not isinstance(after, Mapping):
+        return True
+    for currency, old in before.items():
+        new = after.get(currency)
+        if not (isinstance(old, Mapping) and isinstance(new, Mapping)):
+            continue
+        old_tax, new_tax = old.get("tax_behavior"), new.get("tax_behavior")
+        if old_tax != new_tax and not _tax_behavior_updatable(old_tax, new_tax):
+            return False
+    return True
+
+
+U, R, X, ID = Mutability.UPDATE, Mutability.REPLACE, Mutability.IMPOSSIBLE, Mutability.IDENTITY
+
+METER = KindSpec(
+    Kind.METER,
+    identity="event_name",
+    path="/v1/billing/meters",
+    fields=(
+        Field("event_name", mutability=ID),
+        Field("display_name"),
+        Field("default_aggregation", mutability=X),
+        Field("customer_mapping", dict(DEFAULT_CUSTOMER_MAPPING), mutability=X),
+        Field("value_settings", dict(DEFAULT_VALUE_SETTINGS), mutability=X),
+        Field("event_time_window", mutability=X),
+        # not a body parameter: changed through /deactivate and /reactivate
+        Field("status", "active"),
+    ),
+    immutable_means=X,
+    way_out="Stripe lets a meter change only its display_name: define a new meter with a new event_name "
+    "(and point the prices at it)",
+)
+
+PRODUCT = KindSpec(
+    Kind.PRODUCT,
+    identity="id",
+    path="/v1/products",
+    fields=(
+        Field("id", mutability=ID),
+        Field("name"),
+        Field("active", True),
+        Field("description"),
+        Field("images", []),
+        Field("marketing_features", []),
+        Field("package_dimensions"),
+        Field("shippable"),
+        Field("statement_descriptor"),
+        Field("tax_code"),
+        Field("unit_label"),
+        Field("url"),
+        Field("metadata", {}),
+        Field("default_price"),
+    ),
+    immutable_means=X,
+)
+
+PRICE = KindSpec(
+    Kind.PRICE,
+    identity="lookup_key",
+    path="/v1/prices",
+    fields=(
+        Field("lookup_key", mutability=ID),
+        Field("product", mutability=R),
+        Field("currency", mutability=R),
+        Field("active", True),
+        Field("nickname"),
+        Field("metadata", {}),
+        Field("tax_behavior", "unspecified", update_allowed=_tax_behavior_updatable),
+        Field("currency_options", {}, update_allowed=_currency_options_updatable),
+        Field("billing_scheme", "per_unit", mutability=R),
+        Field("unit_amount", mutability=R),
+        Field("unit_amount_decimal", mutability=R),
+        Field("custom_unit_amount", mutability=R),
+        Field("recurring", mutability=R),
+        Field("tiers_mode", mutability=R),
+        Field("tiers", mutability=R),
+        Field("transform_quantity", mutability=R),
+    ),
+    immutable_means=R,
+)
+
+PLAN = KindSpec(
+    Kind.PLAN,
+    identity="id",
+    path="/v1/plans",
+    fields=(
+        Field("id", mutability=ID),
+        # Stripe: product "cannot be changed once it has been used in a subscription"; offline we can't tell
+        Field("product"),
+        Field("active", True),
+        Field("nickname"),
+        Field("metadata", {}),
+        Field("trial_period_days"),
+        Field("currency", mutability=X),
+        Field("amount", mutability=X),
+        Field("amount_decimal", mutability=X),
+        Field("interval", mutability=X),
+        Field("interval_count", 1, mutability=X),
+        Field("usage_type", "licensed", mutability=X),
+        Field("meter", mutability=X),
+        Field("billing_scheme", "per_unit", mutability=X),
+        Field("tiers_mode", mutability=X),
+        Field("tiers", mutability=X),
+        Field("transform_usage", mutability=X),
+    ),
+    immutable_means=X,
+    way_out="By design Stripe cannot change a plan's amount, currency or billing cycle: give the plan a new id "
+    "(the old one is archived, its subscribers keep it)",
+)
+
+SPECS: Mapping[Kind, KindSpec] = {s.kind: s for s in (METER, PRODUCT, PRICE, PLAN)}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# canonical form
+
+
+def decimal_text(value: Any) -> str | None:
+    """A decimal amount as Stripe writes it back: a plain string without exponent or trailing zeros."""
+    if value is None:
+        return None
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    if not number.is_finite():
+        return str(value)
+    text = format(number.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def amount_pair(integer: Any, decimal: Any) -> tuple[int | None, str | None]:
+    """One amount from an (integer, decimal string) pair, as (int, None) when whole, else (None, "0.5").
+
+    Stripe fills in both (`unit_amount: 1000, unit_amount_decimal: "1000"`) and takes either; comparing the
+    normalised pair means `unit_amount: 1000` and `unit_amount_decimal: "1000"` are the same price.
+    """
+    text = decimal_text(decimal)
+    if text is not None:
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            return (None, text)
+        if number == number.to_integral_value():
+            return (int(number), None)
+        return (None, text)
+    if isinstance(integer, int) and not isinstance(integer, bool):
+        return (integer, None)
+    return (None, None)
+
+
+def _tier(raw: Mapping[str, Any]) -> dict[str, Any]:
+    unit, unit_dec = amount_pair(raw.get("unit_amount"), raw.get("unit_amount_decimal"))
+    flat, flat_dec = amount_pair(raw.get("flat_amount"), raw.get("flat_amount_decimal"))
+    up_to = raw.get("up_to")
+    return {
+        # Stripe takes "inf" and sends back null
+        "up_to": "inf" if up_to in (None, "inf") else up_to,
+        "unit_amount": unit,
+        "unit_amount_decimal": unit_dec,
+        "flat_amount": flat,
+        "flat_amount_decimal": flat_dec,
+    }
+
+
+def _tiers(raw: Any) -> list[dict[str, Any]] | None:
+    if not raw:
+        return None
+    return [_tier(t) for t in raw if isinstance(t, Mapping)]
+
+
+def _custom_unit_amount(raw: Any) -> dict[str, Any] | None:
+    if not isinstance(raw, Mapping):
+        return None
+    if raw.get("enabled") is False:
+        return None
+    # Stripe returns {maximum, minimum, preset}; `enabled` is a request-only switch
+    return {k: raw.get(k) for k in ("maximum", "minimum", "preset")}
+
+
+def _transform(raw: Any) -> dict[str, Any] | None:
+    if not isinstance(raw, Mapping):
+        return None
+    return {"divide_by": raw.get("divide_by"), "round": raw.get("round")}
+
+
+def _currency_option(raw: Mapping[str, Any]) -> dict[str, Any]:
+    unit, unit_dec = amount_pair(raw.get("unit_amount"), raw.get("unit_amount_decimal"))
+    return {
+        "unit_amount": unit,
+        "unit_amount_decimal": unit_dec,
+        "custom_unit_amount": _custom_unit_amount(raw.get("custom_unit_amount")),
+        "tax_behavior": raw.get("tax_behavior") or "unspecified",
+        "tiers": _tiers(raw.get("tiers")),
+    }
+
+
+def _currency_options(raw: Any, top_currency: Any) -> dict[str, Any]:
+    if not isinstance(raw, Mapping):
+        return {}
+    # Stripe adds the top-level currency to currency_options by itself; the catalog never lists it
+    return {
+        str(cur).lower(): _currency_option(opt)
+        for cur, opt in sorted(raw.items())
+        if str(cur).lower() != str(top_currency).lower() and isinstance(opt, Mapping)
+    }
+
+
+def _recurring(raw: Any) -> dict[str, Any] | None:
+    if not isinstance(raw, Mapping):
+        return None
+    return {
+        "interval": raw.get("interval"),
+        "interval_count": raw.get("interval_count") or 1,
+        "usage_type": raw.get("usage_type") or "licensed",
+        "meter": raw.get("meter"),
+    }
+
+
+def _metadata(raw: Any) -> dict[str, str]:
+    if not isinstance(raw, Mapping):
+        return {}
+    return {str(k): str(v) for k, v in sorted(raw.items())}
+
+
+def _with_defaults(spec: KindSpec, values: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in spec.fields:
+        value = values.get(f.name)
+        if value is None or (value == [] and f.default == []):
+            value = f.default
+        out[f.name] = value
+    return out
+
+
+def canonical(kind: Kind, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The comparable form of an object of `kind`, from the catalog or from Stripe (references resolved to
+    catalog identities first). Only the fields pricebook manages; defaults filled in as Stripe fills them."""
+    spec = SPECS[kind]
+    values = dict(raw)
+    values["metadata"] = _metadata(raw.get("metadata")) if kind is not Kind.METER else None
+    if kind is Kind.PRICE:
+        values["unit_amount"], values["unit_amount_decimal"] = amount_pair(
+            raw.get("unit_amount"), raw.get("unit_amount_decimal")
+        )
+        values["tiers"] = _tiers(raw.get("tiers"))
+        values["transform_quantity"] = _transform(raw.get("transform_quantity"))
+        values["recurring"] = _recurring(raw.get("recurring"))
+        values["custom_unit_amount"] = _custom_unit_amount(raw.get("custom_unit_amount"))
+        values["currency_options"] = _currency_options(raw.get("currency_options"), raw.get("currency"))
+        values["billing_scheme"] = raw.get("billing_scheme") or ("tiered" if raw.get("tiers") else "per_unit")
+    elif kind is Kind.PLAN:
+        values["amount"], values["amount_decimal"] = amount_pair(raw.get("amount"), raw.get("amount_decimal"))
+        values["tiers"] = _tiers(raw.get("tiers"))
+        values["transform_usage"] = _transform(raw.get("transform_usage"))
+        values["billing_scheme"] = raw.get("billing_scheme") or ("tiered" if raw.get("tiers") else "per_unit")
+    elif kind is Kind.METER:
+        agg = raw.get("default_aggregation")
+        values["default_aggregation"] = {"formula": agg.get("formula")} if isinstance(agg, Mapping) else None
+        for name in ("customer_mapping", "value_settings"):
+            if isinstance(raw.get(name), Mapping):
+                values[name] = {k: v for k, v in sorted(raw[name].items())}
+    out = _with_defaults(spec, values)
+    if kind is Kind.METER:
+        out.pop("metadata", None)
+    return out
+
+
+def catalog_canonical(kind: Kind, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The canonical form the catalog asks for: what the user wrote plus pricebook's ownership mark."""
+    values = dict(params)
+    if kind is not Kind.METER:
+        values["metadata"] = {**_metadata(params.get("metadata")), **MANAGED_METADATA}
+    return canonical(kind, values)
+
+
+def is_managed(metadata: Any) -> bool:
+    return isinstance(metadata, Mapping) and metadata.get(MANAGED_BY_KEY) == MANAGED_BY_VALUE
