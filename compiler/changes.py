@@ -1,0 +1,159 @@
+"""The diff as plain data: what `plan` shows and `apply` carries out.
+
+A `ChangeSet` holds one `Change` per catalog or account object that needs something done (with the per-field
+before/after values and whether each forces a replacement), the `problems` that block it (changes Stripe cannot
+make, identities held by objects pricebook does not own), and `calls`: the ordered API calls that carry it out.
+Renderers and apply only read this; neither touches Stripe to explain or decide anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from compiler.calls import ApiCall
+from compiler.source import Kind
+
+FORMAT_VERSION = "1"
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"  # create a new object, move references, archive the old one
+    ARCHIVE = "archive"  # active=false (prices cannot be deleted)
+    NOOP = "no-op"
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    path: str  # "unit_amount", "recurring.interval", "metadata.team"
+    before: Any
+    after: Any
+    forces_replacement: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "before": self.before,
+            "after": self.after,
+            "forces_replacement": self.forces_replacement,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FieldChange:
+        return cls(str(data["path"]), data.get("before"), data.get("after"), bool(data.get("forces_replacement")))
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: Kind
+    key: str  # catalog identity (lookup_key, product id, plan id, event_name)
+    action: Action
+    reason: str  # why, in a billing engineer's words
+    live_id: str | None = None  # the Stripe id of the existing object, if any
+    fields: tuple[FieldChange, ...] = ()
+    before: Mapping[str, Any] | None = None  # canonical live attrs
+    after: Mapping[str, Any] | None = None  # canonical catalog attrs
+    #: the consequence a reviewer must know (e.g. subscriptions stay on the old price after a replace)
+    notes: tuple[str, ...] = ()
+    #: price impact: quantity -> (before, after) formatted amounts, filled in by the plan for created/replaced prices
+    impact: tuple[Mapping[str, Any], ...] = ()
+
+    @property
+    def address(self) -> str:
+        return f"{self.kind.value}.{self.key}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "kind": self.kind.value,
+            "key": self.key,
+            "action": self.action.value,
+            "reason": self.reason,
+            "live_id": self.live_id,
+            "fields": [f.to_json() for f in self.fields],
+            "before": self.before,
+            "after": self.after,
+            "notes": list(self.notes),
+            "impact": [dict(i) for i in self.impact],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Change:
+        return cls(
+            Kind(data["kind"]),
+            str(data["key"]),
+            Action(data["action"]),
+            str(data.get("reason", "")),
+            data.get("live_id"),
+            tuple(FieldChange.from_json(f) for f in data.get("fields") or ()),
+            data.get("before"),
+            data.get("after"),
+            tuple(data.get("notes") or ()),
+            tuple(data.get("impact") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something that blocks the ChangeSet: apply refuses to start while any exists."""
+
+    address: str
+    rule: str  # stable id: "plan-immutable-field", "lookup-key-held-by-unmanaged-price", ...
+    message: str
+    hint: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"address": self.address, "rule": self.rule, "message": self.message, "hint": self.hint}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Problem:
+        return cls(str(data["address"]), str(data["rule"]), str(data["message"]), str(data.get("hint", "")))
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    changes: tuple[Change, ...] = ()
+    calls: tuple[ApiCall, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    api_version: str = ""
+    fingerprint: str = ""  # of the account state it was computed from; apply --plan refuses a stale one
+    livemode: bool = False
+    format_version: str = field(default=FORMAT_VERSION)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(c.action is not Action.NOOP for c in self.changes)
+
+    def counts(self) -> dict[str, int]:
+        out = {a.value: 0 for a in Action}
+        for change in self.changes:
+            out[change.action.value] += 1
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format_version": self.format_version,
+            "api_version": self.api_version,
+            "fingerprint": self.fingerprint,
+            "livemode": self.livemode,
+            "summary": self.counts(),
+            "changes": [c.to_json() for c in self.changes],
+            "problems": [p.to_json() for p in self.problems],
+            "calls": [c.to_json() for c in self.calls],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ChangeSet:
+        return cls(
+            tuple(Change.from_json(c) for c in data.get("changes") or ()),
+            tuple(ApiCall.from_json(c) for c in data.get("calls") or ()),
+            tuple(Problem.from_json(p) for p in data.get("problems") or ()),
+            str(data.get("api_version", "")),
+            str(data.get("fingerprint", "")),
+            bool(data.get("livemode", False)),
+            str(data.get("format_version", FORMAT_VERSION)),
+        )

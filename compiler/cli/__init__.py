@@ -1,0 +1,55 @@
+"""`pricebook`: the command line. Each command lives in its own module of this package as `command`."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import click
+
+from compiler.cli.common import report_error
+from compiler.errors import ExitCode, PricebookError
+
+COMMANDS = ("validate", "compile", "quote", "plan", "apply", "import_", "emulator")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pricebook")
+def cli() -> None:
+    """Stripe pricing as code: validate, compile, plan and apply a catalog kept as YAML."""
+
+
+for _name in COMMANDS:
+    try:
+        _module = importlib.import_module(f"compiler.cli.{_name}")
+    except ModuleNotFoundError as _exc:  # a command still being written
+        if _exc.name != f"compiler.cli.{_name}":
+            raise
+        continue
+    cli.add_command(_module.command)
+
+
+def main() -> None:
+    """Entry point: every PricebookError becomes a message and its exit code, never a traceback."""
+    try:
+        code = cli.main(standalone_mode=False)
+    except PricebookError as exc:
+        report_error(exc)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(ExitCode.ERROR)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(ExitCode.ERROR if exc.exit_code == 2 else exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except Exception as exc:  # a bug of ours: say so briefly; PRICEBOOK_DEBUG=1 shows the traceback
+        if os.environ.get("PRICEBOOK_DEBUG"):
+            raise
+        click.echo(f"pricebook: internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo("  hint: run again with PRICEBOOK_DEBUG=1 for a traceback, and report it", err=True)
+        sys.exit(ExitCode.ERROR)
+    sys.exit(code if isinstance(code, int) else ExitCode.OK)
