@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import pytest
+
+from compiler.calls import ApiCall, placeholder
+from compiler.changes import Action, Change, ChangeSet, FieldChange, Problem
+from compiler.source import Kind
+
+
+def _price_call() -> ApiCall:
+    return ApiCall(
+        "POST",
+        "/v1/prices",
+        {"currency": "usd", "recurring": {"meter": placeholder("meter.emails_sent")}},
+        "price.emails",
+        "create",
+        creates="price.emails",
+        depends_on=("meter.emails_sent",),
+    )
+
+
+def test_placeholders_are_found_and_resolved() -> None:
+    call = _price_call()
+    assert call.placeholders() == {"meter.emails_sent"}
+    resolved = call.resolve({"meter.emails_sent": "mtr_123"})
+    assert resolved.params["recurring"]["meter"] == "mtr_123"
+    assert resolved.placeholders() == set()
+    with pytest.raises(KeyError):
+        call.resolve({})
+
+
+def test_idempotency_key_is_derived_from_the_call_and_the_account() -> None:
+    call = _price_call()
+    assert call.idempotency_key("fp1") == call.idempotency_key("fp1")
+    assert call.idempotency_key("fp1") != call.idempotency_key("fp2")
+    other = ApiCall("POST", "/v1/prices", {"currency": "eur"}, "price.emails", "create")
+    assert other.idempotency_key("fp1") != call.idempotency_key("fp1")
+    assert len(call.idempotency_key("fp1")) <= 255  # Stripe's limit
+
+
+def test_changeset_round_trips_through_json() -> None:
+    changeset = ChangeSet(
+        changes=(
+            Change(
+                Kind.PRICE,
+                "emails",
+                Action.REPLACE,
+                "unit_amount changed",
+                live_id="price_1",
+                fields=(FieldChange("unit_amount", 10, 12, True),),
+                notes=("subscriptions keep the old price",),
+                impact=({"quantity": 1000, "before": "$0.10", "after": "$0.12"},),
+            ),
+        ),
+        calls=(_price_call(),),
+        problems=(Problem("plan.x", "plan-immutable-field", "amount cannot change", "use a new plan id"),),
+        api_version="2026-10-28.endive",
+        fingerprint="abc",
+    )
+    again = ChangeSet.from_json(changeset.to_json())
+    assert again == changeset
+    assert again.has_changes
+    assert again.counts()["replace"] == 1
