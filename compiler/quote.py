@@ -90,6 +90,16 @@ class PriceTerms:
     def is_tiered(self) -> bool:
         return self.billing_scheme == TIERED
 
+    def describe(self) -> str:
+        """One line for a person: `$10.00 per unit, divide_by 5 round up` or `graduated, 3 tiers (usd)`."""
+        if self.is_tiered:
+            count = len(self.tiers)
+            return f"{self.tiers_mode}, {count} tier{'s' if count != 1 else ''} ({self.currency})"
+        text = f"{format_money(self.unit_amount or Decimal(0), self.currency)} per unit"
+        if self.transform is not None:
+            text += f", divide_by {self.transform.divide_by} round {self.transform.round}"
+        return text
+
 
 def currencies_of(kind: Kind, attrs: Mapping[str, Any]) -> list[str]:
     """The currencies a price or plan can be quoted in: its own first, then its currency options."""
