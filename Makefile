@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check compiler tests
+	$(BIN)/ruff check compiler tests scripts
 	$(BIN)/mypy
 
 unit: $(STAMP)
@@ -40,7 +40,7 @@ apply: $(STAMP)
 	$(BIN)/pricebook apply --auto-approve $(PLANS)
 
 demo: $(STAMP)
-	$(BIN)/python -m tests.demo
+	$(BIN)/python -m scripts.demo
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench

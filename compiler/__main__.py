@@ -1,0 +1,5 @@
+"""`python -m compiler` is `pricebook`."""
+
+from compiler.cli import main
+
+main()
