@@ -1,0 +1,127 @@
+"""The catalog as the ordered API calls that create it in an empty account.
+
+Order: meters, then products, then prices and plans, then each product's `default_price` (the price must exist
+first, and `default_price_data` on product create cannot carry tiers, meters or transforms: rulebook §6).
+
+Params are exactly what the user wrote (plus the ownership metadata the model already added): no defaults are
+filled in, so Stripe's documented examples come out parameter for parameter. References become Stripe ids
+through `ref`: products and plans have custom ids (the catalog id is the Stripe id), so a price's `product` is
+used as written; meter and price ids exist only after their create call, so in an empty account they are
+placeholders (`{{meter.emails_sent}}`) that apply resolves from the responses it has seen.
+
+`create_call` and `default_price_call` are also the building blocks the diff uses for its creates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+from urllib.parse import quote
+
+from compiler.calls import PLACEHOLDER, ApiCall, placeholder
+from compiler.model import Catalog, Resource
+from compiler.resources import SPECS
+from compiler.source import Kind
+
+#: how a call names the Stripe id of a referenced object: a live id, or a placeholder when it doesn't exist yet
+Ref = Callable[[Kind, str], str]
+
+CREATE = "create"
+SET_DEFAULT_PRICE = "set default price"
+
+#: catalog fields that are not body parameters of the create call
+_NOT_CREATE_PARAMS: Mapping[Kind, frozenset[str]] = {
+    # a nested price list is catalog structure; default_price is update-only (set by default_price_call)
+    Kind.PRODUCT: frozenset({"prices", "default_price"}),
+}
+
+
+def placeholder_ref(kind: Kind, key: str) -> str:
+    """The `ref` for an empty account: every referenced id is a placeholder."""
+    return placeholder(f"{kind.value}.{key}")
+
+
+def create_call(resource: Resource, ref: Ref, *, transfer_lookup_key: bool = False) -> ApiCall:
+    """The POST that creates `resource`, with meter references turned into ids by `ref`.
+
+    `transfer_lookup_key=True` (prices only) moves the lookup_key from the price being replaced.
+    """
+    if transfer_lookup_key and resource.kind is not Kind.PRICE:
+        raise ValueError(f"transfer_lookup_key applies to prices, not to {resource.address}")
+    skip = _NOT_CREATE_PARAMS.get(resource.kind, frozenset())
+    params: dict[str, Any] = {k: _plain(v) for k, v in resource.params.items() if k not in skip}
+    if resource.kind is Kind.PRICE:
+        recurring = params.get("recurring")
+        if isinstance(recurring, dict) and isinstance(recurring.get("meter"), str):
+            recurring["meter"] = ref(Kind.METER, recurring["meter"])
+        if transfer_lookup_key:
+            params["transfer_lookup_key"] = True
+    elif resource.kind is Kind.PLAN and isinstance(params.get("meter"), str):
+        params["meter"] = ref(Kind.METER, params["meter"])
+    return ApiCall(
+        method="POST",
+        path=SPECS[resource.kind].path,
+        params=params,
+        address=resource.address,
+        action=CREATE,
+        creates=resource.address,
+        depends_on=_placeholders_in(params),
+    )
+
+
+def default_price_call(product_key: str, product_id: str, price_id: str) -> ApiCall:
+    """POST /v1/products/{id} setting the product's default_price (a price id or a placeholder for one)."""
+    params = {"default_price": price_id}
+    return ApiCall(
+        method="POST",
+        path=f"{SPECS[Kind.PRODUCT].path}/{path_id(product_id)}",
+        params=params,
+        address=f"{Kind.PRODUCT.value}.{product_key}",
+        action=SET_DEFAULT_PRICE,
+        creates=None,
+        depends_on=_placeholders_in(params),
+    )
+
+
+def compile_catalog(catalog: Catalog) -> list[ApiCall]:
+    """Every call that builds `catalog` in an empty account, in an order Stripe accepts."""
+    # Catalog keeps resources in creation order (meters, products, prices, plans), file order within a kind.
+    calls = [create_call(resource, placeholder_ref) for resource in catalog]
+    for product in catalog.of_kind(Kind.PRODUCT):
+        default = product.params.get("default_price")
+        if isinstance(default, str):
+            calls.append(default_price_call(product.key, product.key, placeholder_ref(Kind.PRICE, default)))
+    return calls
+
+
+def path_id(value: str) -> str:
+    """An id as one URL path segment. Placeholders stay readable (apply resolves them before sending)."""
+    if PLACEHOLDER.fullmatch(value):
+        return value
+    return quote(value, safe="-_.~")
+
+
+def _plain(value: Any) -> Any:
+    """A private copy as plain dicts and lists, so a call never shares mutable state with the catalog."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _placeholders_in(params: Mapping[str, Any]) -> tuple[str, ...]:
+    """The addresses of the placeholders in `params`, once each, in order of appearance."""
+    return tuple(dict.fromkeys(_walk_placeholders(params)))
+
+
+def _walk_placeholders(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        if "{{" in value:
+            yield from PLACEHOLDER.findall(value)
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            yield from _walk_placeholders(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _walk_placeholders(v)
