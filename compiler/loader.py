@@ -612,9 +612,15 @@ def load_paths(
 ) -> tuple[list[Document], list[Diagnostic]]:
     """Every catalog file below `paths` (default `plans/` is the caller's choice) as Documents."""
     files, diagnostics = find_files(paths)
+    documents, problems = load_files(files, variables or {})
+    return documents, [*diagnostics, *problems]
+
+
+def load_files(files: Sequence[Path], variables: Mapping[str, object]) -> tuple[list[Document], list[Diagnostic]]:
     documents: list[Document] = []
+    diagnostics: list[Diagnostic] = []
     for path in files:
-        doc, problems = load_file(path, variables or {})
+        doc, problems = load_file(path, variables)
         diagnostics.extend(problems)
         if doc is not None:
             documents.append(doc)
@@ -706,6 +712,7 @@ __all__ = [
     "display_path",
     "find_files",
     "load_file",
+    "load_files",
     "load_paths",
     "load_text",
     "load_vars_file",

@@ -1,0 +1,180 @@
+"""The offline pipeline every command starts with: load -> schema -> rules.
+
+Objects with schema errors are left out of the rules, so every rule sees well-typed data; a reference to such
+an object (a price naming a product that has a typo in a field) is then not reported as unknown as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from compiler.errors import Diagnostic, InvalidCatalog, Location, has_errors, sort_diagnostics
+from compiler.loader import find_files, load_files, template_variables
+from compiler.schema import check_document_paths
+from compiler.source import Document, Entry, Kind, NodePath, iter_entries
+
+RunRules = Callable[[Sequence[Entry]], list[Diagnostic]]
+
+
+def _rules() -> RunRules | None:
+    try:
+        from compiler.rules import run_rules
+    except ImportError:  # the rules are optional while the project is being built
+        return None
+    return run_rules
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What the offline check found: the documents, the entries fit for the rules and the model, all problems."""
+
+    documents: tuple[Document, ...] = ()
+    entries: tuple[Entry, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+    files: int = 0
+    #: the entries the rules did not see because the schema rejected them
+    rejected: tuple[Entry, ...] = field(default=(), repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if not d.is_error]
+
+    def raise_for_errors(self) -> None:
+        """For the commands after validate: an invalid catalog stops them with its diagnostics."""
+        if not self.ok:
+            raise InvalidCatalog(list(self.diagnostics))
+
+
+def _owner(path: NodePath, owners: Mapping[NodePath, Entry]) -> Entry | None:
+    """The innermost entry that contains `path` (a nested price before its product)."""
+    for size in (4, 2):
+        if len(path) >= size and path[:size] in owners:
+            return owners[path[:size]]
+    return None
+
+
+def _rejected_paths(
+    doc: Document, entries: Sequence[Entry], schema_paths: Sequence[NodePath], loader_errors: Sequence[Diagnostic]
+) -> set[NodePath]:
+    """The paths of the entries that have a schema error or a loader error inside them."""
+    owners = {entry.path: entry for entry in entries}
+    bad: set[NodePath] = set()
+    for path in schema_paths:
+        owner = _owner(path, owners)
+        if owner is not None:
+            bad.add(owner.path)
+    if loader_errors:
+        # Loader problems carry only a place: find the nodes at those places.
+        places = {d.location for d in loader_errors}
+        for table in (doc.positions, doc.key_positions):
+            for path, location in table.items():
+                owner = _owner(path, owners) if location in places else None
+                if owner is not None:
+                    bad.add(owner.path)
+    return bad
+
+
+#: rules that report a reference to an identity the catalog lacks, and where the reference sits
+_REFERENCE_RULES: Mapping[str, Kind] = {
+    "unknown-product": Kind.PRODUCT,
+    "unknown-meter": Kind.METER,
+    "unknown-default-price": Kind.PRICE,
+}
+
+
+def _reference_places(entries: Sequence[Entry], kind: Kind, names: set[str]) -> set[Location]:
+    """Where the entries refer to an object of `kind` whose identity is in `names`."""
+    places: set[Location] = set()
+    for entry in entries:
+        data = entry.data
+        if kind is Kind.PRODUCT and data.get("product") in names:
+            places.add(entry.where("product"))
+        elif kind is Kind.METER:
+            if data.get("meter") in names:
+                places.add(entry.where("meter"))
+            recurring = data.get("recurring")
+            if isinstance(recurring, dict) and recurring.get("meter") in names:
+                places.add(entry.where("recurring", "meter"))
+        elif kind is Kind.PRICE and data.get("default_price") in names:
+            places.add(entry.where("default_price"))
+    return places
+
+
+def _without_echoes(
+    diagnostics: list[Diagnostic], passed: Sequence[Entry], rejected: Sequence[Entry]
+) -> list[Diagnostic]:
+    """Drops "unknown X" findings whose X exists but was left out of the rules for its schema errors."""
+    if not rejected:
+        return diagnostics
+    hidden: set[tuple[str, Location]] = set()
+    for rule, kind in _REFERENCE_RULES.items():
+        names = {e.identity for e in rejected if e.kind is kind and e.identity is not None}
+        if names:
+            hidden.update((rule, place) for place in _reference_places(passed, kind, names))
+    return [d for d in diagnostics if (d.rule, d.location) not in hidden]
+
+
+def check_documents(
+    documents: Sequence[Document], diagnostics: Sequence[Diagnostic] = (), *, files: int | None = None
+) -> CheckResult:
+    """Schema and rules over loaded documents (`diagnostics` are the loader's; `files` how many were read)."""
+    found: list[Diagnostic] = list(diagnostics)
+    passed: list[Entry] = []
+    rejected: list[Entry] = []
+    loader_errors: dict[str, list[Diagnostic]] = {}
+    for d in diagnostics:
+        if d.is_error:
+            loader_errors.setdefault(d.location.file, []).append(d)
+    for doc in documents:
+        schema_problems = check_document_paths(doc)
+        found.extend(d for _, d in schema_problems)
+        entries = list(iter_entries(doc))
+        bad = _rejected_paths(doc, entries, [p for p, _ in schema_problems], loader_errors.get(doc.file, []))
+        passed.extend(e for e in entries if e.path not in bad)
+        rejected.extend(e for e in entries if e.path in bad)
+    run_rules = _rules()
+    if run_rules is not None:
+        found.extend(_without_echoes(run_rules(passed), passed, rejected))
+    return CheckResult(
+        documents=tuple(documents),
+        entries=tuple(passed),
+        diagnostics=tuple(sort_diagnostics(found)),
+        files=len(documents) if files is None else files,
+        rejected=tuple(rejected),
+    )
+
+
+def check_catalog(paths: Sequence[str], variables: Mapping[str, object] | None = None) -> CheckResult:
+    """Load every catalog file below `paths` and check it offline."""
+    files, problems = find_files(paths)
+    documents, diagnostics = load_files(files, variables or {})
+    return check_documents(documents, [*problems, *diagnostics], files=len(files))
+
+
+def check_with_options(paths: Sequence[str], var: Sequence[str], vars_file: str | None) -> CheckResult:
+    """`check_catalog` with the command line's `--var NAME=VALUE` and `--vars FILE` (problems are diagnostics)."""
+    variables, problems = template_variables(var, vars_file)
+    if any(p.is_error for p in problems):
+        return CheckResult(diagnostics=tuple(sort_diagnostics(problems)))
+    result = check_catalog(paths, variables)
+    if problems:
+        return CheckResult(
+            documents=result.documents,
+            entries=result.entries,
+            diagnostics=tuple(sort_diagnostics([*result.diagnostics, *problems])),
+            files=result.files,
+            rejected=result.rejected,
+        )
+    return result
+
+
+__all__ = ["CheckResult", "check_catalog", "check_documents", "check_with_options"]

@@ -1,0 +1,361 @@
+"""The JSON Schema check: types, enums, lengths, bounds, patterns and unknown fields of each catalog file.
+
+The schema (`schemas/catalog.schema.json`, shipped in the package as `compiler/data/catalog.schema.json`) is
+compiled once. Each jsonschema error becomes a `Diagnostic` at the offending node with a stable rule id and a
+message written for a person ("unknown field `nickame` in a price", "did you mean `nickname`?"), not
+jsonschema's repr of the instance. Cross-field logic is not here but in `rules`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from compiler.errors import Diagnostic, Location
+from compiler.loader import DECIMAL_FIELDS, MONEY_FIELDS
+from compiler.source import Document, NodePath
+
+SCHEMA_RESOURCE = "catalog.schema.json"
+
+#: stable rule ids of the schema check
+UNKNOWN_FIELD = "schema-unknown-field"
+REQUIRED = "schema-required"
+TYPE = "schema-type"
+ENUM = "schema-enum"
+PATTERN = "schema-pattern"
+LENGTH = "schema-length"
+RANGE = "schema-range"
+SIZE = "schema-size"
+RESERVED = "schema-reserved"
+NESTED_PRODUCT = "schema-nested-product"
+OTHER = "schema"
+RULE_IDS = (UNKNOWN_FIELD, REQUIRED, TYPE, ENUM, PATTERN, LENGTH, RANGE, SIZE, RESERVED, NESTED_PRODUCT, OTHER)
+
+_TYPE_NAMES = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "a mapping",
+    "array": "a list",
+    "null": "null",
+}
+
+#: fields pricebook manages itself, with the reason, for a better "unknown field" message
+_MANAGED_FIELDS = {
+    "product_data": "define the product under `products:` and name it with `product` (or nest the price)",
+    "transfer_lookup_key": "pricebook sets it itself when a change replaces a price",
+    "default_price_data": "nest the price under the product's `prices:` and set `default_price` to its lookup_key",
+    "aggregate_usage": "Stripe removed it in API 2025-03-31.basil: bill metered usage through a meter",
+    "expand": "pricebook expands what it needs itself",
+}
+
+
+def schema_document() -> dict[str, Any]:
+    """The catalog schema as shipped in the package."""
+    text = resources.files("compiler").joinpath("data", SCHEMA_RESOURCE).read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def _is_integer(checker: Any, instance: object) -> bool:
+    # JSON Schema calls 1000.0 an integer; Stripe ("Invalid integer") and pricebook do not.
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+@cache
+def validator() -> Draft202012Validator:
+    """The compiled validator (built once per process)."""
+    checker = Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer)
+    cls = jsonschema.validators.extend(Draft202012Validator, type_checker=checker)  # type: ignore[no-untyped-call]
+    instance: Draft202012Validator = cls(schema_document())
+    return instance
+
+
+# --------------------------------------------------------------------------------------------------- mapping
+
+
+def _kind_of(path: NodePath) -> str:
+    """What the object at `path` is, in words: 'a price', 'a tier', 'the file'..."""
+    names = [p for p in path if isinstance(p, str)]
+    if not names:
+        return "the file"
+    last = names[-1]
+    if len(path) >= 1 and isinstance(path[-1], int):
+        singular = {
+            "products": "a product",
+            "prices": "a price",
+            "plans": "a plan",
+            "meters": "a meter",
+            "tiers": "a tier",
+            "marketing_features": "a marketing feature",
+        }
+        return singular.get(last, f"an item of `{last}`")
+    if len(names) >= 2 and names[-2] == "currency_options":
+        return f"currency option `{last}`"
+    return f"`{last}`"
+
+
+def _field(path: NodePath) -> str:
+    """The name of the field at `path` for messages: `unit_amount`, `tiers[2].up_to`, `tiers[2]`."""
+    if not path:
+        return "the file"
+    last = path[-1]
+    if isinstance(last, int):
+        owner = path[-2] if len(path) >= 2 else ""
+        return f"{owner}[{last}]"
+    if len(path) >= 2 and path[-2] in ("metadata", "currency_options"):
+        return f"{path[-2]}.{last}"
+    if len(path) >= 3 and isinstance(path[-2], int) and path[-3] not in _OBJECT_LISTS:
+        return f"{path[-3]}[{path[-2]}].{last}"
+    return str(last)
+
+
+#: lists whose items are catalog objects: a field of one is named alone (`currency`, not `prices[3].currency`)
+_OBJECT_LISTS = frozenset({"products", "prices", "plans", "meters"})
+
+
+def _show(value: object) -> str:
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return json.dumps(shown, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+def _type_of(value: object) -> str:
+    if value is None:
+        return "null (an empty value)"
+    if isinstance(value, bool):
+        return f"a boolean ({_show(value)})"
+    if isinstance(value, int):
+        return f"an integer ({value})"
+    if isinstance(value, float):
+        return f"a number ({value!r})"
+    if isinstance(value, str):
+        return f"a string ({_show(value)})"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "a list"
+
+
+def _suggest(word: str, options: Iterable[str]) -> str | None:
+    close = difflib.get_close_matches(word, sorted(options), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _is_money_float(error: ValidationError) -> bool:
+    """The loader reports floats in amount fields already (as `money-float`), with a better message."""
+    path = tuple(error.absolute_path)
+    return (
+        isinstance(error.instance, float)
+        and bool(path)
+        and isinstance(path[-1], str)
+        and (path[-1] in MONEY_FIELDS or path[-1] in DECIMAL_FIELDS)
+    )
+
+
+def _diagnostics(doc: Document, error: ValidationError) -> Iterator[Diagnostic]:
+    path: NodePath = tuple(error.absolute_path)
+    keyword = str(error.validator)
+    value: Any = error.validator_value
+    instance: Any = error.instance
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    where = doc.at(path)
+    field = _field(path) if path else "the file"
+
+    if "propertyNames" in error.relative_schema_path:
+        yield from _property_name(doc, path, error)
+        return
+    if keyword == "additionalProperties":
+        known = set(schema.get("properties", {}))
+        for key in instance:
+            if key in known:
+                continue
+            hint = _MANAGED_FIELDS.get(key)
+            if hint is None:
+                close = _suggest(key, known)
+                hint = f"did you mean `{close}`?" if close else f"known fields: {', '.join(sorted(known))}"
+            yield Diagnostic(
+                doc.at((*path, key), key=True),
+                UNKNOWN_FIELD,
+                f"unknown field `{key}` in {_kind_of(path)}",
+                hint,
+            )
+        return
+    if keyword == "required":
+        for name in value:
+            if isinstance(instance, dict) and name not in instance:
+                yield Diagnostic(where, REQUIRED, f"{_kind_of(path)} needs `{name}`", _required_hint(name, path))
+        return
+    if keyword == "not" and path and path[-1] != "metadata" and isinstance(instance, dict):
+        yield Diagnostic(
+            doc.at((*path, "product"), key=True),
+            NESTED_PRODUCT,
+            "a price nested under a product takes its product from there, so it cannot name `product`",
+            "remove `product`, or move the price to the top-level `prices:` list",
+        )
+        return
+    if keyword == "type":
+        if _is_money_float(error):
+            return
+        expected = [str(t) for t in value] if isinstance(value, list) else [str(value)]
+        wanted = " or ".join(_TYPE_NAMES.get(t, t) for t in expected)
+        yield Diagnostic(
+            where, TYPE, f"`{field}` must be {wanted}, not {_type_of(instance)}", _type_hint(path, instance, expected)
+        )
+        return
+    if keyword in ("anyOf", "oneOf"):
+        if path and path[-1] == "up_to":
+            yield Diagnostic(
+                where,
+                TYPE,
+                f'`{field}` must be an integer ≥ 1 or "inf", not {_show(instance)}',
+                "tiers cover 1..up_to after the previous tier; the last one is `up_to: inf`",
+            )
+        else:
+            yield Diagnostic(where, TYPE, f"`{field}` has the wrong shape: {error.message}")
+        return
+    if keyword in ("enum", "const"):
+        options = [str(v) for v in (value if keyword == "enum" else [value])]
+        close = _suggest(str(instance), options) if isinstance(instance, str) else None
+        yield Diagnostic(
+            where,
+            ENUM,
+            f"`{field}` must be {_one_of(options)}, not {_show(instance)}",
+            f"did you mean `{close}`?" if close else None,
+        )
+        return
+    if keyword == "pattern":
+        yield _pattern(where, field, instance, str(value))
+        return
+    if keyword in ("minLength", "maxLength"):
+        size = len(instance) if isinstance(instance, str) else 0
+        if keyword == "minLength":
+            message = f"`{field}` must not be empty"
+        else:
+            message = f"`{field}` is {size} characters long; Stripe allows at most {value}"
+        yield Diagnostic(where, LENGTH, message)
+        return
+    if keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        bound = "at least" if keyword in ("minimum", "exclusiveMinimum") else "at most"
+        yield Diagnostic(where, RANGE, f"`{field}` must be {bound} {value}, not {_show(instance)}")
+        return
+    if keyword in ("minItems", "maxItems", "minProperties", "maxProperties"):
+        count = len(instance) if isinstance(instance, list | dict) else 0
+        if keyword == "maxProperties" and path and path[-1] == "metadata":
+            message = f"metadata has {count} keys; Stripe allows 50 and pricebook uses one (`managed_by`)"
+        elif keyword.startswith("min"):
+            message = f"`{field}` must have at least {value} item(s)"
+        else:
+            message = f"`{field}` has {count} items; at most {value} are allowed"
+        yield Diagnostic(where, SIZE, message)
+        return
+    yield Diagnostic(where, OTHER, f"`{field}`: {error.message}")
+
+
+def _one_of(options: list[str]) -> str:
+    if len(options) == 1:
+        return f"`{options[0]}`"
+    return "one of " + ", ".join(f"`{o}`" for o in options)
+
+
+def _required_hint(name: str, path: NodePath) -> str | None:
+    identity = {"lookup_key": "a price", "event_name": "a meter"}
+    if name in identity or (name == "id" and path and path[0] in ("products", "plans")):
+        return f"`{name}` is the object's identity in the catalog and in Stripe; pricebook finds it by that"
+    if name == "product":
+        return "name the `id` of a catalog product, or nest the price under the product's `prices:`"
+    return None
+
+
+def _type_hint(path: NodePath, instance: object, expected: list[str]) -> str | None:
+    last = path[-1] if path else None
+    if isinstance(last, str) and last in DECIMAL_FIELDS and isinstance(instance, int):
+        return f'decimal amounts are strings: `{last}: "{instance}"`'
+    if "integer" in expected and isinstance(instance, str) and instance.strip().isdigit():
+        return "remove the quotes"
+    if "integer" in expected and isinstance(instance, float):
+        return "write a whole number"
+    if "array" in expected and isinstance(instance, dict):
+        return "start each item with `- `"
+    if "string" in expected and isinstance(instance, int | bool):
+        return f'quote it: "{_show(instance)}"'
+    if instance is None:
+        return "give the field a value, or remove it"
+    return None
+
+
+_PATTERN_MESSAGES = {
+    r"^[a-z]{3}$": ("is not a lowercase three-letter currency code", "currency codes are lowercase, e.g. `usd`"),
+    r"^[0-9]+(\.[0-9]{1,12})?$": (
+        "is not a decimal amount with at most 12 decimal places",
+        'write a plain decimal string such as "0.5" (no sign, exponent or thousands separator)',
+    ),
+    r"^[0-9]+(\.0{1,12})?$": (
+        "is not a whole number of minor units",
+        "flat_amount_decimal must represent an integer amount; use unit_amount_decimal for fractions",
+    ),
+}
+
+
+def _pattern(where: Location, field: str, instance: object, pattern: str) -> Diagnostic:
+    message, hint = _PATTERN_MESSAGES.get(pattern, (f"does not match the pattern {pattern}", None))
+    if field == "statement_descriptor":
+        message = "must contain at least one letter and none of < > \\ \" '"
+        hint = "Stripe shows it on card statements in capitals"
+    elif pattern == r"^[a-z]{3}$" and isinstance(instance, str) and instance.lower() != instance:
+        hint = f"write `{instance.lower()}`"
+    return Diagnostic(where, PATTERN, f"`{field}` {_show(instance)} {message}", hint)
+
+
+def _property_name(doc: Document, path: NodePath, error: ValidationError) -> Iterator[Diagnostic]:
+    key = error.instance
+    where = doc.at((*path, key), key=True) if isinstance(key, str) else doc.at(path)
+    in_metadata = bool(path) and path[-1] == "metadata"
+    if in_metadata and error.validator == "not":
+        yield Diagnostic(
+            where,
+            RESERVED,
+            "metadata key `managed_by` is reserved: pricebook sets it to mark the objects it manages",
+            "use another key name",
+        )
+    elif in_metadata and error.validator in ("maxLength", "minLength"):
+        yield Diagnostic(where, LENGTH, f"metadata key {_show(key)} must be 1 to 40 characters long")
+    elif in_metadata:
+        yield Diagnostic(where, PATTERN, f"metadata key {_show(key)} must not contain `[` or `]`")
+    else:
+        hint = f"write `{key.lower()}`" if isinstance(key, str) else None
+        yield Diagnostic(where, PATTERN, f"currency option {_show(key)} is not a lowercase currency code", hint)
+
+
+def check_document_paths(doc: Document) -> list[tuple[NodePath, Diagnostic]]:
+    """Every schema problem of one document, with the path of the node it is about."""
+    out: list[tuple[NodePath, Diagnostic]] = []
+    for error in validator().iter_errors(doc.data):
+        path: NodePath = tuple(error.absolute_path)
+        out.extend((path, diagnostic) for diagnostic in _diagnostics(doc, error))
+    return out
+
+
+def check_document(doc: Document) -> list[Diagnostic]:
+    """Every schema problem of one document."""
+    return [diagnostic for _, diagnostic in check_document_paths(doc)]
+
+
+__all__ = ["RULE_IDS", "check_document", "check_document_paths", "schema_document", "validator"]
