@@ -217,6 +217,18 @@ def test_graduated_rounds_the_line_not_each_tier_and_says_so_when_it_matters() -
     assert "$0.01" in result.assumptions[0].text and "$0.00" in result.assumptions[0].text
 
 
+def test_tiered_plan() -> None:
+    terms = plan(billing_scheme="tiered", tiers_mode="graduated", tiers=DOCS_TIERS)
+    assert amounts(terms, 6, 20) == ["$41.50", "$127.50"]
+
+
+def test_unexpanded_live_tiers_are_not_quoted_as_free() -> None:
+    # Stripe omits tiers unless expanded (rulebook §7): refuse rather than quote $0
+    live = canonical(Kind.PRICE, {"currency": "usd", "billing_scheme": "tiered", "tiers_mode": "volume"})
+    with pytest.raises(NotQuotable, match="without tiers"):
+        PriceTerms.from_attrs(Kind.PRICE, live)
+
+
 def test_plan_amount_decimal() -> None:
     assert amounts(plan(amount_decimal="12.5"), 1, 2) == ["$0.13", "$0.25"]
 
