@@ -1,0 +1,263 @@
+"""The emulator's core, free of HTTP: one request in, one Stripe-shaped response out.
+
+Order of a request, as Stripe runs it: authentication, rate limit, route, parameter check against the SDK's
+generated params, idempotency replay, then the endpoint (where faults may strike before or after the commit).
+Everything that touches the account runs under one lock, so each request sees and leaves a consistent account.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from compiler import sdkparams
+from compiler.emulator import meters, prices, products
+from compiler.emulator.common import Ctx
+from compiler.emulator.errors import ApiError
+from compiler.emulator.forms import FormError, decode
+from compiler.emulator.idempotency import IdempotencyCache, Stored, fingerprint
+from compiler.emulator.knobs import Fault, FaultInjector, Knobs, RateLimiter
+from compiler.emulator.store import Record, Store, load_file, save_json
+
+API_VERSION = "2026-10-28.endive"
+TEST_KEY_PREFIXES = ("sk_test_", "rk_test_")
+CONTROL_PREFIX = "/_emulator/"
+
+Handler = Callable[[Ctx], Record]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: re.Pattern[str]
+    handler: Handler
+    writes: bool
+
+
+def _route(method: str, template: str, handler: Handler) -> Route:
+    regex = "^" + re.escape(template).replace(re.escape("{id}"), "(?P<id>[^/]+)") + "$"
+    return Route(method, re.compile(regex), handler, writes=method != "GET")
+
+
+ROUTES: tuple[Route, ...] = (
+    _route("POST", "/v1/products", products.create_product),
+    _route("GET", "/v1/products", products.list_products),
+    _route("GET", "/v1/products/{id}", products.retrieve_product),
+    _route("POST", "/v1/products/{id}", products.update_product),
+    _route("DELETE", "/v1/products/{id}", products.delete_product),
+    _route("POST", "/v1/prices", prices.create_price),
+    _route("GET", "/v1/prices", prices.list_prices),
+    _route("GET", "/v1/prices/{id}", prices.retrieve_price),
+    _route("POST", "/v1/prices/{id}", prices.update_price),
+    _route("POST", "/v1/plans", prices.create_plan),
+    _route("GET", "/v1/plans", prices.list_plans),
+    _route("GET", "/v1/plans/{id}", prices.retrieve_plan),
+    _route("POST", "/v1/plans/{id}", prices.update_plan),
+    _route("DELETE", "/v1/plans/{id}", prices.delete_plan),
+    _route("POST", "/v1/billing/meters", meters.create_meter),
+    _route("GET", "/v1/billing/meters", meters.list_meters),
+    _route("GET", "/v1/billing/meters/{id}", meters.retrieve_meter),
+    _route("POST", "/v1/billing/meters/{id}", meters.update_meter),
+    _route("POST", "/v1/billing/meters/{id}/deactivate", meters.deactivate_meter),
+    _route("POST", "/v1/billing/meters/{id}/reactivate", meters.reactivate_meter),
+    _route("POST", "/v1/billing/meter_events", meters.create_meter_event),
+)
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: Any
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    method: str
+    path: str
+    query: str
+    status: int
+    idempotency_key: str | None
+    replayed: bool
+    fault: str | None
+    time: float
+
+
+def _mask(key: str) -> str:
+    return key[:8] + "*" * max(len(key) - 12, 0) + key[-4:] if len(key) > 12 else "*" * len(key)
+
+
+def _fault_error() -> ApiError:
+    return ApiError(
+        500,
+        "An unknown error occurred while processing your request. (Injected by the pricebook emulator.)",
+        type="api_error",
+    )
+
+
+class Emulator:
+    """The account, its idempotency keys, the knobs and the request log."""
+
+    def __init__(self, knobs: Knobs | None = None, *, state_path: Path | None = None) -> None:
+        self.knobs = knobs or Knobs()
+        self.state_path = state_path
+        self.store = Store(seed=self.knobs.seed)
+        self.idempotency = IdempotencyCache()
+        self.rate = RateLimiter(self.knobs.rate_limit)
+        self.faults = FaultInjector(self.knobs.fail_rate, self.knobs.seed)
+        self.log: list[LogEntry] = []
+        self._lock = threading.Lock()
+        self._request_counter = 0
+        if state_path is not None:
+            data = load_file(state_path)
+            if data is not None:
+                self.store.load_json(data.get("store", {}))
+                self.idempotency.load_json(data.get("idempotency", {}))
+
+    # -- control ----------------------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        with self._lock:
+            self.store.reset()
+            self.idempotency.reset()
+            self.rate.reset()
+            self.faults.reset()
+            self.log.clear()
+            self._request_counter = 0
+            self._save()
+
+    def requests(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [asdict(e) for e in self.log]
+
+    def _save(self) -> None:
+        if self.state_path is not None:
+            save_json(self.state_path, {"store": self.store.to_json(), "idempotency": self.idempotency.to_json()})
+
+    def _control(self, method: str, path: str) -> Response:
+        name = path[len(CONTROL_PREFIX) :].strip("/")
+        if method == "GET" and name == "requests":
+            return Response(200, {"object": "list", "data": self.requests()})
+        if method == "POST" and name == "reset":
+            self.reset()
+            return Response(200, {"reset": True})
+        if method == "GET" and name == "state":
+            with self._lock:
+                return Response(200, self.store.to_json())
+        if method == "GET" and name == "health":
+            return Response(200, {"ok": True})
+        return Response(404, ApiError(404, f"Unknown emulator endpoint: {method} {path}").body())
+
+    # -- API ----------------------------------------------------------------------------------------------------
+
+    def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Response:
+        """One HTTP request. `headers` keys are lowercase."""
+        method = method.upper()
+        path, _, query = target.partition("?")
+        if path.startswith(CONTROL_PREFIX):
+            return self._control(method, path)
+        if self.knobs.latency_ms:
+            time.sleep(self.knobs.latency_ms / 1000)  # outside the lock: latency must not serialise clients
+        key = headers.get("idempotency-key") if method == "POST" else None
+        with self._lock:
+            self._request_counter += 1
+            base = {"Request-Id": f"req_emu{self._request_counter:012d}", "Stripe-Version": API_VERSION}
+            if key:
+                base["Idempotency-Key"] = key
+            replayed, fault = False, None
+            try:
+                status, payload, extra, replayed, fault = self._api(method, path, query, headers, body, key)
+            except ApiError as err:
+                status, payload, extra = err.status, err.body(), err.headers
+            self.log.append(LogEntry(method, path, query, status, key, replayed, fault, time.time()))
+            return Response(status, payload, {**base, **extra})
+
+    def _api(
+        self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes, key: str | None
+    ) -> tuple[int, Any, Mapping[str, str], bool, str | None]:
+        self._authenticate(headers.get("authorization", ""))
+        if not self.rate.allow():
+            # Stripe answers 429 and the SDK retries only what the header allows; a rate-limited request did
+            # nothing, so a retry is safe: say so (rulebook 4 and 7).
+            raise ApiError(
+                429,
+                "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.",
+                code="rate_limit",
+                headers={"Stripe-Should-Retry": "true"},
+            )
+        route, object_id = self._match(method, path)
+        raw = self._decode(body.decode("utf-8", "replace") if method == "POST" else query)
+        params = self._check_params(method, path, raw)
+        fp = fingerprint(method, path, raw)
+        if key:
+            stored = self.idempotency.lookup(key, fp)
+            if stored is not None:
+                return stored.status, stored.body, {**dict(stored.headers), "Idempotent-Replayed": "true"}, True, None
+        fault = self.faults.draw() if route.writes else None
+        if fault is Fault.BEFORE_COMMIT:
+            # Nothing ran and nothing is stored: a retry with the same key executes afresh.
+            raise _fault_error()
+        result = route.handler(Ctx(store=self.store, params=params, object_id=object_id))
+        self._save_after_write(route, key, fp, result, fault)
+        if fault is Fault.AFTER_COMMIT:
+            err = _fault_error()
+            return 500, err.body(), {"Stripe-Should-Retry": "false"}, False, fault.value
+        return 200, result, {}, False, None
+
+    def _save_after_write(self, route: Route, key: str | None, fp: str, result: Record, fault: Fault | None) -> None:
+        if key:
+            if fault is Fault.AFTER_COMMIT:
+                # Stripe stores the result once execution began, 500s included: the same key replays the 500.
+                self.idempotency.store(key, Stored(fp, 500, _fault_error().body(), (("Stripe-Should-Retry", "false"),)))
+            else:
+                self.idempotency.store(key, Stored(fp, 200, result))
+        if route.writes:
+            self._save()
+
+    def _authenticate(self, authorization: str) -> None:
+        scheme, _, api_key = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not api_key.strip():
+            raise ApiError(
+                401,
+                "You did not provide an API key. You need to provide your API key in the Authorization header, "
+                "using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See "
+                "https://stripe.com/docs/api#authentication for details, or we can help at "
+                "https://support.stripe.com/.",
+            )
+        api_key = api_key.strip()
+        if not api_key.startswith(TEST_KEY_PREFIXES):
+            # The emulator is a test-mode account: every other key is unknown to it. Never echo the key.
+            raise ApiError(401, f"Invalid API Key provided: {_mask(api_key)}")
+
+    def _match(self, method: str, path: str) -> tuple[Route, str | None]:
+        for route in ROUTES:
+            if route.method != method:
+                continue
+            m = route.pattern.match(path)
+            if m:
+                return route, m.groupdict().get("id")
+        raise ApiError(404, f"Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs.")
+
+    @staticmethod
+    def _decode(text: str) -> dict[str, Any]:
+        try:
+            return decode(text)
+        except FormError as err:
+            raise ApiError(400, str(err), param=err.param) from err
+
+    @staticmethod
+    def _check_params(method: str, path: str, raw: dict[str, Any]) -> dict[str, Any]:
+        cls = sdkparams.params_class(method, path)
+        if cls is None:
+            return raw
+        params, problems = sdkparams.check(cls, raw, form_encoded=True)
+        if problems:
+            first = problems[0]  # Stripe reports one problem at a time
+            code = None if first.code == sdkparams.PARAMETER_INVALID else first.code
+            raise ApiError(400, first.message, code=code, param=first.param)
+        return params

@@ -1,0 +1,189 @@
+"""What every resource shares: request context, expansion, metadata and length rules, decimals, list pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from compiler.emulator.errors import ApiError, invalid, no_such
+from compiler.emulator.store import Record, Store
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """One request as the resource handlers see it: the store, the path id and the checked params."""
+
+    store: Store
+    params: dict[str, Any]
+    object_id: str | None = None
+
+    @property
+    def expand(self) -> tuple[str, ...]:
+        raw = self.params.get("expand") or []
+        return tuple(str(e) for e in raw)
+
+
+def public(record: Record) -> Record:
+    return {k: v for k, v in record.items() if not k.startswith("_")}
+
+
+# -- expansion ---------------------------------------------------------------------------------------------------
+
+
+def expanded(ctx: Ctx, expandable: Iterable[str], *, is_list: bool) -> frozenset[str]:
+    """The expanded fields of the returned object(s). A list takes `data.<field>`; a single object `<field>`.
+    Anything else is refused with Stripe's wording."""
+    allowed = frozenset(expandable)
+    out: set[str] = set()
+    for path in ctx.expand:
+        field = path
+        if is_list:
+            if not path.startswith("data."):
+                if path in allowed:
+                    raise invalid(
+                        f"This property cannot be expanded ({path}). "
+                        f"You may want to try expanding 'data.{path}' instead."
+                    )
+                raise invalid(f"This property cannot be expanded ({path}).")
+            field = path[len("data.") :]
+        if field not in allowed:
+            raise invalid(f"This property cannot be expanded ({field.split('.')[0]}).")
+        out.add(field)
+    return frozenset(out)
+
+
+# -- metadata and strings (rulebook R22 and the maxLengths of section 1) -----------------------------------------
+
+
+def check_metadata(value: Any, param: str = "metadata") -> None:
+    if not isinstance(value, Mapping):
+        return
+    if len(value) > 50:
+        raise invalid("Metadata can have at most 50 keys.", param=param)
+    for key, item in value.items():
+        if len(key) > 40:
+            raise invalid(f"Metadata keys can have at most 40 characters: {key!r}.", param=f"{param}[{key}]")
+        if "[" in key or "]" in key:
+            raise invalid(f"Metadata keys may not contain '[' or ']': {key!r}.", param=f"{param}[{key}]")
+        if isinstance(item, str) and len(item) > 500:
+            raise invalid("Metadata values can have at most 500 characters.", param=f"{param}[{key}]")
+
+
+def merge_metadata(current: Mapping[str, str], update: Any) -> dict[str, str]:
+    """`metadata=""` clears it all; `metadata[key]=""` removes one key (Stripe's unset convention)."""
+    if update == "":
+        return {}
+    merged = dict(current)
+    for key, value in dict(update).items():
+        if value == "":
+            merged.pop(key, None)
+        else:
+            merged[key] = str(value)
+    return merged
+
+
+def check_length(value: Any, param: str, limit: int) -> None:
+    if isinstance(value, str) and len(value) > limit:
+        raise invalid(f"Invalid string: {value[:20]}...; must be at most {limit} characters", param=param)
+
+
+def check_lengths(params: Mapping[str, Any], limits: Mapping[str, int], default: int = 5000) -> None:
+    for key, value in params.items():
+        if isinstance(value, str):
+            check_length(value, key, limits.get(key, default))
+
+
+# -- numbers ------------------------------------------------------------------------------------------------------
+
+
+def dec_str(value: Decimal | int) -> str:
+    """Stripe's decimal strings: `"1000"`, `"0.5"`, never an exponent or trailing zeros."""
+    d = Decimal(value)
+    if d == d.to_integral_value():
+        return str(int(d))
+    return format(d.normalize(), "f")
+
+
+def non_negative(value: Any, param: str) -> None:
+    if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+        raise invalid("Invalid non-negative integer", param=param, code="parameter_invalid_integer")
+    if isinstance(value, Decimal) and value < 0:
+        raise invalid(f"Invalid decimal: {value}; must be at least 0", param=param)
+
+
+def positive(value: Any, param: str) -> None:
+    if isinstance(value, int) and value < 1:
+        raise invalid("Invalid positive integer", param=param, code="parameter_invalid_integer")
+
+
+def decimal_places(value: Decimal, param: str, limit: int = 12) -> None:
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > limit:
+        raise invalid(f"Invalid decimal: {value}; must have at most {limit} decimal places", param=param)
+
+
+# -- lists --------------------------------------------------------------------------------------------------------
+
+
+def matches_created(record: Record, created: Any) -> bool:
+    if created is None:
+        return True
+    value = int(record["created"])
+    if isinstance(created, int):
+        return value == created
+    bounds = dict(created)
+    return (
+        ("gt" not in bounds or value > bounds["gt"])
+        and ("gte" not in bounds or value >= bounds["gte"])
+        and ("lt" not in bounds or value < bounds["lt"])
+        and ("lte" not in bounds or value <= bounds["lte"])
+    )
+
+
+def list_page(
+    ctx: Ctx,
+    records: Iterable[Record],
+    *,
+    url: str,
+    render: Callable[[Record], Record],
+    kind: str,
+    pool: Mapping[str, Record],
+) -> dict[str, Any]:
+    """A newest-first page with Stripe's cursors. `pool` holds every object a cursor may name."""
+    params = ctx.params
+    limit = params.get("limit", 10)
+    if limit < 1:
+        raise invalid("This value must be greater than or equal to 1.", param="limit")
+    if limit > 100:
+        raise invalid("This value must be less than or equal to 100.", param="limit")
+    ordered = sorted(records, key=lambda r: r["_seq"], reverse=True)
+    after, before = params.get("starting_after"), params.get("ending_before")
+    if after and before:
+        raise invalid("You may only specify one of these parameters: starting_after, ending_before.")
+    if after or before:
+        cursor = str(after or before)
+        target = pool.get(cursor)
+        if target is None:
+            raise no_such(kind, cursor, param="starting_after" if after else "ending_before", status=400)
+        seq = target["_seq"]
+        if after:
+            rest = [r for r in ordered if r["_seq"] < seq]
+            page, has_more = rest[:limit], len(rest) > limit
+        else:
+            rest = [r for r in ordered if r["_seq"] > seq]
+            page, has_more = rest[-limit:], len(rest) > limit
+    else:
+        page, has_more = ordered[:limit], len(ordered) > limit
+    return {"object": "list", "data": [render(r) for r in page], "has_more": has_more, "url": url}
+
+
+def require(store_map: Mapping[str, Record], object_id: str, kind: str) -> Record:
+    record = store_map.get(object_id)
+    if record is None:
+        raise no_such(kind, object_id, param="id")
+    return record
+
+
+__all__ = ["ApiError", "Ctx"]

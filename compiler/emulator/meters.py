@@ -1,0 +1,127 @@
+"""Billing meters and meter events (rulebook 1.4): only `display_name` changes; status moves through
+`/deactivate` and `/reactivate`; meter events are deduplicated on `identifier`."""
+
+from __future__ import annotations
+
+from compiler.emulator.common import Ctx, check_length, expanded, list_page, public, require
+from compiler.emulator.errors import ApiError, already_exists, invalid
+from compiler.emulator.store import Record
+
+PAST_WINDOW = 35 * 24 * 3600  # timestamps "within the past 35 calendar days"
+FUTURE_WINDOW = 5 * 60  # "or up to 5 minutes in the future"
+
+
+def _view(record: Record) -> Record:
+    return public(record)
+
+
+def create_meter(ctx: Ctx) -> Record:
+    expanded(ctx, (), is_list=False)
+    store, params = ctx.store, ctx.params
+    check_length(params["display_name"], "display_name", 250)
+    check_length(params["event_name"], "event_name", 100)
+    mapping = params.get("customer_mapping") or {"event_payload_key": "stripe_customer_id", "type": "by_id"}
+    value_settings = params.get("value_settings") or {"event_payload_key": "value"}
+    check_length(mapping["event_payload_key"], "customer_mapping[event_payload_key]", 100)
+    check_length(value_settings["event_payload_key"], "value_settings[event_payload_key]", 100)
+    # Event names are unique per account, deactivated meters included (R27).
+    if any(m["event_name"] == params["event_name"] for m in store.meters.values()):
+        raise already_exists(
+            f"A meter with the event name `{params['event_name']}` already exists.", param="event_name"
+        )
+    now = store.now()
+    record: Record = {
+        "id": store.new_id("mtr_"),
+        "object": "billing.meter",
+        "created": now,
+        "customer_mapping": {"event_payload_key": mapping["event_payload_key"], "type": mapping["type"]},
+        "default_aggregation": {"formula": params["default_aggregation"]["formula"]},
+        "display_name": params["display_name"],
+        "event_name": params["event_name"],
+        "event_time_window": params.get("event_time_window"),
+        "livemode": False,
+        "status": "active",
+        "status_transitions": {"deactivated_at": None},
+        "updated": now,
+        "value_settings": {"event_payload_key": value_settings["event_payload_key"]},
+        "_seq": store.next_seq(),
+    }
+    store.meters[record["id"]] = record
+    return _view(record)
+
+
+def retrieve_meter(ctx: Ctx) -> Record:
+    expanded(ctx, (), is_list=False)
+    return _view(require(ctx.store.meters, str(ctx.object_id), "billing.meter"))
+
+
+def update_meter(ctx: Ctx) -> Record:
+    expanded(ctx, (), is_list=False)
+    record = require(ctx.store.meters, str(ctx.object_id), "billing.meter")
+    if "display_name" in ctx.params:
+        check_length(ctx.params["display_name"], "display_name", 250)
+        record["display_name"] = ctx.params["display_name"]
+        record["updated"] = ctx.store.now()
+    return _view(record)
+
+
+def _set_status(ctx: Ctx, status: str) -> Record:
+    expanded(ctx, (), is_list=False)
+    record = require(ctx.store.meters, str(ctx.object_id), "billing.meter")
+    if record["status"] == status:
+        raise invalid(f"This meter is already {status}.")
+    now = ctx.store.now()
+    record["status"] = status
+    record["status_transitions"] = {"deactivated_at": now if status == "inactive" else None}
+    record["updated"] = now
+    return _view(record)
+
+
+def deactivate_meter(ctx: Ctx) -> Record:
+    return _set_status(ctx, "inactive")
+
+
+def reactivate_meter(ctx: Ctx) -> Record:
+    return _set_status(ctx, "active")
+
+
+def list_meters(ctx: Ctx) -> Record:
+    expanded(ctx, (), is_list=True)
+    status = ctx.params.get("status")
+    records = [m for m in ctx.store.meters.values() if status is None or m["status"] == status]
+    return list_page(ctx, records, url="/v1/billing/meters", render=_view, kind="billing.meter", pool=ctx.store.meters)
+
+
+def create_meter_event(ctx: Ctx) -> Record:
+    expanded(ctx, (), is_list=False)
+    store, params = ctx.store, ctx.params
+    check_length(params["event_name"], "event_name", 100)
+    identifier = params.get("identifier")
+    if identifier is not None:
+        check_length(identifier, "identifier", 100)
+        if identifier in store.meter_events:
+            # Stripe rejects a repeated identifier and says a retry would not help.
+            raise ApiError(
+                400,
+                f"An event already exists with identifier {identifier}.",
+                param="identifier",
+                headers={"Stripe-Should-Retry": "false"},
+            )
+    now = store.now()
+    timestamp = params.get("timestamp", now)
+    if timestamp < now - PAST_WINDOW or timestamp > now + FUTURE_WINDOW:
+        raise invalid(
+            "The timestamp must be within the past 35 calendar days or up to 5 minutes in the future.",
+            param="timestamp",
+        )
+    record: Record = {
+        "object": "billing.meter_event",
+        "created": now,
+        "event_name": params["event_name"],
+        "identifier": identifier or store.new_id(""),
+        "livemode": False,
+        "payload": dict(params["payload"]),
+        "timestamp": timestamp,
+    }
+    store.meter_events[record["identifier"]] = record
+    return record

@@ -1,0 +1,607 @@
+"""Prices and plans: one object family with one id space (rulebook section 7).
+
+Both endpoints store the same record (a price as Stripe renders it with every expansion); a plan is a view of
+it. Plan params are translated to price params before the shared rules run, and `Names` maps the price param
+names back so errors name what the client sent (`amount`, `transform_usage`, `interval_count`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from compiler.emulator import currencies
+from compiler.emulator.common import (
+    Ctx,
+    check_length,
+    check_lengths,
+    check_metadata,
+    dec_str,
+    decimal_places,
+    expanded,
+    list_page,
+    matches_created,
+    merge_metadata,
+    non_negative,
+    positive,
+    public,
+    require,
+)
+from compiler.emulator.errors import already_exists, exclusive, invalid, missing_param, no_such
+from compiler.emulator.products import create_product_record, product_view
+from compiler.emulator.store import Record, Store
+
+Names = Mapping[str, str]
+PRICE_NAMES: Names = {}
+PLAN_NAMES: Names = {
+    "unit_amount": "amount",
+    "unit_amount_decimal": "amount_decimal",
+    "transform_quantity": "transform_usage",
+    "transform_quantity[divide_by]": "transform_usage[divide_by]",
+    "recurring[interval]": "interval",
+    "recurring[interval_count]": "interval_count",
+    "recurring[usage_type]": "usage_type",
+    "recurring[meter]": "meter",
+    "recurring[trial_period_days]": "trial_period_days",
+    "product_data": "product",
+}
+
+PRICE_EXPANDABLE = ("tiers", "currency_options", "product")
+PLAN_EXPANDABLE = ("tiers", "product")
+# Stripe's cap on one billing period: 3 years, 36 months, 156 weeks; the day cap (1095) is inferred (R11).
+MAX_INTERVAL_COUNT = {"year": 3, "month": 36, "week": 156, "day": 1095}
+MAX_TRIAL_DAYS = 730
+
+
+def _n(names: Names, param: str) -> str:
+    return names.get(param, param)
+
+
+def _p(prefix: str, key: str, names: Names) -> str:
+    """A param's name: top level through `names`, nested as `prefix` + key + "]" (`tiers[0][unit_amount]`)."""
+    return _n(names, key) if not prefix else f"{prefix}{key}]"
+
+
+# -- amounts ------------------------------------------------------------------------------------------------------
+
+
+def _amount_pair(
+    params: Mapping[str, Any], int_key: str, dec_key: str, prefix: str, names: Names
+) -> tuple[int | None, str | None, bool]:
+    """(integer amount, decimal string, whether any was given) for one `x` / `x_decimal` pair."""
+    has_int, has_dec = params.get(int_key) is not None, params.get(dec_key) is not None
+    p_int, p_dec = _p(prefix, int_key, names), _p(prefix, dec_key, names)
+    if has_int and has_dec:
+        raise exclusive(p_int, p_dec)
+    if has_int:
+        non_negative(params[int_key], p_int)
+        value = int(params[int_key])
+        return value, str(value), True
+    if has_dec:
+        dec = Decimal(params[dec_key])
+        non_negative(dec, p_dec)
+        decimal_places(dec, p_dec)
+        integral = dec == dec.to_integral_value()
+        return (int(dec) if integral else None), dec_str(dec), True
+    return None, None, False
+
+
+def _custom_unit_amount(value: Any, param: str) -> Record | None:
+    if value is None:
+        return None
+    amounts = {k: value.get(k) for k in ("maximum", "minimum", "preset")}
+    for key, amount in amounts.items():
+        if amount is not None:
+            non_negative(amount, f"{param}[{key}]")
+    lo, preset, hi = amounts["minimum"], amounts["preset"], amounts["maximum"]
+    if lo is not None and hi is not None and lo > hi:
+        raise invalid("The minimum must be less than or equal to the maximum.", param=f"{param}[minimum]")
+    if preset is not None and ((lo is not None and preset < lo) or (hi is not None and preset > hi)):
+        raise invalid("The preset must be between the minimum and the maximum.", param=f"{param}[preset]")
+    return amounts
+
+
+def _tiers(raw: Any, param: str) -> list[Record]:
+    if not isinstance(raw, list) or not raw:
+        raise missing_param(param)
+    out: list[Record] = []
+    previous = 0
+    for i, tier in enumerate(raw):
+        p = f"{param}[{i}]"
+        up_to = tier.get("up_to")
+        last = i == len(raw) - 1
+        if up_to is None:
+            raise missing_param(f"{p}[up_to]")
+        if up_to == "inf":
+            if not last:
+                raise invalid("Only the last tier may have `up_to` set to `inf`.", param=f"{p}[up_to]")
+        else:
+            if last:
+                raise invalid("The last tier must have `up_to` set to `inf`.", param=f"{p}[up_to]")
+            if up_to < 1 or up_to <= previous:
+                raise invalid(
+                    "Tiers must be sorted by `up_to`, each greater than the previous and at least 1.",
+                    param=f"{p}[up_to]",
+                )
+            previous = up_to
+        unit, unit_dec, has_unit = _amount_pair(tier, "unit_amount", "unit_amount_decimal", f"{p}[", {})
+        flat, flat_dec, has_flat = _amount_pair(tier, "flat_amount", "flat_amount_decimal", f"{p}[", {})
+        if not (has_unit or has_flat):
+            raise invalid("An entry in the tiers array is missing an amount.", param=p)
+        if flat_dec is not None and flat is None:
+            raise invalid(
+                "flat_amount_decimal must represent an integer in the currency's minor unit.",
+                param=f"{p}[flat_amount_decimal]",
+            )
+        out.append(
+            {
+                "flat_amount": flat,
+                "flat_amount_decimal": flat_dec,
+                "unit_amount": unit,
+                "unit_amount_decimal": unit_dec,
+                "up_to": None if up_to == "inf" else up_to,  # Stripe returns the infinite tier as null
+            }
+        )
+    return out
+
+
+# -- shared rules for the family ----------------------------------------------------------------------------------
+
+
+def _check_currency(value: Any, param: str) -> str:
+    code = str(value)
+    if not currencies.is_supported(code):
+        raise invalid(currencies.unsupported_message(code), param=param)
+    return code
+
+
+def _recurring(store: Store, raw: Any, names: Names) -> Record | None:
+    if raw is None:
+        return None
+    interval = raw["interval"]
+    count = raw.get("interval_count", 1)
+    positive(count, _n(names, "recurring[interval_count]"))
+    if count > MAX_INTERVAL_COUNT[interval]:
+        raise invalid(
+            f"The interval_count for {interval}ly prices can't be greater than {MAX_INTERVAL_COUNT[interval]}. "
+            "The maximum billing period is 3 years.",
+            param=_n(names, "recurring[interval_count]"),
+        )
+    usage_type = raw.get("usage_type", "licensed")
+    meter_id = raw.get("meter")
+    p_meter = _n(names, "recurring[meter]")
+    if usage_type == "metered" and not meter_id:
+        # API versions from 2025-03-31.basil on: legacy usage-based prices are gone (R12).
+        raise invalid("Metered prices must be backed by a meter: set `meter`.", param=p_meter)
+    if meter_id and usage_type != "metered":
+        raise invalid(f"`{p_meter}` can only be set when `usage_type` is `metered`.", param=p_meter)
+    if meter_id:
+        meter = store.meters.get(meter_id)
+        if meter is None:
+            raise no_such("billing.meter", str(meter_id), param=p_meter, status=400)
+        if meter["status"] != "active":
+            raise invalid(f"You can't attach a deactivated meter to a price: '{meter_id}'.", param=p_meter)
+    trial = raw.get("trial_period_days")
+    if trial is not None:
+        p_trial = _n(names, "recurring[trial_period_days]")
+        non_negative(trial, p_trial)
+        if trial > MAX_TRIAL_DAYS:
+            raise invalid("The maximum number of trial period days is 730 (2 years).", param=p_trial)
+    return {
+        "interval": interval,
+        "interval_count": count,
+        "meter": meter_id,
+        "trial_period_days": trial,
+        "usage_type": usage_type,
+    }
+
+
+def _scheme_amounts(params: Mapping[str, Any], scheme: str, prefix: str, names: Names) -> Record:
+    """The amount fields of a price or of one currency option, checked against its billing scheme."""
+    unit, unit_dec, has_amount = _amount_pair(params, "unit_amount", "unit_amount_decimal", prefix, names)
+    p_custom, p_tiers = _p(prefix, "custom_unit_amount", names), _p(prefix, "tiers", names)
+    custom = _custom_unit_amount(params.get("custom_unit_amount"), p_custom)
+    p_unit = _p(prefix, "unit_amount", names)
+    if scheme == "tiered":
+        if has_amount:
+            raise exclusive(p_tiers, p_unit)
+        tiers = _tiers(params.get("tiers"), p_tiers)
+    else:
+        if params.get("tiers") is not None:
+            raise invalid("This parameter requires `billing_scheme` to be set to `tiered`.", param=p_tiers)
+        if has_amount and custom is not None:
+            raise exclusive(p_unit, p_custom)
+        if not has_amount and custom is None:
+            raise missing_param(p_unit)
+        tiers = None
+    return {
+        "custom_unit_amount": custom,
+        "tiers": tiers,
+        "unit_amount": unit,
+        "unit_amount_decimal": unit_dec,
+    }
+
+
+def _option(raw: Mapping[str, Any], scheme: str, prefix: str, default_tax: str) -> Record:
+    amounts = _scheme_amounts(raw, scheme, prefix, {})
+    option = {
+        "custom_unit_amount": amounts["custom_unit_amount"],
+        "tax_behavior": raw.get("tax_behavior", default_tax),
+        "unit_amount": amounts["unit_amount"],
+        "unit_amount_decimal": amounts["unit_amount_decimal"],
+    }
+    if scheme == "tiered":
+        option["tiers"] = amounts["tiers"]
+    return option
+
+
+def _currency_options(raw: Any, record: Record) -> dict[str, Record]:
+    """Checked options keyed by currency, without the price's own currency (Stripe adds that one itself)."""
+    out: dict[str, Record] = {}
+    for code, option in dict(raw).items():
+        param = f"currency_options[{code}]"
+        _check_currency(code, param)
+        if code == record["currency"]:
+            raise invalid(
+                "You are specifying a currency option that matches the top-level currency for this price. "
+                "Please remove this currency option and it will be added automatically on creation.",
+                param=param,
+            )
+        out[code] = _option(option, record["billing_scheme"], f"{param}[", record["tax_behavior"])
+    return out
+
+
+def _own_option(record: Record) -> Record:
+    option = {
+        "custom_unit_amount": record["custom_unit_amount"],
+        "tax_behavior": record["tax_behavior"],
+        "unit_amount": record["unit_amount"],
+        "unit_amount_decimal": record["unit_amount_decimal"],
+    }
+    if record["billing_scheme"] == "tiered":
+        option["tiers"] = record["tiers"]
+    return option
+
+
+def _lookup_key_holder(store: Store, key: Any, transfer: bool, own_id: str | None) -> Record | None:
+    """The price that holds `key` and must give it up; raises when it is taken and not transferred (R21)."""
+    if key is None:
+        return None
+    check_length(key, "lookup_key", 200)
+    holder = next((r for r in store.prices.values() if r.get("lookup_key") == key and r["id"] != own_id), None)
+    if holder is not None and not transfer:
+        raise invalid(f"A price (`{holder['id']}`) already uses that lookup key.", param="lookup_key")
+    return holder
+
+
+def _check_product(store: Store, params: Mapping[str, Any]) -> None:
+    product, data = params.get("product"), params.get("product_data")
+    if product is not None and data is not None:
+        raise exclusive("product", "product_data")
+    if data is None and product is None:
+        raise missing_param("product")
+    if data is None and product not in store.products:
+        raise no_such("product", str(product), param="product", status=400)
+
+
+def _product_for(ctx: Ctx, params: Mapping[str, Any], names: Names) -> str:
+    data = params.get("product_data")
+    if data is not None:
+        return str(create_product_record(ctx.store, data, param=_n(names, "product_data"))["id"])
+    return str(params["product"])
+
+
+def build_family_record(ctx: Ctx, params: Mapping[str, Any], *, kind: str, names: Names) -> Record:
+    """Check price-shaped params with Stripe's cross-field rules and build the stored record. Nothing is
+    written to the store except an inline product (`product_data`), and only once every rule has passed."""
+    store = ctx.store
+    check_lengths({k: v for k, v in params.items() if k in ("nickname", "lookup_key", "id")}, {"lookup_key": 200})
+    check_metadata(params.get("metadata"))
+    currency = _check_currency(params["currency"], "currency")
+    _check_product(store, params)
+    scheme = params.get("billing_scheme", "per_unit")
+    transform = params.get("transform_quantity")
+    if params.get("tiers") is not None and transform is not None:
+        raise exclusive("tiers", _n(names, "transform_quantity"))
+    if scheme == "tiered" and transform is not None:
+        raise invalid(
+            f"`{_n(names, 'transform_quantity')}` only works with `billing_scheme=per_unit`.",
+            param=_n(names, "transform_quantity"),
+        )
+    if params.get("tiers") is not None and scheme != "tiered":
+        raise invalid("This parameter requires `billing_scheme` to be set to `tiered`.", param="tiers")
+    if scheme == "tiered" and not params.get("tiers_mode"):
+        raise missing_param("tiers_mode")
+    if scheme != "tiered" and params.get("tiers_mode"):
+        raise invalid("This parameter requires `billing_scheme` to be set to `tiered`.", param="tiers_mode")
+    amounts = _scheme_amounts(params, scheme, "", names)
+    if transform is not None:
+        positive(transform["divide_by"], _n(names, "transform_quantity[divide_by]"))
+        transform = {"divide_by": transform["divide_by"], "round": transform["round"]}
+    recurring = _recurring(store, params.get("recurring"), names)
+    record: Record = {
+        "id": params.get("id") or store.new_id("price_"),
+        "object": "price",
+        "active": params.get("active", True),
+        "billing_scheme": scheme,
+        "created": store.now(),
+        "currency": currency,
+        "custom_unit_amount": amounts["custom_unit_amount"],
+        "livemode": False,
+        "lookup_key": params.get("lookup_key"),
+        "metadata": merge_metadata({}, params.get("metadata") or {}),
+        "nickname": params.get("nickname"),
+        "product": None,
+        "recurring": recurring,
+        "tax_behavior": params.get("tax_behavior", "unspecified"),
+        "tiers": amounts["tiers"],
+        "tiers_mode": params.get("tiers_mode"),
+        "transform_quantity": transform,
+        "type": "recurring" if recurring else "one_time",
+        "unit_amount": amounts["unit_amount"],
+        "unit_amount_decimal": amounts["unit_amount_decimal"],
+        "_kind": kind,
+    }
+    options = _currency_options(params.get("currency_options") or {}, record)
+    record["currency_options"] = {currency: _own_option(record), **options}
+    if params.get("id") is not None and record["id"] in store.prices:
+        raise already_exists("Plan already exists.", param="id")
+    holder = _lookup_key_holder(store, params.get("lookup_key"), bool(params.get("transfer_lookup_key")), None)
+    # Writes start here. The inline product checks itself before it writes anything.
+    record["product"] = _product_for(ctx, params, names)
+    if holder is not None:
+        holder["lookup_key"] = None  # transfer_lookup_key moves the key atomically
+    record["_seq"] = store.next_seq()
+    return record
+
+
+# -- views --------------------------------------------------------------------------------------------------------
+
+
+def price_view(store: Store, record: Record, expand: frozenset[str]) -> Record:
+    out = public(record)
+    out["object"] = "price"
+    if "tiers" not in expand:
+        out.pop("tiers", None)  # real Stripe omits the key entirely unless expanded
+    if "currency_options" not in expand:
+        out.pop("currency_options", None)
+    if "product" in expand and out["product"] in store.products:
+        out["product"] = product_view(store, store.products[out["product"]], frozenset())
+    return out
+
+
+def plan_view(store: Store, record: Record, expand: frozenset[str]) -> Record:
+    recurring = record["recurring"] or {}
+    out: Record = {
+        "id": record["id"],
+        "object": "plan",
+        "active": record["active"],
+        "amount": record["unit_amount"],
+        "amount_decimal": record["unit_amount_decimal"],
+        "billing_scheme": record["billing_scheme"],
+        "created": record["created"],
+        "currency": record["currency"],
+        "interval": recurring.get("interval"),
+        "interval_count": recurring.get("interval_count"),
+        "livemode": False,
+        "metadata": record["metadata"],
+        "meter": recurring.get("meter"),
+        "nickname": record["nickname"],
+        "product": record["product"],
+        "tiers_mode": record["tiers_mode"],
+        "transform_usage": record["transform_quantity"],
+        "trial_period_days": recurring.get("trial_period_days"),
+        "usage_type": recurring.get("usage_type"),
+    }
+    if "tiers" in expand:
+        out["tiers"] = record["tiers"]
+    if "product" in expand and out["product"] in store.products:
+        out["product"] = product_view(store, store.products[out["product"]], frozenset())
+    return out
+
+
+# -- prices -------------------------------------------------------------------------------------------------------
+
+
+def create_price(ctx: Ctx) -> Record:
+    expand = expanded(ctx, PRICE_EXPANDABLE, is_list=False)
+    record = build_family_record(ctx, ctx.params, kind="price", names=PRICE_NAMES)
+    ctx.store.prices[record["id"]] = record
+    return price_view(ctx.store, record, expand)
+
+
+def retrieve_price(ctx: Ctx) -> Record:
+    expand = expanded(ctx, PRICE_EXPANDABLE, is_list=False)
+    record = require(ctx.store.prices, str(ctx.object_id), "price")
+    return price_view(ctx.store, record, expand)
+
+
+def _check_tax_change(current: str, new: str, param: str) -> None:
+    if current in ("inclusive", "exclusive") and new != current:
+        raise invalid(
+            "Once specified as either `inclusive` or `exclusive`, `tax_behavior` cannot be changed.", param=param
+        )
+
+
+def _default_price_of(store: Store, record: Record) -> bool:
+    product = store.products.get(record["product"])
+    return product is not None and product.get("default_price") == record["id"]
+
+
+def update_price(ctx: Ctx) -> Record:
+    expand = expanded(ctx, PRICE_EXPANDABLE, is_list=False)
+    store, params = ctx.store, ctx.params
+    record = require(store.prices, str(ctx.object_id), "price")
+    check_metadata(params.get("metadata"))
+    check_lengths({k: v for k, v in params.items() if k == "nickname"}, {})
+    if params.get("active") is False and record["active"] and _default_price_of(store, record):
+        raise invalid("This price cannot be archived because it is the default price of its product.", param="active")
+    if "tax_behavior" in params:
+        _check_tax_change(record["tax_behavior"], params["tax_behavior"], "tax_behavior")
+    options = record["currency_options"]
+    if "currency_options" in params:
+        raw = params["currency_options"]
+        if raw == "":
+            options = {record["currency"]: options[record["currency"]]}
+        else:
+            for code, option in dict(raw).items():
+                current = options.get(code)
+                if current is not None and "tax_behavior" in option:
+                    _check_tax_change(
+                        current["tax_behavior"], option["tax_behavior"], f"currency_options[{code}][tax_behavior]"
+                    )
+            options = {**options, **_currency_options(raw, record)}
+    holder = _lookup_key_holder(store, params.get("lookup_key"), bool(params.get("transfer_lookup_key")), record["id"])
+    # Every check passed: apply.
+    if holder is not None:
+        holder["lookup_key"] = None
+    for key in ("active", "lookup_key", "nickname", "tax_behavior"):
+        if key in params:
+            record[key] = params[key]
+    if "tax_behavior" in params:
+        options[record["currency"]]["tax_behavior"] = params["tax_behavior"]
+    record["currency_options"] = options
+    if "metadata" in params:
+        record["metadata"] = merge_metadata(record["metadata"], params["metadata"])
+    return price_view(store, record, expand)
+
+
+def _filter_prices(store: Store, params: Mapping[str, Any]) -> list[Record]:
+    keys = params.get("lookup_keys")
+    if keys is not None and len(keys) > 10:
+        raise invalid("You can specify up to 10 lookup_keys.", param="lookup_keys")
+    wanted = set(keys) if keys is not None else None
+    recurring = params.get("recurring") or {}
+    out = []
+    for r in store.prices.values():
+        if "active" in params and r["active"] != params["active"]:
+            continue
+        if "currency" in params and r["currency"] != params["currency"]:
+            continue
+        if "product" in params and r["product"] != params["product"]:
+            continue
+        if "type" in params and r["type"] != params["type"]:
+            continue
+        if wanted is not None and r.get("lookup_key") not in wanted:
+            continue
+        if recurring:
+            rec = r["recurring"]
+            if rec is None or any(rec.get(k) != v for k, v in recurring.items()):
+                continue
+        if not matches_created(r, params.get("created")):
+            continue
+        out.append(r)
+    return out
+
+
+def list_prices(ctx: Ctx) -> Record:
+    expand = expanded(ctx, PRICE_EXPANDABLE, is_list=True)
+    return list_page(
+        ctx,
+        _filter_prices(ctx.store, ctx.params),
+        url="/v1/prices",
+        render=lambda r: price_view(ctx.store, r, expand),
+        kind="price",
+        pool=ctx.store.prices,
+    )
+
+
+# -- plans --------------------------------------------------------------------------------------------------------
+
+
+def plan_params_as_price(params: Mapping[str, Any]) -> dict[str, Any]:
+    out = {
+        k: params[k]
+        for k in ("active", "billing_scheme", "currency", "id", "metadata", "nickname", "tiers", "tiers_mode")
+        if k in params
+    }
+    renames = {
+        "amount": "unit_amount",
+        "amount_decimal": "unit_amount_decimal",
+        "transform_usage": "transform_quantity",
+    }
+    for plan_key, price_key in renames.items():
+        if plan_key in params:
+            out[price_key] = params[plan_key]
+    out["recurring"] = {
+        k: params[k] for k in ("interval", "interval_count", "usage_type", "meter", "trial_period_days") if k in params
+    }
+    product = params.get("product")
+    if isinstance(product, Mapping):
+        out["product_data"] = product
+    elif product is not None:
+        out["product"] = product
+    return out
+
+
+def create_plan(ctx: Ctx) -> Record:
+    expand = expanded(ctx, PLAN_EXPANDABLE, is_list=False)
+    if ctx.params.get("metadata") == "":
+        raise invalid("metadata cannot be unset on create.", param="metadata")
+    params = plan_params_as_price(ctx.params)
+    record = build_family_record(ctx, params, kind="plan", names=PLAN_NAMES)
+    ctx.store.prices[record["id"]] = record
+    return plan_view(ctx.store, record, expand)
+
+
+def _plan_record(ctx: Ctx) -> Record:
+    record = require(ctx.store.prices, str(ctx.object_id), "plan")
+    if record["recurring"] is None:  # a one-time price is no plan
+        raise no_such("plan", str(ctx.object_id), param="id")
+    return record
+
+
+def retrieve_plan(ctx: Ctx) -> Record:
+    expand = expanded(ctx, PLAN_EXPANDABLE, is_list=False)
+    return plan_view(ctx.store, _plan_record(ctx), expand)
+
+
+def update_plan(ctx: Ctx) -> Record:
+    expand = expanded(ctx, PLAN_EXPANDABLE, is_list=False)
+    store, params = ctx.store, ctx.params
+    record = _plan_record(ctx)
+    check_metadata(params.get("metadata"))
+    if "product" in params and params["product"] not in store.products:
+        raise no_such("product", str(params["product"]), param="product", status=400)
+    if "trial_period_days" in params:
+        non_negative(params["trial_period_days"], "trial_period_days")
+        if params["trial_period_days"] > MAX_TRIAL_DAYS:
+            raise invalid("The maximum number of trial period days is 730 (2 years).", param="trial_period_days")
+    if params.get("active") is False and record["active"] and _default_price_of(store, record):
+        raise invalid("This price cannot be archived because it is the default price of its product.", param="active")
+    for key in ("active", "nickname", "product"):
+        if key in params:
+            record[key] = params[key]
+    if "trial_period_days" in params:
+        record["recurring"]["trial_period_days"] = params["trial_period_days"]
+    if "metadata" in params:
+        record["metadata"] = merge_metadata(record["metadata"], params["metadata"])
+    return plan_view(store, record, expand)
+
+
+def delete_plan(ctx: Ctx) -> Record:
+    record = _plan_record(ctx)
+    del ctx.store.prices[record["id"]]
+    return {"id": record["id"], "object": "plan", "deleted": True}
+
+
+def list_plans(ctx: Ctx) -> Record:
+    expand = expanded(ctx, PLAN_EXPANDABLE, is_list=True)
+    params = ctx.params
+    records = [
+        r
+        for r in ctx.store.prices.values()
+        if r["recurring"] is not None  # GET /v1/plans lists recurring prices too (rulebook section 7)
+        and ("active" not in params or r["active"] == params["active"])
+        and ("product" not in params or r["product"] == params["product"])
+        and matches_created(r, params.get("created"))
+    ]
+    return list_page(
+        ctx,
+        records,
+        url="/v1/plans",
+        render=lambda r: plan_view(ctx.store, r, expand),
+        kind="plan",
+        pool=ctx.store.prices,
+    )

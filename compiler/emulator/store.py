@@ -1,0 +1,87 @@
+"""The emulated account: every object as the JSON Stripe would send with all expansions, plus ordering.
+
+Prices and plans are one family with one id space (rulebook section 7), so both live in `prices`; `_kind`
+remembers which endpoint made the object. `_seq` is a monotonic creation counter: lists are newest first and
+`created` (whole seconds) cannot order objects made in the same second. Keys starting with `_` are internal
+and never rendered.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import string
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+Record = dict[str, Any]
+
+_ID_ALPHABET = string.ascii_letters + string.digits
+
+
+@dataclass
+class Store:
+    seed: int | None = None
+    products: dict[str, Record] = field(default_factory=dict)
+    prices: dict[str, Record] = field(default_factory=dict)
+    meters: dict[str, Record] = field(default_factory=dict)
+    meter_events: dict[str, Record] = field(default_factory=dict)  # by identifier
+    seq: int = 0
+    clock: float | None = None  # fixed time for tests; None = wall clock
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    def now(self) -> int:
+        return int(self.clock if self.clock is not None else time.time())
+
+    def new_id(self, prefix: str) -> str:
+        return prefix + "".join(self._rng.choice(_ID_ALPHABET) for _ in range(24))
+
+    def next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    def reset(self) -> None:
+        self.products.clear()
+        self.prices.clear()
+        self.meters.clear()
+        self.meter_events.clear()
+        self.seq = 0
+        self._rng = random.Random(self.seed)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "products": self.products,
+            "prices": self.prices,
+            "meters": self.meters,
+            "meter_events": self.meter_events,
+            "seq": self.seq,
+        }
+
+    def load_json(self, data: dict[str, Any]) -> None:
+        self.products = dict(data.get("products", {}))
+        self.prices = dict(data.get("prices", {}))
+        self.meters = dict(data.get("meters", {}))
+        self.meter_events = dict(data.get("meter_events", {}))
+        self.seq = int(data.get("seq", 0))
+
+
+def save_json(path: Path, data: dict[str, Any]) -> None:
+    """Write atomically: a crash mid-write must not lose the previous state."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "w") as out:
+        json.dump(data, out)
+    os.replace(tmp, path)
+
+
+def load_file(path: Path) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text())
+    return data if isinstance(data, dict) else None
