@@ -2,14 +2,24 @@
 
 Everything that talks to Stripe (or the emulator) goes through a `Gateway`: reads as whole paginated lists,
 writes as `ApiCall`s with an idempotency key. The SDK's exceptions are converted to `StripeApiError` here, once,
-and the API key never leaves this module (it is not printed, logged or stored).
+and the API key never leaves this module (it is not printed, logged or stored; error texts are scrubbed of it).
+
+Two things sit between pricebook and the SDK, shared by every thread that uses one gateway:
+- a `Pacer` that spaces requests evenly so the account stays under Stripe's rate limit (25/s in test mode,
+  100/s live) instead of finding the limit by hitting it;
+- a retry loop of our own (the SDK's is switched off, so 429s can be counted and paced): it obeys
+  `Stripe-Should-Retry` first, else retries 409, 429, 5xx and connection errors with capped exponential
+  backoff, and never any other 4xx (rulebook section 4).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +32,10 @@ from compiler.errors import StripeApiError, UsageError
 API_VERSION = "2026-10-28.endive"
 PAGE_SIZE = 100
 LIVE_PREFIXES = ("sk_live_", "rk_live_")
+#: Stripe's documented limits in operations per second (rulebook section 4).
+TEST_RATE = 25.0
+LIVE_RATE = 100.0
+REDACTED = "[redacted]"
 
 
 @dataclass(frozen=True)
@@ -68,34 +82,217 @@ def convert_error(exc: stripe.StripeError) -> StripeApiError:
     return StripeApiError(str(message), status=exc.http_status, code=code, param=param)
 
 
+# -- pacing -------------------------------------------------------------------------------------------------------
+
+
+class Pacer:
+    """Hands out evenly spaced send slots, `1/rate` apart, to any number of threads.
+
+    No burst allowance: Stripe (and the emulator) count requests in a sliding one-second window, and a burst
+    after an idle moment is exactly what such a window punishes. `rate=None` means unpaced.
+    """
+
+    def __init__(
+        self,
+        rate: float | None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if rate is not None and rate <= 0:
+            raise UsageError(f"the request rate must be positive, got {rate}")
+        self.rate = rate
+        self._interval = 1.0 / rate if rate else 0.0
+        self._clock = clock
+        self._sleep = sleep
+        self._next = float("-inf")
+        self._lock = threading.Lock()
+
+    def acquire(self) -> float:
+        """Wait for this caller's slot; returns the seconds waited."""
+        if not self._interval:
+            return 0.0
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next)
+            self._next = slot + self._interval
+        wait = slot - now
+        if wait > 0:
+            self._sleep(wait)
+        return max(wait, 0.0)
+
+
+# -- retries ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to wait. 429s get a larger budget: a rate-limited request never ran."""
+
+    max_retries: int = 3
+    max_rate_limited_retries: int = 10
+    initial_delay: float = 0.5
+    max_delay: float = 5.0
+
+    def delay(self, retry: int, rng: random.Random) -> float:
+        """Seconds before retry number `retry` (1-based): doubling from 0.5 s, capped at 5 s, with jitter
+        (75-100 %) so parallel workers that failed together do not return together; never below 0.5 s."""
+        base: float = min(self.initial_delay * 2.0 ** (retry - 1), self.max_delay)
+        return max(self.initial_delay, base * rng.uniform(0.75, 1.0))
+
+
+def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
+    if not headers:
+        return None
+    wanted = name.lower()
+    for key, value in headers.items():
+        if key.lower() == wanted:
+            return str(value)
+    return None
+
+
+def should_retry(status: int | None, headers: Mapping[str, str] | None, *, connection_error: bool = False) -> bool:
+    """Rulebook section 4: `Stripe-Should-Retry` first; else 409, 429, 5xx and connection errors; never other
+    4xx (those are the validation errors this compiler exists to prevent, and would fail again)."""
+    advice = _header(headers, "Stripe-Should-Retry")
+    if advice == "true":
+        return True
+    if advice == "false":
+        return False
+    if connection_error:
+        return True
+    if status is None:
+        return False
+    return status in (409, 429) or status >= 500
+
+
+@dataclass(frozen=True)
+class GatewayStats:
+    """What the gateway did, for the apply summary and the bench."""
+
+    requests: int = 0  # HTTP attempts, retries included
+    rate_limited: int = 0  # 429s seen
+    retries: int = 0
+    paced_seconds: float = 0.0  # total time threads waited for a send slot
+
+
+class _Counters:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stats = GatewayStats()
+
+    def add(self, **deltas: float) -> None:
+        with self._lock:
+            current = self._stats
+            values = {k: getattr(current, k) + v for k, v in deltas.items()}
+            self._stats = GatewayStats(**{**current.__dict__, **values})
+
+    def snapshot(self) -> GatewayStats:
+        with self._lock:
+            return self._stats
+
+
 class Gateway:
-    def __init__(self, connection: Connection, *, max_network_retries: int = 0) -> None:
+    """One account connection, safe to share across threads (the SDK keeps one HTTP session per thread)."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        rate: float | None = None,
+        retry: RetryPolicy | None = None,
+        http_client: stripe.HTTPClient | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        seed: int | None = None,
+    ) -> None:
         self._connection = connection
         addresses: dict[str, str] = {"api": connection.api_base} if connection.api_base else {}
         self._client = stripe.StripeClient(
             connection.api_key,
             stripe_version=API_VERSION,
             base_addresses=addresses,  # type: ignore[arg-type]
-            max_network_retries=max_network_retries,
+            max_network_retries=0,  # our own loop below: it counts 429s and shares the pacer
+            http_client=http_client,
         )
+        default_rate = LIVE_RATE if connection.livemode else TEST_RATE
+        self.pacer = Pacer(default_rate if rate is None else rate, sleep=sleep)
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._rng = random.Random(seed)
+        self._rng_lock = threading.Lock()
+        self._counters = _Counters()
 
     @property
     def livemode(self) -> bool:
         return self._connection.livemode
 
+    @property
+    def stats(self) -> GatewayStats:
+        return self._counters.snapshot()
+
     def request(
         self, method: str, path: str, params: Mapping[str, Any], *, idempotency_key: str | None = None
     ) -> tuple[dict[str, Any], Mapping[str, str]]:
-        """One HTTP request; returns the JSON body and the response headers."""
+        """One logical request (retried where safe); returns the JSON body and the response headers.
+
+        A write re-sent with the same idempotency key either runs (it never began) or replays Stripe's stored
+        answer, so a retry can never create a second object.
+        """
         options: dict[str, Any] = {}
         if idempotency_key is not None and method.upper() == "POST":
             options["idempotency_key"] = idempotency_key
-        try:
-            response = self._client.raw_request(method.lower(), path, **dict(params), **options)
-        except stripe.StripeError as exc:
-            raise convert_error(exc) from None
-        body: dict[str, Any] = json.loads(response.body)
-        return body, response.headers
+        failures = 0
+        rate_limited = 0
+        while True:
+            waited = self.pacer.acquire()
+            self._counters.add(requests=1, paced_seconds=waited)
+            try:
+                response = self._client.raw_request(method.lower(), path, **dict(params), **options)
+            except stripe.APIConnectionError as exc:
+                retry = exc.should_retry and should_retry(None, exc.headers, connection_error=True)
+                failures += 1
+                if not retry or failures > self.retry.max_retries:
+                    raise self._convert(exc) from None
+                self._back_off(failures)
+                continue
+            except stripe.StripeError as exc:
+                status = exc.http_status
+                if status == 429:
+                    rate_limited += 1
+                    self._counters.add(rate_limited=1)
+                    budget_left = rate_limited <= self.retry.max_rate_limited_retries
+                    attempt = rate_limited
+                else:
+                    failures += 1
+                    budget_left = failures <= self.retry.max_retries
+                    attempt = failures
+                if not budget_left or not should_retry(status, exc.headers):
+                    raise self._convert(exc) from None
+                self._back_off(attempt)
+                continue
+            body: dict[str, Any] = json.loads(response.body)
+            return body, response.headers
+
+    def _back_off(self, attempt: int) -> None:
+        self._counters.add(retries=1)
+        with self._rng_lock:
+            delay = self.retry.delay(attempt, self._rng)
+        self._sleep(delay)
+
+    def _convert(self, exc: stripe.StripeError) -> StripeApiError:
+        error = convert_error(exc)
+        return StripeApiError(
+            self.redact(error.message),
+            status=error.status,
+            code=error.code,
+            param=error.param,
+            hint=self.redact(error.hint) if error.hint else None,
+        )
+
+    def redact(self, text: str) -> str:
+        """`text` without the API key (an error echoing the request must not leak it)."""
+        key = self._connection.api_key
+        return text.replace(key, REDACTED) if key else text
 
     def list_all(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Every object of a list endpoint, 100 a page, following `starting_after`."""

@@ -1,0 +1,322 @@
+"""The gateway's retries, pacing and key hygiene, against a scripted fake HTTP client (no network)."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import stripe
+
+from compiler.calls import ApiCall
+from compiler.errors import StripeApiError, UsageError
+from compiler.gateway import (
+    API_VERSION,
+    Connection,
+    Gateway,
+    Pacer,
+    RetryPolicy,
+    connection_from_env,
+    should_retry,
+)
+
+KEY = "sk_test_SECRETkey1234567890"
+
+
+@dataclass
+class Sent:
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: str | None
+
+    @property
+    def params(self) -> dict[str, list[str]]:
+        text = self.body if self.method == "post" else urllib.parse.urlsplit(self.url).query
+        return urllib.parse.parse_qs(text or "")
+
+
+Reply = tuple[int, dict[str, Any], dict[str, str]] | Exception
+
+
+@dataclass
+class FakeHttp(stripe.HTTPClient):
+    """Answers from a script, one reply per request; records what was sent."""
+
+    script: list[Reply] = field(default_factory=list)
+    sent: list[Sent] = field(default_factory=list)
+    name = "fake"
+
+    def __post_init__(self) -> None:
+        super().__init__()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        post_data: Any = None,
+        *,
+        _usage: list[str] | None = None,
+    ) -> tuple[str, int, Mapping[str, str]]:
+        self.sent.append(Sent(method, url, dict(headers or {}), post_data))
+        reply = self.script.pop(0) if self.script else (200, {"id": "obj_1"}, {})
+        if isinstance(reply, Exception):
+            raise reply
+        status, body, headers_out = reply
+        return json.dumps(body), status, headers_out
+
+    def close(self) -> None:
+        pass
+
+
+def error(status: int, message: str = "nope", **headers: str) -> tuple[int, dict[str, Any], dict[str, str]]:
+    body = {"error": {"type": "invalid_request_error" if status < 500 else "api_error", "message": message}}
+    return status, body, {k.replace("_", "-"): v for k, v in headers.items()}
+
+
+class Sleeps:
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+
+def make(script: Sequence[Reply], *, key: str = KEY, rate: float | None = 1e9, **kw: Any) -> tuple[Gateway, FakeHttp]:
+    http = FakeHttp(script=list(script))
+    sleeps = kw.pop("sleep", Sleeps())
+    gateway = Gateway(Connection(key, "http://127.0.0.1:1"), rate=rate, http_client=http, sleep=sleeps, seed=1, **kw)
+    return gateway, http
+
+
+CALL = ApiCall("POST", "/v1/prices", {"currency": "usd", "unit_amount": 1000}, "price.a", "create", "price.a")
+
+
+def test_a_write_sends_the_idempotency_key_and_the_pinned_version() -> None:
+    gateway, http = make([(200, {"id": "price_1"}, {})])
+    assert gateway.send(CALL, "pricebook-abc") == {"id": "price_1"}
+    (sent,) = http.sent
+    headers = {k.lower(): v for k, v in sent.headers.items()}
+    assert headers["idempotency-key"] == "pricebook-abc"
+    assert headers["stripe-version"] == API_VERSION
+    assert sent.params == {"currency": ["usd"], "unit_amount": ["1000"]}
+
+
+def test_a_read_sends_no_idempotency_key() -> None:
+    gateway, http = make([(200, {"data": [], "has_more": False}, {})])
+    gateway.request("GET", "/v1/prices", {"active": "true"}, idempotency_key="ignored")
+    assert "idempotency-key" not in {k.lower() for k in http.sent[0].headers}
+
+
+@pytest.mark.parametrize("status", [429, 409, 500, 502, 503])
+def test_safe_statuses_are_retried_with_the_same_key(status: int) -> None:
+    gateway, http = make([error(status), (200, {"id": "price_1"}, {})])
+    assert gateway.send(CALL, "k1")["id"] == "price_1"
+    assert len(http.sent) == 2
+    keys = {s.headers.get("Idempotency-Key") for s in http.sent}
+    assert keys == {"k1"}
+    assert gateway.stats.retries == 1
+    assert gateway.stats.rate_limited == (1 if status == 429 else 0)
+
+
+@pytest.mark.parametrize("status", [400, 401, 402, 403, 404])
+def test_other_4xx_are_never_retried(status: int) -> None:
+    gateway, http = make([error(status, "No such product: 'x'"), (200, {}, {})])
+    with pytest.raises(StripeApiError) as info:
+        gateway.send(CALL, "k1")
+    assert len(http.sent) == 1
+    assert info.value.status == status
+    assert "No such product" in info.value.message
+
+
+def test_stripe_should_retry_false_wins_over_a_5xx() -> None:
+    # Stripe's answer for a replayed 500: the write may have committed, so re-sending the key is pointless.
+    gateway, http = make([error(500, "boom", Stripe_Should_Retry="false"), (200, {}, {})])
+    with pytest.raises(StripeApiError):
+        gateway.send(CALL, "k1")
+    assert len(http.sent) == 1
+
+
+def test_stripe_should_retry_true_wins_over_a_4xx() -> None:
+    gateway, http = make([error(400, "lock timeout", Stripe_Should_Retry="true"), (200, {"id": "x"}, {})])
+    assert gateway.send(CALL, "k1") == {"id": "x"}
+    assert len(http.sent) == 2
+
+
+def test_connection_errors_are_retried() -> None:
+    reset = stripe.APIConnectionError("reset", should_retry=True)  # type: ignore[no-untyped-call]
+    gateway, http = make([reset, (200, {"id": "x"}, {})])
+    assert gateway.send(CALL, "k1") == {"id": "x"}
+    assert len(http.sent) == 2
+
+
+def test_persistent_5xx_gives_up_after_the_retry_budget() -> None:
+    gateway, http = make([error(500)] * 10, retry=RetryPolicy(max_retries=3))
+    with pytest.raises(StripeApiError) as info:
+        gateway.send(CALL, "k1")
+    assert len(http.sent) == 4  # the first try and three retries
+    assert info.value.status == 500
+
+
+def test_429s_have_their_own_larger_budget() -> None:
+    gateway, http = make([error(429)] * 6 + [(200, {"id": "x"}, {})], retry=RetryPolicy(max_retries=1))
+    assert gateway.send(CALL, "k1") == {"id": "x"}
+    assert gateway.stats.rate_limited == 6
+    assert len(http.sent) == 7
+
+
+def test_backoff_doubles_from_half_a_second_and_is_capped_at_five() -> None:
+    sleeps = Sleeps()
+    gateway, _ = make([error(503)] * 6, retry=RetryPolicy(max_retries=5), sleep=sleeps)
+    with pytest.raises(StripeApiError):
+        gateway.send(CALL, "k1")
+    assert len(sleeps.calls) == 5
+    for n, slept in enumerate(sleeps.calls, start=1):
+        ceiling = min(0.5 * 2 ** (n - 1), 5.0)
+        assert max(0.5, 0.75 * ceiling) <= slept <= ceiling
+    assert sleeps.calls[-1] > 3.0
+
+
+def test_backoff_is_jittered() -> None:
+    rng = random.Random(7)
+    delays = {RetryPolicy().delay(3, rng) for _ in range(20)}
+    assert len(delays) > 1
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "conn", "expected"),
+    [
+        (429, {}, False, True),
+        (409, {}, False, True),
+        (500, {}, False, True),
+        (400, {}, False, False),
+        (404, {}, False, False),
+        (500, {"stripe-should-retry": "false"}, False, False),
+        (400, {"STRIPE-SHOULD-RETRY": "true"}, False, True),
+        (None, {}, True, True),
+        (None, {}, False, False),
+    ],
+)
+def test_should_retry_policy(status: int | None, headers: dict[str, str], conn: bool, expected: bool) -> None:
+    assert should_retry(status, headers, connection_error=conn) is expected
+
+
+def test_the_key_is_scrubbed_from_error_messages() -> None:
+    gateway, _ = make([error(401, f"Invalid API Key provided: {KEY}")])
+    with pytest.raises(StripeApiError) as info:
+        gateway.send(CALL, "k1")
+    assert KEY not in info.value.message
+    assert KEY not in str(info.value)
+    assert "[redacted]" in info.value.message
+
+
+def test_list_all_follows_pages() -> None:
+    pages: list[Reply] = [
+        (200, {"object": "list", "data": [{"id": "p3"}, {"id": "p2"}], "has_more": True}, {}),
+        (200, {"object": "list", "data": [{"id": "p1"}], "has_more": False}, {}),
+    ]
+    gateway, http = make(pages)
+    assert [o["id"] for o in gateway.list_all("/v1/prices", {"active": "true"})] == ["p3", "p2", "p1"]
+    assert http.sent[0].params["limit"] == ["100"]
+    assert http.sent[1].params["starting_after"] == ["p2"]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        pass  # slots are handed out against the clock; the caller's sleep does not move it
+
+
+def test_pacer_spaces_slots_evenly() -> None:
+    clock = FakeClock()
+    waits: list[float] = []
+    pacer = Pacer(25, clock=clock, sleep=waits.append)
+    got = [pacer.acquire() for _ in range(5)]
+    assert got == pytest.approx([0.0, 0.04, 0.08, 0.12, 0.16])
+    assert waits == pytest.approx([0.04, 0.08, 0.12, 0.16])
+
+
+def test_pacer_gives_no_burst_after_idling() -> None:
+    clock = FakeClock()
+    pacer = Pacer(10, clock=clock, sleep=lambda s: None)
+    pacer.acquire()
+    clock.now += 5.0  # idle: the next call goes at once, the one after waits a full interval again
+    assert pacer.acquire() == 0.0
+    assert pacer.acquire() == pytest.approx(0.1)
+
+
+def test_pacer_is_shared_by_threads() -> None:
+    clock = FakeClock()
+    pacer = Pacer(20, clock=clock, sleep=lambda s: None)
+    waits: list[float] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        for _ in range(25):
+            w = pacer.acquire()
+            with lock:
+                waits.append(w)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # 100 slots, each 0.05 s after the previous one, whichever thread took it
+    assert sorted(round(w, 6) for w in waits) == [round(i * 0.05, 6) for i in range(100)]
+
+
+def test_pacer_really_paces() -> None:
+    import time
+
+    pacer = Pacer(200)
+    start = time.monotonic()
+    for _ in range(21):
+        pacer.acquire()
+    assert time.monotonic() - start >= 0.095
+
+
+def test_default_rate_is_stripes_limit_for_the_mode() -> None:
+    test_gw = Gateway(Connection(KEY, "http://127.0.0.1:1"))
+    live_gw = Gateway(Connection("sk_live_abc", "http://127.0.0.1:1", live=True))
+    assert test_gw.pacer.rate == 25
+    assert live_gw.pacer.rate == 100
+    assert Gateway(Connection(KEY), rate=7).pacer.rate == 7
+
+
+def test_a_non_positive_rate_is_a_usage_error() -> None:
+    with pytest.raises(UsageError):
+        Gateway(Connection(KEY), rate=0)
+
+
+def test_connection_repr_hides_the_key() -> None:
+    conn = Connection(KEY, "http://127.0.0.1:1")
+    assert KEY not in repr(conn)
+    assert KEY not in str(conn)
+
+
+@pytest.mark.parametrize("key", ["sk_live_123", "rk_live_123"])
+def test_a_live_key_needs_live(key: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STRIPE_API_KEY", key)
+    with pytest.raises(UsageError) as info:
+        connection_from_env("http://127.0.0.1:1")
+    assert key not in info.value.message
+    assert connection_from_env("http://127.0.0.1:1", live=True).livemode
+
+
+def test_a_missing_key_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STRIPE_API_KEY", raising=False)
+    with pytest.raises(UsageError):
+        connection_from_env()
