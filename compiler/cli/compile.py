@@ -1,0 +1,78 @@
+"""`pricebook compile [PATH...] [--format json|curl] [--check]`: the API calls that build the catalog in an
+empty account, offline. Exit 0, or 1 for an invalid catalog (or, with --check, a call Stripe would refuse)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from compiler.calls import ApiCall
+from compiler.check import check_with_options
+from compiler.cli.common import catalog_options, paths_argument, resolve_paths
+from compiler.compile import compile_catalog
+from compiler.conformance import check_calls
+from compiler.errors import Diagnostic, InvalidCatalog, Location
+from compiler.gateway import API_VERSION
+from compiler.model import Catalog, build_catalog
+from compiler.render.curl import render_calls
+
+FORMAT_VERSION = "1"
+
+
+@click.command("compile")
+@paths_argument
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "curl"]),
+    default="json",
+    show_default=True,
+    help="json: the calls for machines; curl: as Stripe's docs print them, with the key as $STRIPE_API_KEY.",
+)
+@click.option(
+    "--check",
+    "conform",
+    is_flag=True,
+    help="Also hold every call against the stripe SDK's request types (unknown, missing or mistyped params).",
+)
+@catalog_options
+def command(paths: tuple[str, ...], fmt: str, conform: bool, var: tuple[str, ...], vars_file: str | None) -> None:
+    """Print the ordered API calls that create the catalog below PATHS (default plans/) in an empty account."""
+    result = check_with_options(resolve_paths(paths), var, vars_file)
+    result.raise_for_errors()
+    for warning in result.warnings:
+        click.echo(warning.format(), err=True)
+    catalog = build_catalog(result.entries)
+    calls = compile_catalog(catalog)
+    if conform:
+        problems = conformance_diagnostics(catalog, calls)
+        if problems:
+            raise InvalidCatalog(problems)
+    if fmt == "curl":
+        click.echo(render_calls(calls, api_version=API_VERSION), nl=False)
+    else:
+        click.echo(json.dumps(to_json(calls), indent=2, ensure_ascii=False))
+
+
+def to_json(calls: Sequence[ApiCall]) -> dict[str, Any]:
+    return {"format_version": FORMAT_VERSION, "api_version": API_VERSION, "calls": [c.to_json() for c in calls]}
+
+
+def conformance_diagnostics(catalog: Catalog, calls: Sequence[ApiCall]) -> list[Diagnostic]:
+    """Each call Stripe would refuse, as a problem at the place of the catalog object it came from."""
+    places = {resource.address: resource.location for resource in catalog}
+    out = []
+    for call, problem in check_calls(calls):
+        where = f" {problem.param}" if problem.param else ""
+        out.append(
+            Diagnostic(
+                places.get(call.address) or Location("<compiled>"),
+                f"sdk-{problem.code.replace('_', '-')}",
+                f"{call.address} ({call.method} {call.path}){where}: {problem.message}",
+                hint="pricebook compiled a call the stripe SDK's request types do not allow; please report it",
+            )
+        )
+    return out
