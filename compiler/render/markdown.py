@@ -1,0 +1,165 @@
+"""The plan as a pull-request comment (GitHub-flavoured markdown), rendered from `templates/plan.md.j2`.
+
+The summary table lets a reviewer see the whole change at a glance; each change then gets a section with its
+reason, the consequences (notes), the price impact as a table, and its field-by-field diff folded in a
+`<details>`. The API calls, in the order apply sends them, are folded at the end with their parameters.
+
+Autoescape is off (this is markdown, not HTML); values from the catalog and the account go through the
+filters below, which keep a `|` from splitting a table cell and a backtick from closing a code span.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import jinja2
+
+from compiler.changes import Action, Change, ChangeSet, FieldChange
+from compiler.render.values import (
+    KNOWN_AFTER_APPLY,
+    NONE,
+    SYMBOLS,
+    impact_quantity,
+    is_listing,
+    list_lines,
+    mode_name,
+    show,
+    shown_fields,
+    summary_line,
+    visible,
+)
+
+TEMPLATE = "plan.md.j2"
+FORCES = "# forces replacement"
+
+HEADINGS: Mapping[Action, str] = {
+    Action.CREATE: "create",
+    Action.UPDATE: "update in place",
+    Action.REPLACE: "replace",
+    Action.ARCHIVE: "archive",
+}
+
+_TEXT_SPECIAL = re.compile(r"([\\`*|<>\[\]])")
+
+
+def escape_text(value: Any) -> str:
+    """Plain text for a table cell or a paragraph: markdown's active characters backslash-escaped, one line."""
+    text = " ".join(str(value).split())
+    return _TEXT_SPECIAL.sub(r"\\\1", text)
+
+
+def code(value: Any) -> str:
+    """An inline code span that survives any content: a fence longer than the longest backtick run inside,
+    and `|` escaped (GFM splits table cells before it reads code spans, and honours `\\|` inside them)."""
+    text = " ".join(str(value).split()).replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if longest or text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def fenced(body: str, lang: str = "") -> str:
+    """A fenced code block whose fence no line of `body` can close."""
+    longest = max((len(run) for run in re.findall(r"`{3,}", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{lang}\n{body}\n{fence}"
+
+
+def indent(text: str, width: int) -> str:
+    pad = " " * width
+    return "\n".join(pad + line if line else line for line in text.split("\n"))
+
+
+@dataclass(frozen=True)
+class _Section:
+    change: Change
+    symbol: str
+    heading: str
+    diff: str  # the body of a ```diff block
+    field_count: int
+    forcing: tuple[str, ...]  # the paths that force the replacement
+
+
+def _diff_lines(change: Change) -> list[str]:
+    """The field changes as a unified diff: GitHub colours `-` red and `+` green."""
+    fields = shown_fields(change)
+    width = max([len(f.path) for f in fields] + [2 if change.live_id else 0])
+    lines: list[str] = []
+    if change.live_id:
+        if change.action is Action.REPLACE:
+            lines += [f"- {'id'.ljust(width)} = {show(change.live_id)}", f"+ {'id'.ljust(width)} = {KNOWN_AFTER_APPLY}"]
+        else:
+            lines.append(f"  {'id'.ljust(width)} = {show(change.live_id)}")
+    for field in fields:
+        lines += _field_lines(field, change.action, width)
+    return lines
+
+
+def _field_lines(field: FieldChange, action: Action, width: int) -> list[str]:
+    forces = f"  {FORCES}" if field.forces_replacement else ""
+    name = field.path.ljust(width)
+    before = None if action is Action.CREATE else field.before
+    if is_listing(field.path, before, field.after):
+        out = [f"  {name} = [{forces}"]
+        out += [f"{item.sign}     {item.text}" for item in list_lines(before, field.after)]
+        out.append("  ]")
+        return out
+    out = [f"- {name} = {show(before)}"] if before is not None else []
+    out.append(f"+ {name} = {show(field.after)}{forces}")
+    return out
+
+
+def _section(change: Change) -> _Section:
+    fields = shown_fields(change)
+    return _Section(
+        change=change,
+        symbol=SYMBOLS[change.action],
+        heading=HEADINGS[change.action],
+        diff="\n".join(_diff_lines(change)),
+        field_count=len(fields),
+        forcing=tuple(f.path for f in fields if f.forces_replacement),
+    )
+
+
+def _call_params(params: Mapping[str, Any]) -> str:
+    return json.dumps(params, indent=2, ensure_ascii=False, default=str)
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("compiler.render", "templates"),
+        autoescape=False,  # markdown: escaping is done per value by the filters
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["text"] = escape_text
+    env.filters["code"] = code
+    env.filters["fenced"] = fenced
+    env.filters["indent_by"] = indent
+    env.filters["json"] = _call_params
+    env.filters["quantity"] = impact_quantity
+    return env
+
+
+def render_markdown(changeset: ChangeSet) -> str:
+    shown: Sequence[Change] = visible(changeset.changes)
+    counts = changeset.counts()
+    text = _environment().get_template(TEMPLATE).render(
+        cs=changeset,
+        mode=mode_name(changeset.livemode),
+        summary=summary_line(counts),
+        unchanged=counts.get(Action.NOOP.value, 0),
+        sections=[_section(c) for c in shown],
+        calls=list(enumerate(changeset.calls, 1)),
+        none=NONE,
+    )
+    # one blank line between blocks however the template's conditionals fell
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"

@@ -1,0 +1,188 @@
+"""The plan for a terminal, in Terraform's manner.
+
+    # price.suite_monthly must be replaced
+  -/+ price "suite_monthly" {
+        ~ id          = "price_123" -> (known after apply)
+        ~ unit_amount = 1000 -> 1200 # forces replacement
+      }
+
+Every line comes from the ChangeSet alone: the header (account mode, pinned API version, state fingerprint), one
+block per change, the price impact, the API calls in the order apply sends them, the problems that block the
+apply, and the summary line. Colour is an argument (see `color.should_color`), so the output is reproducible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from compiler.calls import ApiCall
+from compiler.changes import Action, Change, ChangeSet, FieldChange, Problem
+from compiler.render.values import (
+    KNOWN_AFTER_APPLY,
+    NONE,
+    SUMMARY_ORDER,
+    SYMBOLS,
+    VERBS,
+    impact_quantity,
+    impact_text,
+    is_listing,
+    list_lines,
+    mode_name,
+    show,
+    shown_fields,
+    summary_line,
+    visible,
+)
+
+RESET = "\x1b[0m"
+BOLD = "\x1b[1m"
+RED = "\x1b[31m"
+GREEN = "\x1b[32m"
+YELLOW = "\x1b[33m"
+CYAN = "\x1b[36m"
+
+#: Terraform's colours: green adds, yellow changes, red removes
+SIGN_COLORS = {"+": GREEN, "~": YELLOW, "-": RED, "-/+": RED, " ": ""}
+
+HEADLINES = {
+    Action.CREATE: "will be created",
+    Action.UPDATE: "will be updated in place",
+    Action.REPLACE: "must be replaced",
+    Action.ARCHIVE: "will be archived",
+}
+
+FORCES = "# forces replacement"
+
+
+@dataclass(frozen=True)
+class _Paint:
+    on: bool
+
+    def __call__(self, text: str, *codes: str) -> str:
+        codes = tuple(c for c in codes if c)
+        if not self.on or not codes or not text:
+            return text
+        return "".join(codes) + text + RESET
+
+    def sign(self, sign: str) -> str:
+        if sign == "-/+":
+            return self("-", RED) + "/" + self("+", GREEN) if self.on else sign
+        return self(sign, SIGN_COLORS.get(sign, ""))
+
+
+def render_text(changeset: ChangeSet, *, color: bool) -> str:
+    paint = _Paint(color)
+    shown = visible(changeset.changes)
+    lines = _header(changeset, paint)
+    if not shown and not changeset.problems:
+        lines += ["", paint("No changes.", BOLD) + " The account matches the catalog: nothing to do."]
+        return "\n".join(lines) + "\n"
+    if shown:
+        lines += ["", "Resource actions are indicated with the following symbols:"]
+        used = {c.action for c in shown}
+        lines += [f"{paint.sign(SYMBOLS[a]).rjust(3 + _invisible(paint.sign(SYMBOLS[a])))} {VERBS[a]}"
+                  for a in SUMMARY_ORDER if a in used]
+        lines += ["", "pricebook will perform the following actions:"]
+        for change in shown:
+            lines += ["", *_change(change, paint)]
+    if changeset.calls:
+        lines += ["", *_calls(changeset.calls)]
+    if changeset.problems:
+        lines += ["", *_problems(changeset.problems, paint)]
+    lines += ["", paint(summary_line(changeset.counts()), BOLD)]
+    if changeset.problems:
+        count = len(changeset.problems)
+        noun = "problem blocks" if count == 1 else "problems block"
+        lines.append(paint(f"{count} {noun} the apply: pricebook apply refuses to start until fixed.", RED, BOLD))
+    return "\n".join(lines) + "\n"
+
+
+def _invisible(text: str) -> int:
+    """How many characters of `text` are colour codes (for padding coloured text)."""
+    plain = text
+    for code in (RESET, BOLD, RED, GREEN, YELLOW, CYAN):
+        plain = plain.replace(code, "")
+    return len(text) - len(plain)
+
+
+def _header(changeset: ChangeSet, paint: _Paint) -> list[str]:
+    mode = mode_name(changeset.livemode)
+    mode = paint(mode, RED, BOLD) if changeset.livemode else mode
+    lines = [f"pricebook plan: {mode} account, Stripe API version {changeset.api_version or NONE}"]
+    if changeset.fingerprint:
+        lines.append(f"Account state fingerprint: {changeset.fingerprint}")
+    return lines
+
+
+def _change(change: Change, paint: _Paint) -> list[str]:
+    sign = SYMBOLS[change.action]
+    lines = [paint(f"  # {change.address} {HEADLINES[change.action]}", BOLD)]
+    if change.reason:
+        lines.append(f"  # ({change.reason})")
+    lead = paint.sign(sign).rjust(3 + _invisible(paint.sign(sign)))
+    lines.append(f"{lead} {change.kind.value} {show(change.key)} {{")
+    fields = shown_fields(change)
+    width = max([len(f.path) for f in fields] + [2 if change.live_id else 0])
+    if change.live_id:
+        if change.action is Action.REPLACE:
+            lines.append(f"      {paint.sign('~')} {'id'.ljust(width)} = {show(change.live_id)} -> {KNOWN_AFTER_APPLY}")
+        else:
+            lines.append(f"        {'id'.ljust(width)} = {show(change.live_id)}")
+    for field in fields:
+        lines += _field(field, change.action, width, paint)
+    lines.append("    }")
+    lines += [f"    {paint('# note:', CYAN)} {note}" for note in change.notes]
+    if change.impact:
+        lines.append("    price impact:")
+        labels = [impact_quantity(i) for i in change.impact]
+        pad = max(len(label) for label in labels)
+        lines += [
+            f"      quantity {label.rjust(pad)}: {impact_text(i)}"
+            for label, i in zip(labels, change.impact, strict=True)
+        ]
+    return lines
+
+
+def _field_sign(field: FieldChange, action: Action) -> str:
+    if action is Action.CREATE or (field.before is None and field.after is not None):
+        return "+"
+    if field.after is None and field.before is not None:
+        return "-"
+    return "~"
+
+
+def _field(field: FieldChange, action: Action, width: int, paint: _Paint) -> list[str]:
+    sign = _field_sign(field, action)
+    forces = " " + paint(FORCES, RED) if field.forces_replacement else ""
+    name = field.path.ljust(width)
+    if is_listing(field.path, field.before, field.after):
+        before = None if action is Action.CREATE else field.before
+        items = list_lines(before, field.after)
+        out = [f"      {paint.sign(sign)} {name} = [{forces}"]
+        out += [f"          {paint.sign(item.sign)} {item.text}" for item in items]
+        out.append("        ]")
+        return out
+    value = show(field.after) if sign == "+" else f"{show(field.before)} -> {show(field.after)}"
+    return [f"      {paint.sign(sign)} {name} = {value}{forces}"]
+
+
+def _calls(calls: Sequence[ApiCall]) -> list[str]:
+    width = max(len(f"{c.method} {c.path}") for c in calls)
+    action_width = max(len(c.action) for c in calls)
+    lines = [f"API calls, in the order apply sends them ({len(calls)}):"]
+    for number, call in enumerate(calls, 1):
+        target = f"{call.method} {call.path}".ljust(width)
+        lines.append(f"  {number:>{len(str(len(calls)))}}. {target}  {call.action.ljust(action_width)} {call.address}")
+    return lines
+
+
+def _problems(problems: Sequence[Problem], paint: _Paint) -> list[str]:
+    lines: list[str] = []
+    for problem in problems:
+        if lines:
+            lines.append("")
+        lines.append(f"{paint('Error:', RED, BOLD)} {problem.address}: {problem.message} [{problem.rule}]")
+        if problem.hint:
+            lines.append(f"  hint: {problem.hint}")
+    return lines

@@ -1,0 +1,136 @@
+"""Values as a reviewer reads them, shared by the text and markdown views.
+
+Amounts stay the integers (or decimal strings) Stripe stores, so a field line shows exactly what will be sent;
+the money a customer pays is shown separately, in the price impact lines. `None` reads `(none)`; nested values
+(recurring, transform, a tier) are written on one line in a YAML-like flow style.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from compiler.changes import Action, Change, FieldChange
+
+NONE = "(none)"
+#: the new object's id in a replace, which Stripe makes up only when the call is sent
+KNOWN_AFTER_APPLY = "(known after apply)"
+
+#: what each action does, in the words of the legend and the headlines
+VERBS: Mapping[Action, str] = {
+    Action.CREATE: "create",
+    Action.UPDATE: "update in place",
+    Action.REPLACE: "replace (create new, then archive old)",
+    Action.ARCHIVE: "archive (active=false)",
+}
+SYMBOLS: Mapping[Action, str] = {
+    Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.REPLACE: "-/+",
+    Action.ARCHIVE: "-",
+}
+#: summary order, as in `Plan: 2 to create, 1 to update, 1 to replace, 1 to archive.`
+SUMMARY_ORDER: tuple[Action, ...] = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.ARCHIVE)
+
+
+def show(value: Any) -> str:
+    """One value on one line: strings quoted (so `"1000"` is told from `1000`), mappings without their empty keys."""
+    if value is None:
+        return NONE
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, Mapping):
+        # Stripe's infinite tier reads better bare, as the catalog writes it
+        items = [
+            f"{key}: {'inf' if key == 'up_to' and item == 'inf' else show(item)}"
+            for key, item in value.items()
+            if item is not None
+        ]
+        return "{" + ", ".join(items) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(show(item) for item in value) + "]"
+    return str(value)
+
+
+def is_listing(path: str, before: Any, after: Any) -> bool:
+    """Tiers are shown one per line: a one-line list of five tiers hides which one changed."""
+    last = path.rsplit(".", 1)[-1]
+    return last == "tiers" and all(v is None or isinstance(v, list | tuple) for v in (before, after))
+
+
+@dataclass(frozen=True)
+class ItemLine:
+    """One element of a list shown one per line: `-` only before, `+` only after, ` ` the same on both sides."""
+
+    sign: str
+    text: str
+
+
+def list_lines(before: Any, after: Any) -> list[ItemLine]:
+    """Element-by-element comparison of two lists (tiers are ordered by up_to, so position is identity)."""
+    old: Sequence[Any] = before if isinstance(before, list | tuple) else ()
+    new: Sequence[Any] = after if isinstance(after, list | tuple) else ()
+    lines: list[ItemLine] = []
+    for index in range(max(len(old), len(new))):
+        was = old[index] if index < len(old) else None
+        now = new[index] if index < len(new) else None
+        if index < len(old) and index < len(new) and was == now:
+            lines.append(ItemLine(" ", show(now)))
+            continue
+        if index < len(old):
+            lines.append(ItemLine("-", show(was)))
+        if index < len(new):
+            lines.append(ItemLine("+", show(now)))
+    return lines
+
+
+def shown_fields(change: Change) -> tuple[FieldChange, ...]:
+    """The field lines of a change. A create without field changes lists what it will send (the `after`
+    attrs that are set); everything else lists exactly the field changes the diff recorded."""
+    if change.fields or change.action is not Action.CREATE or not change.after:
+        return change.fields
+    return tuple(
+        FieldChange(name, None, value)
+        for name, value in change.after.items()
+        if value is not None and value != {} and value != []
+    )
+
+
+def visible(changes: Sequence[Change]) -> list[Change]:
+    """The changes a reviewer needs to read: no-ops are counted, not shown."""
+    return [c for c in changes if c.action is not Action.NOOP]
+
+
+def summary_line(counts: Mapping[str, int]) -> str:
+    parts = [f"{counts.get(action.value, 0)} to {action.value}" for action in SUMMARY_ORDER]
+    return "Plan: " + ", ".join(parts) + "."
+
+
+def mode_name(livemode: bool) -> str:
+    return "LIVE mode" if livemode else "test mode"
+
+
+def impact_quantity(entry: Mapping[str, Any]) -> str:
+    """`6` or `6 (eur)` when the impact line is for one of several currencies."""
+    text = str(entry.get("quantity", "?"))
+    currency = entry.get("currency")
+    return f"{text} ({currency})" if currency else text
+
+
+def impact_text(entry: Mapping[str, Any]) -> str:
+    """`$20.00 -> $24.00`, `$24.00` for a new price, `$20.00 (unchanged)` when the amount is the same."""
+    before, after = entry.get("before"), entry.get("after")
+    if before is None:
+        text = str(after)
+    elif after is None:
+        text = f"{before} -> {NONE}"
+    elif before == after:
+        text = f"{after} (unchanged)"
+    else:
+        text = f"{before} -> {after}"
+    note = entry.get("note")
+    return f"{text}  ({note})" if note else text

@@ -1,0 +1,260 @@
+"""The plan renderers on hand-built ChangeSets: what a reviewer must be able to read in each view."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pytest
+
+from compiler.calls import ApiCall
+from compiler.changes import Action, Change, ChangeSet, FieldChange, Problem
+from compiler.render.color import should_color
+from compiler.render.json import render_json
+from compiler.render.markdown import code, escape_text, fenced, render_markdown
+from compiler.render.text import render_text
+from compiler.source import Kind
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _tier(up_to: int | str, unit: int) -> dict[str, object]:
+    return {"up_to": up_to, "unit_amount": unit, "unit_amount_decimal": None, "flat_amount": None,
+            "flat_amount_decimal": None}
+
+
+def _changeset(*, problems: tuple[Problem, ...] = (), livemode: bool = False) -> ChangeSet:
+    return ChangeSet(
+        changes=(
+            Change(Kind.PRODUCT, "suite", Action.CREATE, "new in the catalog",
+                   after={"id": "suite", "name": "Suite | Pro", "description": None, "images": []}),
+            Change(Kind.PRICE, "suite_monthly", Action.CREATE, "new in the catalog",
+                   fields=(FieldChange("currency", None, "usd"), FieldChange("unit_amount", None, 1000)),
+                   impact=({"quantity": 1, "before": None, "after": "$10.00"},)),
+            Change(Kind.PRICE, "seat", Action.UPDATE, "nickname differs", live_id="price_1",
+                   fields=(FieldChange("nickname", "Old", "New"),)),
+            Change(Kind.PRICE, "team", Action.REPLACE, "unit_amount cannot change in place", live_id="price_2",
+                   fields=(FieldChange("unit_amount", 1000, 1200, True), FieldChange("nickname", "Team", "Team+")),
+                   notes=("subscriptions on the old price keep it",),
+                   impact=({"quantity": 6, "before": "$20.00", "after": "$24.00"},
+                           {"quantity": 10, "before": "$100.00", "after": "$100.00"})),
+            Change(Kind.PRICE, "old", Action.ARCHIVE, "no longer in the catalog", live_id="price_4",
+                   fields=(FieldChange("active", True, False),)),
+            Change(Kind.PRICE, "same", Action.NOOP, "matches the catalog", live_id="price_5"),
+        ),
+        calls=(
+            ApiCall("POST", "/v1/products", {"id": "suite", "name": "Suite | Pro"}, "product.suite", "create",
+                    "product.suite"),
+            ApiCall("POST", "/v1/prices", {"product": "suite", "currency": "usd", "unit_amount": 1000},
+                    "price.suite_monthly", "create", "price.suite_monthly", ("product.suite",)),
+            ApiCall("POST", "/v1/prices/price_1", {"nickname": "New"}, "price.seat", "update"),
+            ApiCall("POST", "/v1/prices/price_4", {"active": False}, "price.old", "archive"),
+        ),
+        problems=problems,
+        api_version="2026-10-28.endive",
+        fingerprint="sha256:0123abcd",
+        livemode=livemode,
+    )
+
+
+HELD = Problem("price.held", "lookup-key-held-by-unmanaged-price",
+               'lookup_key "held" belongs to price_9, which pricebook does not manage',
+               "mark price_9 as managed, or choose another lookup_key")
+
+
+# -- text -------------------------------------------------------------------------------------------------
+
+
+def test_text_uses_terraform_symbols_per_action() -> None:
+    text = render_text(_changeset(), color=False)
+    assert '  + product "suite" {' in text
+    assert '  ~ price "seat" {' in text
+    assert '-/+ price "team" {' in text
+    assert '  - price "old" {' in text
+    assert "# price.team must be replaced" in text
+    # a no-op is counted, not shown
+    assert '"same"' not in text
+
+
+def test_text_marks_only_the_fields_that_force_replacement() -> None:
+    lines = render_text(_changeset(), color=False).splitlines()
+    forcing = [line for line in lines if "# forces replacement" in line]
+    assert forcing == ["      ~ unit_amount = 1000 -> 1200 # forces replacement"]
+    assert '      ~ nickname    = "Team" -> "Team+"' in lines
+    # the replacement gets a new id, which Stripe makes up when it is created
+    assert '      ~ id          = "price_2" -> (known after apply)' in lines
+
+
+def test_text_summary_line() -> None:
+    text = render_text(_changeset(), color=False)
+    assert "Plan: 2 to create, 1 to update, 1 to replace, 1 to archive.\n" in text
+    assert text.rstrip().endswith("Plan: 2 to create, 1 to update, 1 to replace, 1 to archive.")
+
+
+def test_text_header_names_account_mode_api_version_and_fingerprint() -> None:
+    text = render_text(_changeset(), color=False)
+    assert text.splitlines()[0] == "pricebook plan: test mode account, Stripe API version 2026-10-28.endive"
+    assert "sha256:0123abcd" in text
+    assert "LIVE mode" in render_text(_changeset(livemode=True), color=False)
+
+
+def test_text_shows_price_impact_and_notes() -> None:
+    text = render_text(_changeset(), color=False)
+    assert "quantity  6: $20.00 -> $24.00" in text
+    assert "quantity 10: $100.00 (unchanged)" in text
+    assert "quantity 1: $10.00" in text  # a new price has no before
+    assert "# note: subscriptions on the old price keep it" in text
+
+
+def test_text_create_without_fields_lists_the_set_attributes() -> None:
+    text = render_text(_changeset(), color=False)
+    assert '      + name = "Suite | Pro"' in text
+    assert "description" not in text and "images" not in text  # unset attributes are left out
+
+
+def test_text_lists_calls_in_order() -> None:
+    text = render_text(_changeset(), color=False)
+    listing = text[text.index("API calls") :].splitlines()[1:5]
+    assert [line.split()[2] for line in listing] == ["/v1/products", "/v1/prices", "/v1/prices/price_1",
+                                                      "/v1/prices/price_4"]
+    assert listing[3].endswith("archive price.old")
+
+
+def test_text_shows_problems_and_that_they_block_apply() -> None:
+    text = render_text(_changeset(problems=(HELD,)), color=False)
+    assert "Error: price.held: lookup_key" in text
+    assert "[lookup-key-held-by-unmanaged-price]" in text
+    assert "  hint: mark price_9 as managed" in text
+    assert "1 problem blocks the apply" in text
+    assert "blocks the apply" not in render_text(_changeset(), color=False)
+
+
+def test_text_colour_only_when_asked() -> None:
+    plain = render_text(_changeset(problems=(HELD,)), color=False)
+    coloured = render_text(_changeset(problems=(HELD,)), color=True)
+    assert "\x1b[" not in plain
+    assert "\x1b[32m+\x1b[0m" in coloured  # a green create
+    assert ANSI.sub("", coloured) == plain  # colour adds codes, never changes the words or the layout
+
+
+def test_text_tiers_one_per_line() -> None:
+    change = Change(Kind.PRICE, "tiered", Action.REPLACE, "tiers changed", live_id="price_3",
+                    fields=(FieldChange("tiers", [_tier(5, 1000), _tier("inf", 800)],
+                                        [_tier(10, 1000), _tier("inf", 800)], True),))
+    lines = render_text(ChangeSet((change,)), color=False).splitlines()
+    start = lines.index("      ~ tiers = [ # forces replacement")
+    assert lines[start + 1 : start + 5] == [
+        "          - {up_to: 5, unit_amount: 1000}",
+        "          + {up_to: 10, unit_amount: 1000}",
+        "            {up_to: inf, unit_amount: 800}",
+        "        ]",
+    ]
+
+
+def test_text_none_and_removed_values() -> None:
+    change = Change(Kind.PRODUCT, "suite", Action.UPDATE, "description removed", live_id="prod_1",
+                    fields=(FieldChange("description", "Old text", None), FieldChange("unit_label", None, "seat")))
+    text = render_text(ChangeSet((change,)), color=False)
+    assert '      - description = "Old text" -> (none)' in text
+    assert '      + unit_label  = "seat"' in text
+
+
+def test_text_no_changes() -> None:
+    noop = Change(Kind.PRICE, "same", Action.NOOP, "matches the catalog", live_id="price_5")
+    text = render_text(ChangeSet((noop,), api_version="v", fingerprint="f"), color=False)
+    assert "No changes." in text
+    assert "Plan:" not in text and "API calls" not in text
+
+
+# -- colour decision --------------------------------------------------------------------------------------
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colour_only_on_a_terminal_without_no_color() -> None:
+    assert should_color(_Tty(), {})
+    assert not should_color(io.StringIO(), {})
+    assert not should_color(_Tty(), {"NO_COLOR": "1"})
+    assert should_color(_Tty(), {"NO_COLOR": ""})  # no-color.org: an empty value does not count
+    assert not should_color(_Tty(), {"TERM": "dumb"})
+
+
+# -- markdown ---------------------------------------------------------------------------------------------
+
+
+def test_markdown_summary_table_sections_and_details() -> None:
+    md = render_markdown(_changeset())
+    assert md.startswith("### pricebook plan\n")
+    assert "**Plan: 2 to create, 1 to update, 1 to replace, 1 to archive.**" in md
+    assert "| `-/+` | `price.team` | replace | unit\\_amount" not in md  # underscores are not escaped
+    assert "| `-/+` | `price.team` | replace | unit_amount cannot change in place |" in md
+    assert "#### `-/+` replace `price.team`" in md
+    assert md.count("<details>") == md.count("</details>") == 6  # 5 changes + the calls
+    assert "+ unit_amount = 1200  # forces replacement" in md
+    assert "- **Forces replacement:** `unit_amount`" in md
+    assert "| 6 | $20.00 | $24.00 |" in md
+    assert "> **Note:** subscriptions on the old price keep it" in md
+    assert "| test mode | `2026-10-28.endive` | `sha256:0123abcd` |" in md
+
+
+def test_markdown_lists_calls_with_params_in_order() -> None:
+    md = render_markdown(_changeset())
+    calls = md[md.index("API calls, in the order apply sends them (4)") :]
+    order = [calls.index(f"{n}. `POST") for n in range(1, 5)]
+    assert order == sorted(order)
+    assert '     "unit_amount": 1000' in calls  # params as an indented JSON block under the item
+
+
+def test_markdown_escapes_table_cells() -> None:
+    change = Change(Kind.PRODUCT, "p", Action.UPDATE, "name `a|b` <b>changed</b>", live_id="prod_1",
+                    fields=(FieldChange("name", "a|b", "c"),))
+    md = render_markdown(ChangeSet((change,)))
+    row = next(line for line in md.splitlines() if line.startswith("| `~` |"))
+    # four cells: the pipe inside the reason must not open a fifth
+    assert len(re.findall(r"(?<!\\)\|", row)) == 5
+    assert "\\`a\\|b\\` \\<b\\>changed\\</b\\>" in row
+
+
+def test_markdown_filters() -> None:
+    assert code("a`b") == "`` a`b ``"
+    assert code("x|y") == "`x\\|y`"
+    assert escape_text("a | b\nc") == "a \\| b c"
+    assert fenced("```\nx", "diff").startswith("````diff\n")
+
+
+def test_markdown_problems() -> None:
+    md = render_markdown(_changeset(problems=(HELD,)))
+    assert "> [!CAUTION]" in md
+    assert "#### Problems" in md
+    assert "- **`price.held`** `lookup-key-held-by-unmanaged-price`: lookup_key \"held\" belongs" in md
+    assert "  - Hint: mark price_9 as managed" in md
+    assert "[!CAUTION]" not in render_markdown(_changeset())
+
+
+def test_markdown_no_changes() -> None:
+    md = render_markdown(ChangeSet(api_version="v", fingerprint="f"))
+    assert "**No changes.**" in md
+    assert "<details>" not in md
+
+
+# -- json -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("problems", [(), (HELD,)])
+def test_json_round_trips_through_from_json(problems: tuple[Problem, ...]) -> None:
+    changeset = _changeset(problems=problems)
+    text = render_json(changeset)
+    assert ChangeSet.from_json(json.loads(text)) == changeset
+    assert render_json(ChangeSet.from_json(json.loads(text))) == text
+
+
+def test_json_is_stable_and_starts_with_the_format_version() -> None:
+    text = render_json(_changeset())
+    assert text == render_json(_changeset())
+    assert text.startswith('{\n  "format_version": "1",\n  "api_version": "2026-10-28.endive",')
+    data = json.loads(text)
+    assert data["summary"] == {"create": 2, "update": 1, "replace": 1, "archive": 1, "no-op": 1}
