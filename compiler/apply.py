@@ -1,0 +1,261 @@
+"""Carry out a ChangeSet: the same ordered API calls the preview listed, and nothing else.
+
+Order and parallelism. The calls come in steps (meters, products, new prices and plans, default price moves,
+archives; a replace is create-with-transfer, move, archive). A *step group* is a run of consecutive calls with
+the same action on the same kind of object. A call starts only when every call of every earlier group has
+finished, and, inside its own group, every earlier call on the same object or one it depends on. So the order of
+the list is never broken across groups (archives wait for the default price moves before them), while the
+hundreds of independent price creates of one group go out in parallel, up to the gateway's pace.
+
+Failure. A call that fails for good (the gateway has already retried what is safe) stops the run: the calls
+already in flight finish, nothing new starts, and the result says what was done, what failed (Stripe's message)
+and what was not attempted. Running apply again finishes the job: it reads the account afresh, so it sees what
+did get created, even a price whose create committed while the client saw a 500 (rulebook section 7), and its
+new fingerprint gives fresh idempotency keys rather than Stripe's stored 500.
+
+Idempotency. Each write's key is derived from the call as sent (placeholders resolved) and the ChangeSet's
+fingerprint: a retried step replays, a re-run against a changed account gets new keys.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from compiler.calls import ApiCall
+from compiler.changes import ChangeSet
+from compiler.errors import PricebookError, StalePlan, StripeApiError, UnsafeChange, UsageError
+
+DEFAULT_WORKERS = 8
+
+
+class Sender(Protocol):
+    """What apply needs of a gateway."""
+
+    @property
+    def livemode(self) -> bool: ...
+
+    def send(self, call: ApiCall, idempotency_key: str) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class StepDone:
+    call: ApiCall  # as sent: placeholders resolved
+    object_id: str | None  # the id in Stripe's answer
+
+
+@dataclass(frozen=True)
+class StepFailed:
+    call: ApiCall
+    message: str  # Stripe's own words
+    status: int | None = None
+    code: str | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Reported after each finished call (from the calling thread, so a display needs no locking)."""
+
+    total: int
+    done: int
+    failed: int
+    in_flight: int
+    last: ApiCall
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    done: tuple[StepDone, ...] = ()  # in the order they finished
+    failed: tuple[StepFailed, ...] = ()
+    not_attempted: tuple[ApiCall, ...] = ()  # in list order
+    ids: Mapping[str, str] = field(default_factory=dict)  # address -> Stripe id of every object created
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.not_attempted
+
+
+# -- scheduling ---------------------------------------------------------------------------------------------------
+
+
+def _kind(address: str) -> str:
+    return address.split(".", 1)[0]
+
+
+def step_groups(calls: Sequence[ApiCall]) -> list[int]:
+    """The group number of each call: consecutive calls with the same action on the same kind share one."""
+    groups: list[int] = []
+    previous: tuple[str, str] | None = None
+    for call in calls:
+        key = (call.action, _kind(call.address))
+        if groups and key == previous:
+            groups.append(groups[-1])
+        else:
+            groups.append(groups[-1] + 1 if groups else 0)
+        previous = key
+    return groups
+
+
+def local_dependencies(calls: Sequence[ApiCall], groups: Sequence[int]) -> list[frozenset[int]]:
+    """For each call, the earlier calls of its own group it must wait for: those on the same object, and those
+    that create (or are about) an object it names in `depends_on` or in a placeholder."""
+    out: list[frozenset[int]] = []
+    by_address: dict[str, list[int]] = {}
+    current = -1
+    for i, call in enumerate(calls):
+        if groups[i] != current:
+            current, by_address = groups[i], {}
+        needs = {call.address, *call.depends_on, *call.placeholders()}
+        waits = {j for name in needs for j in by_address.get(name, ())}
+        out.append(frozenset(waits))
+        by_address.setdefault(call.address, []).append(i)
+        if call.creates and call.creates != call.address:
+            by_address.setdefault(call.creates, []).append(i)
+    return out
+
+
+# -- the executor -------------------------------------------------------------------------------------------------
+
+
+def check_applicable(changeset: ChangeSet, sender: Sender) -> None:
+    """Refuse what must not start at all: blocking problems, or a ChangeSet made for the other mode."""
+    if changeset.problems:
+        listed = "; ".join(f"{p.address}: {p.message}" for p in changeset.problems[:5])
+        more = f" (and {len(changeset.problems) - 5} more)" if len(changeset.problems) > 5 else ""
+        raise UnsafeChange(
+            f"refusing to apply: {len(changeset.problems)} problem(s) block these changes: {listed}{more}",
+            hint="fix them (see `pricebook plan`) and run apply again; nothing was changed",
+        )
+    if changeset.calls and changeset.livemode != sender.livemode:
+        made, now = ("live", "test") if changeset.livemode else ("test", "live")
+        raise UsageError(
+            f"these changes were computed against a {made}-mode account but the key is for {now} mode",
+            hint="run `pricebook plan` again with the key you mean to apply with",
+        )
+
+
+def apply_changeset(
+    changeset: ChangeSet,
+    sender: Sender,
+    *,
+    on_progress: Callable[[Progress], None] | None = None,
+    workers: int = DEFAULT_WORKERS,
+) -> ApplyResult:
+    """Send `changeset.calls` (see the module doc for order, parallelism and failure)."""
+    check_applicable(changeset, sender)
+    calls = list(changeset.calls)
+    started_at = time.monotonic()
+    groups = step_groups(calls)
+    local = local_dependencies(calls, groups)
+    unfinished_in_group: dict[int, int] = {}
+    for g in groups:
+        unfinished_in_group[g] = unfinished_in_group.get(g, 0) + 1
+
+    ids: dict[str, str] = {}
+    finished: set[int] = set()
+    pending: list[int] = list(range(len(calls)))  # not yet started, in list order
+    in_flight: dict[Future[dict[str, Any]], tuple[int, ApiCall]] = {}
+    done: list[StepDone] = []
+    failed: list[StepFailed] = []
+    stopping = False
+    lowest_open = 0  # the first group with unfinished calls
+
+    def ready(i: int) -> bool:
+        return groups[i] == lowest_open and local[i] <= finished
+
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="pricebook-apply") as pool:
+        while True:
+            if not stopping:
+                for i in list(pending):
+                    if len(in_flight) >= workers or groups[i] > lowest_open:
+                        break
+                    if not ready(i):
+                        continue
+                    pending.remove(i)
+                    try:
+                        resolved = calls[i].resolve(ids)
+                    except KeyError as exc:  # a dependency's id is unknown: a bug in the ChangeSet
+                        failed.append(StepFailed(calls[i], f"no Stripe id known for {exc.args[0]}"))
+                        stopping = True
+                        break
+                    future = pool.submit(sender.send, resolved, resolved.idempotency_key(changeset.fingerprint))
+                    in_flight[future] = (i, resolved)
+            if not in_flight:
+                break
+            completed, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in completed:
+                i, resolved = in_flight.pop(future)
+                try:
+                    body = future.result()
+                except StripeApiError as exc:
+                    failed.append(StepFailed(resolved, exc.message, exc.status, exc.code))
+                    stopping = True
+                except PricebookError as exc:
+                    failed.append(StepFailed(resolved, exc.message))
+                    stopping = True
+                except Exception as exc:  # a bug or a malformed answer: still report done / failed / not attempted
+                    failed.append(StepFailed(resolved, f"{type(exc).__name__}: {exc}"))
+                    stopping = True
+                else:
+                    raw_id = body.get("id")
+                    object_id = raw_id if isinstance(raw_id, str) else None
+                    creates = calls[i].creates
+                    if creates and object_id:
+                        ids[creates] = object_id
+                    done.append(StepDone(resolved, object_id))
+                finished.add(i)
+                unfinished_in_group[groups[i]] -= 1
+                while lowest_open in unfinished_in_group and unfinished_in_group[lowest_open] == 0:
+                    lowest_open += 1
+                if on_progress is not None:
+                    on_progress(Progress(len(calls), len(done), len(failed), len(in_flight), resolved))
+
+    return ApplyResult(
+        done=tuple(done),
+        failed=tuple(failed),
+        not_attempted=tuple(calls[i] for i in pending),
+        ids=dict(ids),
+        seconds=time.monotonic() - started_at,
+    )
+
+
+# -- saved ChangeSets (`apply --plan FILE`) -----------------------------------------------------------------------
+
+
+def load_changeset(path: str | Path) -> ChangeSet:
+    """A ChangeSet saved by `pricebook plan --format json --out FILE`; a clear error for anything else."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read the saved plan {path}: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(text)
+        if not isinstance(data, dict) or "calls" not in data:
+            raise ValueError("not a pricebook ChangeSet")
+        return ChangeSet.from_json(data)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UsageError(
+            f"{path} is not a saved pricebook plan ({exc})",
+            hint="save one with `pricebook plan --format json --out FILE`",
+        ) from None
+
+
+def ensure_fresh(saved: ChangeSet, current_fingerprint: str) -> None:
+    """Refuse a saved ChangeSet when the account is no longer the one it was computed from."""
+    if not saved.fingerprint:
+        raise StalePlan(
+            "the saved plan has no account fingerprint, so it cannot be checked against the account",
+            hint="run `pricebook plan --format json --out FILE` again and apply that",
+        )
+    if saved.fingerprint != current_fingerprint:
+        raise StalePlan(
+            "the account has changed since this plan was made "
+            f"(fingerprint {saved.fingerprint[:12]} then, {current_fingerprint[:12]} now); nothing was changed",
+            hint="run `pricebook plan` again, review it, and apply the new plan",
+        )

@@ -1,0 +1,266 @@
+"""The apply executor over plain ApiCalls, with a fake gateway: order, parallelism, keys, failure reports."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compiler.apply import (
+    ApplyResult,
+    Progress,
+    apply_changeset,
+    ensure_fresh,
+    load_changeset,
+    local_dependencies,
+    step_groups,
+)
+from compiler.calls import ApiCall
+from compiler.changes import ChangeSet, Problem
+from compiler.errors import StalePlan, StripeApiError, UnsafeChange, UsageError
+
+
+class FakeGateway:
+    """Answers every write with a fresh id after `delay`; fails the calls named in `fail` (by path+action)."""
+
+    def __init__(self, *, delay: float = 0.0, fail: dict[str, StripeApiError] | None = None) -> None:
+        self.delay = delay
+        self.fail = fail or {}
+        self.lock = threading.Lock()
+        self.events: list[tuple[str, str, float]] = []  # ("start"|"end", address+action, time)
+        self.sent: list[tuple[ApiCall, str]] = []
+        self.active = 0
+        self.max_active = 0
+        self.counter = 0
+        self.livemode = False
+
+    def send(self, call: ApiCall, idempotency_key: str) -> dict[str, Any]:
+        name = f"{call.address} {call.action}"
+        with self.lock:
+            self.sent.append((call, idempotency_key))
+            self.events.append(("start", name, time.monotonic()))
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+            self.counter += 1
+            object_id = f"obj_{self.counter}"
+        try:
+            if self.delay:
+                time.sleep(self.delay)
+            if name in self.fail:
+                raise self.fail[name]
+            return {"id": object_id}
+        finally:
+            with self.lock:
+                self.active -= 1
+                self.events.append(("end", name, time.monotonic()))
+
+
+def create(kind: str, key: str, params: dict[str, Any] | None = None, deps: tuple[str, ...] = ()) -> ApiCall:
+    path = {"meter": "/v1/billing/meters", "product": "/v1/products", "price": "/v1/prices"}[kind]
+    return ApiCall("POST", path, params or {"k": key}, f"{kind}.{key}", "create", f"{kind}.{key}", deps)
+
+
+def update(kind: str, key: str, action: str, params: dict[str, Any]) -> ApiCall:
+    return ApiCall("POST", f"/v1/{kind}s/{key}", params, f"{kind}.{key}", action)
+
+
+def catalog_calls(prices: int = 3) -> list[ApiCall]:
+    calls = [
+        create("meter", "emails", {"event_name": "emails"}),
+        create("product", "suite", {"id": "suite", "name": "Suite"}),
+    ]
+    for n in range(prices):
+        calls.append(
+            create(
+                "price",
+                f"p{n}",
+                {"product": "suite", "lookup_key": f"p{n}", "recurring": {"meter": "{{meter.emails}}"}},
+                ("meter.emails",),
+            )
+        )
+    calls.append(
+        ApiCall(
+            "POST",
+            "/v1/products/suite",
+            {"default_price": "{{price.p0}}"},
+            "product.suite",
+            "set default price",
+            None,
+            ("price.p0",),
+        )
+    )
+    calls.append(update("price", "old", "archive", {"active": False}))
+    return calls
+
+
+def changeset(calls: list[ApiCall], fingerprint: str = "fp1", **kw: Any) -> ChangeSet:
+    return ChangeSet(calls=tuple(calls), fingerprint=fingerprint, **kw)
+
+
+def test_every_call_is_sent_once_with_placeholders_resolved() -> None:
+    gateway = FakeGateway()
+    result = apply_changeset(changeset(catalog_calls()), gateway, workers=1)
+    assert result.ok
+    sent = [c for c, _ in gateway.sent]
+    assert [c.address for c in sent] == [c.address for c in catalog_calls()]
+    meter_id = result.ids["meter.emails"]
+    assert all(c.params["recurring"]["meter"] == meter_id for c in sent if c.address.startswith("price.p"))
+    assert sent[-2].params == {"default_price": result.ids["price.p0"]}
+    assert not any("{{" in json.dumps(c.params) for c in sent)
+
+
+def test_idempotency_keys_are_derived_from_the_call_and_the_fingerprint() -> None:
+    first, again, other = FakeGateway(), FakeGateway(), FakeGateway()
+    apply_changeset(changeset(catalog_calls(), "fp1"), first, workers=1)
+    apply_changeset(changeset(catalog_calls(), "fp1"), again, workers=1)
+    apply_changeset(changeset(catalog_calls(), "fp2"), other, workers=1)
+    keys = [k for _, k in first.sent]
+    assert len(set(keys)) == len(keys)
+    assert keys == [k for _, k in again.sent]  # a re-run of the same ChangeSet replays, never duplicates
+    assert not set(keys) & {k for _, k in other.sent}  # a changed account gets fresh keys
+    for call, key in first.sent:
+        assert key == call.idempotency_key("fp1")
+
+
+def test_step_groups_follow_action_and_kind() -> None:
+    assert step_groups(catalog_calls(3)) == [0, 1, 2, 2, 2, 3, 4]
+
+
+def test_local_dependencies_order_calls_on_the_same_object() -> None:
+    calls = [
+        update("price", "a", "update", {"nickname": "x"}),
+        update("price", "b", "update", {"nickname": "y"}),
+        update("price", "a", "update", {"metadata": {"k": "v"}}),
+    ]
+    assert local_dependencies(calls, step_groups(calls)) == [frozenset(), frozenset(), frozenset({0})]
+
+
+def _check_group_barriers(calls: list[ApiCall], gateway: FakeGateway) -> None:
+    groups = step_groups(calls)
+    group_of = {f"{c.address} {c.action}": g for c, g in zip(calls, groups, strict=True)}
+    starts = {n: t for kind, n, t in gateway.events if kind == "start"}
+    ends = {n: t for kind, n, t in gateway.events if kind == "end"}
+    for name, started in starts.items():
+        for other, ended in ends.items():
+            if group_of[other] < group_of[name]:
+                assert ended <= started, f"{name} started before {other} finished"
+
+
+def test_groups_run_in_list_order_and_archives_wait_for_default_price_moves() -> None:
+    calls = catalog_calls(12)
+    gateway = FakeGateway(delay=0.01)
+    result = apply_changeset(changeset(calls), gateway, workers=6)
+    assert result.ok
+    _check_group_barriers(calls, gateway)
+
+
+def test_independent_calls_of_one_group_run_in_parallel() -> None:
+    calls = [create("price", f"p{n}") for n in range(24)]
+    gateway = FakeGateway(delay=0.05)
+    started = time.monotonic()
+    result = apply_changeset(changeset(calls), gateway, workers=8)
+    elapsed = time.monotonic() - started
+    assert result.ok
+    assert gateway.max_active > 1
+    assert gateway.max_active <= 8
+    assert elapsed < 24 * 0.05 / 2
+
+
+def test_a_failure_stops_the_run_and_reports_done_failed_and_not_attempted() -> None:
+    calls = catalog_calls(3)
+    refusal = StripeApiError("No such meter: 'mtr_x'", status=400, code="resource_missing")
+    gateway = FakeGateway(fail={"price.p1 create": refusal})
+    result = apply_changeset(changeset(calls), gateway, workers=1)
+    assert not result.ok
+    assert [d.call.address for d in result.done] == ["meter.emails", "product.suite", "price.p0"]
+    (failure,) = result.failed
+    assert failure.call.address == "price.p1"
+    assert failure.message == "No such meter: 'mtr_x'"
+    assert (failure.status, failure.code) == (400, "resource_missing")
+    assert [c.address for c in result.not_attempted] == ["price.p2", "product.suite", "price.old"]
+    assert len(gateway.sent) == 4  # nothing after the failure was started
+
+
+def test_in_flight_calls_finish_after_a_failure_but_nothing_new_starts() -> None:
+    calls = [create("price", f"p{n}") for n in range(20)]
+    gateway = FakeGateway(delay=0.02, fail={"price.p2 create": StripeApiError("boom", status=500)})
+    result = apply_changeset(changeset(calls), gateway, workers=4)
+    assert len(result.failed) == 1
+    assert len(result.done) + len(result.failed) + len(result.not_attempted) == 20
+    assert len(gateway.sent) == len(result.done) + 1
+    assert len(result.not_attempted) >= 20 - 4 - 4  # at most one more round of workers after the failure
+    assert all(e[0] == "end" for e in gateway.events[-1:])
+
+
+def test_a_changeset_with_problems_is_refused_before_any_write() -> None:
+    gateway = FakeGateway()
+    problem = Problem("plan.gold", "plan-immutable-field", "plan amount cannot change", "use a new plan id")
+    with pytest.raises(UnsafeChange) as info:
+        apply_changeset(changeset(catalog_calls(), problems=(problem,)), gateway)
+    assert "plan amount cannot change" in info.value.message
+    assert gateway.sent == []
+
+
+def test_a_changeset_for_the_other_mode_is_refused() -> None:
+    gateway = FakeGateway()
+    with pytest.raises(UsageError):
+        apply_changeset(changeset(catalog_calls(), livemode=True), gateway)
+    assert gateway.sent == []
+
+
+def test_progress_is_reported_for_every_finished_call() -> None:
+    seen: list[Progress] = []
+    calls = catalog_calls(5)
+    apply_changeset(changeset(calls), FakeGateway(), on_progress=seen.append, workers=3)
+    assert len(seen) == len(calls)
+    assert seen[-1].done == len(calls)
+    assert all(p.total == len(calls) for p in seen)
+    assert [p.done for p in seen] == sorted(p.done for p in seen)
+
+
+def test_an_unknown_placeholder_fails_that_step_without_sending_it() -> None:
+    calls = [create("price", "a", {"recurring": {"meter": "{{meter.ghost}}"}})]
+    gateway = FakeGateway()
+    result = apply_changeset(changeset(calls), gateway)
+    assert gateway.sent == []
+    assert "meter.ghost" in result.failed[0].message
+
+
+def test_an_empty_changeset_does_nothing() -> None:
+    result = apply_changeset(ChangeSet(), FakeGateway())
+    assert result == ApplyResult(seconds=result.seconds)
+    assert result.ok
+
+
+def test_ensure_fresh() -> None:
+    saved = changeset(catalog_calls(), "abc123")
+    ensure_fresh(saved, "abc123")
+    with pytest.raises(StalePlan) as info:
+        ensure_fresh(saved, "def456")
+    assert "changed since" in info.value.message
+    assert "plan" in (info.value.hint or "")
+    with pytest.raises(StalePlan):
+        ensure_fresh(changeset(catalog_calls(), ""), "")
+
+
+def test_load_changeset_round_trips_and_rejects_other_files(tmp_path: Path) -> None:
+    saved = changeset(catalog_calls(), "abc123")
+    good = tmp_path / "plan.json"
+    good.write_text(json.dumps(saved.to_json()))
+    loaded = load_changeset(good)
+    assert loaded.fingerprint == "abc123"
+    assert loaded.calls == saved.calls
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(UsageError):
+        load_changeset(bad)
+    other = tmp_path / "other.json"
+    other.write_text("[1, 2]")
+    with pytest.raises(UsageError):
+        load_changeset(other)
+    with pytest.raises(UsageError):
+        load_changeset(tmp_path / "missing.json")
