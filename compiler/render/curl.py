@@ -65,7 +65,7 @@ def _scalar(value: Any) -> str:
 
 def shell_quote(text: str) -> str:
     """`text` as one shell word: bare when safe, in double quotes when enough, else in single quotes."""
-    if text and _BARE.match(text):
+    if text and _BARE.fullmatch(text):
         return text
     if not _DOUBLE_QUOTE_UNSAFE.search(text):
         return f'"{text}"'
