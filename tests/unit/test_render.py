@@ -5,7 +5,11 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
+import jsonschema
 import pytest
 
 from compiler.calls import ApiCall
@@ -258,3 +262,38 @@ def test_json_is_stable_and_starts_with_the_format_version() -> None:
     assert text.startswith('{\n  "format_version": "1",\n  "api_version": "2026-10-28.endive",')
     data = json.loads(text)
     assert data["summary"] == {"create": 2, "update": 1, "replace": 1, "archive": 1, "no-op": 1}
+
+
+# -- the JSON schema --------------------------------------------------------------------------------------
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "changeset.schema.json"
+
+
+def _validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(SCHEMA_PATH.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)  # the schema itself is valid against the metaschema
+    return jsonschema.Draft202012Validator(schema)
+
+
+def test_schema_accepts_rendered_json() -> None:
+    validator = _validator()
+    for changeset in (_changeset(), _changeset(problems=(HELD,)), ChangeSet()):
+        validator.validate(json.loads(render_json(changeset)))
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda d: d.pop("fingerprint"),
+        lambda d: d.update(format_version="2"),
+        lambda d: d["changes"][0].update(action="delete"),
+        lambda d: d["changes"][2].update(live_id=None),  # an update without the object it updates
+        lambda d: d["changes"][3]["fields"][0].pop("forces_replacement"),
+        lambda d: d["calls"][0].update(path="v1/products"),
+        lambda d: d["summary"].pop("no-op"),
+    ],
+)
+def test_schema_rejects_broken_json(spoil: Callable[[dict[str, Any]], object]) -> None:
+    data = json.loads(render_json(_changeset()))
+    spoil(data)
+    assert not _validator().is_valid(data)
