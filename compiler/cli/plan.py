@@ -1,0 +1,97 @@
+"""`pricebook plan`: read the account, print what apply would do. Never writes to the account.
+
+Exit codes: 0 when it ran (with `--detailed-exitcode`: 0 nothing to do, 2 changes to make), 1 on any error,
+including problems that block the apply (an identity held by an object pricebook does not own, a change Stripe
+cannot make).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from compiler.changes import ChangeSet
+from compiler.cli.common import catalog_options, connection_options, paths_argument, resolve_paths
+from compiler.errors import ExitCode, UsageError
+from compiler.gateway import connection_from_env
+from compiler.planning import changeset_for, load_catalog_with_options, reading_gateway
+from compiler.render.color import should_color
+from compiler.render.json import render_json
+from compiler.render.markdown import render_markdown
+from compiler.render.text import render_text
+
+FORMATS = ("text", "markdown", "json")
+
+
+@click.command("plan")
+@paths_argument
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text for a terminal, markdown for a pull-request comment, json for tools.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, writable=True),
+    metavar="FILE",
+    help="Also save the ChangeSet as JSON, for `pricebook apply --plan FILE`.",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when there is nothing to do, 2 when there are changes (1 on error either way).",
+)
+@catalog_options
+@connection_options
+def command(
+    paths: tuple[str, ...],
+    fmt: str,
+    out: str | None,
+    detailed_exitcode: bool,
+    var: tuple[str, ...],
+    vars_file: str | None,
+    api_base: str | None,
+    live: bool,
+) -> None:
+    """Show what it takes to make the Stripe account match the catalog below PATHS (default plans/)."""
+    connection = connection_from_env(api_base, live=live)  # refuses a live key without --live, before any read
+    catalog = load_catalog_with_options(resolve_paths(paths), var, vars_file)
+    changeset, _ = changeset_for(catalog, reading_gateway(connection))
+    click.echo(render(changeset, fmt), nl=False)
+    ctx = click.get_current_context()
+    if changeset.problems:
+        count = len(changeset.problems)
+        if fmt != "text":  # the text view ends with this already
+            click.echo(f"pricebook: {count} problem(s) block the apply", err=True)
+        if out:
+            click.echo(f"pricebook: not saving {out}: a plan with problems cannot be applied", err=True)
+        ctx.exit(ExitCode.ERROR)
+    if out:
+        save(changeset, out)
+        click.echo(f"Saved the plan to {out}; apply it with: pricebook apply --plan {out}", err=True)
+    if detailed_exitcode and changeset.has_changes:
+        ctx.exit(ExitCode.CHANGES)
+    ctx.exit(ExitCode.OK)
+
+
+def render(changeset: ChangeSet, fmt: str) -> str:
+    if fmt == "json":
+        return render_json(changeset)
+    if fmt == "markdown":
+        return render_markdown(changeset)
+    return render_text(changeset, color=should_color(sys.stdout, os.environ))
+
+
+def save(changeset: ChangeSet, out: str) -> None:
+    """Write the ChangeSet JSON (it holds ids, amounts and the account fingerprint, never the API key)."""
+    try:
+        Path(out).write_text(render_json(changeset), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None

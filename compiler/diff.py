@@ -1,0 +1,594 @@
+"""The catalog against the live account: a `ChangeSet` of plain data (pure: no I/O, no clock).
+
+For each catalog object the diff decides one action from `resources.SPECS` (the one table of what Stripe lets us
+update): create, no-op, update (only updatable fields differ), replace (a price whose immutable field changed:
+create the new one with `transfer_lookup_key=true`, move the product's default price, archive the old one), or a
+`Problem` when Stripe cannot make the change at all (a plan's amount, a meter's aggregation). Managed objects the
+catalog no longer lists are archived; objects pricebook does not own are never touched, and one that holds an
+identity the catalog wants is a problem that says how to adopt it.
+
+`ChangeSet.calls` is the ordered list apply sends: meters, products, new prices and plans, default price moves,
+price and plan updates, then archives (so an old price is archived only once it is no longer a default price).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from compiler.calls import ApiCall, placeholder
+from compiler.changes import Action, Change, ChangeSet, FieldChange, Problem
+from compiler.compile import create_call, default_price_call, path_id
+from compiler.errors import PricebookError
+from compiler.model import KIND_ORDER, Catalog, Resource
+from compiler.money import format_money
+from compiler.quote import PriceTerms, impact_quantities, quote
+from compiler.resources import MANAGED_BY_KEY, MANAGED_BY_VALUE, SPECS, Mutability
+from compiler.source import Kind
+from compiler.state import AccountState, LiveObject
+
+REPLACE_NOTE = (
+    "subscriptions on the old price keep it; new subscriptions get the new one "
+    "(an update in place would have changed it for everyone)"
+)
+ADOPT = (
+    f"to adopt it, add metadata {MANAGED_BY_KEY}={MANAGED_BY_VALUE} to it (Dashboard or API) and run plan again; "
+    "otherwise choose another {what} in the catalog"
+)
+#: at most this many quantities in a price impact table
+MAX_IMPACT_ROWS = 8
+
+
+@dataclass
+class _Calls:
+    """The calls of a ChangeSet, by phase; `ordered()` is the order apply sends them in."""
+
+    meters: list[ApiCall] = field(default_factory=list)
+    products: list[ApiCall] = field(default_factory=list)
+    creates: list[ApiCall] = field(default_factory=list)
+    defaults: list[ApiCall] = field(default_factory=list)
+    updates: list[ApiCall] = field(default_factory=list)
+    archives: list[ApiCall] = field(default_factory=list)
+    product_archives: list[ApiCall] = field(default_factory=list)
+
+    def ordered(self) -> tuple[ApiCall, ...]:
+        return (
+            *self.meters,
+            *self.products,
+            *self.creates,
+            *self.defaults,
+            *self.updates,
+            *self.archives,
+            *self.product_archives,
+        )
+
+
+@dataclass
+class _Diff:
+    catalog: Catalog
+    state: AccountState
+    calls: _Calls = field(default_factory=_Calls)
+    changes: list[Change] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    #: the action decided for each catalog price/plan/meter (by address), for references and default prices
+    decided: dict[str, Action] = field(default_factory=dict)
+    #: notes for a change decided elsewhere (a product's default price moving with its price's replace)
+    notes: dict[tuple[Kind, str], list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        objs = self.state.objects
+        self.meters = {o.key: o for o in objs if o.kind is Kind.METER and o.key}
+        self.products = {o.id: o for o in objs if o.kind is Kind.PRODUCT}
+        self.prices = {o.key: o for o in objs if o.kind is Kind.PRICE and o.key}
+        self.family = {o.id: o for o in objs if o.kind in (Kind.PRICE, Kind.PLAN)}
+
+    # -- references ---------------------------------------------------------------------------------------
+
+    def ref(self, kind: Kind, key: str) -> str:
+        """The Stripe id a call uses for a referenced object: live, or a placeholder if created earlier."""
+        if kind is Kind.METER:
+            live = self.meters.get(key)
+            return live.id if live is not None else placeholder(f"meter.{key}")
+        if kind is Kind.PRICE:
+            price = self.prices.get(key)
+            if price is None or self.decided.get(f"price.{key}") in (Action.CREATE, Action.REPLACE):
+                return placeholder(f"price.{key}")
+            return price.id
+        return key  # products and plans: the catalog id is the Stripe id
+
+    # -- per catalog object -------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        ordered = sorted(self.catalog, key=lambda r: (KIND_ORDER.index(r.kind), r.key))
+        for kind in (Kind.METER, Kind.PRICE, Kind.PLAN, Kind.PRODUCT):  # products last: default prices
+            for resource in (r for r in ordered if r.kind is kind):
+                getattr(self, f"_{kind.value}")(resource)
+        self._removed()
+        for index, change in enumerate(self.changes):
+            extra = self.notes.get((change.kind, change.key))
+            if extra:
+                self.changes[index] = _with_notes(change, (*change.notes, *extra))
+
+    def _meter(self, resource: Resource) -> None:
+        live = self.meters.get(resource.key)
+        if live is None:
+            self._create(resource, self.calls.meters)
+            return
+        fields = _compare(Kind.METER, live.attrs, resource.attrs)
+        if self._impossible(resource, live, fields):
+            return
+        if not fields:
+            self._noop(resource, live)
+            return
+        path = f"{SPECS[Kind.METER].path}/{path_id(live.id)}"
+        reasons = []
+        for name, _before, after, _how in fields:
+            if name == "display_name":
+                self.calls.meters.append(_post(path, {"display_name": after}, resource.address, "update"))
+                reasons.append("display_name differs")
+            elif name == "status":
+                verb = "reactivate" if after == "active" else "deactivate"
+                self.calls.meters.append(_post(f"{path}/{verb}", {}, resource.address, verb))
+                reasons.append(f"the meter is {live.attrs.get('status')} in the account: {verb} it")
+        self._change(resource, live, Action.UPDATE, "; ".join(reasons), fields)
+
+    def _price(self, resource: Resource) -> None:
+        live = self.prices.get(resource.key)
+        if live is None:
+            self.decided[resource.address] = Action.CREATE
+            self._create(resource, self.calls.creates)
+            return
+        if not live.managed:
+            self._unowned(resource, live, "lookup-key-held-by-unmanaged-price", "lookup_key")
+            return
+        fields = _compare(Kind.PRICE, live.attrs, resource.attrs)
+        if not fields:
+            self.decided[resource.address] = Action.NOOP
+            self._noop(resource, live)
+            return
+        replace = [name for name, _b, _a, how in fields if how == Mutability.REPLACE]
+        if not replace:
+            self.decided[resource.address] = Action.UPDATE
+            self._update(resource, live, fields)
+            return
+        self.decided[resource.address] = Action.REPLACE
+        self.calls.creates.append(create_call(resource, self.ref, transfer_lookup_key=True))
+        notes = [REPLACE_NOTE, "the lookup_key moves to the new price (transfer_lookup_key=true)"]
+        if live.active:
+            self.calls.archives.append(
+                _post(_object_path(Kind.PRICE, live.id), {"active": False}, resource.address, "archive old version")
+            )
+        else:
+            notes.append("the old price is already archived")
+        reason = f"{', '.join(replace)} cannot change on an existing price: a new price replaces it"
+        self._change(resource, live, Action.REPLACE, reason, fields, notes=notes, impact=True)
+
+    def _plan(self, resource: Resource) -> None:
+        live = self.family.get(resource.key)
+        if live is None:
+            self.decided[resource.address] = Action.CREATE
+            self._create(resource, self.calls.creates)
+            return
+        if live.kind is not Kind.PLAN:
+            self._problem(
+                resource,
+                "plan-id-held-by-price",
+                f"the id {resource.key!r} belongs to a price in the account, not to a plan",
+                "choose another plan id in the catalog",
+            )
+            return
+        if not live.managed:
+            self._unowned(resource, live, "plan-id-held-by-unmanaged-plan", "plan id")
+            return
+        fields = _compare(Kind.PLAN, live.attrs, resource.attrs)
+        if self._impossible(resource, live, fields):
+            return
+        if not fields:
+            self.decided[resource.address] = Action.NOOP
+            self._noop(resource, live)
+            return
+        self.decided[resource.address] = Action.UPDATE
+        self._update(resource, live, fields)
+
+    def _product(self, resource: Resource) -> None:
+        live = self.products.get(resource.key)
+        if live is not None and not live.managed:
+            self._unowned(resource, live, "product-id-held-by-unmanaged-product", "product id")
+            return
+        wanted = resource.attrs.get("default_price")
+        current_key = live.attrs.get("default_price") if live is not None else None
+        current_id = self._current_default_id(live)
+        if wanted is None and isinstance(current_key, str) and self.catalog.get(Kind.PRICE, current_key):
+            wanted = current_key  # not named in the catalog, but it follows its price through a replace
+        move = self._default_move(resource, wanted, current_id)
+        if live is None:
+            self._create(resource, self.calls.products)
+            if move is not None:
+                self.calls.defaults.append(move)
+            return
+        fields = [f for f in _compare(Kind.PRODUCT, live.attrs, resource.attrs) if f[0] != "default_price"]
+        if resource.attrs.get("default_price") is not None and current_key != wanted:
+            fields.append(("default_price", current_key, wanted, Mutability.UPDATE))
+        if move is not None:
+            self.calls.defaults.append(move)
+            if current_key == wanted:  # same lookup_key, new price: say so on the price's replace
+                self._note(Kind.PRICE, str(wanted), f"{resource.address}'s default price moves to the new price")
+        if not fields:
+            self._noop(resource, live)
+            return
+        params = _update_params(resource, live, [f for f in fields if f[0] != "default_price"])
+        if params:
+            self.calls.products.append(_post(_object_path(Kind.PRODUCT, live.id), params, resource.address, "update"))
+        self._change(resource, live, Action.UPDATE, _update_reason(live, fields), fields)
+
+    def _current_default_id(self, live: LiveObject | None) -> str | None:
+        if live is None:
+            return None
+        key = live.attrs.get("default_price")
+        if not isinstance(key, str):
+            return None
+        price = self.prices.get(key)
+        return price.id if price is not None else key  # a price without lookup_key stays as its id
+
+    def _default_move(self, product: Resource, wanted: Any, current_id: str | None) -> ApiCall | None:
+        if not isinstance(wanted, str) or self.catalog.get(Kind.PRICE, wanted) is None:
+            return None
+        if f"price.{wanted}" not in self.decided:  # the price has a problem: nothing to point at
+            return None
+        target = self.ref(Kind.PRICE, wanted)
+        if target == current_id:
+            return None
+        return default_price_call(product.key, product.key, target)
+
+    # -- objects the catalog no longer lists -------------------------------------------------------------
+
+    def _removed(self) -> None:
+        catalog_prices = {r.key for r in self.catalog.of_kind(Kind.PRICE)}
+        catalog_plans = {r.key for r in self.catalog.of_kind(Kind.PLAN)}
+        catalog_products = {r.key for r in self.catalog.of_kind(Kind.PRODUCT)}
+        # the default price each product will have once the changeset is applied
+        defaults_after: dict[str, str] = {}
+        for product in self.products.values():
+            current = self._current_default_id(product)
+            if current is not None:
+                defaults_after[current] = product.id
+        moved = {call.address for call in self.calls.defaults}
+        defaults_after = {p: prod for p, prod in defaults_after.items() if f"product.{prod}" not in moved}
+        leaving_products = {p.id for p in self.products.values() if p.managed and p.id not in catalog_products} | {
+            p.id for p in self.products.values() if not p.active
+        }
+
+        for obj in sorted(self.family.values(), key=lambda o: (o.kind.value, o.key or "", o.id)):
+            if not obj.managed or not obj.active:
+                continue
+            if obj.kind is Kind.PRICE and obj.key in catalog_prices:
+                continue
+            if obj.kind is Kind.PLAN and obj.key in catalog_plans:
+                continue
+            owner = defaults_after.get(obj.id)
+            if owner is not None:
+                if owner in leaving_products:
+                    # Stripe will not archive a product's default price; the product itself is archived
+                    self._note(
+                        Kind.PRODUCT,
+                        owner,
+                        f"its default price {obj.id} stays active (Stripe cannot "
+                        "archive a product's default price); archiving the product stops its sale",
+                    )
+                    continue
+                self.problems.append(
+                    Problem(
+                        obj.address,
+                        "default-price-removed",
+                        f"{obj.kind.value} {obj.id} is no longer in the catalog but is the default price of "
+                        f"product {owner}, and Stripe cannot archive a product's default price",
+                        f"name another default_price for product {owner} in the catalog",
+                    )
+                )
+                continue
+            self._archive(obj, "no longer in the catalog")
+
+        for product in sorted(self.products.values(), key=lambda o: o.id):
+            if not product.managed or not product.active or product.id in catalog_products:
+                continue
+            others = sorted(
+                o.id
+                for o in self.family.values()
+                if not o.managed and o.active and o.attrs.get("product") == product.id
+            )
+            if others:
+                self.changes.append(
+                    Change(
+                        Kind.PRODUCT,
+                        product.id,
+                        Action.NOOP,
+                        f"no longer in the catalog, but kept active: prices pricebook does not own use it "
+                        f"({', '.join(others)})",
+                        product.id,
+                        before=product.attrs,
+                    )
+                )
+                continue
+            self._archive(product, "no longer in the catalog")
+
+    def _archive(self, obj: LiveObject, reason: str) -> None:
+        key = obj.key if obj.key is not None else obj.id
+        address = f"{obj.kind.value}.{key}"
+        call = _post(_object_path(obj.kind, obj.id), {"active": False}, address, "archive")
+        (self.calls.product_archives if obj.kind is Kind.PRODUCT else self.calls.archives).append(call)
+        notes: tuple[str, ...] = ()
+        if obj.kind in (Kind.PRICE, Kind.PLAN):
+            notes = ("existing subscriptions keep it; it can no longer be used for new ones",)
+        self.changes.append(
+            Change(
+                obj.kind,
+                key,
+                Action.ARCHIVE,
+                reason,
+                obj.id,
+                (FieldChange("active", True, False),),
+                before=obj.attrs,
+                notes=notes,
+            )
+        )
+
+    # -- building blocks ----------------------------------------------------------------------------------
+
+    def _create(self, resource: Resource, phase: list[ApiCall]) -> None:
+        self.decided.setdefault(resource.address, Action.CREATE)
+        phase.append(create_call(resource, self.ref))
+        reason = "not in the account yet"
+        self._change(resource, None, Action.CREATE, reason, (), impact=True)
+
+    def _update(self, resource: Resource, live: LiveObject, fields: Sequence[_Field]) -> None:
+        params = _update_params(resource, live, fields)
+        path = _object_path(resource.kind, live.id)
+        if params.get("currency_options") == "":
+            # a removed currency option: Stripe can only clear the options, then set the remaining ones
+            self.calls.updates.append(_post(path, {"currency_options": ""}, resource.address, "clear currency options"))
+            options = resource.params.get("currency_options")
+            params = {k: v for k, v in params.items() if k != "currency_options"}
+            if options:
+                params["currency_options"] = _plain(options)
+        if params:
+            phase = self.calls.products if resource.kind is Kind.PRODUCT else self.calls.updates
+            phase.append(_post(path, params, resource.address, "update"))
+        self._change(resource, live, Action.UPDATE, _update_reason(live, fields), fields)
+
+    def _impossible(self, resource: Resource, live: LiveObject, fields: Sequence[_Field]) -> bool:
+        blocked = [name for name, _b, _a, how in fields if how == Mutability.IMPOSSIBLE]
+        if not blocked:
+            return False
+        detail = ", ".join(f"{name} {_short(b)} -> {_short(a)}" for name, b, a, how in fields if name in blocked)
+        self._problem(
+            resource,
+            f"{resource.kind.value}-immutable-field",
+            f"Stripe cannot change {', '.join(blocked)} of an existing {resource.kind.value} ({detail})",
+            SPECS[resource.kind].way_out,
+        )
+        return True
+
+    def _unowned(self, resource: Resource, live: LiveObject, rule: str, what: str) -> None:
+        self._problem(
+            resource,
+            rule,
+            f"{live.kind.value} {live.id} in the account already has the {what} {resource.key!r}, "
+            f"and pricebook does not manage it (no metadata {MANAGED_BY_KEY}={MANAGED_BY_VALUE})",
+            ADOPT.format(what=what),
+        )
+
+    def _problem(self, resource: Resource, rule: str, message: str, hint: str) -> None:
+        self.problems.append(Problem(resource.address, rule, message, hint))
+
+    def _noop(self, resource: Resource, live: LiveObject) -> None:
+        self.changes.append(Change(resource.kind, resource.key, Action.NOOP, "up to date", live.id))
+
+    def _note(self, kind: Kind, key: str, note: str) -> None:
+        self.notes.setdefault((kind, key), []).append(note)
+
+    def _change(
+        self,
+        resource: Resource,
+        live: LiveObject | None,
+        action: Action,
+        reason: str,
+        fields: Sequence[_Field],
+        *,
+        notes: Sequence[str] = (),
+        impact: bool = False,
+    ) -> None:
+        before = live.attrs if live is not None else None
+        self.changes.append(
+            Change(
+                resource.kind,
+                resource.key,
+                action,
+                reason,
+                live.id if live is not None else None,
+                tuple(_field_changes(fields)),
+                before=before,
+                after=resource.attrs,
+                notes=tuple(notes),
+                impact=price_impact(resource.kind, before, resource.attrs) if impact else (),
+            )
+        )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the public entry point
+
+
+def diff(catalog: Catalog, state: AccountState, *, api_version: str = "") -> ChangeSet:
+    """What it takes to make the account match the catalog, as data (see the module docstring)."""
+    work = _Diff(catalog, state)
+    work.run()
+    order = {kind: index for index, kind in enumerate(KIND_ORDER)}
+    changes = sorted(work.changes, key=lambda c: (order[c.kind], c.key, c.live_id or ""))
+    problems = sorted(work.problems, key=lambda p: (p.address, p.rule))
+    return ChangeSet(
+        changes=tuple(changes),
+        calls=work.calls.ordered(),
+        problems=tuple(problems),
+        api_version=api_version,
+        fingerprint=state.fingerprint,
+        livemode=state.livemode,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# fields
+
+#: (top-level field, before, after, Mutability)
+_Field = tuple[str, Any, Any, str]
+
+
+def _compare(kind: Kind, before: Mapping[str, Any], after: Mapping[str, Any]) -> list[_Field]:
+    """The top-level fields that differ, each with how Stripe lets it change (the one table decides)."""
+    out: list[_Field] = []
+    for spec_field in SPECS[kind].fields:
+        if spec_field.mutability == Mutability.IDENTITY:
+            continue
+        old = before.get(spec_field.name, spec_field.default)
+        new = after.get(spec_field.name, spec_field.default)
+        if kind is Kind.PRODUCT and spec_field.name == "default_price" and new is None:
+            continue  # the catalog does not name one: whatever the account has is fine
+        if old != new:
+            out.append((spec_field.name, old, new, spec_field.how_to_change(old, new)))
+    return out
+
+
+def _field_changes(fields: Iterable[_Field]) -> list[FieldChange]:
+    out: list[FieldChange] = []
+    for name, before, after, how in fields:
+        forces = how == Mutability.REPLACE
+        out += [FieldChange(path, b, a, forces) for path, b, a in _flatten(name, before, after)]
+    return out
+
+
+def _flatten(path: str, before: Any, after: Any) -> list[tuple[str, Any, Any]]:
+    """`recurring.interval`, `metadata.team`: nested mappings down to what differs; lists (tiers) whole."""
+    if isinstance(before, Mapping) and isinstance(after, Mapping):
+        out: list[tuple[str, Any, Any]] = []
+        for key in sorted(set(before) | set(after), key=str):
+            old, new = before.get(key), after.get(key)
+            if old != new:
+                out += _flatten(f"{path}.{key}", old, new)
+        return out
+    return [(path, before, after)]
+
+
+def _update_params(resource: Resource, live: LiveObject, fields: Iterable[_Field]) -> dict[str, Any]:
+    """The body of POST /v1/<kind>/{id} that sets the updatable fields back to what the catalog says."""
+    params: dict[str, Any] = {}
+    for name, before, after, _how in fields:
+        if name == "metadata":
+            old = before if isinstance(before, Mapping) else {}
+            new = after if isinstance(after, Mapping) else {}
+            # keys added by hand are removed by posting "" for them
+            params["metadata"] = {
+                **{k: "" for k in sorted(old) if k not in new},
+                **{k: v for k, v in sorted(new.items()) if old.get(k) != v},
+            }
+        elif name == "currency_options":
+            old_options = before if isinstance(before, Mapping) else {}
+            new_options = after if isinstance(after, Mapping) else {}
+            if any(c not in new_options for c in old_options):
+                params["currency_options"] = ""
+            else:
+                options = resource.params.get("currency_options") or {}
+                params["currency_options"] = {
+                    c: _plain(o) for c, o in sorted(options.items()) if old_options.get(c) != new_options.get(c)
+                }
+        elif name in ("active", "status"):
+            params[name] = after
+        elif name in resource.params:
+            params[name] = _plain(resource.params[name])
+        else:
+            params[name] = ""  # Stripe unsets an optional field given ""
+    return params
+
+
+def _update_reason(live: LiveObject, fields: Sequence[_Field]) -> str:
+    names = [name for name, *_ in fields]
+    if names == ["active"] and not live.active:
+        return "archived in the account, listed in the catalog again: reactivate it"
+    return f"changed in the account or the catalog: {', '.join(names)} (updated in place)"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# price impact
+
+
+def price_impact(kind: Kind, before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
+    """What a customer pays at a few telling quantities (tier boundaries, transform steps), before and after.
+
+    Empty for objects that have no amount to compute (a customer-chosen amount, a meter, a product)."""
+    if kind not in (Kind.PRICE, Kind.PLAN):
+        return ()
+    try:
+        new_terms = PriceTerms.from_attrs(kind, after)
+        old_terms = PriceTerms.from_attrs(kind, before) if before is not None else None
+        terms = [t for t in (old_terms, new_terms) if t is not None]
+        quantities = _few(impact_quantities(terms), MAX_IMPACT_ROWS)
+        rows = []
+        for quantity in quantities:
+            row: dict[str, Any] = {"quantity": quantity, "before": None, "after": None}
+            if old_terms is not None:
+                row["before"] = format_money(quote(old_terms, quantity).amount, old_terms.currency)
+            row["after"] = format_money(quote(new_terms, quantity).amount, new_terms.currency)
+            rows.append(row)
+    except (PricebookError, ValueError):
+        return ()
+    return tuple(rows)
+
+
+def _few(values: Sequence[int], most: int) -> list[int]:
+    """At most `most` of `values`, the first and last kept and the rest evenly between."""
+    if len(values) <= most:
+        return list(values)
+    picked = {values[round(i * (len(values) - 1) / (most - 1))] for i in range(most)}
+    return sorted(picked)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# small helpers
+
+
+def _object_path(kind: Kind, object_id: str) -> str:
+    return f"{SPECS[kind].path}/{path_id(object_id)}"
+
+
+def _post(path: str, params: Mapping[str, Any], address: str, action: str) -> ApiCall:
+    return ApiCall("POST", path, dict(params), address, action)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _with_notes(change: Change, notes: tuple[str, ...]) -> Change:
+    return Change(
+        change.kind,
+        change.key,
+        change.action,
+        change.reason,
+        change.live_id,
+        change.fields,
+        change.before,
+        change.after,
+        notes,
+        change.impact,
+    )
+
+
+__all__ = ["diff", "price_impact"]

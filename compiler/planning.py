@@ -1,0 +1,59 @@
+"""From catalog files and an account to a `ChangeSet`: what `plan` prints and `apply` carries out.
+
+`compute_changeset` is the one way both commands get their ChangeSet (apply without `--plan` calls it too), so
+the preview and the real run start from the same list of calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from compiler.changes import ChangeSet
+from compiler.check import check_catalog, check_with_options
+from compiler.diff import diff
+from compiler.gateway import API_VERSION, Connection, Gateway
+from compiler.model import Catalog, build_catalog
+from compiler.state import AccountState, Lister, read_account
+
+
+def load_catalog(paths: Sequence[str], variables: Mapping[str, object] | None = None) -> Catalog:
+    """The checked catalog; an invalid one stops here (InvalidCatalog, with every diagnostic)."""
+    result = check_catalog(paths, variables)
+    result.raise_for_errors()
+    return build_catalog(result.entries)
+
+
+def load_catalog_with_options(paths: Sequence[str], var: Sequence[str], vars_file: str | None) -> Catalog:
+    """`load_catalog` with the command line's --var NAME=VALUE and --vars FILE."""
+    result = check_with_options(paths, var, vars_file)
+    result.raise_for_errors()
+    return build_catalog(result.entries)
+
+
+def changeset_for(catalog: Catalog, gateway: Lister) -> tuple[ChangeSet, AccountState]:
+    """Read the account once and diff the catalog against it (read-only: no write is sent)."""
+    state = read_account(gateway)
+    return diff(catalog, state, api_version=API_VERSION), state
+
+
+def reading_gateway(connection: Connection) -> Gateway:
+    """A gateway for reading: paced under the account's rate limit, retrying what is safe (all of a read)."""
+    return Gateway(connection)
+
+
+def compute_changeset(
+    paths: Sequence[str], variables: Mapping[str, object] | None, connection: Connection
+) -> ChangeSet:
+    """Check the catalog under `paths`, read the account `connection` points at, and diff them."""
+    catalog = load_catalog(paths, variables)
+    changeset, _ = changeset_for(catalog, reading_gateway(connection))
+    return changeset
+
+
+__all__ = [
+    "changeset_for",
+    "compute_changeset",
+    "load_catalog",
+    "load_catalog_with_options",
+    "reading_gateway",
+]

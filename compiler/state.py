@@ -1,0 +1,248 @@
+"""The live account, read once: the only module that reads Stripe.
+
+`read_account` sends one paginated list per resource type (100 a page, with the expansions the diff needs) and
+never a request per object:
+
+    GET /v1/billing/meters                             every status
+    GET /v1/products                                   every product, active or not
+    GET /v1/prices?active=true   expand tiers, currency_options
+    GET /v1/prices?active=false  expand tiers, currency_options (the price list shows active prices by default)
+
+Prices and plans are one object family with one id space (rulebook section 7): the price list shows plans too
+(and `GET /v1/plans` shows every recurring price), so the two price lists already hold every plan. Reading
+`/v1/plans` as well would read every recurring price a second time, doubling the cost of an account of 10,000
+prices; `read_account(..., plans_list=True)` does it anyway, for an account whose price list would not show its
+legacy plans. Each family object becomes exactly one `LiveObject`: a price when it has a lookup_key (every
+pricebook price has one; the Plans API cannot set one) or is one-time, otherwise a plan, in the Plans API's shape
+(the same fields under their plan names). So a price is never taken for a plan because the plans list shows it.
+
+References are turned into catalog identities before `resources.canonical`, so live attrs compare equal to the
+catalog's: a meter id becomes its event_name, a product's default_price id becomes that price's lookup_key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from compiler.resources import SPECS, canonical, is_managed
+from compiler.source import Kind
+
+PRICE_EXPAND = ("data.tiers", "data.currency_options")
+PLAN_EXPAND = ("data.tiers",)
+
+#: every list `read_account` sends, in order: (path, params)
+LISTS: tuple[tuple[str, Mapping[str, Any]], ...] = (
+    (SPECS[Kind.METER].path, {}),
+    (SPECS[Kind.PRODUCT].path, {}),
+    # Stripe's price list shows active prices unless asked: ask for each state explicitly
+    (SPECS[Kind.PRICE].path, {"active": "true", "expand": list(PRICE_EXPAND)}),
+    (SPECS[Kind.PRICE].path, {"active": "false", "expand": list(PRICE_EXPAND)}),
+)
+PLANS_LIST: tuple[str, Mapping[str, Any]] = (SPECS[Kind.PLAN].path, {"expand": list(PLAN_EXPAND)})
+
+
+class Lister(Protocol):
+    """What `read_account` needs of a `Gateway`: whole lists, and whether the key is a live-mode one."""
+
+    @property
+    def livemode(self) -> bool: ...
+
+    def list_all(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True)
+class LiveObject:
+    """One object of the account in the diff's terms.
+
+    `key` is the catalog identity it holds (a product id, a price's lookup_key, a plan id, a meter's event_name),
+    None for a price without a lookup_key. `attrs` is its canonical form (`resources.canonical`).
+    """
+
+    kind: Kind
+    id: str
+    key: str | None
+    managed: bool
+    attrs: Mapping[str, Any]
+    raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def address(self) -> str:
+        return f"{self.kind.value}.{self.key if self.key is not None else self.id}"
+
+    @property
+    def active(self) -> bool:
+        if self.kind is Kind.METER:
+            return self.attrs.get("status") == "active"
+        return bool(self.attrs.get("active", True))
+
+
+@dataclass(frozen=True)
+class AccountState:
+    objects: tuple[LiveObject, ...] = ()
+    fingerprint: str = ""
+    livemode: bool = False
+
+    @classmethod
+    def of(cls, objects: Iterable[LiveObject], *, livemode: bool = False) -> AccountState:
+        """A state with its objects in a stable order and its fingerprint computed."""
+        ordered = tuple(sorted(objects, key=_sort_key))
+        return cls(ordered, fingerprint(ordered), livemode)
+
+    def of_kind(self, kind: Kind) -> tuple[LiveObject, ...]:
+        return tuple(o for o in self.objects if o.kind is kind)
+
+
+def _sort_key(obj: LiveObject) -> tuple[int, str, str]:
+    order = (Kind.METER, Kind.PRODUCT, Kind.PRICE, Kind.PLAN)
+    return (order.index(obj.kind), obj.key or "", obj.id)
+
+
+def fingerprint(objects: Sequence[LiveObject]) -> str:
+    """A hash of what the diff depends on (kind, id, identity, ownership, canonical attrs), in a stable order:
+    the same for two reads of an unchanged account, different once anything the diff compares has changed."""
+    rows = sorted(
+        json.dumps([o.kind.value, o.id, o.key, o.managed, o.attrs], sort_keys=True, default=str) for o in objects
+    )
+    digest = hashlib.sha256("\n".join(rows).encode()).hexdigest()
+    return "sha256:" + digest
+
+
+# ---------------------------------------------------------------------------------------------------------
+# reading
+
+
+def read_account(gateway: Lister, *, plans_list: bool = False) -> AccountState:
+    """Every product, price, plan and meter of the account, as `LiveObject`s (one list per resource type).
+
+    `plans_list=True` also reads `GET /v1/plans` (see the module docstring for why it is not needed)."""
+    meters_raw = gateway.list_all(*LISTS[0])
+    products_raw = gateway.list_all(*LISTS[1])
+    prices_raw = gateway.list_all(*LISTS[2]) + gateway.list_all(*LISTS[3])
+    plans_raw = gateway.list_all(*PLANS_LIST) if plans_list else []
+    return build_state(meters_raw, products_raw, prices_raw, plans_raw, livemode=gateway.livemode)
+
+
+def build_state(
+    meters_raw: Sequence[Mapping[str, Any]],
+    products_raw: Sequence[Mapping[str, Any]],
+    prices_raw: Sequence[Mapping[str, Any]],
+    plans_raw: Sequence[Mapping[str, Any]],
+    *,
+    livemode: bool = False,
+) -> AccountState:
+    """The state from raw list pages as Stripe sends them (pure: the unit tests feed it Stripe-shaped dicts)."""
+    meter_names = {str(m["id"]): str(m["event_name"]) for m in meters_raw if m.get("event_name")}
+
+    # One family, one id space: the price view wins for what both lists show (it has lookup_key and
+    # currency_options); the plan view is kept for the objects that turn out to be plans.
+    prices_by_id: dict[str, Mapping[str, Any]] = {}
+    for raw in prices_raw:
+        prices_by_id.setdefault(str(raw["id"]), raw)
+    plans_by_id: dict[str, Mapping[str, Any]] = {}
+    for raw in plans_raw:
+        plans_by_id.setdefault(str(raw["id"]), raw)
+
+    lookup_keys = {pid: raw.get("lookup_key") for pid, raw in prices_by_id.items()}
+
+    objects: list[LiveObject] = [_meter(raw) for raw in meters_raw]
+    objects += [_product(raw, lookup_keys) for raw in products_raw]
+    for pid in sorted(set(prices_by_id) | set(plans_by_id)):
+        price_view, plan_view = prices_by_id.get(pid), plans_by_id.get(pid)
+        if _is_price(price_view, plan_view):
+            assert price_view is not None
+            objects.append(_price(price_view, meter_names))
+        else:
+            objects.append(_plan(plan_view if plan_view is not None else _as_plan(price_view or {}), meter_names))
+    return AccountState.of(objects, livemode=livemode)
+
+
+def _is_price(price_view: Mapping[str, Any] | None, plan_view: Mapping[str, Any] | None) -> bool:
+    """A family object is a price when it has a lookup_key or is one-time; a recurring one without is a plan.
+
+    Seen only in the plans list (the price list did not show it) it is a plan."""
+    if price_view is None:
+        return False
+    return bool(price_view.get("lookup_key")) or not price_view.get("recurring")
+
+
+def _meter(raw: Mapping[str, Any]) -> LiveObject:
+    # meters have no metadata: one whose event_name the catalog names is pricebook's (DESIGN section 2)
+    return LiveObject(Kind.METER, str(raw["id"]), raw.get("event_name"), True, canonical(Kind.METER, raw), raw)
+
+
+def _product(raw: Mapping[str, Any], lookup_keys: Mapping[str, Any]) -> LiveObject:
+    values = dict(raw)
+    default = raw.get("default_price")
+    if isinstance(default, Mapping):  # expanded
+        default = default.get("id")
+    if isinstance(default, str):
+        # the catalog names a default price by lookup_key; one without keeps its id (never equal to a key)
+        values["default_price"] = lookup_keys.get(default) or default
+    return LiveObject(
+        Kind.PRODUCT,
+        str(raw["id"]),
+        str(raw["id"]),
+        is_managed(raw.get("metadata")),
+        canonical(Kind.PRODUCT, values),
+        raw,
+    )
+
+
+def _product_id(value: Any) -> Any:
+    return value.get("id") if isinstance(value, Mapping) else value
+
+
+def _price(raw: Mapping[str, Any], meter_names: Mapping[str, str]) -> LiveObject:
+    values = dict(raw)
+    values["product"] = _product_id(raw.get("product"))
+    recurring = raw.get("recurring")
+    if isinstance(recurring, Mapping) and recurring.get("meter"):
+        meter = str(recurring["meter"])
+        values["recurring"] = {**recurring, "meter": meter_names.get(meter, meter)}
+    key = raw.get("lookup_key") or None
+    return LiveObject(
+        Kind.PRICE, str(raw["id"]), key, is_managed(raw.get("metadata")), canonical(Kind.PRICE, values), raw
+    )
+
+
+def _plan(raw: Mapping[str, Any], meter_names: Mapping[str, str]) -> LiveObject:
+    values = dict(raw)
+    values["product"] = _product_id(raw.get("product"))
+    if raw.get("meter"):
+        values["meter"] = meter_names.get(str(raw["meter"]), str(raw["meter"]))
+    return LiveObject(
+        Kind.PLAN, str(raw["id"]), str(raw["id"]), is_managed(raw.get("metadata")), canonical(Kind.PLAN, values), raw
+    )
+
+
+def _as_plan(price: Mapping[str, Any]) -> dict[str, Any]:
+    """A plan seen only in the price list, in the Plans API's shape (the same object, other field names)."""
+    recurring = price.get("recurring") if isinstance(price.get("recurring"), Mapping) else {}
+    assert isinstance(recurring, Mapping)
+    return {
+        "id": price.get("id"),
+        "object": "plan",
+        "active": price.get("active"),
+        "amount": price.get("unit_amount"),
+        "amount_decimal": price.get("unit_amount_decimal"),
+        "billing_scheme": price.get("billing_scheme"),
+        "currency": price.get("currency"),
+        "interval": recurring.get("interval"),
+        "interval_count": recurring.get("interval_count"),
+        "usage_type": recurring.get("usage_type"),
+        "meter": recurring.get("meter"),
+        "trial_period_days": recurring.get("trial_period_days"),
+        "metadata": price.get("metadata"),
+        "nickname": price.get("nickname"),
+        "product": price.get("product"),
+        "tiers": price.get("tiers"),
+        "tiers_mode": price.get("tiers_mode"),
+        "transform_usage": price.get("transform_quantity"),
+    }
+
+
+__all__ = ["LISTS", "PLANS_LIST", "AccountState", "LiveObject", "build_state", "fingerprint", "read_account"]
