@@ -261,23 +261,24 @@ def _transform(raw: Any) -> dict[str, Any] | None:
     return {"divide_by": raw.get("divide_by"), "round": raw.get("round")}
 
 
-def _currency_option(raw: Mapping[str, Any]) -> dict[str, Any]:
+def _currency_option(raw: Mapping[str, Any], price_tax_behavior: Any) -> dict[str, Any]:
     unit, unit_dec = amount_pair(raw.get("unit_amount"), raw.get("unit_amount_decimal"))
     return {
         "unit_amount": unit,
         "unit_amount_decimal": unit_dec,
         "custom_unit_amount": _custom_unit_amount(raw.get("custom_unit_amount")),
-        "tax_behavior": raw.get("tax_behavior") or "unspecified",
+        # an option given without one takes the price's tax_behavior, as Stripe fills it in
+        "tax_behavior": raw.get("tax_behavior") or price_tax_behavior or "unspecified",
         "tiers": _tiers(raw.get("tiers")),
     }
 
 
-def _currency_options(raw: Any, top_currency: Any) -> dict[str, Any]:
+def _currency_options(raw: Any, top_currency: Any, tax_behavior: Any = None) -> dict[str, Any]:
     if not isinstance(raw, Mapping):
         return {}
     # Stripe adds the top-level currency to currency_options by itself; the catalog never lists it
     return {
-        str(cur).lower(): _currency_option(opt)
+        str(cur).lower(): _currency_option(opt, tax_behavior)
         for cur, opt in sorted(raw.items())
         if str(cur).lower() != str(top_currency).lower() and isinstance(opt, Mapping)
     }
@@ -324,7 +325,9 @@ def canonical(kind: Kind, raw: Mapping[str, Any]) -> dict[str, Any]:
         values["transform_quantity"] = _transform(raw.get("transform_quantity"))
         values["recurring"] = _recurring(raw.get("recurring"))
         values["custom_unit_amount"] = _custom_unit_amount(raw.get("custom_unit_amount"))
-        values["currency_options"] = _currency_options(raw.get("currency_options"), raw.get("currency"))
+        values["currency_options"] = _currency_options(
+            raw.get("currency_options"), raw.get("currency"), raw.get("tax_behavior")
+        )
         values["billing_scheme"] = raw.get("billing_scheme") or ("tiered" if raw.get("tiers") else "per_unit")
     elif kind is Kind.PLAN:
         values["amount"], values["amount_decimal"] = amount_pair(raw.get("amount"), raw.get("amount_decimal"))
