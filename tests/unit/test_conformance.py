@@ -1,0 +1,363 @@
+"""Every compiled call is one Stripe's API takes, as the stripe SDK's generated request types describe it; and
+the checker does catch calls Stripe would refuse."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from compiler.calls import ApiCall
+from compiler.check import check_catalog, check_documents
+from compiler.cli import compile as compile_cli
+from compiler.cli import main
+from compiler.compile import compile_catalog
+from compiler.conformance import UNKNOWN_ENDPOINT, check_call, check_calls, describe, endpoint_class
+from compiler.loader import load_text
+from compiler.model import Catalog, build_catalog
+from compiler.sdkparams import (
+    PARAMETER_INVALID,
+    PARAMETER_INVALID_INTEGER,
+    PARAMETER_MISSING,
+    PARAMETER_UNKNOWN,
+    ParamProblem,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+PLANS = REPO / "plans"
+
+try:
+    from tests.bench.generate import generate_catalog
+except ImportError:  # the benchmark generator is optional; the strategy below stands on its own
+    generate_catalog = None  # type: ignore[assignment]
+
+
+def checked_catalog(paths: list[str]) -> Catalog:
+    result = check_catalog(paths)
+    assert result.ok, [d.format() for d in result.errors]
+    return build_catalog(result.entries)
+
+
+def problems_of(calls: list[ApiCall]) -> list[str]:
+    return [describe(call, problem) for call, problem in check_calls(calls)]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Everything compiled conforms
+
+
+@pytest.mark.skipif(not PLANS.is_dir(), reason="no example catalog in plans/")
+def test_every_call_compiled_from_plans_conforms() -> None:
+    calls = compile_catalog(checked_catalog([str(PLANS)]))
+    assert {c.path.split("/")[2] for c in calls} >= {"billing", "products", "prices", "plans"}
+    assert problems_of(calls) == []
+
+
+@pytest.mark.skipif(generate_catalog is None, reason="tests/bench/generate.py is not here")
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_prices=st.integers(1, 120))
+def test_generated_benchmark_catalogs_conform(seed: int, n_prices: int) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        generate_catalog(directory, n_prices, seed=seed)
+        calls = compile_catalog(checked_catalog([directory]))
+    assert len([c for c in calls if c.path == "/v1/prices"]) == n_prices
+    assert problems_of(calls) == []
+
+
+# A catalog strategy of its own, for the fields the benchmark generator leaves out (product and meter options,
+# one-time and custom-amount prices, tiered and decimal plans, metadata, trial days, ...).
+
+_CURRENCIES = ("usd", "eur", "gbp", "jpy")
+_amount = st.integers(0, 99_999)
+_interval = st.sampled_from(["day", "week", "month", "year"])
+_metadata = st.dictionaries(
+    st.sampled_from(["team", "segment", "tier"]), st.sampled_from(["a", "b c", "42"]), max_size=2
+)
+_transform = st.fixed_dictionaries({"divide_by": st.integers(2, 1000), "round": st.sampled_from(["up", "down"])})
+
+
+@st.composite
+def _tiers(draw: st.DrawFn) -> list[dict[str, Any]]:
+    bounds = sorted(draw(st.sets(st.integers(1, 10_000), min_size=1, max_size=4)))
+    tiers: list[dict[str, Any]] = []
+    for up_to in [*bounds, "inf"]:
+        tier: dict[str, Any] = {"up_to": up_to}
+        choice = draw(st.sampled_from(["unit", "decimal", "flat", "both"]))
+        if choice in ("unit", "both"):
+            tier["unit_amount"] = draw(_amount)
+        if choice == "decimal":
+            tier["unit_amount_decimal"] = f"{draw(st.integers(0, 999))}.{draw(st.integers(0, 99)):02d}"
+        if choice in ("flat", "both"):
+            tier["flat_amount"] = draw(_amount)
+        tiers.append(tier)
+    return tiers
+
+
+def _recurring(draw: st.DrawFn, meters: list[str]) -> dict[str, Any]:
+    interval = draw(_interval)
+    out: dict[str, Any] = {"interval": interval}
+    if draw(st.booleans()):
+        out["interval_count"] = draw(st.integers(1, {"day": 365, "week": 52, "month": 12, "year": 1}[interval]))
+    if draw(st.booleans()) and meters:
+        out["usage_type"] = "metered"
+        out["meter"] = draw(st.sampled_from(meters))
+    elif draw(st.booleans()):
+        out["usage_type"] = "licensed"
+    return out
+
+
+@st.composite
+def _price(draw: st.DrawFn, key: str, meters: list[str]) -> dict[str, Any]:
+    currency = draw(st.sampled_from(_CURRENCIES[:3]))  # jpy amounts have their own rules; the generator covers it
+    price: dict[str, Any] = {"lookup_key": key, "currency": currency}
+    recurring = _recurring(draw, meters) if draw(st.booleans()) else None
+    # custom_unit_amount is for one-time prices only
+    schemes = ["unit", "decimal", "tiered"] + (["custom"] if recurring is None else [])
+    scheme = draw(st.sampled_from(schemes))
+    if scheme == "unit":
+        price["unit_amount"] = draw(_amount)
+    elif scheme == "decimal":
+        price["unit_amount_decimal"] = f"{draw(st.integers(0, 9999))}.{draw(st.integers(0, 9999)):04d}"
+    elif scheme == "tiered":
+        price.update(billing_scheme="tiered", tiers_mode=draw(st.sampled_from(["graduated", "volume"])))
+        price["tiers"] = draw(_tiers())
+    else:
+        price["custom_unit_amount"] = {"enabled": True, "minimum": 100, "maximum": 10_000, "preset": 500}
+    if scheme in ("unit", "decimal") and draw(st.booleans()):
+        price["transform_quantity"] = draw(_transform)
+    if scheme == "unit" and draw(st.booleans()):
+        other = next(c for c in _CURRENCIES[:3] if c != currency)
+        price["currency_options"] = {other: {"unit_amount": draw(_amount)}}
+    if recurring is not None:
+        price["recurring"] = recurring
+    if draw(st.booleans()):
+        price["nickname"] = draw(st.sampled_from(["Basic", "Per 5 users", "$10 & up"]))
+    if draw(st.booleans()):
+        price["tax_behavior"] = draw(st.sampled_from(["exclusive", "inclusive", "unspecified"]))
+    if draw(st.booleans()):
+        price["metadata"] = draw(_metadata)
+    if draw(st.booleans()):
+        price["active"] = draw(st.booleans())
+    return price
+
+
+@st.composite
+def _plan(draw: st.DrawFn, plan_id: str, product: str, meters: list[str]) -> dict[str, Any]:
+    plan: dict[str, Any] = {"id": plan_id, "product": product, "currency": "usd", "interval": draw(_interval)}
+    if draw(st.booleans()):
+        plan.update(billing_scheme="tiered", tiers_mode=draw(st.sampled_from(["graduated", "volume"])))
+        plan["tiers"] = draw(_tiers())
+    elif draw(st.booleans()):
+        plan["amount"] = draw(_amount)
+    else:
+        plan["amount_decimal"] = f"{draw(st.integers(0, 999))}.5"
+    if "tiers" not in plan and draw(st.booleans()):
+        plan["transform_usage"] = draw(_transform)
+    if draw(st.booleans()) and meters:
+        plan.update(usage_type="metered", meter=draw(st.sampled_from(meters)))
+    if draw(st.booleans()):
+        plan["nickname"] = "A plan"
+    if draw(st.booleans()):
+        plan["trial_period_days"] = draw(st.integers(1, 30))
+    return plan
+
+
+@st.composite
+def catalogs(draw: st.DrawFn) -> dict[str, Any]:
+    meters = [f"m{i}" for i in range(draw(st.integers(0, 2)))]
+    doc: dict[str, Any] = {"meters": [], "products": [], "prices": [], "plans": []}
+    for name in meters:
+        meter: dict[str, Any] = {
+            "event_name": name,
+            "display_name": f"Meter {name}",
+            "default_aggregation": {"formula": draw(st.sampled_from(["sum", "count", "last"]))},
+        }
+        if draw(st.booleans()):
+            meter["customer_mapping"] = {"event_payload_key": "customer", "type": "by_id"}
+        if draw(st.booleans()):
+            meter["value_settings"] = {"event_payload_key": "n"}
+        if draw(st.booleans()):
+            meter["event_time_window"] = draw(st.sampled_from(["day", "hour"]))
+        doc["meters"].append(meter)
+    for p in range(draw(st.integers(1, 3))):
+        product: dict[str, Any] = {"id": f"prod_{p}", "name": f"Product {p}"}
+        if draw(st.booleans()):
+            product["description"] = "Something to sell"
+        if draw(st.booleans()):
+            product["unit_label"] = "seat"
+        if draw(st.booleans()):
+            product["images"] = ["https://example.com/a.png"]
+        if draw(st.booleans()):
+            product["marketing_features"] = [{"name": "Fast"}, {"name": "Friendly"}]
+        if draw(st.booleans()):
+            product["metadata"] = draw(_metadata)
+        prices = [draw(_price(f"price_{p}_{i}", meters)) for i in range(draw(st.integers(0, 3)))]
+        if draw(st.booleans()) and prices:
+            product["default_price"] = prices[0]["lookup_key"]
+        if draw(st.booleans()):
+            product["prices"] = prices
+        else:
+            doc["prices"].extend({**price, "product": product["id"]} for price in prices)
+        doc["products"].append(product)
+        if draw(st.booleans()):
+            doc["plans"].append(draw(_plan(f"plan-{p}", product["id"], meters)))
+    return {k: v for k, v in doc.items() if v}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(catalogs())
+def test_generated_catalogs_compile_to_conforming_calls(data: dict[str, Any]) -> None:
+    doc, diagnostics = load_text(yaml.safe_dump(data, sort_keys=False), "generated.yaml")
+    assert doc is not None, diagnostics
+    result = check_documents([doc], diagnostics)
+    assume(result.ok)  # Stripe's cross-field rules are the rules' business; conformance is about valid catalogs
+    calls = compile_catalog(build_catalog(result.entries))
+    assert problems_of(calls) == []
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Wrong calls are caught
+
+
+def price_call(**params: Any) -> ApiCall:
+    base: dict[str, Any] = {"currency": "usd", "unit_amount": 1000, "product": "prod_1"}
+    base.update(params)
+    return ApiCall("POST", "/v1/prices", {k: v for k, v in base.items() if v is not ...}, "price.p", "create")
+
+
+def codes(call: ApiCall) -> list[tuple[str, str]]:
+    return [(p.code, p.param) for p in check_call(call)]
+
+
+def test_a_right_call_has_no_problems() -> None:
+    assert codes(price_call(transform_quantity={"divide_by": 5, "round": "up"})) == []
+
+
+def test_unknown_parameter() -> None:
+    assert codes(price_call(colour="blue")) == [(PARAMETER_UNKNOWN, "colour")]
+    assert codes(price_call(recurring={"interval": "month", "aggregate_usage": "sum"})) == [
+        (PARAMETER_UNKNOWN, "recurring[aggregate_usage]")
+    ]
+
+
+def test_missing_currency() -> None:
+    assert codes(price_call(currency=...)) == [(PARAMETER_MISSING, "currency")]
+
+
+def test_missing_nested_required_param() -> None:
+    assert codes(price_call(transform_quantity={"divide_by": 5})) == [(PARAMETER_MISSING, "transform_quantity[round]")]
+
+
+def test_enum_values_come_from_the_literals() -> None:
+    assert codes(price_call(transform_quantity={"divide_by": 5, "round": "sideways"})) == [
+        (PARAMETER_INVALID, "transform_quantity[round]")
+    ]
+    assert codes(price_call(tiers_mode="stairs")) == [(PARAMETER_INVALID, "tiers_mode")]
+
+
+def test_a_string_where_an_integer_goes() -> None:
+    assert codes(price_call(unit_amount="1000")) == [(PARAMETER_INVALID_INTEGER, "unit_amount")]
+    tiers = [{"up_to": "5", "unit_amount": 1}]  # "inf" is the only string up_to takes
+    assert codes(price_call(tiers=tiers)) == [(PARAMETER_INVALID_INTEGER, "tiers[0][up_to]")]
+
+
+def test_wrong_shapes() -> None:
+    assert codes(price_call(recurring="month")) == [(PARAMETER_INVALID, "recurring")]
+    assert codes(price_call(tiers={"up_to": "inf"})) == [(PARAMETER_INVALID, "tiers")]
+    assert codes(price_call(active="yes")) == [(PARAMETER_INVALID, "active")]
+
+
+def test_each_kind_is_checked_against_its_own_endpoint() -> None:
+    meter = ApiCall("POST", "/v1/billing/meters", {"event_name": "e", "display_name": "E"}, "meter.e", "create")
+    assert codes(meter) == [(PARAMETER_MISSING, "default_aggregation")]
+    with_metadata = ApiCall(
+        "POST",
+        "/v1/billing/meters",
+        {"event_name": "e", "display_name": "E", "default_aggregation": {"formula": "sum"}, "metadata": {"a": "b"}},
+        "meter.e",
+        "create",
+    )
+    assert codes(with_metadata) == [(PARAMETER_UNKNOWN, "metadata")]  # meters have no metadata
+    plan = ApiCall("POST", "/v1/plans", {"currency": "usd", "transform_quantity": {}}, "plan.p", "create")
+    assert codes(plan) == [(PARAMETER_UNKNOWN, "transform_quantity"), (PARAMETER_MISSING, "interval")]
+    product = ApiCall("POST", "/v1/products", {"id": "p", "default_price": "price_1"}, "product.p", "create")
+    assert sorted(codes(product)) == [(PARAMETER_MISSING, "name"), (PARAMETER_UNKNOWN, "default_price")]
+
+
+def test_placeholder_paths_resolve_to_the_update_endpoint() -> None:
+    call = ApiCall("POST", "/v1/products/{{product.a/b}}", {"default_price": "{{price.x}}"}, "product.p", "set")
+    assert endpoint_class(call) is not None
+    assert endpoint_class(call).__name__ == "ProductUpdateParams"  # type: ignore[union-attr]
+    assert codes(call) == []
+    # `id` is create-only: refusing it proves the update endpoint's types were used
+    assert codes(ApiCall("POST", "/v1/products/{{product.p}}", {"id": "p"}, "product.p", "x")) == [
+        (PARAMETER_UNKNOWN, "id")
+    ]
+
+
+def test_an_unknown_endpoint() -> None:
+    call = ApiCall("POST", "/v1/coupons_of_the_day", {}, "x.y", "create")
+    assert codes(call) == [(UNKNOWN_ENDPOINT, "")]
+
+
+def test_check_calls_pairs_problems_with_their_calls_in_order() -> None:
+    good, bad = price_call(), price_call(colour="blue", currency=...)
+    found = check_calls([good, bad, good])
+    assert [call for call, _ in found] == [bad, bad]
+    assert all(isinstance(p, ParamProblem) for _, p in found)
+    assert describe(*found[0]).startswith("price.p (POST /v1/prices): parameter_unknown colour: ")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The command
+
+
+@pytest.mark.skipif(not PLANS.is_dir(), reason="no example catalog in plans/")
+def test_compile_json_with_check() -> None:
+    result = CliRunner().invoke(compile_cli.command, [str(PLANS), "--check"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["api_version"] == "2026-10-28.endive"
+    calls = [ApiCall.from_json(c) for c in data["calls"]]
+    assert calls == compile_catalog(checked_catalog([str(PLANS)]))
+
+
+@pytest.mark.skipif(not PLANS.is_dir(), reason="no example catalog in plans/")
+def test_check_failure_names_the_catalog_place(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(catalog: Catalog) -> list[ApiCall]:
+        resource = catalog.of_kind(catalog.resources[0].kind)[0]
+        return [ApiCall("POST", "/v1/prices", {"currency": "usd", "colour": "x"}, resource.address, "create")]
+
+    monkeypatch.setattr(compile_cli, "compile_catalog", broken)
+    monkeypatch.setattr(sys, "argv", ["pricebook", "compile", str(PLANS), "--check"])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert "error[sdk-parameter-unknown]" in err and "colour" in err
+    assert ".yaml:" in err  # the place of the catalog object the call came from
+    assert "Traceback" not in err
+
+
+def test_an_invalid_catalog_exits_1_with_its_diagnostics(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "bad.yaml").write_text("prices:\n  - lookup_key: bad\n    currency: usd\n    unit_amount: 9.99\n")
+    monkeypatch.setattr(sys, "argv", ["pricebook", "compile", str(tmp_path), "--format", "curl"])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 1
+    captured = capsys.readouterr()
+    assert "bad.yaml:4:" in captured.err
+    assert "curl" not in captured.out
+    assert "Traceback" not in captured.err
