@@ -70,6 +70,12 @@ def fenced(body: str, lang: str = "") -> str:
     return f"{fence}{lang}\n{body}\n{fence}"
 
 
+def short_fingerprint(value: str) -> str:
+    """`sha256:bd47a9ae947e`: enough to tell two readings apart in a comment (the JSON keeps the whole digest)."""
+    algorithm, sep, digest = value.partition(":")
+    return f"{algorithm}:{digest[:12]}" if sep and len(digest) > 12 else value
+
+
 def indent(text: str, width: int) -> str:
     pad = " " * width
     return "\n".join(pad + line if line else line for line in text.split("\n"))
@@ -144,6 +150,7 @@ def _environment() -> jinja2.Environment:
     env.filters["code"] = code
     env.filters["fenced"] = fenced
     env.filters["indent_by"] = indent
+    env.filters["short_fingerprint"] = short_fingerprint
     env.filters["json"] = _call_params
     env.filters["quantity"] = impact_quantity
     return env

@@ -119,7 +119,7 @@ def _change(change: Change, paint: _Paint) -> list[str]:
     sign = SYMBOLS[change.action]
     lines = [paint(f"  # {change.address} {HEADLINES[change.action]}", BOLD)]
     if change.reason:
-        lines.append(f"  # ({change.reason})")
+        lines.append(f"  # {change.reason}")
     lead = paint.sign(sign).rjust(3 + _invisible(paint.sign(sign)))
     lines.append(f"{lead} {change.kind.value} {show(change.key)} {{")
     fields = shown_fields(change)

@@ -201,7 +201,7 @@ def test_markdown_summary_table_sections_and_details() -> None:
     assert "+ unit_amount = 1200  # forces replacement" in md
     assert "- **Forces replacement:** `unit_amount`" in md
     assert "| 6 | $20.00 | $24.00 |" in md
-    assert "> **Note:** subscriptions on the old price keep it" in md
+    assert "> [!NOTE]\n> subscriptions on the old price keep it\n" in md
     assert "| test mode | `2026-10-28.endive` | `sha256:0123abcd` |" in md
 
 
@@ -221,6 +221,13 @@ def test_markdown_escapes_table_cells() -> None:
     # four cells: the pipe inside the reason must not open a fifth
     assert len(re.findall(r"(?<!\\)\|", row)) == 5
     assert "\\`a\\|b\\` \\<b\\>changed\\</b\\>" in row
+
+
+def test_markdown_shortens_the_fingerprint_json_keeps_it_whole() -> None:
+    digest = "sha256:" + "ab" * 32
+    changeset = ChangeSet(api_version="v", fingerprint=digest)
+    assert "| `sha256:abababababab` |" in render_markdown(changeset)
+    assert digest in render_json(changeset) and digest in render_text(changeset, color=False)
 
 
 def test_markdown_filters() -> None:
