@@ -259,7 +259,7 @@ class _Diff:
             p.id for p in self.products.values() if not p.active
         }
 
-        for obj in sorted(self.family.values(), key=lambda o: (o.kind.value, o.key or "", o.id)):
+        for obj in sorted(self.family.values(), key=lambda o: (KIND_ORDER.index(o.kind), o.key or "", o.id)):
             if not obj.managed or not obj.active:
                 continue
             if obj.kind is Kind.PRICE and obj.key in catalog_prices:

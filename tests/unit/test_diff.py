@@ -1,0 +1,324 @@
+"""The diff, pure: hand-built account states against hand-built catalogs."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+from compiler.calls import ApiCall, placeholder
+from compiler.changes import Action, Change, ChangeSet
+from compiler.diff import diff
+from compiler.model import Catalog, Resource
+from compiler.resources import MANAGED_METADATA, PLAN, canonical, catalog_canonical
+from compiler.source import IDENTITY_FIELD, Kind
+from compiler.state import AccountState, LiveObject
+
+
+def res(kind: Kind, key: str, **params: Any) -> Resource:
+    """A catalog resource as the model builds it: identity set, ownership metadata added."""
+    params = {IDENTITY_FIELD[kind]: key, **params}
+    if kind is not Kind.METER:
+        params["metadata"] = {**params.get("metadata", {}), **MANAGED_METADATA}
+    return Resource(kind, key, params, catalog_canonical(kind, params))
+
+
+def live(resource: Resource, object_id: str, **override: Any) -> LiveObject:
+    """The live object an apply of `resource` leaves behind, with `override` edited by hand."""
+    attrs = {**resource.attrs, **override}
+    return LiveObject(resource.kind, object_id, resource.key, True, attrs)
+
+
+def unmanaged(kind: Kind, object_id: str, key: str | None, **params: Any) -> LiveObject:
+    return LiveObject(kind, object_id, key, False, canonical(kind, params))
+
+
+METER = res(Kind.METER, "emails_sent", display_name="Emails sent", default_aggregation={"formula": "sum"})
+PRODUCT = res(Kind.PRODUCT, "suite", name="Suite", default_price="seats")
+SEATS = res(
+    Kind.PRICE,
+    "seats",
+    product="suite",
+    currency="usd",
+    unit_amount=1000,
+    recurring={"interval": "month"},
+    transform_quantity={"divide_by": 5, "round": "up"},
+)
+EMAILS = res(
+    Kind.PRICE,
+    "emails",
+    product="suite",
+    currency="usd",
+    unit_amount=10,
+    recurring={"interval": "month", "usage_type": "metered", "meter": "emails_sent"},
+)
+GOLD = res(Kind.PLAN, "gold", product="suite", currency="usd", amount=2000, interval="month")
+CATALOG = Catalog.of([METER, PRODUCT, SEATS, EMAILS, GOLD])
+
+
+def applied(**edits: LiveObject) -> list[LiveObject]:
+    """The account after applying CATALOG, with some objects swapped for edited ones."""
+    objs = {
+        "meter": live(METER, "mtr_1"),
+        "product": live(PRODUCT, "suite"),
+        "seats": live(SEATS, "price_seats"),
+        "emails": live(EMAILS, "price_emails"),
+        "gold": live(GOLD, "gold"),
+    }
+    objs.update(edits)
+    return list(objs.values())
+
+
+def state(objects: list[LiveObject]) -> AccountState:
+    return AccountState.of(objects)
+
+
+def change(cs: ChangeSet, address: str) -> Change:
+    (found,) = [c for c in cs.changes if c.address == address]
+    return found
+
+
+def calls_for(cs: ChangeSet, address: str) -> list[ApiCall]:
+    return [c for c in cs.calls if c.address == address]
+
+
+def test_empty_account_creates_everything_in_dependency_order() -> None:
+    cs = diff(CATALOG, state([]))
+    assert {c.address: c.action for c in cs.changes} == {
+        "meter.emails_sent": Action.CREATE,
+        "product.suite": Action.CREATE,
+        "price.emails": Action.CREATE,
+        "price.seats": Action.CREATE,
+        "plan.gold": Action.CREATE,
+    }
+    assert [(c.action, c.address) for c in cs.calls] == [
+        ("create", "meter.emails_sent"),
+        ("create", "product.suite"),
+        ("create", "price.emails"),
+        ("create", "price.seats"),
+        ("create", "plan.gold"),
+        ("set default price", "product.suite"),
+    ]
+    product_create = cs.calls[1]
+    assert "default_price" not in product_create.params  # the price does not exist yet
+    emails = calls_for(cs, "price.emails")[0]
+    assert emails.params["recurring"]["meter"] == placeholder("meter.emails_sent")
+    assert cs.calls[-1].params == {"default_price": placeholder("price.seats")}
+    assert not cs.problems and cs.has_changes
+
+
+def test_account_built_from_the_catalog_plans_no_changes() -> None:
+    cs = diff(CATALOG, state(applied()))
+    assert all(c.action is Action.NOOP for c in cs.changes)
+    assert len(cs.changes) == len(CATALOG)
+    assert cs.calls == () and cs.problems == () and not cs.has_changes
+
+
+def test_existing_meter_is_referenced_by_its_id() -> None:
+    objs = [o for o in applied() if o.id != "price_emails"]
+    cs = diff(CATALOG, state(objs))
+    (create,) = calls_for(cs, "price.emails")
+    assert create.params["recurring"]["meter"] == "mtr_1" and create.depends_on == ()
+
+
+def test_drift_on_updatable_fields_is_set_back_in_place() -> None:
+    edited = live(SEATS, "price_seats", nickname="edited by hand", metadata={**SEATS.attrs["metadata"], "x": "1"})
+    cs = diff(CATALOG, state(applied(seats=edited)))
+    seats = change(cs, "price.seats")
+    assert seats.action is Action.UPDATE
+    assert {(f.path, f.before, f.after, f.forces_replacement) for f in seats.fields} == {
+        ("nickname", "edited by hand", None, False),
+        ("metadata.x", "1", None, False),
+    }
+    (call,) = cs.calls
+    assert call.path == "/v1/prices/price_seats"
+    # a field unset in the catalog is unset with "", a metadata key added by hand is removed with ""
+    assert call.params == {"nickname": "", "metadata": {"x": ""}}
+
+
+def test_immutable_price_change_is_a_replace_in_order_create_move_default_archive() -> None:
+    new_seats = res(
+        Kind.PRICE,
+        "seats",
+        product="suite",
+        currency="usd",
+        unit_amount=1200,
+        recurring={"interval": "month"},
+        transform_quantity={"divide_by": 5, "round": "up"},
+    )
+    catalog = Catalog.of([METER, PRODUCT, new_seats, EMAILS, GOLD])
+    cs = diff(catalog, state(applied()))
+    seats = change(cs, "price.seats")
+    assert seats.action is Action.REPLACE and seats.live_id == "price_seats"
+    assert [(f.path, f.before, f.after, f.forces_replacement) for f in seats.fields] == [
+        ("unit_amount", 1000, 1200, True)
+    ]
+    assert any("subscriptions on the old price keep it" in n for n in seats.notes)
+    assert any("default price moves" in n for n in seats.notes)
+    assert [(c.method, c.path, c.action) for c in cs.calls] == [
+        ("POST", "/v1/prices", "create"),
+        ("POST", "/v1/products/suite", "set default price"),
+        ("POST", "/v1/prices/price_seats", "archive old version"),
+    ]
+    create, move, archive = cs.calls
+    assert create.params["transfer_lookup_key"] is True and create.params["unit_amount"] == 1200
+    assert create.creates == "price.seats"
+    assert move.params == {"default_price": placeholder("price.seats")}
+    assert archive.params == {"active": False}
+    # price impact: what 6 users pay, before and after
+    six = next(i for i in seats.impact if i["quantity"] == 6)
+    assert six == {"quantity": 6, "before": "$20.00", "after": "$24.00"}
+    assert change(cs, "product.suite").action is Action.NOOP
+
+
+def test_replace_of_a_price_that_is_not_a_default_moves_nothing() -> None:
+    new_emails = res(
+        Kind.PRICE,
+        "emails",
+        product="suite",
+        currency="eur",
+        unit_amount=10,
+        recurring={"interval": "month", "usage_type": "metered", "meter": "emails_sent"},
+    )
+    cs = diff(Catalog.of([METER, PRODUCT, SEATS, new_emails, GOLD]), state(applied()))
+    assert [c.action for c in cs.calls] == ["create", "archive old version"]
+    assert change(cs, "price.emails").fields[0].path == "currency"
+
+
+def test_new_default_price_is_moved_after_the_price_is_created() -> None:
+    product = res(Kind.PRODUCT, "suite", name="Suite", default_price="annual")
+    annual = res(
+        Kind.PRICE, "annual", product="suite", currency="usd", unit_amount=9000, recurring={"interval": "year"}
+    )
+    cs = diff(Catalog.of([METER, product, SEATS, EMAILS, GOLD, annual]), state(applied()))
+    prod = change(cs, "product.suite")
+    assert prod.action is Action.UPDATE
+    assert [(f.path, f.before, f.after) for f in prod.fields] == [("default_price", "seats", "annual")]
+    assert [(c.action, c.address) for c in cs.calls] == [
+        ("create", "price.annual"),
+        ("set default price", "product.suite"),
+    ]
+    created = change(cs, "price.annual")
+    assert created.impact[0]["before"] is None and created.impact[0]["after"] == "$90.00"
+
+
+def test_managed_objects_missing_from_the_catalog_are_archived_unmanaged_ones_untouched() -> None:
+    old = live(res(Kind.PRICE, "old", product="suite", currency="usd", unit_amount=5), "price_old")
+    old_plan = live(res(Kind.PLAN, "silver", product="suite", currency="usd", amount=1, interval="month"), "silver")
+    foreign = unmanaged(Kind.PRICE, "price_foreign", "theirs", product="suite", currency="usd", unit_amount=7)
+    foreign_product = unmanaged(Kind.PRODUCT, "other", "other", name="Other")
+    gone_meter = LiveObject(Kind.METER, "mtr_2", "gone", True, canonical(Kind.METER, {"event_name": "gone"}))
+    cs = diff(CATALOG, state([*applied(), old, old_plan, foreign, foreign_product, gone_meter]))
+    assert change(cs, "price.old").action is Action.ARCHIVE
+    assert change(cs, "plan.silver").action is Action.ARCHIVE
+    assert [(c.path, c.params) for c in cs.calls] == [
+        ("/v1/prices/price_old", {"active": False}),
+        ("/v1/plans/silver", {"active": False}),
+    ]
+    addresses = {c.address for c in cs.changes}
+    assert "price.theirs" not in addresses and "product.other" not in addresses
+    assert "meter.gone" not in addresses  # a meter is pricebook's only while the catalog names it
+
+
+def test_removed_product_is_archived_after_its_prices_unless_a_foreign_price_uses_it() -> None:
+    extra = res(Kind.PRODUCT, "legacy", name="Legacy")
+    extra_price = res(Kind.PRICE, "legacy_monthly", product="legacy", currency="usd", unit_amount=5)
+    objs = [*applied(), live(extra, "legacy"), live(extra_price, "price_legacy")]
+    cs = diff(CATALOG, state(objs))
+    assert [(c.path, c.action) for c in cs.calls] == [
+        ("/v1/prices/price_legacy", "archive"),
+        ("/v1/products/legacy", "archive"),
+    ]
+    foreign = unmanaged(Kind.PRICE, "price_f", "f", product="legacy", currency="usd", unit_amount=1)
+    kept = diff(CATALOG, state([*objs, foreign]))
+    assert change(kept, "product.legacy").action is Action.NOOP
+    assert "price_f" in change(kept, "product.legacy").reason
+    assert [c.path for c in kept.calls] == ["/v1/prices/price_legacy"]
+
+
+def test_archived_managed_price_listed_again_is_reactivated() -> None:
+    cs = diff(CATALOG, state(applied(emails=live(EMAILS, "price_emails", active=False))))
+    emails = change(cs, "price.emails")
+    assert emails.action is Action.UPDATE and "reactivate" in emails.reason
+    assert [(c.path, c.params) for c in cs.calls] == [("/v1/prices/price_emails", {"active": True})]
+
+
+def test_unmanaged_price_holding_the_lookup_key_is_a_problem_that_says_how_to_adopt_it() -> None:
+    theirs = unmanaged(Kind.PRICE, "price_x", "seats", product="suite", currency="usd", unit_amount=1000)
+    cs = diff(CATALOG, state(applied(seats=theirs)))
+    (problem,) = cs.problems
+    assert problem.rule == "lookup-key-held-by-unmanaged-price" and problem.address == "price.seats"
+    assert "price_x" in problem.message and "managed_by=pricebook" in problem.hint
+    assert not calls_for(cs, "price.seats")  # never touched, never archived
+    assert all(c.path != "/v1/prices/price_x" for c in cs.calls)
+
+
+def test_unmanaged_product_and_plan_holding_catalog_ids_are_problems() -> None:
+    cs = diff(
+        CATALOG,
+        state(
+            applied(
+                product=unmanaged(Kind.PRODUCT, "suite", "suite", name="Suite"),
+                gold=unmanaged(Kind.PLAN, "gold", "gold", currency="usd", amount=2000, interval="month"),
+            )
+        ),
+    )
+    assert [p.rule for p in cs.problems] == ["plan-id-held-by-unmanaged-plan", "product-id-held-by-unmanaged-product"]
+
+
+def test_plan_amount_change_is_an_error_with_the_way_out() -> None:
+    gold = res(Kind.PLAN, "gold", product="suite", currency="usd", amount=2500, interval="month")
+    cs = diff(Catalog.of([METER, PRODUCT, SEATS, EMAILS, gold]), state(applied()))
+    (problem,) = cs.problems
+    assert problem.rule == "plan-immutable-field" and "amount" in problem.message
+    assert problem.hint == PLAN.way_out
+    assert cs.calls == ()
+
+
+def test_plan_nickname_is_updated_in_place() -> None:
+    cs = diff(CATALOG, state(applied(gold=live(GOLD, "gold", nickname="by hand"))))
+    assert [(c.path, c.params) for c in cs.calls] == [("/v1/plans/gold", {"nickname": ""})]
+
+
+def test_meter_aggregation_change_is_an_error_and_display_name_an_update() -> None:
+    other = res(Kind.METER, "emails_sent", display_name="Emails sent", default_aggregation={"formula": "count"})
+    cs = diff(Catalog.of([other, PRODUCT, SEATS, EMAILS, GOLD]), state(applied()))
+    (problem,) = cs.problems
+    assert problem.rule == "meter-immutable-field" and "default_aggregation" in problem.message
+    assert "new event_name" in problem.hint
+
+    renamed = live(METER, "mtr_1", display_name="Old name")
+    cs = diff(CATALOG, state(applied(meter=renamed)))
+    assert change(cs, "meter.emails_sent").action is Action.UPDATE
+    assert [(c.path, c.params) for c in cs.calls] == [("/v1/billing/meters/mtr_1", {"display_name": "Emails sent"})]
+
+
+def test_inactive_meter_is_reactivated_before_prices_use_it() -> None:
+    objs = [o for o in applied(meter=live(METER, "mtr_1", status="inactive")) if o.id != "price_emails"]
+    cs = diff(CATALOG, state(objs))
+    assert [c.path for c in cs.calls] == ["/v1/billing/meters/mtr_1/reactivate", "/v1/prices"]
+
+
+def test_removed_default_price_of_a_kept_product_is_a_problem() -> None:
+    product = res(Kind.PRODUCT, "suite", name="Suite")  # names no default price
+    gone = live(res(Kind.PRICE, "gone", product="suite", currency="usd", unit_amount=1), "price_gone")
+    objs = applied(product=live(PRODUCT, "suite", default_price="gone"))
+    cs = diff(Catalog.of([METER, product, SEATS, EMAILS, GOLD]), state([*objs, gone]))
+    assert [p.rule for p in cs.problems] == ["default-price-removed"]
+
+
+def test_the_diff_is_deterministic_whatever_the_order_of_the_account() -> None:
+    old = live(res(Kind.PRICE, "old", product="suite", currency="usd", unit_amount=5), "price_old")
+    objs = [*applied(seats=live(SEATS, "price_seats", unit_amount=900)), old]
+    first = json.dumps(diff(CATALOG, state(objs)).to_json(), sort_keys=True)
+    for seed in range(5):
+        random.Random(seed).shuffle(objs)
+        assert json.dumps(diff(CATALOG, state(objs)).to_json(), sort_keys=True) == first
+
+
+def test_changeset_round_trips_through_json_with_fingerprint_and_version() -> None:
+    account = state(applied(seats=live(SEATS, "price_seats", unit_amount=900)))
+    cs = diff(CATALOG, account, api_version="2026-10-28.endive")
+    assert cs.fingerprint == account.fingerprint and cs.api_version == "2026-10-28.endive"
+    again = ChangeSet.from_json(json.loads(json.dumps(cs.to_json())))
+    assert again.to_json() == cs.to_json()

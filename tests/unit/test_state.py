@@ -1,0 +1,316 @@
+"""Reading the account: raw Stripe-shaped objects normalised so an account built from the catalog equals it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from compiler.resources import MANAGED_METADATA, catalog_canonical
+from compiler.source import Kind
+from compiler.state import LISTS, PLANS_LIST, AccountState, LiveObject, build_state, read_account
+
+MANAGED = dict(MANAGED_METADATA)
+
+
+def stripe_price(**fields: Any) -> dict[str, Any]:
+    """A price as Stripe's list sends it with tiers and currency_options expanded: every default filled in."""
+    base: dict[str, Any] = {
+        "id": "price_1",
+        "object": "price",
+        "active": True,
+        "billing_scheme": "per_unit",
+        "created": 1700000000,
+        "currency": "usd",
+        "currency_options": {
+            "usd": {
+                "custom_unit_amount": None,
+                "tax_behavior": "unspecified",
+                "unit_amount": 1000,
+                "unit_amount_decimal": "1000",
+            }
+        },
+        "custom_unit_amount": None,
+        "livemode": False,
+        "lookup_key": "seats",
+        "metadata": MANAGED,
+        "nickname": None,
+        "product": "suite",
+        "recurring": {
+            "interval": "month",
+            "interval_count": 1,
+            "meter": None,
+            "trial_period_days": None,
+            "usage_type": "licensed",
+        },
+        "tax_behavior": "unspecified",
+        "tiers_mode": None,
+        "transform_quantity": None,
+        "type": "recurring",
+        "unit_amount": 1000,
+        "unit_amount_decimal": "1000",
+    }
+    base.update(fields)
+    return base
+
+
+def stripe_meter(**fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "id": "mtr_1",
+        "object": "billing.meter",
+        "customer_mapping": {"event_payload_key": "stripe_customer_id", "type": "by_id"},
+        "default_aggregation": {"formula": "sum"},
+        "display_name": "Emails sent",
+        "event_name": "emails_sent",
+        "event_time_window": None,
+        "status": "active",
+        "value_settings": {"event_payload_key": "value"},
+    }
+    base.update(fields)
+    return base
+
+
+def stripe_product(**fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "id": "suite",
+        "object": "product",
+        "active": True,
+        "default_price": None,
+        "description": None,
+        "images": [],
+        "marketing_features": [],
+        "metadata": MANAGED,
+        "name": "Suite",
+        "package_dimensions": None,
+        "shippable": None,
+        "statement_descriptor": None,
+        "tax_code": None,
+        "type": "service",
+        "unit_label": None,
+        "url": None,
+    }
+    base.update(fields)
+    return base
+
+
+def only(state: AccountState, kind: Kind) -> LiveObject:
+    (obj,) = state.of_kind(kind)
+    return obj
+
+
+def test_tiered_price_with_null_up_to_and_decimal_strings_equals_its_catalog_entry() -> None:
+    catalog = {
+        "lookup_key": "seats",
+        "product": "suite",
+        "currency": "usd",
+        "billing_scheme": "tiered",
+        "tiers_mode": "volume",
+        "tiers": [{"up_to": 5, "unit_amount": 700}, {"up_to": "inf", "unit_amount_decimal": "650.5", "flat_amount": 0}],
+        "recurring": {"interval": "month"},
+        "currency_options": {
+            "eur": {"tiers": [{"up_to": 5, "unit_amount": 600}, {"up_to": "inf", "unit_amount": 550}]}
+        },
+    }
+    raw = stripe_price(
+        billing_scheme="tiered",
+        tiers_mode="volume",
+        unit_amount=None,
+        unit_amount_decimal=None,
+        tiers=[
+            {
+                "flat_amount": None,
+                "flat_amount_decimal": None,
+                "unit_amount": 700,
+                "unit_amount_decimal": "700",
+                "up_to": 5,
+            },
+            {
+                "flat_amount": 0,
+                "flat_amount_decimal": "0",
+                "unit_amount": None,
+                "unit_amount_decimal": "650.5",
+                "up_to": None,
+            },
+        ],
+        currency_options={
+            # Stripe lists the price's own currency among its options; the catalog never does (R19)
+            "usd": {
+                "tax_behavior": "unspecified",
+                "unit_amount": None,
+                "unit_amount_decimal": None,
+                "custom_unit_amount": None,
+                "tiers": [],
+            },
+            "eur": {
+                "tax_behavior": "unspecified",
+                "unit_amount": None,
+                "unit_amount_decimal": None,
+                "custom_unit_amount": None,
+                "tiers": [
+                    {
+                        "up_to": 5,
+                        "unit_amount": 600,
+                        "unit_amount_decimal": "600",
+                        "flat_amount": None,
+                        "flat_amount_decimal": None,
+                    },
+                    {
+                        "up_to": None,
+                        "unit_amount": 550,
+                        "unit_amount_decimal": "550",
+                        "flat_amount": None,
+                        "flat_amount_decimal": None,
+                    },
+                ],
+            },
+        },
+    )
+    state = build_state([], [], [raw], [])
+    price = only(state, Kind.PRICE)
+    assert price.key == "seats" and price.managed and price.id == "price_1"
+    assert price.attrs == catalog_canonical(Kind.PRICE, catalog)
+
+
+def test_metered_price_names_its_meter_by_event_name() -> None:
+    raw = stripe_price(
+        recurring={
+            "interval": "month",
+            "interval_count": 1,
+            "meter": "mtr_1",
+            "trial_period_days": None,
+            "usage_type": "metered",
+        }
+    )
+    state = build_state([stripe_meter()], [], [raw], [])
+    price = only(state, Kind.PRICE)
+    assert price.attrs["recurring"]["meter"] == "emails_sent"
+    catalog = {
+        "lookup_key": "seats",
+        "product": "suite",
+        "currency": "usd",
+        "unit_amount": 1000,
+        "recurring": {"interval": "month", "usage_type": "metered", "meter": "emails_sent"},
+    }
+    assert price.attrs == catalog_canonical(Kind.PRICE, catalog)
+    meter = only(state, Kind.METER)
+    assert meter.key == "emails_sent" and meter.managed  # meters carry no metadata: the event_name decides
+    assert meter.attrs == catalog_canonical(
+        Kind.METER,
+        {"event_name": "emails_sent", "display_name": "Emails sent", "default_aggregation": {"formula": "sum"}},
+    )
+
+
+def test_product_default_price_becomes_the_lookup_key_or_stays_an_id() -> None:
+    prices = [stripe_price(), stripe_price(id="price_2", lookup_key=None, metadata={})]
+    with_key = build_state([], [stripe_product(default_price="price_1")], prices, [])
+    assert only(with_key, Kind.PRODUCT).attrs["default_price"] == "seats"
+    without = build_state([], [stripe_product(default_price="price_2")], prices, [])
+    assert only(without, Kind.PRODUCT).attrs["default_price"] == "price_2"
+    catalog = {"id": "suite", "name": "Suite", "default_price": "seats"}
+    assert only(with_key, Kind.PRODUCT).attrs == catalog_canonical(Kind.PRODUCT, catalog)
+
+
+def test_a_plan_in_the_price_list_is_a_plan_and_equals_its_catalog_entry() -> None:
+    plan_as_price = stripe_price(
+        id="standard-cost-per-5-users",
+        lookup_key=None,
+        nickname="Standard Cost Per 5 Users",
+        transform_quantity={"divide_by": 5, "round": "up"},
+    )
+    state = build_state([], [], [plan_as_price], [])
+    plan = only(state, Kind.PLAN)
+    assert plan.key == plan.id == "standard-cost-per-5-users"
+    catalog = {
+        "id": "standard-cost-per-5-users",
+        "product": "suite",
+        "nickname": "Standard Cost Per 5 Users",
+        "currency": "usd",
+        "amount": 1000,
+        "interval": "month",
+        "usage_type": "licensed",
+        "transform_usage": {"divide_by": 5, "round": "up"},
+    }
+    assert plan.attrs == catalog_canonical(Kind.PLAN, catalog)
+
+
+def test_a_price_in_the_plans_list_stays_a_price_and_each_object_is_read_once() -> None:
+    price = stripe_price()
+    as_plan = {
+        "id": "price_1",
+        "object": "plan",
+        "active": True,
+        "amount": 1000,
+        "amount_decimal": "1000",
+        "currency": "usd",
+        "interval": "month",
+        "interval_count": 1,
+        "usage_type": "licensed",
+        "metadata": MANAGED,
+        "product": "suite",
+        "billing_scheme": "per_unit",
+    }
+    one_time = stripe_price(id="price_3", lookup_key=None, recurring=None, type="one_time", metadata={})
+    state = build_state([], [], [price, one_time], [as_plan])
+    assert sorted((o.kind, o.id) for o in state.objects) == [(Kind.PRICE, "price_1"), (Kind.PRICE, "price_3")]
+    loose = next(o for o in state.objects if o.id == "price_3")
+    assert loose.key is None and not loose.managed
+
+
+def test_plan_shown_only_by_the_plans_list_is_read_in_its_own_shape() -> None:
+    plan = {
+        "id": "gold",
+        "object": "plan",
+        "active": False,
+        "amount": None,
+        "amount_decimal": "12.5",
+        "currency": "usd",
+        "interval": "year",
+        "interval_count": 1,
+        "usage_type": "licensed",
+        "metadata": MANAGED,
+        "product": {"id": "suite"},
+        "billing_scheme": "per_unit",
+        "meter": None,
+    }
+    obj = only(build_state([], [], [], [plan]), Kind.PLAN)
+    assert obj.attrs["amount_decimal"] == "12.5" and obj.attrs["product"] == "suite" and not obj.active
+
+
+def test_fingerprint_is_stable_across_order_and_moves_with_any_compared_value() -> None:
+    a = build_state([stripe_meter()], [stripe_product()], [stripe_price(), stripe_price(id="p2", lookup_key="b")], [])
+    b = build_state([stripe_meter()], [stripe_product()], [stripe_price(id="p2", lookup_key="b"), stripe_price()], [])
+    assert a.fingerprint == b.fingerprint and a.fingerprint.startswith("sha256:")
+    c = build_state([stripe_meter(display_name="x")], [stripe_product()], [stripe_price()], [])
+    d = build_state([stripe_meter()], [stripe_product()], [stripe_price()], [])
+    assert c.fingerprint != d.fingerprint
+
+
+class FakeLister:
+    def __init__(self, pages: Mapping[tuple[str, str], list[dict[str, Any]]]) -> None:
+        self.pages = pages
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    @property
+    def livemode(self) -> bool:
+        return False
+
+    def list_all(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        query = dict(params or {})
+        self.calls.append((path, query))
+        return self.pages.get((path, str(query.get("active"))), [])
+
+
+def test_read_account_sends_one_list_per_resource_type_with_the_expansions() -> None:
+    lister = FakeLister(
+        {
+            ("/v1/prices", "true"): [stripe_price()],
+            ("/v1/prices", "false"): [stripe_price(id="price_old", lookup_key="old", active=False)],
+        }
+    )
+    state = read_account(lister)
+    assert lister.calls == [(path, dict(params)) for path, params in LISTS]
+    assert ("/v1/prices", {"active": "false", "expand": ["data.tiers", "data.currency_options"]}) in lister.calls
+    assert {o.key: o.active for o in state.of_kind(Kind.PRICE)} == {"seats": True, "old": False}
+
+    with_plans = FakeLister({})
+    read_account(with_plans, plans_list=True)
+    assert with_plans.calls[-1] == (PLANS_LIST[0], dict(PLANS_LIST[1]))
