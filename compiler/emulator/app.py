@@ -92,12 +92,16 @@ def _mask(key: str) -> str:
     return key[:8] + "*" * max(len(key) - 12, 0) + key[-4:] if len(key) > 12 else "*" * len(key)
 
 
-def _fault_error() -> ApiError:
-    return ApiError(
-        500,
-        "An unknown error occurred while processing your request. (Injected by the pricebook emulator.)",
-        type="api_error",
-    )
+class InjectedFault(ApiError):
+    """A 500 the `fail_rate` knob asked for; `fault` says whether it struck before or after the commit."""
+
+    def __init__(self, fault: Fault) -> None:
+        super().__init__(
+            500,
+            "An unknown error occurred while processing your request. (Injected by the pricebook emulator.)",
+            type="api_error",
+        )
+        self.fault = fault
 
 
 class Emulator:
@@ -172,6 +176,8 @@ class Emulator:
             replayed, fault = False, None
             try:
                 status, payload, extra, replayed, fault = self._api(method, path, query, headers, body, key)
+            except InjectedFault as err:
+                status, payload, extra, fault = err.status, err.body(), err.headers, err.fault.value
             except ApiError as err:
                 status, payload, extra = err.status, err.body(), err.headers
             self.log.append(LogEntry(method, path, query, status, key, replayed, fault, time.time()))
@@ -201,19 +207,20 @@ class Emulator:
         fault = self.faults.draw() if route.writes else None
         if fault is Fault.BEFORE_COMMIT:
             # Nothing ran and nothing is stored: a retry with the same key executes afresh.
-            raise _fault_error()
+            raise InjectedFault(fault)
         result = route.handler(Ctx(store=self.store, params=params, object_id=object_id))
         self._save_after_write(route, key, fp, result, fault)
         if fault is Fault.AFTER_COMMIT:
-            err = _fault_error()
-            return 500, err.body(), {"Stripe-Should-Retry": "false"}, False, fault.value
+            return 500, InjectedFault(fault).body(), {"Stripe-Should-Retry": "false"}, False, fault.value
         return 200, result, {}, False, None
 
     def _save_after_write(self, route: Route, key: str | None, fp: str, result: Record, fault: Fault | None) -> None:
         if key:
             if fault is Fault.AFTER_COMMIT:
                 # Stripe stores the result once execution began, 500s included: the same key replays the 500.
-                self.idempotency.store(key, Stored(fp, 500, _fault_error().body(), (("Stripe-Should-Retry", "false"),)))
+                self.idempotency.store(
+                    key, Stored(fp, 500, InjectedFault(fault).body(), (("Stripe-Should-Retry", "false"),))
+                )
             else:
                 self.idempotency.store(key, Stored(fp, 200, result))
         if route.writes:

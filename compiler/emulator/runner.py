@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import threading
+import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+import stripe
 
 from compiler.emulator.app import Emulator
 from compiler.emulator.knobs import Knobs
@@ -25,11 +28,10 @@ class EmulatorHandle:
         self.emulator: Emulator = server.emulator
         self.url: str = server.url
         self.api_key = TEST_API_KEY
+        self._stopped = False
 
-    def client(self, *, max_network_retries: int = 0, **kwargs: Any) -> Any:
+    def client(self, *, max_network_retries: int = 0, **kwargs: Any) -> stripe.StripeClient:
         """A `stripe.StripeClient` pointed at this emulator (no retries by default: tests see raw answers)."""
-        import stripe
-
         return stripe.StripeClient(
             self.api_key,
             base_addresses={"api": self.url},
@@ -51,7 +53,33 @@ class EmulatorHandle:
         with urllib.request.urlopen(req, timeout=10) as resp:
             return json.loads(resp.read())
 
+    def raw(
+        self,
+        method: str,
+        target: str,
+        body: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        api_key: str | None = TEST_API_KEY,
+    ) -> tuple[int, dict[str, str], Any]:
+        """One request without the SDK (exact form bodies, missing keys): (status, headers, decoded JSON)."""
+        all_headers = dict(headers or {})
+        if api_key is not None:
+            all_headers["Authorization"] = f"Bearer {api_key}"
+        if body is not None:
+            all_headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        data = body.encode() if body is not None else (b"" if method == "POST" else None)
+        req = urllib.request.Request(self.url + target, data=data, method=method, headers=all_headers)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return resp.status, dict(resp.headers.items()), json.loads(resp.read())
+        except urllib.error.HTTPError as err:
+            return err.code, dict(err.headers.items()), json.loads(err.read())
+
     def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
@@ -75,6 +103,9 @@ def run_in_thread(
     """Serve a fresh emulator on `host:port` (port 0 = a free port) from a daemon thread; returns at once,
     ready for requests."""
     server = EmulatorServer(Emulator(knobs, state_path=state_path), host, port)
-    thread = threading.Thread(target=server.serve_forever, name="pricebook-emulator", daemon=True)
+    # A short poll interval: `stop()` waits for the serving loop to notice, and tests stop servers often.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="pricebook-emulator", daemon=True
+    )
     thread.start()
     return EmulatorHandle(server, thread)

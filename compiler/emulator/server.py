@@ -28,6 +28,8 @@ def is_loopback(host: str) -> bool:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as two writes; with Nagle on, the second waits for a delayed ACK (~40 ms).
+    disable_nagle_algorithm = True
     server: EmulatorServer
 
     def _serve(self) -> None:

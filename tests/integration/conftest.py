@@ -1,0 +1,60 @@
+"""Fixtures for tests that talk to the emulator over HTTP with the real stripe SDK.
+
+- `emulator`: a fresh, empty emulator with no knobs. One server serves the whole session (startup is cheap,
+  but a reset is cheaper); it is reset before each test.
+- `emulator_factory(rate_limit=..., fail_rate=..., latency_ms=..., seed=..., state_path=...)`: its own server
+  with those knobs, stopped when the test ends.
+
+Both give an `EmulatorHandle`: `.url`, `.api_key`, `.client()`, `.requests()`, `.reset()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from compiler.emulator import EmulatorHandle, Knobs, run_in_thread
+
+EmulatorFactory = Callable[..., EmulatorHandle]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def _shared_emulator() -> Iterator[EmulatorHandle]:
+    with run_in_thread() as handle:
+        yield handle
+
+
+@pytest.fixture
+def emulator(_shared_emulator: EmulatorHandle) -> EmulatorHandle:
+    _shared_emulator.reset()
+    return _shared_emulator
+
+
+@pytest.fixture
+def emulator_factory() -> Iterator[EmulatorFactory]:
+    started: list[EmulatorHandle] = []
+
+    def start(
+        *,
+        rate_limit: int | None = None,
+        fail_rate: float = 0.0,
+        latency_ms: int = 0,
+        seed: int | None = None,
+        state_path: Path | None = None,
+    ) -> EmulatorHandle:
+        knobs = Knobs(rate_limit=rate_limit, fail_rate=fail_rate, latency_ms=latency_ms, seed=seed)
+        handle = run_in_thread(knobs=knobs, state_path=state_path)
+        started.append(handle)
+        return handle
+
+    yield start
+    for handle in started:
+        handle.stop()
