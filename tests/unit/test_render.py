@@ -246,6 +246,13 @@ def test_markdown_problems() -> None:
     assert "[!CAUTION]" not in render_markdown(_changeset())
 
 
+def test_markdown_warns_about_live_mode() -> None:
+    md = render_markdown(_changeset(livemode=True))
+    assert "| **LIVE mode** |" in md
+    assert "> [!WARNING]\n> This plan was computed against the **live-mode** account" in md
+    assert "[!WARNING]" not in render_markdown(_changeset())
+
+
 def test_markdown_no_changes() -> None:
     md = render_markdown(ChangeSet(api_version="v", fingerprint="f"))
     assert "**No changes.**" in md
