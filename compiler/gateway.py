@@ -201,6 +201,7 @@ class Gateway:
         *,
         rate: float | None = None,
         retry: RetryPolicy | None = None,
+        max_network_retries: int | None = None,
         http_client: stripe.HTTPClient | None = None,
         sleep: Callable[[float], None] = time.sleep,
         seed: int | None = None,
@@ -216,7 +217,10 @@ class Gateway:
         )
         default_rate = LIVE_RATE if connection.livemode else TEST_RATE
         self.pacer = Pacer(default_rate if rate is None else rate, sleep=sleep)
-        self.retry = retry or RetryPolicy()
+        if retry is None:
+            # `max_network_retries` (the SDK's name) only sets the budget for other failures than 429
+            retry = RetryPolicy() if max_network_retries is None else RetryPolicy(max_retries=max_network_retries)
+        self.retry = retry
         self._sleep = sleep
         self._rng = random.Random(seed)
         self._rng_lock = threading.Lock()

@@ -1,0 +1,181 @@
+"""`pricebook apply [PATH...] | --plan FILE`: carry out the diff, exactly as the preview showed it.
+
+The ChangeSet is computed from the catalog and a fresh read of the account (or loaded from a saved plan, which is
+refused when the account has changed since), shown, confirmed on a terminal (or `--auto-approve` in CI), and
+sent by `compiler.apply`. Exit 0 when everything was done, 1 otherwise (including a refusal to start).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import Counter
+from collections.abc import Callable
+
+import click
+
+from compiler.apply import (
+    DEFAULT_WORKERS,
+    ApplyFailed,
+    ApplyResult,
+    Progress,
+    apply_changeset,
+    check_applicable,
+    ensure_fresh,
+    load_changeset,
+)
+from compiler.changes import ChangeSet
+from compiler.cli.common import catalog_options, connection_options, paths_argument, resolve_paths
+from compiler.errors import UsageError
+from compiler.gateway import API_VERSION, Gateway, GatewayStats, connection_from_env
+from compiler.planning import changeset_for, load_catalog_with_options
+from compiler.render.color import should_color
+from compiler.render.text import render_text
+from compiler.state import read_account
+
+
+def _compute(paths: list[str], var: tuple[str, ...], vars_file: str | None, gateway: Gateway) -> ChangeSet:
+    """The ChangeSet `plan` would show for `paths`, read through the same gateway (and pace) apply writes with."""
+    catalog = load_catalog_with_options(paths, var, vars_file)
+    changeset, _ = changeset_for(catalog, gateway)
+    return changeset
+
+
+def _saved(plan_file: str, gateway: Gateway) -> ChangeSet:
+    saved = load_changeset(plan_file)
+    if saved.api_version and saved.api_version != API_VERSION:
+        raise UsageError(
+            f"the saved plan was made for Stripe API version {saved.api_version}, this pricebook speaks {API_VERSION}",
+            hint="run `pricebook plan` again with this version of pricebook",
+        )
+    ensure_fresh(saved, read_account(gateway).fingerprint)
+    return saved
+
+
+def can_ask() -> bool:
+    """Whether there is a person to confirm: stdin on a terminal (in CI it is not)."""
+    return sys.stdin.isatty()
+
+
+class _ProgressLine:
+    """One line on the terminal, rewritten as calls finish (stderr, so stdout stays the plan and the summary)."""
+
+    def __init__(self) -> None:
+        self.shown = False
+
+    def __call__(self, progress: Progress) -> None:
+        text = f"Applying: {progress.done}/{progress.total} done"
+        if progress.failed:
+            text += f", {progress.failed} failed"
+        text += f" - {progress.last.action} {progress.last.address}"
+        width = 100
+        click.echo("\r" + text[:width].ljust(width), nl=False, err=True)
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            click.echo(err=True)
+
+
+def _counts(result: ApplyResult) -> str:
+    counts = Counter(step.call.action for step in result.done)
+    return ", ".join(f"{n} {action}" for action, n in counts.items()) or "nothing"
+
+
+def _stats_line(stats: GatewayStats) -> str:
+    return f"{stats.requests} requests, {stats.rate_limited} rate-limited (429) and retried, {stats.retries} retries"
+
+
+def report(result: ApplyResult, stats: GatewayStats, echo: Callable[..., None] = click.echo) -> None:
+    """The summary: everything done, or what was done, what failed (Stripe's words) and what was not attempted."""
+    if result.ok:
+        echo(f"Apply complete: {len(result.done)} call(s) done ({_counts(result)}) in {result.seconds:.1f} s.")
+        echo(f"  {_stats_line(stats)}")
+        return
+    echo(f"Apply stopped after {result.seconds:.1f} s: the account is partly changed.", err=True)
+    echo(f"  done ({len(result.done)}): {_counts(result)}", err=True)
+    for failure in result.failed:
+        status = f" ({failure.status}{' ' + failure.code if failure.code else ''})" if failure.status else ""
+        echo(f"  failed: {failure.call.action} {failure.call.address}{status}: {failure.message}", err=True)
+    if result.not_attempted:
+        echo(f"  not attempted ({len(result.not_attempted)}):", err=True)
+        for call in result.not_attempted[:20]:
+            echo(f"    {call.action} {call.address}", err=True)
+        if len(result.not_attempted) > 20:
+            echo(f"    ... and {len(result.not_attempted) - 20} more", err=True)
+    echo(f"  {_stats_line(stats)}", err=True)
+
+
+@click.command("apply")
+@paths_argument
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Carry out a plan saved with `pricebook plan --format json --out FILE` (refused if the account changed).",
+)
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (for CI).")
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    metavar="N",
+    help="Requests per second at most [default: 25 in test mode, 100 in live mode, Stripe's limits].",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1, max=64),
+    default=DEFAULT_WORKERS,
+    show_default=True,
+    help="Independent calls sent in parallel (within --rate).",
+)
+@catalog_options
+@connection_options
+def command(
+    paths: tuple[str, ...],
+    plan_file: str | None,
+    auto_approve: bool,
+    rate: float | None,
+    workers: int,
+    var: tuple[str, ...],
+    vars_file: str | None,
+    api_base: str | None,
+    live: bool,
+) -> None:
+    """Apply the catalog below PATHS (default plans/) to the Stripe account, after showing the changes."""
+    if plan_file and paths:
+        raise UsageError("give either PATHs or --plan FILE, not both")
+    connection = connection_from_env(api_base, live=live)
+    gateway = Gateway(connection, rate=rate)
+    # without --plan: the same computation as `pricebook plan`, so apply carries out what the preview showed
+    changeset = _saved(plan_file, gateway) if plan_file else _compute(resolve_paths(paths), var, vars_file, gateway)
+
+    click.echo(render_text(changeset, color=should_color(sys.stdout, os.environ)), nl=False)
+    check_applicable(changeset, gateway)
+    if not changeset.calls:
+        click.echo("Nothing to apply: the account matches the catalog.")
+        return
+    if not auto_approve:
+        if not can_ask():
+            raise UsageError(
+                "refusing to apply without confirmation: there is no terminal to ask on",
+                hint="review the changes above and pass --auto-approve (as `make apply` does in CI)",
+            )
+        if not click.confirm("Apply these changes?", default=False):
+            click.echo("Apply cancelled: nothing was changed.")
+            click.get_current_context().exit(1)
+
+    progress = _ProgressLine() if sys.stderr.isatty() else None
+    try:
+        result = apply_changeset(changeset, gateway, on_progress=progress, workers=workers)
+    finally:
+        if progress is not None:
+            progress.close()
+    report(result, gateway.stats)
+    if not result.ok:
+        raise ApplyFailed(
+            f"{len(result.failed)} step(s) failed, {len(result.not_attempted)} not attempted",
+            hint="fix the cause if Stripe refused the request, then run `pricebook apply` again: it reads the "
+            "account afresh and finishes the job without duplicating anything",
+        )
