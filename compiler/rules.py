@@ -16,7 +16,7 @@ compatibility rules.
 | `decimal-format` | R3 | error | a `*_decimal` amount is a non-negative decimal string with at most 12 decimal places |
 | `flat-amount-not-integral` | R3 | error | `flat_amount_decimal` is a whole number of minor units |
 | `amount-too-large` | R4 | error | integer amounts are at most 99,999,999 minor units |
-| `decimal-amount-large` | R4 | warning | decimal amounts above 99,999,999 minor units |
+| `decimal-amount-large` | R4 | warning | decimal amounts of 100,000,000 minor units or more |
 | `tiers-need-tiered-scheme` | R5 | error | `tiers` / `tiers_mode` only with `billing_scheme: tiered` |
 | `tiered-needs-tiers` | R5 | error | `billing_scheme: tiered` has a non-empty `tiers` list |
 | `tiered-needs-tiers-mode` | R5 | error | `billing_scheme: tiered` has `tiers_mode` |
@@ -245,14 +245,14 @@ class _Site:
         return bool(self.path)
 
 
-def _sites(entry: Entry) -> list[_Site]:
+def _read_sites(entry: Entry) -> tuple[_Site, ...]:
     currency = entry.data.get("currency")
     sites = [_Site((), currency if isinstance(currency, str) else None, entry.data, _amount_keys(entry))]
     if entry.kind is Kind.PRICE:  # plans have no currency_options
         for code, option in _map(entry.data.get("currency_options")).items():
             if isinstance(code, str) and isinstance(option, dict):
                 sites.append(_Site(("currency_options", code), code, option, ("unit_amount", "unit_amount_decimal")))
-    return sites
+    return tuple(sites)
 
 
 @dataclass(frozen=True)
@@ -266,8 +266,18 @@ class _Money:
     integral: bool  # must be a whole number of minor units (`flat_amount_decimal`, and every integer field)
 
 
-def _money(entry: Entry) -> Iterator[_Money]:
-    for site in _sites(entry):
+#: the amount fields of a tier: (name, is_decimal, integral)
+_TIER_MONEY = (
+    ("unit_amount", False, True),
+    ("flat_amount", False, True),
+    ("unit_amount_decimal", True, False),
+    ("flat_amount_decimal", True, True),
+)
+
+
+def _read_money(sites: tuple[_Site, ...]) -> tuple[_Money, ...]:
+    found: list[_Money] = []
+    for site in sites:
         int_key, dec_key = site.amount_keys
         fields: list[tuple[NodePath, Any, bool, bool]] = [
             ((int_key,), site.data.get(int_key), False, True),
@@ -276,24 +286,54 @@ def _money(entry: Entry) -> Iterator[_Money]:
         custom = _map(site.data.get("custom_unit_amount"))
         fields += [(("custom_unit_amount", k), custom.get(k), False, True) for k in ("minimum", "maximum", "preset")]
         for index, tier in enumerate(_list(site.data.get("tiers"))):
-            tier = _map(tier)
-            fields += [
-                (("tiers", index, "unit_amount"), tier.get("unit_amount"), False, True),
-                (("tiers", index, "flat_amount"), tier.get("flat_amount"), False, True),
-                (("tiers", index, "unit_amount_decimal"), tier.get("unit_amount_decimal"), True, False),
-                (("tiers", index, "flat_amount_decimal"), tier.get("flat_amount_decimal"), True, True),
-            ]
-        for path, value, is_decimal, integral in fields:
-            if value is not None:
-                yield _Money((*site.path, *path), site.currency, value, is_decimal, integral)
+            if isinstance(tier, dict):
+                fields += [(("tiers", index, key), tier.get(key), dec, whole) for key, dec, whole in _TIER_MONEY]
+        found += (
+            _Money((*site.path, *path), site.currency, value, is_decimal, integral)
+            for path, value, is_decimal, integral in fields
+            if value is not None
+        )
+    return tuple(found)
 
 
-def _tier_tables(entry: Entry) -> Iterator[tuple[NodePath, list[Any]]]:
-    """Each `tiers` list of a price or plan (its own and its currency options'), with its path."""
-    for site in _sites(entry):
-        tiers = site.data.get("tiers")
-        if isinstance(tiers, list) and tiers:
-            yield (*site.path, "tiers"), tiers
+@dataclass(frozen=True)
+class _Parsed:
+    entry: Entry
+    sites: tuple[_Site, ...]
+    money: tuple[_Money, ...]
+    tier_tables: tuple[tuple[NodePath, list[Any]], ...]
+
+
+class _LastParsed:
+    """The amounts of the entry the rules are looking at. run_rules runs all per-entry rules of one entry in a
+    row, so one slot saves re-reading the same entry for each of the ~20 rules that look at amounts."""
+
+    slot: _Parsed | None = None
+
+
+def _parsed(entry: Entry) -> _Parsed:
+    cached = _LastParsed.slot
+    if cached is not None and cached.entry is entry:
+        return cached
+    sites = _read_sites(entry)
+    tables = tuple(
+        ((*site.path, "tiers"), tiers) for site in sites if isinstance(tiers := site.data.get("tiers"), list) and tiers
+    )
+    parsed = _LastParsed.slot = _Parsed(entry, sites, _read_money(sites), tables)
+    return parsed
+
+
+def _sites(entry: Entry) -> tuple[_Site, ...]:
+    return _parsed(entry).sites
+
+
+def _money(entry: Entry) -> tuple[_Money, ...]:
+    return _parsed(entry).money
+
+
+def _tier_tables(entry: Entry) -> tuple[tuple[NodePath, list[Any]], ...]:
+    """Each non-empty `tiers` list of a price or plan (its own and its currency options'), with its path."""
+    return _parsed(entry).tier_tables
 
 
 def _param(path: NodePath) -> str:
@@ -318,8 +358,8 @@ def _field_name(path: NodePath) -> str:
 
 @_entry_rule("amount-required", "R1", "a per_unit price or plan has an amount")
 def amount_required(entry: Entry) -> Iterator[Finding]:
-    if _scheme(entry.data) != "per_unit":
-        return
+    if _scheme(entry.data) != "per_unit" or _list(entry.data.get("tiers")):
+        return  # tiers without billing_scheme: tiered is `tiers-need-tiered-scheme`'s to explain
     int_key, dec_key = _amount_keys(entry)
     keys = [int_key, dec_key] + (["custom_unit_amount"] if entry.kind is Kind.PRICE else [])
     if not any(_has(entry.data, key) for key in keys):
@@ -397,14 +437,15 @@ def amount_too_large(entry: Entry) -> Iterator[Finding]:
             )
 
 
-@_entry_rule("decimal-amount-large", "R4", "decimal amounts above 99,999,999 minor units", severity=WARNING)
+@_entry_rule("decimal-amount-large", "R4", "decimal amounts of 100,000,000 minor units or more", severity=WARNING)
 def decimal_amount_large(entry: Entry) -> Iterator[Finding]:
     for money in _money(entry):
         value = _decimal(money.value) if money.is_decimal else None
-        if value is not None and value > MAX_AMOUNT:
+        # the Dashboard takes prices up to 99999999.999999999999, so only 100,000,000 and above is suspect
+        if value is not None and value >= MAX_AMOUNT + 1:
             yield Finding(
                 entry.where(*money.path),
-                f"{_field_name(money.path)} of {entry.label()} is {money.value}, above {MAX_AMOUNT:,} minor units",
+                f"{_field_name(money.path)} of {entry.label()} is {money.value}, beyond eight digits of minor units",
                 "Stripe charges at most eight digits; check that the amount is in minor units",
             )
 
@@ -1196,7 +1237,7 @@ def uncombinable_recurring_price(entries: Sequence[Entry]) -> Iterator[Finding]:
             currency, interval, count = period
             offered = ", ".join(sorted(f"{c} {_every(n, i)}" for c, i, n in periods))
             yield Finding(
-                entry.where(),
+                entry.where("recurring", key=True) if entry.kind is Kind.PRICE else entry.where("interval"),
                 f"{entry.label()} ({currency} {_every(count, interval)}) cannot go on one subscription with any "
                 f"licensed price of product {product!r} ({offered})",
                 'Stripe would answer: "Currency and interval fields must match across all plans on this '
@@ -1216,6 +1257,7 @@ _CATALOG_RULES: tuple[Rule, ...] = tuple(r for r in RULES if r.check_catalog is 
 def run_rules(entries: Sequence[Entry]) -> list[Diagnostic]:
     """Every rule over the catalog's entries (those that passed the schema); diagnostics sorted by place."""
     entries = list(entries)
+    _LastParsed.slot = None  # an entry's data may have changed since an earlier run
     found: list[Diagnostic] = []
     for entry in entries:
         for rule in _ENTRY_RULES.get(entry.kind, ()):
@@ -1224,4 +1266,5 @@ def run_rules(entries: Sequence[Entry]) -> list[Diagnostic]:
     for rule in _CATALOG_RULES:
         assert rule.check_catalog is not None
         found.extend(rule.diagnostic(finding) for finding in rule.check_catalog(entries))
+    _LastParsed.slot = None
     return sort_diagnostics(found)
