@@ -44,13 +44,15 @@ HEADINGS: Mapping[Action, str] = {
     Action.ARCHIVE: "archive",
 }
 
-_TEXT_SPECIAL = re.compile(r"([\\`*|<>\[\]])")
+_TEXT_SPECIAL = re.compile(r"([\\`*|<>\[\]~])")
+#: an underscore at the edge of a word can open or close emphasis; inside one (lookup_key) it cannot
+_EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
 
 def escape_text(value: Any) -> str:
     """Plain text for a table cell or a paragraph: markdown's active characters backslash-escaped, one line."""
-    text = " ".join(str(value).split())
-    return _TEXT_SPECIAL.sub(r"\\\1", text)
+    text = _TEXT_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+    return _EDGE_UNDERSCORE.sub(r"\\_", text)
 
 
 def code(value: Any) -> str:

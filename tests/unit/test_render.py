@@ -234,6 +234,7 @@ def test_markdown_filters() -> None:
     assert code("a`b") == "`` a`b ``"
     assert code("x|y") == "`x\\|y`"
     assert escape_text("a | b\nc") == "a \\| b c"
+    assert escape_text("_legacy_ price_key") == "\\_legacy\\_ price_key"
     assert fenced("```\nx", "diff").startswith("````diff\n")
 
 
