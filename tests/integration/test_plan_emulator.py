@@ -1,0 +1,236 @@
+"""`pricebook plan` against the emulator: a catalog built by hand through the SDK plans as no changes, the exit
+codes, the live-key refusal, and the number of requests a plan costs (one page of 100 per list)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import stripe
+
+from compiler.changes import Action
+from compiler.compile import compile_catalog
+from compiler.emulator import EmulatorHandle
+from compiler.gateway import Connection, Gateway
+from compiler.planning import changeset_for, load_catalog
+from compiler.resources import MANAGED_METADATA
+from compiler.state import LISTS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CATALOG = """\
+meters:
+  - event_name: api_calls
+    display_name: API calls
+    default_aggregation: {formula: sum}
+
+products:
+  - id: api
+    name: API
+    default_price: api_monthly
+    metadata: {team: platform}
+    prices:
+      - lookup_key: api_monthly
+        nickname: API monthly
+        currency: usd
+        unit_amount: 2000
+        recurring: {interval: month}
+        tax_behavior: exclusive
+        currency_options:
+          eur: {unit_amount: 1800}
+      - lookup_key: api_requests
+        currency: usd
+        billing_scheme: tiered
+        tiers_mode: graduated
+        tiers:
+          - {up_to: 1000, unit_amount_decimal: "0.5"}
+          - {up_to: inf, unit_amount: 0, flat_amount: 5000}
+        recurring: {interval: month, usage_type: metered, meter: api_calls}
+      - lookup_key: api_setup
+        currency: usd
+        unit_amount_decimal: "1999"
+
+plans:
+  - id: api-legacy
+    product: api
+    currency: usd
+    amount: 1500
+    interval: month
+    transform_usage: {divide_by: 10, round: up}
+"""
+
+
+def build_by_hand(client: stripe.StripeClient, *, team: str = "platform") -> dict[str, str]:
+    """The catalog above, written the way an engineer would with the SDK (not through pricebook)."""
+    managed: dict[str, str] = dict(MANAGED_METADATA)
+    meter = client.v1.billing.meters.create(
+        params={"event_name": "api_calls", "display_name": "API calls", "default_aggregation": {"formula": "sum"}}
+    )
+    client.v1.products.create(params={"id": "api", "name": "API", "metadata": {"team": team, **managed}})
+    monthly = client.v1.prices.create(
+        params={
+            "lookup_key": "api_monthly",
+            "nickname": "API monthly",
+            "product": "api",
+            "currency": "usd",
+            "unit_amount": 2000,
+            "recurring": {"interval": "month"},
+            "tax_behavior": "exclusive",
+            "currency_options": {"eur": {"unit_amount": 1800}},
+            "metadata": managed,
+        }
+    )
+    requests = client.v1.prices.create(
+        params={
+            "lookup_key": "api_requests",
+            "product": "api",
+            "currency": "usd",
+            "billing_scheme": "tiered",
+            "tiers_mode": "graduated",
+            "tiers": [
+                {"up_to": 1000, "unit_amount_decimal": Decimal("0.5")},
+                {"up_to": "inf", "unit_amount": 0, "flat_amount": 5000},
+            ],
+            "recurring": {"interval": "month", "usage_type": "metered", "meter": meter.id},
+            "metadata": managed,
+        }
+    )
+    client.v1.prices.create(
+        params={
+            "lookup_key": "api_setup",
+            "product": "api",
+            "currency": "usd",
+            "unit_amount_decimal": Decimal("1999"),
+            "metadata": managed,
+        }
+    )
+    client.v1.plans.create(
+        params={
+            "id": "api-legacy",
+            "product": "api",
+            "currency": "usd",
+            "amount": 1500,
+            "interval": "month",
+            "transform_usage": {"divide_by": 10, "round": "up"},
+            "metadata": managed,
+        }
+    )
+    client.v1.products.update("api", params={"default_price": monthly.id})
+    return {"meter": meter.id, "monthly": monthly.id, "requests": requests.id}
+
+
+@pytest.fixture
+def catalog_dir(tmp_path: Path) -> Path:
+    (tmp_path / "plans").mkdir()
+    (tmp_path / "plans" / "api.yaml").write_text(CATALOG)
+    return tmp_path / "plans"
+
+
+def gateway(emulator: EmulatorHandle) -> Gateway:
+    return Gateway(Connection(emulator.api_key, emulator.url))
+
+
+def run_plan(emulator: EmulatorHandle, *args: str, key: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "STRIPE_API_KEY": key or emulator.api_key, "NO_COLOR": "1"}
+    env.pop("STRIPE_API_BASE", None)
+    return subprocess.run(
+        [sys.executable, "-m", "compiler", "plan", *args, "--api-base", emulator.url],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+    )
+
+
+def test_catalog_built_by_hand_through_the_sdk_plans_as_no_changes(emulator: EmulatorHandle, catalog_dir: Path) -> None:
+    build_by_hand(emulator.client())
+    changeset, state = changeset_for(load_catalog([str(catalog_dir)]), gateway(emulator))
+    assert [c for c in changeset.changes if c.action is not Action.NOOP] == []
+    assert changeset.calls == () and changeset.problems == ()
+    assert len(changeset.changes) == 6
+    # the plan was read as a plan, the prices as prices, even though each list shows the other
+    assert {(o.kind.value, o.key) for o in state.objects} >= {("plan", "api-legacy"), ("price", "api_monthly")}
+
+
+def test_the_example_catalog_applied_through_its_calls_plans_as_no_changes(emulator: EmulatorHandle) -> None:
+    catalog = load_catalog([str(ROOT / "plans")])
+    gw = gateway(emulator)
+    ids: dict[str, str] = {}
+    for call in compile_catalog(catalog):
+        body = gw.send(call.resolve(ids), call.idempotency_key("test"))
+        if call.creates:
+            ids[call.creates] = body["id"]
+    changeset, _ = changeset_for(catalog, gw)
+    assert not changeset.has_changes and changeset.calls == () and changeset.problems == ()
+
+
+def test_plan_never_writes_and_costs_one_page_per_list(emulator: EmulatorHandle, catalog_dir: Path) -> None:
+    client = emulator.client()
+    build_by_hand(client)
+    for n in range(230):  # enough active prices for three pages
+        client.v1.prices.create(params={"product": "api", "currency": "usd", "unit_amount": n})
+    before = len(emulator.requests())
+    changeset, _ = changeset_for(load_catalog([str(catalog_dir)]), gateway(emulator))
+    sent = emulator.requests()[before:]
+    assert all(r["method"] == "GET" for r in sent)
+    active_prices = 230 + 3 + 1  # the loose ones, the catalog's prices and the plan (one family)
+    pages = 1 + 1 + math.ceil(active_prices / 100) + 1  # meters, products, active prices, archived prices
+    assert len(sent) == pages == len(LISTS) + 2
+    assert not changeset.has_changes  # prices pricebook does not own are not its business
+
+
+def test_detailed_exitcode_zero_then_two_and_the_saved_plan(
+    emulator: EmulatorHandle, catalog_dir: Path, tmp_path: Path
+) -> None:
+    build_by_hand(emulator.client())
+    same = run_plan(emulator, str(catalog_dir), "--detailed-exitcode")
+    assert same.returncode == 0, same.stderr
+    assert "No changes." in same.stdout
+
+    (catalog_dir / "api.yaml").write_text(CATALOG.replace("unit_amount: 2000", "unit_amount: 2400"))
+    out = tmp_path / "changes.json"
+    changed = run_plan(emulator, str(catalog_dir), "--detailed-exitcode", "--out", str(out))
+    assert changed.returncode == 2, changed.stderr
+    assert "price.api_monthly must be replaced" in changed.stdout
+    saved: dict[str, Any] = json.loads(out.read_text())
+    assert saved["summary"]["replace"] == 1
+    assert [c["action"] for c in saved["calls"]] == ["create", "set default price", "archive old version"]
+    assert emulator.api_key not in out.read_text()
+
+    plain = run_plan(emulator, str(catalog_dir), "--format", "json")
+    assert plain.returncode == 0 and json.loads(plain.stdout)["summary"]["replace"] == 1
+
+
+def test_drift_by_hand_is_set_back(emulator: EmulatorHandle, catalog_dir: Path) -> None:
+    client = emulator.client()
+    ids = build_by_hand(client)
+    client.v1.prices.update(ids["monthly"], params={"nickname": "renamed in the dashboard", "metadata": {"x": "1"}})
+    changeset, _ = changeset_for(load_catalog([str(catalog_dir)]), gateway(emulator))
+    (call,) = changeset.calls
+    assert call.params == {"nickname": "API monthly", "metadata": {"x": ""}}
+
+
+def test_unmanaged_lookup_key_holder_fails_the_plan_with_a_hint(emulator: EmulatorHandle, catalog_dir: Path) -> None:
+    client = emulator.client()
+    client.v1.products.create(params={"id": "api", "name": "API", "metadata": dict(MANAGED_METADATA)})
+    client.v1.prices.create(params={"lookup_key": "api_setup", "product": "api", "currency": "usd", "unit_amount": 1})
+    result = run_plan(emulator, str(catalog_dir), "--detailed-exitcode")
+    assert result.returncode == 1
+    assert "lookup-key-held-by-unmanaged-price" in result.stdout
+    assert "managed_by=pricebook" in result.stdout
+
+
+def test_live_key_is_refused_without_live(emulator: EmulatorHandle, catalog_dir: Path) -> None:
+    before = len(emulator.requests())
+    result = run_plan(emulator, str(catalog_dir), key="sk_live_" + "x" * 24)
+    assert result.returncode == 1
+    assert "--live" in result.stderr and "sk_live_" not in result.stderr + result.stdout
+    assert len(emulator.requests()) == before  # refused before any read
