@@ -180,12 +180,15 @@ def test_params_are_exactly_as_written(calls: list[Any]) -> None:
     }
 
 
-def test_calls_do_not_share_state_with_the_catalog() -> None:
+def test_compiling_leaves_the_catalog_as_it_was() -> None:
     catalog = catalog_of(CATALOG)
+    before = [dict(r.params) for r in catalog]
+    compile_catalog(catalog)
+    assert [dict(r.params) for r in catalog] == before
     price = catalog.get(Kind.PRICE, "emails_per_1000_monthly")
-    assert price is not None
-    create_call(price, placeholder_ref).params["recurring"]["meter"] = "changed"
-    assert price.params["recurring"]["meter"] == "emails_sent"
+    assert price is not None and price.params["recurring"]["meter"] == "emails_sent"
+    product = catalog.get(Kind.PRODUCT, "productivity_suite")
+    assert product is not None and product.params["default_price"] == "suite_graduated"
 
 
 def test_create_call_uses_live_ids_from_ref_and_transfers_lookup_key() -> None:
