@@ -52,7 +52,7 @@ compatibility rules.
 | `currency-special-case` | R20 | warning | HUF, TWD, UGX amounts not divisible by 100 |
 | `duplicate-lookup-key` | R21 | error | each price `lookup_key` once in the catalog |
 | `reserved-metadata-key` | R22 | error | `managed_by` is pricebook's own metadata key |
-| `metadata-invalid` | R22 | error | Stripe's metadata limits; no metadata on meters |
+| `metadata-invalid` | R22 | error | Stripe's metadata limits (49 keys + pricebook's); none on meters |
 | `product-name-required` | R23 | error | a product has a `name` |
 | `duplicate-product` | R23 | error | each product `id` once in the catalog |
 | `duplicate-plan` | R23 | error | each plan `id` once in the catalog |
@@ -73,6 +73,7 @@ Not checked here, on purpose:
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -91,7 +92,8 @@ MAX_TIERS = 100  # R9: no documented limit, warn above this
 MAX_TRIAL_DAYS = 730  # R15
 MAX_INTERVAL_COUNT: Mapping[str, int] = {"year": 3, "month": 36, "week": 156}  # R11
 MAX_INTERVAL_DAYS = 1095  # R11, unverified
-METADATA_MAX_KEYS, METADATA_KEY_LENGTH, METADATA_VALUE_LENGTH = 50, 40, 500  # R22
+# R22: Stripe allows 50 keys, and pricebook adds its own `managed_by` to every object it creates
+METADATA_MAX_KEYS, METADATA_KEY_LENGTH, METADATA_VALUE_LENGTH = 49, 40, 500
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
 PRICED = (Kind.PRICE, Kind.PLAN)
@@ -510,10 +512,10 @@ def last_tier_not_inf(entry: Entry) -> Iterator[Finding]:
         last = len(tiers) - 1
         up_to = _map(tiers[last]).get("up_to")
         if not _is_inf(up_to):
-            shown = "missing" if up_to is None else _show(up_to)
+            shown = "no up_to" if up_to is None else f"up_to {_show(up_to)}"
             yield Finding(
                 entry.where(*path, last, "up_to"),
-                f"the last tier of {entry.label()} ({_field_name((*path, last))}) has up_to {shown}, "
+                f"the last tier of {entry.label()} ({_field_name((*path, last))}) has {shown}, "
                 "but the last tier must be up_to: inf",
                 "set up_to: inf on the last tier (null does not work: Stripe answers "
                 f'"Missing required param: {_param((*path, last, "up_to"))}")',
@@ -539,11 +541,10 @@ def tier_up_to_invalid(entry: Entry) -> Iterator[Finding]:
         for index, tier in enumerate(tiers[:-1]):
             up_to = _map(tier).get("up_to")
             if not _is_int(up_to) and not _is_inf(up_to):
-                shown = "missing" if up_to is None else _show(up_to)
+                shown = "no up_to" if up_to is None else f"up_to {_show(up_to)}"
                 yield Finding(
                     entry.where(*path, index, "up_to"),
-                    f"{_field_name((*path, index))} of {entry.label()} has up_to {shown}; "
-                    "it must be a whole number of units",
+                    f"{_field_name((*path, index))} of {entry.label()} has {shown}; it must be a whole number of units",
                     f'Stripe would answer: "Missing required param: {_param((*path, index, "up_to"))}"; '
                     "write the tier's upper bound, like up_to: 1000",
                 )
@@ -623,7 +624,9 @@ def too_many_tiers(entry: Entry) -> Iterator[Finding]:
         if len(tiers) > MAX_TIERS:
             yield Finding(
                 entry.where(*path, key=True),
-                f"{entry.label()} has {len(tiers)} tiers in {_field_name(path)}; Stripe documents no limit, "
+                f"{entry.label()} has {len(tiers)} tiers"
+                + (f" in {_field_name(path)}" if len(path) > 1 else "")
+                + f"; Stripe documents no limit, "
                 f"but more than {MAX_TIERS} is untested",
                 "merge tiers, or try the price in a Stripe sandbox first",
             )
@@ -954,7 +957,7 @@ def three_decimal_last_digit(entry: Entry) -> Iterator[Finding]:
                 entry.where(*money.path),
                 f"{_field_name(money.path)} of {entry.label()} is {value} {money.currency}; Stripe requires "
                 f"the last of {money.currency}'s three decimal digits to be 0",
-                f"round to the nearest ten: {round(value, -1)}",
+                f"round to a multiple of ten: {value - value % 10} or {value - value % 10 + 10}",
             )
 
 
@@ -1015,8 +1018,8 @@ def metadata_invalid(entry: Entry) -> Iterator[Finding]:
     if len(metadata) > METADATA_MAX_KEYS:
         yield Finding(
             entry.where("metadata", key=True),
-            f"{entry.label()} has {len(metadata)} metadata keys; Stripe allows {METADATA_MAX_KEYS}",
-            "keep at most 50 keys",
+            f"{entry.label()} has {len(metadata)} metadata keys; Stripe allows 50 and pricebook adds {MANAGED_BY_KEY}",
+            f"keep at most {METADATA_MAX_KEYS} keys",
         )
     for key, value in metadata.items():
         text = str(key)
@@ -1133,6 +1136,14 @@ def duplicate_meter(entries: Sequence[Entry]) -> Iterator[Finding]:
     )
 
 
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    candidates = list(known)
+    if len(candidates) > 300:  # fuzzy matching is linear per unknown name: keep big broken catalogs fast
+        return ""
+    close = difflib.get_close_matches(name, candidates, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def _identities(entries: Sequence[Entry], kind: Kind) -> set[str]:
     return {ident for entry in entries if entry.kind is kind and (ident := entry.identity) is not None}
 
@@ -1147,7 +1158,8 @@ def unknown_product(entries: Sequence[Entry]) -> Iterator[Finding]:
         if isinstance(product, str) and product not in products:
             yield Finding(
                 entry.where("product"),
-                f"{entry.label()} names product {product!r}, which the catalog does not define",
+                f"{entry.label()} names product {product!r}, which the catalog does not define"
+                + _did_you_mean(product, products),
                 "define the product under products: (in any file), or fix the id",
             )
 
@@ -1161,7 +1173,8 @@ def unknown_meter(entries: Sequence[Entry]) -> Iterator[Finding]:
         if recurring is not None and isinstance(meter, str) and meter not in meters:
             yield Finding(
                 entry.where(*recurring.prefix, "meter"),
-                f"{entry.label()} is billed by meter {meter!r}, which the catalog does not define",
+                f"{entry.label()} is billed by meter {meter!r}, which the catalog does not define"
+                + _did_you_mean(meter, meters),
                 "define it under meters: with that event_name (pricebook creates it and links its id)",
             )
 
@@ -1179,7 +1192,8 @@ def unknown_default_price(entries: Sequence[Entry]) -> Iterator[Finding]:
         if key not in owner:
             yield Finding(
                 entry.where("default_price"),
-                f"{entry.label()} names default_price {key!r}, but no price of the catalog has that lookup_key",
+                f"{entry.label()} names default_price {key!r}, but no price of the catalog has that lookup_key"
+                + _did_you_mean(key, (k for k, product in owner.items() if product == entry.identity)),
                 "default_price is the lookup_key of one of this product's prices",
             )
         elif owner[key] != entry.identity:

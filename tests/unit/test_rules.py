@@ -343,6 +343,12 @@ FAILING: list[Any] = [
     ),
     pytest.param(
         "metadata-invalid",
+        "products:\n  - id: other\n    name: Other\n    metadata:  #!\n"
+        + "".join(f"      k{n}: v\n" for n in range(50)),
+        id="too-many-keys",
+    ),
+    pytest.param(
+        "metadata-invalid",
         "meters:\n  - event_name: m\n    display_name: M\n    default_aggregation: {formula: sum}\n"
         "    metadata: {a: b}  #!\n",
         id="meter",
@@ -562,6 +568,12 @@ def test_registry_is_well_formed_and_documented() -> None:
 def test_duplicate_names_the_first_definition() -> None:
     (found,) = [d for d in diagnose("products:\n  - id: suite\n    name: Again\n") if d.rule == "duplicate-product"]
     assert "also defined at plans/base.yaml:6:9" in found.message
+
+
+def test_unknown_reference_suggests_a_close_name() -> None:
+    case = FAILING[[p.id for p in FAILING].index("unknown-product")].values[1]
+    (found,) = [d for d in diagnose(case) if d.rule == "unknown-product"]
+    assert "did you mean 'suite'?" in found.message
 
 
 def test_stripe_error_text_is_quoted_in_hints() -> None:
