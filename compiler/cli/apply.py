@@ -83,7 +83,10 @@ def _counts(result: ApplyResult) -> str:
 
 
 def _stats_line(stats: GatewayStats) -> str:
-    return f"{stats.requests} requests, {stats.rate_limited} rate-limited (429) and retried, {stats.retries} retries"
+    return (
+        f"{stats.requests} requests in all (reads included), {stats.rate_limited} rate-limited (429) and retried, "
+        f"{stats.retries} retries"
+    )
 
 
 def report(result: ApplyResult, stats: GatewayStats, echo: Callable[..., None] = click.echo) -> None:
@@ -153,8 +156,7 @@ def command(
 
     click.echo(render_text(changeset, color=should_color(sys.stdout, os.environ)), nl=False)
     check_applicable(changeset, gateway)
-    if not changeset.calls:
-        click.echo("Nothing to apply: the account matches the catalog.")
+    if not changeset.calls:  # the rendered plan has said so
         return
     if not auto_approve:
         if not can_ask():

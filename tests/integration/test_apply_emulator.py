@@ -203,7 +203,8 @@ def test_the_command_applies_with_auto_approve_and_never_prints_the_key(emulator
     no_key(first)
     second = run(["apply", "--auto-approve", str(plans)], emulator)
     assert second.returncode == 0, second.stderr
-    assert "Nothing to apply" in second.stdout
+    assert "No changes" in second.stdout
+    assert "Apply complete" not in second.stdout
     no_key(second)
 
 

@@ -264,3 +264,57 @@ def test_load_changeset_round_trips_and_rejects_other_files(tmp_path: Path) -> N
         load_changeset(other)
     with pytest.raises(UsageError):
         load_changeset(tmp_path / "missing.json")
+
+
+# -- the command's report -------------------------------------------------------------------------------------------
+
+
+def _echoed() -> tuple[list[tuple[str, bool]], Any]:
+    lines: list[tuple[str, bool]] = []
+
+    def echo(message: str = "", err: bool = False, **_: Any) -> None:
+        lines.append((message, err))
+
+    return lines, echo
+
+
+def test_the_report_of_a_complete_apply() -> None:
+    from compiler.cli.apply import report
+    from compiler.gateway import GatewayStats
+
+    result = apply_changeset(changeset(catalog_calls(2)), FakeGateway())
+    lines, echo = _echoed()
+    report(result, GatewayStats(requests=12, rate_limited=2, retries=2), echo)
+    text = "\n".join(m for m, _ in lines)
+    assert "Apply complete: 6 call(s) done (4 create, 1 set default price, 1 archive)" in text
+    assert "2 rate-limited (429)" in text
+    assert not any(err for _, err in lines)
+
+
+def test_the_report_of_a_stopped_apply_names_done_failed_and_not_attempted() -> None:
+    from compiler.cli.apply import report
+    from compiler.gateway import GatewayStats
+
+    refusal = StripeApiError("No such product: 'suite'", status=400, code="resource_missing")
+    result = apply_changeset(changeset(catalog_calls(2)), FakeGateway(fail={"price.p0 create": refusal}), workers=1)
+    lines, echo = _echoed()
+    report(result, GatewayStats(), echo)
+    text = "\n".join(m for m, _ in lines)
+    assert all(err for _, err in lines)
+    assert "done (2): 2 create" in text
+    assert "failed: create price.p0 (400 resource_missing): No such product: 'suite'" in text
+    assert "not attempted (3):" in text
+    assert "set default price product.suite" in text and "archive price.old" in text
+
+
+def test_the_progress_line_rewrites_itself(capsys: pytest.CaptureFixture[str]) -> None:
+    from compiler.cli.apply import _ProgressLine
+
+    line = _ProgressLine()
+    calls = catalog_calls(1)
+    line(Progress(total=4, done=1, failed=0, in_flight=2, last=calls[0]))
+    line(Progress(total=4, done=2, failed=1, in_flight=0, last=calls[1]))
+    line.close()
+    err = capsys.readouterr().err
+    assert err.count("\r") == 2 and err.endswith("\n")
+    assert "Applying: 2/4 done, 1 failed - create product.suite" in err
