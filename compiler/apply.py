@@ -260,6 +260,10 @@ def ensure_fresh(saved: ChangeSet, current_fingerprint: str) -> None:
     if saved.fingerprint != current_fingerprint:
         raise StalePlan(
             "the account has changed since this plan was made "
-            f"(fingerprint {saved.fingerprint[:12]} then, {current_fingerprint[:12]} now); nothing was changed",
+            f"(fingerprint {_short(saved.fingerprint)} then, {_short(current_fingerprint)} now); nothing was changed",
             hint="run `pricebook plan` again, review it, and apply the new plan",
         )
+
+
+def _short(fingerprint: str) -> str:
+    return fingerprint.removeprefix("sha256:")[:12]
