@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -158,17 +158,76 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def render_markdown(changeset: ChangeSet) -> str:
-    shown: Sequence[Change] = visible(changeset.changes)
+#: GitHub refuses a comment longer than 65,536 characters; leave room for what a CI step wraps around it
+COMMENT_LIMIT = 60_000
+
+#: what each level of detail keeps, most first: the field diffs need 2, the call list 1, call parameters 3
+FULL, NO_PARAMS, NO_FIELDS, SUMMARY_ONLY = 3, 2, 1, 0
+
+
+def render_markdown(changeset: ChangeSet, *, limit: int | None = COMMENT_LIMIT) -> str:
+    """The PR comment. Past `limit` characters it sheds detail and says so, rather than being refused by GitHub:
+    call parameters, then field diffs, then the call list, then change sections from the end (the summary table
+    keeps every row while it can), then table rows. `limit=None` keeps everything."""
+    everything = [_section(c) for c in visible(changeset.changes)]
+    text = _render(changeset, everything, everything, FULL)
+    if limit is None or len(text) <= limit:
+        return text
+    for detail in (NO_PARAMS, NO_FIELDS, SUMMARY_ONLY):
+        text = _render(changeset, everything, everything, detail)
+        if len(text) <= limit:
+            return text
+    def with_sections(n: int) -> str:
+        return _render(changeset, everything, everything[:n], SUMMARY_ONLY)
+
+    keep = _most_that_fit(len(everything), with_sections, limit)
+    if keep > 0 or len(_render(changeset, everything, [], SUMMARY_ONLY)) <= limit:
+        return _render(changeset, everything, everything[:keep], SUMMARY_ONLY)
+    rows = _most_that_fit(len(everything), lambda n: _render(changeset, everything[:n], [], SUMMARY_ONLY), limit)
+    return _render(changeset, everything[:rows], [], SUMMARY_ONLY)
+
+
+def _most_that_fit(count: int, render: Callable[[int], str], limit: int) -> int:
+    """The largest n <= count whose rendering fits in `limit` (0 if none does): a binary search, one render a try."""
+    low, high = 0, count
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(render(middle)) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _left_out(detail: int, rows_omitted: int, sections_omitted: int) -> str:
+    """`the field diffs and the call parameters`: what a shortened comment does not show."""
+    parts = [
+        *([f"{rows_omitted} changes"] if rows_omitted else []),
+        *([f"the details of {sections_omitted} changes"] if sections_omitted > rows_omitted else []),
+        *(["the API calls"] if detail < NO_FIELDS else []),
+        *(["the field diffs"] if detail < NO_PARAMS else []),
+        *(["the call parameters"] if detail < FULL else []),
+    ]
+    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else "".join(parts)
+
+
+def _render(changeset: ChangeSet, rows: Sequence[_Section], sections: Sequence[_Section], detail: int) -> str:
     counts = changeset.counts()
+    total = len(visible(changeset.changes))
     text = _environment().get_template(TEMPLATE).render(
         cs=changeset,
         mode=mode_name(changeset.livemode),
         summary=summary_line(counts),
         unchanged=counts.get(Action.NOOP.value, 0),
-        sections=[_section(c) for c in shown],
+        rows=rows,
+        rows_omitted=total - len(rows),
+        sections=sections,
+        sections_omitted=total - len(sections),
         calls=list(enumerate(changeset.calls, 1)),
         none=NONE,
+        detail=detail,
+        full=FULL,
+        left_out=_left_out(detail, total - len(rows), total - len(sections)),
     )
     # one blank line between blocks however the template's conditionals fell
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"

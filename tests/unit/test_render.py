@@ -312,3 +312,54 @@ def test_schema_rejects_broken_json(spoil: Callable[[dict[str, Any]], object]) -
     data = json.loads(render_json(_changeset()))
     spoil(data)
     assert not _validator().is_valid(data)
+
+
+def _big_changeset(count: int) -> ChangeSet:
+    changes = tuple(
+        Change(Kind.PRICE, f"price_{n:04}", Action.REPLACE, "unit_amount cannot change", live_id=f"price_{n:04}x",
+               fields=(FieldChange("unit_amount", 1000, 1200, True),),
+               impact=({"quantity": 1, "before": "$10.00", "after": "$12.00"},))
+        for n in range(count)
+    )
+    calls = tuple(
+        ApiCall("POST", "/v1/prices", {"lookup_key": c.key, "unit_amount": 1200, "transfer_lookup_key": True},
+                c.address, "create", c.address)
+        for c in changes
+    )
+    return ChangeSet(changes, calls, (HELD,), "v", "f")
+
+
+def test_markdown_sheds_detail_to_fit_a_pull_request_comment() -> None:
+    changeset = _big_changeset(400)
+    whole = render_markdown(changeset, limit=None)
+    assert len(whole) > 60_000 and "Shortened" not in whole
+    short = render_markdown(changeset)
+    assert len(short) <= 60_000
+    assert "> Shortened to fit in a pull-request comment: the details of " in short
+    assert "the API calls, the field diffs and the call parameters are left out" in short
+    assert "| `price.price_0399` |" in short  # the summary table keeps every row
+    assert re.search(r"Details below for the first \d+ of 400 changes\.", short)
+    assert "#### Problems" in short and "lookup-key-held-by-unmanaged-price" in short  # never shed
+    assert "**Plan: 0 to create, 0 to update, 400 to replace, 0 to archive.**" in short
+
+
+def test_markdown_cuts_table_rows_last() -> None:
+    tiny = render_markdown(_big_changeset(400), limit=5_000)
+    assert len(tiny) <= 5_000
+    assert re.search(r"… and \d+ more changes, not shown here\.", tiny)
+    assert "#### `-/+`" not in tiny and "<details>" not in tiny
+    assert "| `price.price_0000` |" in tiny and "#### Problems" in tiny
+
+
+def test_markdown_drops_call_parameters_first() -> None:
+    changeset = _changeset()
+    whole = render_markdown(changeset, limit=None)
+    shorter = render_markdown(changeset, limit=len(whole) - 1)
+    assert "the call parameters are left out" in shorter
+    assert '"unit_amount": 1000' not in shorter  # the parameters went
+    assert "+ unit_amount = 1200  # forces replacement" in shorter  # the field diffs stayed
+    assert "1. `POST /v1/products`" in shorter  # and so did the call list
+
+
+def test_markdown_small_plan_is_not_shortened() -> None:
+    assert "Shortened" not in render_markdown(_changeset())
