@@ -532,7 +532,7 @@ def _money_float(location: Location, key: str, value: float) -> Diagnostic:
     )
 
 
-def _syntax_error(error: yaml.YAMLError, file: str) -> Diagnostic:
+def _syntax_error(error: yaml.YAMLError, file: str, text: str) -> Diagnostic:
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     problem = getattr(error, "problem", None) or str(error)
     context = getattr(error, "context", None)
@@ -540,7 +540,17 @@ def _syntax_error(error: yaml.YAMLError, file: str) -> Diagnostic:
     message = f"invalid YAML: {problem}"
     if context:
         message += f" ({context})"
-    return Diagnostic(location, "yaml-syntax", message, _syntax_hint(problem))
+    hint = _syntax_hint(problem)
+    if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
+        hint = "indent with spaces, not tabs"
+    return Diagnostic(location, "yaml-syntax", message, hint)
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.split("\n", line + 1)
+    if line < len(lines) and column < len(lines[line]):
+        return lines[line][column]
+    return ""
 
 
 def _syntax_hint(problem: str) -> str | None:
@@ -601,7 +611,7 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
         with gc_paused():
             root, builder, has_document = _read(text, file)
     except yaml.YAMLError as error:
-        return None, [_syntax_error(error, file)]
+        return None, [_syntax_error(error, file, text)]
     except _Abort as abort:
         return None, [abort.diagnostic]
     if not has_document or (root is None and not builder.diagnostics and len(builder.marks) <= 1):

@@ -1,0 +1,453 @@
+"""The loader: plain data with places, and a diagnostic (never an exception) for every way a file can be bad."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from compiler.errors import Diagnostic, Location, Severity
+from compiler.loader import (
+    ALIAS_BASE_BUDGET,
+    MAX_DEPTH,
+    display_path,
+    load_paths,
+    load_text,
+    load_vars_file,
+    parse_var_options,
+    render_template,
+    template_variables,
+)
+from compiler.source import Document
+
+
+def load(text: str) -> tuple[Document | None, list[Diagnostic]]:
+    return load_text(text, "f.yaml")
+
+
+def only(diagnostics: list[Diagnostic]) -> Diagnostic:
+    assert len(diagnostics) == 1, diagnostics
+    return diagnostics[0]
+
+
+def at(diagnostic: Diagnostic) -> tuple[str, int, int]:
+    return (diagnostic.rule, diagnostic.location.line, diagnostic.location.col)
+
+
+# --- data and places ----------------------------------------------------------------------------------
+
+
+def test_plain_values_and_positions() -> None:
+    doc, problems = load(
+        "prices:\n"
+        "  - lookup_key: basic\n"
+        "    unit_amount: 1000\n"
+        "    active: true\n"
+        "    nickname: null\n"
+        "    tiers: [{up_to: 5}, {up_to: inf}]\n"
+    )
+    assert problems == []
+    assert doc is not None
+    assert doc.data == {
+        "prices": [
+            {
+                "lookup_key": "basic",
+                "unit_amount": 1000,
+                "active": True,
+                "nickname": None,
+                "tiers": [{"up_to": 5}, {"up_to": "inf"}],
+            }
+        ]
+    }
+    assert doc.at(()) == Location("f.yaml", 1, 1)
+    assert doc.at(("prices", 0)) == Location("f.yaml", 2, 5)
+    assert doc.at(("prices", 0, "unit_amount")) == Location("f.yaml", 3, 18)
+    assert doc.at(("prices", 0, "unit_amount"), key=True) == Location("f.yaml", 3, 5)
+    assert doc.at(("prices", 0, "tiers", 1, "up_to")) == Location("f.yaml", 6, 33)
+    # a path that does not exist falls back to its nearest ancestor
+    assert doc.at(("prices", 0, "missing")) == Location("f.yaml", 2, 5)
+
+
+def test_columns_count_characters_not_bytes() -> None:
+    doc, _ = load("name: été\nnext: x\nk: {a: é, b: 1}\n")
+    assert doc is not None
+    assert doc.at(("k", "b")) == Location("f.yaml", 3, 14)
+
+
+def test_keys_are_taken_as_written() -> None:
+    # `2024:` and `no:` are names (metadata keys, currency codes), not a number and false
+    doc, problems = load("metadata: {2024: x, no: y, on: z}\n")
+    assert problems == []
+    assert doc is not None
+    assert doc.data == {"metadata": {"2024": "x", "no": "y", "on": "z"}}
+
+
+def test_dates_stay_strings_and_yaml_11_scalars() -> None:
+    doc, problems = load("a: 2024-01-01\nb: 1_000\nc: ~\nd: yes\ne: '12'\nf: 0x10\ng: !!str 12\nh: 0\n")
+    assert problems == []
+    assert doc is not None
+    assert doc.data == {"a": "2024-01-01", "b": 1000, "c": None, "d": True, "e": "12", "f": 16, "g": "12", "h": 0}
+
+
+def test_a_byte_order_mark_is_ignored(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_bytes("\ufeffmeters: []\n".encode())
+    docs, problems = load_paths([str(tmp_path)])
+    assert problems == []
+    assert docs[0].data == {"meters": []}
+
+
+# --- rejections ---------------------------------------------------------------------------------------
+
+
+def test_invalid_yaml_has_the_parsers_place() -> None:
+    doc, problems = load("prices:\n  - lookup_key: a\n   nickname: b\n")
+    assert doc is None
+    assert at(only(problems)) == ("yaml-syntax", 3, 4)
+    assert "invalid YAML" in problems[0].message
+    assert problems[0].hint
+
+
+def test_unclosed_flow_sequence() -> None:
+    doc, problems = load("a: [1, 2\n")
+    assert doc is None
+    assert only(problems).rule == "yaml-syntax"
+
+
+def test_tabs_get_a_hint() -> None:
+    _, problems = load("a:\n\tb: 1\n")
+    assert only(problems).rule == "yaml-syntax"
+    assert problems[0].hint == "indent with spaces, not tabs"
+
+
+def test_two_documents_are_rejected() -> None:
+    doc, problems = load("a: 1\n---\nb: 2\n")
+    assert doc is None
+    assert at(only(problems)) == ("yaml-syntax", 2, 1)
+
+
+def test_duplicate_keys_are_errors_not_last_one_wins() -> None:
+    doc, problems = load("prices:\n  - lookup_key: a\n    unit_amount: 1\n    unit_amount: 2\n")
+    assert at(only(problems)) == ("yaml-duplicate-key", 4, 5)
+    assert "line 3" in problems[0].message
+    assert doc is not None
+    assert doc.data["prices"][0]["unit_amount"] == 1  # the first one is kept, the second reported
+    assert doc.at(("prices", 0, "unit_amount")) == Location("f.yaml", 3, 18)
+
+
+def test_duplicate_top_level_keys() -> None:
+    _, problems = load("prices: []\nmeters: []\nprices: []\n")
+    assert at(only(problems)) == ("yaml-duplicate-key", 3, 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [("- a\n- b\n", "a list"), ("just text\n", "a single value"), ("42\n", "a single value")],
+)
+def test_root_must_be_a_mapping(text: str, kind: str) -> None:
+    doc, problems = load(text)
+    assert doc is None
+    assert at(only(problems)) == ("yaml-root", 1, 1)
+    assert kind in problems[0].message
+
+
+def test_non_utf8_file_is_reported_at_the_bad_byte(tmp_path: Path) -> None:
+    (tmp_path / "latin.yaml").write_bytes("meters:\n  - display_name: Caf\xe9\n".encode("latin-1"))
+    docs, problems = load_paths([str(tmp_path)])
+    assert docs == []
+    problem = only(problems)
+    assert (problem.rule, problem.location.line, problem.location.col) == ("encoding", 2, 22)
+    assert "0xe9" in problem.message
+
+
+def test_alias_bomb_is_bounded() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for level in range(1, 9):  # 10**9 strings if expanded
+        refs = ", ".join([f"*a{level - 1}"] * 10)
+        lines.append(f"a{level}: &a{level} [{refs}]")
+    doc, problems = load("\n".join(lines) + "\n")
+    assert doc is None
+    assert only(problems).rule == "yaml-alias-limit"
+
+
+def test_reasonable_aliases_are_expanded_into_independent_copies() -> None:
+    doc, problems = load("base: &tiers [{up_to: 5, unit_amount: 7}, {up_to: inf, unit_amount: 6}]\nother: *tiers\n")
+    assert problems == []
+    assert doc is not None
+    assert doc.data["other"] == doc.data["base"]
+    assert doc.data["other"] is not doc.data["base"]
+    assert doc.data["other"][0] is not doc.data["base"][0]
+    # an aliased node is placed where its anchor was written
+    assert doc.at(("other", 1, "unit_amount")) == doc.at(("base", 1, "unit_amount"))
+    assert doc.at(("other",)) == Location("f.yaml", 2, 8)
+
+
+def test_many_small_aliases_stay_within_the_budget() -> None:
+    items = "\n".join(f"  - {{lookup_key: k{i}, tiers: *t}}" for i in range(3_000))
+    doc, problems = load(f"t: &t [{{up_to: 5}}, {{up_to: inf}}]\nprices:\n{items}\n")
+    assert problems == []
+    assert doc is not None
+    assert len(doc.data["prices"]) == 3_000
+    assert ALIAS_BASE_BUDGET < 3_000 * 5  # the budget grows with the file, so this file needed that
+
+
+def test_recursive_alias_is_rejected() -> None:
+    doc, problems = load("a: &loop\n  - *loop\n")
+    assert doc is None
+    assert at(only(problems)) == ("yaml-recursive-alias", 2, 5)
+
+
+def test_undefined_alias_is_a_syntax_error() -> None:
+    doc, problems = load("a: *nowhere\n")
+    assert doc is None
+    assert at(only(problems)) == ("yaml-syntax", 1, 4)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("!!python/object/apply:os.system ['true']", "!!python/object/apply:os.system"),
+        ("!!python/name:os.system ''", "!!python/name:os.system"),
+        ("!!binary aGVsbG8=", "!!binary"),
+        ("!!timestamp 2024-01-01", "!!timestamp"),
+        ("!!set {a: null}", "!!set"),
+        ("!!omap [a: 1]", "!!omap"),
+        ("!custom thing", "!custom"),
+    ],
+)
+def test_tags_beyond_the_safe_set(value: str, shown: str) -> None:
+    doc, problems = load(f"products: []\nx: {value}\n")
+    problem = only(problems)
+    assert at(problem) == ("yaml-tag", 2, 4)
+    assert shown in problem.message
+    assert doc is not None and doc.data["x"] is None
+
+
+def test_safe_tags_are_accepted() -> None:
+    doc, problems = load("a: !!str 5\nb: !!int '5'\nc: !!float '1.5'\nd: !!map {x: 1}\ne: !!seq [1]\nf: ! 7\n")
+    assert problems == []
+    assert doc is not None
+    assert doc.data == {"a": "5", "b": 5, "c": 1.5, "d": {"x": 1}, "e": [1], "f": "7"}
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "line", "col"),
+    [
+        ("prices:\n  - unit_amount: 9.99\n", "unit_amount", 2, 18),
+        ("plans:\n  - amount: 10.0\n", "amount", 2, 13),
+        ("prices:\n  - tiers:\n      - {up_to: inf, flat_amount: 1.5}\n", "flat_amount", 3, 35),
+        ("prices:\n  - custom_unit_amount: {enabled: true, minimum: 0.5}\n", "minimum", 2, 50),
+        ("prices:\n  - currency_options: {eur: {unit_amount: 1e+3}}\n", None, 0, 0),
+        ("prices:\n  - currency_options: {eur: {unit_amount: 12.5}}\n", "unit_amount", 2, 43),
+        ("prices:\n  - unit_amount_decimal: 0.5\n", "unit_amount_decimal", 2, 26),
+    ],
+)
+def test_floats_where_money_goes(text: str, field: str | None, line: int, col: int) -> None:
+    doc, problems = load(text)
+    assert doc is not None
+    if field is None:  # `1e+3` is a string in YAML 1.1: the schema reports it, not the loader
+        assert problems == []
+        return
+    problem = only(problems)
+    assert at(problem) == ("money-float", line, col)
+    assert f"`{field}`" in problem.message
+    assert problem.hint
+
+
+def test_money_float_hint_suggests_minor_units_or_a_decimal_string() -> None:
+    _, problems = load("prices:\n  - unit_amount: 9.99\n  - unit_amount_decimal: 0.5\n")
+    first, second = problems
+    assert "unit_amount: 999" in (first.hint or "")
+    assert 'unit_amount_decimal: "9.99"' in (first.hint or "")
+    assert 'unit_amount_decimal: "0.5"' in (second.hint or "")
+
+
+def test_floats_outside_money_are_left_to_the_schema() -> None:
+    # package dimensions are numbers; a metadata value named like an amount is not money
+    doc, problems = load("products:\n  - package_dimensions: {height: 1.5}\n    metadata: {amount: 2.5}\n")
+    assert problems == []
+    assert doc is not None
+
+
+def test_legacy_octal_integers_are_rejected() -> None:
+    doc, problems = load("prices:\n  - unit_amount: 0700\n")
+    problem = only(problems)
+    assert at(problem) == ("yaml-octal", 2, 18)
+    assert "448" in problem.message
+    assert doc is not None and doc.data["prices"][0]["unit_amount"] is None
+
+
+def test_deep_nesting_is_rejected_without_recursion() -> None:
+    depth = 10_000
+    doc, problems = load("a: " + "[" * depth + "]" * depth + "\n")
+    assert doc is None
+    assert only(problems).rule == "yaml-too-deep"
+    doc, problems = load("a: " + "[" * (MAX_DEPTH - 2) + "]" * (MAX_DEPTH - 2) + "\n")
+    assert problems == []
+
+
+def test_complex_keys_are_rejected() -> None:
+    doc, problems = load("? [a, b]\n: 1\nc: 2\n")
+    assert at(only(problems)) == ("yaml-key", 1, 3)
+    assert doc is not None and doc.data == {"c": 2}
+
+
+def test_merge_keys() -> None:
+    doc, problems = load(
+        "base: &base {currency: usd, recurring: {interval: month}}\n"
+        "prices:\n"
+        "  - <<: *base\n"
+        "    lookup_key: a\n"
+        "    currency: eur\n"
+    )
+    assert problems == []
+    assert doc is not None
+    assert doc.data["prices"][0] == {"lookup_key": "a", "currency": "eur", "recurring": {"interval": "month"}}
+    assert doc.at(("prices", 0, "currency")) == Location("f.yaml", 5, 15)  # the key written here wins
+    assert doc.at(("prices", 0, "recurring", "interval")) == Location("f.yaml", 1, 51)
+
+
+def test_merge_of_a_scalar_is_rejected() -> None:
+    _, problems = load("a: {<<: 5, b: 1}\n")
+    assert only(problems).rule == "yaml-merge"
+
+
+def test_empty_file_is_a_warning() -> None:
+    doc, problems = load("# only a comment\n")
+    problem = only(problems)
+    assert (problem.rule, problem.severity) == ("empty-file", Severity.WARNING)
+    assert doc is not None and doc.data == {}
+
+
+# --- files -------------------------------------------------------------------------------------------
+
+
+def test_load_paths_walks_directories_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "plans" / "sub").mkdir(parents=True)
+    (tmp_path / "plans" / ".hidden").mkdir()
+    (tmp_path / "plans" / "b.yml").write_text("meters: []\n")
+    (tmp_path / "plans" / "a.yaml").write_text("products: []\n")
+    (tmp_path / "plans" / "sub" / "c.yaml").write_text("prices: []\n")
+    (tmp_path / "plans" / ".hidden" / "x.yaml").write_text("not: [valid\n")
+    (tmp_path / "plans" / "notes.txt").write_text("ignored")
+    monkeypatch.chdir(tmp_path)
+    docs, problems = load_paths(["plans"])
+    assert problems == []
+    assert [d.file for d in docs] == ["plans/a.yaml", "plans/b.yml", "plans/sub/c.yaml"]
+    # the same file named twice is read once
+    docs, _ = load_paths(["plans", "plans/a.yaml"])
+    assert len(docs) == 3
+
+
+def test_missing_path_and_empty_directory(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    docs, problems = load_paths([str(tmp_path / "nope"), str(tmp_path / "empty")])
+    assert docs == []
+    assert [(p.rule, p.severity) for p in problems] == [
+        ("path-not-found", Severity.ERROR),
+        ("no-files", Severity.WARNING),
+    ]
+
+
+def test_display_path_is_relative_when_below_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert display_path(tmp_path / "plans" / "a.yaml") == "plans/a.yaml"
+    assert display_path(Path("/elsewhere/a.yaml")) == "/elsewhere/a.yaml"
+
+
+def test_every_file_is_reported_in_one_run(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("a: [\n")
+    (tmp_path / "b.yaml").write_text("- list\n")
+    (tmp_path / "c.yaml").write_text("meters: []\n")
+    docs, problems = load_paths([str(tmp_path)])
+    assert [d.file.rsplit("/", 1)[-1] for d in docs] == ["c.yaml"]
+    assert sorted(p.rule for p in problems) == ["yaml-root", "yaml-syntax"]
+
+
+# --- templates ---------------------------------------------------------------------------------------
+
+
+def test_template_renders_with_variables(tmp_path: Path) -> None:
+    (tmp_path / "t.yaml.j2").write_text(
+        "products:\n"
+        "{% for region in regions.split(',') %}\n"
+        "  - id: p_{{ region }}\n"
+        "    name: {{ name }}\n"
+        "{% endfor %}\n"
+    )
+    docs, problems = load_paths([str(tmp_path)], {"regions": "eu,us", "name": "Suite"})
+    assert problems == []
+    assert docs[0].data == {"products": [{"id": "p_eu", "name": "Suite"}, {"id": "p_us", "name": "Suite"}]}
+
+
+def test_plain_yaml_is_never_rendered(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("products:\n  - id: '{{ not_a_variable }}'\n    name: x\n")
+    docs, problems = load_paths([str(tmp_path)])
+    assert problems == []
+    assert docs[0].data["products"][0]["id"] == "{{ not_a_variable }}"
+
+
+def test_undefined_template_variable_has_the_template_line() -> None:
+    text, problems = render_template("products:\n  - id: x\n    name: {{ product_name }}\n", "t.yaml.j2", {})
+    assert text is None
+    problem = only(problems)
+    assert at(problem) == ("template-undefined", 3, 1)
+    assert "product_name" in problem.message
+    assert "--var" in (problem.hint or "")
+
+
+def test_sandbox_violation_is_a_diagnostic() -> None:
+    source = "a: 1\nb: {{ ''.__class__.__mro__[1].__subclasses__() }}\n"
+    text, problems = render_template(source, "t.yaml.j2", {})
+    assert text is None
+    assert at(only(problems)) == ("template-sandbox", 2, 1)
+
+
+def test_template_syntax_error_and_runtime_error() -> None:
+    _, problems = render_template("a: 1\n{% for x in %}\n", "t.yaml.j2", {})
+    assert at(only(problems)) == ("template-syntax", 2, 1)
+    _, problems = render_template("a: 1\nb: 2\nc: {{ 1 // 0 }}\n", "t.yaml.j2", {})
+    assert at(only(problems)) == ("template-error", 3, 1)
+
+
+def test_template_default_filter_allows_optional_variables() -> None:
+    text, problems = render_template("a: {{ rate | default(3) }}\n", "t.yaml.j2", {})
+    assert problems == []
+    assert text == "a: 3\n"
+
+
+# --- variables ---------------------------------------------------------------------------------------
+
+
+def test_var_options() -> None:
+    values, bad = parse_var_options(["region=eu", "empty=", "eq=a=b", "novalue", "1bad=x"])
+    assert values == {"region": "eu", "empty": "", "eq": "a=b"}
+    assert bad == ["novalue", "1bad=x"]
+
+
+def test_vars_file_yaml_and_json(tmp_path: Path) -> None:
+    (tmp_path / "v.yaml").write_text("region: eu\nrate: 3000\n")
+    (tmp_path / "v.json").write_text(json.dumps({"region": "us"}))
+    assert load_vars_file(str(tmp_path / "v.yaml")) == ({"region": "eu", "rate": 3000}, [])
+    assert load_vars_file(str(tmp_path / "v.json")) == ({"region": "us"}, [])
+
+
+def test_bad_vars_files(tmp_path: Path) -> None:
+    (tmp_path / "list.yaml").write_text("- a\n")
+    (tmp_path / "broken.json").write_text("{nope")
+    (tmp_path / "names.yaml").write_text("ok: 1\nnot-a-name: 2\n")
+    assert only(load_vars_file(str(tmp_path / "list.yaml"))[1]).rule == "yaml-root"
+    assert at(only(load_vars_file(str(tmp_path / "broken.json"))[1])) == ("vars-file", 1, 2)
+    values, problems = load_vars_file(str(tmp_path / "names.yaml"))
+    assert values == {"ok": 1}
+    assert at(only(problems)) == ("vars-file", 2, 1)
+    assert only(load_vars_file(str(tmp_path / "missing.yaml"))[1]).rule == "vars-file"
+
+
+def test_var_options_win_over_the_vars_file(tmp_path: Path) -> None:
+    (tmp_path / "v.yaml").write_text("region: eu\nrate: '1'\n")
+    values, problems = template_variables(["region=us", "broken"], str(tmp_path / "v.yaml"))
+    assert values == {"region": "us", "rate": "1"}
+    assert only(problems).rule == "var-option"
