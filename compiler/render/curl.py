@@ -34,6 +34,7 @@ KEY_ARGUMENT = '"$STRIPE_API_KEY:"'
 
 _BARE = re.compile(r"^[A-Za-z0-9_.,:/@=+-]+$")  # needs no quoting in sh, bash or zsh
 _DOUBLE_QUOTE_UNSAFE = re.compile(r'["$`\\!]')  # special even inside double quotes (`!`: bash history)
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_.~\[\]-]+")  # a form field name curl may send as it is
 _FORM_UNSAFE = re.compile(r"[&+%#\x00-\x1f\x7f-\U0010ffff]")  # changed by form decoding, or not ASCII
 
 
@@ -43,12 +44,15 @@ def form_pairs(params: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def _pairs(value: Any, prefix: str) -> Iterator[tuple[str, str]]:
-    if value is None:
+    kind = type(value)  # exact types first: this runs on every leaf of every call
+    if kind is str:
+        yield prefix, value
+    elif value is None:
         return  # the SDK drops None values as well
-    if isinstance(value, Mapping):
+    elif kind is dict or (kind is not list and kind is not tuple and isinstance(value, Mapping)):
         for key, item in value.items():
             yield from _pairs(item, f"{prefix}[{key}]" if prefix else str(key))
-    elif isinstance(value, list | tuple):
+    elif kind is list or kind is tuple:
         for index, item in enumerate(value):
             yield from _pairs(item, f"{prefix}[{index}]")
     else:
@@ -56,7 +60,7 @@ def _pairs(value: Any, prefix: str) -> Iterator[tuple[str, str]]:
 
 
 def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
+    if value is True or value is False:
         return "true" if value else "false"
     if isinstance(value, Decimal):
         return format(value, "f")
@@ -122,8 +126,10 @@ def render_call(
         lines.append(f"-H {shell_quote('Stripe-Version: ' + api_version)}")
     for key, value in form_pairs(call.params):
         # curl sends a field's name as given, so an odd metadata key (`a&b`, `x@y`) is encoded here
-        key = quote(key, safe="[]_-.~")
-        value = _named(value, names)
+        if not _PLAIN_KEY.fullmatch(key):
+            key = quote(key, safe="[]_-.~")
+        if "{{" in value:
+            value = _named(value, names)
         option = "--data-urlencode" if _FORM_UNSAFE.search(value) else "-d"
         lines.append(f"{option} {shell_quote(key)}={shell_quote(value) if value else ''}")
     return " \\\n  ".join(lines)
