@@ -6,7 +6,14 @@ client sends. `run_in_thread()` starts one for tests, the demo and the benchmark
 
 from compiler.emulator.app import API_VERSION, Emulator, LogEntry, Response
 from compiler.emulator.knobs import Knobs
-from compiler.emulator.runner import TEST_API_KEY, EmulatorHandle, run_in_thread
+from compiler.emulator.runner import (
+    TEST_API_KEY,
+    EmulatorHandle,
+    ProcessHandle,
+    free_port,
+    run_in_subprocess,
+    run_in_thread,
+)
 from compiler.emulator.server import DEFAULT_HOST, DEFAULT_PORT, EmulatorServer, is_loopback
 
 __all__ = [
@@ -19,7 +26,10 @@ __all__ = [
     "EmulatorServer",
     "Knobs",
     "LogEntry",
+    "ProcessHandle",
     "Response",
+    "free_port",
     "is_loopback",
+    "run_in_subprocess",
     "run_in_thread",
 ]

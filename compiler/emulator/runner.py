@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -91,6 +95,82 @@ class EmulatorHandle:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def free_port(host: str = DEFAULT_HOST) -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class ProcessHandle:
+    """An emulator in its own process (its own GIL): for benchmarks and `make demo`."""
+
+    def __init__(self, process: subprocess.Popen[bytes], url: str) -> None:
+        self.process = process
+        self.url = url
+        self.api_key = TEST_API_KEY
+
+    def client(self, *, max_network_retries: int = 0, **kwargs: Any) -> stripe.StripeClient:
+        return stripe.StripeClient(
+            self.api_key, base_addresses={"api": self.url}, max_network_retries=max_network_retries, **kwargs
+        )
+
+    def control(self, method: str, name: str) -> Any:
+        req = urllib.request.Request(
+            f"{self.url}/_emulator/{name}", method=method, data=b"" if method == "POST" else None
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read())
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self) -> ProcessHandle:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def run_in_subprocess(
+    *, host: str = DEFAULT_HOST, port: int = 0, knobs: Knobs | None = None, state_path: Path | None = None
+) -> ProcessHandle:
+    """`python -m compiler.emulator` on `host:port` (0 = a free port); returns once it answers."""
+    knobs = knobs or Knobs()
+    port = port or free_port(host)
+    args = [sys.executable, "-m", "compiler.emulator", "--host", host, "--port", str(port)]
+    if knobs.rate_limit is not None:
+        args += ["--rate-limit", str(knobs.rate_limit)]
+    if knobs.fail_rate:
+        args += ["--fail-rate", str(knobs.fail_rate)]
+    if knobs.latency_ms:
+        args += ["--latency-ms", str(knobs.latency_ms)]
+    if knobs.seed is not None:
+        args += ["--seed", str(knobs.seed)]
+    if state_path is not None:
+        args += ["--state", str(state_path)]
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    handle = ProcessHandle(process, f"http://{host}:{port}")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the emulator exited with status {process.returncode}")
+        try:
+            handle.control("GET", "health")
+            return handle
+        except OSError:
+            time.sleep(0.05)
+    handle.stop()
+    raise RuntimeError("the emulator did not start within 20 s")
 
 
 def run_in_thread(
