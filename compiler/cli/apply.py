@@ -15,7 +15,6 @@ from collections.abc import Callable
 import click
 
 from compiler.apply import (
-    DEFAULT_WORKERS,
     ApplyFailed,
     ApplyResult,
     Progress,
@@ -23,6 +22,7 @@ from compiler.apply import (
     check_applicable,
     ensure_fresh,
     load_changeset,
+    workers_for,
 )
 from compiler.changes import ChangeSet
 from compiler.cli.common import catalog_options, connection_options, paths_argument, resolve_paths
@@ -129,9 +129,8 @@ def report(result: ApplyResult, stats: GatewayStats, echo: Callable[..., None] =
 @click.option(
     "--workers",
     type=click.IntRange(min=1, max=64),
-    default=DEFAULT_WORKERS,
-    show_default=True,
-    help="Independent calls sent in parallel (within --rate).",
+    default=None,
+    help="Independent calls sent in parallel, within --rate [default: from the rate, 10 at 25/s].",
 )
 @catalog_options
 @connection_options
@@ -140,7 +139,7 @@ def command(
     plan_file: str | None,
     auto_approve: bool,
     rate: float | None,
-    workers: int,
+    workers: int | None,
     var: tuple[str, ...],
     vars_file: str | None,
     api_base: str | None,
@@ -170,7 +169,9 @@ def command(
 
     progress = _ProgressLine() if sys.stderr.isatty() else None
     try:
-        result = apply_changeset(changeset, gateway, on_progress=progress, workers=workers)
+        result = apply_changeset(
+            changeset, gateway, on_progress=progress, workers=workers or workers_for(gateway.pacer.rate)
+        )
     finally:
         if progress is not None:
             progress.close()

@@ -13,7 +13,7 @@ import time
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
-from compiler.apply import apply_changeset
+from compiler.apply import apply_changeset, workers_for
 from compiler.changes import ChangeSet
 from compiler.emulator import Knobs, run_in_thread
 from compiler.gateway import Connection, Gateway
@@ -78,7 +78,7 @@ def main() -> None:
         changeset = planned([str(catalog_dir)], gateway)
         before = gateway.stats
         started = time.monotonic()
-        result = apply_changeset(changeset, gateway)
+        result = apply_changeset(changeset, gateway, workers=workers_for(gateway.pacer.rate))
         seconds = time.monotonic() - started
         stats = gateway.stats
         requests = stats.requests - before.requests

@@ -235,6 +235,11 @@ def test_a_live_key_is_refused_without_live(emulator: EmulatorHandle, plans: Pat
     assert "--live" in result.stderr
     assert emulator.requests() == []
     no_key(result, live_key)
+    # with --live it goes ahead; the emulator (a test-mode account) refuses the key, and still nothing leaks
+    allowed = run(["apply", "--auto-approve", "--live", str(plans)], emulator, key=live_key)
+    assert allowed.returncode == 1
+    assert "Invalid API Key" in allowed.stderr
+    no_key(allowed, live_key)
 
 
 def test_a_saved_plan_applies_once_and_a_stale_one_is_refused(

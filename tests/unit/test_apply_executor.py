@@ -18,6 +18,7 @@ from compiler.apply import (
     load_changeset,
     local_dependencies,
     step_groups,
+    workers_for,
 )
 from compiler.calls import ApiCall
 from compiler.changes import ChangeSet, Problem
@@ -234,6 +235,11 @@ def test_an_empty_changeset_does_nothing() -> None:
     result = apply_changeset(ChangeSet(), FakeGateway())
     assert result == ApplyResult(seconds=result.seconds)
     assert result.ok
+
+
+@pytest.mark.parametrize(("rate", "workers"), [(25, 10), (100, 40), (1, 4), (1000, 40), (None, 8)])
+def test_workers_follow_the_rate(rate: float | None, workers: int) -> None:
+    assert workers_for(rate) == workers
 
 
 def test_ensure_fresh() -> None:
