@@ -384,8 +384,9 @@ def _diagnostics(doc: Document, error: ValidationError) -> Iterator[Diagnostic]:
             )
         return
     if keyword == "required":
+        # jsonschema reports each missing property as its own error: "'currency' is a required property"
         for name in value:
-            if isinstance(instance, dict) and name not in instance:
+            if isinstance(instance, dict) and name not in instance and error.message.startswith(repr(name)):
                 yield Diagnostic(where, REQUIRED, f"{_kind_of(path)} needs `{name}`", _required_hint(name, path))
         return
     if keyword == "not" and path and path[-1] != "metadata" and isinstance(instance, dict):

@@ -1,0 +1,300 @@
+"""The JSON Schema, its messages, and the check pipeline that runs it before the rules."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from compiler.check import check_catalog, check_documents
+from compiler.errors import Diagnostic
+from compiler.loader import load_text
+from compiler.schema import RULE_IDS, check_document, compile_fast, schema_document
+
+ROOT = Path(__file__).resolve().parents[2]
+REPO_SCHEMA = ROOT / "schemas" / "catalog.schema.json"
+PACKAGE_SCHEMA = ROOT / "compiler" / "data" / "catalog.schema.json"
+
+
+def problems(text: str) -> list[Diagnostic]:
+    doc, loaded = load_text(text, "f.yaml")
+    assert doc is not None, loaded
+    return check_document(doc)
+
+
+def places(text: str) -> list[tuple[str, int, int]]:
+    return [(d.rule, d.location.line, d.location.col) for d in problems(text)]
+
+
+PRODUCT = "products:\n  - id: p\n    name: P\n"
+
+
+# --- the schema itself --------------------------------------------------------------------------------
+
+
+def test_schema_is_valid_draft_2020_12() -> None:
+    schema = json.loads(REPO_SCHEMA.read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["$id"]
+
+
+def test_the_packaged_copy_is_identical() -> None:
+    assert PACKAGE_SCHEMA.read_bytes() == REPO_SCHEMA.read_bytes()
+    assert schema_document() == json.loads(REPO_SCHEMA.read_text(encoding="utf-8"))
+
+
+def _fields(node: Any, where: str) -> Iterator[tuple[str, Any]]:
+    if isinstance(node, dict):
+        for name, sub in node.get("properties", {}).items():
+            yield f"{where}.{name}", sub
+        for name, sub in node.get("$defs", {}).items():
+            yield f"$defs.{name}", sub
+        for key, sub in node.items():
+            if key in ("properties", "$defs"):
+                for name, child in sub.items():
+                    yield from _fields(child, f"{where}.{name}")
+            elif isinstance(sub, dict | list):
+                yield from _fields(sub, f"{where}.{key}")
+    elif isinstance(node, list):
+        for index, sub in enumerate(node):
+            yield from _fields(sub, f"{where}[{index}]")
+
+
+def test_every_field_has_a_description() -> None:
+    schema = schema_document()
+    missing = [where for where, sub in _fields(schema, "") if "description" not in sub]
+    assert missing == []
+
+
+def test_every_object_refuses_unknown_fields() -> None:
+    schema = schema_document()
+    loose = [
+        where
+        for where, sub in _fields(schema, "")
+        if isinstance(sub, dict) and "properties" in sub and sub.get("additionalProperties") is not False
+    ]
+    assert loose == []
+
+
+def test_the_fast_path_supports_the_whole_schema() -> None:
+    compile_fast(schema_document())  # raises UnsupportedSchema otherwise
+
+
+def test_the_example_catalog_has_no_diagnostics_at_all() -> None:
+    result = check_catalog([str(ROOT / "plans")])
+    assert result.diagnostics == ()
+    assert result.files >= 5
+    keys = {e.identity for e in result.entries}
+    for identity in (
+        "productivity_suite",
+        "standard-cost-per-5-users",
+        "metered-emails",
+        "metered_emails_monthly",
+        "emails_sent",
+        "seats_volume_monthly",
+        "seats_graduated_monthly",
+    ):
+        assert identity in keys
+
+
+def test_the_seed_plans_are_exact() -> None:
+    result = check_catalog([str(ROOT / "plans")])
+    by_id = {(e.kind.value, e.identity): dict(e.data) for e in result.entries}
+    assert by_id[("plan", "standard-cost-per-5-users")] == {
+        "id": "standard-cost-per-5-users",
+        "product": "productivity_suite",
+        "nickname": "Standard Cost Per 5 Users",
+        "currency": "usd",
+        "amount": 1000,
+        "interval": "month",
+        "usage_type": "licensed",
+        "transform_usage": {"divide_by": 5, "round": "up"},
+    }
+    metered = by_id[("price", "metered_emails_monthly")]
+    assert metered["nickname"] == "Metered Emails"
+    assert metered["unit_amount"] == 10
+    assert metered["recurring"] == {"interval": "month", "usage_type": "metered", "meter": "emails_sent"}
+    assert metered["transform_quantity"] == {"divide_by": 1000, "round": "down"}
+
+
+# --- messages -----------------------------------------------------------------------------------------
+
+
+def test_unknown_field_names_the_closest_known_one() -> None:
+    (problem,) = problems(PRODUCT + "    descripton: x\n")
+    assert (problem.rule, problem.location.line, problem.location.col) == ("schema-unknown-field", 4, 5)
+    assert "`descripton`" in problem.message
+    assert problem.hint == "did you mean `description`?"
+
+
+def test_fields_pricebook_manages_explain_why() -> None:
+    (problem,) = problems("prices:\n  - {lookup_key: a, currency: usd, product: p, product_data: {name: x}}\n")
+    assert problem.rule == "schema-unknown-field"
+    assert "products:" in (problem.hint or "")
+
+
+def test_unknown_top_level_section() -> None:
+    assert places("price:\n  - lookup_key: a\n") == [("schema-unknown-field", 1, 1)]
+
+
+def test_required_fields() -> None:
+    found = problems("prices:\n  - unit_amount: 5\n")
+    assert [(d.rule, d.message) for d in found] == [
+        ("schema-required", "a price needs `lookup_key`"),
+        ("schema-required", "a price needs `currency`"),
+        ("schema-required", "a price needs `product`"),
+    ]
+    assert {(d.location.line, d.location.col) for d in found} == {(2, 5)}
+
+
+def test_types() -> None:
+    found = problems(
+        "prices:\n  - {lookup_key: a, currency: usd, product: p, unit_amount: '10', unit_amount_decimal: 5}\n"
+    )
+    assert [(d.rule, d.location.col) for d in found] == [("schema-type", 61), ("schema-type", 88)]
+    assert found[0].hint == "remove the quotes"
+    assert found[1].hint == 'decimal amounts are strings: `unit_amount_decimal: "5"`'
+
+
+def test_integers_are_not_floats_anywhere() -> None:
+    # JSON Schema calls 5.0 an integer; Stripe does not
+    found = problems(
+        "prices:\n  - {lookup_key: a, currency: usd, product: p, transform_quantity: {divide_by: 5.0, round: up}}\n"
+    )
+    assert [d.rule for d in found] == ["schema-type"]
+
+
+def test_money_floats_are_left_to_the_loader() -> None:
+    doc, loaded = load_text("prices:\n  - {lookup_key: a, currency: usd, product: p, unit_amount: 9.5}\n", "f.yaml")
+    assert doc is not None
+    assert [d.rule for d in loaded] == ["money-float"]
+    assert check_document(doc) == []
+
+
+def test_enums_suggest_the_closest_value() -> None:
+    (problem,) = problems("prices:\n  - {lookup_key: a, currency: usd, product: p, recurring: {interval: monthly}}\n")
+    assert problem.rule == "schema-enum"
+    assert problem.hint == "did you mean `month`?"
+
+
+def test_currency_codes_are_lowercase() -> None:
+    found = problems(
+        "prices:\n  - {lookup_key: a, currency: USD, product: p, currency_options: {EUR: {unit_amount: 1}}}\n"
+    )
+    assert sorted((d.rule, d.hint) for d in found) == [
+        ("schema-pattern", "write `eur`"),
+        ("schema-pattern", "write `usd`"),
+    ]
+
+
+def test_decimal_strings() -> None:
+    found = problems(
+        "prices:\n"
+        "  - lookup_key: a\n"
+        "    currency: usd\n"
+        "    product: p\n"
+        "    unit_amount_decimal: '1.0000000000001'\n"
+        "    tiers: [{up_to: inf, flat_amount_decimal: '0.5'}]\n"
+    )
+    assert [(d.rule, d.location.line) for d in found] == [("schema-pattern", 5), ("schema-pattern", 6)]
+
+
+def test_up_to_is_a_positive_integer_or_inf() -> None:
+    found = problems(
+        "prices:\n  - {lookup_key: a, currency: usd, product: p, tiers: [{up_to: 0}, {up_to: infinity}]}\n"
+    )
+    assert [d.rule for d in found] == ["schema-type", "schema-type"]
+    assert "`tiers[0].up_to`" in found[0].message
+
+
+def test_lengths_and_bounds() -> None:
+    found = problems(
+        PRODUCT
+        + "    unit_label: a very long unit label\n"
+        + "    statement_descriptor: '12345'\n"
+        + "plans:\n  - {id: x, product: p, currency: usd, interval: month, amount: -1, trial_period_days: 731}\n"
+    )
+    assert sorted(d.rule for d in found) == ["schema-length", "schema-pattern", "schema-range", "schema-range"]
+
+
+def test_metadata_limits() -> None:
+    many = ", ".join(f"k{i}: v" for i in range(50))
+    found = problems(
+        PRODUCT
+        + "    metadata: {managed_by: me, 'a[1]': x, "
+        + "this_key_is_longer_than_forty_characters_ok: y, n: 5}\n"
+        + f"  - id: q\n    name: Q\n    metadata: {{{many}}}\n"
+    )
+    assert sorted(d.rule for d in found) == [
+        "schema-length",
+        "schema-pattern",
+        "schema-reserved",
+        "schema-size",
+        "schema-type",
+    ]
+
+
+def test_nested_prices_take_their_product_from_the_parent() -> None:
+    (problem,) = problems(PRODUCT + "    prices:\n      - {lookup_key: a, currency: usd, product: p}\n")
+    assert (problem.rule, problem.location.line, problem.location.col) == ("schema-nested-product", 5, 40)
+
+
+def test_every_rule_id_is_stable() -> None:
+    assert set(RULE_IDS) >= {"schema-unknown-field", "schema-required", "schema-type", "schema-enum"}
+
+
+# --- the pipeline -------------------------------------------------------------------------------------
+
+
+def test_objects_with_schema_errors_are_kept_from_the_rules() -> None:
+    doc, loaded = load_text(
+        "products:\n"
+        "  - id: p\n"
+        "    name: P\n"
+        "    colour: red\n"
+        "prices:\n"
+        "  - {lookup_key: a, currency: usd, product: p, unit_amount: 5}\n"
+        "  - {lookup_key: b, currency: usd, product: p, unit_amount: 5, tiers: wrong}\n",
+        "f.yaml",
+    )
+    assert doc is not None
+    result = check_documents([doc], loaded)
+    assert [e.identity for e in result.entries] == ["a"]
+    assert {e.identity for e in result.rejected} == {"p", "b"}
+    # the price naming product p is not told that p is unknown: p exists, it only has a typo
+    assert [d.rule for d in result.diagnostics] == ["schema-unknown-field", "schema-type"]
+    assert not result.ok
+
+
+def test_rules_run_after_the_schema() -> None:
+    pytest.importorskip("compiler.rules")
+    doc, loaded = load_text(
+        PRODUCT
+        + "prices:\n"
+        + "  - lookup_key: a\n"
+        + "    product: p\n"
+        + "    currency: usd\n"
+        + "    billing_scheme: tiered\n"
+        + "    tiers_mode: volume\n"
+        + "    tiers: [{up_to: inf, unit_amount: 5}]\n"
+        + "    transform_quantity: {divide_by: 5, round: up}\n",
+        "f.yaml",
+    )
+    assert doc is not None
+    result = check_documents([doc], loaded)
+    assert "tiers-with-transform" in {d.rule for d in result.diagnostics}
+
+
+def test_loader_errors_keep_the_object_from_the_rules() -> None:
+    doc, loaded = load_text(
+        PRODUCT + "prices:\n  - {lookup_key: a, currency: usd, product: p, unit_amount: 9.5}\n", "f.yaml"
+    )
+    assert doc is not None
+    result = check_documents([doc], loaded)
+    assert [e.identity for e in result.entries] == ["p"]
+    assert [d.rule for d in result.diagnostics] == ["money-float"]
