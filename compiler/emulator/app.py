@@ -7,6 +7,7 @@ Everything that touches the account runs under one lock, so each request sees an
 
 from __future__ import annotations
 
+import base64
 import re
 import threading
 import time
@@ -228,6 +229,13 @@ class Emulator:
 
     def _authenticate(self, authorization: str) -> None:
         scheme, _, api_key = authorization.partition(" ")
+        if scheme.lower() == "basic":
+            # Stripe's docs use `curl -u sk_test_...:`: the key is the Basic auth user name.
+            try:
+                api_key = base64.b64decode(api_key.strip()).decode().partition(":")[0]
+            except (ValueError, UnicodeDecodeError):
+                api_key = ""
+            scheme = "bearer"
         if scheme.lower() != "bearer" or not api_key.strip():
             raise ApiError(
                 401,

@@ -5,9 +5,13 @@ Each expectation is Stripe's behaviour as the rulebook describes it, driven thro
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 import stripe
+from click.testing import CliRunner
 
+from compiler.cli.emulator import command
 from compiler.emulator import EmulatorHandle, run_in_thread
 
 
@@ -207,3 +211,16 @@ def test_product_list_filters_and_ids(emulator: EmulatorHandle) -> None:
         client.v1.products.create(params={"id": name, "name": name, "active": name != "b"})
     assert [p.id for p in client.v1.products.list(params={"active": True}).data] == ["c", "a"]
     assert [p.id for p in client.v1.products.list(params={"ids": ["a", "b"]}).data] == ["b", "a"]
+
+
+def test_basic_auth_as_in_stripes_curl_examples(emulator: EmulatorHandle) -> None:
+    token = base64.b64encode(f"{emulator.api_key}:".encode()).decode()
+    status, _, body = emulator.raw("GET", "/v1/products", headers={"Authorization": f"Basic {token}"}, api_key=None)
+    assert status == 200, body
+    assert body["object"] == "list"
+
+
+def test_cli_refuses_non_loopback_host() -> None:
+    result = CliRunner().invoke(command, ["--host", "10.1.2.3"])
+    assert result.exit_code == 2
+    assert "loopback" in result.output
