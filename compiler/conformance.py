@@ -30,11 +30,7 @@ def check_call(call: ApiCall) -> list[ParamProblem]:
     """Everything about `call`'s params that Stripe's API would refuse (empty when it conforms)."""
     cls = endpoint_class(call)
     if cls is None:
-        return [
-            ParamProblem(
-                UNKNOWN_ENDPOINT, "", f"Unrecognized request URL ({call.method.upper()}: {call.path})"
-            )
-        ]
+        return [ParamProblem(UNKNOWN_ENDPOINT, "", f"Unrecognized request URL ({call.method.upper()}: {call.path})")]
     _, problems = sdkparams.check(cls, call.params, form_encoded=False)
     return problems
 

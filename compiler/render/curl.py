@@ -135,9 +135,7 @@ def render_call(
     return " \\\n  ".join(lines)
 
 
-def render_calls(
-    calls: Sequence[ApiCall], *, api_base: str = STRIPE_API_BASE, api_version: str | None = None
-) -> str:
+def render_calls(calls: Sequence[ApiCall], *, api_base: str = STRIPE_API_BASE, api_version: str | None = None) -> str:
     """Every call as curl, each under a comment saying what it does and which id its response carries."""
     names = placeholder_names(calls)
     blocks = []

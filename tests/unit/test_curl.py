@@ -266,7 +266,7 @@ BASH = shutil.which("bash")
 @pytest.mark.skipif(BASH is None, reason="no bash to run the output in")
 def test_a_real_shell_passes_every_field_through_unchanged() -> None:
     params: dict[str, Any] = {
-        "nickname": "It's $10 `now` \\ \"quoted\" !bang *glob? ~tilde {a,b}",
+        "nickname": 'It\'s $10 `now` \\ "quoted" !bang *glob? ~tilde {a,b}',
         "metadata": {"x[y": "tab\there", "space key": "new\nline"},
         "tiers": [{"up_to": "inf"}],
     }
