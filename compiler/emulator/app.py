@@ -8,6 +8,8 @@ Everything that touches the account runs under one lock, so each request sees an
 from __future__ import annotations
 
 import base64
+import collections
+import logging
 import re
 import threading
 import time
@@ -28,8 +30,10 @@ from compiler.emulator.store import Record, Store, load_file, save_json
 API_VERSION = "2026-10-28.endive"
 TEST_KEY_PREFIXES = ("sk_test_", "rk_test_")
 CONTROL_PREFIX = "/_emulator/"
+LOG_LIMIT = 200_000  # a long benchmark must not grow the log without bound
 
 Handler = Callable[[Ctx], Record]
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -115,7 +119,7 @@ class Emulator:
         self.idempotency = IdempotencyCache()
         self.rate = RateLimiter(self.knobs.rate_limit)
         self.faults = FaultInjector(self.knobs.fail_rate, self.knobs.seed)
-        self.log: list[LogEntry] = []
+        self.log: collections.deque[LogEntry] = collections.deque(maxlen=LOG_LIMIT)
         self._lock = threading.Lock()
         self._request_counter = 0
         if state_path is not None:
@@ -181,6 +185,10 @@ class Emulator:
                 status, payload, extra, fault = err.status, err.body(), err.headers, err.fault.value
             except ApiError as err:
                 status, payload, extra = err.status, err.body(), err.headers
+            except Exception as err:  # an emulator bug must still answer like Stripe, not drop the connection
+                _log.exception("emulator error on %s %s", method, path)
+                bug = ApiError(500, f"The emulator failed on this request: {type(err).__name__}.", type="api_error")
+                status, payload, extra = bug.status, bug.body(), {}
             self.log.append(LogEntry(method, path, query, status, key, replayed, fault, time.time()))
             return Response(status, payload, {**base, **extra})
 

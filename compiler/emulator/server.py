@@ -49,6 +49,8 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = _serve
     do_POST = _serve
     do_DELETE = _serve
+    do_PUT = _serve  # no route takes them: answered with Stripe's "Unrecognized request URL"
+    do_PATCH = _serve
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the request log lives under /_emulator/requests; never print headers (they carry the key)

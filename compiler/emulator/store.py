@@ -40,7 +40,11 @@ class Store:
         return int(self.clock if self.clock is not None else time.time())
 
     def new_id(self, prefix: str) -> str:
-        return prefix + "".join(self._rng.choice(_ID_ALPHABET) for _ in range(24))
+        # A seeded generator restarts with the process while `--state` keeps the old objects: skip taken ids.
+        while True:
+            candidate = prefix + "".join(self._rng.choice(_ID_ALPHABET) for _ in range(24))
+            if candidate not in self.products and candidate not in self.prices and candidate not in self.meters:
+                return candidate
 
     def next_seq(self) -> int:
         self.seq += 1

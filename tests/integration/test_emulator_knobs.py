@@ -177,3 +177,20 @@ def test_state_survives_a_restart(emulator_factory: EmulatorFactory, tmp_path: P
     assert replay.last_response.headers.get("Idempotent-Replayed") == "true"
     second.reset()
     assert emulator_factory(state_path=state).client().v1.products.list().data == []
+
+
+def test_a_seeded_restart_does_not_reuse_ids(emulator_factory: EmulatorFactory, tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    first = emulator_factory(seed=5, state_path=state)
+    old = first.client().v1.products.create(params=PRODUCT).id
+    first.stop()
+    client = emulator_factory(seed=5, state_path=state).client()
+    new = client.v1.products.create(params=PRODUCT).id
+    assert new != old
+    assert {p.id for p in client.v1.products.list().data} == {old, new}
+
+
+def test_unsupported_methods_get_stripes_404(emulator: EmulatorHandle) -> None:
+    status, _, body = emulator.raw("PUT", "/v1/products", "name=x")
+    assert status == 404
+    assert "Unrecognized request URL" in body["error"]["message"]
