@@ -33,15 +33,21 @@ class ApiCall:
     depends_on: tuple[str, ...] = field(default=())  # addresses whose ids it needs
 
     def placeholders(self) -> set[str]:
+        """The placeholders this call declares (in `depends_on`) and uses."""
         text = self.path + json.dumps(self.params, sort_keys=True, default=str)
-        return set(PLACEHOLDER.findall(text))
+        return set(PLACEHOLDER.findall(text)) & set(self.depends_on)
 
     def resolve(self, ids: Mapping[str, str]) -> ApiCall:
-        """This call with every placeholder replaced by a known id; KeyError names a missing one."""
+        """This call with its placeholders replaced by known ids; KeyError names a missing one.
+
+        Only the addresses in `depends_on` are replaced, so a user's nickname that happens to look like
+        `{{meter.x}}` is sent as written.
+        """
+        wanted = {address: ids[address] for address in self.depends_on}
         return ApiCall(
             self.method,
-            _resolve(self.path, ids),
-            _resolve(self.params, ids),
+            _resolve(self.path, wanted),
+            _resolve(self.params, wanted),
             self.address,
             self.action,
             self.creates,
@@ -84,7 +90,7 @@ class ApiCall:
 
 def _resolve(value: Any, ids: Mapping[str, str]) -> Any:
     if isinstance(value, str):
-        return PLACEHOLDER.sub(lambda m: ids[m.group(1)], value)
+        return PLACEHOLDER.sub(lambda m: ids.get(m.group(1), m.group(0)), value)
     if isinstance(value, Mapping):
         return {k: _resolve(v, ids) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -29,6 +29,12 @@ def test_placeholders_are_found_and_resolved() -> None:
         call.resolve({})
 
 
+def test_a_user_string_shaped_like_a_placeholder_is_sent_as_written() -> None:
+    call = ApiCall("POST", "/v1/prices", {"nickname": "{{price.other}}"}, "price.a", "create")
+    assert call.placeholders() == set()
+    assert call.resolve({"price.other": "price_1"}).params["nickname"] == "{{price.other}}"
+
+
 def test_idempotency_key_is_derived_from_the_call_and_the_account() -> None:
     call = _price_call()
     assert call.idempotency_key("fp1") == call.idempotency_key("fp1")
