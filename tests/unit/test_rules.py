@@ -692,6 +692,11 @@ def test_rules_never_crash(catalog: dict[str, Any]) -> None:
     entries = all_entries([Document("a.yaml", catalog), Document("b.yaml", catalog)])
     for diagnostic in run_rules(entries):
         assert diagnostic.rule in RULES_BY_ID
+    # the `when` shortcut never hides a finding: a rule skipped for lack of its fields would find nothing
+    for entry in entries:
+        for rule in RULES:
+            if rule.check_entry is not None and entry.kind in rule.kinds and not rule.applies_to(entry):
+                assert list(rule.check_entry(entry)) == [], rule.id
 
 
 def test_rules_are_fast_and_linear() -> None:
