@@ -216,12 +216,21 @@ def test_values_form_decoding_would_change_are_url_encoded_by_curl() -> None:
 
 
 def test_placeholders_in_a_path_turn_off_curls_url_globbing() -> None:
-    call = ApiCall("POST", "/v1/prices/{{price.new}}", {"active": False}, "price.new", "archive")
+    call = ApiCall(
+        "POST", "/v1/prices/{{price.new}}", {"active": False}, "price.new", "archive", depends_on=("price.new",)
+    )
     assert render_call(call).startswith('curl --globoff "https://api.stripe.com/v1/prices/{{PRICE_NEW_ID}}"')
 
 
 def test_placeholder_names_never_mean_two_objects() -> None:
-    calls = [ApiCall("POST", "/v1/x", {"a": "{{price.a-b}}", "b": "{{price.a_b}}"}, "x.y", "create")]
+    calls = [ApiCall(
+            "POST",
+            "/v1/x",
+            {"a": "{{price.a-b}}", "b": "{{price.a_b}}"},
+            "x.y",
+            "create",
+            depends_on=("price.a-b", "price.a_b"),
+        )]
     assert placeholder_names(calls) == {"price.a-b": "{{PRICE_A_B_ID}}", "price.a_b": "{{PRICE_A_B_ID_2}}"}
 
 
