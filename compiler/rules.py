@@ -46,6 +46,7 @@ compatibility rules.
 | `unsupported-currency` | R18, R19 | error | currency and `currency_options` keys are Stripe codes |
 | `currency-option-same-currency` | R19 | error | no currency option for the price's own currency |
 | `currency-option-scheme` | R19 | error | each currency option mirrors the price's scheme |
+| `currency-option-tier-bounds` | R19 | warning | a currency option's tiers have the price's up_to bounds (unverified) |
 | `zero-decimal-fraction` | R20 | warning | fractional decimal amounts in a zero-decimal currency |
 | `three-decimal-last-digit` | R20 | error | amounts in BHD, JOD, KWD, OMR, TND end in 0 |
 | `isk-divisible-by-100` | R20 | error | ISK amounts are divisible by 100 |
@@ -991,6 +992,35 @@ def currency_option_scheme(entry: Entry) -> Iterator[Finding]:
                 entry.where(*site.path, key=True),
                 f"{name} has no amount",
                 "add unit_amount (in that currency's minor units) to the option",
+            )
+
+
+def _bounds(tiers: list[Any]) -> list[Any]:
+    return [_map(tier).get("up_to") for tier in tiers]
+
+
+@_entry_rule(
+    "currency-option-tier-bounds",
+    "R19",
+    "a currency option's tiers have the price's up_to bounds",
+    (Kind.PRICE,),
+    severity=WARNING,
+    when=("currency_options",),
+)
+def currency_option_tier_bounds(entry: Entry) -> Iterator[Finding]:
+    """The rulebook's "mirror the price's scheme" (I): Stripe is not known to reject other bounds, but a
+    currency whose tiers break at other quantities bills a different product, which is rarely meant."""
+    own = _list(entry.data.get("tiers"))
+    if not own:
+        return
+    for site in _sites(entry)[1:]:
+        tiers = _list(site.data.get("tiers"))
+        if tiers and _bounds(tiers) != _bounds(own):
+            yield Finding(
+                entry.where(*site.path, "tiers", key=True),
+                f"the {site.currency!r} tiers of {entry.label()} break at up_to {_bounds(tiers)}, the price's own "
+                f"tiers at {_bounds(own)}",
+                "give every currency the same tier bounds, with amounts in that currency",
             )
 
 

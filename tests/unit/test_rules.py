@@ -307,6 +307,13 @@ FAILING: list[Any] = [
         P + "    currency: usd\n    unit_amount: 5\n    currency_options:\n      eur: {tax_behavior: inclusive}  #!\n",
         id="per-unit-option-without-amount",
     ),
+    pytest.param(
+        "currency-option-tier-bounds",
+        P + "    currency: usd\n    billing_scheme: tiered\n    tiers_mode: volume\n    tiers:\n"
+        "      - {up_to: 5, unit_amount: 2}\n      - {up_to: inf, unit_amount: 1}\n    currency_options:\n"
+        "      eur:\n        tiers:  #!\n          - {up_to: 10, unit_amount: 2}\n"
+        "          - {up_to: inf, unit_amount: 1}\n",
+    ),
     # R20
     pytest.param("zero-decimal-fraction", P + '    currency: jpy\n    unit_amount_decimal: "0.5"  #!\n'),
     pytest.param("three-decimal-last-digit", P + "    currency: kwd\n    unit_amount: 1005  #!\n"),
@@ -452,6 +459,7 @@ PASSING: list[Any] = [
             "too-many-tiers",
             "currency-option-scheme",
             "tiered-with-unit-amount",
+            "currency-option-tier-bounds",
         ),
         P + "    currency: usd\n    billing_scheme: tiered\n    tiers_mode: graduated\n    tiers:\n"
         '      - {up_to: 1, flat_amount_decimal: "100"}\n      - {up_to: 2, unit_amount: 0}\n'
@@ -587,6 +595,7 @@ def test_warnings_are_not_errors() -> None:
     assert {r.id for r in RULES if r.severity is Severity.WARNING} == {
         "decimal-amount-large",
         "too-many-tiers",
+        "currency-option-tier-bounds",
         "interval-days-too-long",
         "custom-unit-amount-recurring",
         "zero-decimal-fraction",
