@@ -33,6 +33,9 @@ CONTROL_PREFIX = "/_emulator/"
 LOG_LIMIT = 200_000  # a long benchmark must not grow the log without bound
 
 Handler = Callable[[Ctx], Record]
+# Fields Stripe lets you unset with "" although the SDK's params type them as plain strings. Stripe staff:
+# "unset the default price by passing `default_price: ''`" (stripe/stripe-python#658).
+_UNSETTABLE_BEYOND_SDK: dict[str, tuple[str, ...]] = {"ProductUpdateParams": ("default_price",)}
 _log = logging.getLogger(__name__)
 
 
@@ -278,7 +281,9 @@ class Emulator:
         cls = sdkparams.params_class(method, path)
         if cls is None:
             return raw
-        params, problems = sdkparams.check(cls, raw, form_encoded=True)
+        unset = {k: "" for k in _UNSETTABLE_BEYOND_SDK.get(cls.__name__, ()) if raw.get(k) == ""}
+        params, problems = sdkparams.check(cls, {k: v for k, v in raw.items() if k not in unset}, form_encoded=True)
+        params.update(unset)
         if problems:
             first = problems[0]  # Stripe reports one problem at a time
             code = None if first.code == sdkparams.PARAMETER_INVALID else first.code

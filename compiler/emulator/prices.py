@@ -473,9 +473,12 @@ def _filter_prices(store: Store, params: Mapping[str, Any]) -> list[Record]:
         raise invalid("You can specify up to 10 lookup_keys.", param="lookup_keys")
     wanted = set(keys) if keys is not None else None
     recurring = params.get("recurring") or {}
+    # "Returns a list of your active prices ... For the list of inactive prices, set active to false" [S];
+    # a lookup_keys query without `active` returns archived prices too (third-party report, rulebook 4).
+    active = params.get("active", None if wanted is not None else True)
     out = []
     for r in store.prices.values():
-        if "active" in params and r["active"] != params["active"]:
+        if active is not None and r["active"] != active:
             continue
         if "currency" in params and r["currency"] != params["currency"]:
             continue

@@ -143,7 +143,7 @@ def update_product(ctx: Ctx) -> Record:
     for key in ("statement_descriptor", "unit_label"):
         if params.get(key) and record["type"] != "service":
             raise invalid(f"`{key}` may only be set if `type=service`.", param=key)
-    if "default_price" in params:
+    if params.get("default_price"):
         price_id = params["default_price"]
         price = store.prices.get(price_id)
         if price is None:
@@ -155,7 +155,7 @@ def update_product(ctx: Ctx) -> Record:
     for key, value in params.items():
         if key in ("expand", "metadata"):
             continue
-        if value == "" and key in UNSETTABLE:
+        if value == "" and (key in UNSETTABLE or key == "default_price"):
             record[key] = [] if key in _EMPTY_LIST_FIELDS else None
         else:
             record[key] = value

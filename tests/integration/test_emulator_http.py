@@ -205,6 +205,16 @@ def test_archiving_a_products_default_price_is_refused(emulator: EmulatorHandle)
     assert client.v1.prices.retrieve(product.default_price).active is True
 
 
+def test_unsetting_the_default_price_lets_it_be_archived(emulator: EmulatorHandle) -> None:
+    client = emulator.client()
+    product = client.v1.products.create(
+        params={"id": "suite", "name": "A", "default_price_data": {"currency": "usd", "unit_amount": 1000}}
+    )
+    assert isinstance(product.default_price, str)
+    assert client.v1.products.update("suite", params={"default_price": ""}).default_price is None
+    assert client.v1.prices.update(product.default_price, params={"active": False}).active is False
+
+
 def test_product_list_filters_and_ids(emulator: EmulatorHandle) -> None:
     client = emulator.client()
     for name in ("a", "b", "c"):

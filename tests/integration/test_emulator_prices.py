@@ -372,6 +372,18 @@ def test_archive_and_list_by_active(client: stripe.StripeClient) -> None:
     assert [p.id for p in client.v1.prices.list(params={"active": False}).data] == [archived.id]
 
 
+def test_price_list_without_active_lists_active_prices(client: stripe.StripeClient) -> None:
+    kept = create(client, currency="usd", unit_amount=5, lookup_key="kept")
+    archived = create(client, currency="usd", unit_amount=6, lookup_key="gone")
+    client.v1.prices.update(archived.id, params={"active": False})
+    assert [p.id for p in client.v1.prices.list().data] == [kept.id]
+    # ... but a lookup_keys query without `active` also returns archived prices (rulebook 4).
+    assert {p.id for p in client.v1.prices.list(params={"lookup_keys": ["kept", "gone"]}).data} == {
+        kept.id,
+        archived.id,
+    }
+
+
 # -- lists ----------------------------------------------------------------------------------------------------
 
 
