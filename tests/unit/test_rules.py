@@ -517,7 +517,10 @@ PASSING: list[Any] = [
     ),
     pytest.param(
         ("reserved-metadata-key", "metadata-invalid", "product-name-required", "unknown-default-price"),
-        "products:\n  - id: other\n    name: Other\n    default_price: other_once\n    metadata: {owner: billing}\n"
+        "products:\n  - id: other\n    name: Other\n    default_price: other_once\n"
+        + "    metadata: {"
+        + ", ".join(f"k{n}: v" for n in range(49))  # Stripe's 50 keys less pricebook's managed_by
+        + "}\n"
         "    prices:\n      - lookup_key: other_once\n        currency: usd\n        unit_amount: 5\n"
         "        metadata: {seats: '3'}\n",
     ),
