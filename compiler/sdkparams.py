@@ -363,9 +363,7 @@ class _Checker:
             return self.obj(spec.obj, raw, param)
         if spec.value is not None and "map" in spec.kinds:
             # An empty value in a map (`metadata[key]=`) unsets that key: Stripe accepts it.
-            return {
-                str(k): v if v == "" else self.value(spec.value, v, _join(param, str(k))) for k, v in raw.items()
-            }
+            return {str(k): v if v == "" else self.value(spec.value, v, _join(param, str(k))) for k, v in raw.items()}
         if spec.item is not None and all(_INT.match(str(k)) for k in raw):
             # Indexed form arrays (`tiers[0][up_to]`) decode as mappings keyed "0", "1", ...
             ordered = [raw[k] for k in sorted(raw, key=lambda k: int(k))]
@@ -443,9 +441,7 @@ class _Checker:
 
     def _enum(self, spec: Spec, raw: str, param: str) -> Any:
         if spec.enum is not None and raw not in spec.enum:
-            self.problem(
-                PARAMETER_INVALID, param, f"Invalid {_last(param)}: must be one of {_or_list(spec.enum)}"
-            )
+            self.problem(PARAMETER_INVALID, param, f"Invalid {_last(param)}: must be one of {_or_list(spec.enum)}")
             return None
         return raw
 
@@ -479,9 +475,7 @@ def _decimal(raw: str) -> Decimal | None:
     return dec if dec.is_finite() and raw.strip() == raw and raw != "" else None
 
 
-def check(
-    cls: type, params: Mapping[str, Any], *, form_encoded: bool
-) -> tuple[dict[str, Any], list[ParamProblem]]:
+def check(cls: type, params: Mapping[str, Any], *, form_encoded: bool) -> tuple[dict[str, Any], list[ParamProblem]]:
     """Check `params` against the SDK's TypedDict `cls`.
 
     Returns the params coerced to their types (ints, bools, `Decimal`s, lists; `""` kept where it means
@@ -494,3 +488,13 @@ def check(
     body = dict(params) if form_encoded else {k: v for k, v in params.items() if k not in REQUEST_OPTION_KEYS}
     coerced = checker.obj(spec_for(cls), body, "")
     return coerced, checker.problems
+
+
+def check_endpoint(
+    method: str, path: str, params: Mapping[str, Any], *, form_encoded: bool = False
+) -> tuple[dict[str, Any], list[ParamProblem]]:
+    """`check` against the params class of an endpoint; raises `LookupError` for an endpoint it doesn't know."""
+    cls = params_class(method, path)
+    if cls is None:
+        raise LookupError(f"no SDK params for {method.upper()} {path}")
+    return check(cls, params, form_encoded=form_encoded)

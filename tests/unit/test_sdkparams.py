@@ -286,3 +286,10 @@ def test_introspection_is_cached_and_fast() -> None:
     for _ in range(1000):
         check(PRICE_CREATE, params, form_encoded=True)
     assert time.perf_counter() - started < 1.0  # the emulator runs this on every request
+
+
+def test_check_endpoint() -> None:
+    _, found = sdkparams.check_endpoint("POST", "/v1/plans/gold", {"amount": 5})
+    assert found == [ParamProblem("parameter_unknown", "amount", "Received unknown parameter: amount")]
+    with pytest.raises(LookupError):
+        sdkparams.check_endpoint("POST", "/v1/customers", {})
