@@ -151,6 +151,15 @@ def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
     return None
 
 
+def _replayed(headers: Mapping[str, str] | None) -> bool:
+    return _header(headers, "Idempotent-Replayed") == "true"
+
+
+def _renewed(key: str) -> str:
+    """The key for sending a write again on purpose: the original, marked with when (unique per send)."""
+    return f"{key[:200]}-renewed-{time.time_ns()}"
+
+
 def should_retry(status: int | None, headers: Mapping[str, str] | None, *, connection_error: bool = False) -> bool:
     """Rulebook section 4: `Stripe-Should-Retry` first; else 409, 429, 5xx and connection errors; never other
     4xx (those are the validation errors this compiler exists to prevent, and would fail again)."""
@@ -174,6 +183,7 @@ class GatewayStats:
     rate_limited: int = 0  # 429s seen
     retries: int = 0
     paced_seconds: float = 0.0  # total time threads waited for a send slot
+    renewed_keys: int = 0  # stale replays from an earlier apply, sent again under a renewed key
 
 
 class _Counters:
@@ -235,18 +245,31 @@ class Gateway:
         return self._counters.snapshot()
 
     def request(
-        self, method: str, path: str, params: Mapping[str, Any], *, idempotency_key: str | None = None
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        renew_stale_key: bool = False,
     ) -> tuple[dict[str, Any], Mapping[str, str]]:
         """One logical request (retried where safe); returns the JSON body and the response headers.
 
         A write re-sent with the same idempotency key either runs (it never began) or replays Stripe's stored
         answer, so a retry can never create a second object.
+
+        `renew_stale_key` (for writes that create nothing: updates, archives, default price moves): when Stripe
+        replays a stored answer although no attempt of *this* request can have run, the answer belongs to an
+        earlier apply against an identical account state (same fingerprint, same key), for instance a change
+        since undone by hand. Replaying it would change nothing, so the write is sent once more under a renewed
+        key. Such writes set fields to values, so running them again is harmless; creates are never renewed.
         """
         options: dict[str, Any] = {}
         if idempotency_key is not None and method.upper() == "POST":
             options["idempotency_key"] = idempotency_key
         failures = 0
         rate_limited = 0
+        may_have_run = False  # did an earlier attempt of this request possibly execute?
         while True:
             waited = self.pacer.acquire()
             self._counters.add(requests=1, paced_seconds=waited)
@@ -255,12 +278,18 @@ class Gateway:
             except stripe.APIConnectionError as exc:
                 retry = exc.should_retry and should_retry(None, exc.headers, connection_error=True)
                 failures += 1
+                may_have_run = True
                 if not retry or failures > self.retry.max_retries:
                     raise self._convert(exc) from None
                 self._back_off(failures)
                 continue
             except stripe.StripeError as exc:
                 status = exc.http_status
+                if renew_stale_key and not may_have_run and _replayed(exc.headers) and "idempotency_key" in options:
+                    options["idempotency_key"] = _renewed(options["idempotency_key"])
+                    renew_stale_key = False
+                    self._counters.add(renewed_keys=1)
+                    continue
                 if status == 429:
                     rate_limited += 1
                     self._counters.add(rate_limited=1)
@@ -268,11 +297,17 @@ class Gateway:
                     attempt = rate_limited
                 else:
                     failures += 1
+                    may_have_run = may_have_run or status is None or status == 409 or status >= 500
                     budget_left = failures <= self.retry.max_retries
                     attempt = failures
                 if not budget_left or not should_retry(status, exc.headers):
                     raise self._convert(exc) from None
                 self._back_off(attempt)
+                continue
+            if renew_stale_key and not may_have_run and _replayed(response.headers) and "idempotency_key" in options:
+                options["idempotency_key"] = _renewed(options["idempotency_key"])
+                renew_stale_key = False
+                self._counters.add(renewed_keys=1)
                 continue
             body: dict[str, Any] = json.loads(response.body)
             return body, response.headers
@@ -312,5 +347,11 @@ class Gateway:
 
     def send(self, call: ApiCall, idempotency_key: str) -> dict[str, Any]:
         """One write; `call` must have no placeholders left."""
-        body, _ = self.request(call.method, call.path, call.params, idempotency_key=idempotency_key)
+        body, _ = self.request(
+            call.method,
+            call.path,
+            call.params,
+            idempotency_key=idempotency_key,
+            renew_stale_key=call.creates is None,
+        )
         return body

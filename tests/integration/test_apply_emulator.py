@@ -103,6 +103,21 @@ def test_a_nickname_edit_is_one_update(emulator: EmulatorHandle, plans: Path) ->
     assert plan(plans, emulator).calls == ()
 
 
+def test_a_change_undone_by_hand_is_made_again_not_answered_from_the_idempotency_cache(
+    emulator: EmulatorHandle, plans: Path
+) -> None:
+    apply(plans, emulator)
+    original = price_by_key(emulator, "suite_per_5_users_monthly_jpy")
+    edit(plans / "productivity.yaml", "nickname: Standard Cost Per 5 Users (JPY)", "nickname: Per 5 users, JPY")
+    first, _ = apply(plans, emulator)
+    emulator.client().v1.prices.update(original["id"], {"nickname": original["nickname"]})  # undone by hand
+    second, _ = apply(plans, emulator)
+    # the account is back where it was, so the same call under the same key: Stripe would only replay it
+    assert second.fingerprint == first.fingerprint and second.calls == first.calls
+    assert price_by_key(emulator, "suite_per_5_users_monthly_jpy")["nickname"] == "Per 5 users, JPY"
+    assert plan(plans, emulator).calls == ()
+
+
 def test_an_amount_change_replaces_the_price_moves_the_default_then_archives(
     emulator: EmulatorHandle, plans: Path
 ) -> None:

@@ -216,6 +216,48 @@ def test_the_key_is_scrubbed_from_error_messages() -> None:
     assert "[redacted]" in info.value.message
 
 
+UPDATE = ApiCall("POST", "/v1/prices/price_1", {"nickname": "x"}, "price.a", "update")
+REPLAYED = {"Idempotent-Replayed": "true"}
+
+
+def test_a_stale_replay_of_an_update_is_sent_again_under_a_renewed_key() -> None:
+    # Same fingerprint as an earlier apply (the change was undone by hand): Stripe would only replay.
+    gateway, http = make([(200, {"id": "price_1"}, REPLAYED), (200, {"id": "price_1"}, {})])
+    assert gateway.send(UPDATE, "k1") == {"id": "price_1"}
+    first, second = (s.headers["Idempotency-Key"] for s in http.sent)
+    assert first == "k1" and second.startswith("k1-renewed-")
+    assert gateway.stats.renewed_keys == 1
+
+
+def test_a_stale_replayed_error_of_an_update_is_sent_again_too() -> None:
+    status, body, headers = error(500, "stored", Stripe_Should_Retry="false")
+    gateway, http = make([(status, body, {**headers, **REPLAYED}), (200, {"id": "p"}, {})])
+    assert gateway.send(UPDATE, "k1") == {"id": "p"}
+    assert len(http.sent) == 2
+
+
+def test_a_replayed_create_is_never_sent_again() -> None:
+    # the replay is the point: the price exists, and this is its id
+    gateway, http = make([(200, {"id": "price_1"}, REPLAYED)])
+    assert gateway.send(CALL, "k1") == {"id": "price_1"}
+    assert len(http.sent) == 1
+
+
+def test_a_replay_after_our_own_retry_is_the_answer() -> None:
+    # the first attempt may have run (a 500, a dropped connection): the replay is that attempt's result
+    gateway, http = make([error(503), (200, {"id": "price_1"}, REPLAYED), (200, {}, {})])
+    assert gateway.send(UPDATE, "k1") == {"id": "price_1"}
+    assert len(http.sent) == 2
+    assert gateway.stats.renewed_keys == 0
+
+
+def test_a_replay_after_a_429_is_still_stale() -> None:
+    gateway, http = make([error(429), (200, {"id": "p"}, REPLAYED), (200, {"id": "p"}, {})])
+    gateway.send(UPDATE, "k1")
+    assert len(http.sent) == 3
+    assert http.sent[2].headers["Idempotency-Key"].startswith("k1-renewed-")
+
+
 def test_list_all_follows_pages() -> None:
     pages: list[Reply] = [
         (200, {"object": "list", "data": [{"id": "p3"}, {"id": "p2"}], "has_more": True}, {}),
