@@ -239,3 +239,11 @@ def test_meter_event_timestamp_window(client: stripe.StripeClient) -> None:
             params={"event_name": "e", "payload": {"value": "1"}, "timestamp": int(time.time()) - 40 * 86400}
         )
     assert info.value.param == "timestamp"
+
+
+def test_plan_with_an_inline_product(client: stripe.StripeClient) -> None:
+    plan = client.v1.plans.create(
+        params={"currency": "usd", "amount": 5, "interval": "month", "product": {"name": "Inline"}}
+    )
+    assert plan.id.startswith("price_")  # plans and prices share one id space
+    assert client.v1.products.retrieve(str(plan.product)).name == "Inline"

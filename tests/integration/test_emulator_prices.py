@@ -434,3 +434,45 @@ def test_price_list_filters(client: stripe.StripeClient) -> None:
     assert ids(currency="eur") == [yearly_eur.id]
     assert ids(product="other") == [other.id]
     assert ids(recurring={"interval": "month"}) == [monthly.id]
+
+
+def test_update_currency_options_and_their_tax_behavior(client: stripe.StripeClient) -> None:
+    price = create(client, currency="usd", unit_amount=1000)
+    updated = client.v1.prices.update(
+        price.id,
+        params={
+            "currency_options": {"eur": {"unit_amount": 900, "tax_behavior": "exclusive"}},
+            "expand": ["currency_options"],
+        },
+    )
+    assert updated.currency_options is not None
+    assert set(updated.currency_options.to_dict()) == {"usd", "eur"}
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.prices.update(
+            price.id, params={"currency_options": {"eur": {"unit_amount": 900, "tax_behavior": "inclusive"}}}
+        )
+    assert info.value.param == "currency_options[eur][tax_behavior]"
+    cleared = client.v1.prices.update(price.id, params={"currency_options": "", "expand": ["currency_options"]})
+    assert cleared.currency_options is not None
+    assert set(cleared.currency_options.to_dict()) == {"usd"}
+
+
+def test_tiered_currency_option_needs_tiers(client: stripe.StripeClient) -> None:
+    err = refused(client, **TIERED, currency_options={"eur": {"unit_amount": 5}})
+    assert err.param in ("currency_options[eur][tiers]", "currency_options[eur][unit_amount]")
+
+
+def test_default_price_must_belong_to_the_product(client: stripe.StripeClient) -> None:
+    client.v1.products.create(params={"id": "other", "name": "Other"})
+    foreign = client.v1.prices.create(params={"product": "other", "currency": "usd", "unit_amount": 1})
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.products.update("suite", params={"default_price": foreign.id})
+    assert info.value.param == "default_price"
+
+
+def test_transform_quantity(client: stripe.StripeClient) -> None:
+    price = create(client, currency="usd", unit_amount=1000, transform_quantity={"divide_by": 5, "round": "up"})
+    assert price.transform_quantity is not None
+    assert (price.transform_quantity.divide_by, price.transform_quantity.round) == (5, "up")
+    err = refused(client, currency="usd", unit_amount=1, transform_quantity={"divide_by": 0, "round": "up"})
+    assert err.param == "transform_quantity[divide_by]"
