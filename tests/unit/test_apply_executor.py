@@ -224,11 +224,18 @@ def test_progress_is_reported_for_every_finished_call() -> None:
 
 
 def test_an_unknown_placeholder_fails_that_step_without_sending_it() -> None:
-    calls = [create("price", "a", {"recurring": {"meter": "{{meter.ghost}}"}})]
+    calls = [create("price", "a", {"recurring": {"meter": "{{meter.ghost}}"}}, ("meter.ghost",))]
     gateway = FakeGateway()
     result = apply_changeset(changeset(calls), gateway)
     assert gateway.sent == []
     assert "meter.ghost" in result.failed[0].message
+
+
+def test_text_that_only_looks_like_a_placeholder_is_sent_as_written() -> None:
+    calls = [create("price", "a", {"nickname": "{{meter.ghost}}"})]
+    gateway = FakeGateway()
+    assert apply_changeset(changeset(calls), gateway).ok
+    assert gateway.sent[0][0].params == {"nickname": "{{meter.ghost}}"}
 
 
 def test_an_empty_changeset_does_nothing() -> None:
