@@ -291,6 +291,11 @@ def _kind_of(path: NodePath) -> str:
 
 def _field(path: NodePath) -> str:
     """The name of the field at `path` for messages: `unit_amount`, `tiers[2].up_to`, `tiers[2]`."""
+    text = _raw_field(path)
+    return text if text.isprintable() else json.dumps(text)[1:-1]
+
+
+def _raw_field(path: NodePath) -> str:
     if not path:
         return "the file"
     last = path[-1]
@@ -306,6 +311,12 @@ def _field(path: NodePath) -> str:
 
 #: lists whose items are catalog objects: a field of one is named alone (`currency`, not `prices[3].currency`)
 _OBJECT_LISTS = frozenset({"products", "prices", "plans", "meters"})
+
+
+def _name(key: object) -> str:
+    """A field name for a message: `name`, or escaped when it holds characters that would break the line."""
+    text = str(key)
+    return f"`{text}`" if text.isprintable() else json.dumps(text)
 
 
 def _show(value: object) -> str:
@@ -379,7 +390,7 @@ def _diagnostics(doc: Document, error: ValidationError) -> Iterator[Diagnostic]:
             yield Diagnostic(
                 doc.at((*path, key), key=True),
                 UNKNOWN_FIELD,
-                f"unknown field `{key}` in {_kind_of(path)}",
+                f"unknown field {_name(key)} in {_kind_of(path)}",
                 hint,
             )
         return
@@ -505,7 +516,12 @@ def _pattern(where: Location, field: str, instance: object, pattern: str) -> Dia
     if field == "statement_descriptor":
         message = "must contain at least one letter and none of < > \\ \" '"
         hint = "Stripe shows it on card statements in capitals"
-    elif pattern == r"^[a-z]{3}$" and isinstance(instance, str) and instance.lower() != instance:
+    elif (
+        pattern == r"^[a-z]{3}$"
+        and isinstance(instance, str)
+        and instance.isprintable()
+        and instance.lower() != instance
+    ):
         hint = f"write `{instance.lower()}`"
     return Diagnostic(where, PATTERN, f"`{field}` {_show(instance)} {message}", hint)
 
@@ -526,7 +542,7 @@ def _property_name(doc: Document, path: NodePath, error: ValidationError) -> Ite
     elif in_metadata:
         yield Diagnostic(where, PATTERN, f"metadata key {_show(key)} must not contain `[` or `]`")
     else:
-        hint = f"write `{key.lower()}`" if isinstance(key, str) else None
+        hint = f"write `{key.lower()}`" if isinstance(key, str) and key.isprintable() else None
         yield Diagnostic(where, PATTERN, f"currency option {_show(key)} is not a lowercase currency code", hint)
 
 

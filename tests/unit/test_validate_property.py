@@ -1,0 +1,147 @@
+"""Property-based: whatever the files hold, `validate` exits 0 or 1 with diagnostics, never a traceback.
+
+Also checks that the schema's compiled fast path and jsonschema always agree on what is valid.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from compiler.cli.validate import command
+from compiler.schema import fast_validator, schema_document, validator
+
+ROOT = Path(__file__).resolve().parents[2]
+SEEDS = sorted((ROOT / "plans").glob("*.yaml"))
+DIAGNOSTIC = re.compile(r"^\S.*: (error|warning)\[[a-z0-9-]+\]: .+$")
+SETTINGS = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def _field_names() -> list[str]:
+    names: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            names.update(node.get("properties", {}))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema_document())
+    return sorted(names)
+
+
+FIELDS = _field_names()
+SECTIONS = ["products", "prices", "plans", "meters"]
+
+leaves = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**40), max_value=2**40),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(["usd", "USD", "inf", "month", "metered", "tiered", "graduated", "up", "", "0.5", "p"]),
+    st.text(max_size=12),
+)
+keys = st.one_of(st.sampled_from(FIELDS), st.text(min_size=1, max_size=8))
+values = st.recursive(
+    leaves,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=5)),
+    max_leaves=20,
+)
+objects = st.dictionaries(keys, values, max_size=8)
+catalogs = st.dictionaries(
+    st.one_of(st.sampled_from(SECTIONS), st.text(min_size=1, max_size=6)),
+    st.one_of(st.lists(objects, max_size=4), values),
+    max_size=4,
+)
+
+
+def _validate(files: dict[str, bytes], *extra: str) -> tuple[int, str, str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, content in files.items():
+            (Path(tmp) / name).write_bytes(content)
+        result = CliRunner().invoke(command, [tmp, *extra])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _assert_reported(code: int, stderr: str) -> None:
+    assert code in (0, 1), stderr
+    lines = stderr.rstrip("\n").split("\n")  # one line per diagnostic: no stray line breaks in messages
+    assert "Traceback" not in stderr
+    if code == 1:
+        assert any(DIAGNOSTIC.match(line) and "error[" in line for line in lines), stderr
+    for line in lines[:-1]:
+        assert line.startswith("  hint: ") or DIAGNOSTIC.match(line), line
+
+
+def _mangle(text: str, edits: list[tuple[int, int, str]]) -> str:
+    for position, length, insert in edits:
+        at = position % (len(text) + 1)
+        text = text[:at] + insert + text[at + length :]
+    return text
+
+
+@SETTINGS
+@given(
+    seed=st.sampled_from(SEEDS),
+    edits=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=5_000),
+            st.integers(min_value=0, max_value=8),
+            st.text(alphabet=st.sampled_from(list(":-[]{}&*!|>#'\"\t\n  ?%@`,.0123456789abé")), max_size=6),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_mangled_yaml_gives_diagnostics_not_tracebacks(seed: Path, edits: list[tuple[int, int, str]]) -> None:
+    text = _mangle(seed.read_text(encoding="utf-8"), edits)
+    code, _, stderr = _validate({"mangled.yaml": text.encode("utf-8")})
+    _assert_reported(code, stderr)
+
+
+@SETTINGS
+@given(catalog=catalogs)
+def test_random_catalogs_give_diagnostics_not_tracebacks(catalog: dict[str, Any]) -> None:
+    text = yaml.safe_dump(catalog, allow_unicode=True)
+    code, _, stderr = _validate({"random.yaml": text.encode("utf-8")})
+    _assert_reported(code, stderr)
+
+
+@SETTINGS
+@given(content=st.binary(max_size=200))
+def test_random_bytes_give_diagnostics_not_tracebacks(content: bytes) -> None:
+    code, stdout, _ = _validate({"bytes.yaml": content}, "--format", "json")
+    problems = json.loads(stdout)
+    assert code == (1 if any(p["severity"] == "error" for p in problems) else 0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(catalog=catalogs)
+def test_fast_path_and_jsonschema_agree(catalog: dict[str, Any]) -> None:
+    fast = fast_validator()
+    assert fast is not None
+    assert fast(catalog) == validator().is_valid(catalog)
+
+
+def test_fast_path_and_jsonschema_agree_on_the_example_catalog() -> None:
+    fast = fast_validator()
+    assert fast is not None
+    for path in SEEDS:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert fast(data) and validator().is_valid(data)
