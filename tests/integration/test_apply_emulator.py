@@ -243,6 +243,16 @@ def test_a_failing_apply_reports_what_was_done_and_exits_1(emulator_factory: Emu
     no_key(result)
 
 
+def test_a_changeset_with_problems_is_shown_and_refused(emulator: EmulatorHandle, plans: Path) -> None:
+    # A product pricebook does not own holds an id the catalog wants: the plan says how to adopt it.
+    emulator.client().v1.products.create({"id": "team_seats", "name": "Made by hand"})
+    result = run(["apply", "--auto-approve", str(plans)], emulator)
+    assert result.returncode == 1
+    assert "refusing to apply" in result.stderr and "team_seats" in result.stderr
+    assert [w["path"] for w in writes_since(emulator, 0)] == ["/v1/products"]  # only the test's own create
+    no_key(result)
+
+
 def test_a_live_key_is_refused_without_live(emulator: EmulatorHandle, plans: Path) -> None:
     live_key = "sk_live_applyLIVEsecret0123456789"
     result = run(["apply", "--auto-approve", str(plans)], emulator, key=live_key)
