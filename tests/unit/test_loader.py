@@ -451,3 +451,32 @@ def test_var_options_win_over_the_vars_file(tmp_path: Path) -> None:
     values, problems = template_variables(["region=us", "broken"], str(tmp_path / "v.yaml"))
     assert values == {"region": "us", "rate": "1"}
     assert only(problems).rule == "var-option"
+
+
+def test_the_pure_python_parser_gives_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PyYAML built without libyaml falls back to its Python parser: same data, places and problems."""
+    import yaml
+
+    import compiler.loader as loader
+
+    text = (
+        "base: &b {currency: usd}\n"
+        "prices:\n"
+        "  - <<: *b\n"
+        "    lookup_key: é\n"
+        "    lookup_key: twice\n"
+        "    unit_amount: 9.5\n"
+        "    tiers: [{up_to: 5}, {up_to: inf}]\n"
+    )
+    fast_doc, fast_problems = load(text)
+    fast_broken = load("a:\n  - b\n  c: d\n")
+    monkeypatch.setattr(loader, "_BaseLoader", yaml.SafeLoader)
+    slow_doc, slow_problems = load(text)
+    assert fast_doc is not None and slow_doc is not None
+    assert slow_doc.data == fast_doc.data
+    assert dict(slow_doc.positions) == dict(fast_doc.positions)
+    assert dict(slow_doc.key_positions) == dict(fast_doc.key_positions)
+    assert slow_problems == fast_problems
+    assert [p.rule for p in slow_problems] == ["yaml-duplicate-key", "money-float"]
+    slow_broken = load("a:\n  - b\n  c: d\n")
+    assert [at(p) for p in slow_broken[1]] == [at(p) for p in fast_broken[1]] == [("yaml-syntax", 3, 3)]
