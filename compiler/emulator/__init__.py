@@ -1,7 +1,20 @@
 """A local Stripe for products, prices, plans and billing meters (`pricebook emulator`).
 
 Written from the rulebook (sections 1, 2, 4, 7) and the SDK's generated params, never from what pricebook's
-client sends. `run_in_thread()` starts one for tests, the demo and the benchmarks.
+client sends.
+
+Use:
+- `pricebook emulator [--port 12111] [--rate-limit N] [--fail-rate P] [--latency-ms MS] [--seed S] [--state F]`
+  (or `python -m compiler.emulator ...`); then `STRIPE_API_BASE=http://127.0.0.1:12111` and any `sk_test_` key.
+- `with run_in_thread(knobs=Knobs(...)) as emu:` in tests (`emu.url`, `emu.api_key`, `emu.client()`,
+  `emu.requests()`, `emu.reset()`, `emu.raw(...)`); `run_in_subprocess(...)` gives the server its own process.
+- Control endpoints, no key needed and never logged: `GET /_emulator/requests`, `POST /_emulator/reset`,
+  `GET /_emulator/state`, `GET /_emulator/health`.
+
+Knobs: a rate limit answers 429 `rate_limit` with `Stripe-Should-Retry: true`. With `fail_rate` a write fails
+with a 500 `api_error`, half the time before anything is written (not stored: a retry with the same key runs
+afresh) and half the time after the commit (the object exists; the 500 is stored for the key and replayed,
+with `Stripe-Should-Retry: false`, as Stripe stores results "including 500 errors"). `seed` fixes ids and faults.
 """
 
 from compiler.emulator.app import API_VERSION, Emulator, LogEntry, Response

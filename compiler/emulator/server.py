@@ -37,7 +37,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
         response = self.server.emulator.handle(self.command, self.path, headers, body)
-        payload = json.dumps(response.body).encode()
+        payload = json.dumps(response.body, default=str).encode()  # default: a Decimal must never drop a reply
         self.send_response(response.status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
