@@ -88,6 +88,7 @@ class ApplyResult:
     not_attempted: tuple[ApiCall, ...] = ()  # in list order
     ids: Mapping[str, str] = field(default_factory=dict)  # address -> Stripe id of every object created
     seconds: float = 0.0
+    interrupted: bool = False  # stopped by Ctrl-C
 
     @property
     def ok(self) -> bool:
@@ -162,6 +163,7 @@ def apply_changeset(
 ) -> ApplyResult:
     """Send `changeset.calls` (see the module doc for order, parallelism and failure)."""
     check_applicable(changeset, sender)
+    workers = max(1, workers)
     calls = list(changeset.calls)
     started_at = time.monotonic()
     groups = step_groups(calls)
@@ -177,12 +179,13 @@ def apply_changeset(
     done: list[StepDone] = []
     failed: list[StepFailed] = []
     stopping = False
+    interrupted = False
     lowest_open = 0  # the first group with unfinished calls
 
     def ready(i: int) -> bool:
         return groups[i] == lowest_open and local[i] <= finished
 
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="pricebook-apply") as pool:
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pricebook-apply") as pool:
         while True:
             if not stopping:
                 for i in list(pending):
@@ -201,7 +204,11 @@ def apply_changeset(
                     in_flight[future] = (i, resolved)
             if not in_flight:
                 break
-            completed, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            try:
+                completed, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            except KeyboardInterrupt:  # Ctrl-C: let the calls in flight finish, start none, report (a second one quits)
+                stopping = interrupted = True
+                completed, _ = wait(in_flight)
             for future in completed:
                 i, resolved = in_flight.pop(future)
                 try:
@@ -235,6 +242,7 @@ def apply_changeset(
         not_attempted=tuple(calls[i] for i in pending),
         ids=dict(ids),
         seconds=time.monotonic() - started_at,
+        interrupted=interrupted,
     )
 
 

@@ -95,7 +95,8 @@ def report(result: ApplyResult, stats: GatewayStats, echo: Callable[..., None] =
         echo(f"Apply complete: {len(result.done)} call(s) done ({_counts(result)}) in {result.seconds:.1f} s.")
         echo(f"  {_stats_line(stats)}")
         return
-    echo(f"Apply stopped after {result.seconds:.1f} s: the account is partly changed.", err=True)
+    why = "interrupted" if result.interrupted else "stopped"
+    echo(f"Apply {why} after {result.seconds:.1f} s: the account is partly changed.", err=True)
     echo(f"  done ({len(result.done)}): {_counts(result)}", err=True)
     for failure in result.failed:
         status = f" ({failure.status}{' ' + failure.code if failure.code else ''})" if failure.status else ""

@@ -197,6 +197,33 @@ def test_in_flight_calls_finish_after_a_failure_but_nothing_new_starts() -> None
     assert all(e[0] == "end" for e in gateway.events[-1:])
 
 
+def test_ctrl_c_lets_calls_in_flight_finish_and_reports(monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures import wait as real_wait
+
+    import compiler.apply as apply_module
+
+    calls_seen = {"n": 0}
+
+    def interrupting_wait(futures: Any, return_when: str = "ALL_COMPLETED") -> Any:
+        calls_seen["n"] += 1
+        if calls_seen["n"] == 3:
+            raise KeyboardInterrupt
+        return real_wait(futures, return_when=return_when)
+
+    monkeypatch.setattr(apply_module, "wait", interrupting_wait)
+    calls = [create("price", f"p{n}") for n in range(30)]
+    gateway = FakeGateway(delay=0.01)
+    result = apply_changeset(changeset(calls), gateway, workers=4)
+    assert result.interrupted and not result.ok and not result.failed
+    assert len(result.done) == len(gateway.sent)  # everything started was finished and reported
+    assert len(result.done) + len(result.not_attempted) == 30
+    assert result.not_attempted
+
+
+def test_zero_workers_still_means_one() -> None:
+    assert apply_changeset(changeset(catalog_calls(1)), FakeGateway(), workers=0).ok
+
+
 def test_a_changeset_with_problems_is_refused_before_any_write() -> None:
     gateway = FakeGateway()
     problem = Problem("plan.gold", "plan-immutable-field", "plan amount cannot change", "use a new plan id")
