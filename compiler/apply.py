@@ -250,7 +250,7 @@ def apply_changeset(
 
 
 def load_changeset(path: str | Path) -> ChangeSet:
-    """A ChangeSet saved by `pricebook plan --format json --out FILE`; a clear error for anything else."""
+    """A ChangeSet saved by `pricebook plan --out FILE`; a clear error for anything else."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
@@ -263,7 +263,7 @@ def load_changeset(path: str | Path) -> ChangeSet:
     except (ValueError, KeyError, TypeError) as exc:
         raise UsageError(
             f"{path} is not a saved pricebook plan ({exc})",
-            hint="save one with `pricebook plan --format json --out FILE`",
+            hint="save one with `pricebook plan --out FILE`",
         ) from None
 
 
@@ -272,7 +272,7 @@ def ensure_fresh(saved: ChangeSet, current_fingerprint: str) -> None:
     if not saved.fingerprint:
         raise StalePlan(
             "the saved plan has no account fingerprint, so it cannot be checked against the account",
-            hint="run `pricebook plan --format json --out FILE` again and apply that",
+            hint="run `pricebook plan --out FILE` again and apply that",
         )
     if saved.fingerprint != current_fingerprint:
         raise StalePlan(

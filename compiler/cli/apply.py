@@ -117,7 +117,7 @@ def report(result: ApplyResult, stats: GatewayStats, echo: Callable[..., None] =
     "plan_file",
     type=click.Path(dir_okay=False),
     metavar="FILE",
-    help="Carry out a plan saved with `pricebook plan --format json --out FILE` (refused if the account changed).",
+    help="Carry out a plan saved with `pricebook plan --out FILE` (refused if the account changed).",
 )
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (for CI).")
 @click.option(
