@@ -271,7 +271,10 @@ def test_a_saved_plan_applies_once_and_a_stale_one_is_refused(
     emulator: EmulatorHandle, plans: Path, tmp_path: Path
 ) -> None:
     saved = tmp_path / "changes.json"
-    saved.write_text(json.dumps(plan(plans, emulator).to_json()))
+    made = run(["plan", str(plans), "--out", str(saved)], emulator)  # the file `plan` writes is apply's input
+    assert made.returncode == 0, made.stderr
+    no_key(made)
+    assert SECRET_KEY not in saved.read_text()
     stale_copy = tmp_path / "stale.json"
     shutil.copy(saved, stale_copy)
 
