@@ -7,7 +7,7 @@ names back so errors name what the client sent (`amount`, `transform_usage`, `in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -269,7 +269,9 @@ def _lookup_key_holder(store: Store, key: Any, transfer: bool, own_id: str | Non
     if key is None:
         return None
     check_length(key, "lookup_key", 200)
-    holder = next((r for r in store.prices.values() if r.get("lookup_key") == key and r["id"] != own_id), None)
+    holder = store.holder_of(str(key))
+    if holder is not None and holder["id"] == own_id:
+        return None
     if holder is not None and not transfer:
         raise invalid(f"A price (`{holder['id']}`) already uses that lookup key.", param="lookup_key")
     return holder
@@ -351,7 +353,9 @@ def build_family_record(ctx: Ctx, params: Mapping[str, Any], *, kind: str, names
     # Writes start here. The inline product checks itself before it writes anything.
     record["product"] = _product_for(ctx, params, names)
     if holder is not None:
-        holder["lookup_key"] = None  # transfer_lookup_key moves the key atomically
+        store.set_lookup_key(holder, None)  # transfer_lookup_key moves the key atomically
+    record["lookup_key"] = None
+    store.set_lookup_key(record, params.get("lookup_key"))
     record["_seq"] = store.next_seq()
     return record
 
@@ -455,8 +459,10 @@ def update_price(ctx: Ctx) -> Record:
     holder = _lookup_key_holder(store, params.get("lookup_key"), bool(params.get("transfer_lookup_key")), record["id"])
     # Every check passed: apply.
     if holder is not None:
-        holder["lookup_key"] = None
-    for key in ("active", "lookup_key", "nickname", "tax_behavior"):
+        store.set_lookup_key(holder, None)
+    if "lookup_key" in params:
+        store.set_lookup_key(record, params["lookup_key"])
+    for key in ("active", "nickname", "tax_behavior"):
         if key in params:
             record[key] = params[key]
     if "tax_behavior" in params:
@@ -477,7 +483,12 @@ def _filter_prices(store: Store, params: Mapping[str, Any]) -> list[Record]:
     # a lookup_keys query without `active` returns archived prices too (third-party report, rulebook 4).
     active = params.get("active", None if wanted is not None else True)
     out = []
-    for r in store.prices.values():
+    if wanted is not None:  # through the index: a lookup_keys query must not scan the account
+        found = (store.holder_of(k) for k in wanted)
+        candidates: Iterable[Record] = [r for r in found if r is not None]
+    else:
+        candidates = store.prices.values()
+    for r in candidates:
         if active is not None and r["active"] != active:
             continue
         if "currency" in params and r["currency"] != params["currency"]:
@@ -485,8 +496,6 @@ def _filter_prices(store: Store, params: Mapping[str, Any]) -> list[Record]:
         if "product" in params and r["product"] != params["product"]:
             continue
         if "type" in params and r["type"] != params["type"]:
-            continue
-        if wanted is not None and r.get("lookup_key") not in wanted:
             continue
         if recurring:
             rec = r["recurring"]

@@ -35,6 +35,26 @@ class Store:
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
+        self._by_lookup_key: dict[str, str] = {}  # lookup_key -> price id; keeps creates O(1) at 10,000 prices
+
+    # -- lookup keys: unique across prices (R21), indexed ---------------------------------------------------
+
+    def holder_of(self, lookup_key: str) -> Record | None:
+        price_id = self._by_lookup_key.get(lookup_key)
+        record = self.prices.get(price_id) if price_id is not None else None
+        # A deleted plan leaves a stale entry behind: trust the record, not the index.
+        return record if record is not None and record.get("lookup_key") == lookup_key else None
+
+    def set_lookup_key(self, record: Record, lookup_key: str | None) -> None:
+        old = record.get("lookup_key")
+        if old is not None and self._by_lookup_key.get(old) == record["id"]:
+            del self._by_lookup_key[old]
+        record["lookup_key"] = lookup_key
+        if lookup_key is not None:
+            self._by_lookup_key[lookup_key] = record["id"]
+
+    def _reindex(self) -> None:
+        self._by_lookup_key = {r["lookup_key"]: pid for pid, r in self.prices.items() if r.get("lookup_key")}
 
     def now(self) -> int:
         return int(self.clock if self.clock is not None else time.time())
@@ -57,6 +77,7 @@ class Store:
         self.meter_events.clear()
         self.seq = 0
         self._rng = random.Random(self.seed)
+        self._by_lookup_key.clear()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -73,6 +94,7 @@ class Store:
         self.meters = dict(data.get("meters", {}))
         self.meter_events = dict(data.get("meter_events", {}))
         self.seq = int(data.get("seq", 0))
+        self._reindex()
 
 
 def save_json(path: Path, data: dict[str, Any]) -> None:
