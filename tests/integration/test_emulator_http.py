@@ -6,6 +6,7 @@ Each expectation is Stripe's behaviour as the rulebook describes it, driven thro
 from __future__ import annotations
 
 import base64
+import threading
 
 import pytest
 import stripe
@@ -234,3 +235,19 @@ def test_cli_refuses_non_loopback_host() -> None:
     result = CliRunner().invoke(command, ["--host", "10.1.2.3"])
     assert result.exit_code == 2
     assert "loopback" in result.output
+
+
+def test_concurrent_clients_lose_no_writes(emulator: EmulatorHandle) -> None:
+    def work(thread: int) -> None:
+        client = emulator.client()
+        for i in range(25):
+            client.v1.products.create(params={"id": f"t{thread}-{i}", "name": "P"})
+
+    workers = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    listed = emulator.client().v1.products.list(params={"limit": 100})
+    assert len({p.id for p in listed.data}) == 100
+    assert [e["status"] for e in emulator.requests()].count(200) == 101
