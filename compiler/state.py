@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from compiler.gateway import PAGE_SIZE
 from compiler.resources import SPECS, canonical, is_managed
 from compiler.source import Kind
 
@@ -46,12 +47,14 @@ PLANS_LIST: tuple[str, Mapping[str, Any]] = (SPECS[Kind.PLAN].path, {"expand": l
 
 
 class Lister(Protocol):
-    """What `read_account` needs of a `Gateway`: whole lists, and whether the key is a live-mode one."""
+    """What `read_account` needs of a `Gateway`: one request at a time, and whether the key is live-mode."""
 
     @property
     def livemode(self) -> bool: ...
 
-    def list_all(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]: ...
+    def request(
+        self, method: str, path: str, params: Mapping[str, Any], *, idempotency_key: str | None = None
+    ) -> tuple[dict[str, Any], Mapping[str, str]]: ...
 
 
 @dataclass(frozen=True)
@@ -103,12 +106,23 @@ def _sort_key(obj: LiveObject) -> tuple[int, str, str]:
 
 def fingerprint(objects: Sequence[LiveObject]) -> str:
     """A hash of what the diff depends on (kind, id, identity, ownership, canonical attrs), in a stable order:
-    the same for two reads of an unchanged account, different once anything the diff compares has changed."""
-    rows = sorted(
-        json.dumps([o.kind.value, o.id, o.key, o.managed, o.attrs], sort_keys=True, default=str) for o in objects
-    )
-    digest = hashlib.sha256("\n".join(rows).encode()).hexdigest()
-    return "sha256:" + digest
+    the same for two reads of an unchanged account, different once anything the diff compares has changed.
+
+    Canonical attrs are built in a fixed key order (the field table's, sorted metadata and currency options), so
+    they are hashed as they are; the objects are hashed in their unique (kind, key, id) order."""
+    return _digest((_sort_key(o), _row(o)) for o in objects)
+
+
+def _row(obj: LiveObject) -> bytes:
+    return json.dumps([obj.kind.value, obj.id, obj.key, obj.managed, obj.attrs], default=str).encode()
+
+
+def _digest(rows: Iterable[tuple[tuple[int, str, str], bytes]]) -> str:
+    digest = hashlib.sha256()
+    for _, row in sorted(rows):
+        digest.update(row)
+        digest.update(b"\n")
+    return "sha256:" + digest.hexdigest()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -118,12 +132,33 @@ def fingerprint(objects: Sequence[LiveObject]) -> str:
 def read_account(gateway: Lister, *, plans_list: bool = False) -> AccountState:
     """Every product, price, plan and meter of the account, as `LiveObject`s (one list per resource type).
 
-    `plans_list=True` also reads `GET /v1/plans` (see the module docstring for why it is not needed)."""
-    meters_raw = gateway.list_all(*LISTS[0])
-    products_raw = gateway.list_all(*LISTS[1])
-    prices_raw = gateway.list_all(*LISTS[2]) + gateway.list_all(*LISTS[3])
-    plans_raw = gateway.list_all(*PLANS_LIST) if plans_list else []
-    return build_state(meters_raw, products_raw, prices_raw, plans_raw, livemode=gateway.livemode)
+    Each page is normalised as soon as it arrives, so the work hides in the gaps the gateway's pacing leaves
+    between requests. `plans_list=True` also reads `GET /v1/plans` (see the module docstring for why it is not
+    needed)."""
+    builder = _Builder()
+    for page in _pages(gateway, *LISTS[0]):
+        builder.add_meters(page)
+    if plans_list:
+        for page in _pages(gateway, *PLANS_LIST):
+            builder.add_plans(page)
+    for path, params in LISTS[2:]:
+        for page in _pages(gateway, path, params):
+            builder.add_prices(page)
+    for page in _pages(gateway, *LISTS[1]):  # last: a default price is named by its price's lookup_key
+        builder.add_products(page)
+    return builder.finish(livemode=gateway.livemode)
+
+
+def _pages(gateway: Lister, path: str, params: Mapping[str, Any]) -> Iterator[list[dict[str, Any]]]:
+    """The pages of one list, 100 objects each, newest first, following `starting_after`."""
+    query: dict[str, Any] = {**params, "limit": PAGE_SIZE}
+    while True:
+        page, _ = gateway.request("GET", path, query)
+        data = list(page.get("data") or [])
+        yield data
+        if not page.get("has_more") or not data:
+            return
+        query["starting_after"] = data[-1]["id"]
 
 
 def build_state(
@@ -135,37 +170,69 @@ def build_state(
     livemode: bool = False,
 ) -> AccountState:
     """The state from raw list pages as Stripe sends them (pure: the unit tests feed it Stripe-shaped dicts)."""
-    meter_names = {str(m["id"]): str(m["event_name"]) for m in meters_raw if m.get("event_name")}
-
-    # One family, one id space: the price view wins for what both lists show (it has lookup_key and
-    # currency_options); the plan view is kept for the objects that turn out to be plans.
-    prices_by_id: dict[str, Mapping[str, Any]] = {}
-    for raw in prices_raw:
-        prices_by_id.setdefault(str(raw["id"]), raw)
-    plans_by_id: dict[str, Mapping[str, Any]] = {}
-    for raw in plans_raw:
-        plans_by_id.setdefault(str(raw["id"]), raw)
-
-    lookup_keys = {pid: raw.get("lookup_key") for pid, raw in prices_by_id.items()}
-
-    objects: list[LiveObject] = [_meter(raw) for raw in meters_raw]
-    objects += [_product(raw, lookup_keys) for raw in products_raw]
-    for pid in sorted(set(prices_by_id) | set(plans_by_id)):
-        price_view, plan_view = prices_by_id.get(pid), plans_by_id.get(pid)
-        if _is_price(price_view, plan_view):
-            assert price_view is not None
-            objects.append(_price(price_view, meter_names))
-        else:
-            objects.append(_plan(plan_view if plan_view is not None else _as_plan(price_view or {}), meter_names))
-    return AccountState.of(objects, livemode=livemode)
+    builder = _Builder()
+    builder.add_meters(meters_raw)
+    builder.add_plans(plans_raw)
+    builder.add_prices(prices_raw)
+    builder.add_products(products_raw)
+    return builder.finish(livemode=livemode)
 
 
-def _is_price(price_view: Mapping[str, Any] | None, plan_view: Mapping[str, Any] | None) -> bool:
-    """A family object is a price when it has a lookup_key or is one-time; a recurring one without is a plan.
+class _Builder:
+    """Collects list pages in the order `read_account` reads them: meters, (plans), prices, products."""
 
-    Seen only in the plans list (the price list did not show it) it is a plan."""
-    if price_view is None:
-        return False
+    def __init__(self) -> None:
+        self.objects: list[LiveObject] = []
+        self.rows: list[tuple[tuple[int, str, str], bytes]] = []  # fingerprint rows, encoded as objects arrive
+        self.meter_names: dict[str, str] = {}
+        self.plan_views: dict[str, Mapping[str, Any]] = {}
+        self.seen: set[str] = set()
+        self.lookup_keys: dict[str, Any] = {}
+        self.products: list[Mapping[str, Any]] = []
+
+    def add_meters(self, raws: Iterable[Mapping[str, Any]]) -> None:
+        for raw in raws:
+            if raw.get("event_name"):
+                self.meter_names[str(raw["id"])] = str(raw["event_name"])
+            self._add(_meter(raw))
+
+    def add_plans(self, raws: Iterable[Mapping[str, Any]]) -> None:
+        for raw in raws:
+            self.plan_views.setdefault(str(raw["id"]), raw)
+
+    def add_prices(self, raws: Iterable[Mapping[str, Any]]) -> None:
+        # One family, one id space: the price view decides what an object is (it has lookup_key and
+        # currency_options); a plan read from the plans list keeps that list's view.
+        for raw in raws:
+            pid = str(raw["id"])
+            if pid in self.seen:  # a page boundary moved while reading: each object once
+                continue
+            self.seen.add(pid)
+            self.lookup_keys[pid] = raw.get("lookup_key")
+            if _is_price(raw):
+                self._add(_price(raw, self.meter_names))
+            else:
+                self._add(_plan(self.plan_views.get(pid) or _as_plan(raw), self.meter_names))
+
+    def add_products(self, raws: Iterable[Mapping[str, Any]]) -> None:
+        self.products.extend(raws)
+
+    def _add(self, obj: LiveObject) -> None:
+        self.objects.append(obj)
+        self.rows.append((_sort_key(obj), _row(obj)))
+
+    def finish(self, *, livemode: bool) -> AccountState:
+        # plans the price list did not show (only with plans_list=True)
+        for pid in sorted(set(self.plan_views) - self.seen):
+            self._add(_plan(self.plan_views[pid], self.meter_names))
+        for raw in self.products:
+            self._add(_product(raw, self.lookup_keys))
+        objects = tuple(sorted(self.objects, key=_sort_key))
+        return AccountState(objects, _digest(self.rows), livemode)
+
+
+def _is_price(price_view: Mapping[str, Any]) -> bool:
+    """A family object is a price when it has a lookup_key or is one-time; a recurring one without is a plan."""
     return bool(price_view.get("lookup_key")) or not price_view.get("recurring")
 
 

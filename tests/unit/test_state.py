@@ -7,7 +7,7 @@ from typing import Any
 
 from compiler.resources import MANAGED_METADATA, catalog_canonical
 from compiler.source import Kind
-from compiler.state import LISTS, PLANS_LIST, AccountState, LiveObject, build_state, read_account
+from compiler.state import LISTS, PLANS_LIST, AccountState, LiveObject, build_state, fingerprint, read_account
 
 MANAGED = dict(MANAGED_METADATA)
 
@@ -285,32 +285,60 @@ def test_fingerprint_is_stable_across_order_and_moves_with_any_compared_value() 
 
 
 class FakeLister:
-    def __init__(self, pages: Mapping[tuple[str, str], list[dict[str, Any]]]) -> None:
-        self.pages = pages
-        self.calls: list[tuple[str, dict[str, Any]]] = []
+    """Serves list pages of 100 from canned objects and records every request."""
+
+    def __init__(self, objects: Mapping[tuple[str, str], list[dict[str, Any]]]) -> None:
+        self.objects = objects
+        self.calls: list[tuple[str, str, dict[str, Any]]] = []
 
     @property
     def livemode(self) -> bool:
         return False
 
-    def list_all(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        query = dict(params or {})
-        self.calls.append((path, query))
-        return self.pages.get((path, str(query.get("active"))), [])
+    def request(
+        self, method: str, path: str, params: Mapping[str, Any], *, idempotency_key: str | None = None
+    ) -> tuple[dict[str, Any], Mapping[str, str]]:
+        query = dict(params)
+        self.calls.append((method, path, query))
+        items = self.objects.get((path, str(query.get("active"))), [])
+        start = 0
+        if "starting_after" in query:
+            start = [o["id"] for o in items].index(query["starting_after"]) + 1
+        page = items[start : start + query["limit"]]
+        return {"object": "list", "data": page, "has_more": start + len(page) < len(items)}, {}
 
 
 def test_read_account_sends_one_list_per_resource_type_with_the_expansions() -> None:
+    active = [stripe_price(id=f"price_{n}", lookup_key=f"k{n}") for n in range(250)]
     lister = FakeLister(
         {
-            ("/v1/prices", "true"): [stripe_price()],
+            ("/v1/prices", "true"): active,
             ("/v1/prices", "false"): [stripe_price(id="price_old", lookup_key="old", active=False)],
+            ("/v1/products", "None"): [stripe_product(default_price="price_7")],
         }
     )
     state = read_account(lister)
-    assert lister.calls == [(path, dict(params)) for path, params in LISTS]
-    assert ("/v1/prices", {"active": "false", "expand": ["data.tiers", "data.currency_options"]}) in lister.calls
-    assert {o.key: o.active for o in state.of_kind(Kind.PRICE)} == {"seats": True, "old": False}
+    expand = ["data.tiers", "data.currency_options"]
+    assert [(m, p, q.get("active"), q.get("starting_after")) for m, p, q in lister.calls] == [
+        ("GET", "/v1/billing/meters", None, None),
+        ("GET", "/v1/prices", "true", None),
+        ("GET", "/v1/prices", "true", "price_99"),
+        ("GET", "/v1/prices", "true", "price_199"),
+        ("GET", "/v1/prices", "false", None),
+        ("GET", "/v1/products", None, None),
+    ]
+    assert all(q["limit"] == 100 for _, _, q in lister.calls)
+    assert all(q["expand"] == expand for _, p, q in lister.calls if p == "/v1/prices")
+    assert {path for path, _ in LISTS} == {p for _, p, _ in lister.calls}
+    prices = {o.key: o.active for o in state.of_kind(Kind.PRICE)}
+    assert len(prices) == 251 and prices["old"] is False
+    assert only(state, Kind.PRODUCT).attrs["default_price"] == "k7"
 
     with_plans = FakeLister({})
     read_account(with_plans, plans_list=True)
-    assert with_plans.calls[-1] == (PLANS_LIST[0], dict(PLANS_LIST[1]))
+    assert (with_plans.calls[1][1], with_plans.calls[1][2]["expand"]) == (PLANS_LIST[0], ["data.tiers"])
+
+
+def test_fingerprint_while_reading_equals_the_fingerprint_of_the_objects() -> None:
+    state = build_state([stripe_meter()], [stripe_product(default_price="price_1")], [stripe_price()], [])
+    assert state.fingerprint == fingerprint(state.objects) == AccountState.of(reversed(state.objects)).fingerprint
