@@ -125,7 +125,8 @@ def report(result: ApplyResult, stats: GatewayStats, echo: Callable[..., None] =
     type=click.FloatRange(min=0.1),
     default=None,
     metavar="N",
-    help="Requests per second at most [default: 25 in test mode, 100 in live mode, Stripe's limits].",
+    help="The rate limit to stay under, requests per second [default: Stripe's, 25 in test mode, 100 live]; "
+    "requests are paced 2 % below it.",
 )
 @click.option(
     "--workers",
@@ -171,7 +172,7 @@ def command(
     progress = _ProgressLine() if sys.stderr.isatty() else None
     try:
         result = apply_changeset(
-            changeset, gateway, on_progress=progress, workers=workers or workers_for(gateway.pacer.rate)
+            changeset, gateway, on_progress=progress, workers=workers or workers_for(gateway.rate_limit)
         )
     finally:
         if progress is not None:

@@ -78,7 +78,7 @@ def main() -> None:
         changeset = planned([str(catalog_dir)], gateway)
         before = gateway.stats
         started = time.monotonic()
-        result = apply_changeset(changeset, gateway, workers=workers_for(gateway.pacer.rate))
+        result = apply_changeset(changeset, gateway, workers=workers_for(gateway.rate_limit))
         seconds = time.monotonic() - started
         stats = gateway.stats
         requests = stats.requests - before.requests
@@ -86,7 +86,8 @@ def main() -> None:
         writes = len(result.done)
         sent_rate = requests / seconds
         print(f"calls in the ChangeSet: {len(changeset.calls)} ({prices} new prices and their products)")
-        print(f"emulator rate limit:    {limit}/s; gateway pace {gateway.pacer.rate:g}/s")
+        pace = f"gateway --rate {gateway.rate_limit:g}/s, paced at {gateway.pacer.rate:g}/s"
+        print(f"emulator rate limit:    {limit}/s; {pace}")
         print(f"apply time:             {seconds:.1f} s")
         print(f"requests sent:          {requests} ({sent_rate:.1f}/s = {100 * sent_rate / limit:.0f} % of the limit)")
         print(f"writes done:            {writes} ({writes / seconds:.1f}/s = {100 * writes / seconds / limit:.0f} %)")

@@ -333,9 +333,11 @@ def test_pacer_really_paces() -> None:
 def test_default_rate_is_stripes_limit_for_the_mode() -> None:
     test_gw = Gateway(Connection(KEY, "http://127.0.0.1:1"))
     live_gw = Gateway(Connection("sk_live_abc", "http://127.0.0.1:1", live=True))
-    assert test_gw.pacer.rate == 25
-    assert live_gw.pacer.rate == 100
-    assert Gateway(Connection(KEY), rate=7).pacer.rate == 7
+    assert (test_gw.rate_limit, live_gw.rate_limit) == (25, 100)
+    assert Gateway(Connection(KEY), rate=7).rate_limit == 7
+    # paced a little under the limit: arrival jitter must not tip a sliding one-second window over it
+    assert test_gw.pacer.rate == pytest.approx(24.5)
+    assert live_gw.pacer.rate == pytest.approx(98)
 
 
 def test_a_non_positive_rate_is_a_usage_error() -> None:
