@@ -24,6 +24,7 @@ from tests.bench.generate import generate_catalog
 SIZES = (1_000, 10_000)
 RUNS = 3
 TARGET_SECONDS = 2.0
+TARGET_PRICES = 10_000
 
 
 @dataclass(frozen=True)
@@ -78,10 +79,10 @@ def main(argv: list[str] | None = None) -> None:
         small, large = figures[0], figures[-1]
         ratio = (large.wall / small.wall) / (large.prices / small.prices)
         print(f"growth: {ratio:.2f}x linear (1.00 = exactly linear)")
-    largest = max(figures, key=lambda f: f.prices)
-    if largest.prices >= 10_000:
-        verdict = "met" if largest.wall < TARGET_SECONDS else "NOT met"
-        print(f"target: {largest.prices} prices in under {TARGET_SECONDS:.0f} s: {verdict} ({largest.wall:.2f} s)")
+    for f in figures:
+        if f.prices == TARGET_PRICES:
+            verdict = "met" if f.wall < TARGET_SECONDS else "NOT met"
+            print(f"target: {f.prices} prices in under {TARGET_SECONDS:.0f} s: {verdict} ({f.wall:.2f} s)")
 
 
 if __name__ == "__main__":
