@@ -298,3 +298,14 @@ def test_loader_errors_keep_the_object_from_the_rules() -> None:
     result = check_documents([doc], loaded)
     assert [e.identity for e in result.entries] == ["p"]
     assert [d.rule for d in result.diagnostics] == ["money-float"]
+
+
+def test_the_benchmark_generator_writes_a_valid_catalog(tmp_path: Path) -> None:
+    from tests.bench.generate import generate_catalog
+
+    generated = generate_catalog(tmp_path, 120, seed=3)
+    result = check_catalog([str(tmp_path)])
+    assert result.diagnostics == ()
+    assert len(generated.prices) == 120
+    assert {e.identity for e in result.entries} >= set(generated.prices) | set(generated.meters)
+    assert generate_catalog(tmp_path / "again", 120, seed=3).files[1].read_text() == generated.files[1].read_text()
