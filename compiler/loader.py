@@ -62,6 +62,33 @@ MAX_DEPTH = 64
 ALIAS_BASE_BUDGET = 10_000
 ALIAS_BUDGET_PER_NODE = 10
 
+#: every rule id the loader reports (severity: all errors except `empty-file` and `no-files`, warnings)
+RULE_IDS: Mapping[str, str] = {
+    "path-not-found": "a path given on the command line does not exist",
+    "no-files": "a directory holds no *.yaml, *.yml or *.yaml.j2 file (warning)",
+    "io-error": "a file cannot be read",
+    "encoding": "a file is not UTF-8",
+    "template-syntax": "a *.yaml.j2 template does not parse",
+    "template-undefined": "a template uses a variable that --var/--vars do not define",
+    "template-sandbox": "a template does something Jinja2's sandbox forbids",
+    "template-error": "a template fails while rendering",
+    "var-option": "a --var option is not NAME=VALUE",
+    "vars-file": "a --vars file is unreadable or not a mapping of names",
+    "yaml-syntax": "invalid YAML (at the parser's place), an undefined alias, or more than one document",
+    "yaml-root": "the file is not a mapping",
+    "empty-file": "the file holds nothing (warning)",
+    "yaml-duplicate-key": "a mapping repeats a key",
+    "yaml-key": "a mapping key is a list, a mapping or an alias",
+    "yaml-tag": "a tag beyond the plain JSON types (!!python/..., !!binary, !!set, !custom...)",
+    "yaml-value": "a tagged scalar is not a valid value of its tag",
+    "yaml-alias-limit": "aliases expand to too many nodes (an alias bomb)",
+    "yaml-recursive-alias": "an alias used inside its own anchor",
+    "yaml-too-deep": "nesting deeper than MAX_DEPTH",
+    "yaml-merge": "a `<<` merge of something that is not a mapping",
+    "yaml-octal": "an integer with a leading zero (YAML 1.1 would read it as octal)",
+    "money-float": "a float where an amount goes (amounts are integers, decimals are strings)",
+}
+
 CATALOG_SUFFIXES = (".yaml", ".yml")
 TEMPLATE_SUFFIXES = (".yaml.j2", ".yml.j2")
 
@@ -900,6 +927,7 @@ def template_variables(var_options: Sequence[str], vars_file: str | None) -> tup
 __all__ = [
     "DECIMAL_FIELDS",
     "MONEY_FIELDS",
+    "RULE_IDS",
     "SAFE_TAGS",
     "decode",
     "display_path",

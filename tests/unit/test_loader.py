@@ -480,3 +480,13 @@ def test_the_pure_python_parser_gives_the_same_result(monkeypatch: pytest.Monkey
     assert [p.rule for p in slow_problems] == ["yaml-duplicate-key", "money-float"]
     slow_broken = load("a:\n  - b\n  c: d\n")
     assert [at(p) for p in slow_broken[1]] == [at(p) for p in fast_broken[1]] == [("yaml-syntax", 3, 3)]
+
+
+def test_every_rule_id_the_loader_uses_is_documented() -> None:
+    import re
+
+    import compiler.loader as loader
+
+    source = Path(loader.__file__).read_text(encoding="utf-8")
+    used = set(re.findall(r'"([a-z]+(?:-[a-z]+)+)"', source)) | {"encoding"}
+    assert used == set(loader.RULE_IDS)
