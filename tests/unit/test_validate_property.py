@@ -139,6 +139,46 @@ def test_fast_path_and_jsonschema_agree(catalog: dict[str, Any]) -> None:
     assert fast(catalog) == validator().is_valid(catalog)
 
 
+def _nodes(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [path]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _nodes(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _nodes(item, (*path, index))
+    return found
+
+
+def _replace(value: Any, path: tuple[Any, ...], new: Any, delete: bool) -> Any:
+    if not path:
+        return new
+    head, rest = path[0], path[1:]
+    copy: Any = dict(value) if isinstance(value, dict) else list(value)
+    if not rest and delete:
+        del copy[head]
+    else:
+        copy[head] = _replace(copy[head], rest, new, delete)
+    return copy
+
+
+EXAMPLES = [yaml.safe_load(path.read_text(encoding="utf-8")) for path in SEEDS]
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_fast_path_and_jsonschema_agree_near_valid_catalogs(data: st.DataObject) -> None:
+    """Small edits of the valid example catalog: a mix of valid and barely invalid documents."""
+    fast = fast_validator()
+    assert fast is not None
+    catalog = data.draw(st.sampled_from(EXAMPLES))
+    for _ in range(data.draw(st.integers(min_value=0, max_value=2))):
+        path = data.draw(st.sampled_from(_nodes(catalog)[1:]))
+        delete = data.draw(st.booleans())
+        catalog = _replace(catalog, path, data.draw(leaves), delete)
+    assert fast(catalog) == validator().is_valid(catalog)
+
+
 def test_fast_path_and_jsonschema_agree_on_the_example_catalog() -> None:
     fast = fast_validator()
     assert fast is not None
