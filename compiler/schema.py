@@ -486,6 +486,8 @@ def _type_hint(path: NodePath, instance: object, expected: list[str]) -> str | N
     if isinstance(last, str) and last in DECIMAL_FIELDS and isinstance(instance, int):
         return f'decimal amounts are strings: `{last}: "{instance}"`'
     if "integer" in expected and isinstance(instance, str) and instance.strip().isdigit():
+        if len(instance) > 1 and instance.startswith("0"):  # `08` is not a YAML 1.1 integer: a string
+            return f"write {instance.lstrip('0') or '0'} without the leading zero"
         return "remove the quotes"
     if "integer" in expected and isinstance(instance, float):
         return "write a whole number"

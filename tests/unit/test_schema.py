@@ -161,6 +161,11 @@ def test_types() -> None:
     assert found[1].hint == 'decimal amounts are strings: `unit_amount_decimal: "5"`'
 
 
+def test_leading_zero_numbers_are_strings_with_a_hint() -> None:
+    (problem,) = problems("prices:\n  - {lookup_key: a, currency: usd, product: p, unit_amount: 08}\n")
+    assert (problem.rule, problem.hint) == ("schema-type", "write 8 without the leading zero")
+
+
 def test_integers_are_not_floats_anywhere() -> None:
     # JSON Schema calls 5.0 an integer; Stripe does not
     found = problems(
