@@ -199,7 +199,8 @@ class _Diff:
         wanted = resource.attrs.get("default_price")
         current_key = live.attrs.get("default_price") if live is not None else None
         current_id = self._current_default_id(live)
-        if wanted is None and isinstance(current_key, str) and self.catalog.get(Kind.PRICE, current_key):
+        follows = self.catalog.get(Kind.PRICE, current_key) if isinstance(current_key, str) else None
+        if wanted is None and follows is not None and follows.product == resource.key:
             wanted = current_key  # not named in the catalog, but it follows its price through a replace
         move = self._default_move(resource, wanted, current_id)
         if live is None:

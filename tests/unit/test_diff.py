@@ -322,3 +322,18 @@ def test_changeset_round_trips_through_json_with_fingerprint_and_version() -> No
     assert cs.fingerprint == account.fingerprint and cs.api_version == "2026-10-28.endive"
     again = ChangeSet.from_json(json.loads(json.dumps(cs.to_json())))
     assert again.to_json() == cs.to_json()
+
+
+def test_default_price_follows_its_price_through_a_replace_even_when_the_catalog_names_none() -> None:
+    product = res(Kind.PRODUCT, "suite", name="Suite")
+    cheaper = res(
+        Kind.PRICE, "seats", product="suite", currency="usd", unit_amount=900, recurring={"interval": "month"}
+    )
+    old_seats = live(
+        res(Kind.PRICE, "seats", product="suite", currency="usd", unit_amount=1000, recurring={"interval": "month"}),
+        "price_seats",
+    )
+    objs = [live(product, "suite", default_price="seats"), old_seats]
+    cs = diff(Catalog.of([product, cheaper]), state(objs))
+    assert [c.action for c in cs.calls] == ["create", "set default price", "archive old version"]
+    assert change(cs, "product.suite").action is Action.NOOP  # the catalog does not manage it, nothing to show
