@@ -307,6 +307,9 @@ class FakeLister:
         page = items[start : start + query["limit"]]
         return {"object": "list", "data": page, "has_more": start + len(page) < len(items)}, {}
 
+    def list_all(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        raise AssertionError("a lister that can request pages is read page by page")
+
 
 def test_read_account_sends_one_list_per_resource_type_with_the_expansions() -> None:
     active = [stripe_price(id=f"price_{n}", lookup_key=f"k{n}") for n in range(250)]
