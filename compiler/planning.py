@@ -13,6 +13,7 @@ from compiler.check import check_catalog, check_with_options
 from compiler.diff import diff
 from compiler.gateway import API_VERSION, Connection, Gateway
 from compiler.model import Catalog, build_catalog
+from compiler.source import Kind
 from compiler.state import AccountState, Lister, read_account
 
 
@@ -31,9 +32,21 @@ def load_catalog_with_options(paths: Sequence[str], var: Sequence[str], vars_fil
 
 
 def changeset_for(catalog: Catalog, gateway: Lister) -> tuple[ChangeSet, AccountState]:
-    """Read the account once and diff the catalog against it (read-only: no write is sent)."""
+    """Read the account once and diff the catalog against it (read-only: no write is sent).
+
+    The price list shows plans too (rulebook section 7), so one read normally finds every plan. A catalog plan
+    it did not find would be created; before planning that, the plans list is read as well, so an account whose
+    price list leaves legacy plans out costs more reads instead of a failing create."""
     state = read_account(gateway)
+    if missing_plans(catalog, state):
+        state = read_account(gateway, plans_list=True)
     return diff(catalog, state, api_version=API_VERSION), state
+
+
+def missing_plans(catalog: Catalog, state: AccountState) -> list[str]:
+    """The catalog's plan ids that no object of the account's price family has."""
+    family = {o.id for o in state.objects if o.kind in (Kind.PRICE, Kind.PLAN)}
+    return [r.key for r in catalog.of_kind(Kind.PLAN) if r.key not in family]
 
 
 def reading_gateway(connection: Connection) -> Gateway:
@@ -55,5 +68,6 @@ __all__ = [
     "compute_changeset",
     "load_catalog",
     "load_catalog_with_options",
+    "missing_plans",
     "reading_gateway",
 ]

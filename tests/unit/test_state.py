@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from compiler.model import Catalog, Resource
+from compiler.planning import changeset_for
 from compiler.resources import MANAGED_METADATA, catalog_canonical
 from compiler.source import Kind
 from compiler.state import LISTS, PLANS_LIST, AccountState, LiveObject, build_state, fingerprint, read_account
@@ -345,3 +347,49 @@ def test_read_account_sends_one_list_per_resource_type_with_the_expansions() -> 
 def test_fingerprint_while_reading_equals_the_fingerprint_of_the_objects() -> None:
     state = build_state([stripe_meter()], [stripe_product(default_price="price_1")], [stripe_price()], [])
     assert state.fingerprint == fingerprint(state.objects) == AccountState.of(reversed(state.objects)).fingerprint
+
+
+def test_a_catalog_plan_the_price_list_did_not_show_is_looked_for_in_the_plans_list() -> None:
+    plan = {
+        "id": "gold",
+        "object": "plan",
+        "active": True,
+        "amount": 2000,
+        "amount_decimal": "2000",
+        "currency": "usd",
+        "interval": "month",
+        "interval_count": 1,
+        "usage_type": "licensed",
+        "meter": None,
+        "metadata": MANAGED,
+        "product": "suite",
+        "billing_scheme": "per_unit",
+        "nickname": None,
+        "tiers_mode": None,
+        "transform_usage": None,
+        "trial_period_days": None,
+    }
+    params = {
+        "id": "gold",
+        "product": "suite",
+        "currency": "usd",
+        "amount": 2000,
+        "interval": "month",
+        "metadata": MANAGED,
+    }
+    catalog = Catalog.of([Resource(Kind.PLAN, "gold", params, catalog_canonical(Kind.PLAN, params))])
+    lister = FakeLister({("/v1/plans", "None"): [plan]})  # an account whose price list leaves plans out
+    changeset, state = changeset_for(catalog, lister)
+    assert [p for _, p, _ in lister.calls].count("/v1/plans") == 1
+    assert [(c.address, c.action.value) for c in changeset.changes] == [("plan.gold", "no-op")]
+    assert only(state, Kind.PLAN).id == "gold"
+
+    found = FakeLister(
+        {
+            ("/v1/prices", "true"): [
+                stripe_price(id="gold", lookup_key=None, unit_amount=2000, unit_amount_decimal="2000")
+            ]
+        }
+    )
+    changeset_for(catalog, found)
+    assert "/v1/plans" not in [p for _, p, _ in found.calls]  # found in the price list: one read is enough
