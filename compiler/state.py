@@ -12,9 +12,11 @@ Prices and plans are one object family with one id space (rulebook section 7): t
 (and `GET /v1/plans` shows every recurring price), so the two price lists already hold every plan. Reading
 `/v1/plans` as well would read every recurring price a second time, doubling the cost of an account of 10,000
 prices; `read_account(..., plans_list=True)` does it anyway, for an account whose price list would not show its
-legacy plans. Each family object becomes exactly one `LiveObject`: a price when it has a lookup_key (every
-pricebook price has one; the Plans API cannot set one) or is one-time, otherwise a plan, in the Plans API's shape
-(the same fields under their plan names). So a price is never taken for a plan because the plans list shows it.
+legacy plans (`planning.changeset_for` asks for it when a catalog plan is missing from the price list).
+
+Each family object becomes exactly one `LiveObject`: a price when it has a lookup_key (every pricebook price has
+one; the Plans API cannot set one) or is one-time, otherwise a plan, in the Plans API's shape (the same fields
+under their plan names). So a price is never taken for a plan because the plans list shows it.
 
 References are turned into catalog identities before `resources.canonical`, so live attrs compare equal to the
 catalog's: a meter id becomes its event_name, a product's default_price id becomes that price's lookup_key.

@@ -234,3 +234,20 @@ def test_live_key_is_refused_without_live(emulator: EmulatorHandle, catalog_dir:
     assert result.returncode == 1
     assert "--live" in result.stderr and "sk_live_" not in result.stderr + result.stdout
     assert len(emulator.requests()) == before  # refused before any read
+
+
+def test_fingerprint_is_stable_across_reads_and_moves_with_a_hand_edit(
+    emulator: EmulatorHandle, catalog_dir: Path
+) -> None:
+    client = emulator.client()
+    ids = build_by_hand(client)
+    catalog = load_catalog([str(catalog_dir)])
+    first, _ = changeset_for(catalog, gateway(emulator))
+    second, _ = changeset_for(catalog, gateway(emulator))
+    assert first.fingerprint == second.fingerprint
+    client.v1.billing.meters.update(ids["meter"], params={"display_name": "Renamed"})
+    third, _ = changeset_for(catalog, gateway(emulator))
+    assert third.fingerprint != first.fingerprint
+    assert [(c.path, c.params) for c in third.calls] == [
+        (f"/v1/billing/meters/{ids['meter']}", {"display_name": "API calls"})
+    ]
