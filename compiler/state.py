@@ -205,7 +205,6 @@ class _Builder:
         self.plan_views: dict[str, Mapping[str, Any]] = {}
         self.seen: set[str] = set()
         self.lookup_keys: dict[str, Any] = {}
-        self.products: list[Mapping[str, Any]] = []
 
     def add_meters(self, raws: Iterable[Mapping[str, Any]]) -> None:
         for raw in raws:
@@ -232,7 +231,9 @@ class _Builder:
                 self._add(_plan(self.plan_views.get(pid) or _as_plan(raw), self.meter_names))
 
     def add_products(self, raws: Iterable[Mapping[str, Any]]) -> None:
-        self.products.extend(raws)
+        # read after the prices: a default price id becomes its price's lookup_key right away
+        for raw in raws:
+            self._add(_product(raw, self.lookup_keys))
 
     def _add(self, obj: LiveObject) -> None:
         self.objects.append(obj)
@@ -242,8 +243,6 @@ class _Builder:
         # plans the price list did not show (only with plans_list=True)
         for pid in sorted(set(self.plan_views) - self.seen):
             self._add(_plan(self.plan_views[pid], self.meter_names))
-        for raw in self.products:
-            self._add(_product(raw, self.lookup_keys))
         objects = tuple(sorted(self.objects, key=_sort_key))
         return AccountState(objects, _digest(self.rows), livemode)
 
