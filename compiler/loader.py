@@ -134,7 +134,19 @@ def _place(mark: Any) -> _Place:
 class _Frame:
     """A mapping or list being read."""
 
-    __slots__ = ("anchor", "discard", "is_map", "key", "key_mark", "keys", "merges", "path", "skip", "value")
+    __slots__ = (
+        "anchor",
+        "discard",
+        "is_key",
+        "is_map",
+        "key",
+        "key_mark",
+        "keys",
+        "merges",
+        "path",
+        "skip",
+        "value",
+    )
 
     def __init__(self, value: dict[str, Any] | list[Any], path: NodePath, anchor: str | None) -> None:
         self.value = value
@@ -142,6 +154,7 @@ class _Frame:
         self.anchor = anchor
         self.is_map = type(value) is dict
         self.discard = False  # a tag error, or a list or mapping used as a key: read to the end, give None
+        self.is_key = False  # a list or mapping used as a key (rejected)
         self.key: str | None = None  # mappings: the key whose value comes next
         self.key_mark: Any = None
         self.keys: dict[str, int] = {}  # mappings: key -> line it was written at (duplicates)
@@ -215,7 +228,7 @@ class _Builder:
                     self.nodes += nodes
                     return value
                 frame = stack[-1]
-                if done.path[-1:] == ("?",) and frame.key == "?":
+                if done.is_key:
                     continue  # a list or mapping used as a key: rejected in `key`, its value comes next
             else:
                 mark = event.start_mark
@@ -232,8 +245,9 @@ class _Builder:
                             continue
                     self.key(frame, event, cls, mark)
                     if cls is map_start or cls is seq_start:
-                        child = self.open(event, cls, mark, (*frame.path, "?"))
+                        child = self.open(event, cls, mark, (*frame.path, _JUNK))
                         child.discard = True
+                        child.is_key = True
                         stack.append(child)
                         frame = child
                     continue
@@ -249,7 +263,7 @@ class _Builder:
                     nodes += 1
                     tag = event.tag
                     text = event.value
-                    if tag is None and (not event.implicit[0] or not text or text[0] not in not_only_str):
+                    if tag is None and (not event.implicit[0] or (text and text[0] not in not_only_str)):
                         value = text
                     else:
                         value = self.scalar(text, tag, event.implicit[0], mark)
@@ -341,7 +355,7 @@ class _Builder:
                 "field names, currency codes and metadata keys are strings",
             )
             frame.skip = True
-            frame.key = "?"
+            frame.key = _JUNK
             return
         text: str = event.value  # keys are names: `2024:` or `no:` mean the text as written
         frame.key = text
@@ -549,7 +563,8 @@ def _money_float(location: Location, key: str, value: float) -> Diagnostic:
             f"`{key}` must be a decimal string, not the number {shown}",
             f'quote it so that no digit is lost: `{key}: "{shown}"`',
         )
-    minor = str(round(value * 100)) if math.isfinite(value) else "<integer>"
+    scaled = value * 100
+    minor = str(round(scaled)) if math.isfinite(scaled) else "<integer>"
     return Diagnostic(
         location,
         "money-float",

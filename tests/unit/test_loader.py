@@ -75,6 +75,13 @@ def test_columns_count_characters_not_bytes() -> None:
     assert doc.at(("k", "b")) == Location("f.yaml", 3, 14)
 
 
+def test_empty_values_are_null_and_empty_quotes_are_strings() -> None:
+    doc, problems = load("a:\nb: ''\nc: {d: }\ne: [~, null, '']\n")
+    assert problems == []
+    assert doc is not None
+    assert doc.data == {"a": None, "b": "", "c": {"d": None}, "e": [None, None, ""]}
+
+
 def test_keys_are_taken_as_written() -> None:
     # `2024:` and `no:` are names (metadata keys, currency codes), not a number and false
     doc, problems = load("metadata: {2024: x, no: y, on: z}\n")
@@ -260,6 +267,12 @@ def test_money_float_hint_suggests_minor_units_or_a_decimal_string() -> None:
     assert "unit_amount: 999" in (first.hint or "")
     assert 'unit_amount_decimal: "9.99"' in (first.hint or "")
     assert 'unit_amount_decimal: "0.5"' in (second.hint or "")
+
+
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan", "1.7e+306", "-0.0"])
+def test_money_float_extremes_do_not_crash(value: str) -> None:
+    _, problems = load(f"prices:\n  - unit_amount: {value}\n")
+    assert only(problems).rule == "money-float"
 
 
 def test_floats_outside_money_are_left_to_the_schema() -> None:
