@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compiler.cli.validate import command
-from compiler.schema import fast_validator, schema_document, validator
+from compiler.schema import _errors, fast_validator, schema_document, validator
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = sorted((ROOT / "plans").glob("*.yaml"))
@@ -137,6 +137,10 @@ def test_fast_path_and_jsonschema_agree(catalog: dict[str, Any]) -> None:
     fast = fast_validator()
     assert fast is not None
     assert fast(catalog) == validator().is_valid(catalog)
+    # checking object by object finds exactly what jsonschema finds on the whole document
+    split = sorted((repr(path), error.message) for path, error in _errors(catalog))
+    whole = sorted((repr(tuple(e.absolute_path)), e.message) for e in validator().iter_errors(catalog))
+    assert split == whole
 
 
 def _nodes(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -180,6 +184,9 @@ def test_fast_path_and_jsonschema_agree_near_valid_catalogs(data: st.DataObject)
         delete = data.draw(st.booleans())
         catalog = _replace(catalog, path, data.draw(leaves), delete)
     assert fast(catalog) == validator().is_valid(catalog)
+    split = sorted((repr(path), error.message) for path, error in _errors(catalog))
+    whole = sorted((repr(tuple(e.absolute_path)), e.message) for e in validator().iter_errors(catalog))
+    assert split == whole
 
 
 def test_fast_path_and_jsonschema_agree_on_the_example_catalog() -> None:
