@@ -34,11 +34,11 @@ def load_catalog_with_options(paths: Sequence[str], var: Sequence[str], vars_fil
 def changeset_for(catalog: Catalog, gateway: Lister) -> tuple[ChangeSet, AccountState]:
     """Read the account once and diff the catalog against it (read-only: no write is sent).
 
-    The price list shows plans too (rulebook section 7), so one read normally finds every plan. A catalog plan
-    it did not find would be created; before planning that, the plans list is read as well, so an account whose
-    price list leaves legacy plans out costs more reads instead of a failing create."""
+    The price list shows plans too (rulebook section 7, inferred), so one read normally finds every plan. The
+    plans list is read as well whenever that can't be trusted for this account (`needs_plans_list`), so an
+    account whose price list leaves legacy plans out costs more reads, never a wrong diff."""
     state = read_account(gateway)
-    if missing_plans(catalog, state):
+    if needs_plans_list(catalog, state):
         state = read_account(gateway, plans_list=True)
     return diff(catalog, state, api_version=API_VERSION), state
 
@@ -47,6 +47,18 @@ def missing_plans(catalog: Catalog, state: AccountState) -> list[str]:
     """The catalog's plan ids that no object of the account's price family has."""
     family = {o.id for o in state.objects if o.kind in (Kind.PRICE, Kind.PLAN)}
     return [r.key for r in catalog.of_kind(Kind.PLAN) if r.key not in family]
+
+
+def needs_plans_list(catalog: Catalog, state: AccountState) -> bool:
+    """Whether the price lists alone may have hidden a plan.
+
+    A catalog plan they did not show would be created twice over. And unless they showed at least one plan of
+    pricebook's, nothing proves this account lists plans there: a managed plan removed from the catalog would
+    then go unseen and never be archived. Either way, read `/v1/plans` too.
+    """
+    if missing_plans(catalog, state):
+        return True
+    return not any(o.kind is Kind.PLAN and o.managed for o in state.objects)
 
 
 def reading_gateway(connection: Connection) -> Gateway:
@@ -69,5 +81,6 @@ __all__ = [
     "load_catalog",
     "load_catalog_with_options",
     "missing_plans",
+    "needs_plans_list",
     "reading_gateway",
 ]

@@ -393,3 +393,29 @@ def test_a_catalog_plan_the_price_list_did_not_show_is_looked_for_in_the_plans_l
     )
     changeset_for(catalog, found)
     assert "/v1/plans" not in [p for _, p, _ in found.calls]  # found in the price list: one read is enough
+
+
+def test_a_removed_managed_plan_is_archived_even_when_the_price_list_hides_plans() -> None:
+    # No managed plan in the price lists proves nothing about this account: the plans list must be read too.
+    plan = {
+        "id": "retired",
+        "object": "plan",
+        "active": True,
+        "amount": 500,
+        "amount_decimal": "500",
+        "currency": "usd",
+        "interval": "month",
+        "interval_count": 1,
+        "usage_type": "licensed",
+        "meter": None,
+        "metadata": MANAGED,
+        "product": "suite",
+        "billing_scheme": "per_unit",
+        "nickname": None,
+        "tiers_mode": None,
+        "transform_usage": None,
+        "trial_period_days": None,
+    }
+    lister = FakeLister({("/v1/plans", "None"): [plan]})
+    changeset, _ = changeset_for(Catalog.of([]), lister)
+    assert [(c.address, c.action.value) for c in changeset.changes] == [("plan.retired", "archive")]
