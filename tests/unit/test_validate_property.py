@@ -197,23 +197,28 @@ def test_fast_path_and_jsonschema_agree_on_the_example_catalog() -> None:
         assert fast(data) and validator().is_valid(data)
 
 
+# YAML folds line breaks inside quoted keys (NEL, LS, PS, CR become spaces), so two such keys can really be
+# duplicates that PyYAML would silently merge: keys here avoid those characters
+# (and libyaml, unlike PyYAML's Python parser, refuses escaped surrogates: none here either)
+_chars = st.characters(exclude_characters="\x85\u2028\u2029\r", exclude_categories=["Cs"])
+names = st.text(alphabet=_chars, max_size=6)
 plain_leaves = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(allow_nan=False, allow_infinity=True),
-    st.text(max_size=12),
+    st.text(alphabet=_chars, max_size=12),
     st.sampled_from(["", "~", "null", "yes", "no", "on", "0700", "08", "1_000", "2024-01-01", "<<", "=", "1:30"]),
 )
 plain_values = st.recursive(
     plain_leaves,
-    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=6), inner, max_size=4)),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(names, inner, max_size=4)),
     max_leaves=25,
 )
 
 
 @settings(max_examples=150, deadline=None)
-@given(data=st.dictionaries(st.text(max_size=6), plain_values, max_size=5), flow=st.booleans())
+@given(data=st.dictionaries(names, plain_values, max_size=5), flow=st.booleans())
 def test_loader_reads_what_pyyaml_reads(data: dict[str, Any], flow: bool) -> None:
     """The hand-written builder agrees with PyYAML's own safe_load on anything safe_dump writes."""
     from compiler.loader import load_text
@@ -231,10 +236,10 @@ def test_loader_reads_what_pyyaml_reads(data: dict[str, Any], flow: bool) -> Non
 
 @settings(max_examples=100, deadline=None)
 @given(
-    data=st.dictionaries(st.text(max_size=6), plain_values, max_size=3),
+    data=st.dictionaries(names, plain_values, max_size=3),
     shared=st.one_of(
         st.lists(plain_values, min_size=1, max_size=3),
-        st.dictionaries(st.text(max_size=4), plain_values, min_size=1, max_size=3),
+        st.dictionaries(names, plain_values, min_size=1, max_size=3),
     ),
     flow=st.booleans(),
 )
@@ -248,5 +253,6 @@ def test_loader_expands_aliases_as_pyyaml_does(data: dict[str, Any], shared: Any
     assert [p for p in problems if p.rule != "money-float"] == []
     assert doc is not None
     assert doc.data == yaml.safe_load(text)
-    child: str | int = next(iter(shared)) if isinstance(shared, dict) else 0
+    # the key as parsed: YAML folds some characters (a NEL in a quoted key becomes a space)
+    child: str | int = next(iter(doc.data["first"])) if isinstance(shared, dict) else 0
     assert doc.at(("again", "nested", child)) == doc.at(("first", child))  # placed where the anchor was written
