@@ -1,0 +1,16 @@
+"""Suite-wide settings.
+
+Under CI (`CI=true`, as `.ci/run` is called) Hypothesis runs derandomized: the same examples every run, so a
+landing can't fail on an input no one has seen. Local runs keep exploring new inputs; one that fails there is
+printed with its reproduction blob.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import settings
+
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
