@@ -1,0 +1,158 @@
+"""`pricebook import`: write the account's catalog as YAML files. Reads the account; never writes to it.
+
+After an import, `pricebook plan DIR` shows no changes (DESIGN section 6). What is left out and why (archived
+objects, objects pricebook does not manage) is said on the terminal and at the top of the files.
+Exit 0 when the files were written (or there was nothing to write), 1 on any error.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from compiler.cli.common import connection_options
+from compiler.errors import ExitCode, UsageError
+from compiler.export import (
+    ADOPT_STEP,
+    ARCHIVED,
+    DEFAULT_SCHEMA_REF,
+    NO_IDENTITY,
+    UNMANAGED,
+    UNMANAGED_FILE,
+    UNREFERENCED,
+    Export,
+    describe_counts,
+    export_account,
+)
+from compiler.gateway import connection_from_env
+from compiler.loader import CATALOG_SUFFIXES, TEMPLATE_SUFFIXES
+from compiler.planning import reading_gateway
+from compiler.source import Kind
+from compiler.state import AccountState, read_account
+
+DEFAULT_OUT = "imported/"
+#: where the repository keeps the schema, relative to where pricebook runs (the editor hint points there)
+SCHEMA_PATH = Path("schemas") / "catalog.schema.json"
+PACKAGED_SCHEMA = Path(__file__).resolve().parents[1] / "data" / "catalog.schema.json"
+
+
+@click.command("import")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    default=DEFAULT_OUT,
+    show_default=True,
+    metavar="DIR",
+    help="Write the catalog files into this directory (meters.yaml, products.yaml, plans.yaml).",
+)
+@click.option("--force", is_flag=True, help="Overwrite catalog files that DIR already holds.")
+@click.option(
+    "--include-unmanaged",
+    is_flag=True,
+    help=f"Also write the products, prices and plans pricebook does not manage, to {UNMANAGED_FILE} "
+    "(plan refuses them until they are adopted).",
+)
+@click.option("--all-meters", is_flag=True, help="Also write the active meters that no written price or plan uses.")
+@connection_options
+def command(out: str, force: bool, include_unmanaged: bool, all_meters: bool, api_base: str | None, live: bool) -> None:
+    """Write the Stripe account's catalog (what pricebook manages) as YAML files into DIR."""
+    connection = connection_from_env(api_base, live=live)  # refuses a live key without --live, before any read
+    target = Path(out)
+    existing = catalog_files(target)
+    if existing and not force:
+        shown = ", ".join(str(p) for p in existing[:3]) + (", ..." if len(existing) > 3 else "")
+        raise UsageError(
+            f"{target} already holds catalog files ({shown})",
+            hint="choose another --out DIR, or pass --force to overwrite the files import writes",
+        )
+    # every plan too: the price lists may leave legacy plans out (see state.py), and import must miss none
+    state = read_account(reading_gateway(connection), plans_list=True)
+    result = export_account(
+        state, include_unmanaged=include_unmanaged, all_meters=all_meters, schema_ref=schema_ref(target)
+    )
+    click.echo(f"Read the {'live' if state.livemode else 'test'}-mode account: {describe_counts(_counts(state))}.")
+    written = write(result, target)
+    report(result, target, include_unmanaged=include_unmanaged)
+    others = [p for p in existing if p.resolve() not in written]
+    if others:
+        click.echo(f"Note: {target} also holds {', '.join(map(str, others))}, which plan reads too.", err=True)
+    click.get_current_context().exit(ExitCode.OK)
+
+
+def catalog_files(directory: Path) -> list[Path]:
+    """The files below `directory` that `plan DIR` would read (an absent directory holds none)."""
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"{directory} is not a directory", hint="--out names a directory to write the files into")
+    if not directory.is_dir():
+        return []
+    suffixes = (*CATALOG_SUFFIXES, *TEMPLATE_SUFFIXES)
+    return sorted(p for p in directory.rglob("*") if p.is_file() and p.name.endswith(suffixes))
+
+
+def schema_ref(directory: Path) -> str:
+    """The `$schema` hint for files in `directory`: the repository's schema, as a path relative to them."""
+    for schema in (SCHEMA_PATH.resolve(), PACKAGED_SCHEMA):
+        if schema.is_file():
+            return Path(os.path.relpath(schema, directory.resolve())).as_posix()
+    return DEFAULT_SCHEMA_REF
+
+
+def write(result: Export, target: Path) -> set[Path]:
+    """Write the files; the resolved paths written."""
+    if not result.files:
+        click.echo("The account holds nothing pricebook manages: no file written.")
+        return set()
+    written: set[Path] = set()
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        for file in result.files:
+            path = target / file.name
+            path.write_text(file.text, encoding="utf-8")
+            written.add(path.resolve())
+            click.echo(f"Wrote {path} ({describe_counts(file.counts)})")
+    except OSError as exc:
+        raise UsageError(f"cannot write into {target}: {exc.strerror or exc}") from None
+    return written
+
+
+def report(result: Export, target: Path, *, include_unmanaged: bool) -> None:
+    """What was left out and why, the warnings, and the next step."""
+    archived = result.left_out.get(ARCHIVED, {})
+    if archived:
+        click.echo(
+            f"Left out {describe_counts(archived)} archived in the account: they are not part of the catalog "
+            "(listed, plan would reactivate them)."
+        )
+    unmanaged = result.left_out.get(UNMANAGED, {})
+    if unmanaged:
+        click.echo(
+            f"Left out {describe_counts(unmanaged)} that pricebook does not manage: pricebook never touches them. "
+            f"To manage one, {ADOPT_STEP}; --include-unmanaged writes them to {UNMANAGED_FILE}."
+        )
+    unreferenced = result.left_out.get(UNREFERENCED, {})
+    if unreferenced:
+        click.echo(
+            f"Left out {describe_counts(unreferenced)} that no written price or plan bills from "
+            "(--all-meters writes them)."
+        )
+    if result.left_out.get(NO_IDENTITY):
+        click.echo(
+            f"Left out {describe_counts(result.left_out[NO_IDENTITY])} without a lookup_key, which a catalog "
+            "names a price by."
+        )
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if result.files:
+        click.echo(f"Check it with: pricebook plan {target} (it shows no changes)")
+        if include_unmanaged and any(f.name == UNMANAGED_FILE for f in result.files):
+            click.echo(f"  {UNMANAGED_FILE}: plan refuses these objects until each is adopted, or deleted from it")
+
+
+def _counts(state: AccountState) -> dict[Kind, int]:
+    counts: dict[Kind, int] = {}
+    for obj in state.objects:
+        counts[obj.kind] = counts.get(obj.kind, 0) + 1
+    return counts

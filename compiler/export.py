@@ -1,0 +1,532 @@
+"""The account as catalog files: what `pricebook import` writes (pure: an `AccountState` in, YAML text out).
+
+The files read back into the catalog the account already is, so `plan` on them shows no changes (DESIGN
+section 6). That decides what is written and how:
+
+- Only what pricebook owns: managed products, prices and plans, and the meters they bill from (a meter has no
+  ownership mark; it is pricebook's once the catalog names it). Unmanaged objects are left out (pricebook never
+  touches them) unless asked for, and then go to a file of their own that `plan` refuses until they are adopted.
+- Archived objects are left out: they are not part of the desired catalog, and writing them would make `plan`
+  reactivate them. The one exception is an archived product (or an inactive meter) that a written price still
+  needs: it is written with `active: false` (`status: inactive`), which is what the account has.
+- Fields at their Stripe default are left out (no `active: true`, no `interval_count: 1`, no `managed_by`
+  metadata: pricebook adds that itself), amounts are written as the user would write them (`unit_amount: 1000`,
+  decimal strings quoted, `up_to: inf`), prices nest under their product, and small mappings use flow style.
+
+Every value is taken from the canonical attrs (`resources.canonical`), so whatever `canonical` makes of the
+file equals what it made of the account. Each file is read back with pricebook's own loader before it is
+returned: a value the YAML would not carry back unchanged is a bug here, reported rather than written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from compiler.errors import PricebookError
+from compiler.loader import load_text
+from compiler.resources import MANAGED_BY_KEY, SPECS
+from compiler.source import Kind
+from compiler.state import AccountState, LiveObject
+
+DEFAULT_SCHEMA_REF = "../schemas/catalog.schema.json"
+METERS_FILE, PRODUCTS_FILE, PLANS_FILE, UNMANAGED_FILE = "meters.yaml", "products.yaml", "plans.yaml", "unmanaged.yaml"
+ADOPT_STEP = f"add metadata {MANAGED_BY_KEY}=pricebook to it in the Dashboard (or with the API), then import again"
+WIDTH = 120
+
+#: house order of each kind's fields (as plans/ writes them); fields of SPECS not named here follow in SPECS order
+ORDER: Mapping[Kind, tuple[str, ...]] = {
+    Kind.METER: ("event_name", "display_name", "status", "default_aggregation", "customer_mapping", "value_settings"),
+    Kind.PRODUCT: ("id", "name", "active", "description", "unit_label", "default_price", "metadata"),
+    Kind.PRICE: (
+        "lookup_key",
+        "product",
+        "nickname",
+        "currency",
+        "unit_amount",
+        "unit_amount_decimal",
+        "custom_unit_amount",
+        "billing_scheme",
+        "tiers_mode",
+        "tiers",
+        "currency_options",
+        "recurring",
+        "transform_quantity",
+        "tax_behavior",
+        "metadata",
+    ),
+    Kind.PLAN: (
+        "id",
+        "product",
+        "nickname",
+        "currency",
+        "amount",
+        "amount_decimal",
+        "billing_scheme",
+        "tiers_mode",
+        "tiers",
+        "interval",
+        "interval_count",
+        "usage_type",
+        "meter",
+        "transform_usage",
+        "trial_period_days",
+        "metadata",
+    ),
+}
+#: the catalog's top-level list of each kind
+SECTION: Mapping[Kind, str] = {Kind.METER: "meters", Kind.PRODUCT: "products", Kind.PRICE: "prices", Kind.PLAN: "plans"}
+_NOUN: Mapping[Kind, str] = {Kind.METER: "meter", Kind.PRODUCT: "product", Kind.PRICE: "price", Kind.PLAN: "plan"}
+
+
+class ExportError(PricebookError):
+    """The YAML written would not read back as the account's catalog (a bug of the exporter)."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# results
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    name: str
+    text: str
+    #: how many objects of each kind the file holds
+    counts: Mapping[Kind, int]
+
+
+#: why an object was not written
+ARCHIVED = "archived"
+UNMANAGED = "unmanaged"
+NO_IDENTITY = "no identity"
+UNREFERENCED = "unreferenced"
+
+
+@dataclass(frozen=True)
+class Export:
+    files: tuple[ExportFile, ...]
+    #: reason -> kind -> how many objects were left out for it
+    left_out: Mapping[str, Mapping[Kind, int]]
+    #: things the user should know: the files will not round-trip cleanly because of them
+    warnings: tuple[str, ...] = ()
+
+    def file(self, name: str) -> ExportFile | None:
+        return next((f for f in self.files if f.name == name), None)
+
+    def left_out_count(self, reason: str) -> int:
+        return sum(self.left_out.get(reason, {}).values())
+
+
+def describe_counts(counts: Mapping[Kind, int]) -> str:
+    """`1 product, 2 prices` (kinds in creation order, zero counts left out)."""
+    parts = []
+    for kind in (Kind.METER, Kind.PRODUCT, Kind.PRICE, Kind.PLAN):
+        n = counts.get(kind, 0)
+        if n:
+            parts.append(f"{n} {_NOUN[kind]}{'' if n == 1 else 's'}")
+    return ", ".join(parts) or "nothing"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# choosing what goes where
+
+
+@dataclass
+class _Selection:
+    """The objects of one file, by kind, and the products written only because a price needs them."""
+
+    meters: list[LiveObject] = field(default_factory=list)
+    products: list[LiveObject] = field(default_factory=list)
+    prices: list[LiveObject] = field(default_factory=list)
+    plans: list[LiveObject] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.meters or self.products or self.prices or self.plans)
+
+
+def export_account(
+    state: AccountState,
+    *,
+    include_unmanaged: bool = False,
+    all_meters: bool = False,
+    schema_ref: str = DEFAULT_SCHEMA_REF,
+) -> Export:
+    """The catalog files of `state`: meters.yaml, products.yaml (prices nested), plans.yaml, and with
+    `include_unmanaged` unmanaged.yaml. Files that would be empty are not returned."""
+    left_out: dict[str, dict[Kind, int]] = {}
+    warnings: list[str] = []
+
+    def leave_out(reason: str, obj: LiveObject) -> None:
+        counts = left_out.setdefault(reason, {})
+        counts[obj.kind] = counts.get(obj.kind, 0) + 1
+
+    products = {o.id: o for o in state.of_kind(Kind.PRODUCT)}
+    meters = _meters_by_event_name(state.of_kind(Kind.METER))
+    main, extra = _Selection(), _Selection()
+
+    # prices and plans first: they decide which products and meters must be written too
+    for obj in (*state.of_kind(Kind.PRICE), *state.of_kind(Kind.PLAN)):
+        if not obj.managed and not include_unmanaged:
+            leave_out(UNMANAGED, obj)
+        elif not obj.active:
+            leave_out(ARCHIVED, obj)
+        elif obj.key is None:
+            leave_out(NO_IDENTITY, obj)
+            if obj.managed:
+                warnings.append(
+                    f"price {obj.id} is pricebook's but has no lookup_key, so no catalog can name it: "
+                    "plan will archive it (give it a lookup_key in Stripe and import again to keep it)"
+                )
+        else:
+            target = main if obj.managed else extra
+            (target.prices if obj.kind is Kind.PRICE else target.plans).append(obj)
+
+    written_products: set[str] = set()
+    for selection in (main, extra):
+        needed = sorted({str(o.attrs.get("product")) for o in (*selection.prices, *selection.plans)})
+        for pid in needed:
+            product = products.get(pid)
+            if pid in written_products:
+                continue
+            if product is None:
+                warnings.append(f"product {pid} is named by a price but is not in the account: its prices won't load")
+                continue
+            if selection is main and not product.managed:
+                warnings.append(
+                    f"product {pid} is not pricebook's, but some of its prices are: it is written to "
+                    f"{PRODUCTS_FILE} so they load, and plan will refuse it until you adopt it ({ADOPT_STEP})"
+                )
+            # a managed product goes to the main file even when only unmanaged prices need it
+            (main if selection is main or product.managed else extra).products.append(product)
+            written_products.add(pid)
+
+    for product in products.values():
+        if product.id in written_products:
+            continue
+        if not product.managed and not include_unmanaged:
+            leave_out(UNMANAGED, product)
+        elif not product.active:
+            leave_out(ARCHIVED, product)
+        else:
+            (main if product.managed else extra).products.append(product)
+            written_products.add(product.id)
+
+    written_meters: set[str] = set()
+    for selection in (main, extra):
+        for name in sorted({m for o in (*selection.prices, *selection.plans) if (m := _meter_ref(o)) is not None}):
+            if name in written_meters:
+                continue
+            meter = meters.get(name)
+            if meter is None:
+                warnings.append(f"meter {name} is named by a price but is not in the account: its prices won't load")
+                continue
+            selection.meters.append(meter)
+            written_meters.add(name)
+    for name, meter in sorted(meters.items()):
+        if name in written_meters:
+            continue
+        if not meter.active:
+            leave_out(ARCHIVED, meter)
+        elif all_meters:
+            main.meters.append(meter)
+        else:
+            leave_out(UNREFERENCED, meter)
+
+    header = _header(schema_ref, state.livemode)
+    files: list[ExportFile] = []
+    archived = left_out.get(ARCHIVED, {})
+    if main.meters:
+        files.append(_file(METERS_FILE, header + _skipped_note(archived, (Kind.METER,)), main, (Kind.METER,)))
+    if main.products:
+        note = _skipped_note(archived, (Kind.PRODUCT, Kind.PRICE))
+        files.append(_file(PRODUCTS_FILE, header + note, main, (Kind.PRODUCT, Kind.PRICE)))
+    if main.plans:
+        files.append(_file(PLANS_FILE, header + _skipped_note(archived, (Kind.PLAN,)), main, (Kind.PLAN,)))
+    if extra:
+        kinds = (Kind.METER, Kind.PRODUCT, Kind.PRICE, Kind.PLAN)
+        files.append(_file(UNMANAGED_FILE, header + _UNMANAGED_NOTE, extra, kinds))
+    return Export(tuple(files), {r: dict(c) for r, c in left_out.items()}, tuple(warnings))
+
+
+def _meters_by_event_name(meters: Iterable[LiveObject]) -> dict[str, LiveObject]:
+    # an active meter wins over an inactive one with the same event_name (the one prices bill from now)
+    out: dict[str, LiveObject] = {}
+    for meter in meters:
+        if meter.key is None:
+            continue
+        held = out.get(meter.key)
+        if held is None or (meter.active and not held.active):
+            out[meter.key] = meter
+    return out
+
+
+def _meter_ref(obj: LiveObject) -> str | None:
+    if obj.kind is Kind.PRICE:
+        recurring = obj.attrs.get("recurring")
+        value = recurring.get("meter") if isinstance(recurring, Mapping) else None
+    else:
+        value = obj.attrs.get("meter")
+    return value if isinstance(value, str) else None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# objects as catalog entries
+
+
+class _Flow(dict[str, Any]):
+    """A small mapping written on one line: `recurring: {interval: month, usage_type: metered}`."""
+
+
+def _flow(items: Iterable[tuple[str, Any]]) -> _Flow:
+    return _Flow((k, v) for k, v in items if v is not None)
+
+
+def _tiers(value: Any) -> list[_Flow]:
+    keys = ("up_to", "flat_amount", "flat_amount_decimal", "unit_amount", "unit_amount_decimal")
+    return [_flow((k, tier.get(k)) for k in keys) for tier in value]
+
+
+def _recurring(value: Mapping[str, Any]) -> _Flow:
+    return _flow(
+        [
+            ("interval", value.get("interval")),
+            ("interval_count", None if value.get("interval_count") in (None, 1) else value.get("interval_count")),
+            ("usage_type", None if value.get("usage_type") in (None, "licensed") else value.get("usage_type")),
+            ("meter", value.get("meter")),
+        ]
+    )
+
+
+def _custom_unit_amount(value: Mapping[str, Any]) -> _Flow:
+    # `enabled` is how the API asks for one; Stripe sends back only the bounds
+    return _flow([("enabled", True), *((k, value.get(k)) for k in ("minimum", "maximum", "preset"))])
+
+
+def _metadata(value: Mapping[str, Any]) -> dict[str, Any] | None:
+    out = {k: v for k, v in value.items() if k != MANAGED_BY_KEY}  # pricebook adds its mark itself
+    return out or None
+
+
+def _currency_options(value: Mapping[str, Any], price_tax_behavior: Any) -> dict[str, Any] | None:
+    out: dict[str, Any] = {}
+    for currency, option in sorted(value.items()):
+        entry: dict[str, Any] = {}
+        for key in ("unit_amount", "unit_amount_decimal"):
+            if option.get(key) is not None:
+                entry[key] = option[key]
+        if isinstance(option.get("custom_unit_amount"), Mapping):
+            entry["custom_unit_amount"] = _custom_unit_amount(option["custom_unit_amount"])
+        # an option without one takes the price's (resources._currency_option): write it only where it differs
+        if option.get("tax_behavior") not in (None, price_tax_behavior):
+            entry["tax_behavior"] = option["tax_behavior"]
+        if option.get("tiers"):
+            entry["tiers"] = _tiers(option["tiers"])
+        out[currency] = entry if "tiers" in entry else _Flow(entry)
+    return out or None
+
+
+def _convert(kind: Kind, name: str, value: Any, attrs: Mapping[str, Any]) -> Any:
+    """A canonical value as the catalog writes it (None: leave the field out)."""
+    if name == "metadata":
+        return _metadata(value) if isinstance(value, Mapping) else None
+    if name == "tiers":
+        return _tiers(value)
+    if name == "recurring" and isinstance(value, Mapping):
+        return _recurring(value)
+    if name == "custom_unit_amount" and isinstance(value, Mapping):
+        return _custom_unit_amount(value)
+    if name == "currency_options" and isinstance(value, Mapping):
+        return _currency_options(value, attrs.get("tax_behavior") or "unspecified")
+    if name == "marketing_features" and isinstance(value, list):
+        return [_flow(sorted(v.items())) if isinstance(v, Mapping) else v for v in value]
+    if isinstance(value, Mapping):  # transform_*, default_aggregation, customer_mapping, package_dimensions ...
+        return _flow(value.items())
+    return value
+
+
+def entry_of(obj: LiveObject, *, omit: Iterable[str] = ()) -> dict[str, Any]:
+    """One object as a catalog entry: its fields in house order, defaults and `omit` left out."""
+    spec = SPECS[obj.kind]
+    preferred = ORDER[obj.kind]
+    names = [*preferred, *(f.name for f in spec.fields if f.name not in preferred)]
+    skip = set(omit)
+    out: dict[str, Any] = {}
+    for name in names:
+        if name in skip or name not in spec.by_name:
+            continue
+        value = obj.attrs.get(name)
+        if value is None or value == spec.field(name).default:
+            continue
+        converted = _convert(obj.kind, name, value, obj.attrs)
+        if converted is not None:
+            out[name] = converted
+    if obj.kind is Kind.PRODUCT and "name" not in out and "name" not in skip:
+        out["name"] = obj.attrs.get("name")  # required; keeps the entry's shape even if Stripe sent none
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# files
+
+
+_UNMANAGED_NOTE = f"""#
+# Objects pricebook does not manage (no metadata {MANAGED_BY_KEY}=pricebook), imported with --include-unmanaged.
+# pricebook never changes them, so `pricebook plan` refuses every one of them until it is adopted: for each,
+# {ADOPT_STEP}.
+# Or delete what you do not want pricebook to manage from this file.
+"""
+
+
+def _header(schema_ref: str, livemode: bool) -> str:
+    mode = "live" if livemode else "test"
+    return (
+        f"# yaml-language-server: $schema={schema_ref}\n"
+        "#\n"
+        f"# Written by `pricebook import` from a {mode}-mode account. Fields at their Stripe default are left out.\n"
+    )
+
+
+def _skipped_note(archived: Mapping[Kind, int], kinds: Sequence[Kind]) -> str:
+    counts = {k: archived[k] for k in kinds if archived.get(k)}
+    if not counts:
+        return ""
+    total = sum(counts.values())
+    what = "inactive" if kinds == (Kind.METER,) else "archived"
+    return (
+        f"# Not imported: {describe_counts(counts)} {what} in the account ({total} in all). They are not part of\n"
+        "# the catalog; listing one here would make plan reactivate it.\n"
+    )
+
+
+def _file(name: str, header: str, selection: _Selection, kinds: Sequence[Kind]) -> ExportFile:
+    data: dict[str, list[dict[str, Any]]] = {}
+    texts: list[str] = []
+    counts: dict[Kind, int] = {}
+
+    def section(kind: Kind, entries: list[dict[str, Any]], text: str | None = None) -> None:
+        data[SECTION[kind]] = entries
+        texts.append(text if text is not None else _section(SECTION[kind], entries))
+
+    if Kind.METER in kinds and selection.meters:
+        section(Kind.METER, [entry_of(m) for m in sorted(selection.meters, key=lambda o: o.key or "")])
+        counts[Kind.METER] = len(selection.meters)
+    loose: list[dict[str, Any]] = []  # prices whose product is written in another file: they name it
+    if Kind.PRODUCT in kinds:
+        written = {p.id for p in selection.products}
+        nested: dict[str, list[LiveObject]] = {}
+        for price in sorted(selection.prices, key=lambda o: o.key or ""):
+            owner = str(price.attrs.get("product"))
+            if owner in written:
+                nested.setdefault(owner, []).append(price)
+            else:
+                loose.append(entry_of(price))
+        if selection.products:
+            entries, chunks = [], []
+            for product in sorted(selection.products, key=lambda o: o.id):
+                entry, chunk = _product(product, nested.get(product.id, []))
+                entries.append(entry)
+                chunks.append(chunk)
+            section(Kind.PRODUCT, entries, "products:\n" + "\n".join(chunks))
+            counts[Kind.PRODUCT] = len(selection.products)
+        if loose:
+            section(Kind.PRICE, loose)
+        if selection.prices:
+            counts[Kind.PRICE] = len(selection.prices)
+    if Kind.PLAN in kinds and selection.plans:
+        section(Kind.PLAN, [entry_of(p) for p in sorted(selection.plans, key=lambda o: o.key or "")])
+        counts[Kind.PLAN] = len(selection.plans)
+    text = header + "\n" + "\n".join(texts)
+    _check_round_trip(name, text, data)
+    return ExportFile(name, text, counts)
+
+
+def _product(product: LiveObject, prices: Sequence[LiveObject]) -> tuple[dict[str, Any], str]:
+    """A product entry with its prices nested, and its text (a blank line between the prices)."""
+    keys = {p.key for p in prices}
+    # a default price the catalog cannot name (archived, unmanaged, without lookup_key) is left unnamed: the
+    # diff leaves a product's default price alone when the catalog names none
+    omit = () if product.attrs.get("default_price") in keys else ("default_price",)
+    entry = entry_of(product, omit=omit)
+    chunk = _indent(_dump([entry]), 2)
+    if prices:
+        nested = [entry_of(p, omit=("product",)) for p in prices]
+        chunk += "    prices:\n" + "\n".join(_indent(_dump([e]), 6) for e in nested)
+        entry = {**entry, "prices": nested}
+    return entry, chunk
+
+
+def _section(name: str, entries: Sequence[Mapping[str, Any]]) -> str:
+    return f"{name}:\n" + "\n".join(_indent(_dump([e]), 2) for e in entries)
+
+
+def _indent(text: str, width: int) -> str:
+    pad = " " * width
+    return "".join(pad + line if line.strip() else line for line in text.splitlines(keepends=True))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# YAML
+
+
+class _Dumper(yaml.SafeDumper):
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        # lists indented under their key, as plans/ writes them (`products:\n  - id: ...`)
+        super().increase_indent(flow, False)
+
+
+def _represent_flow(dumper: yaml.SafeDumper, data: _Flow) -> yaml.Node:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=True)
+
+
+_LOOKS_NUMERIC = re.compile(r"[-+]?[0-9][0-9_]*")
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    # A string that would read as another type (`"0.05"`, `"yes"`, `"08"`) or holds a line break is written in
+    # double quotes, as a person would; everything else is left to the emitter (plain when it can be).
+    resolve: Callable[[type, str, tuple[bool, bool]], str] = dumper.resolve  # PyYAML's stubs leave it untyped
+    resolved = resolve(yaml.ScalarNode, data, (True, False))
+    quoted = (
+        resolved != "tag:yaml.org,2002:str"
+        or _LOOKS_NUMERIC.fullmatch(data) is not None
+        or any(c in data for c in "\n\r\x85\u2028\u2029")
+    )
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"' if quoted else None)
+
+
+_Dumper.add_representer(_Flow, _represent_flow)
+_Dumper.add_representer(str, _represent_str)
+
+
+def _dump(value: Any) -> str:
+    return yaml.dump(value, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=WIDTH, default_flow_style=False)
+
+
+def _check_round_trip(name: str, text: str, data: Mapping[str, Any]) -> None:
+    """Read the file back with pricebook's own loader: it must parse cleanly into exactly what was written."""
+    document, diagnostics = load_text(text, name)
+    errors = [d for d in diagnostics if d.is_error]
+    if errors:
+        raise ExportError(f"import wrote {name}, but it does not read back: {errors[0].format()}")
+    if document is None or document.data != data:
+        raise ExportError(f"import wrote {name}, but it does not read back as written")
+
+
+__all__ = [
+    "ADOPT_STEP",
+    "DEFAULT_SCHEMA_REF",
+    "METERS_FILE",
+    "PLANS_FILE",
+    "PRODUCTS_FILE",
+    "UNMANAGED_FILE",
+    "Export",
+    "ExportError",
+    "ExportFile",
+    "describe_counts",
+    "entry_of",
+    "export_account",
+]
