@@ -1,0 +1,440 @@
+"""`export`: an account state as catalog files that read back as that account (plan: no changes), written as a
+person would write them (defaults left out, decimals quoted, `up_to: inf`, prices nested under products)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from compiler.changes import ChangeSet
+from compiler.check import check_documents
+from compiler.diff import diff
+from compiler.export import (
+    ARCHIVED,
+    METERS_FILE,
+    NO_IDENTITY,
+    PLANS_FILE,
+    PRODUCTS_FILE,
+    UNMANAGED,
+    UNMANAGED_FILE,
+    UNREFERENCED,
+    Export,
+    ExportFile,
+    export_account,
+)
+from compiler.loader import load_text
+from compiler.model import Catalog, build_catalog
+from compiler.source import Document, Kind
+from compiler.state import AccountState, build_state
+from tests.unit.test_state import MANAGED, stripe_meter, stripe_price, stripe_product
+
+TIERS = [
+    {"up_to": 10000, "flat_amount": 1000, "flat_amount_decimal": "1000", "unit_amount": 0, "unit_amount_decimal": "0"},
+    {
+        "up_to": None,
+        "flat_amount": None,
+        "flat_amount_decimal": None,
+        "unit_amount": None,
+        "unit_amount_decimal": "0.05",
+    },
+]
+
+
+def usd_only(amount: int | None, decimal: str | None = None) -> dict[str, Any]:
+    return {
+        "usd": {
+            "custom_unit_amount": None,
+            "tax_behavior": "unspecified",
+            "unit_amount": amount,
+            "unit_amount_decimal": decimal if decimal is not None else (str(amount) if amount is not None else None),
+        }
+    }
+
+
+def stripe_plan(**fields: Any) -> dict[str, Any]:
+    """A legacy plan as the price list shows it: recurring, without a lookup_key."""
+    return stripe_price(**{"id": "legacy-plan", "lookup_key": None, **fields})
+
+
+def file(export: Export, name: str) -> ExportFile:
+    found = export.file(name)
+    assert found is not None, f"{name} not written (files: {[f.name for f in export.files]})"
+    return found
+
+
+def catalog_of(export: Export) -> Catalog:
+    """The files as `validate` and `plan` read them; they must be valid."""
+    documents: list[Document] = []
+    diagnostics = []
+    for exported in export.files:
+        document, found = load_text(exported.text, exported.name)
+        assert document is not None, found
+        documents.append(document)
+        diagnostics += found
+    result = check_documents(documents, diagnostics, files=len(documents))
+    assert result.ok, [d.format() for d in result.diagnostics]
+    return build_catalog(result.entries)
+
+
+def plan_of(export: Export, state: AccountState) -> ChangeSet:
+    return diff(catalog_of(export), state)
+
+
+def assert_no_changes(export: Export, state: AccountState) -> None:
+    changeset = plan_of(export, state)
+    changed = [(c.kind.value, c.key, c.action.value, c.reason) for c in changeset.changes if c.action.value != "no-op"]
+    assert changed == [] and changeset.calls == () and changeset.problems == ()
+
+
+def test_a_plain_price_is_written_without_its_defaults_nested_under_its_product() -> None:
+    state = build_state(
+        [], [stripe_product(metadata={**MANAGED, "team": "growth"})], [stripe_price(nickname="Seats")], []
+    )
+    export = export_account(state)
+    assert [f.name for f in export.files] == [PRODUCTS_FILE]
+    text = file(export, PRODUCTS_FILE).text
+    assert text.startswith("# yaml-language-server: $schema=../schemas/catalog.schema.json\n")
+    assert text.endswith(
+        "products:\n"
+        "  - id: suite\n"
+        "    name: Suite\n"
+        "    metadata:\n"
+        "      team: growth\n"
+        "    prices:\n"
+        "      - lookup_key: seats\n"
+        "        nickname: Seats\n"
+        "        currency: usd\n"
+        "        unit_amount: 1000\n"
+        "        recurring: {interval: month}\n"
+    )
+    for default in ("active", "managed_by", "interval_count", "usage_type", "tax_behavior", "billing_scheme"):
+        assert default not in text.split("\n", 3)[3]  # below the header
+    assert file(export, PRODUCTS_FILE).counts == {Kind.PRODUCT: 1, Kind.PRICE: 1}
+    assert_no_changes(export, state)
+
+
+def test_decimals_are_quoted_strings_and_the_last_tier_is_up_to_inf() -> None:
+    tiered = stripe_price(
+        id="price_t",
+        lookup_key="api_usage",
+        billing_scheme="tiered",
+        tiers_mode="graduated",
+        tiers=TIERS,
+        unit_amount=None,
+        unit_amount_decimal=None,
+        currency_options=usd_only(None),
+    )
+    half_cent = stripe_price(
+        id="price_h", lookup_key="half_cent", unit_amount=None, unit_amount_decimal="0.5", currency_options={}
+    )
+    state = build_state([], [stripe_product()], [tiered, half_cent], [])
+    export = export_account(state)
+    text = file(export, PRODUCTS_FILE).text
+    assert (
+        "        billing_scheme: tiered\n"
+        "        tiers_mode: graduated\n"
+        "        tiers:\n"
+        "          - {up_to: 10000, flat_amount: 1000, unit_amount: 0}\n"
+        '          - {up_to: inf, unit_amount_decimal: "0.05"}\n'
+    ) in text
+    assert '        unit_amount_decimal: "0.5"\n' in text
+    assert "null" not in text and "unit_amount: null" not in text
+    assert_no_changes(export, state)
+
+
+def test_currency_options_keep_only_a_tax_behavior_that_differs_from_the_prices() -> None:
+    options = {
+        **usd_only(10000),
+        "eur": {"custom_unit_amount": None, "tax_behavior": "exclusive", "unit_amount": 9500},
+        "gbp": {"custom_unit_amount": None, "tax_behavior": "inclusive", "unit_amount": 8500},
+    }
+    price = stripe_price(
+        unit_amount=10000, unit_amount_decimal="10000", tax_behavior="exclusive", currency_options=options
+    )
+    tiered = stripe_price(
+        id="price_t",
+        lookup_key="tiered",
+        billing_scheme="tiered",
+        tiers_mode="volume",
+        tiers=TIERS,
+        unit_amount=None,
+        unit_amount_decimal=None,
+        currency_options={
+            "jpy": {
+                "custom_unit_amount": None,
+                "tax_behavior": "unspecified",
+                "unit_amount": None,
+                "tiers": [{"up_to": 10, "unit_amount": 1500}, {"up_to": None, "unit_amount_decimal": "1000"}],
+            }
+        },
+    )
+    state = build_state([], [stripe_product()], [price, tiered], [])
+    export = export_account(state)
+    text = file(export, PRODUCTS_FILE).text
+    assert (
+        "        currency_options:\n"
+        "          eur: {unit_amount: 9500}\n"
+        "          gbp: {unit_amount: 8500, tax_behavior: inclusive}\n"
+    ) in text
+    assert (
+        "        currency_options:\n"
+        "          jpy:\n"
+        "            tiers:\n"
+        "              - {up_to: 10, unit_amount: 1500}\n"
+        "              - {up_to: inf, unit_amount: 1000}\n"
+    ) in text
+    assert "        tax_behavior: exclusive\n" in text
+    assert "usd:" not in text  # Stripe adds the price's own currency; the catalog never lists it
+    assert_no_changes(export, state)
+
+
+def test_a_metered_price_names_its_meter_and_only_meters_in_use_are_written() -> None:
+    meters = [
+        stripe_meter(),
+        stripe_meter(
+            id="mtr_2",
+            event_name="api_requests",
+            display_name="API requests",
+            value_settings={"event_payload_key": "requests"},
+        ),
+        stripe_meter(id="mtr_3", event_name="unused", display_name="Unused"),
+        stripe_meter(id="mtr_4", event_name="retired", display_name="Retired", status="inactive"),
+    ]
+    metered = stripe_price(
+        lookup_key="emails",
+        recurring={"interval": "month", "interval_count": 1, "meter": "mtr_1", "usage_type": "metered"},
+        transform_quantity={"divide_by": 1000, "round": "down"},
+    )
+    plan = stripe_plan(
+        id="requests-plan",
+        recurring={"interval": "month", "interval_count": 3, "meter": "mtr_2", "usage_type": "metered"},
+    )
+    state = build_state(meters, [stripe_product()], [metered, plan], [])
+    export = export_account(state)
+    assert file(export, METERS_FILE).text.endswith(
+        "meters:\n"
+        "  - event_name: api_requests\n"
+        "    display_name: API requests\n"
+        "    default_aggregation: {formula: sum}\n"
+        "    value_settings: {event_payload_key: requests}\n"
+        "\n"
+        "  - event_name: emails_sent\n"
+        "    display_name: Emails sent\n"
+        "    default_aggregation: {formula: sum}\n"
+    )
+    assert "        recurring: {interval: month, usage_type: metered, meter: emails_sent}\n" in export.files[1].text
+    assert "        transform_quantity: {divide_by: 1000, round: down}\n" in export.files[1].text
+    assert export.left_out == {UNREFERENCED: {Kind.METER: 1}, ARCHIVED: {Kind.METER: 1}}
+    assert "# Not imported: 1 meter inactive in the account" in file(export, METERS_FILE).text
+    assert_no_changes(export, state)
+
+    everything = export_account(state, all_meters=True)
+    assert "event_name: unused" in file(everything, METERS_FILE).text
+    assert "retired" not in file(everything, METERS_FILE).text
+    assert_no_changes(everything, state)
+
+
+def test_plans_are_written_in_the_plans_api_shape_at_top_level() -> None:
+    plan = stripe_plan(
+        nickname="Standard Cost Per 5 Users",
+        recurring={"interval": "month", "interval_count": 3, "meter": None, "usage_type": "licensed"},
+        transform_quantity={"divide_by": 5, "round": "up"},
+    )
+    tiered_plan = stripe_plan(
+        id="tiered-plan",
+        billing_scheme="tiered",
+        tiers_mode="volume",
+        tiers=[{"up_to": 5, "unit_amount": 700}, {"up_to": None, "unit_amount": 600}],
+        unit_amount=None,
+        unit_amount_decimal=None,
+    )
+    state = build_state([], [stripe_product()], [plan, tiered_plan], [])
+    export = export_account(state)
+    assert file(export, PLANS_FILE).text.endswith(
+        "plans:\n"
+        "  - id: legacy-plan\n"
+        "    product: suite\n"
+        "    nickname: Standard Cost Per 5 Users\n"
+        "    currency: usd\n"
+        "    amount: 1000\n"
+        "    interval: month\n"
+        "    interval_count: 3\n"
+        "    transform_usage: {divide_by: 5, round: up}\n"
+        "\n"
+        "  - id: tiered-plan\n"
+        "    product: suite\n"
+        "    currency: usd\n"
+        "    billing_scheme: tiered\n"
+        "    tiers_mode: volume\n"
+        "    tiers:\n"
+        "      - {up_to: 5, unit_amount: 700}\n"
+        "      - {up_to: inf, unit_amount: 600}\n"
+        "    interval: month\n"
+    )
+    assert file(export, PRODUCTS_FILE).counts == {Kind.PRODUCT: 1}  # the plans' product, without prices
+    assert_no_changes(export, state)
+
+
+def test_archived_objects_are_skipped_and_counted_in_the_header() -> None:
+    products = [
+        stripe_product(default_price="price_old"),
+        stripe_product(id="retired", name="Retired", active=False),
+        # archived, but an active price still sells under it: written as it is, so plan leaves it alone
+        stripe_product(id="paused", name="Paused", active=False),
+    ]
+    prices = [
+        stripe_price(),
+        stripe_price(id="price_old", lookup_key="seats_2023", active=False),
+        stripe_price(id="price_p", lookup_key="paused_monthly", product="paused"),
+        stripe_plan(active=False),
+    ]
+    state = build_state([], products, prices, [])
+    export = export_account(state)
+    assert export.left_out == {ARCHIVED: {Kind.PRODUCT: 1, Kind.PRICE: 1, Kind.PLAN: 1}}
+    products_text = file(export, PRODUCTS_FILE).text
+    assert "# Not imported: 1 product, 1 price archived in the account (2 in all)." in products_text
+    assert "seats_2023" not in products_text and "retired" not in products_text
+    assert "  - id: paused\n    name: Paused\n    active: false\n" in products_text
+    assert "default_price" not in products_text  # it names an archived price, which the catalog does not hold
+    assert export.file(PLANS_FILE) is None
+    assert_no_changes(export, state)
+
+
+def test_a_default_price_is_named_by_its_lookup_key() -> None:
+    state = build_state([], [stripe_product(default_price="price_1")], [stripe_price()], [])
+    export = export_account(state)
+    assert "    default_price: seats\n" in file(export, PRODUCTS_FILE).text
+    assert catalog_of(export).get(Kind.PRODUCT, "suite") is not None
+    assert_no_changes(export, state)
+
+
+UNMANAGED_OBJECTS = (
+    [
+        stripe_product(id="hand_made", name="Made in the Dashboard", metadata={}),
+        stripe_product(id="old_hand_made", name="Old", metadata={}, active=False),
+    ],
+    [
+        stripe_price(id="price_u", lookup_key="hand_made_monthly", product="hand_made", metadata={}),
+        # unmanaged, on pricebook's product
+        stripe_price(id="price_v", lookup_key="suite_by_hand", metadata={"owner": "sales"}),
+        stripe_plan(id="hand-plan", product="hand_made", metadata={}),
+        stripe_price(id="price_w", lookup_key=None, recurring=None, type="one_time", metadata={}),
+    ],
+)
+
+
+def test_unmanaged_objects_are_left_out_and_counted() -> None:
+    products, prices = UNMANAGED_OBJECTS
+    state = build_state([], [stripe_product(), *products], [stripe_price(), *prices], [])
+    export = export_account(state)
+    assert [f.name for f in export.files] == [PRODUCTS_FILE]
+    text = file(export, PRODUCTS_FILE).text
+    assert "hand" not in text and "Old" not in text
+    assert export.left_out == {UNMANAGED: {Kind.PRODUCT: 2, Kind.PRICE: 3, Kind.PLAN: 1}}
+    assert_no_changes(export, state)
+
+
+def test_include_unmanaged_writes_them_apart_and_plan_refuses_them_until_adopted() -> None:
+    products, prices = UNMANAGED_OBJECTS
+    state = build_state([], [stripe_product(), *products], [stripe_price(), *prices], [])
+    export = export_account(state, include_unmanaged=True)
+    assert [f.name for f in export.files] == [PRODUCTS_FILE, UNMANAGED_FILE]
+    unmanaged = file(export, UNMANAGED_FILE)
+    assert "plan` refuses every one of them until it is adopted" in unmanaged.text
+    assert "add metadata managed_by=pricebook" in unmanaged.text
+    assert unmanaged.counts == {Kind.PRODUCT: 1, Kind.PRICE: 2, Kind.PLAN: 1}
+    assert (
+        "products:\n"
+        "  - id: hand_made\n"
+        "    name: Made in the Dashboard\n"
+        "    prices:\n"
+        "      - lookup_key: hand_made_monthly\n"
+    ) in unmanaged.text
+    # pricebook's product stays in products.yaml; the unmanaged price on it names it
+    assert "prices:\n  - lookup_key: suite_by_hand\n    product: suite\n" in unmanaged.text
+    assert "metadata:\n      owner: sales\n" in unmanaged.text
+    assert "old_hand_made" not in unmanaged.text  # archived
+    assert export.left_out == {ARCHIVED: {Kind.PRODUCT: 1}, NO_IDENTITY: {Kind.PRICE: 1}}
+    assert export.warnings == ()  # an unmanaged price without identity is no loss to pricebook
+    changeset = plan_of(export, state)
+    assert {p.rule for p in changeset.problems} == {
+        "product-id-held-by-unmanaged-product",
+        "lookup-key-held-by-unmanaged-price",
+        "plan-id-held-by-unmanaged-plan",
+    }
+    assert all("managed_by=pricebook" in p.hint for p in changeset.problems)
+
+
+def test_a_managed_price_on_an_unmanaged_product_brings_the_product_with_a_warning() -> None:
+    state = build_state([], [stripe_product(metadata={})], [stripe_price()], [])
+    export = export_account(state)
+    assert "  - id: suite\n" in file(export, PRODUCTS_FILE).text
+    (warning,) = export.warnings
+    assert "product suite is not pricebook's" in warning and "managed_by=pricebook" in warning
+
+
+def test_a_managed_price_without_lookup_key_cannot_be_written_and_says_so() -> None:
+    one_time = stripe_price(id="price_x", lookup_key=None, recurring=None, type="one_time")
+    state = build_state([], [stripe_product()], [stripe_price(), one_time], [])
+    export = export_account(state)
+    assert export.left_out == {NO_IDENTITY: {Kind.PRICE: 1}}
+    (warning,) = export.warnings
+    assert "price_x" in warning and "plan will archive it" in warning
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "yes",
+        "no",
+        "null",
+        "~",
+        "true",
+        "0123",
+        "08",
+        "1e3",
+        "0.5",
+        "2024-01-01",
+        "a: b",
+        "- x",
+        "#x",
+        "a\nb",
+        "¥ 100",
+        "tab\there",
+        "line\u2028sep",
+        "x\x85y",
+        "'quoted'",
+        '"dq"',
+        "@at",
+        "%pct",
+        "{x}",
+        "[x]",
+        "*star",
+        "&amp",
+        " pad ",
+    ],
+)
+def test_any_string_reads_back_unchanged(text: str) -> None:
+    product = stripe_product(
+        name=f"P {text}", description=text, metadata={**MANAGED, "note": text, (text.strip(" []") or "k"): "v"}
+    )
+    price = stripe_price(nickname=text)
+    state = build_state([], [product], [price], [])
+    export = export_account(state)  # reads every file back itself; a difference raises ExportError
+    assert_no_changes(export, state)
+
+
+def test_the_output_is_deterministic_whatever_the_order_of_the_account() -> None:
+    prices = [stripe_price(id=f"price_{n}", lookup_key=f"key_{n}") for n in range(5)]
+    products = [stripe_product(), stripe_product(id="another", name="Another")]
+    one = export_account(build_state([], products, prices, []))
+    two = export_account(build_state([], products[::-1], prices[::-1], []))
+    assert one == two
+    keys = [line.strip() for line in file(one, PRODUCTS_FILE).text.splitlines() if "lookup_key" in line]
+    assert keys == sorted(keys)
+
+
+def test_an_empty_account_writes_no_file() -> None:
+    export = export_account(build_state([], [], [], []))
+    assert export.files == () and export.left_out == {}
