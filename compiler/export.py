@@ -236,19 +236,17 @@ def export_account(
         else:
             leave_out(UNREFERENCED, meter)
 
-    header = _header(schema_ref, state.livemode)
+    header = _header(schema_ref, state.livemode) + _skipped_note(left_out.get(ARCHIVED, {}))
     files: list[ExportFile] = []
-    archived = left_out.get(ARCHIVED, {})
     if main.meters:
-        files.append(_file(METERS_FILE, header + _skipped_note(archived, (Kind.METER,)), main, (Kind.METER,)))
+        files.append(_file(METERS_FILE, header, main, (Kind.METER,)))
     if main.products:
-        note = _skipped_note(archived, (Kind.PRODUCT, Kind.PRICE))
-        files.append(_file(PRODUCTS_FILE, header + note, main, (Kind.PRODUCT, Kind.PRICE)))
+        files.append(_file(PRODUCTS_FILE, header, main, (Kind.PRODUCT, Kind.PRICE)))
     if main.plans:
-        files.append(_file(PLANS_FILE, header + _skipped_note(archived, (Kind.PLAN,)), main, (Kind.PLAN,)))
+        files.append(_file(PLANS_FILE, header, main, (Kind.PLAN,)))
     if extra:
         kinds = (Kind.METER, Kind.PRODUCT, Kind.PRICE, Kind.PLAN)
-        files.append(_file(UNMANAGED_FILE, header + _UNMANAGED_NOTE, extra, kinds))
+        files.append(_file(UNMANAGED_FILE, _header(schema_ref, state.livemode) + _UNMANAGED_NOTE, extra, kinds))
     return Export(tuple(files), {r: dict(c) for r, c in left_out.items()}, tuple(warnings))
 
 
@@ -375,9 +373,9 @@ def entry_of(obj: LiveObject, *, omit: Iterable[str] = ()) -> dict[str, Any]:
 
 _UNMANAGED_NOTE = f"""#
 # Objects pricebook does not manage (no metadata {MANAGED_BY_KEY}=pricebook), imported with --include-unmanaged.
-# pricebook never changes them, so `pricebook plan` refuses every one of them until it is adopted: for each,
-# {ADOPT_STEP}.
-# Or delete what you do not want pricebook to manage from this file.
+# pricebook never changes them, so `pricebook plan` refuses every one of them until it is adopted. To adopt
+# one, add metadata {MANAGED_BY_KEY}=pricebook to it in the Dashboard (or with the API): from then on it is
+# pricebook's, as this file describes it. Delete from this file what pricebook should leave alone.
 """
 
 
@@ -390,15 +388,28 @@ def _header(schema_ref: str, livemode: bool) -> str:
     )
 
 
-def _skipped_note(archived: Mapping[Kind, int], kinds: Sequence[Kind]) -> str:
-    counts = {k: archived[k] for k in kinds if archived.get(k)}
-    if not counts:
+def describe_archived(counts: Mapping[Kind, int]) -> str:
+    """`1 archived product, 3 archived prices and plans`. Prices and plans are one family in Stripe, and a
+    replaced price's old version has no lookup_key left, so the account reads it as a plan: one count for both."""
+    parts = []
+    if counts.get(Kind.METER):
+        n = counts[Kind.METER]
+        parts.append(f"{n} inactive meter{'' if n == 1 else 's'}")
+    if counts.get(Kind.PRODUCT):
+        n = counts[Kind.PRODUCT]
+        parts.append(f"{n} archived product{'' if n == 1 else 's'}")
+    family = counts.get(Kind.PRICE, 0) + counts.get(Kind.PLAN, 0)
+    if family:
+        parts.append(f"{family} archived {'price or plan' if family == 1 else 'prices and plans'}")
+    return ", ".join(parts)
+
+
+def _skipped_note(archived: Mapping[Kind, int]) -> str:
+    if not archived:
         return ""
-    total = sum(counts.values())
-    what = "inactive" if kinds == (Kind.METER,) else "archived"
     return (
-        f"# Not imported: {describe_counts(counts)} {what} in the account ({total} in all). They are not part of\n"
-        "# the catalog; listing one here would make plan reactivate it.\n"
+        f"# Not imported: {describe_archived(archived)}. Archived objects are not part of the catalog:\n"
+        "# listed here, plan would reactivate them.\n"
     )
 
 
@@ -526,6 +537,7 @@ __all__ = [
     "Export",
     "ExportError",
     "ExportFile",
+    "describe_archived",
     "describe_counts",
     "entry_of",
     "export_account",

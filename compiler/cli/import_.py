@@ -23,6 +23,7 @@ from compiler.export import (
     UNMANAGED_FILE,
     UNREFERENCED,
     Export,
+    describe_archived,
     describe_counts,
     export_account,
 )
@@ -75,7 +76,7 @@ def command(out: str, force: bool, include_unmanaged: bool, all_meters: bool, ap
     )
     click.echo(f"Read the {'live' if state.livemode else 'test'}-mode account: {describe_counts(_counts(state))}.")
     written = write(result, target)
-    report(result, target, include_unmanaged=include_unmanaged)
+    report(result, target)
     others = [p for p in existing if p.resolve() not in written]
     if others:
         click.echo(f"Note: {target} also holds {', '.join(map(str, others))}, which plan reads too.", err=True)
@@ -94,9 +95,12 @@ def catalog_files(directory: Path) -> list[Path]:
 
 def schema_ref(directory: Path) -> str:
     """The `$schema` hint for files in `directory`: the repository's schema, as a path relative to them."""
+    here = Path.cwd().resolve()
     for schema in (SCHEMA_PATH.resolve(), PACKAGED_SCHEMA):
         if schema.is_file():
-            return Path(os.path.relpath(schema, directory.resolve())).as_posix()
+            if directory.resolve().is_relative_to(here):
+                return Path(os.path.relpath(schema, directory.resolve())).as_posix()
+            return schema.as_posix()  # files written elsewhere: a path that climbs out of here reads worse
     return DEFAULT_SCHEMA_REF
 
 
@@ -118,18 +122,18 @@ def write(result: Export, target: Path) -> set[Path]:
     return written
 
 
-def report(result: Export, target: Path, *, include_unmanaged: bool) -> None:
+def report(result: Export, target: Path) -> None:
     """What was left out and why, the warnings, and the next step."""
     archived = result.left_out.get(ARCHIVED, {})
     if archived:
         click.echo(
-            f"Left out {describe_counts(archived)} archived in the account: they are not part of the catalog "
+            f"Left out {describe_archived(archived)}: archived objects are not part of the catalog "
             "(listed, plan would reactivate them)."
         )
     unmanaged = result.left_out.get(UNMANAGED, {})
     if unmanaged:
         click.echo(
-            f"Left out {describe_counts(unmanaged)} that pricebook does not manage: pricebook never touches them. "
+            f"Left out {describe_counts(unmanaged)} that pricebook does not manage (it never touches those). "
             f"To manage one, {ADOPT_STEP}; --include-unmanaged writes them to {UNMANAGED_FILE}."
         )
     unreferenced = result.left_out.get(UNREFERENCED, {})
@@ -145,10 +149,13 @@ def report(result: Export, target: Path, *, include_unmanaged: bool) -> None:
         )
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
-    if result.files:
+    if result.file(UNMANAGED_FILE) is not None:
+        click.echo(
+            f"Check it with: pricebook plan {target} (it refuses the objects of {UNMANAGED_FILE} until each is "
+            "adopted or deleted from the file, then shows no changes)"
+        )
+    elif result.files:
         click.echo(f"Check it with: pricebook plan {target} (it shows no changes)")
-        if include_unmanaged and any(f.name == UNMANAGED_FILE for f in result.files):
-            click.echo(f"  {UNMANAGED_FILE}: plan refuses these objects until each is adopted, or deleted from it")
 
 
 def _counts(state: AccountState) -> dict[Kind, int]:

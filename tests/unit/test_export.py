@@ -226,7 +226,7 @@ def test_a_metered_price_names_its_meter_and_only_meters_in_use_are_written() ->
     assert "        recurring: {interval: month, usage_type: metered, meter: emails_sent}\n" in export.files[1].text
     assert "        transform_quantity: {divide_by: 1000, round: down}\n" in export.files[1].text
     assert export.left_out == {UNREFERENCED: {Kind.METER: 1}, ARCHIVED: {Kind.METER: 1}}
-    assert "# Not imported: 1 meter inactive in the account" in file(export, METERS_FILE).text
+    assert "# Not imported: 1 inactive meter." in file(export, METERS_FILE).text
     assert_no_changes(export, state)
 
     everything = export_account(state, all_meters=True)
@@ -293,7 +293,7 @@ def test_archived_objects_are_skipped_and_counted_in_the_header() -> None:
     export = export_account(state)
     assert export.left_out == {ARCHIVED: {Kind.PRODUCT: 1, Kind.PRICE: 1, Kind.PLAN: 1}}
     products_text = file(export, PRODUCTS_FILE).text
-    assert "# Not imported: 1 product, 1 price archived in the account (2 in all)." in products_text
+    assert "# Not imported: 1 archived product, 2 archived prices and plans." in products_text
     assert "seats_2023" not in products_text and "retired" not in products_text
     assert "  - id: paused\n    name: Paused\n    active: false\n" in products_text
     assert "default_price" not in products_text  # it names an archived price, which the catalog does not hold
@@ -342,7 +342,7 @@ def test_include_unmanaged_writes_them_apart_and_plan_refuses_them_until_adopted
     assert [f.name for f in export.files] == [PRODUCTS_FILE, UNMANAGED_FILE]
     unmanaged = file(export, UNMANAGED_FILE)
     assert "plan` refuses every one of them until it is adopted" in unmanaged.text
-    assert "add metadata managed_by=pricebook" in unmanaged.text
+    assert "To adopt\n# one, add metadata managed_by=pricebook to it" in unmanaged.text
     assert unmanaged.counts == {Kind.PRODUCT: 1, Kind.PRICE: 2, Kind.PLAN: 1}
     assert (
         "products:\n"

@@ -1,0 +1,159 @@
+"""`pricebook import` against the emulator, through the command as a user runs it: the example catalog applied,
+imported, and planned again shows no changes; hand edits in the account are imported; unmanaged objects are
+left out (or written apart, refused by plan until adopted); existing files are not overwritten; no key printed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from compiler.emulator import EmulatorHandle
+
+REPO = Path(__file__).resolve().parents[2]
+PRICEBOOK = [sys.executable, "-m", "compiler"]
+SECRET_KEY = "sk_test_importTESTsecretKEY0123456789"
+
+
+@pytest.fixture
+def plans(tmp_path: Path) -> Path:
+    target = tmp_path / "plans"
+    shutil.copytree(REPO / "plans", target)
+    return target
+
+
+def run(args: list[str], emulator: EmulatorHandle, *, key: str = SECRET_KEY) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STRIPE_")}
+    env.update({"STRIPE_API_KEY": key, "STRIPE_API_BASE": emulator.url, "NO_COLOR": "1"})
+    result = subprocess.run(
+        [*PRICEBOOK, *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert key not in result.stdout + result.stderr
+    assert key[8:] not in result.stdout + result.stderr
+    return result
+
+
+def apply(paths: Path, emulator: EmulatorHandle) -> None:
+    result = run(["apply", "--auto-approve", "--rate", "500", str(paths)], emulator)
+    assert result.returncode == 0, result.stderr
+
+
+def import_(out: Path, emulator: EmulatorHandle, *flags: str) -> subprocess.CompletedProcess[str]:
+    result = run(["import", "--out", str(out), *flags], emulator)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def plan_exit(paths: Path, emulator: EmulatorHandle) -> tuple[int, str]:
+    result = run(["plan", "--detailed-exitcode", str(paths)], emulator)
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_the_example_catalog_applied_then_imported_plans_no_changes(
+    emulator: EmulatorHandle, plans: Path, tmp_path: Path
+) -> None:
+    apply(plans, emulator)
+    out = tmp_path / "imported"
+    result = import_(out, emulator)
+    assert sorted(p.name for p in out.iterdir()) == ["meters.yaml", "plans.yaml", "products.yaml"]
+    assert f"Wrote {out / 'products.yaml'} (5 products, 10 prices)" in result.stdout
+    assert f"Wrote {out / 'meters.yaml'} (2 meters)" in result.stdout
+    assert f"Wrote {out / 'plans.yaml'} (2 plans)" in result.stdout
+
+    validated = run(["validate", str(out)], emulator)
+    assert validated.returncode == 0, validated.stderr
+    code, output = plan_exit(out, emulator)
+    assert code == 0, output
+
+    # the editor hint points at the repository's schema, from where the files are
+    first = (out / "products.yaml").read_text().splitlines()[0]
+    assert first.startswith("# yaml-language-server: $schema=")
+    assert (out / first.split("=", 1)[1]).resolve() == (REPO / "schemas" / "catalog.schema.json").resolve()
+
+
+def test_hand_edits_in_the_account_are_imported_and_archived_prices_are_not(
+    emulator: EmulatorHandle, plans: Path, tmp_path: Path
+) -> None:
+    apply(plans, emulator)
+    productivity = plans / "productivity.yaml"
+    productivity.write_text(productivity.read_text().replace("unit_amount: 1000\n", "unit_amount: 1200\n", 1))
+    apply(plans, emulator)  # a replace: the old $10 price is archived
+    client = emulator.client()
+    (jpy,) = client.v1.prices.list({"lookup_keys": ["suite_per_5_users_monthly_jpy"]}).data
+    client.v1.prices.update(jpy.id, {"nickname": "Renamed in the Dashboard"})
+    assert plan_exit(plans, emulator)[0] == 2  # the account drifted from plans/
+
+    out = tmp_path / "imported"
+    result = import_(out, emulator)
+    products = (out / "products.yaml").read_text()
+    assert "nickname: Renamed in the Dashboard\n" in products
+    assert "unit_amount: 1200\n" in products and "unit_amount: 1000\n" not in products
+    assert "# Not imported: 1 archived price or plan." in products
+    assert "Left out 1 archived price or plan: " in result.stdout
+    code, output = plan_exit(out, emulator)
+    assert code == 0, output
+
+
+def test_unmanaged_objects_are_left_out_or_written_apart_until_adopted(
+    emulator: EmulatorHandle, plans: Path, tmp_path: Path
+) -> None:
+    apply(plans, emulator)
+    client = emulator.client()
+    client.v1.products.create({"id": "hand_made", "name": "Made in the Dashboard"})
+    price = client.v1.prices.create(
+        {
+            "product": "hand_made",
+            "currency": "usd",
+            "unit_amount": 500,
+            "lookup_key": "hand_made_monthly",
+            "recurring": {"interval": "month"},
+        }
+    )
+    out = tmp_path / "imported"
+    result = import_(out, emulator)
+    assert "Left out 1 product, 1 price that pricebook does not manage" in result.stdout
+    assert "managed_by=pricebook" in result.stdout and "--include-unmanaged" in result.stdout
+    assert "hand_made" not in "".join(p.read_text() for p in out.iterdir())
+    assert plan_exit(out, emulator)[0] == 0
+
+    result = import_(out, emulator, "--include-unmanaged", "--force")
+    unmanaged = (out / "unmanaged.yaml").read_text()
+    assert "  - id: hand_made\n" in unmanaged and "      - lookup_key: hand_made_monthly\n" in unmanaged
+    assert run(["validate", str(out)], emulator).returncode == 0
+    code, output = plan_exit(out, emulator)
+    assert code == 1 and "managed_by=pricebook" in output  # refused, with the way to adopt them
+
+    # adopted as the file's header says: now they are pricebook's, and the files match the account
+    client.v1.products.update("hand_made", {"metadata": {"managed_by": "pricebook"}})
+    client.v1.prices.update(price.id, {"metadata": {"managed_by": "pricebook"}})
+    code, output = plan_exit(out, emulator)
+    assert code == 0, output
+
+
+def test_existing_catalog_files_are_not_overwritten_without_force(
+    emulator: EmulatorHandle, plans: Path, tmp_path: Path
+) -> None:
+    apply(plans, emulator)
+    out = tmp_path / "imported"
+    out.mkdir()
+    mine = out / "products.yaml"
+    mine.write_text("products: []\n")
+    refused = run(["import", "--out", str(out)], emulator)
+    assert refused.returncode == 1
+    assert "already holds catalog files" in refused.stderr and "--force" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert mine.read_text() == "products: []\n"
+    forced = import_(out, emulator, "--force")
+    assert "Wrote" in forced.stdout and "productivity_suite" in mine.read_text()
+
+
+def test_a_live_key_is_refused_without_live_before_any_read(emulator: EmulatorHandle, tmp_path: Path) -> None:
+    key = "sk_live_importTESTsecretKEY0123456789"
+    result = run(["import", "--out", str(tmp_path / "imported")], emulator, key=key)
+    assert result.returncode == 1 and "--live" in result.stderr
+    assert emulator.requests() == []
+    assert not (tmp_path / "imported").exists()
