@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from compiler.changes import ChangeSet
 from compiler.check import check_documents
@@ -438,3 +440,28 @@ def test_the_output_is_deterministic_whatever_the_order_of_the_account() -> None
 def test_an_empty_account_writes_no_file() -> None:
     export = export_account(build_state([], [], [], []))
     assert export.files == () and export.left_out == {}
+
+
+# Stripe's strings are JSON strings: any character but a lone surrogate. NEL, LS, PS and CR included.
+_stripe_text = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=40)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=_stripe_text.filter(lambda s: s.strip() != ""),  # Stripe refuses a blank name
+    description=_stripe_text,
+    nickname=_stripe_text,
+    note=_stripe_text,
+    amount=st.integers(min_value=0, max_value=99_999_999),
+    decimal=st.decimals(min_value=0, max_value=10**6, places=4, allow_nan=False, allow_infinity=False),
+)
+def test_any_account_text_and_amount_round_trip(
+    name: str, description: str, nickname: str, note: str, amount: int, decimal: Any
+) -> None:
+    product = stripe_product(name=name, description=description, metadata={**MANAGED, "note": note})
+    whole = stripe_price(nickname=nickname, unit_amount=amount, unit_amount_decimal=str(amount))
+    fractional = stripe_price(
+        id="price_2", lookup_key="fractional", unit_amount=None, unit_amount_decimal=str(decimal), currency_options={}
+    )
+    state = build_state([], [product], [whole, fractional], [])
+    assert_no_changes(export_account(state), state)
