@@ -3,6 +3,7 @@ person would write them (defaults left out, decimals quoted, `up_to: inf`, price
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -465,3 +466,44 @@ def test_any_account_text_and_amount_round_trip(
     )
     state = build_state([], [product], [whole, fractional], [])
     assert_no_changes(export_account(state), state)
+
+
+def test_every_product_field_custom_amounts_and_plan_extras_round_trip() -> None:
+    product = stripe_product(
+        type="good",
+        description="Boxed",
+        images=["https://example.com/a.png"],
+        marketing_features=[{"name": "Fast"}, {"name": "Cheap"}],
+        package_dimensions={"height": 1.5, "length": 2.0, "weight": 3.25, "width": 4.0},
+        shippable=True,
+        statement_descriptor="BOXED GOODS",
+        tax_code="txcd_99999999",
+        unit_label="box",
+        url="https://example.com",
+    )
+    pay_what_you_want = stripe_price(
+        id="price_c",
+        lookup_key="donation",
+        recurring=None,
+        type="one_time",
+        unit_amount=None,
+        unit_amount_decimal=None,
+        custom_unit_amount={"maximum": 100000, "minimum": 500, "preset": 2500},
+        currency_options={},
+    )
+    plan = stripe_plan(nickname="Trial", unit_amount=None, unit_amount_decimal="12.5")
+    state = build_state([], [product], [pay_what_you_want, plan], [])
+    state = AccountState.of(
+        [
+            o if o.kind is not Kind.PLAN else replace(o, attrs={**o.attrs, "trial_period_days": 14})
+            for o in state.objects
+        ]
+    )
+    export = export_account(state)
+    products = file(export, PRODUCTS_FILE).text
+    assert "    marketing_features:\n      - {name: Fast}\n      - {name: Cheap}\n" in products
+    assert "    package_dimensions: {height: 1.5, length: 2.0, weight: 3.25, width: 4.0}\n" in products
+    assert "        custom_unit_amount: {enabled: true, minimum: 500, maximum: 100000, preset: 2500}\n" in products
+    plans = file(export, PLANS_FILE).text
+    assert '    amount_decimal: "12.5"\n' in plans and "    trial_period_days: 14\n" in plans
+    assert_no_changes(export, state)
