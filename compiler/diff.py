@@ -7,8 +7,9 @@ create the new one with `transfer_lookup_key=true`, move the product's default p
 catalog no longer lists are archived; objects pricebook does not own are never touched, and one that holds an
 identity the catalog wants is a problem that says how to adopt it.
 
-`ChangeSet.calls` is the ordered list apply sends: meters, products, new prices and plans, default price moves,
-price and plan updates, then archives (so an old price is archived only once it is no longer a default price).
+`ChangeSet.calls` is the ordered list apply sends: meters, products, new prices and plans, price and plan updates
+(reactivations included), default price moves, then archives (so an old price is archived only once it is no
+longer a default price, and a default price is active before a product points at it).
 """
 
 from __future__ import annotations
@@ -53,12 +54,15 @@ class _Calls:
     product_archives: list[ApiCall] = field(default_factory=list)
 
     def ordered(self) -> tuple[ApiCall, ...]:
+        # Updates come before default price moves: Stripe refuses an archived price as a default, so a price
+        # reactivated by this changeset must be active before a product points at it. Archives come after the
+        # moves: Stripe refuses to archive a product's default price.
         return (
             *self.meters,
             *self.products,
             *self.creates,
-            *self.defaults,
             *self.updates,
+            *self.defaults,
             *self.archives,
             *self.product_archives,
         )
@@ -75,6 +79,8 @@ class _Diff:
     decided: dict[str, Action] = field(default_factory=dict)
     #: notes for a change decided elsewhere (a product's default price moving with its price's replace)
     notes: dict[tuple[Kind, str], list[str]] = field(default_factory=dict)
+    #: the live prices that replaced catalog prices leave behind; archived once default moves are known
+    old_versions: list[tuple[Resource, LiveObject]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         objs = self.state.objects
@@ -121,13 +127,15 @@ class _Diff:
         if not fields:
             self._noop(resource, live)
             return
-        path = f"{SPECS[Kind.METER].path}/{path_id(live.id)}"
-        reasons = []
+        path = _object_path(Kind.METER, live.id)
+        # status is not a body parameter: it changes through /deactivate and /reactivate
+        body = [f for f in fields if f[0] != "status"]
+        params = _update_params(resource, live, body)
+        if params:
+            self.calls.meters.append(_post(path, params, resource.address, "update"))
+        reasons = [_update_reason(live, body)] if body else []
         for name, _before, after, _how in fields:
-            if name == "display_name":
-                self.calls.meters.append(_post(path, {"display_name": after}, resource.address, "update"))
-                reasons.append("display_name differs")
-            elif name == "status":
+            if name == "status":
                 verb = "reactivate" if after == "active" else "deactivate"
                 self.calls.meters.append(_post(f"{path}/{verb}", {}, resource.address, verb))
                 reasons.append(f"the meter is {live.attrs.get('status')} in the account: {verb} it")
@@ -156,9 +164,7 @@ class _Diff:
         self.calls.creates.append(create_call(resource, self.ref, transfer_lookup_key=True))
         notes = [REPLACE_NOTE, "the lookup_key moves to the new price (transfer_lookup_key=true)"]
         if live.active:
-            self.calls.archives.append(
-                _post(_object_path(Kind.PRICE, live.id), {"active": False}, resource.address, "archive old version")
-            )
+            self.old_versions.append((resource, live))
         else:
             notes.append("the old price is already archived")
         reason = f"{', '.join(replace)} cannot change on an existing price: a new price replaces it"
@@ -260,6 +266,39 @@ class _Diff:
             p.id for p in self.products.values() if not p.active
         }
 
+        def still_default(obj: LiveObject, address: str, why: str, rule: str) -> bool:
+            """Whether `obj` will still be a product's default price, which Stripe refuses to archive."""
+            owner = defaults_after.get(obj.id)
+            if owner is None:
+                return False
+            if owner in leaving_products:
+                # the product itself is archived, which stops its sale; its default price has to stay active
+                self._note(
+                    Kind.PRODUCT,
+                    owner,
+                    f"its default price {obj.id} stays active (Stripe cannot archive a product's default price); "
+                    "archiving the product stops its sale",
+                )
+                return True
+            self.problems.append(
+                Problem(
+                    address,
+                    rule,
+                    f"{obj.kind.value} {obj.id} {why}, so it would be archived, but it is the default price of "
+                    f"product {owner} and Stripe cannot archive a product's default price",
+                    f"give product {owner} another default_price (in the catalog if pricebook manages it, "
+                    "otherwise in the Dashboard), or remove the product from the catalog to archive it",
+                )
+            )
+            return True
+
+        for resource, old in self.old_versions:
+            why = f"is replaced by a new {resource.address}"
+            if not still_default(old, resource.address, why, "default-price-blocks-replace"):
+                self.calls.archives.append(
+                    _post(_object_path(Kind.PRICE, old.id), {"active": False}, resource.address, "archive old version")
+                )
+
         for obj in sorted(self.family.values(), key=lambda o: (KIND_ORDER.index(o.kind), o.key or "", o.id)):
             if not obj.managed or not obj.active:
                 continue
@@ -267,26 +306,7 @@ class _Diff:
                 continue
             if obj.kind is Kind.PLAN and obj.key in catalog_plans:
                 continue
-            owner = defaults_after.get(obj.id)
-            if owner is not None:
-                if owner in leaving_products:
-                    # Stripe will not archive a product's default price; the product itself is archived
-                    self._note(
-                        Kind.PRODUCT,
-                        owner,
-                        f"its default price {obj.id} stays active (Stripe cannot "
-                        "archive a product's default price); archiving the product stops its sale",
-                    )
-                    continue
-                self.problems.append(
-                    Problem(
-                        obj.address,
-                        "default-price-removed",
-                        f"{obj.kind.value} {obj.id} is no longer in the catalog but is the default price of "
-                        f"product {owner}, and Stripe cannot archive a product's default price",
-                        f"name another default_price for product {owner} in the catalog",
-                    )
-                )
+            if still_default(obj, obj.address, "is no longer in the catalog", "default-price-removed"):
                 continue
             self._archive(obj, "no longer in the catalog")
 
@@ -353,7 +373,12 @@ class _Diff:
             if options:
                 params["currency_options"] = _plain(options)
         if params:
-            phase = self.calls.products if resource.kind is Kind.PRODUCT else self.calls.updates
+            if resource.kind is Kind.PRODUCT:
+                phase = self.calls.products
+            elif params.get("active") is False:
+                phase = self.calls.archives  # after default moves: it may be a default price until then
+            else:
+                phase = self.calls.updates
             phase.append(_post(path, params, resource.address, "update"))
         self._change(resource, live, Action.UPDATE, _update_reason(live, fields), fields)
 

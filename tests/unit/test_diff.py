@@ -337,3 +337,44 @@ def test_default_price_follows_its_price_through_a_replace_even_when_the_catalog
     cs = diff(Catalog.of([product, cheaper]), state(objs))
     assert [c.action for c in cs.calls] == ["create", "set default price", "archive old version"]
     assert change(cs, "product.suite").action is Action.NOOP  # the catalog does not manage it, nothing to show
+
+
+def test_a_price_reactivated_as_the_new_default_is_active_before_the_product_points_at_it() -> None:
+    # Stripe refuses an archived price as a product's default: the reactivation must be sent first.
+    product = res(Kind.PRODUCT, "suite", name="Suite", default_price="emails")
+    catalog = Catalog.of([METER, product, SEATS, EMAILS, GOLD])
+    account = applied(
+        product=live(PRODUCT, "suite"),  # its default is still seats
+        emails=live(EMAILS, "price_emails", active=False),  # archived by hand
+    )
+    cs = diff(catalog, state(account))
+    order = [(c.address, c.action) for c in cs.calls]
+    assert order.index(("price.emails", "update")) < order.index(("product.suite", "set default price"))
+    assert calls_for(cs, "price.emails")[0].params == {"active": True}
+
+
+def test_replaced_price_still_another_products_default_is_a_problem_not_a_failed_archive() -> None:
+    # The price moves to another product; its old version is still the old product's default price, which
+    # Stripe would refuse to archive half-way through the apply.
+    other = res(Kind.PRODUCT, "other", name="Other")
+    moved = res(Kind.PRICE, "seats", **{**SEATS.params, "product": "other"})
+    product = res(Kind.PRODUCT, "suite", name="Suite")  # names no default price any more
+    catalog = Catalog.of([METER, product, other, moved, EMAILS, GOLD])
+    account = [*applied(), live(other, "other")]
+    cs = diff(catalog, state(account))
+    assert [(p.address, p.rule) for p in cs.problems] == [("price.seats", "default-price-blocks-replace")]
+    assert "product suite" in cs.problems[0].hint
+    assert not [c for c in cs.calls if c.path == "/v1/prices/price_seats"]  # no archive of the default
+
+
+def test_replaced_price_of_a_product_leaving_the_catalog_stays_active_with_a_note() -> None:
+    other = res(Kind.PRODUCT, "other", name="Other")
+    moved = res(Kind.PRICE, "seats", **{**SEATS.params, "product": "other"})
+    catalog = Catalog.of([METER, other, moved])
+    account = [live(METER, "mtr_1"), live(PRODUCT, "suite"), live(SEATS, "price_seats"), live(other, "other")]
+    cs = diff(catalog, state(account))
+    assert not cs.problems
+    assert change(cs, "price.seats").action is Action.REPLACE
+    assert change(cs, "product.suite").action is Action.ARCHIVE
+    assert any("stays active" in note for note in change(cs, "product.suite").notes)
+    assert not [c for c in cs.calls if c.path == "/v1/prices/price_seats"]
