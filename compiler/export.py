@@ -137,7 +137,7 @@ def describe_counts(counts: Mapping[Kind, int]) -> str:
 
 @dataclass
 class _Selection:
-    """The objects of one file, by kind, and the products written only because a price needs them."""
+    """The objects of one file, by kind."""
 
     meters: list[LiveObject] = field(default_factory=list)
     products: list[LiveObject] = field(default_factory=list)
@@ -240,7 +240,7 @@ def export_account(
     files: list[ExportFile] = []
     if main.meters:
         files.append(_file(METERS_FILE, header, main, (Kind.METER,)))
-    if main.products:
+    if main.products or main.prices:  # a price whose product is missing is still written (top level)
         files.append(_file(PRODUCTS_FILE, header, main, (Kind.PRODUCT, Kind.PRICE)))
     if main.plans:
         files.append(_file(PLANS_FILE, header, main, (Kind.PLAN,)))
