@@ -33,6 +33,9 @@ SET_DEFAULT_PRICE = "set default price"
 _NOT_CREATE_PARAMS: Mapping[Kind, frozenset[str]] = {
     # a nested price list is catalog structure; default_price is update-only (set by default_price_call)
     Kind.PRODUCT: frozenset({"prices", "default_price"}),
+    # POST /v1/billing/meters takes no `status` (400 parameter_unknown): a meter is created active and changes
+    # status only through /deactivate and /reactivate
+    Kind.METER: frozenset({"status"}),
 }
 
 

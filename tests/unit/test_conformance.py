@@ -15,14 +15,17 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from compiler import sdkparams
 from compiler.calls import ApiCall
 from compiler.check import check_catalog, check_documents
 from compiler.cli import compile as compile_cli
 from compiler.cli import main
-from compiler.compile import compile_catalog
+from compiler.compile import _NOT_CREATE_PARAMS, compile_catalog, create_call, placeholder_ref
 from compiler.conformance import UNKNOWN_ENDPOINT, check_call, check_calls, describe, endpoint_class
 from compiler.loader import load_text
-from compiler.model import Catalog, build_catalog
+from compiler.model import Catalog, Resource, build_catalog
+from compiler.resources import SPECS
+from compiler.schema import schema_document
 from compiler.sdkparams import (
     PARAMETER_INVALID,
     PARAMETER_INVALID_INTEGER,
@@ -30,6 +33,7 @@ from compiler.sdkparams import (
     PARAMETER_UNKNOWN,
     ParamProblem,
 )
+from compiler.source import Kind
 
 REPO = Path(__file__).resolve().parents[2]
 PLANS = REPO / "plans"
@@ -186,6 +190,10 @@ def catalogs(draw: st.DrawFn) -> dict[str, Any]:
             meter["value_settings"] = {"event_payload_key": "n"}
         if draw(st.booleans()):
             meter["event_time_window"] = draw(st.sampled_from(["day", "hour"]))
+        if draw(st.integers(0, 3)) == 0:
+            # not a catalog field (the schema refuses it) and never a create param: if the schema ever takes it,
+            # compile must still not send it (POST /v1/billing/meters has no `status`)
+            meter["status"] = draw(st.sampled_from(["active", "inactive"]))
         doc["meters"].append(meter)
     for p in range(draw(st.integers(1, 3))):
         product: dict[str, Any] = {"id": f"prod_{p}", "name": f"Product {p}"}
@@ -221,6 +229,39 @@ def test_generated_catalogs_compile_to_conforming_calls(data: dict[str, Any]) ->
     assume(result.ok)  # Stripe's cross-field rules are the rules' business; conformance is about valid catalogs
     calls = compile_catalog(build_catalog(result.entries))
     assert problems_of(calls) == []
+
+
+#: the schema's definition of each kind's objects
+_SCHEMA_DEFS = {Kind.METER: "meter", Kind.PRODUCT: "product", Kind.PRICE: "price", Kind.PLAN: "plan"}
+
+
+@pytest.mark.parametrize("kind", list(_SCHEMA_DEFS), ids=lambda k: k.value)
+def test_every_catalog_field_is_a_create_param_or_left_out_of_the_create(kind: Kind) -> None:
+    # A field the schema takes but the create endpoint does not (a meter's `status` once) passes validate and
+    # fails at apply with 400 parameter_unknown.
+    fields = set(schema_document()["$defs"][_SCHEMA_DEFS[kind]]["properties"])
+    sent = fields - _NOT_CREATE_PARAMS.get(kind, frozenset())
+    cls = sdkparams.params_class("POST", SPECS[kind].path)
+    assert cls is not None
+    assert sorted(sent - set(sdkparams.spec_for(cls).fields)) == []
+
+
+def test_a_meter_status_is_never_a_create_param() -> None:
+    params = {"event_name": "e", "display_name": "E", "default_aggregation": {"formula": "sum"}}
+    for status in ("active", "inactive"):
+        meter = Resource(Kind.METER, "e", {**params, "status": status}, {**params, "status": status})
+        call = create_call(meter, placeholder_ref)
+        assert dict(call.params) == params
+        assert check_call(call) == []
+
+
+def test_a_meter_status_does_not_validate(tmp_path: Path) -> None:
+    (tmp_path / "m.yaml").write_text(
+        "meters:\n  - event_name: e\n    display_name: E\n    default_aggregation: {formula: sum}\n"
+        "    status: inactive\n"
+    )
+    result = check_catalog([str(tmp_path)])
+    assert [(d.rule, d.location.line) for d in result.errors] == [("schema-unknown-field", 5)]
 
 
 # ---------------------------------------------------------------------------------------------------------------
