@@ -6,23 +6,14 @@ an object (a price naming a product that has a typo in a field) is then not repo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from compiler.errors import Diagnostic, InvalidCatalog, Location, has_errors, sort_diagnostics
 from compiler.loader import find_files, gc_paused, load_files, template_variables
+from compiler.rules import run_rules
 from compiler.schema import check_document_paths
 from compiler.source import Document, Entry, Kind, NodePath, iter_entries
-
-RunRules = Callable[[Sequence[Entry]], list[Diagnostic]]
-
-
-def _rules() -> RunRules | None:
-    try:
-        from compiler.rules import run_rules
-    except ImportError:  # the rules are optional while the project is being built
-        return None
-    return run_rules
 
 
 @dataclass(frozen=True)
@@ -141,9 +132,7 @@ def check_documents(
         bad = _rejected_paths(doc, entries, [p for p, _ in schema_problems], loader_errors.get(doc.file, []))
         passed.extend(e for e in entries if e.path not in bad)
         rejected.extend(e for e in entries if e.path in bad)
-    run_rules = _rules()
-    if run_rules is not None:
-        found.extend(_without_echoes(run_rules(passed), passed, rejected))
+    found.extend(_without_echoes(run_rules(passed), passed, rejected))
     return CheckResult(
         documents=tuple(documents),
         entries=tuple(passed),

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 
 import click
 
+from compiler.cli import apply, emulator, import_, plan, quote, validate
+from compiler.cli import compile as compile_
 from compiler.cli.common import report_error
 from compiler.errors import ExitCode, PricebookError
 
-COMMANDS = ("validate", "compile", "quote", "plan", "apply", "import_", "emulator")
+#: every command's module, in `--help` order; imported explicitly so a missing or broken one fails loudly
+COMMANDS = (validate, compile_, quote, plan, apply, import_, emulator)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,13 +22,7 @@ def cli() -> None:
     """Stripe pricing as code: validate, compile, plan and apply a catalog kept as YAML."""
 
 
-for _name in COMMANDS:
-    try:
-        _module = importlib.import_module(f"compiler.cli.{_name}")
-    except ModuleNotFoundError as _exc:  # a command still being written
-        if _exc.name != f"compiler.cli.{_name}":
-            raise
-        continue
+for _module in COMMANDS:
     cli.add_command(_module.command)
 
 
