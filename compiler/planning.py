@@ -6,7 +6,7 @@ the preview and the real run start from the same list of calls.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from compiler.changes import ChangeSet
 from compiler.check import check_catalog, check_with_options
@@ -14,7 +14,7 @@ from compiler.diff import diff
 from compiler.gateway import API_VERSION, Connection, Gateway
 from compiler.model import Catalog, build_catalog
 from compiler.source import Kind
-from compiler.state import AccountState, Lister, read_account
+from compiler.state import AccountState, Lister, LiveObject, read_account
 
 
 def load_catalog(paths: Sequence[str], variables: Mapping[str, object] | None = None) -> Catalog:
@@ -32,33 +32,38 @@ def load_catalog_with_options(paths: Sequence[str], var: Sequence[str], vars_fil
 
 
 def changeset_for(catalog: Catalog, gateway: Lister) -> tuple[ChangeSet, AccountState]:
-    """Read the account once and diff the catalog against it (read-only: no write is sent).
-
-    The price list shows plans too (rulebook section 7, inferred), so one read normally finds every plan. The
-    plans list is read as well whenever that can't be trusted for this account (`needs_plans_list`), so an
-    account whose price list leaves legacy plans out costs more reads, never a wrong diff."""
-    state = read_account(gateway)
-    if needs_plans_list(catalog, state):
-        state = read_account(gateway, plans_list=True)
+    """Read the account once (`read_state`) and diff the catalog against it (read-only: no write is sent)."""
+    state = read_state(gateway, (r.key for r in catalog.of_kind(Kind.PLAN)))
     return diff(catalog, state, api_version=API_VERSION), state
 
 
-def missing_plans(catalog: Catalog, state: AccountState) -> list[str]:
-    """The catalog's plan ids that no object of the account's price family has."""
-    family = {o.id for o in state.objects if o.kind in (Kind.PRICE, Kind.PLAN)}
-    return [r.key for r in catalog.of_kind(Kind.PLAN) if r.key not in family]
+def read_state(gateway: Lister, plan_ids: Iterable[str] = ()) -> AccountState:
+    """The account as `plan` reads it, in one pass: one list per resource type, plus `GET /v1/plans` when
+    `needs_plans_list` says so for the catalog plans `plan_ids` and the price family the price lists showed.
+
+    The price list shows plans too (rulebook section 7, inferred), so one read normally finds every plan. The
+    plans list is read as well whenever that can't be trusted for this account, so an account whose price list
+    leaves legacy plans out costs one more list, never a wrong diff."""
+    wanted = tuple(plan_ids)
+    return read_account(gateway, plans_list=lambda family: needs_plans_list(wanted, family))
 
 
-def needs_plans_list(catalog: Catalog, state: AccountState) -> bool:
-    """Whether the price lists alone may have hidden a plan.
+def missing_plans(plan_ids: Iterable[str], family: Iterable[LiveObject]) -> list[str]:
+    """The plan ids (the catalog's) that no object of the account's price family has."""
+    ids = {o.id for o in family if o.kind in (Kind.PRICE, Kind.PLAN)}
+    return [key for key in plan_ids if key not in ids]
+
+
+def needs_plans_list(plan_ids: Iterable[str], family: Sequence[LiveObject]) -> bool:
+    """Whether the price lists, which showed `family`, may have hidden a plan (`plan_ids`: the catalog's).
 
     A catalog plan they did not show would be created twice over. And unless they showed at least one plan of
     pricebook's, nothing proves this account lists plans there: a managed plan removed from the catalog would
     then go unseen and never be archived. Either way, read `/v1/plans` too.
     """
-    if missing_plans(catalog, state):
+    if missing_plans(plan_ids, family):
         return True
-    return not any(o.kind is Kind.PLAN and o.managed for o in state.objects)
+    return not any(o.kind is Kind.PLAN and o.managed for o in family)
 
 
 def reading_gateway(connection: Connection) -> Gateway:
@@ -82,5 +87,6 @@ __all__ = [
     "load_catalog_with_options",
     "missing_plans",
     "needs_plans_list",
+    "read_state",
     "reading_gateway",
 ]

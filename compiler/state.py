@@ -1,18 +1,23 @@
 """The live account, read once: the only module that reads Stripe.
 
 `read_account` sends one paginated list per resource type (100 a page, with the expansions the diff needs) and
-never a request per object:
+never a request per object, in this order:
 
     GET /v1/billing/meters                             every status
-    GET /v1/products                                   every product, active or not
     GET /v1/prices?active=true   expand tiers, currency_options
     GET /v1/prices?active=false  expand tiers, currency_options (the price list shows active prices by default)
+    GET /v1/plans                expand tiers      only when asked (see below)
+    GET /v1/products                                   every product, active or not (last: a default price is
+                                                       named by its price's lookup_key)
 
-Prices and plans are one object family with one id space (rulebook section 7): the price list shows plans too
-(and `GET /v1/plans` shows every recurring price), so the two price lists already hold every plan. Reading
-`/v1/plans` as well would read every recurring price a second time, doubling the cost of an account of 10,000
-prices; `read_account(..., plans_list=True)` does it anyway, for an account whose price list would not show its
-legacy plans (`planning.changeset_for` asks for it when a catalog plan is missing from the price list).
+Prices and plans are one object family with one id space (rulebook section 7, inferred): the price list shows
+plans too (and `GET /v1/plans` shows every recurring price), so the two price lists normally hold every plan.
+Reading `/v1/plans` as well would read every recurring price a second time, so it is read only when the caller
+asks: `plans_list=True`, or a function that looks at the family the price lists showed and decides
+(`planning.read_state` reads it unless they showed one of pricebook's plans, or when a catalog plan is missing
+from them). It is read in the same pass, after the price lists: nothing is read twice. An object both lists
+show keeps its price-list view, so reading `/v1/plans` changes the state (and its fingerprint) only by the
+plans the price lists left out.
 
 Each family object becomes exactly one `LiveObject`: a price when it has a lookup_key (every pricebook price has
 one; the Plans API cannot set one) or is one-time, otherwise a plan, in the Plans API's shape (the same fields
@@ -26,7 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -47,6 +52,9 @@ LISTS: tuple[tuple[str, Mapping[str, Any]], ...] = (
     (SPECS[Kind.PRICE].path, {"active": "false", "expand": list(PRICE_EXPAND)}),
 )
 PLANS_LIST: tuple[str, Mapping[str, Any]] = (SPECS[Kind.PLAN].path, {"expand": list(PLAN_EXPAND)})
+
+#: decides, from the price family the two price lists showed, whether `GET /v1/plans` is read as well
+PlansListRule = Callable[[Sequence["LiveObject"]], bool]
 
 
 class Lister(Protocol):
@@ -133,21 +141,21 @@ def _digest(rows: Iterable[str]) -> str:
 # reading
 
 
-def read_account(gateway: Lister, *, plans_list: bool = False) -> AccountState:
+def read_account(gateway: Lister, *, plans_list: bool | PlansListRule = False) -> AccountState:
     """Every product, price, plan and meter of the account, as `LiveObject`s (one list per resource type).
 
     Each page is normalised as soon as it arrives, so the work hides in the gaps the gateway's pacing leaves
-    between requests. `plans_list=True` also reads `GET /v1/plans` (see the module docstring for why it is not
-    needed)."""
+    between requests. `GET /v1/plans` is read too when `plans_list` is True, or is a function that says so when
+    given the price family the price lists showed (see the module docstring for why it is not always needed)."""
     builder = _Builder()
     for page in _pages(gateway, *LISTS[0]):
         builder.add_meters(page)
-    if plans_list:
-        for page in _pages(gateway, *PLANS_LIST):
-            builder.add_plans(page)
     for path, params in LISTS[2:]:
         for page in _pages(gateway, path, params):
             builder.add_prices(page)
+    if plans_list is True or (callable(plans_list) and plans_list(builder.family())):
+        for page in _pages(gateway, *PLANS_LIST):
+            builder.add_plans(page)
     for page in _pages(gateway, *LISTS[1]):  # last: a default price is named by its price's lookup_key
         builder.add_products(page)
     return builder.finish(livemode=gateway.livemode)
@@ -189,20 +197,19 @@ def build_state(
     """The state from raw list pages as Stripe sends them (pure: the unit tests feed it Stripe-shaped dicts)."""
     builder = _Builder()
     builder.add_meters(meters_raw)
-    builder.add_plans(plans_raw)
     builder.add_prices(prices_raw)
+    builder.add_plans(plans_raw)
     builder.add_products(products_raw)
     return builder.finish(livemode=livemode)
 
 
 class _Builder:
-    """Collects list pages in the order `read_account` reads them: meters, (plans), prices, products."""
+    """Collects list pages in the order `read_account` reads them: meters, prices, (plans), products."""
 
     def __init__(self) -> None:
         self.objects: list[LiveObject] = []
         self.rows: list[str] = []  # fingerprint rows, encoded as the objects arrive
         self.meter_names: dict[str, str] = {}
-        self.plan_views: dict[str, Mapping[str, Any]] = {}
         self.seen: set[str] = set()
         self.lookup_keys: dict[str, Any] = {}
 
@@ -212,13 +219,9 @@ class _Builder:
                 self.meter_names[str(raw["id"])] = str(raw["event_name"])
             self._add(_meter(raw))
 
-    def add_plans(self, raws: Iterable[Mapping[str, Any]]) -> None:
-        for raw in raws:
-            self.plan_views.setdefault(str(raw["id"]), raw)
-
     def add_prices(self, raws: Iterable[Mapping[str, Any]]) -> None:
         # One family, one id space: the price view decides what an object is (it has lookup_key and
-        # currency_options); a plan read from the plans list keeps that list's view.
+        # currency_options), and a plan it shows is read from it in the Plans API's shape.
         for raw in raws:
             pid = str(raw["id"])
             if pid in self.seen:  # a page boundary moved while reading: each object once
@@ -228,21 +231,32 @@ class _Builder:
             if _is_price(raw):
                 self._add(_price(raw, self.meter_names))
             else:
-                self._add(_plan(self.plan_views.get(pid) or _as_plan(raw), self.meter_names))
+                self._add(_plan(_as_plan(raw), self.meter_names))
+
+    def add_plans(self, raws: Iterable[Mapping[str, Any]]) -> None:
+        # read after the prices: only the plans the price lists left out are new; an object both lists show
+        # keeps its price-list view, so reading the plans list never changes what was already read
+        for raw in raws:
+            pid = str(raw["id"])
+            if pid in self.seen:
+                continue
+            self.seen.add(pid)
+            self._add(_plan(raw, self.meter_names))
 
     def add_products(self, raws: Iterable[Mapping[str, Any]]) -> None:
         # read after the prices: a default price id becomes its price's lookup_key right away
         for raw in raws:
             self._add(_product(raw, self.lookup_keys))
 
+    def family(self) -> list[LiveObject]:
+        """The prices and plans read so far."""
+        return [o for o in self.objects if o.kind in (Kind.PRICE, Kind.PLAN)]
+
     def _add(self, obj: LiveObject) -> None:
         self.objects.append(obj)
         self.rows.append(_row(obj))
 
     def finish(self, *, livemode: bool) -> AccountState:
-        # plans the price list did not show (only with plans_list=True)
-        for pid in sorted(set(self.plan_views) - self.seen):
-            self._add(_plan(self.plan_views[pid], self.meter_names))
         objects = tuple(sorted(self.objects, key=_sort_key))
         return AccountState(objects, _digest(self.rows), livemode)
 
@@ -328,4 +342,13 @@ def _as_plan(price: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-__all__ = ["LISTS", "PLANS_LIST", "AccountState", "LiveObject", "build_state", "fingerprint", "read_account"]
+__all__ = [
+    "LISTS",
+    "PLANS_LIST",
+    "AccountState",
+    "LiveObject",
+    "PlansListRule",
+    "build_state",
+    "fingerprint",
+    "read_account",
+]

@@ -341,7 +341,14 @@ def test_read_account_sends_one_list_per_resource_type_with_the_expansions() -> 
 
     with_plans = FakeLister({})
     read_account(with_plans, plans_list=True)
-    assert (with_plans.calls[1][1], with_plans.calls[1][2]["expand"]) == (PLANS_LIST[0], ["data.tiers"])
+    assert [p for _, p, _ in with_plans.calls] == [
+        "/v1/billing/meters",
+        "/v1/prices",
+        "/v1/prices",
+        PLANS_LIST[0],
+        "/v1/products",
+    ]
+    assert with_plans.calls[3][2]["expand"] == ["data.tiers"]
 
 
 def test_fingerprint_while_reading_equals_the_fingerprint_of_the_objects() -> None:
@@ -380,7 +387,14 @@ def test_a_catalog_plan_the_price_list_did_not_show_is_looked_for_in_the_plans_l
     catalog = Catalog.of([Resource(Kind.PLAN, "gold", params, catalog_canonical(Kind.PLAN, params))])
     lister = FakeLister({("/v1/plans", "None"): [plan]})  # an account whose price list leaves plans out
     changeset, state = changeset_for(catalog, lister)
-    assert [p for _, p, _ in lister.calls].count("/v1/plans") == 1
+    # one pass: each list once, the plans list after the price lists (nothing is read twice)
+    assert [(p, q.get("active")) for _, p, q in lister.calls] == [
+        ("/v1/billing/meters", None),
+        ("/v1/prices", "true"),
+        ("/v1/prices", "false"),
+        ("/v1/plans", None),
+        ("/v1/products", None),
+    ]
     assert [(c.address, c.action.value) for c in changeset.changes] == [("plan.gold", "no-op")]
     assert only(state, Kind.PLAN).id == "gold"
 
@@ -393,6 +407,43 @@ def test_a_catalog_plan_the_price_list_did_not_show_is_looked_for_in_the_plans_l
     )
     changeset_for(catalog, found)
     assert "/v1/plans" not in [p for _, p, _ in found.calls]  # found in the price list: one read is enough
+    assert len(found.calls) == len(LISTS)
+
+
+def test_reading_the_plans_list_changes_the_fingerprint_only_by_what_it_adds() -> None:
+    # the plans list shows the price list's plan again (in its own shape) and every recurring price
+    plan_as_price = stripe_price(id="gold", lookup_key=None, unit_amount=2000, unit_amount_decimal="2000")
+    gold = {
+        "id": "gold",
+        "object": "plan",
+        "active": True,
+        "amount": 2000,
+        "amount_decimal": "2000",
+        "currency": "usd",
+        "interval": "month",
+        "interval_count": 1,
+        "usage_type": "licensed",
+        "meter": None,
+        "metadata": MANAGED,
+        "product": "suite",
+        "billing_scheme": "per_unit",
+        "nickname": None,
+        "tiers_mode": None,
+        "transform_usage": None,
+        "trial_period_days": None,
+    }
+    price_as_plan = {**gold, "id": "price_1", "amount": 1000, "amount_decimal": "1000"}
+    account = {
+        ("/v1/prices", "true"): [stripe_price(), plan_as_price],
+        ("/v1/plans", "None"): [gold, price_as_plan],
+        ("/v1/products", "None"): [stripe_product(default_price="price_1")],
+    }
+    without = read_account(FakeLister(account))
+    with_plans = read_account(FakeLister(account), plans_list=True)
+    assert with_plans.objects == without.objects and with_plans.fingerprint == without.fingerprint
+    hidden = {**gold, "id": "silver"}
+    more = read_account(FakeLister({**account, ("/v1/plans", "None"): [gold, hidden]}), plans_list=True)
+    assert more.fingerprint != without.fingerprint and {o.id for o in more.of_kind(Kind.PLAN)} == {"gold", "silver"}
 
 
 def test_a_removed_managed_plan_is_archived_even_when_the_price_list_hides_plans() -> None:
