@@ -48,6 +48,16 @@ def read_state(gateway: Lister, plan_ids: Iterable[str] = ()) -> AccountState:
     return read_account(gateway, plans_list=lambda family: needs_plans_list(wanted, family))
 
 
+def current_fingerprint(saved: ChangeSet, gateway: Lister) -> str:
+    """The account's fingerprint now, read exactly as `plan` read it for `saved` (for `apply --plan`).
+
+    There is no catalog here, so the plans-list decision takes the plan ids from `saved`'s changes: they hold
+    every catalog plan, and any other plan in them was in the state `plan` read. On an unchanged account this
+    reads `/v1/plans` exactly when `plan` did, so an unchanged account gives the saved fingerprint."""
+    plan_ids = (c.key for c in saved.changes if c.kind is Kind.PLAN)
+    return read_state(gateway, plan_ids).fingerprint
+
+
 def missing_plans(plan_ids: Iterable[str], family: Iterable[LiveObject]) -> list[str]:
     """The plan ids (the catalog's) that no object of the account's price family has."""
     ids = {o.id for o in family if o.kind in (Kind.PRICE, Kind.PLAN)}
@@ -83,6 +93,7 @@ def compute_changeset(
 __all__ = [
     "changeset_for",
     "compute_changeset",
+    "current_fingerprint",
     "load_catalog",
     "load_catalog_with_options",
     "missing_plans",

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from compiler.changes import ChangeSet
 from compiler.model import Catalog, Resource
-from compiler.planning import changeset_for
+from compiler.planning import changeset_for, current_fingerprint
 from compiler.resources import MANAGED_METADATA, catalog_canonical
 from compiler.source import Kind
 from compiler.state import LISTS, PLANS_LIST, AccountState, LiveObject, build_state, fingerprint, read_account
@@ -470,3 +471,41 @@ def test_a_removed_managed_plan_is_archived_even_when_the_price_list_hides_plans
     lister = FakeLister({("/v1/plans", "None"): [plan]})
     changeset, _ = changeset_for(Catalog.of([]), lister)
     assert [(c.address, c.action.value) for c in changeset.changes] == [("plan.retired", "archive")]
+
+
+def test_apply_plan_reads_the_account_as_the_plan_did_so_an_unchanged_account_is_fresh() -> None:
+    gold = stripe_price(id="gold", lookup_key=None, unit_amount=2000, unit_amount_decimal="2000")
+    hidden = {
+        "id": "silver",
+        "object": "plan",
+        "active": True,
+        "amount": 3000,
+        "amount_decimal": "3000",
+        "currency": "usd",
+        "interval": "month",
+        "interval_count": 1,
+        "usage_type": "licensed",
+        "meter": None,
+        "metadata": MANAGED,
+        "product": "suite",
+        "billing_scheme": "per_unit",
+    }
+    params = {"id": "silver", "product": "suite", "currency": "usd", "amount": 3000, "interval": "month"}
+    params["metadata"] = MANAGED
+    catalog = Catalog.of([Resource(Kind.PLAN, "silver", params, catalog_canonical(Kind.PLAN, params))])
+    # the price list shows one managed plan (gold) but leaves the catalog's silver out: plan reads /v1/plans
+    account = {("/v1/prices", "true"): [gold], ("/v1/plans", "None"): [hidden]}
+    planned, _ = changeset_for(catalog, FakeLister(account))
+    saved = ChangeSet.from_json(planned.to_json())
+    lister = FakeLister(account)
+    assert current_fingerprint(saved, lister) == planned.fingerprint
+    assert "/v1/plans" in [p for _, p, _ in lister.calls]
+    assert read_account(FakeLister(account)).fingerprint != planned.fingerprint  # the read apply used to make
+
+    # no managed plan in the price lists: both sides read the plans list, which finds a removed managed plan
+    retired = {**hidden, "id": "retired"}
+    account = {("/v1/plans", "None"): [retired]}
+    planned, _ = changeset_for(Catalog.of([]), FakeLister(account))
+    assert current_fingerprint(ChangeSet.from_json(planned.to_json()), FakeLister(account)) == planned.fingerprint
+    changed = {("/v1/plans", "None"): [{**retired, "nickname": "renamed"}]}
+    assert current_fingerprint(planned, FakeLister(changed)) != planned.fingerprint
