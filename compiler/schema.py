@@ -439,15 +439,17 @@ def _diagnostics(doc: Document, error: ValidationError, path: NodePath) -> Itera
         )
         return
     if keyword == "pattern":
+        if instance == "" and schema.get("minLength", 0) >= 1:
+            return  # the minLength error says it better: "must not be empty"
         yield _pattern(where, field, instance, str(value))
         return
     if keyword in ("minLength", "maxLength"):
         size = len(instance) if isinstance(instance, str) else 0
         if keyword == "minLength":
-            message = f"`{field}` must not be empty"
+            yield Diagnostic(where, LENGTH, f"`{field}` must not be empty", _empty_hint(path))
         else:
             message = f"`{field}` is {size} characters long; Stripe allows at most {value}"
-        yield Diagnostic(where, LENGTH, message)
+            yield Diagnostic(where, LENGTH, message)
         return
     if keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         bound = "at least" if keyword in ("minimum", "exclusiveMinimum") else "at most"
@@ -470,6 +472,36 @@ def _one_of(options: list[str]) -> str:
     if len(options) == 1:
         return f"`{options[0]}`"
     return "one of " + ", ".join(f"`{o}`" for o in options)
+
+
+@cache
+def _required_names() -> frozenset[str]:
+    """Every field name some object of the schema requires."""
+    names: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, Mapping):
+            required = node.get("required")
+            if isinstance(required, list):
+                names.update(str(n) for n in required)
+            for sub in node.values():
+                walk(sub)
+        elif isinstance(node, list):
+            for sub in node:
+                walk(sub)
+
+    walk(schema_document())
+    return frozenset(names)
+
+
+def _empty_hint(path: NodePath) -> str:
+    """Stripe refuses an empty string (400 parameter_invalid_empty): say what to write instead."""
+    last = path[-1] if path else None
+    if isinstance(last, int):
+        return "Stripe refuses an empty value: remove the item, or give it a value"
+    if isinstance(last, str) and last in _required_names():
+        return "Stripe refuses an empty value: give it one"
+    return "Stripe refuses an empty value: remove the field to leave it unset"
 
 
 def _required_hint(name: str, path: NodePath) -> str | None:

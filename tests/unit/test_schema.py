@@ -227,6 +227,69 @@ def test_lengths_and_bounds() -> None:
     assert sorted(d.rule for d in found) == ["schema-length", "schema-pattern", "schema-range", "schema-range"]
 
 
+def test_empty_strings_stripe_refuses_are_errors_with_a_hint() -> None:
+    # Stripe answers "" with 400 parameter_invalid_empty on create: validate must say so first
+    found = problems(
+        "products:\n"
+        "  - id: p\n"
+        "    name: ''\n"
+        "    description: ''\n"
+        "    unit_label: ''\n"
+        "    url: ''\n"
+        "    statement_descriptor: ''\n"
+        "    images: ['']\n"
+        "    prices:\n"
+        "      - {lookup_key: a, currency: usd, unit_amount: 1, nickname: ''}\n"
+        "plans:\n"
+        "  - {id: x, product: p, currency: usd, interval: month, amount: 1, nickname: ''}\n"
+    )
+    assert sorted((d.rule, d.location.line, d.message) for d in found) == [
+        ("schema-length", 3, "`name` must not be empty"),
+        ("schema-length", 4, "`description` must not be empty"),
+        ("schema-length", 5, "`unit_label` must not be empty"),
+        ("schema-length", 6, "`url` must not be empty"),
+        ("schema-length", 7, "`statement_descriptor` must not be empty"),  # and no pattern error besides
+        ("schema-length", 8, "`images[0]` must not be empty"),
+        ("schema-length", 10, "`nickname` must not be empty"),
+        ("schema-length", 12, "`nickname` must not be empty"),
+    ]
+    hints = {d.location.line: d.hint for d in found}
+    assert hints[3] == "Stripe refuses an empty value: give it one"
+    assert hints[4] == "Stripe refuses an empty value: remove the field to leave it unset"
+    assert hints[8] == "Stripe refuses an empty value: remove the item, or give it a value"
+
+
+def test_empty_strings_stripe_takes_on_create_stay_valid() -> None:
+    # tax_code is `Literal['']|str` on create (empty: no tax code); metadata values may be empty
+    assert problems(PRODUCT + "    tax_code: ''\n    metadata: {note: ''}\n") == []
+
+
+def test_every_free_text_field_refuses_an_empty_string() -> None:
+    # every string field without an enum or a pattern that already refuses "", except the ones Stripe takes
+    # empty on create (stripe/params/*_create_params.py: `Literal['']|str`) and metadata values
+    takes_empty = {"$defs/product/properties/tax_code", "$defs/metadata/additionalProperties"}
+    schema = schema_document()
+    missing: list[str] = []
+
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "string" and "enum" not in node and where not in takes_empty:
+                refuses_empty = node.get("minLength", 0) >= 1 or (
+                    "pattern" in node and not Draft202012Validator({"pattern": node["pattern"]}).is_valid("")
+                )
+                if not refuses_empty:
+                    missing.append(where)
+            for key, sub in node.items():
+                if not (key == "description" and isinstance(sub, str)):
+                    walk(sub, f"{where}/{key}" if where else key)
+        elif isinstance(node, list):
+            for i, sub in enumerate(node):
+                walk(sub, f"{where}/{i}")
+
+    walk(schema, "")
+    assert missing == []
+
+
 def test_metadata_limits() -> None:
     many = ", ".join(f"k{i}: v" for i in range(50))
     found = problems(
