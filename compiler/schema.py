@@ -542,6 +542,10 @@ _PATTERN_MESSAGES = {
         "is not a whole number of minor units",
         "flat_amount_decimal must represent an integer amount; use unit_amount_decimal for fractions",
     ),
+    r"^(?!price_)": (
+        "starts with `price_`",
+        "pricebook tells its plans from prices partly by that prefix (Stripe's price ids have it): choose another id",
+    ),
 }
 
 

@@ -290,6 +290,19 @@ def test_every_free_text_field_refuses_an_empty_string() -> None:
     assert missing == []
 
 
+def test_a_plan_id_does_not_start_with_price_() -> None:
+    (problem,) = problems(
+        PRODUCT + "plans:\n  - {id: price_basic, product: p, currency: usd, interval: month, amount: 1}\n"
+    )
+    assert (problem.rule, problem.location.line) == ("schema-pattern", 5)
+    assert problem.message == '`id` "price_basic" starts with `price_`'
+    assert problem.hint is not None and "choose another id" in problem.hint
+    # a lookup key may start with it; so may a plan id that only contains it
+    catalog = PRODUCT + "    prices: [{lookup_key: price_x, currency: usd, unit_amount: 1}]\n"
+    catalog += "plans:\n  - {id: my_price_plan, product: p, currency: usd, interval: month, amount: 1}\n"
+    assert problems(catalog) == []
+
+
 def test_metadata_limits() -> None:
     many = ", ".join(f"k{i}: v" for i in range(50))
     found = problems(
