@@ -20,7 +20,8 @@ show keeps its price-list view, so reading `/v1/plans` changes the state (and it
 plans the price lists left out.
 
 Each family object becomes exactly one `LiveObject`: a price when it has a lookup_key (every pricebook price has
-one; the Plans API cannot set one) or is one-time, otherwise a plan, in the Plans API's shape (the same fields
+one; the Plans API cannot set one), is one-time or has a `price_` id (a replaced price loses its lookup_key to
+its successor), otherwise a plan, in the Plans API's shape (the same fields
 under their plan names). So a price is never taken for a plan because the plans list shows it.
 
 References are turned into catalog identities before `resources.canonical`, so live attrs compare equal to the
@@ -262,8 +263,17 @@ class _Builder:
 
 
 def _is_price(price_view: Mapping[str, Any]) -> bool:
-    """A family object is a price when it has a lookup_key or is one-time; a recurring one without is a plan."""
-    return bool(price_view.get("lookup_key")) or not price_view.get("recurring")
+    """A family object is a price when it has a lookup_key, is one-time, or has an id Stripe gave a price
+    (`price_...`); otherwise a recurring one is a plan.
+
+    The id matters after a replace: `transfer_lookup_key` leaves the old price without a lookup_key, and it is
+    still a price. Plans pricebook creates have their catalog ids, which the schema keeps from starting with
+    `price_`."""
+    return (
+        bool(price_view.get("lookup_key"))
+        or not price_view.get("recurring")
+        or str(price_view.get("id", "")).startswith("price_")
+    )
 
 
 def _meter(raw: Mapping[str, Any]) -> LiveObject:

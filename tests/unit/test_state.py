@@ -258,6 +258,20 @@ def test_a_price_in_the_plans_list_stays_a_price_and_each_object_is_read_once() 
     assert loose.key is None and not loose.managed
 
 
+def test_a_recurring_price_that_lost_its_lookup_key_to_a_replacement_is_still_a_price() -> None:
+    # after transfer_lookup_key the old version has no lookup_key; its Stripe-given id says it is a price
+    old = stripe_price(id="price_old", lookup_key=None, active=False)
+    new = stripe_price(id="price_new", unit_amount=1200, unit_amount_decimal="1200")
+    state = build_state([], [], [new, old], [])
+    assert sorted((o.kind, o.id, o.key) for o in state.objects) == [
+        (Kind.PRICE, "price_new", "seats"),
+        (Kind.PRICE, "price_old", None),
+    ]
+    replaced = next(o for o in state.objects if o.id == "price_old")
+    assert replaced.address == "price.price_old" and replaced.managed and not replaced.active
+    assert replaced.attrs["unit_amount"] == 1000
+
+
 def test_plan_shown_only_by_the_plans_list_is_read_in_its_own_shape() -> None:
     plan = {
         "id": "gold",
