@@ -306,6 +306,69 @@ def test_load_changeset_round_trips_and_rejects_other_files(tmp_path: Path) -> N
         load_changeset(tmp_path / "missing.json")
 
 
+def _saved(tmp_path: Path, saved: ChangeSet, **changes: Any) -> Path:
+    data = saved.to_json()
+    data.update(changes)
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/v1/customers"),
+        ("POST", "/v1/products/../customers"),
+        ("POST", "/v1/products/.."),
+        ("POST", "/v1/prices/price_1/refunds"),
+        ("POST", "/v1/products/suite/deactivate"),  # only meters have /deactivate
+        ("POST", "/v1/products?expand[]=x"),
+        ("POST", "/v1/products/{{product.elsewhere}}"),  # a placeholder the call does not depend on
+        ("DELETE", "/v1/plans/basic"),
+        ("GET", "/v1/products"),
+        ("post", "/v1/products"),
+    ],
+)
+def test_a_saved_plan_with_a_call_pricebook_never_makes_is_refused(tmp_path: Path, method: str, path: str) -> None:
+    calls = [*catalog_calls(), ApiCall(method, path, {"name": "x"}, "product.suite", "update")]
+    with pytest.raises(UsageError) as info:
+        load_changeset(_saved(tmp_path, changeset(calls)))
+    assert f"{method} {path} (product.suite)" in info.value.message
+    assert "nothing was changed" in info.value.message
+    assert "plan --out" in (info.value.hint or "")
+
+
+def test_a_saved_plan_may_hold_every_call_pricebook_makes(tmp_path: Path) -> None:
+    calls = [
+        *catalog_calls(),
+        ApiCall("POST", "/v1/plans", {"id": "basic"}, "plan.basic", "create", creates="plan.basic"),
+        ApiCall("POST", "/v1/plans/basic", {"active": False}, "plan.basic", "archive"),
+        ApiCall("POST", "/v1/prices/price_1", {"active": False}, "price.p0", "archive"),
+        ApiCall("POST", "/v1/products/a%2Fb", {"name": "A"}, "product.a/b", "update"),
+        ApiCall("POST", "/v1/billing/meters/mtr_1", {"display_name": "E"}, "meter.emails", "update"),
+        ApiCall("POST", "/v1/billing/meters/mtr_1/deactivate", {}, "meter.emails", "deactivate"),
+        ApiCall("POST", "/v1/billing/meters/mtr_1/reactivate", {}, "meter.emails", "reactivate"),
+        ApiCall("POST", "/v1/prices/{{price.p0}}", {"active": False}, "price.p0", "x", depends_on=("price.p0",)),
+    ]
+    assert load_changeset(_saved(tmp_path, changeset(calls))).calls == tuple(calls)
+
+
+@pytest.mark.parametrize("version", ["2", "0", 1, None])
+def test_a_saved_plan_in_an_unknown_format_is_refused(tmp_path: Path, version: object) -> None:
+    with pytest.raises(UsageError) as info:
+        load_changeset(_saved(tmp_path, changeset(catalog_calls()), format_version=version))
+    assert "format" in info.value.message and "nothing was changed" in info.value.message
+
+
+def test_a_saved_plan_without_a_format_version_is_refused(tmp_path: Path) -> None:
+    data = changeset(catalog_calls()).to_json()
+    del data["format_version"]
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(UsageError):
+        load_changeset(path)
+
+
 # -- the command's report -------------------------------------------------------------------------------------------
 
 
