@@ -167,6 +167,7 @@ def apply_changeset(
     """Send `changeset.calls` (see the module doc for order, parallelism and failure)."""
     check_applicable(changeset, sender)
     workers = max(1, workers)
+    redact = _redactor(sender)
     calls = list(changeset.calls)
     started_at = time.monotonic()
     groups = step_groups(calls)
@@ -217,13 +218,14 @@ def apply_changeset(
                 try:
                     body = future.result()
                 except StripeApiError as exc:
-                    failed.append(StepFailed(resolved, exc.message, exc.status, exc.code))
+                    failed.append(StepFailed(resolved, redact(exc.message), exc.status, exc.code))
                     stopping = True
                 except PricebookError as exc:
-                    failed.append(StepFailed(resolved, exc.message))
+                    failed.append(StepFailed(resolved, redact(exc.message)))
                     stopping = True
                 except Exception as exc:  # a bug or a malformed answer: still report done / failed / not attempted
-                    failed.append(StepFailed(resolved, f"{type(exc).__name__}: {exc}"))
+                    # its text was not made by the gateway, so it may echo the request, key included: scrub it
+                    failed.append(StepFailed(resolved, redact(f"{type(exc).__name__}: {exc}")))
                     stopping = True
                 else:
                     raw_id = body.get("id")
@@ -247,6 +249,14 @@ def apply_changeset(
         seconds=time.monotonic() - started_at,
         interrupted=interrupted,
     )
+
+
+def _redactor(sender: Sender) -> Callable[[str], str]:
+    """The sender's own scrubbing of its API key from a text (`Gateway.redact`); a test double may have none."""
+    redact = getattr(sender, "redact", None)
+    if callable(redact):
+        return lambda text: str(redact(text))
+    return lambda text: text
 
 
 # -- saved ChangeSets (`apply --plan FILE`) -----------------------------------------------------------------------

@@ -11,6 +11,7 @@ from compiler.cli import apply, emulator, import_, plan, quote, validate
 from compiler.cli import compile as compile_
 from compiler.cli.common import report_error
 from compiler.errors import ExitCode, PricebookError
+from compiler.gateway import REDACTED
 
 #: every command's module, in `--help` order; imported explicitly so a missing or broken one fails loudly
 COMMANDS = (validate, compile_, quote, plan, apply, import_, emulator)
@@ -24,6 +25,12 @@ def cli() -> None:
 
 for _module in COMMANDS:
     cli.add_command(_module.command)
+
+
+def redact_key(text: str) -> str:
+    """`text` without the API key of the environment (what `Gateway.redact` does for its connection's key)."""
+    key = os.environ.get("STRIPE_API_KEY", "").strip()
+    return text.replace(key, REDACTED) if key else text
 
 
 def main() -> None:
@@ -45,7 +52,8 @@ def main() -> None:
     except Exception as exc:  # a bug of ours: say so briefly; PRICEBOOK_DEBUG=1 shows the traceback
         if os.environ.get("PRICEBOOK_DEBUG"):
             raise
-        click.echo(f"pricebook: internal error: {type(exc).__name__}: {exc}", err=True)
+        # the text of an unexpected error may echo a request, API key included: scrubbed as the gateway does
+        click.echo(f"pricebook: internal error: {redact_key(f'{type(exc).__name__}: {exc}')}", err=True)
         click.echo("  hint: run again with PRICEBOOK_DEBUG=1 for a traceback, and report it", err=True)
         sys.exit(ExitCode.ERROR)
     sys.exit(code if isinstance(code, int) else ExitCode.OK)

@@ -306,6 +306,25 @@ def test_load_changeset_round_trips_and_rejects_other_files(tmp_path: Path) -> N
         load_changeset(tmp_path / "missing.json")
 
 
+class LeakyGateway(FakeGateway):
+    """Fails with an error whose text echoes the API key (not a StripeApiError, so the gateway never scrubbed it)."""
+
+    key = "sk_test_51SECRETsecretSECRET"
+
+    def send(self, call: ApiCall, idempotency_key: str) -> dict[str, Any]:
+        raise RuntimeError(f"connection reset while sending Authorization: Bearer {self.key}")
+
+    def redact(self, text: str) -> str:
+        return text.replace(self.key, "[redacted]")
+
+
+def test_an_unexpected_error_is_reported_without_the_api_key() -> None:
+    result = apply_changeset(changeset(catalog_calls()), LeakyGateway(), workers=1)
+    (failure,) = result.failed
+    assert LeakyGateway.key not in failure.message
+    assert failure.message == "RuntimeError: connection reset while sending Authorization: Bearer [redacted]"
+
+
 def _saved(tmp_path: Path, saved: ChangeSet, **changes: Any) -> Path:
     data = saved.to_json()
     data.update(changes)

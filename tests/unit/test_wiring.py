@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+import compiler.cli
 from compiler.check import check_catalog
-from compiler.cli import cli
+from compiler.cli import cli, main
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -38,3 +39,22 @@ def test_a_missing_module_stops_the_command_line(module: str) -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert "ModuleNotFoundError" in done.stderr or "ImportError" in done.stderr
+
+
+def test_an_internal_error_is_printed_without_the_api_key(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = "sk_test_51SECRETsecretSECRET"
+    monkeypatch.setenv("STRIPE_API_KEY", f" {key}\n")
+
+    def boom(*args: object, **kwargs: object) -> int:
+        raise RuntimeError(f"unexpected answer to a request with Authorization: Bearer {key}")
+
+    monkeypatch.setattr(compiler.cli.cli, "main", boom)
+    monkeypatch.delenv("PRICEBOOK_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert key not in err
+    assert "internal error: RuntimeError: unexpected answer to a request with Authorization: Bearer [redacted]" in err
