@@ -19,7 +19,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -340,17 +340,21 @@ class Gateway:
         key = self._connection.api_key
         return text.replace(key, REDACTED) if key else text
 
-    def list_all(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Every object of a list endpoint, 100 a page, following `starting_after`."""
+    def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[list[dict[str, Any]]]:
+        """The pages of a list endpoint, 100 objects each, following `starting_after`; each page is requested
+        only when the one before has been consumed."""
         query: dict[str, Any] = {**(params or {}), "limit": PAGE_SIZE}
-        out: list[dict[str, Any]] = []
         while True:
             page, _ = self.request("GET", path, query)
-            data = page.get("data") or []
-            out.extend(data)
+            data: list[dict[str, Any]] = list(page.get("data") or [])
+            yield data
             if not page.get("has_more") or not data:
-                return out
-            query["starting_after"] = data[-1]["id"]
+                return
+            query = {**query, "starting_after": data[-1]["id"]}
+
+    def list_all(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Every object of a list endpoint (`pages`, joined)."""
+        return [obj for page in self.pages(path, params) for obj in page]
 
     def send(self, call: ApiCall, idempotency_key: str) -> dict[str, Any]:
         """One write; `call` must have no placeholders left."""

@@ -37,7 +37,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from compiler.gateway import PAGE_SIZE
 from compiler.resources import SPECS, canonical, is_managed
 from compiler.source import Kind
 
@@ -59,20 +58,12 @@ PlansListRule = Callable[[Sequence["LiveObject"]], bool]
 
 
 class Lister(Protocol):
-    """What `read_account` needs of a `Gateway`: whole lists, and whether the key is a live-mode one.
-
-    A gateway that also has `request` (the real one) is read page by page instead, see `_pages`."""
+    """What `read_account` needs of a `Gateway`: the pages of a list, and whether the key is a live-mode one."""
 
     @property
     def livemode(self) -> bool: ...
 
-    def list_all(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]: ...
-
-
-class _PageReader(Protocol):
-    def request(
-        self, method: str, path: str, params: Mapping[str, Any], *, idempotency_key: str | None = None
-    ) -> tuple[dict[str, Any], Mapping[str, str]]: ...
+    def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[list[dict[str, Any]]]: ...
 
 
 @dataclass(frozen=True)
@@ -163,28 +154,15 @@ def read_account(gateway: Lister, *, plans_list: bool | PlansListRule = False) -
 
 
 def _pages(gateway: Lister, path: str, params: Mapping[str, Any]) -> Iterator[list[dict[str, Any]]]:
-    """The pages of one list, 100 objects each, newest first, following `starting_after`.
-
-    The next page is requested (in a helper thread) as soon as its cursor is known, while the caller is still
-    normalising this one: the requests stay strictly one after the other, but our own work no longer adds to
-    the time they take. A lister without `request` (a test double) gives its whole list as one page."""
-    if not callable(getattr(gateway, "request", None)):
-        yield gateway.list_all(path, params)
-        return
-    reader: _PageReader = gateway  # type: ignore[assignment]
-    query: dict[str, Any] = {**params, "limit": PAGE_SIZE}
+    """The gateway's pages of one list, each next page requested (in a helper thread) as soon as this one is
+    handed over: the requests stay strictly one after the other, but the caller's work normalising a page no
+    longer adds to the time they take."""
+    pages = gateway.pages(path, params)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pricebook-read") as pool:
-        pending = pool.submit(reader.request, "GET", path, dict(query))
-        while True:
-            page, _ = pending.result()
-            data = list(page.get("data") or [])
-            more = bool(page.get("has_more")) and bool(data)
-            if more:
-                query["starting_after"] = data[-1]["id"]
-                pending = pool.submit(reader.request, "GET", path, dict(query))
-            yield data
-            if not more:
-                return
+        pending = pool.submit(next, pages, None)
+        while (page := pending.result()) is not None:
+            pending = pool.submit(next, pages, None)
+            yield page
 
 
 def build_state(

@@ -269,6 +269,19 @@ def test_list_all_follows_pages() -> None:
     assert http.sent[1].params["starting_after"] == ["p2"]
 
 
+def test_pages_asks_for_the_next_page_only_when_this_one_is_consumed() -> None:
+    replies: list[Reply] = [
+        (200, {"object": "list", "data": [{"id": "p3"}, {"id": "p2"}], "has_more": True}, {}),
+        (200, {"object": "list", "data": [{"id": "p1"}], "has_more": False}, {}),
+    ]
+    gateway, http = make(replies)
+    pages = gateway.pages("/v1/plans", {"expand": ["data.tiers"]})
+    assert [o["id"] for o in next(pages)] == ["p3", "p2"] and len(http.sent) == 1
+    assert [o["id"] for o in next(pages)] == ["p1"] and len(http.sent) == 2
+    assert next(pages, None) is None and len(http.sent) == 2
+    assert http.sent[1].params["starting_after"] == ["p2"]
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.now = 100.0

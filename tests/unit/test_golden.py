@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,7 +97,8 @@ class AccountLists:
     def livemode(self) -> bool:
         return self._livemode
 
-    def list_all(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[list[dict[str, Any]]]:
+        """The whole list as one page."""
         params = params or {}
         kind = {"/v1/billing/meters": "billing.meter", "/v1/products": "product", "/v1/prices": "price",
                 "/v1/plans": "plan"}[path]
@@ -107,7 +108,7 @@ class AccountLists:
             found = [o for o in found if bool(o.get("active")) is wanted]
         if "data.tiers" not in (params.get("expand") or ()):
             found = [{k: v for k, v in o.items() if k != "tiers"} for o in found]
-        return found
+        yield found
 
 
 def compute(scenario: str) -> ChangeSet:

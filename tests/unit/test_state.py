@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from compiler.changes import ChangeSet
@@ -302,7 +302,8 @@ def test_fingerprint_is_stable_across_order_and_moves_with_any_compared_value() 
 
 
 class FakeLister:
-    """Serves list pages of 100 from canned objects and records every request."""
+    """Serves list pages of 100 from canned objects, following `starting_after` as Stripe does, and records the
+    request each page would cost."""
 
     def __init__(self, objects: Mapping[tuple[str, str], list[dict[str, Any]]]) -> None:
         self.objects = objects
@@ -312,20 +313,19 @@ class FakeLister:
     def livemode(self) -> bool:
         return False
 
-    def request(
-        self, method: str, path: str, params: Mapping[str, Any], *, idempotency_key: str | None = None
-    ) -> tuple[dict[str, Any], Mapping[str, str]]:
-        query = dict(params)
-        self.calls.append((method, path, query))
+    def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[list[dict[str, Any]]]:
+        query: dict[str, Any] = {**(params or {}), "limit": 100}
         items = self.objects.get((path, str(query.get("active"))), [])
-        start = 0
-        if "starting_after" in query:
-            start = [o["id"] for o in items].index(query["starting_after"]) + 1
-        page = items[start : start + query["limit"]]
-        return {"object": "list", "data": page, "has_more": start + len(page) < len(items)}, {}
-
-    def list_all(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        raise AssertionError("a lister that can request pages is read page by page")
+        while True:
+            self.calls.append(("GET", path, dict(query)))
+            start = 0
+            if "starting_after" in query:
+                start = [o["id"] for o in items].index(query["starting_after"]) + 1
+            page = items[start : start + query["limit"]]
+            yield page
+            if start + len(page) >= len(items) or not page:
+                return
+            query["starting_after"] = page[-1]["id"]
 
 
 def test_read_account_sends_one_list_per_resource_type_with_the_expansions() -> None:
