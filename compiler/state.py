@@ -118,15 +118,12 @@ def fingerprint(objects: Sequence[LiveObject]) -> str:
     the same for two reads of an unchanged account, different once anything the diff compares has changed.
 
     Each object is one JSON row with sorted keys; the rows are hashed in sorted order."""
-    return _digest(_row(o) for o in objects)
+    rows = sorted(_row(o) for o in objects)
+    return "sha256:" + hashlib.sha256("\n".join(rows).encode()).hexdigest()
 
 
 def _row(obj: LiveObject) -> str:
     return json.dumps([obj.kind.value, obj.id, obj.key, obj.managed, obj.attrs], sort_keys=True, default=str)
-
-
-def _digest(rows: Iterable[str]) -> str:
-    return "sha256:" + hashlib.sha256("\n".join(sorted(rows)).encode()).hexdigest()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -187,7 +184,6 @@ class _Builder:
 
     def __init__(self) -> None:
         self.objects: list[LiveObject] = []
-        self.rows: list[str] = []  # fingerprint rows, encoded as the objects arrive
         self.meter_names: dict[str, str] = {}
         self.seen: set[str] = set()
         self.lookup_keys: dict[str, Any] = {}
@@ -233,11 +229,9 @@ class _Builder:
 
     def _add(self, obj: LiveObject) -> None:
         self.objects.append(obj)
-        self.rows.append(_row(obj))
 
     def finish(self, *, livemode: bool) -> AccountState:
-        objects = tuple(sorted(self.objects, key=_sort_key))
-        return AccountState(objects, _digest(self.rows), livemode)
+        return AccountState.of(self.objects, livemode=livemode)
 
 
 def _is_price(price_view: Mapping[str, Any]) -> bool:

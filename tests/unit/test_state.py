@@ -366,7 +366,7 @@ def test_read_account_sends_one_list_per_resource_type_with_the_expansions() -> 
     assert with_plans.calls[3][2]["expand"] == ["data.tiers"]
 
 
-def test_fingerprint_while_reading_equals_the_fingerprint_of_the_objects() -> None:
+def test_the_state_fingerprint_is_the_fingerprint_of_its_objects_in_any_order() -> None:
     state = build_state([stripe_meter()], [stripe_product(default_price="price_1")], [stripe_price()], [])
     assert state.fingerprint == fingerprint(state.objects) == AccountState.of(reversed(state.objects)).fingerprint
 
