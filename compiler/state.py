@@ -21,8 +21,8 @@ plans the price lists left out.
 
 Each family object becomes exactly one `LiveObject`: a price when it has a lookup_key (every pricebook price has
 one; the Plans API cannot set one), is one-time or has a `price_` id (a replaced price loses its lookup_key to
-its successor), otherwise a plan, in the Plans API's shape (the same fields
-under their plan names). So a price is never taken for a plan because the plans list shows it.
+its successor), otherwise a plan, in the Plans API's shape (the same fields under their plan names). So a price is
+never taken for a plan because the plans list shows it.
 
 References are turned into catalog identities before `resources.canonical`, so live attrs compare equal to the
 catalog's: a meter id becomes its event_name, a product's default_price id becomes that price's lookup_key.
@@ -43,7 +43,8 @@ from compiler.source import Kind
 PRICE_EXPAND = ("data.tiers", "data.currency_options")
 PLAN_EXPAND = ("data.tiers",)
 
-#: every list `read_account` sends, in order: (path, params)
+#: the lists `read_account` always sends, as (path, params): meters, products, active and inactive prices (it
+#: reads the products last, after the prices, and `PLANS_LIST` between them when asked)
 LISTS: tuple[tuple[str, Mapping[str, Any]], ...] = (
     (SPECS[Kind.METER].path, {}),
     (SPECS[Kind.PRODUCT].path, {}),
