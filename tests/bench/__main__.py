@@ -6,7 +6,7 @@ import importlib
 import sys
 import time
 
-BENCHES = ("validate_bench", "compile_bench", "emulator_bench", "plan_bench", "apply_bench")
+BENCHES = ("validate_bench", "rules_bench", "compile_bench", "emulator_bench", "plan_bench", "apply_bench")
 
 
 def main() -> None:

@@ -162,13 +162,11 @@ def test_groups_run_in_list_order_and_archives_wait_for_default_price_moves() ->
 def test_independent_calls_of_one_group_run_in_parallel() -> None:
     calls = [create("price", f"p{n}") for n in range(24)]
     gateway = FakeGateway(delay=0.05)
-    started = time.monotonic()
     result = apply_changeset(changeset(calls), gateway, workers=8)
-    elapsed = time.monotonic() - started
     assert result.ok
+    # parallelism shows in the calls in flight at once (a wall-clock bound could fail on a loaded CI machine)
     assert gateway.max_active > 1
     assert gateway.max_active <= 8
-    assert elapsed < 24 * 0.05 / 2
 
 
 def test_a_failure_stops_the_run_and_reports_done_failed_and_not_attempted() -> None:
