@@ -21,13 +21,16 @@ import jinja2
 
 from compiler.changes import Action, Change, ChangeSet, FieldChange
 from compiler.render.values import (
+    FORCES,
     KNOWN_AFTER_APPLY,
     NONE,
     SYMBOLS,
+    WORDING,
     impact_quantity,
     is_listing,
     list_lines,
     mode_name,
+    short_fingerprint,
     show,
     shown_fields,
     summary_line,
@@ -35,14 +38,6 @@ from compiler.render.values import (
 )
 
 TEMPLATE = "plan.md.j2"
-FORCES = "# forces replacement"
-
-HEADINGS: Mapping[Action, str] = {
-    Action.CREATE: "create",
-    Action.UPDATE: "update in place",
-    Action.REPLACE: "replace",
-    Action.ARCHIVE: "archive",
-}
 
 _TEXT_SPECIAL = re.compile(r"([\\`*|<>\[\]~])")
 #: an underscore at the edge of a word can open or close emphasis; inside one (lookup_key) it cannot
@@ -70,12 +65,6 @@ def fenced(body: str, lang: str = "") -> str:
     longest = max((len(run) for run in re.findall(r"`{3,}", body)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}{lang}\n{body}\n{fence}"
-
-
-def short_fingerprint(value: str) -> str:
-    """`sha256:bd47a9ae947e`: enough to tell two readings apart in a comment (the JSON keeps the whole digest)."""
-    algorithm, sep, digest = value.partition(":")
-    return f"{algorithm}:{digest[:12]}" if sep and len(digest) > 12 else value
 
 
 def indent(text: str, width: int) -> str:
@@ -127,7 +116,7 @@ def _section(change: Change) -> _Section:
     return _Section(
         change=change,
         symbol=SYMBOLS[change.action],
-        heading=HEADINGS[change.action],
+        heading=WORDING[change.action].verb,
         diff="\n".join(_diff_lines(change)),
         field_count=len(fields),
         forcing=tuple(f.path for f in fields if f.forces_replacement),

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from compiler.calls import ApiCall
 from compiler.changes import Action, Change, ChangeSet, FieldChange, Problem
 from compiler.render.values import (
+    FORCES,
     KNOWN_AFTER_APPLY,
     NONE,
     SUMMARY_ORDER,
     SYMBOLS,
-    VERBS,
+    WORDING,
     impact_quantity,
     impact_text,
     is_listing,
@@ -44,15 +45,6 @@ CYAN = "\x1b[36m"
 
 #: Terraform's colours: green adds, yellow changes, red removes
 SIGN_COLORS = {"+": GREEN, "~": YELLOW, "-": RED, "-/+": RED, " ": ""}
-
-HEADLINES = {
-    Action.CREATE: "will be created",
-    Action.UPDATE: "will be updated in place",
-    Action.REPLACE: "must be replaced",
-    Action.ARCHIVE: "will be archived",
-}
-
-FORCES = "# forces replacement"
 
 
 @dataclass(frozen=True)
@@ -81,7 +73,7 @@ def render_text(changeset: ChangeSet, *, color: bool) -> str:
     if shown:
         lines += ["", "Resource actions are indicated with the following symbols:"]
         used = {c.action for c in shown}
-        lines += [f"{paint.sign(SYMBOLS[a]).rjust(3 + _invisible(paint.sign(SYMBOLS[a])))} {VERBS[a]}"
+        lines += [f"{paint.sign(SYMBOLS[a]).rjust(3 + _invisible(paint.sign(SYMBOLS[a])))} {WORDING[a].legend}"
                   for a in SUMMARY_ORDER if a in used]
         lines += ["", "pricebook will perform the following actions:"]
         for change in shown:
@@ -117,7 +109,7 @@ def _header(changeset: ChangeSet, paint: _Paint) -> list[str]:
 
 def _change(change: Change, paint: _Paint) -> list[str]:
     sign = SYMBOLS[change.action]
-    lines = [paint(f"  # {change.address} {HEADLINES[change.action]}", BOLD)]
+    lines = [paint(f"  # {change.address} {WORDING[change.action].headline}", BOLD)]
     if change.reason:
         lines.append(f"  # {change.reason}")
     lead = paint.sign(sign).rjust(3 + _invisible(paint.sign(sign)))

@@ -18,12 +18,24 @@ NONE = "(none)"
 #: the new object's id in a replace, which Stripe makes up only when the call is sent
 KNOWN_AFTER_APPLY = "(known after apply)"
 
-#: what each action does, in the words of the legend and the headlines
-VERBS: Mapping[Action, str] = {
-    Action.CREATE: "create",
-    Action.UPDATE: "update in place",
-    Action.REPLACE: "replace (create new, then archive old)",
-    Action.ARCHIVE: "archive (active=false)",
+#: after a field that forces its object's replacement
+FORCES = "# forces replacement"
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How the views name one action."""
+
+    verb: str  # the markdown table cell and section heading: `replace`
+    legend: str  # what it does, in the text view's legend: `replace (create new, then archive old)`
+    headline: str  # after the address in the text view: `# price.x must be replaced`
+
+
+WORDING: Mapping[Action, Wording] = {
+    Action.CREATE: Wording("create", "create", "will be created"),
+    Action.UPDATE: Wording("update in place", "update in place", "will be updated in place"),
+    Action.REPLACE: Wording("replace", "replace (create new, then archive old)", "must be replaced"),
+    Action.ARCHIVE: Wording("archive", "archive (active=false)", "will be archived"),
 }
 SYMBOLS: Mapping[Action, str] = {
     Action.CREATE: "+",
@@ -103,6 +115,12 @@ def shown_fields(change: Change) -> tuple[FieldChange, ...]:
 def visible(changes: Sequence[Change]) -> list[Change]:
     """The changes a reviewer needs to read: no-ops are counted, not shown."""
     return [c for c in changes if c.action is not Action.NOOP]
+
+
+def short_fingerprint(value: str) -> str:
+    """`sha256:bd47a9ae947e`: enough to tell two readings apart in a comment (the JSON keeps the whole digest)."""
+    algorithm, sep, digest = value.partition(":")
+    return f"{algorithm}:{digest[:12]}" if sep and len(digest) > 12 else value
 
 
 def summary_line(counts: Mapping[str, int]) -> str:
