@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from compiler.calls import ApiCall
+from compiler.changes import FORMAT_VERSION
 from compiler.check import check_with_options
 from compiler.cli.common import catalog_options, paths_argument, resolve_paths
 from compiler.compile import compile_catalog
@@ -18,8 +19,6 @@ from compiler.errors import Diagnostic, InvalidCatalog, Location
 from compiler.gateway import API_VERSION
 from compiler.model import Catalog, build_catalog
 from compiler.render.curl import render_calls
-
-FORMAT_VERSION = "1"
 
 
 @click.command("compile")
@@ -58,6 +57,8 @@ def command(paths: tuple[str, ...], fmt: str, conform: bool, var: tuple[str, ...
 
 
 def to_json(calls: Sequence[ApiCall]) -> dict[str, Any]:
+    """The calls as `ApiCall.to_json` writes them, the same objects as a saved ChangeSet's `calls`: so under the
+    ChangeSet's format version (one version for the call format, not two that could disagree)."""
     return {"format_version": FORMAT_VERSION, "api_version": API_VERSION, "calls": [c.to_json() for c in calls]}
 
 
