@@ -8,38 +8,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
+
+from compiler.emulator import run_in_subprocess
 
 ROOT = Path(__file__).resolve().parent.parent
 PLANS = "plans/"
-DEMO_KEY = "sk_test_pricebook_demo"  # the emulator's; not a real Stripe key
 
 
 def _pricebook() -> list[str]:
     exe = shutil.which("pricebook", path=str(Path(sys.executable).parent))
     return [exe] if exe else [sys.executable, "-m", "compiler"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_until_up(url: str, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/_emulator/requests", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("the emulator did not start")
 
 
 def step(title: str, *args: str, ok: tuple[int, ...] = (0,)) -> None:
@@ -50,19 +31,14 @@ def step(title: str, *args: str, ok: tuple[int, ...] = (0,)) -> None:
 
 
 def main() -> None:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    emulator = subprocess.Popen(
-        [*_pricebook(), "emulator", "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.environ["STRIPE_API_KEY"] = DEMO_KEY
-    os.environ["STRIPE_API_BASE"] = url
     try:
-        _wait_until_up(url, time.monotonic() + 15)
-        print(f"emulator listening on {url}")
+        emulator = run_in_subprocess()  # a free port; returns once it answers
+    except RuntimeError as exc:
+        raise SystemExit(f"demo: {exc}") from None
+    with emulator:  # always stopped, whichever step fails
+        os.environ["STRIPE_API_KEY"] = emulator.api_key  # the emulator's test key, not a real Stripe key
+        os.environ["STRIPE_API_BASE"] = emulator.url
+        print(f"emulator listening on {emulator.url}")
         step("schema and Stripe's rules, offline", "validate", PLANS)
         step("the API calls that build the catalog in an empty account", "compile", PLANS, "--format", "curl")
         step(
@@ -74,12 +50,6 @@ def main() -> None:
         step("carry it out", "apply", PLANS, "--auto-approve")
         step("nothing left to do", "plan", PLANS, "--detailed-exitcode", ok=(0,))
         print("\ndemo: done")
-    finally:
-        emulator.terminate()
-        try:
-            emulator.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            emulator.kill()
 
 
 if __name__ == "__main__":
