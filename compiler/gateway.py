@@ -92,7 +92,8 @@ class Pacer:
     """Hands out evenly spaced send slots, `1/rate` apart, to any number of threads.
 
     No burst allowance: Stripe (and the emulator) count requests in a sliding one-second window, and a burst
-    after an idle moment is exactly what such a window punishes. `rate=None` means unpaced.
+    after an idle moment is exactly what such a window punishes. `rate=None` means unpaced; a given rate is
+    positive (the `Gateway` checks the rate it is given, before taking its margin off).
     """
 
     def __init__(
@@ -102,8 +103,6 @@ class Pacer:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if rate is not None and rate <= 0:
-            raise UsageError(f"the request rate must be positive, got {rate}")
         self.rate = rate
         self._interval = 1.0 / rate if rate else 0.0
         self._clock = clock

@@ -27,7 +27,6 @@ PARAMETER_UNKNOWN = "parameter_unknown"
 PARAMETER_MISSING = "parameter_missing"
 PARAMETER_INVALID_INTEGER = "parameter_invalid_integer"
 PARAMETER_INVALID_EMPTY = "parameter_invalid_empty"
-PARAMETERS_EXCLUSIVE = "parameters_exclusive"
 # Stripe answers a bad boolean, decimal, enum value or shape ("Invalid boolean: maybe", "Invalid array") with an
 # `invalid_request_error` that has a `param` but no documented `code`. pricebook names that case
 # `parameter_invalid`; the emulator sends it without a `code`, as Stripe does.

@@ -53,15 +53,5 @@ def connection_options(func: F) -> F:
     return func
 
 
-def parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise click.BadParameter(f"expected NAME=VALUE, got {pair!r}", param_hint="--var")
-        out[name.strip()] = value
-    return out
-
-
 def resolve_paths(paths: tuple[str, ...]) -> list[str]:
     return list(paths) if paths else list(DEFAULT_PATHS)
