@@ -20,6 +20,7 @@ import re
 import traceback
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ import jinja2.exceptions
 import jinja2.sandbox
 import yaml
 
+from compiler.currencies import SUPPORTED, minor_digits
 from compiler.errors import Diagnostic, Location, Severity
 from compiler.source import Document, NodePath
 
@@ -186,12 +188,22 @@ class _Builder:
         self.alias_nodes = 0  # nodes that aliases added
         self.nodes = 0  # nodes written out in the file
         self.first_mark: Any = None
+        #: money-float findings whose hint waits for the object's `currency` (it may come after the amount):
+        #: (index in `diagnostics`, the object, its path, the key, the float)
+        self.money_floats: list[tuple[int, dict[Any, Any], NodePath, str, float]] = []
 
     def location(self, mark: Any) -> Location:
         return Location(self.file, mark.line + 1, mark.column + 1)
 
     def error(self, mark: Any, rule: str, message: str, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(self.location(mark), rule, message, hint))
+
+    def settle_money_floats(self) -> None:
+        """Gives each money-float finding the hint for its object's currency, now that the object is complete."""
+        for index, container, path, key, value in self.money_floats:
+            currency = _currency_of(container, path)
+            if currency is not None:
+                self.diagnostics[index] = _money_float(self.diagnostics[index].location, key, value, currency)
 
     def abort(self, mark: Any, rule: str, message: str, hint: str | None = None) -> _Abort:
         return _Abort(Diagnostic(self.location(mark), rule, message, hint))
@@ -307,6 +319,7 @@ class _Builder:
             key_marks[child_path] = frame.key_mark
             container[key] = value
             if type(value) is float and key in amount_fields and frame.path[-1:] != ("metadata",):
+                self.money_floats.append((len(self.diagnostics), container, frame.path, str(key), value))
                 self.diagnostics.append(_money_float(self.location(marks[child_path]), str(key), value))
 
     def scalar(self, text: str, tag: str | None, plain: bool, mark: Any) -> Any:
@@ -553,8 +566,20 @@ def _parse_float(text: str) -> float:
     return float(value)
 
 
-def _money_float(location: Location, key: str, value: float) -> Diagnostic:
-    """A float where an amount goes is an error, never rounded (DESIGN section 1, rulebook R2)."""
+def _currency_of(container: Mapping[Any, Any], path: NodePath) -> str | None:
+    """The currency of the object holding an amount, when the object itself says it: its `currency`, or the key
+    of a `currency_options` entry. None when it is only known further out (a tier, a custom amount)."""
+    currency = container.get("currency")
+    if len(path) >= 2 and path[-2] == "currency_options":
+        currency = path[-1]
+    if isinstance(currency, str) and currency.lower() in SUPPORTED:
+        return currency.lower()
+    return None
+
+
+def _money_float(location: Location, key: str, value: float, currency: str | None = None) -> Diagnostic:
+    """A float where an amount goes is an error, never rounded (DESIGN section 1, rulebook R2). The hint converts
+    the amount to the minor unit of `currency` when the object names it, and explains the minor unit otherwise."""
     shown = repr(value)
     if key in DECIMAL_FIELDS:
         return Diagnostic(
@@ -563,15 +588,35 @@ def _money_float(location: Location, key: str, value: float) -> Diagnostic:
             f"`{key}` must be a decimal string, not the number {shown}",
             f'quote it so that no digit is lost: `{key}: "{shown}"`',
         )
-    scaled = value * 100
-    minor = str(round(scaled)) if math.isfinite(scaled) else "<integer>"
+    decimal = f'`{key}_decimal: "{shown}"` for a fraction of the minor unit'
+    if not math.isfinite(value):
+        hint = "write a whole number of the currency's minor unit (9.99 USD is 999, 500 JPY is 500)"
+    elif currency is None:
+        minor = _in_minor_units(value, 2)
+        written = f"`{key}: {minor}` if it is {shown} in a 2-decimal currency" if minor else f"`{key}: <integer>`"
+        hint = f"amounts are in the currency's minor unit (9.99 USD is 999, 500 JPY is 500): {written}, or {decimal}"
+    else:
+        digits = minor_digits(currency)
+        code = currency.upper()
+        minor = _in_minor_units(value, digits)
+        unit = f"{code} has no minor unit" if digits == 0 else f"{code} has {digits} decimal digits"
+        if minor:
+            hint = f"{unit}: write `{key}: {minor}` for {shown} {code}, or {decimal}"
+        else:
+            hint = f"{unit}, so {shown} {code} is not a whole amount: write `{key}: <integer>`, or {decimal}"
     return Diagnostic(
-        location,
-        "money-float",
-        f"`{key}` is {shown}, but amounts are integers in the currency's minor unit",
-        f'write `{key}: {minor}` for {shown} in a 2-decimal currency, or `{key}_decimal: "{shown}"` for a '
-        "fraction of the minor unit",
+        location, "money-float", f"`{key}` is {shown}, but amounts are integers in the currency's minor unit", hint
     )
+
+
+def _in_minor_units(value: float, digits: int) -> str | None:
+    """`value` major units as an integer count of minor units, as text; None when it is not a whole count."""
+    if not math.isfinite(value):
+        return None
+    scaled = Decimal(repr(value)).scaleb(digits)
+    if scaled != scaled.to_integral_value():
+        return None
+    return str(int(scaled))
 
 
 def _syntax_error(error: yaml.YAMLError, file: str, text: str) -> Diagnostic:
@@ -617,6 +662,7 @@ def _read(text: str, file: str) -> tuple[Any, _Builder, bool]:
         if type(event) is yaml.StreamEndEvent:
             return None, builder, False
         root = builder.build(parser)
+        builder.settle_money_floats()
         event = parser.get_event()
         while type(event) is yaml.DocumentEndEvent:
             event = parser.get_event()

@@ -431,12 +431,15 @@ def _diagnostics(doc: Document, error: ValidationError, path: NodePath) -> Itera
     if keyword in ("enum", "const"):
         options = [str(v) for v in (value if keyword == "enum" else [value])]
         close = _suggest(str(instance), options) if isinstance(instance, str) else None
-        yield Diagnostic(
-            where,
-            ENUM,
-            f"`{field}` must be {_one_of(options)}, not {_show(instance)}",
-            f"did you mean `{close}`?" if close else None,
-        )
+        if close is None and isinstance(instance, str):  # `MONTH`, ` month`: compared as written otherwise
+            close = _suggest(instance.strip().lower(), options)
+        if close is not None:
+            hint = f"did you mean `{close}`?"
+        elif len(options) == 1:
+            hint = f"the only value allowed here is `{options[0]}`"
+        else:
+            hint = "the values allowed here: " + ", ".join(f"`{o}`" for o in options)
+        yield Diagnostic(where, ENUM, f"`{field}` must be {_one_of(options)}, not {_show(instance)}", hint)
         return
     if keyword == "pattern":
         if instance == "" and schema.get("minLength", 0) >= 1:
@@ -453,7 +456,9 @@ def _diagnostics(doc: Document, error: ValidationError, path: NodePath) -> Itera
         return
     if keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         bound = "at least" if keyword in ("minimum", "exclusiveMinimum") else "at most"
-        yield Diagnostic(where, RANGE, f"`{field}` must be {bound} {value}, not {_show(instance)}")
+        yield Diagnostic(
+            where, RANGE, f"`{field}` must be {bound} {value}, not {_show(instance)}", _range_hint(path, schema)
+        )
         return
     if keyword in ("minItems", "maxItems", "minProperties", "maxProperties"):
         count = len(instance) if isinstance(instance, list | dict) else 0
@@ -466,6 +471,21 @@ def _diagnostics(doc: Document, error: ValidationError, path: NodePath) -> Itera
         yield Diagnostic(where, SIZE, message)
         return
     yield Diagnostic(where, OTHER, f"`{field}`: {error.message}")
+
+
+def _range_hint(path: NodePath, schema: Mapping[str, Any]) -> str:
+    """The range a number field allows, in words: `0 to 730`, `1 or more`."""
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if low is not None and high is not None:
+        allowed = f"from {low} to {high}"
+    elif low is not None:
+        allowed = f"{low} or more"
+    else:
+        allowed = f"at most {high}"
+    last = path[-1] if path else None
+    if isinstance(last, str) and last in MONEY_FIELDS:
+        return f"amounts are whole numbers of the currency's minor unit, {allowed}"
+    return f"`{last}` takes {allowed}" if isinstance(last, str) else f"the allowed range is {allowed}"
 
 
 def _one_of(options: list[str]) -> str:
