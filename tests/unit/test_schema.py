@@ -259,15 +259,18 @@ def test_empty_strings_stripe_refuses_are_errors_with_a_hint() -> None:
     assert hints[8] == "Stripe refuses an empty value: remove the item, or give it a value"
 
 
-def test_empty_strings_stripe_takes_on_create_stay_valid() -> None:
-    # tax_code is `Literal['']|str` on create (empty: no tax code); metadata values may be empty
-    assert problems(PRODUCT + "    tax_code: ''\n    metadata: {note: ''}\n") == []
+def test_empty_metadata_values_stay_valid() -> None:
+    # on create Stripe drops a metadata key whose value is empty; nothing is refused
+    assert problems(PRODUCT + "    metadata: {note: ''}\n") == []
+    # tax_code takes "" only on update (to unset it): `str` on create, like the other fields
+    assert [d.rule for d in problems(PRODUCT + "    tax_code: ''\n")] == ["schema-length"]
 
 
 def test_every_free_text_field_refuses_an_empty_string() -> None:
-    # every string field without an enum or a pattern that already refuses "", except the ones Stripe takes
-    # empty on create (stripe/params/*_create_params.py: `Literal['']|str`) and metadata values
-    takes_empty = {"$defs/product/properties/tax_code", "$defs/metadata/additionalProperties"}
+    # every string field without an enum or a pattern that already refuses "", except metadata values: no
+    # catalog field is `Literal['']|str` in the create params (stripe/params/*_create_params.py), only nested
+    # ones pricebook does not take (tax_details) and update params
+    takes_empty = {"$defs/metadata/additionalProperties"}
     schema = schema_document()
     missing: list[str] = []
 
