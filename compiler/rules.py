@@ -115,6 +115,9 @@ class Finding:
 
 
 EntryCheck = Callable[[Entry], Iterable[Finding]]
+#: a per-entry check that reads the entry's amounts, tier tables or currency options: `run_rules` reads those
+#: once per entry (`_parse`) and hands them to each such check
+ParsedCheck = Callable[[Entry, "_Parsed"], Iterable[Finding]]
 CatalogCheck = Callable[[Sequence[Entry]], Iterable[Finding]]
 
 
@@ -134,6 +137,8 @@ class Rule:
     kinds: tuple[Kind, ...] = ()
     check_entry: EntryCheck | None = None
     check_catalog: CatalogCheck | None = None
+    #: the check behind `check_entry` when it takes the entry's parsed amounts (`run_rules` calls this one)
+    check_parsed: ParsedCheck | None = None
     #: top-level fields without which the per-entry check cannot find anything (empty: always run it)
     when: frozenset[str] = frozenset()
 
@@ -157,6 +162,36 @@ def _entry_rule(
 ) -> Callable[[EntryCheck], EntryCheck]:
     def register(check: EntryCheck) -> EntryCheck:
         rule = Rule(rule_id, rulebook, severity, summary, tuple(kinds), check_entry=check, when=frozenset(when))
+        _REGISTRY.append(rule)
+        return check
+
+    return register
+
+
+def _parsed_rule(
+    rule_id: str,
+    rulebook: str,
+    summary: str,
+    kinds: Sequence[Kind] = PRICED,
+    severity: Severity = ERROR,
+    when: Sequence[str] = (),
+) -> Callable[[ParsedCheck], ParsedCheck]:
+    """`_entry_rule` for a check that takes the entry's parsed amounts too; its `check_entry` parses them."""
+
+    def register(check: ParsedCheck) -> ParsedCheck:
+        def on_entry(entry: Entry) -> Iterable[Finding]:
+            return check(entry, _parse(entry))
+
+        rule = Rule(
+            rule_id,
+            rulebook,
+            severity,
+            summary,
+            tuple(kinds),
+            check_entry=on_entry,
+            when=frozenset(when),
+            check_parsed=check,
+        )
         _REGISTRY.append(rule)
         return check
 
@@ -315,42 +350,21 @@ def _read_money(sites: tuple[_Site, ...]) -> tuple[_Money, ...]:
 
 @dataclass(frozen=True)
 class _Parsed:
-    entry: Entry
+    """What the amount, tier and currency-option rules read of one entry (`_parse`)."""
+
     sites: tuple[_Site, ...]
     money: tuple[_Money, ...]
     tier_tables: tuple[tuple[NodePath, list[Any]], ...]
 
 
-class _LastParsed:
-    """The amounts of the entry the rules are looking at. run_rules runs all per-entry rules of one entry in a
-    row, so one slot saves re-reading the same entry for each of the ~20 rules that look at amounts."""
-
-    slot: _Parsed | None = None
-
-
-def _parsed(entry: Entry) -> _Parsed:
-    cached = _LastParsed.slot
-    if cached is not None and cached.entry is entry:
-        return cached
+def _parse(entry: Entry) -> _Parsed:
+    """The entry's sites, amounts and non-empty tier tables (its own and its currency options'), each with its
+    path: read once per entry by `run_rules`, for every rule that takes them."""
     sites = _read_sites(entry)
     tables = tuple(
         ((*site.path, "tiers"), tiers) for site in sites if isinstance(tiers := site.data.get("tiers"), list) and tiers
     )
-    parsed = _LastParsed.slot = _Parsed(entry, sites, _read_money(sites), tables)
-    return parsed
-
-
-def _sites(entry: Entry) -> tuple[_Site, ...]:
-    return _parsed(entry).sites
-
-
-def _money(entry: Entry) -> tuple[_Money, ...]:
-    return _parsed(entry).money
-
-
-def _tier_tables(entry: Entry) -> tuple[tuple[NodePath, list[Any]], ...]:
-    """Each non-empty `tiers` list of a price or plan (its own and its currency options'), with its path."""
-    return _parsed(entry).tier_tables
+    return _Parsed(sites, _read_money(sites), tables)
 
 
 def _param(path: NodePath) -> str:
@@ -388,9 +402,9 @@ def amount_required(entry: Entry) -> Iterator[Finding]:
         )
 
 
-@_entry_rule("amount-conflict", "R1, R16", "at most one of the amount fields")
-def amount_conflict(entry: Entry) -> Iterator[Finding]:
-    for site in _sites(entry):
+@_parsed_rule("amount-conflict", "R1, R16", "at most one of the amount fields")
+def amount_conflict(entry: Entry, parsed: _Parsed) -> Iterator[Finding]:
+    for site in parsed.sites:
         keys = [*site.amount_keys] + (["custom_unit_amount"] if entry.kind is Kind.PRICE else [])
         present = [key for key in keys if _has(site.data, key)]
         if len(present) > 1:
@@ -403,9 +417,9 @@ def amount_conflict(entry: Entry) -> Iterator[Finding]:
             )
 
 
-@_entry_rule("decimal-format", "R3", "decimal amounts are non-negative with at most 12 decimal places")
-def decimal_format(entry: Entry) -> Iterator[Finding]:
-    for money in _money(entry):
+@_parsed_rule("decimal-format", "R3", "decimal amounts are non-negative with at most 12 decimal places")
+def decimal_format(entry: Entry, parsed: _Parsed) -> Iterator[Finding]:
+    for money in parsed.money:
         if not money.is_decimal:
             continue
         value = _decimal(money.value)
@@ -427,9 +441,9 @@ def decimal_format(entry: Entry) -> Iterator[Finding]:
                 )
 
 
-@_entry_rule("flat-amount-not-integral", "R3", "flat_amount_decimal is a whole number of minor units", when=_TIERED)
-def flat_amount_not_integral(entry: Entry) -> Iterator[Finding]:
-    for money in _money(entry):
+@_parsed_rule("flat-amount-not-integral", "R3", "flat_amount_decimal is a whole number of minor units", when=_TIERED)
+def flat_amount_not_integral(entry: Entry, parsed: _Parsed) -> Iterator[Finding]:
+    for money in parsed.money:
         if not (money.is_decimal and money.integral):
             continue
         value = _decimal(money.value)
@@ -442,9 +456,9 @@ def flat_amount_not_integral(entry: Entry) -> Iterator[Finding]:
             )
 
 
-@_entry_rule("amount-too-large", "R4", "integer amounts are at most 99,999,999 minor units")
-def amount_too_large(entry: Entry) -> Iterator[Finding]:
-    for money in _money(entry):
+@_parsed_rule("amount-too-large", "R4", "integer amounts are at most 99,999,999 minor units")
+def amount_too_large(entry: Entry, parsed: _Parsed) -> Iterator[Finding]:
+    for money in parsed.money:
         if not money.is_decimal and _is_int(money.value) and money.value > MAX_AMOUNT:
             yield Finding(
                 entry.where(*money.path),
@@ -454,9 +468,9 @@ def amount_too_large(entry: Entry) -> Iterator[Finding]:
             )
 
 
-@_entry_rule("decimal-amount-large", "R4", "decimal amounts of 100,000,000 minor units or more", severity=WARNING)
-def decimal_amount_large(entry: Entry) -> Iterator[Finding]:
-    for money in _money(entry):
+@_parsed_rule("decimal-amount-large", "R4", "decimal amounts of 100,000,000 minor units or more", severity=WARNING)
+def decimal_amount_large(entry: Entry, parsed: _Parsed) -> Iterator[Finding]:
+    for money in parsed.money:
         value = _decimal(money.value) if money.is_decimal else None
         # the Dashboard takes prices up to 99999999.999999999999, so only 100,000,000 and above is suspect
         if value is not None and value >= MAX_AMOUNT + 1:
@@ -528,9 +542,9 @@ def _is_inf(value: object) -> bool:
     return value == "inf"
 
 
-@_entry_rule("last-tier-not-inf", "R6", "the last tier has up_to: inf", when=_TIERED)
-def last_tier_not_inf(entry: Entry) -> Iterator[Finding]:
-    for path, tiers in _tier_tables(entry):
+@_parsed_rule("last-tier-not-inf", "R6", "the last tier has up_to: inf", when=_TIERED)
+def last_tier_not_inf(entry: Entry, parsed: _Parsed) -> Iterator[Finding]:
+    for path, tiers in parsed.tier_tables:
         last = len(tiers) - 1
         up_to = _map(tiers[last]).get("up_to")
         if not _is_inf(up_to):
@@ -544,9 +558,9 @@ def last_tier_not_inf(entry: Entry) -> Iterator[Finding]:
             )
 
 
-@_entry_rule("inf-tier-not-last", "R6", "up_to: inf only on the last tier", when=_TIERED)
-def inf_tier_not_last(entry: Entry) -> Iterator[Finding]:
-    for path, tiers in _tier_tables(entry):
+@_parsed_rule("inf-tier-not-last", "R6", "up_to: inf only on the last tier", when=_TIERED)
+def inf_tier_not_last(entry: Entry, parsed: _Parsed) -> Iterator[Finding]:
+    for path, tiers in parsed.tier_tables:
         for index, tier in enumerate(tiers[:-1]):
             if _is_inf(_map(tier).get("up_to")):
                 yield Finding(
@@ -557,9 +571,9 @@ def inf_tier_not_last(entry: Entry) -> Iterator[Finding]:
                 )
 
 
-@_entry_rule("tier-up-to-invalid", "R6", "every tier but the last has an integer up_to", when=_TIERED)
-def tier_up_to_invalid(entry: Entry) -> Iterator[Finding]:
-    for path, tiers in _tier_tables(entry):
+@_parsed_rule("tier-up-to-invalid", "R6", "every tier but the last has an integer up_to", when=_TIERED)
+def tier_up_to_invalid(entry: Entry, parsed: _Parsed) -> Iterator[Finding]:
+    for path, tiers in parsed.tier_tables:
         for index, tier in enumerate(tiers[:-1]):
             up_to = _map(tier).get("up_to")
             if not _is_int(up_to) and not _is_inf(up_to):
@@ -572,11 +586,11 @@ def tier_up_to_invalid(entry: Entry) -> Iterator[Finding]:
                 )
 
 
-@_entry_rule(
+@_parsed_rule(
     "tier-bounds-not-increasing", "R6", "integer up_to values are at least 1 and strictly increasing", when=_TIERED
 )
-def tier_bounds_not_increasing(entry: Entry) -> Iterator[Finding]:
-    for path, tiers in _tier_tables(entry):
+def tier_bounds_not_increasing(entry: Entry, parsed: _Parsed) -> Iterator[Finding]:
+    for path, tiers in parsed.tier_tables:
         previous: int | None = None
         for index, tier in enumerate(tiers):
             up_to = _map(tier).get("up_to")
@@ -602,9 +616,9 @@ def tier_bounds_not_increasing(entry: Entry) -> Iterator[Finding]:
 _TIER_PAIRS = (("unit_amount", "unit_amount_decimal"), ("flat_amount", "flat_amount_decimal"))
 
 
-@_entry_rule("tier-amount-conflict", "R7", "a tier sets at most one of each amount pair", when=_TIERED)
-def tier_amount_conflict(entry: Entry) -> Iterator[Finding]:
-    for path, tiers in _tier_tables(entry):
+@_parsed_rule("tier-amount-conflict", "R7", "a tier sets at most one of each amount pair", when=_TIERED)
+def tier_amount_conflict(entry: Entry, parsed: _Parsed) -> Iterator[Finding]:
+    for path, tiers in parsed.tier_tables:
         for index, tier in enumerate(tiers):
             tier = _map(tier)
             for plain, decimal in _TIER_PAIRS:
@@ -616,10 +630,10 @@ def tier_amount_conflict(entry: Entry) -> Iterator[Finding]:
                     )
 
 
-@_entry_rule("tier-missing-amount", "R7", "a tier sets at least one amount", when=_TIERED)
-def tier_missing_amount(entry: Entry) -> Iterator[Finding]:
+@_parsed_rule("tier-missing-amount", "R7", "a tier sets at least one amount", when=_TIERED)
+def tier_missing_amount(entry: Entry, parsed: _Parsed) -> Iterator[Finding]:
     amounts = [key for pair in _TIER_PAIRS for key in pair]
-    for path, tiers in _tier_tables(entry):
+    for path, tiers in parsed.tier_tables:
         for index, tier in enumerate(tiers):
             if not any(_has(_map(tier), key) for key in amounts):
                 yield Finding(
@@ -642,9 +656,9 @@ def tiers_with_transform(entry: Entry) -> Iterator[Finding]:
         )
 
 
-@_entry_rule("too-many-tiers", "R9", "more than 100 tiers", severity=WARNING, when=_TIERED)
-def too_many_tiers(entry: Entry) -> Iterator[Finding]:
-    for path, tiers in _tier_tables(entry):
+@_parsed_rule("too-many-tiers", "R9", "more than 100 tiers", severity=WARNING, when=_TIERED)
+def too_many_tiers(entry: Entry, parsed: _Parsed) -> Iterator[Finding]:
+    for path, tiers in parsed.tier_tables:
         if len(tiers) > MAX_TIERS:
             yield Finding(
                 entry.where(*path, key=True),
@@ -828,22 +842,22 @@ def trial_too_long(entry: Entry) -> Iterator[Finding]:
 # --- R16: custom unit amount ----------------------------------------------------------------------------
 
 
-def _custom_sites(entry: Entry) -> Iterator[tuple[_Site, Mapping[str, Any]]]:
-    for site in _sites(entry):
+def _custom_sites(parsed: _Parsed) -> Iterator[tuple[_Site, Mapping[str, Any]]]:
+    for site in parsed.sites:
         custom = site.data.get("custom_unit_amount")
         if isinstance(custom, dict):
             yield site, custom
 
 
-@_entry_rule(
+@_parsed_rule(
     "custom-unit-amount-enabled",
     "R16",
     "custom_unit_amount has enabled: true",
     kinds=(Kind.PRICE,),
     when=("custom_unit_amount", "currency_options"),
 )
-def custom_unit_amount_enabled(entry: Entry) -> Iterator[Finding]:
-    for site, custom in _custom_sites(entry):
+def custom_unit_amount_enabled(entry: Entry, parsed: _Parsed) -> Iterator[Finding]:
+    for site, custom in _custom_sites(parsed):
         if custom.get("enabled") is not True:
             path = (*site.path, "custom_unit_amount")
             missing = "enabled" not in custom
@@ -856,15 +870,15 @@ def custom_unit_amount_enabled(entry: Entry) -> Iterator[Finding]:
             )
 
 
-@_entry_rule(
+@_parsed_rule(
     "custom-unit-amount-range",
     "R16",
     "custom_unit_amount minimum ≤ preset ≤ maximum",
     kinds=(Kind.PRICE,),
     when=("custom_unit_amount", "currency_options"),
 )
-def custom_unit_amount_range(entry: Entry) -> Iterator[Finding]:
-    for site, custom in _custom_sites(entry):
+def custom_unit_amount_range(entry: Entry, parsed: _Parsed) -> Iterator[Finding]:
+    for site, custom in _custom_sites(parsed):
         low, preset, high = (custom.get(k) for k in ("minimum", "preset", "maximum"))
         path = (*site.path, "custom_unit_amount")
         checks = (
@@ -919,9 +933,9 @@ def custom_unit_amount_recurring(entry: Entry) -> Iterator[Finding]:
 # --- R18 to R20: currencies -----------------------------------------------------------------------------
 
 
-@_entry_rule("unsupported-currency", "R18, R19", "currencies are Stripe currency codes, lowercase")
-def unsupported_currency(entry: Entry) -> Iterator[Finding]:
-    for site in _sites(entry):
+@_parsed_rule("unsupported-currency", "R18, R19", "currencies are Stripe currency codes, lowercase")
+def unsupported_currency(entry: Entry, parsed: _Parsed) -> Iterator[Finding]:
+    for site in parsed.sites:
         code = site.currency if site.is_option else entry.data.get("currency")
         if not isinstance(code, str) or code in currencies.SUPPORTED:
             continue
@@ -934,16 +948,16 @@ def unsupported_currency(entry: Entry) -> Iterator[Finding]:
         yield Finding(where, f"{what} {code!r} of {entry.label()} is not a currency Stripe supports", hint)
 
 
-@_entry_rule(
+@_parsed_rule(
     "currency-option-same-currency",
     "R19",
     "no currency option for the price's own currency",
     (Kind.PRICE,),
     when=("currency_options",),
 )
-def currency_option_same_currency(entry: Entry) -> Iterator[Finding]:
+def currency_option_same_currency(entry: Entry, parsed: _Parsed) -> Iterator[Finding]:
     currency = entry.data.get("currency")
-    for site in _sites(entry)[1:]:
+    for site in parsed.sites[1:]:
         if isinstance(currency, str) and site.currency is not None and site.currency.lower() == currency.lower():
             yield Finding(
                 entry.where(*site.path, key=True),
@@ -954,17 +968,17 @@ def currency_option_same_currency(entry: Entry) -> Iterator[Finding]:
             )
 
 
-@_entry_rule(
+@_parsed_rule(
     "currency-option-scheme",
     "R19",
     "each currency option mirrors the price's scheme",
     (Kind.PRICE,),
     when=("currency_options",),
 )
-def currency_option_scheme(entry: Entry) -> Iterator[Finding]:
+def currency_option_scheme(entry: Entry, parsed: _Parsed) -> Iterator[Finding]:
     tiered = _scheme(entry.data) == "tiered"
     amount_keys = ("unit_amount", "unit_amount_decimal", "custom_unit_amount")
-    for site in _sites(entry)[1:]:
+    for site in parsed.sites[1:]:
         has_tiers = bool(_list(site.data.get("tiers")))
         has_amount = any(_has(site.data, key) for key in amount_keys)
         name = f"currency option {site.currency!r} of {entry.label()}"
@@ -999,7 +1013,7 @@ def _bounds(tiers: list[Any]) -> list[Any]:
     return [_map(tier).get("up_to") for tier in tiers]
 
 
-@_entry_rule(
+@_parsed_rule(
     "currency-option-tier-bounds",
     "R19",
     "a currency option's tiers have the price's up_to bounds",
@@ -1007,13 +1021,13 @@ def _bounds(tiers: list[Any]) -> list[Any]:
     severity=WARNING,
     when=("currency_options",),
 )
-def currency_option_tier_bounds(entry: Entry) -> Iterator[Finding]:
+def currency_option_tier_bounds(entry: Entry, parsed: _Parsed) -> Iterator[Finding]:
     """The rulebook's "mirror the price's scheme" (I): Stripe is not known to reject other bounds, but a
     currency whose tiers break at other quantities bills a different product, which is rarely meant."""
     own = _list(entry.data.get("tiers"))
     if not own:
         return
-    for site in _sites(entry)[1:]:
+    for site in parsed.sites[1:]:
         tiers = _list(site.data.get("tiers"))
         if tiers and _bounds(tiers) != _bounds(own):
             yield Finding(
@@ -1034,9 +1048,9 @@ def _whole(money: _Money) -> int | None:
     return int(value)
 
 
-@_entry_rule("zero-decimal-fraction", "R20", "fractional decimal amounts in a zero-decimal currency", severity=WARNING)
-def zero_decimal_fraction(entry: Entry) -> Iterator[Finding]:
-    for money in _money(entry):
+@_parsed_rule("zero-decimal-fraction", "R20", "fractional decimal amounts in a zero-decimal currency", severity=WARNING)
+def zero_decimal_fraction(entry: Entry, parsed: _Parsed) -> Iterator[Finding]:
+    for money in parsed.money:
         if money.currency not in currencies.ZERO_DECIMAL or not money.is_decimal:
             continue
         value = _decimal(money.value)
@@ -1050,9 +1064,9 @@ def zero_decimal_fraction(entry: Entry) -> Iterator[Finding]:
             )
 
 
-@_entry_rule("three-decimal-last-digit", "R20", "amounts in three-decimal currencies end in 0")
-def three_decimal_last_digit(entry: Entry) -> Iterator[Finding]:
-    for money in _money(entry):
+@_parsed_rule("three-decimal-last-digit", "R20", "amounts in three-decimal currencies end in 0")
+def three_decimal_last_digit(entry: Entry, parsed: _Parsed) -> Iterator[Finding]:
+    for money in parsed.money:
         value = _whole(money) if money.currency in currencies.THREE_DECIMAL else None
         if value is not None and value % 10:
             yield Finding(
@@ -1063,9 +1077,9 @@ def three_decimal_last_digit(entry: Entry) -> Iterator[Finding]:
             )
 
 
-@_entry_rule("isk-divisible-by-100", "R20", "ISK amounts are divisible by 100")
-def isk_divisible_by_100(entry: Entry) -> Iterator[Finding]:
-    for money in _money(entry):
+@_parsed_rule("isk-divisible-by-100", "R20", "ISK amounts are divisible by 100")
+def isk_divisible_by_100(entry: Entry, parsed: _Parsed) -> Iterator[Finding]:
+    for money in parsed.money:
         value = _whole(money) if money.currency in currencies.DIVISIBLE_BY_100 else None
         if value is not None and value % 100:
             yield Finding(
@@ -1077,9 +1091,9 @@ def isk_divisible_by_100(entry: Entry) -> Iterator[Finding]:
             )
 
 
-@_entry_rule("currency-special-case", "R20", "HUF, TWD and UGX amounts not divisible by 100", severity=WARNING)
-def currency_special_case(entry: Entry) -> Iterator[Finding]:
-    for money in _money(entry):
+@_parsed_rule("currency-special-case", "R20", "HUF, TWD and UGX amounts not divisible by 100", severity=WARNING)
+def currency_special_case(entry: Entry, parsed: _Parsed) -> Iterator[Finding]:
+    for money in parsed.money:
         value = _whole(money) if money.currency in currencies.SPECIAL_CASE_100 else None
         if value is not None and value % 100:
             yield Finding(
@@ -1376,8 +1390,12 @@ def uncombinable_recurring_price(entries: Sequence[Entry]) -> Iterator[Finding]:
 #: every rule, in the order of the rulebook's sections
 RULES: tuple[Rule, ...] = tuple(_REGISTRY)
 RULES_BY_ID: Mapping[str, Rule] = {rule.id: rule for rule in RULES}
-_ENTRY_CHECKS: Mapping[Kind, tuple[tuple[Rule, EntryCheck], ...]] = {
-    kind: tuple((r, r.check_entry) for r in RULES if r.check_entry is not None and kind in r.kinds) for kind in Kind
+#: per kind, each per-entry rule with its check: (rule, check_entry, check_parsed or None)
+_ENTRY_CHECKS: Mapping[Kind, tuple[tuple[Rule, EntryCheck, ParsedCheck | None], ...]] = {
+    kind: tuple(
+        (r, r.check_entry, r.check_parsed) for r in RULES if r.check_entry is not None and kind in r.kinds
+    )
+    for kind in Kind
 }
 _CATALOG_CHECKS: tuple[tuple[Rule, CatalogCheck], ...] = tuple(
     (r, r.check_catalog) for r in RULES if r.check_catalog is not None
@@ -1387,17 +1405,22 @@ _CATALOG_CHECKS: tuple[tuple[Rule, CatalogCheck], ...] = tuple(
 def run_rules(entries: Sequence[Entry]) -> list[Diagnostic]:
     """Every rule over the catalog's entries (those that passed the schema); diagnostics sorted by place."""
     entries = list(entries)
-    _LastParsed.slot = None  # an entry's data may have changed since an earlier run
     found: list[Diagnostic] = []
     # plain loops: this runs ~40 checks per entry, so per-call overhead is most of the cost
     for entry in entries:
-        for rule, check in _ENTRY_CHECKS.get(entry.kind, ()):
+        parsed: _Parsed | None = None  # read at the first rule that needs it, then shared by the others
+        for rule, check, check_parsed in _ENTRY_CHECKS.get(entry.kind, ()):
             if rule.when and rule.when.isdisjoint(entry.data):
                 continue
-            for finding in check(entry):
+            if check_parsed is not None:
+                if parsed is None:
+                    parsed = _parse(entry)
+                findings = check_parsed(entry, parsed)
+            else:
+                findings = check(entry)
+            for finding in findings:
                 found.append(rule.diagnostic(finding))
     for rule, catalog_check in _CATALOG_CHECKS:
         for finding in catalog_check(entries):
             found.append(rule.diagnostic(finding))
-    _LastParsed.slot = None
     return sort_diagnostics(found)
