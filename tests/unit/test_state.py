@@ -8,91 +8,17 @@ from typing import Any
 from compiler.changes import ChangeSet
 from compiler.model import Catalog, Resource
 from compiler.planning import changeset_for, current_fingerprint
-from compiler.resources import MANAGED_METADATA, catalog_canonical
+from compiler.resources import catalog_canonical
 from compiler.source import Kind
 from compiler.state import LISTS, PLANS_LIST, AccountState, LiveObject, build_state, fingerprint, read_account
-
-MANAGED = dict(MANAGED_METADATA)
-
-
-def stripe_price(**fields: Any) -> dict[str, Any]:
-    """A price as Stripe's list sends it with tiers and currency_options expanded: every default filled in."""
-    base: dict[str, Any] = {
-        "id": "price_1",
-        "object": "price",
-        "active": True,
-        "billing_scheme": "per_unit",
-        "created": 1700000000,
-        "currency": "usd",
-        "currency_options": {
-            "usd": {
-                "custom_unit_amount": None,
-                "tax_behavior": "unspecified",
-                "unit_amount": 1000,
-                "unit_amount_decimal": "1000",
-            }
-        },
-        "custom_unit_amount": None,
-        "livemode": False,
-        "lookup_key": "seats",
-        "metadata": MANAGED,
-        "nickname": None,
-        "product": "suite",
-        "recurring": {
-            "interval": "month",
-            "interval_count": 1,
-            "meter": None,
-            "trial_period_days": None,
-            "usage_type": "licensed",
-        },
-        "tax_behavior": "unspecified",
-        "tiers_mode": None,
-        "transform_quantity": None,
-        "type": "recurring",
-        "unit_amount": 1000,
-        "unit_amount_decimal": "1000",
-    }
-    base.update(fields)
-    return base
+from tests.stripe_objects import MANAGED, plan_in_price_list, plan_view, stripe_meter, stripe_price, stripe_product
 
 
-def stripe_meter(**fields: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "id": "mtr_1",
-        "object": "billing.meter",
-        "customer_mapping": {"event_payload_key": "stripe_customer_id", "type": "by_id"},
-        "default_aggregation": {"formula": "sum"},
-        "display_name": "Emails sent",
-        "event_name": "emails_sent",
-        "event_time_window": None,
-        "status": "active",
-        "value_settings": {"event_payload_key": "value"},
-    }
-    base.update(fields)
-    return base
-
-
-def stripe_product(**fields: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "id": "suite",
-        "object": "product",
-        "active": True,
-        "default_price": None,
-        "description": None,
-        "images": [],
-        "marketing_features": [],
-        "metadata": MANAGED,
-        "name": "Suite",
-        "package_dimensions": None,
-        "shippable": None,
-        "statement_descriptor": None,
-        "tax_code": None,
-        "type": "service",
-        "unit_label": None,
-        "url": None,
-    }
-    base.update(fields)
-    return base
+def catalog_plan(**params: Any) -> Catalog:
+    """A catalog of one plan, `plan_view()`'s `gold` unless `params` say otherwise."""
+    plan = {"id": "gold", "product": "suite", "currency": "usd", "amount": 2000, "interval": "month", **params}
+    plan["metadata"] = MANAGED
+    return Catalog.of([Resource(Kind.PLAN, plan["id"], plan, catalog_canonical(Kind.PLAN, plan))])
 
 
 def only(state: AccountState, kind: Kind) -> LiveObject:
@@ -237,20 +163,7 @@ def test_a_plan_in_the_price_list_is_a_plan_and_equals_its_catalog_entry() -> No
 
 def test_a_price_in_the_plans_list_stays_a_price_and_each_object_is_read_once() -> None:
     price = stripe_price()
-    as_plan = {
-        "id": "price_1",
-        "object": "plan",
-        "active": True,
-        "amount": 1000,
-        "amount_decimal": "1000",
-        "currency": "usd",
-        "interval": "month",
-        "interval_count": 1,
-        "usage_type": "licensed",
-        "metadata": MANAGED,
-        "product": "suite",
-        "billing_scheme": "per_unit",
-    }
+    as_plan = plan_view(id="price_1", amount=1000, amount_decimal="1000")
     one_time = stripe_price(id="price_3", lookup_key=None, recurring=None, type="one_time", metadata={})
     state = build_state([], [], [price, one_time], [as_plan])
     assert sorted((o.kind, o.id) for o in state.objects) == [(Kind.PRICE, "price_1"), (Kind.PRICE, "price_3")]
@@ -273,21 +186,7 @@ def test_a_recurring_price_that_lost_its_lookup_key_to_a_replacement_is_still_a_
 
 
 def test_plan_shown_only_by_the_plans_list_is_read_in_its_own_shape() -> None:
-    plan = {
-        "id": "gold",
-        "object": "plan",
-        "active": False,
-        "amount": None,
-        "amount_decimal": "12.5",
-        "currency": "usd",
-        "interval": "year",
-        "interval_count": 1,
-        "usage_type": "licensed",
-        "metadata": MANAGED,
-        "product": {"id": "suite"},
-        "billing_scheme": "per_unit",
-        "meter": None,
-    }
+    plan = plan_view(active=False, amount=None, amount_decimal="12.5", interval="year", product={"id": "suite"})
     obj = only(build_state([], [], [], [plan]), Kind.PLAN)
     assert obj.attrs["amount_decimal"] == "12.5" and obj.attrs["product"] == "suite" and not obj.active
 
@@ -372,34 +271,8 @@ def test_the_state_fingerprint_is_the_fingerprint_of_its_objects_in_any_order() 
 
 
 def test_a_catalog_plan_the_price_list_did_not_show_is_looked_for_in_the_plans_list() -> None:
-    plan = {
-        "id": "gold",
-        "object": "plan",
-        "active": True,
-        "amount": 2000,
-        "amount_decimal": "2000",
-        "currency": "usd",
-        "interval": "month",
-        "interval_count": 1,
-        "usage_type": "licensed",
-        "meter": None,
-        "metadata": MANAGED,
-        "product": "suite",
-        "billing_scheme": "per_unit",
-        "nickname": None,
-        "tiers_mode": None,
-        "transform_usage": None,
-        "trial_period_days": None,
-    }
-    params = {
-        "id": "gold",
-        "product": "suite",
-        "currency": "usd",
-        "amount": 2000,
-        "interval": "month",
-        "metadata": MANAGED,
-    }
-    catalog = Catalog.of([Resource(Kind.PLAN, "gold", params, catalog_canonical(Kind.PLAN, params))])
+    plan = plan_view()
+    catalog = catalog_plan()
     lister = FakeLister({("/v1/plans", "None"): [plan]})  # an account whose price list leaves plans out
     changeset, state = changeset_for(catalog, lister)
     # one pass: each list once, the plans list after the price lists (nothing is read twice)
@@ -413,13 +286,7 @@ def test_a_catalog_plan_the_price_list_did_not_show_is_looked_for_in_the_plans_l
     assert [(c.address, c.action.value) for c in changeset.changes] == [("plan.gold", "no-op")]
     assert only(state, Kind.PLAN).id == "gold"
 
-    found = FakeLister(
-        {
-            ("/v1/prices", "true"): [
-                stripe_price(id="gold", lookup_key=None, unit_amount=2000, unit_amount_decimal="2000")
-            ]
-        }
-    )
+    found = FakeLister({("/v1/prices", "true"): [plan_in_price_list()]})
     changeset_for(catalog, found)
     assert "/v1/plans" not in [p for _, p, _ in found.calls]  # found in the price list: one read is enough
     assert len(found.calls) == len(LISTS)
@@ -427,26 +294,8 @@ def test_a_catalog_plan_the_price_list_did_not_show_is_looked_for_in_the_plans_l
 
 def test_reading_the_plans_list_changes_the_fingerprint_only_by_what_it_adds() -> None:
     # the plans list shows the price list's plan again (in its own shape) and every recurring price
-    plan_as_price = stripe_price(id="gold", lookup_key=None, unit_amount=2000, unit_amount_decimal="2000")
-    gold = {
-        "id": "gold",
-        "object": "plan",
-        "active": True,
-        "amount": 2000,
-        "amount_decimal": "2000",
-        "currency": "usd",
-        "interval": "month",
-        "interval_count": 1,
-        "usage_type": "licensed",
-        "meter": None,
-        "metadata": MANAGED,
-        "product": "suite",
-        "billing_scheme": "per_unit",
-        "nickname": None,
-        "tiers_mode": None,
-        "transform_usage": None,
-        "trial_period_days": None,
-    }
+    plan_as_price = plan_in_price_list()
+    gold = plan_view()
     price_as_plan = {**gold, "id": "price_1", "amount": 1000, "amount_decimal": "1000"}
     account = {
         ("/v1/prices", "true"): [stripe_price(), plan_as_price],
@@ -463,50 +312,16 @@ def test_reading_the_plans_list_changes_the_fingerprint_only_by_what_it_adds() -
 
 def test_a_removed_managed_plan_is_archived_even_when_the_price_list_hides_plans() -> None:
     # No managed plan in the price lists proves nothing about this account: the plans list must be read too.
-    plan = {
-        "id": "retired",
-        "object": "plan",
-        "active": True,
-        "amount": 500,
-        "amount_decimal": "500",
-        "currency": "usd",
-        "interval": "month",
-        "interval_count": 1,
-        "usage_type": "licensed",
-        "meter": None,
-        "metadata": MANAGED,
-        "product": "suite",
-        "billing_scheme": "per_unit",
-        "nickname": None,
-        "tiers_mode": None,
-        "transform_usage": None,
-        "trial_period_days": None,
-    }
+    plan = plan_view(id="retired", amount=500, amount_decimal="500")
     lister = FakeLister({("/v1/plans", "None"): [plan]})
     changeset, _ = changeset_for(Catalog.of([]), lister)
     assert [(c.address, c.action.value) for c in changeset.changes] == [("plan.retired", "archive")]
 
 
 def test_apply_plan_reads_the_account_as_the_plan_did_so_an_unchanged_account_is_fresh() -> None:
-    gold = stripe_price(id="gold", lookup_key=None, unit_amount=2000, unit_amount_decimal="2000")
-    hidden = {
-        "id": "silver",
-        "object": "plan",
-        "active": True,
-        "amount": 3000,
-        "amount_decimal": "3000",
-        "currency": "usd",
-        "interval": "month",
-        "interval_count": 1,
-        "usage_type": "licensed",
-        "meter": None,
-        "metadata": MANAGED,
-        "product": "suite",
-        "billing_scheme": "per_unit",
-    }
-    params = {"id": "silver", "product": "suite", "currency": "usd", "amount": 3000, "interval": "month"}
-    params["metadata"] = MANAGED
-    catalog = Catalog.of([Resource(Kind.PLAN, "silver", params, catalog_canonical(Kind.PLAN, params))])
+    gold = plan_in_price_list()
+    hidden = plan_view(id="silver", amount=3000, amount_decimal="3000")
+    catalog = catalog_plan(id="silver", amount=3000)
     # the price list shows one managed plan (gold) but leaves the catalog's silver out: plan reads /v1/plans
     account = {("/v1/prices", "true"): [gold], ("/v1/plans", "None"): [hidden]}
     planned, _ = changeset_for(catalog, FakeLister(account))

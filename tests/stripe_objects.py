@@ -1,0 +1,136 @@
+"""Stripe-shaped objects for tests: each as Stripe's list endpoints send it (every default filled in, the
+expansions pricebook asks for expanded), with pricebook's ownership mark. Keyword arguments replace fields.
+
+    stripe_price(lookup_key="pro", unit_amount=2400)
+    plan_view(id="gold")                    # a plan as GET /v1/plans shows it
+    plan_in_price_list(id="gold")           # the same plan as GET /v1/prices shows it
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compiler.resources import MANAGED_METADATA
+
+MANAGED = dict(MANAGED_METADATA)
+
+
+def stripe_price(**fields: Any) -> dict[str, Any]:
+    """A price as Stripe's list sends it with tiers and currency_options expanded: every default filled in."""
+    base: dict[str, Any] = {
+        "id": "price_1",
+        "object": "price",
+        "active": True,
+        "billing_scheme": "per_unit",
+        "created": 1700000000,
+        "currency": "usd",
+        "currency_options": {
+            "usd": {
+                "custom_unit_amount": None,
+                "tax_behavior": "unspecified",
+                "unit_amount": 1000,
+                "unit_amount_decimal": "1000",
+            }
+        },
+        "custom_unit_amount": None,
+        "livemode": False,
+        "lookup_key": "seats",
+        "metadata": MANAGED,
+        "nickname": None,
+        "product": "suite",
+        "recurring": {
+            "interval": "month",
+            "interval_count": 1,
+            "meter": None,
+            "trial_period_days": None,
+            "usage_type": "licensed",
+        },
+        "tax_behavior": "unspecified",
+        "tiers_mode": None,
+        "transform_quantity": None,
+        "type": "recurring",
+        "unit_amount": 1000,
+        "unit_amount_decimal": "1000",
+    }
+    base.update(fields)
+    return base
+
+
+def plan_in_price_list(**fields: Any) -> dict[str, Any]:
+    """A legacy plan (`gold`, 20.00 usd a month) as the price list shows it: recurring, without a lookup_key."""
+    usd = {
+        "custom_unit_amount": None,
+        "tax_behavior": "unspecified",
+        "unit_amount": 2000,
+        "unit_amount_decimal": "2000",
+    }
+    gold = {"id": "gold", "lookup_key": None, "unit_amount": 2000, "unit_amount_decimal": "2000"}
+    return stripe_price(**{**gold, "currency_options": {"usd": usd}, **fields})
+
+
+def plan_view(**fields: Any) -> dict[str, Any]:
+    """A plan (`gold`, 20.00 usd a month) as `GET /v1/plans` shows it: the Plans API's field names."""
+    base: dict[str, Any] = {
+        "id": "gold",
+        "object": "plan",
+        "active": True,
+        "amount": 2000,
+        "amount_decimal": "2000",
+        "billing_scheme": "per_unit",
+        "currency": "usd",
+        "interval": "month",
+        "interval_count": 1,
+        "livemode": False,
+        "metadata": MANAGED,
+        "meter": None,
+        "nickname": None,
+        "product": "suite",
+        "tiers_mode": None,
+        "transform_usage": None,
+        "trial_period_days": None,
+        "usage_type": "licensed",
+    }
+    base.update(fields)
+    return base
+
+
+def stripe_meter(**fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "id": "mtr_1",
+        "object": "billing.meter",
+        "customer_mapping": {"event_payload_key": "stripe_customer_id", "type": "by_id"},
+        "default_aggregation": {"formula": "sum"},
+        "display_name": "Emails sent",
+        "event_name": "emails_sent",
+        "event_time_window": None,
+        "status": "active",
+        "value_settings": {"event_payload_key": "value"},
+    }
+    base.update(fields)
+    return base
+
+
+def stripe_product(**fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "id": "suite",
+        "object": "product",
+        "active": True,
+        "default_price": None,
+        "description": None,
+        "images": [],
+        "marketing_features": [],
+        "metadata": MANAGED,
+        "name": "Suite",
+        "package_dimensions": None,
+        "shippable": None,
+        "statement_descriptor": None,
+        "tax_code": None,
+        "type": "service",
+        "unit_label": None,
+        "url": None,
+    }
+    base.update(fields)
+    return base
+
+
+__all__ = ["MANAGED", "plan_in_price_list", "plan_view", "stripe_meter", "stripe_price", "stripe_product"]
