@@ -6,6 +6,8 @@
   with those knobs, stopped when the test ends.
 
 Both give an `EmulatorHandle`: `.url`, `.api_key`, `.client()`, `.requests()`, `.reset()`.
+
+- `client`: a `stripe.StripeClient` on `emulator`, with a product `suite` to hang prices and plans on.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import stripe
 
 from compiler.emulator import EmulatorHandle, Knobs, run_in_thread
 
@@ -36,6 +39,13 @@ def _shared_emulator() -> Iterator[EmulatorHandle]:
 def emulator(_shared_emulator: EmulatorHandle) -> EmulatorHandle:
     _shared_emulator.reset()
     return _shared_emulator
+
+
+@pytest.fixture
+def client(emulator: EmulatorHandle) -> stripe.StripeClient:
+    c = emulator.client()
+    c.v1.products.create(params={"id": "suite", "name": "Suite"})
+    return c
 
 
 @pytest.fixture

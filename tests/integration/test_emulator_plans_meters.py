@@ -12,13 +12,6 @@ import stripe
 from compiler.emulator import EmulatorHandle
 
 
-@pytest.fixture
-def client(emulator: EmulatorHandle) -> stripe.StripeClient:
-    c = emulator.client()
-    c.v1.products.create(params={"id": "suite", "name": "Suite"})
-    return c
-
-
 def make_meter(client: stripe.StripeClient, event_name: str = "emails_sent") -> stripe.billing.Meter:
     return client.v1.billing.meters.create(
         params={"event_name": event_name, "display_name": "Emails", "default_aggregation": {"formula": "sum"}}

@@ -22,13 +22,6 @@ TIERED: dict[str, Any] = {
 }
 
 
-@pytest.fixture
-def client(emulator: EmulatorHandle) -> stripe.StripeClient:
-    c = emulator.client()
-    c.v1.products.create(params={"id": "suite", "name": "Suite"})
-    return c
-
-
 def create(client: stripe.StripeClient, **params: Any) -> stripe.Price:
     return client.v1.prices.create(params={"product": "suite", **params})  # type: ignore[typeddict-item]
 
