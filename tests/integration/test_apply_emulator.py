@@ -4,10 +4,8 @@ ownership, saved plans, live keys and key hygiene (the last ones through the ins
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +18,10 @@ from compiler.cli import apply as apply_cli
 from compiler.emulator import EmulatorHandle
 from compiler.gateway import Connection, Gateway
 from compiler.planning import changeset_for, load_catalog
+from tests.cli import run_pricebook
 from tests.integration.conftest import EmulatorFactory
 
 REPO = Path(__file__).resolve().parents[2]
-PRICEBOOK = [sys.executable, "-m", "compiler"]
 #: a key of our own, so a test can look for it in every byte the command printed
 SECRET_KEY = "sk_test_applyTESTsecretKEY0123456789"
 
@@ -198,11 +196,7 @@ def test_unmanaged_objects_are_untouched(emulator: EmulatorHandle, plans: Path) 
 
 
 def run(args: list[str], emulator: EmulatorHandle, *, key: str = SECRET_KEY) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STRIPE_")}
-    env.update({"STRIPE_API_KEY": key, "STRIPE_API_BASE": emulator.url, "NO_COLOR": "1"})
-    return subprocess.run(
-        [*PRICEBOOK, *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=120, check=False
-    )
+    return run_pricebook(args, emulator, key=key)
 
 
 def no_key(result: subprocess.CompletedProcess[str], key: str = SECRET_KEY) -> None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from compiler.gateway import Connection, Gateway
 from compiler.planning import changeset_for, load_catalog
 from compiler.resources import MANAGED_METADATA
 from compiler.state import LISTS
+from tests.cli import run_pricebook
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -138,16 +137,8 @@ def gateway(emulator: EmulatorHandle) -> Gateway:
 
 
 def run_plan(emulator: EmulatorHandle, *args: str, key: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "STRIPE_API_KEY": key or emulator.api_key, "NO_COLOR": "1"}
-    env.pop("STRIPE_API_BASE", None)
-    return subprocess.run(
-        [sys.executable, "-m", "compiler", "plan", *args, "--api-base", emulator.url],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=60,
-    )
+    """`pricebook plan ARGS --api-base URL` (the base by its flag, not STRIPE_API_BASE)."""
+    return run_pricebook(["plan", *args, "--api-base", emulator.url], emulator, key=key, base_from_env=False)
 
 
 def test_catalog_built_by_hand_through_the_sdk_plans_as_no_changes(emulator: EmulatorHandle, catalog_dir: Path) -> None:

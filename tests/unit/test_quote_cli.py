@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from compiler.cli import main
 from compiler.cli.quote import command
 from compiler.errors import InvalidCatalog, UsageError
+from tests.cli import invoke
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -70,7 +71,7 @@ def catalog(tmp_path: Path) -> Path:
 
 
 def run(*args: str) -> Result:
-    return CliRunner().invoke(command, list(args))
+    return invoke(command, *args)
 
 
 def quantities(*values: int) -> list[str]:

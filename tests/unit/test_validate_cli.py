@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from compiler.cli.validate import command
+from tests.cli import invoke
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,7 +38,7 @@ prices:
 
 
 def run(*args: str) -> Result:
-    return CliRunner().invoke(command, list(args))
+    return invoke(command, *args)
 
 
 def write(directory: Path, name: str, text: str) -> Path:
@@ -138,5 +139,5 @@ def test_malformed_var_option_is_a_diagnostic(tmp_path: Path) -> None:
 def test_registered_in_the_command_group() -> None:
     from compiler.cli import cli
 
-    result = CliRunner().invoke(cli, ["validate", str(ROOT / "plans")])
+    result = invoke(cli, "validate", str(ROOT / "plans"))
     assert result.exit_code == 0
