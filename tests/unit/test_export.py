@@ -30,7 +30,7 @@ from compiler.loader import load_text
 from compiler.model import Catalog, build_catalog
 from compiler.source import Document, Kind
 from compiler.state import AccountState, build_state
-from tests.unit.test_state import MANAGED, stripe_meter, stripe_price, stripe_product
+from tests.stripe_objects import MANAGED, stripe_meter, stripe_price, stripe_product
 
 TIERS = [
     {"up_to": 10000, "flat_amount": 1000, "flat_amount_decimal": "1000", "unit_amount": 0, "unit_amount_decimal": "0"},
