@@ -7,8 +7,9 @@ section 6). That decides what is written and how:
   ownership mark; it is pricebook's once the catalog names it). Unmanaged objects are left out (pricebook never
   touches them) unless asked for, and then go to a file of their own that `plan` refuses until they are adopted.
 - Archived objects are left out: they are not part of the desired catalog, and writing them would make `plan`
-  reactivate them. The one exception is an archived product (or an inactive meter) that a written price still
-  needs: it is written with `active: false` (`status: inactive`), which is what the account has.
+  reactivate them. The one exception is an archived product that a written price still needs: it is written
+  with `active: false`, which is what the account has. An inactive meter a written price still needs is written
+  too, with a warning: a catalog cannot keep a meter inactive, so `plan` will reactivate it.
 - Fields at their Stripe default are left out (no `active: true`, no `interval_count: 1`, no `managed_by`
   metadata: pricebook adds that itself), amounts are written as the user would write them (`unit_amount: 1000`,
   decimal strings quoted, `up_to: inf`), prices nest under their product, and small mappings use flow style.
@@ -40,7 +41,7 @@ WIDTH = 120
 
 #: house order of each kind's fields (as plans/ writes them); fields of SPECS not named here follow in SPECS order
 ORDER: Mapping[Kind, tuple[str, ...]] = {
-    Kind.METER: ("event_name", "display_name", "status", "default_aggregation", "customer_mapping", "value_settings"),
+    Kind.METER: ("event_name", "display_name", "default_aggregation", "customer_mapping", "value_settings"),
     Kind.PRODUCT: ("id", "name", "active", "description", "unit_label", "default_price", "metadata"),
     Kind.PRICE: (
         "lookup_key",
@@ -224,6 +225,11 @@ def export_account(
             if meter is None:
                 warnings.append(f"meter {name} is named by a price but is not in the account: its prices won't load")
                 continue
+            if not meter.active:
+                warnings.append(
+                    f"meter {name} is inactive in the account but a price bills from it; a catalog can't keep a "
+                    "meter inactive, so plan will reactivate it"
+                )
             selection.meters.append(meter)
             written_meters.add(name)
     for name, meter in sorted(meters.items()):
@@ -351,7 +357,7 @@ def entry_of(obj: LiveObject, *, omit: Iterable[str] = ()) -> dict[str, Any]:
     spec = SPECS[obj.kind]
     preferred = ORDER[obj.kind]
     names = [*preferred, *(f.name for f in spec.fields if f.name not in preferred)]
-    skip = set(omit)
+    skip = set(omit) | {f.name for f in spec.fields if not f.in_catalog}
     out: dict[str, Any] = {}
     for name in names:
         if name in skip or name not in spec.by_name:

@@ -42,6 +42,8 @@ class Field:
     mutability: str = Mutability.UPDATE
     #: for fields that are updatable only from some values (tax_behavior): may (before, after) be an update?
     update_allowed: Callable[[Any, Any], bool] | None = None
+    #: whether a catalog file may set it (False: compared with the account, always its default in the catalog)
+    in_catalog: bool = True
 
     def how_to_change(self, before: Any, after: Any) -> str:
         if self.mutability == Mutability.UPDATE and self.update_allowed and not self.update_allowed(before, after):
@@ -100,8 +102,8 @@ METER = KindSpec(
         Field("customer_mapping", dict(DEFAULT_CUSTOMER_MAPPING), mutability=X),
         Field("value_settings", dict(DEFAULT_VALUE_SETTINGS), mutability=X),
         Field("event_time_window", mutability=X),
-        # not a body parameter: changed through /deactivate and /reactivate
-        Field("status", "active"),
+        # not a body parameter: changed through /deactivate and /reactivate; pricebook's meters are active
+        Field("status", "active", in_catalog=False),
     ),
     immutable_means=X,
     way_out="Stripe lets a meter change only its display_name: define a new meter with a new event_name "

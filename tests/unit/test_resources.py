@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -131,3 +133,11 @@ def test_ownership_mark() -> None:
     assert not is_managed({"managed_by": "someone-else"})
     assert not is_managed(None)
     assert catalog_canonical(Kind.PRODUCT, {"id": "p", "name": "P"})["metadata"] == {"managed_by": "pricebook"}
+
+
+def test_the_schema_lets_a_catalog_write_exactly_the_fields_the_table_says_it_may() -> None:
+    schema = json.loads((Path(__file__).resolve().parents[2] / "schemas" / "catalog.schema.json").read_text())
+    for kind in Kind:
+        writable = {f.name for f in SPECS[kind].fields if f.in_catalog}
+        properties = set(schema["$defs"][kind.value]["properties"]) - {"prices"}  # a product's nested prices
+        assert properties == writable, kind
