@@ -28,10 +28,9 @@ from compiler.changes import ChangeSet
 from compiler.cli.common import catalog_options, connection_options, paths_argument, resolve_paths
 from compiler.errors import UsageError
 from compiler.gateway import API_VERSION, Gateway, GatewayStats, connection_from_env
-from compiler.planning import changeset_for, load_catalog_with_options
+from compiler.planning import changeset_for, current_fingerprint, load_catalog_with_options
 from compiler.render.color import should_color
 from compiler.render.text import render_text
-from compiler.state import read_account
 
 
 def _compute(paths: list[str], var: tuple[str, ...], vars_file: str | None, gateway: Gateway) -> ChangeSet:
@@ -48,7 +47,7 @@ def _saved(plan_file: str, gateway: Gateway) -> ChangeSet:
             f"the saved plan was made for Stripe API version {saved.api_version}, this pricebook speaks {API_VERSION}",
             hint="run `pricebook plan` again with this version of pricebook",
         )
-    ensure_fresh(saved, read_account(gateway).fingerprint)
+    ensure_fresh(saved, current_fingerprint(saved, gateway))
     return saved
 
 
