@@ -12,6 +12,7 @@ Both give an `EmulatorHandle`: `.url`, `.api_key`, `.client()`, `.requests()`, `
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import stripe
 from compiler.emulator import EmulatorHandle, Knobs, run_in_thread
 
 EmulatorFactory = Callable[..., EmulatorHandle]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -68,3 +70,11 @@ def emulator_factory() -> Iterator[EmulatorFactory]:
     yield start
     for handle in started:
         handle.stop()
+
+
+@pytest.fixture
+def plans(tmp_path: Path) -> Path:
+    """A copy of the example catalog `plans/` that a test may edit."""
+    target = tmp_path / "plans"
+    shutil.copytree(REPO / "plans", target)
+    return target

@@ -21,16 +21,8 @@ from compiler.planning import changeset_for, load_catalog
 from tests.cli import run_pricebook
 from tests.integration.conftest import EmulatorFactory
 
-REPO = Path(__file__).resolve().parents[2]
 #: a key of our own, so a test can look for it in every byte the command printed
 SECRET_KEY = "sk_test_applyTESTsecretKEY0123456789"
-
-
-@pytest.fixture
-def plans(tmp_path: Path) -> Path:
-    target = tmp_path / "plans"
-    shutil.copytree(REPO / "plans", target)
-    return target
 
 
 def gateway(emulator: EmulatorHandle) -> Gateway:

@@ -4,34 +4,17 @@ left out (or written apart, refused by plan until adopted); existing files are n
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-
 from compiler.emulator import EmulatorHandle
+from tests.cli import REPO, run_pricebook
 
-REPO = Path(__file__).resolve().parents[2]
-PRICEBOOK = [sys.executable, "-m", "compiler"]
 SECRET_KEY = "sk_test_importTESTsecretKEY0123456789"
 
 
-@pytest.fixture
-def plans(tmp_path: Path) -> Path:
-    target = tmp_path / "plans"
-    shutil.copytree(REPO / "plans", target)
-    return target
-
-
 def run(args: list[str], emulator: EmulatorHandle, *, key: str = SECRET_KEY) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STRIPE_")}
-    env.update({"STRIPE_API_KEY": key, "STRIPE_API_BASE": emulator.url, "NO_COLOR": "1"})
-    result = subprocess.run(
-        [*PRICEBOOK, *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=120, check=False
-    )
+    result = run_pricebook(args, emulator, key=key)
     assert key not in result.stdout + result.stderr
     assert key[8:] not in result.stdout + result.stderr
     return result
