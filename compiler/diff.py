@@ -158,7 +158,7 @@ class _Diff:
         replace = [name for name, _b, _a, how in fields if how == Mutability.REPLACE]
         if not replace:
             self.decided[resource.address] = Action.UPDATE
-            self._update(resource, live, fields)
+            self._update(resource, live, fields, notes=_in_place_notes(fields))
             return
         self.decided[resource.address] = Action.REPLACE
         self.calls.creates.append(create_call(resource, self.ref, transfer_lookup_key=True))
@@ -362,7 +362,9 @@ class _Diff:
         reason = "not in the account yet"
         self._change(resource, None, Action.CREATE, reason, (), impact=True)
 
-    def _update(self, resource: Resource, live: LiveObject, fields: Sequence[_Field]) -> None:
+    def _update(
+        self, resource: Resource, live: LiveObject, fields: Sequence[_Field], *, notes: Sequence[str] = ()
+    ) -> None:
         params = _update_params(resource, live, fields)
         path = _object_path(resource.kind, live.id)
         if params.get("currency_options") == "":
@@ -380,7 +382,7 @@ class _Diff:
             else:
                 phase = self.calls.updates
             phase.append(_post(path, params, resource.address, "update"))
-        self._change(resource, live, Action.UPDATE, _update_reason(live, fields), fields)
+        self._change(resource, live, Action.UPDATE, _update_reason(live, fields), fields, notes=notes)
 
     def _impossible(self, resource: Resource, live: LiveObject, fields: Sequence[_Field]) -> bool:
         blocked = [name for name, _b, _a, how in fields if how == Mutability.IMPOSSIBLE]
@@ -535,6 +537,22 @@ def _update_params(resource: Resource, live: LiveObject, fields: Iterable[_Field
         else:
             params[name] = ""  # Stripe unsets an optional field given ""
     return params
+
+
+def _in_place_notes(fields: Sequence[_Field]) -> list[str]:
+    """What a price update in place means for customers (unlike a replace, it reaches existing subscriptions)."""
+    for name, before, after, _how in fields:
+        if name != "currency_options":
+            continue
+        old = before if isinstance(before, Mapping) else {}
+        new = after if isinstance(after, Mapping) else {}
+        repriced = sorted(c for c in old.keys() & new.keys() if old[c] != new[c])
+        if repriced:
+            return [
+                f"currency options are updated in place: existing subscriptions billed in {', '.join(repriced)} "
+                "pay the new amounts from their next invoice"
+            ]
+    return []
 
 
 def _update_reason(live: LiveObject, fields: Sequence[_Field]) -> str:

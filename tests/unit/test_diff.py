@@ -378,3 +378,13 @@ def test_replaced_price_of_a_product_leaving_the_catalog_stays_active_with_a_not
     assert change(cs, "product.suite").action is Action.ARCHIVE
     assert any("stays active" in note for note in change(cs, "product.suite").notes)
     assert not [c for c in cs.calls if c.path == "/v1/prices/price_seats"]
+
+
+def test_a_repriced_currency_option_is_an_update_that_says_existing_subscribers_pay_it() -> None:
+    priced = res(Kind.PRICE, "seats", **{**SEATS.params, "currency_options": {"eur": {"unit_amount": 900}}})
+    was = res(Kind.PRICE, "seats", **{**SEATS.params, "currency_options": {"eur": {"unit_amount": 800}}})
+    cs = diff(Catalog.of([METER, PRODUCT, priced, EMAILS, GOLD]), state(applied(seats=live(was, "price_seats"))))
+    seats = change(cs, "price.seats")
+    assert seats.action is Action.UPDATE
+    assert any("existing subscriptions billed in eur pay the new amounts" in note for note in seats.notes)
+    assert calls_for(cs, "price.seats")[0].params == {"currency_options": {"eur": {"unit_amount": 900}}}
