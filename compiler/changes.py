@@ -2,8 +2,9 @@
 
 A `ChangeSet` holds one `Change` per catalog or account object that needs something done (with the per-field
 before/after values and whether each forces a replacement), the `problems` that block it (changes Stripe cannot
-make, identities held by objects pricebook does not own), and `calls`: the ordered API calls that carry it out.
-Renderers and apply only read this; neither touches Stripe to explain or decide anything.
+make, identities held by objects pricebook does not own), and `calls`: the ordered API calls that carry it out, and
+`left_alone`: the active objects of the account pricebook neither owns nor touches, so a reviewer can tell
+"left alone" from "not seen". Renderers and apply only read this; neither touches Stripe to explain or decide anything.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from compiler.calls import ApiCall
 from compiler.source import Kind
 
 FORMAT_VERSION = "1"
+
+#: the kinds `ChangeSet.left_alone` names, in the order the plan lists them
+LEFT_ALONE_KINDS: tuple[Kind, ...] = (Kind.METER, Kind.PRODUCT, Kind.PRICE, Kind.PLAN)
 
 
 class Action(StrEnum):
@@ -123,6 +127,9 @@ class ChangeSet:
     fingerprint: str = ""  # of the account state it was computed from; apply --plan refuses a stale one
     livemode: bool = False
     format_version: str = field(default=FORMAT_VERSION)
+    #: `kind.id` of each active object in the account that pricebook leaves alone: products, prices and plans
+    #: without the managed_by mark, meters whose event_name the catalog does not name. Sorted by kind, then id.
+    left_alone: tuple[str, ...] = ()
 
     @property
     def has_changes(self) -> bool:
@@ -132,6 +139,14 @@ class ChangeSet:
         out = {a.value: 0 for a in Action}
         for change in self.changes:
             out[change.action.value] += 1
+        return out
+
+    def left_alone_ids(self) -> dict[str, list[str]]:
+        """The ids left alone, per kind (every kind present, possibly empty), in `left_alone`'s order."""
+        out: dict[str, list[str]] = {kind.value: [] for kind in LEFT_ALONE_KINDS}
+        for entry in self.left_alone:
+            kind, _, object_id = entry.partition(".")
+            out.setdefault(kind, []).append(object_id)
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -144,6 +159,7 @@ class ChangeSet:
             "changes": [c.to_json() for c in self.changes],
             "problems": [p.to_json() for p in self.problems],
             "calls": [c.to_json() for c in self.calls],
+            "left_alone": self.left_alone_ids(),
         }
 
     @classmethod
@@ -156,4 +172,14 @@ class ChangeSet:
             str(data.get("fingerprint", "")),
             bool(data.get("livemode", False)),
             str(data.get("format_version", FORMAT_VERSION)),
+            _left_alone_from_json(data.get("left_alone")),
         )
+
+
+def _left_alone_from_json(data: Any) -> tuple[str, ...]:
+    """`{"price": ["price_1"], ...}` back to `("price.price_1", ...)`; a plan saved before it existed has none."""
+    if not isinstance(data, Mapping):
+        return ()
+    order = [kind.value for kind in LEFT_ALONE_KINDS]
+    kinds = sorted(data, key=lambda k: (order.index(k) if k in order else len(order), k))
+    return tuple(f"{kind}.{object_id}" for kind in kinds for object_id in data.get(kind) or ())

@@ -4,8 +4,9 @@ For each catalog object the diff decides one action from `resources.SPECS` (the 
 update): create, no-op, update (only updatable fields differ), replace (a price whose immutable field changed:
 create the new one with `transfer_lookup_key=true`, move the product's default price, archive the old one), or a
 `Problem` when Stripe cannot make the change at all (a plan's amount, a meter's aggregation). Managed objects the
-catalog no longer lists are archived; objects pricebook does not own are never touched, and one that holds an
-identity the catalog wants is a problem that says how to adopt it.
+catalog no longer lists are archived; objects pricebook does not own are never touched (the active ones are
+listed in `ChangeSet.left_alone`), and one that holds an identity the catalog wants is a problem that says how
+to adopt it.
 
 `ChangeSet.calls` is the ordered list apply sends: meters, products, new prices and plans, price and plan updates
 (reactivations included), default price moves, then archives (so an old price is archived only once it is no
@@ -461,7 +462,26 @@ def diff(catalog: Catalog, state: AccountState, *, api_version: str = "") -> Cha
         api_version=api_version,
         fingerprint=state.fingerprint,
         livemode=state.livemode,
+        left_alone=left_alone(catalog, state),
     )
+
+
+def left_alone(catalog: Catalog, state: AccountState) -> tuple[str, ...]:
+    """`kind.id` of the active account objects pricebook does not own: products, prices and plans without the
+    managed_by mark, and meters whose event_name the catalog does not name (a meter has no metadata: it is
+    pricebook's exactly when the catalog names it). Sorted by kind, then id.
+
+    Archived prices, plans and products and deactivated meters are left out: nobody can subscribe to them, and a
+    long-lived account holds many (every price replaced by hand), which would bury the ones that matter."""
+    catalog_meters = {r.key for r in catalog.of_kind(Kind.METER)}
+    found = []
+    for obj in state.objects:
+        if not obj.active:
+            continue
+        foreign = obj.key not in catalog_meters if obj.kind is Kind.METER else not obj.managed
+        if foreign:
+            found.append((KIND_ORDER.index(obj.kind), obj.id, f"{obj.kind.value}.{obj.id}"))
+    return tuple(entry for _order, _id, entry in sorted(found))
 
 
 # ---------------------------------------------------------------------------------------------------------

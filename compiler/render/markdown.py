@@ -2,7 +2,8 @@
 
 The summary table lets a reviewer see the whole change at a glance; each change then gets a section with its
 reason, the consequences (notes), the price impact as a table, and its field-by-field diff folded in a
-`<details>`. The API calls, in the order apply sends them, are folded at the end with their parameters.
+`<details>`. The objects pricebook leaves alone are counted under the summary, their ids folded. The API calls,
+in the order apply sends them, are folded at the end with their parameters.
 
 Autoescape is off (this is markdown, not HTML); values from the catalog and the account go through the
 filters below, which keep a `|` from splitting a table cell and a backtick from closing a code span.
@@ -28,6 +29,7 @@ from compiler.render.values import (
     WORDING,
     impact_quantity,
     is_listing,
+    left_alone_line,
     list_lines,
     mode_name,
     short_fingerprint,
@@ -147,6 +149,28 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+#: at most this many ids of one kind in the folded list of objects left alone (the JSON has them all)
+MAX_LEFT_ALONE_IDS = 20
+
+#: in the order the summary sentence counts them (`left_alone_line`)
+_LEFT_ALONE_LABELS = {
+    "product": "Products not managed by pricebook",
+    "price": "Prices not managed by pricebook",
+    "plan": "Plans not managed by pricebook",
+    "meter": "Meters not in the catalog",
+}
+
+
+def _left_alone_groups(changeset: ChangeSet) -> list[tuple[str, list[str], int]]:
+    """(label, the ids shown, how many more) per kind that has any."""
+    by_kind = changeset.left_alone_ids()
+    return [
+        (label, by_kind[kind][:MAX_LEFT_ALONE_IDS], max(0, len(by_kind[kind]) - MAX_LEFT_ALONE_IDS))
+        for kind, label in _LEFT_ALONE_LABELS.items()
+        if by_kind.get(kind)
+    ]
+
+
 #: GitHub refuses a comment longer than 65,536 characters; leave room for what a CI step wraps around it
 COMMENT_LIMIT = 60_000
 
@@ -217,6 +241,8 @@ def _render(changeset: ChangeSet, rows: Sequence[_Section], sections: Sequence[_
         detail=detail,
         full=FULL,
         left_out=_left_out(detail, total - len(rows), total - len(sections)),
+        left_alone=left_alone_line(changeset),
+        left_alone_groups=_left_alone_groups(changeset),
     )
     # one blank line between blocks however the template's conditionals fell
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"

@@ -8,7 +8,8 @@
 
 Every line comes from the ChangeSet alone: the header (account mode, pinned API version, state fingerprint), one
 block per change, the price impact, the API calls in the order apply sends them, the problems that block the
-apply, and the summary line. Colour is an argument (see `color.should_color`), so the output is reproducible.
+apply, the summary line, and a count of what pricebook leaves alone in the account. Colour is an argument (see
+`color.should_color`), so the output is reproducible.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from compiler.render.values import (
     impact_quantity,
     impact_text,
     is_listing,
+    left_alone_line,
     list_lines,
     mode_name,
     show,
@@ -67,8 +69,9 @@ def render_text(changeset: ChangeSet, *, color: bool) -> str:
     paint = _Paint(color)
     shown = visible(changeset.changes)
     lines = _header(changeset, paint)
+    left_alone = [left_alone_line(changeset)] if changeset.left_alone else []
     if not shown and not changeset.problems:
-        lines += ["", paint("No changes.", BOLD) + " The account matches the catalog: nothing to do."]
+        lines += ["", paint("No changes.", BOLD) + " The account matches the catalog: nothing to do.", *left_alone]
         return "\n".join(lines) + "\n"
     if shown:
         lines += ["", "Resource actions are indicated with the following symbols:"]
@@ -87,6 +90,7 @@ def render_text(changeset: ChangeSet, *, color: bool) -> str:
         count = len(changeset.problems)
         noun = "problem blocks" if count == 1 else "problems block"
         lines.append(paint(f"{count} {noun} the apply: pricebook apply refuses to start until fixed.", RED, BOLD))
+    lines += left_alone
     return "\n".join(lines) + "\n"
 
 

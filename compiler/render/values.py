@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from compiler.changes import Action, Change, FieldChange
+from compiler.changes import Action, Change, ChangeSet, FieldChange
 
 NONE = "(none)"
 #: the new object's id in a replace, which Stripe makes up only when the call is sent
@@ -126,6 +126,20 @@ def short_fingerprint(value: str) -> str:
 def summary_line(counts: Mapping[str, int]) -> str:
     parts = [f"{counts.get(action.value, 0)} to {action.value}" for action in SUMMARY_ORDER]
     return "Plan: " + ", ".join(parts) + "."
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def left_alone_line(changeset: ChangeSet) -> str:
+    """`Left alone: 1 product, 2 prices not managed by pricebook, 1 meter not in the catalog.`; "" when none."""
+    ids = changeset.left_alone_ids()
+    owned = [_count(len(ids[k]), k) for k in ("product", "price", "plan") if ids.get(k)]
+    parts = [", ".join(owned) + " not managed by pricebook"] if owned else []
+    if ids.get("meter"):
+        parts.append(_count(len(ids["meter"]), "meter") + " not in the catalog")
+    return "Left alone: " + ", ".join(parts) + "." if parts else ""
 
 
 def mode_name(livemode: bool) -> str:

@@ -220,6 +220,34 @@ def test_managed_objects_missing_from_the_catalog_are_archived_unmanaged_ones_un
     assert "meter.gone" not in addresses  # a meter is pricebook's only while the catalog names it
 
 
+def test_objects_pricebook_does_not_own_are_listed_as_left_alone() -> None:
+    foreign = unmanaged(Kind.PRICE, "price_foreign", "theirs", product="suite", currency="usd", unit_amount=7)
+    one_time = unmanaged(Kind.PRICE, "price_fee", None, product="other", currency="usd", unit_amount=9)
+    foreign_plan = unmanaged(Kind.PLAN, "gold-2019", "gold-2019", product="suite", currency="usd", amount=4900,
+                             interval="month")
+    foreign_product = unmanaged(Kind.PRODUCT, "other", "other", name="Other")
+    archived = unmanaged(Kind.PRICE, "price_gone", "gone", product="suite", currency="usd", unit_amount=1,
+                         active=False)
+    other_meter = LiveObject(Kind.METER, "mtr_2", "api_calls", True,
+                             canonical(Kind.METER, {"event_name": "api_calls", "status": "active"}))
+    off_meter = LiveObject(Kind.METER, "mtr_3", "old_calls", True,
+                           canonical(Kind.METER, {"event_name": "old_calls", "status": "inactive"}))
+    objs = [*applied(), foreign, one_time, foreign_plan, foreign_product, archived, other_meter, off_meter]
+    cs = diff(CATALOG, state(objs))
+    # sorted by kind, then id; the catalog's own objects, the archived price and the deactivated meter are not
+    assert cs.left_alone == (
+        "meter.mtr_2",
+        "product.other",
+        "price.price_fee",
+        "price.price_foreign",
+        "plan.gold-2019",
+    )
+    assert cs.left_alone_ids() == {"meter": ["mtr_2"], "product": ["other"], "price": ["price_fee", "price_foreign"],
+                                   "plan": ["gold-2019"]}
+    assert ChangeSet.from_json(json.loads(json.dumps(cs.to_json()))).left_alone == cs.left_alone
+    assert diff(CATALOG, state(applied())).left_alone == ()
+
+
 def test_removed_product_is_archived_after_its_prices_unless_a_foreign_price_uses_it() -> None:
     extra = res(Kind.PRODUCT, "legacy", name="Legacy")
     extra_price = res(Kind.PRICE, "legacy_monthly", product="legacy", currency="usd", unit_amount=5)

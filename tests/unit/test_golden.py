@@ -50,6 +50,7 @@ class Sanity:
     counts: Mapping[str, int]  # only the actions named here are checked
     problems: tuple[str, ...] = ()  # rule ids
     calls: tuple[str, ...] = ()  # "<action> <address>", in this relative order
+    left_alone: tuple[str, ...] = ()  # `kind.id` of every object the plan says it leaves alone
 
 
 SANITY: Mapping[str, Sanity] = {
@@ -77,9 +78,14 @@ SANITY: Mapping[str, Sanity] = {
     "price_removed": Sanity({"create": 0, "update": 0, "replace": 0, "archive": 1}),
     "drift": Sanity({"create": 0, "update": 4, "replace": 0, "archive": 0}),
     "default_price_moved": Sanity({"create": 0, "update": 1, "replace": 0, "archive": 0}),
-    "unmanaged_left_alone": Sanity({"create": 0, "update": 0, "replace": 0, "archive": 0}),
+    "unmanaged_left_alone": Sanity(
+        {"create": 0, "update": 0, "replace": 0, "archive": 0},
+        left_alone=("meter.mtr_LegacyCalls01", "product.legacy_addon", "price.price_LegacyAddon01",
+                    "price.price_SetupFee01", "plan.gold-legacy"),
+    ),
     "lookup_key_held_by_unmanaged": Sanity({"update": 0, "replace": 0, "archive": 0},
-                                           problems=("lookup-key-held-by-unmanaged-price",)),
+                                           problems=("lookup-key-held-by-unmanaged-price",),
+                                           left_alone=("price.price_HandMadeAnnual01",)),
 }
 
 
@@ -151,6 +157,7 @@ def test_scenario_shows_what_it_is_about(scenario: str) -> None:
     counts = changeset.counts()
     assert {a: counts[a] for a in sanity.counts} == dict(sanity.counts)
     assert sorted(p.rule for p in changeset.problems) == sorted(sanity.problems)
+    assert changeset.left_alone == sanity.left_alone
     sent = [f"{c.action} {c.address}" for c in changeset.calls]
     assert [s for s in sent if s in sanity.calls] == list(sanity.calls)
     assert changeset.api_version == API_VERSION

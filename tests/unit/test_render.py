@@ -171,6 +171,25 @@ def test_text_no_changes() -> None:
     assert "Plan:" not in text and "API calls" not in text
 
 
+LEFT_ALONE = ("meter.mtr_2", "product.other", "price.price_a", "price.price_b", "plan.gold-2019")
+
+
+def test_text_counts_what_it_leaves_alone_after_the_summary() -> None:
+    cs = _changeset()
+    text = render_text(ChangeSet(cs.changes, cs.calls, api_version="v", left_alone=LEFT_ALONE), color=False)
+    lines = text.splitlines()
+    summary = lines.index("Plan: 2 to create, 1 to update, 1 to replace, 1 to archive.")
+    assert lines[summary + 1] == (
+        "Left alone: 1 product, 2 prices, 1 plan not managed by pricebook, 1 meter not in the catalog."
+    )
+    noop = Change(Kind.PRICE, "same", Action.NOOP, "matches the catalog", live_id="price_5")
+    quiet = render_text(ChangeSet((noop,), left_alone=("price.price_a",)), color=False)
+    assert quiet.endswith("nothing to do.\nLeft alone: 1 price not managed by pricebook.\n")
+    only_meters = render_text(ChangeSet((noop,), left_alone=("meter.a", "meter.b")), color=False)
+    assert "Left alone: 2 meters not in the catalog.\n" in only_meters
+    assert "Left alone" not in render_text(_changeset(), color=False)
+
+
 # -- colour decision --------------------------------------------------------------------------------------
 
 
@@ -203,6 +222,19 @@ def test_markdown_summary_table_sections_and_details() -> None:
     assert "| 6 | $20.00 | $24.00 |" in md
     assert "> [!NOTE]\n> subscriptions on the old price keep it\n" in md
     assert "| test mode | `2026-10-28.endive` | `sha256:0123abcd` |" in md
+
+
+def test_markdown_folds_the_ids_it_leaves_alone() -> None:
+    cs = _changeset()
+    md = render_markdown(ChangeSet(cs.changes, cs.calls, api_version="v", left_alone=LEFT_ALONE))
+    assert ("<details><summary>Left alone: 1 product, 2 prices, 1 plan not managed by pricebook, "
+            "1 meter not in the catalog.</summary>") in md
+    assert "- Prices not managed by pricebook: `price_a`, `price_b`\n" in md
+    assert "- Meters not in the catalog: `mtr_2`\n" in md
+    many = tuple(f"price.price_{n:03}" for n in range(25))
+    long = render_markdown(ChangeSet(cs.changes, left_alone=many))
+    assert "`price_019` and 5 more\n" in long and "price_020" not in long
+    assert "Left alone" not in render_markdown(_changeset())
 
 
 def test_markdown_lists_calls_with_params_in_order() -> None:
