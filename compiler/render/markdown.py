@@ -27,6 +27,7 @@ from compiler.render.values import (
     NONE,
     SYMBOLS,
     WORDING,
+    impact_groups,
     impact_quantity,
     is_listing,
     left_alone_line,
@@ -146,6 +147,7 @@ def _environment() -> jinja2.Environment:
     env.filters["short_fingerprint"] = short_fingerprint
     env.filters["json"] = _call_params
     env.filters["quantity"] = impact_quantity
+    env.filters["by_currency"] = impact_groups
     return env
 
 

@@ -26,6 +26,7 @@ from compiler.render.values import (
     SUMMARY_ORDER,
     SYMBOLS,
     WORDING,
+    impact_groups,
     impact_quantity,
     impact_text,
     is_listing,
@@ -130,13 +131,10 @@ def _change(change: Change, paint: _Paint) -> list[str]:
     lines.append("    }")
     lines += [f"    {paint('# note:', CYAN)} {note}" for note in change.notes]
     if change.impact:
-        lines.append("    price impact:")
-        labels = [impact_quantity(i) for i in change.impact]
-        pad = max(len(label) for label in labels)
-        lines += [
-            f"      quantity {label.rjust(pad)}: {impact_text(i)}"
-            for label, i in zip(labels, change.impact, strict=True)
-        ]
+        pad = max(len(impact_quantity(i)) for i in change.impact)
+        for currency, entries in impact_groups(change.impact):
+            lines.append(f"    price impact ({currency}):" if currency else "    price impact:")
+            lines += [f"      quantity {impact_quantity(i).rjust(pad)}: {impact_text(i)}" for i in entries]
     return lines
 
 

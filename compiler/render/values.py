@@ -147,10 +147,17 @@ def mode_name(livemode: bool) -> str:
 
 
 def impact_quantity(entry: Mapping[str, Any]) -> str:
-    """`6` or `6 (eur)` when the impact line is for one of several currencies."""
-    text = str(entry.get("quantity", "?"))
-    currency = entry.get("currency")
-    return f"{text} ({currency})" if currency else text
+    """`6`: the quantity of an impact line (its currency heads the group it is shown in, see `impact_groups`)."""
+    return str(entry.get("quantity", "?"))
+
+
+def impact_groups(impact: Sequence[Mapping[str, Any]]) -> list[tuple[str, list[Mapping[str, Any]]]]:
+    """The impact lines by currency, in their order (the price's own currency first): `[("usd", [...]), ...]`.
+    Lines without a currency (a plan saved before lines had one) form a group named ""."""
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for entry in impact:
+        groups.setdefault(str(entry.get("currency") or ""), []).append(entry)
+    return list(groups.items())
 
 
 def impact_text(entry: Mapping[str, Any]) -> str:

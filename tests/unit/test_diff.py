@@ -167,7 +167,7 @@ def test_immutable_price_change_is_a_replace_in_order_create_move_default_archiv
     assert archive.params == {"active": False}
     # price impact: what 6 users pay, before and after
     six = next(i for i in seats.impact if i["quantity"] == 6)
-    assert six == {"quantity": 6, "before": "$20.00", "after": "$24.00"}
+    assert six == {"quantity": 6, "before": "$20.00", "after": "$24.00", "currency": "usd"}
     assert change(cs, "product.suite").action is Action.NOOP
 
 
@@ -416,3 +416,96 @@ def test_a_repriced_currency_option_is_an_update_that_says_existing_subscribers_
     assert seats.action is Action.UPDATE
     assert any("existing subscriptions billed in eur pay the new amounts" in note for note in seats.notes)
     assert calls_for(cs, "price.seats")[0].params == {"currency_options": {"eur": {"unit_amount": 900}}}
+
+
+def _rows(found: Change, currency: str) -> dict[int, tuple[Any, Any]]:
+    return {r["quantity"]: (r["before"], r["after"]) for r in found.impact if r["currency"] == currency}
+
+
+def test_price_impact_covers_every_currency_the_main_one_in_full() -> None:
+    options = {"eur": {"unit_amount": 900}, "gbp": {"unit_amount": 800}}
+    annual = res(Kind.PRICE, "annual", product="suite", currency="usd", unit_amount=1000,
+                 recurring={"interval": "year"}, transform_quantity={"divide_by": 5, "round": "up"},
+                 currency_options=options)
+    created = change(diff(Catalog.of([METER, PRODUCT, SEATS, EMAILS, GOLD, annual]), state(applied())),
+                     "price.annual")
+    assert [r["currency"] for r in created.impact] == ["usd"] * 5 + ["eur"] * 3 + ["gbp"] * 3  # own currency first
+    assert _rows(created, "usd") == {1: (None, "$10.00"), 5: (None, "$10.00"), 6: (None, "$20.00"),
+                                     10: (None, "$20.00"), 11: (None, "$30.00")}
+    assert _rows(created, "eur") == {1: (None, "€9.00"), 6: (None, "€18.00"), 11: (None, "€27.00")}
+
+
+def test_price_impact_of_a_replace_shows_the_options_that_change_where_they_change() -> None:
+    def tiered(up_to: int, eur: int) -> Resource:
+        return res(Kind.PRICE, "volume", product="suite", currency="usd", billing_scheme="tiered",
+                   tiers_mode="volume", recurring={"interval": "month"},
+                   tiers=[{"up_to": up_to, "unit_amount": 1000}, {"up_to": "inf", "unit_amount": 800}],
+                   currency_options={
+                       "eur": {"tiers": [{"up_to": up_to, "unit_amount": eur}, {"up_to": "inf", "unit_amount": 700}]},
+                       "gbp": {"tiers": [{"up_to": 5, "unit_amount": 850}, {"up_to": "inf", "unit_amount": 650}]},
+                   })
+
+    cs = diff(Catalog.of([METER, PRODUCT, SEATS, EMAILS, GOLD, tiered(10, 900)]),
+              state([*applied(), live(tiered(5, 900), "price_volume")]))
+    volume = change(cs, "price.volume")
+    assert volume.action is Action.REPLACE
+    assert _rows(volume, "usd")[6] == ("$48.00", "$60.00")
+    # eur moves at the same boundary: only the quantities whose amount changes; gbp does not change at all
+    assert _rows(volume, "eur") == {6: ("€42.00", "€54.00"), 10: ("€70.00", "€90.00")}
+    assert _rows(volume, "gbp") == {}
+    assert "price impact: amounts in gbp do not change" in volume.notes
+
+
+def test_price_impact_says_once_what_it_assumed_and_marks_the_rows() -> None:
+    graduated = res(Kind.PRICE, "graduated", product="suite", currency="usd", billing_scheme="tiered",
+                    tiers_mode="graduated", recurring={"interval": "month"},
+                    tiers=[{"up_to": 5, "unit_amount": 1000, "flat_amount": 500},
+                           {"up_to": "inf", "unit_amount": 800}],
+                    currency_options={"eur": {"tiers": [{"up_to": 5, "unit_amount": 900, "flat_amount": 400},
+                                                        {"up_to": "inf", "unit_amount": 700}]}})
+    half = res(Kind.PRICE, "half", product="suite", currency="usd", unit_amount_decimal="0.5",
+               recurring={"interval": "month"})
+    cs = diff(Catalog.of([METER, PRODUCT, SEATS, EMAILS, GOLD, graduated, half]), state(applied()))
+    found = change(cs, "price.graduated")
+    zero = ("price impact assumes flat fee at zero usage: graduated tiers charge no flat fee when the quantity is 0 "
+            "(rulebook §5.5, unverified)")
+    assert [n for n in found.notes if n.startswith("price impact")] == [zero]  # once, though two currencies assume it
+    marked = [(r["currency"], r["quantity"]) for r in found.impact if r.get("note")]
+    assert marked == [("usd", 0), ("eur", 0)]
+    assert all(r["note"] == "assumes zero-usage-flat-fee" for r in found.impact if r.get("note"))
+    halves = change(cs, "price.half")
+    assert ("price impact assumes half a minor unit is rounded up (half-up, not half-even; rulebook §5.2, unverified)"
+            in halves.notes)
+    assert next(r for r in halves.impact if r["quantity"] == 1) == {
+        "quantity": 1, "before": None, "after": "$0.01", "currency": "usd", "note": "assumes half-up"}
+
+
+def test_a_repriced_currency_option_shows_what_its_subscribers_will_pay() -> None:
+    priced = res(Kind.PRICE, "seats", **{**SEATS.params, "currency_options": {"eur": {"unit_amount": 900},
+                                                                               "gbp": {"unit_amount": 800}}})
+    was = res(Kind.PRICE, "seats", **{**SEATS.params, "currency_options": {"eur": {"unit_amount": 800},
+                                                                            "gbp": {"unit_amount": 800}}})
+    cs = diff(Catalog.of([METER, PRODUCT, priced, EMAILS, GOLD]), state(applied(seats=live(was, "price_seats"))))
+    seats = change(cs, "price.seats")
+    assert seats.action is Action.UPDATE
+    # the usd amounts cannot change in place, gbp's do not: only eur, where they do
+    assert {r["currency"] for r in seats.impact} == {"eur"}
+    assert _rows(seats, "eur")[6] == ("€16.00", "€18.00")
+    assert "price impact: amounts in gbp do not change" in seats.notes
+
+
+def test_price_impact_shows_a_few_option_currencies_and_names_the_rest() -> None:
+    codes = ["aud", "cad", "chf", "eur", "gbp", "sek"]
+    many = res(Kind.PRICE, "many", product="suite", currency="usd", unit_amount=1000, recurring={"interval": "month"},
+               currency_options={c: {"unit_amount": 900} for c in codes})
+    found = change(diff(Catalog.of([METER, PRODUCT, SEATS, EMAILS, GOLD, many]), state(applied())), "price.many")
+    assert list(dict.fromkeys(r["currency"] for r in found.impact)) == ["usd", "aud", "cad", "chf", "eur"]
+    assert "price impact not shown for 2 more currencies (gbp, sek)" in found.notes
+
+
+def test_impact_notes_come_after_the_default_price_note() -> None:
+    new_seats = res(Kind.PRICE, "seats", **{**SEATS.params, "unit_amount_decimal": "1000.5", "unit_amount": None})
+    cs = diff(Catalog.of([METER, PRODUCT, new_seats, EMAILS, GOLD]), state(applied()))
+    notes = change(cs, "price.seats").notes
+    assert any("default price moves" in n for n in notes)
+    assert notes[-1].startswith("price impact assumes half a minor unit")

@@ -75,6 +75,7 @@ SANITY: Mapping[str, Sanity] = {
         ),
     ),
     "tier_change": Sanity({"create": 0, "update": 0, "replace": 1, "archive": 0}),
+    "repriced_in_three_currencies": Sanity({"create": 0, "update": 0, "replace": 1, "archive": 0}),
     "price_removed": Sanity({"create": 0, "update": 0, "replace": 0, "archive": 1}),
     "drift": Sanity({"create": 0, "update": 4, "replace": 0, "archive": 0}),
     "default_price_moved": Sanity({"create": 0, "update": 1, "replace": 0, "archive": 0}),

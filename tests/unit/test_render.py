@@ -35,14 +35,14 @@ def _changeset(*, problems: tuple[Problem, ...] = (), livemode: bool = False) ->
                    after={"id": "suite", "name": "Suite | Pro", "description": None, "images": []}),
             Change(Kind.PRICE, "suite_monthly", Action.CREATE, "new in the catalog",
                    fields=(FieldChange("currency", None, "usd"), FieldChange("unit_amount", None, 1000)),
-                   impact=({"quantity": 1, "before": None, "after": "$10.00"},)),
+                   impact=({"quantity": 1, "before": None, "after": "$10.00", "currency": "usd"},)),
             Change(Kind.PRICE, "seat", Action.UPDATE, "nickname differs", live_id="price_1",
                    fields=(FieldChange("nickname", "Old", "New"),)),
             Change(Kind.PRICE, "team", Action.REPLACE, "unit_amount cannot change in place", live_id="price_2",
                    fields=(FieldChange("unit_amount", 1000, 1200, True), FieldChange("nickname", "Team", "Team+")),
                    notes=("subscriptions on the old price keep it",),
-                   impact=({"quantity": 6, "before": "$20.00", "after": "$24.00"},
-                           {"quantity": 10, "before": "$100.00", "after": "$100.00"})),
+                   impact=({"quantity": 6, "before": "$20.00", "after": "$24.00", "currency": "usd"},
+                           {"quantity": 10, "before": "$100.00", "after": "$100.00", "currency": "usd"})),
             Change(Kind.PRICE, "old", Action.ARCHIVE, "no longer in the catalog", live_id="price_4",
                    fields=(FieldChange("active", True, False),)),
             Change(Kind.PRICE, "same", Action.NOOP, "matches the catalog", live_id="price_5"),
@@ -171,6 +171,28 @@ def test_text_no_changes() -> None:
     assert "Plan:" not in text and "API calls" not in text
 
 
+MULTI = Change(Kind.PRICE, "team", Action.REPLACE, "tiers cannot change in place", live_id="price_2",
+               notes=("price impact assumes half a minor unit is rounded up (half-up, not half-even; rulebook §5.2, "
+                      "unverified)",),
+               impact=({"quantity": 1, "before": "$10.00", "after": "$10.01", "currency": "usd",
+                        "note": "assumes half-up"},
+                       {"quantity": 10, "before": "$100.00", "after": "$120.00", "currency": "usd"},
+                       {"quantity": 10, "before": "€90.00", "after": "€110.00", "currency": "eur"}))
+
+
+def test_text_groups_price_impact_by_currency_and_marks_assumed_amounts() -> None:
+    lines = render_text(ChangeSet((MULTI,)), color=False).splitlines()
+    start = lines.index("    price impact (usd):")
+    assert lines[start : start + 5] == [
+        "    price impact (usd):",
+        "      quantity  1: $10.00 -> $10.01  (assumes half-up)",
+        "      quantity 10: $100.00 -> $120.00",
+        "    price impact (eur):",
+        "      quantity 10: €90.00 -> €110.00",
+    ]
+    assert "    # note: price impact assumes half a minor unit is rounded up (half-up" in "\n".join(lines)
+
+
 LEFT_ALONE = ("meter.mtr_2", "product.other", "price.price_a", "price.price_b", "plan.gold-2019")
 
 
@@ -222,6 +244,15 @@ def test_markdown_summary_table_sections_and_details() -> None:
     assert "| 6 | $20.00 | $24.00 |" in md
     assert "> [!NOTE]\n> subscriptions on the old price keep it\n" in md
     assert "| test mode | `2026-10-28.endive` | `sha256:0123abcd` |" in md
+
+
+def test_markdown_has_one_price_impact_table_per_currency() -> None:
+    md = render_markdown(ChangeSet((MULTI,)))
+    usd, eur = md.index("**Price impact (usd)**"), md.index("**Price impact (eur)**")
+    assert usd < eur
+    assert "| 1 | $10.00 | $10.01 (assumes half-up) |" in md[usd:eur]
+    assert "| 10 | €90.00 | €110.00 |" in md[eur:]
+    assert "> price impact assumes half a minor unit is rounded up" in md
 
 
 def test_markdown_folds_the_ids_it_leaves_alone() -> None:
