@@ -32,6 +32,7 @@ from typing import Any, Protocol
 from compiler.calls import PLACEHOLDER, ApiCall
 from compiler.changes import FORMAT_VERSION, ChangeSet
 from compiler.errors import PricebookError, StalePlan, StripeApiError, UnsafeChange, UsageError
+from compiler.gateway import COLLECTION_PATHS, NOT_BODY_KEYS
 from compiler.resources import SPECS
 from compiler.source import Kind
 
@@ -278,12 +279,16 @@ CALL_PATHS = _call_pattern()
 
 
 def is_pricebook_call(call: ApiCall) -> bool:
-    """Whether `call` is one pricebook makes: a POST to a catalog collection or one of its objects (a placeholder
-    in the path is one the call depends on, so apply puts a Stripe id there before sending)."""
+    """Whether `call` is one pricebook makes: a POST to a catalog collection (a create, which says what it
+    creates) or to one of its objects (which creates nothing), with body parameters only (no SDK request
+    option such as another api_key or stripe_account), and a placeholder in the path only if the call depends
+    on it (apply puts a Stripe id there before sending)."""
     return (
         call.method == "POST"
         and CALL_PATHS.fullmatch(call.path) is not None
         and set(PLACEHOLDER.findall(call.path)) <= set(call.depends_on)
+        and not (NOT_BODY_KEYS & set(call.params))
+        and (call.creates is not None) == (call.path in COLLECTION_PATHS)
     )
 
 

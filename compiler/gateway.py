@@ -14,6 +14,7 @@ Two things sit between pricebook and the SDK, shared by every thread that uses o
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import random
@@ -22,11 +23,14 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import stripe
 
 from compiler.calls import ApiCall
-from compiler.errors import StripeApiError, UsageError
+from compiler.errors import PricebookError, StripeApiError, UsageError
+from compiler.resources import SPECS
+from compiler.sdkparams import REQUEST_OPTION_KEYS
 
 #: The Stripe API version pricebook speaks, pinned on every request and shown in every plan.
 API_VERSION = "2026-10-28.endive"
@@ -67,6 +71,8 @@ def connection_from_env(api_base: str | None = None, *, live: bool = False) -> C
             "--api-base http://127.0.0.1:12111)",
         )
     base = api_base or os.environ.get("STRIPE_API_BASE") or None
+    if base is not None:
+        check_api_base(base)
     conn = Connection(key, base, live)
     if conn.livemode and not live:
         raise UsageError(
@@ -74,6 +80,36 @@ def connection_from_env(api_base: str | None = None, *, live: bool = False) -> C
             hint="this would read or change your live Stripe account; pass --live if that is what you mean",
         )
     return conn
+
+
+def check_api_base(base: str) -> None:
+    """An API base must be https, or plain http on this machine (the emulator): the key goes in every request."""
+    parts = urlsplit(base)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
+        return
+    raise UsageError(
+        f"refusing to send the API key to {base!r}",
+        hint="use an https:// URL, or http:// only on this machine (127.0.0.1, localhost, [::1]), e.g. "
+        "--api-base http://127.0.0.1:12111 for `pricebook emulator`",
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+#: keys the stripe SDK lifts out of a request's params as options (another key, another account, headers):
+#: never from a ChangeSet, which must only ever carry body parameters
+NOT_BODY_KEYS = REQUEST_OPTION_KEYS | {"base", "usage"}
+#: POSTs to these paths create an object (and must never be sent twice under different keys)
+COLLECTION_PATHS = frozenset(spec.path for spec in SPECS.values())
 
 
 def convert_error(exc: stripe.StripeError) -> StripeApiError:
@@ -270,6 +306,12 @@ class Gateway:
         since undone by hand. Replaying it would change nothing, so the write is sent once more under a renewed
         key. Such writes set fields to values, so running them again is harmless; creates are never renewed.
         """
+        smuggled = sorted(NOT_BODY_KEYS & set(params))
+        if smuggled:
+            raise PricebookError(
+                f"refusing to send {method} {path}: its parameters carry request options ({', '.join(smuggled)})",
+                hint="a ChangeSet holds body parameters only; make a new one with `pricebook plan --out FILE`",
+            )
         options: dict[str, Any] = {}
         if idempotency_key is not None and method.upper() == "POST":
             options["idempotency_key"] = idempotency_key
@@ -302,6 +344,10 @@ class Gateway:
                     budget_left = rate_limited <= self.retry.max_rate_limited_retries
                     attempt = rate_limited
                 else:
+                    if status is not None and status >= 500 and _replayed(exc.headers):
+                        # Stripe stored this answer for the key: the same key can only replay it again. A later
+                        # apply reads the account afresh (the write may have committed) and uses a new key.
+                        raise self._convert(exc) from None
                     failures += 1
                     may_have_run = may_have_run or status is None or status == 409 or status >= 500
                     budget_left = failures <= self.retry.max_retries
@@ -362,6 +408,7 @@ class Gateway:
             call.path,
             call.params,
             idempotency_key=idempotency_key,
-            renew_stale_key=call.creates is None,
+            # decided by the path, not by the call's own say-so: a create is never sent under a second key
+            renew_stale_key=call.path not in COLLECTION_PATHS,
         )
         return body

@@ -438,3 +438,21 @@ def test_the_progress_line_rewrites_itself(capsys: pytest.CaptureFixture[str]) -
     err = capsys.readouterr().err
     assert err.count("\r") == 2 and err.endswith("\n")
     assert "Applying: 2/4 done, 1 failed - create product.suite" in err
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        # an SDK request option would send the write with another key or to another account
+        ApiCall("POST", "/v1/products/suite", {"name": "x", "api_key": "sk_live_x"}, "product.suite", "update"),
+        ApiCall("POST", "/v1/products/suite", {"stripe_account": "acct_1"}, "product.suite", "update"),
+        # a create that doesn't say what it creates could be re-sent under a new key: a duplicate
+        ApiCall("POST", "/v1/prices", {"currency": "usd", "unit_amount": 1}, "price.x", "create"),
+        # an update that claims to create something
+        ApiCall("POST", "/v1/prices/price_1", {"active": False}, "price.x", "archive", creates="price.x"),
+    ],
+)
+def test_a_saved_plan_whose_call_could_do_more_than_it_says_is_refused(tmp_path: Path, call: ApiCall) -> None:
+    with pytest.raises(UsageError) as info:
+        load_changeset(_saved(tmp_path, changeset([*catalog_calls(), call])))
+    assert "nothing was changed" in info.value.message

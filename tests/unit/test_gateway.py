@@ -14,7 +14,7 @@ import pytest
 import stripe
 
 from compiler.calls import ApiCall
-from compiler.errors import StripeApiError, UsageError
+from compiler.errors import PricebookError, StripeApiError, UsageError
 from compiler.gateway import (
     API_VERSION,
     Connection,
@@ -377,3 +377,54 @@ def test_a_missing_key_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.delenv("STRIPE_API_KEY", raising=False)
     with pytest.raises(UsageError):
         connection_from_env()
+
+
+def test_a_replayed_500_stops_at_once_since_the_same_key_can_only_replay_it() -> None:
+    # rulebook section 7: Stripe stores a 500 that happened after the write began; a re-run reads afresh
+    stored = error(500, "stored")
+    gateway, http = make([error(500), (stored[0], stored[1], REPLAYED), (200, {"id": "price_1"}, {})])
+    with pytest.raises(StripeApiError):
+        gateway.send(CALL, "k1")
+    assert len(http.sent) == 2
+
+
+def test_a_create_is_never_renewed_whatever_the_call_says_it_creates() -> None:
+    # `creates` comes from a saved file; whether a POST creates is decided by its path
+    unlabelled = ApiCall("POST", "/v1/prices", {"currency": "usd", "unit_amount": 1}, "price.a", "create")
+    gateway, http = make([(200, {"id": "price_1"}, REPLAYED), (200, {"id": "price_2"}, {})])
+    assert gateway.send(unlabelled, "k1") == {"id": "price_1"}
+    assert len(http.sent) == 1
+
+
+@pytest.mark.parametrize("option", ["api_key", "stripe_account", "headers", "idempotency_key", "base"])
+def test_request_options_are_never_taken_from_a_calls_params(option: str) -> None:
+    smuggling = ApiCall("POST", "/v1/prices/price_1", {"nickname": "x", option: "sk_live_other"}, "price.a", "u")
+    gateway, http = make([(200, {"id": "price_1"}, {})])
+    with pytest.raises(PricebookError, match=option):
+        gateway.send(smuggling, "k1")
+    assert http.sent == []
+
+
+@pytest.mark.parametrize(
+    ("base", "allowed"),
+    [
+        ("https://api.stripe.com", True),
+        ("http://127.0.0.1:12111", True),
+        ("http://localhost:12111", True),
+        ("http://[::1]:12111", True),
+        ("http://stripe-proxy.internal:8080", False),  # the key would cross a network in clear text
+        ("http://10.0.0.5", False),
+        ("ftp://127.0.0.1", False),
+        ("127.0.0.1:12111", False),
+    ],
+)
+def test_the_key_is_only_sent_over_https_or_to_this_machine(
+    base: str, allowed: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STRIPE_API_KEY", KEY)
+    if allowed:
+        assert connection_from_env(base).api_base == base
+    else:
+        with pytest.raises(UsageError, match="refusing to send the API key") as info:
+            connection_from_env(base)
+        assert KEY not in info.value.message
