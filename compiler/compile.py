@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from compiler.calls import PLACEHOLDER, ApiCall, placeholder
 from compiler.model import Catalog, Resource
-from compiler.resources import SPECS
+from compiler.resources import SPECS, currency_options_to_send
 from compiler.source import Kind
 
 #: how a call names the Stripe id of a referenced object: a live id, or a placeholder when it doesn't exist yet
@@ -60,6 +60,9 @@ def create_call(resource: Resource, ref: Ref, *, transfer_lookup_key: bool = Fal
         recurring = params.get("recurring")
         if isinstance(recurring, Mapping) and isinstance(recurring.get("meter"), str):
             params["recurring"] = {**recurring, "meter": _ref(ref, Kind.METER, recurring["meter"], found)}
+        options = currency_options_to_send(params)
+        if options is not None:
+            params["currency_options"] = options
         if transfer_lookup_key:
             params["transfer_lookup_key"] = True
     elif resource.kind is Kind.PLAN and isinstance(params.get("meter"), str):

@@ -26,7 +26,7 @@ from compiler.errors import PricebookError
 from compiler.model import KIND_ORDER, Catalog, Resource
 from compiler.money import format_money
 from compiler.quote import PriceTerms, currencies_of, impact_quantities, quote
-from compiler.resources import MANAGED_BY_KEY, MANAGED_BY_VALUE, SPECS, Mutability
+from compiler.resources import MANAGED_BY_KEY, MANAGED_BY_VALUE, SPECS, Mutability, currency_options_to_send
 from compiler.source import Kind
 from compiler.state import AccountState, LiveObject
 
@@ -381,7 +381,7 @@ class _Diff:
         if params.get("currency_options") == "":
             # a removed currency option: Stripe can only clear the options, then set the remaining ones
             self.calls.updates.append(_post(path, {"currency_options": ""}, resource.address, "clear currency options"))
-            options = resource.params.get("currency_options")
+            options = currency_options_to_send(resource.params)
             params = {k: v for k, v in params.items() if k != "currency_options"}
             if options:
                 params["currency_options"] = _plain(options)
@@ -561,10 +561,9 @@ def _update_params(resource: Resource, live: LiveObject, fields: Iterable[_Field
             if any(c not in new_options for c in old_options):
                 params["currency_options"] = ""
             else:
-                options = resource.params.get("currency_options") or {}
-                params["currency_options"] = {
-                    c: _plain(o) for c, o in sorted(options.items()) if old_options.get(c) != new_options.get(c)
-                }
+                # the whole set, not only the changed options: right whether Stripe merges the map or replaces it
+                options = currency_options_to_send(resource.params) or {}
+                params["currency_options"] = {c: _plain(o) for c, o in sorted(options.items())}
         elif name in ("active", "status"):
             params[name] = after
         elif name in resource.params:

@@ -356,5 +356,25 @@ def catalog_canonical(kind: Kind, params: Mapping[str, Any]) -> dict[str, Any]:
     return canonical(kind, values)
 
 
+def currency_options_to_send(params: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A price's `currency_options` as pricebook sends them: as written, each option without a `tax_behavior`
+    given the price's own explicitly.
+
+    The canonical form assumes an option takes the price's tax_behavior (what `_currency_option` does); sending
+    it explicitly makes that true whatever Stripe fills in by itself, so after apply the plan shows no changes.
+    """
+    options = params.get("currency_options")
+    if not isinstance(options, Mapping):
+        return None
+    tax = params.get("tax_behavior")
+    out: dict[str, Any] = {}
+    for currency, option in options.items():
+        sent = dict(option) if isinstance(option, Mapping) else option
+        if isinstance(sent, dict) and tax and "tax_behavior" not in sent:
+            sent["tax_behavior"] = tax
+        out[currency] = sent
+    return out
+
+
 def is_managed(metadata: Any) -> bool:
     return isinstance(metadata, Mapping) and metadata.get(MANAGED_BY_KEY) == MANAGED_BY_VALUE

@@ -305,3 +305,29 @@ def test_on_a_terminal_apply_asks_first(
     assert (len(writes_since(emulator, 0)) > 0) is applied
     assert result.exit_code == (0 if applied else 1)
     assert SECRET_KEY not in result.output
+
+
+def test_setting_a_tax_behavior_on_a_price_with_currency_options_converges_in_one_apply(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    # The options take the price's tax_behavior explicitly, so after one apply the plan has nothing left.
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    price = (
+        "products:\n"
+        "  - id: suite\n"
+        "    name: Suite\n"
+        "    prices:\n"
+        "      - lookup_key: suite_yearly\n"
+        "        currency: usd\n"
+        "        unit_amount: 10000\n"
+        "        recurring: {interval: year}\n"
+        "        currency_options: {eur: {unit_amount: 9500}}\n"
+    )
+    (catalog / "suite.yaml").write_text(price)
+    assert run_pricebook(["apply", "--auto-approve", str(catalog)], emulator).returncode == 0
+    (catalog / "suite.yaml").write_text(price + "        tax_behavior: exclusive\n")
+    applied = run_pricebook(["apply", "--auto-approve", str(catalog)], emulator)
+    assert applied.returncode == 0, applied.stderr
+    after = run_pricebook(["plan", "--detailed-exitcode", str(catalog)], emulator)
+    assert after.returncode == 0, after.stdout
