@@ -223,16 +223,16 @@ class Emulator:
         result = route.handler(Ctx(store=self.store, params=params, object_id=object_id))
         self._save_after_write(route, key, fp, result, fault)
         if fault is Fault.AFTER_COMMIT:
-            return 500, InjectedFault(fault).body(), {"Stripe-Should-Retry": "false"}, False, fault.value
+            # No Stripe-Should-Retry: Stripe can't tell the client its write committed. A retry with the same key
+            # gets the stored 500 again (rulebook section 7); the way out is to read the account again.
+            return 500, InjectedFault(fault).body(), {}, False, fault.value
         return 200, result, {}, False, None
 
     def _save_after_write(self, route: Route, key: str | None, fp: str, result: Record, fault: Fault | None) -> None:
         if key:
             if fault is Fault.AFTER_COMMIT:
                 # Stripe stores the result once execution began, 500s included: the same key replays the 500.
-                self.idempotency.store(
-                    key, Stored(fp, 500, InjectedFault(fault).body(), (("Stripe-Should-Retry", "false"),))
-                )
+                self.idempotency.store(key, Stored(fp, 500, InjectedFault(fault).body(), ()))
             else:
                 self.idempotency.store(key, Stored(fp, 200, result))
         if route.writes:
