@@ -28,11 +28,11 @@ from typing import Any
 
 import yaml
 
+from compiler.catalog.loader import load_text
 from compiler.errors import PricebookError
-from compiler.loader import load_text
-from compiler.resources import MANAGED_BY_KEY, SPECS
-from compiler.source import Kind
-from compiler.state import AccountState, LiveObject
+from compiler.stripe.fields import MANAGED_BY_KEY, SPECS
+from compiler.stripe.kinds import Kind
+from compiler.stripe.state import AccountState, LiveObject
 
 DEFAULT_SCHEMA_REF = "../schemas/catalog.schema.json"
 METERS_FILE, PRODUCTS_FILE, PLANS_FILE, UNMANAGED_FILE = "meters.yaml", "products.yaml", "plans.yaml", "unmanaged.yaml"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler.resources import MANAGED_METADATA
+from compiler.stripe.fields import MANAGED_METADATA
 
 MANAGED = dict(MANAGED_METADATA)
 

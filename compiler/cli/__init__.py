@@ -11,7 +11,7 @@ from compiler.cli import apply, emulator, import_, plan, quote, validate
 from compiler.cli import compile as compile_
 from compiler.cli.common import report_error
 from compiler.errors import ExitCode, PricebookError
-from compiler.gateway import REDACTED
+from compiler.stripe.gateway import REDACTED
 
 #: every command's module, in `--help` order; imported explicitly so a missing or broken one fails loudly
 COMMANDS = (validate, compile_, quote, plan, apply, import_, emulator)

@@ -9,16 +9,16 @@ from typing import Any
 
 import click
 
-from compiler.calls import ApiCall
-from compiler.changes import FORMAT_VERSION
-from compiler.check import check_with_options
+from compiler.catalog.check import check_with_options
+from compiler.changes.changeset import FORMAT_VERSION
+from compiler.changes.compile import compile_catalog
+from compiler.changes.model import Catalog, build_catalog
 from compiler.cli.common import catalog_options, paths_argument, resolve_paths
-from compiler.compile import compile_catalog
-from compiler.conformance import check_calls
 from compiler.errors import Diagnostic, InvalidCatalog, Location
-from compiler.gateway import API_VERSION
-from compiler.model import Catalog, build_catalog
 from compiler.render.curl import render_calls
+from compiler.stripe.calls import ApiCall
+from compiler.stripe.conformance import check_calls
+from compiler.stripe.gateway import API_VERSION
 
 
 @click.command("compile")

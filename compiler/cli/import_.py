@@ -12,6 +12,8 @@ from pathlib import Path
 
 import click
 
+from compiler.catalog.loader import CATALOG_SUFFIXES, TEMPLATE_SUFFIXES
+from compiler.changes.planning import reading_gateway
 from compiler.cli.common import connection_options
 from compiler.errors import ExitCode, UsageError
 from compiler.export import (
@@ -27,11 +29,9 @@ from compiler.export import (
     describe_counts,
     export_account,
 )
-from compiler.gateway import connection_from_env
-from compiler.loader import CATALOG_SUFFIXES, TEMPLATE_SUFFIXES
-from compiler.planning import reading_gateway
-from compiler.source import Kind
-from compiler.state import AccountState, read_account
+from compiler.stripe.gateway import connection_from_env
+from compiler.stripe.kinds import Kind
+from compiler.stripe.state import AccountState, read_account
 
 DEFAULT_OUT = "imported/"
 #: where the repository keeps the schema, relative to where pricebook runs (the editor hint points there)

@@ -13,15 +13,15 @@ from pathlib import Path
 
 import click
 
-from compiler.changes import ChangeSet
+from compiler.changes.changeset import ChangeSet
+from compiler.changes.planning import changeset_for, load_catalog_with_options, reading_gateway
 from compiler.cli.common import catalog_options, connection_options, paths_argument, resolve_paths
 from compiler.errors import ExitCode, UsageError
-from compiler.gateway import connection_from_env
-from compiler.planning import changeset_for, load_catalog_with_options, reading_gateway
 from compiler.render.color import should_color
 from compiler.render.json import render_json
 from compiler.render.markdown import render_markdown
 from compiler.render.text import render_text
+from compiler.stripe.gateway import connection_from_env
 
 FORMATS = ("text", "markdown", "json")
 

@@ -8,12 +8,12 @@ from collections.abc import Sequence
 
 import click
 
-from compiler.check import check_with_options
+from compiler.catalog.check import check_with_options
+from compiler.changes.model import Catalog, Resource, build_catalog
 from compiler.cli.common import catalog_options, paths_argument, resolve_paths
 from compiler.errors import UsageError
-from compiler.model import Catalog, Resource, build_catalog
-from compiler.quote import Assumption, PriceTerms, Quote, quote
-from compiler.source import Kind
+from compiler.stripe.kinds import Kind
+from compiler.stripe.pricing import Assumption, PriceTerms, Quote, quote
 
 QUOTABLE = (Kind.PRICE, Kind.PLAN)
 

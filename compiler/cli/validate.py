@@ -6,7 +6,7 @@ import json
 
 import click
 
-from compiler.check import CheckResult, check_with_options
+from compiler.catalog.check import CheckResult, check_with_options
 from compiler.cli.common import catalog_options, paths_argument, resolve_paths
 from compiler.errors import ExitCode
 

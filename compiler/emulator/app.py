@@ -18,7 +18,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compiler import sdkparams
 from compiler.emulator import meters, prices, products
 from compiler.emulator.common import Ctx
 from compiler.emulator.errors import ApiError
@@ -26,6 +25,7 @@ from compiler.emulator.forms import FormError, decode
 from compiler.emulator.idempotency import IdempotencyCache, Stored, fingerprint
 from compiler.emulator.knobs import Fault, FaultInjector, Knobs, RateLimiter
 from compiler.emulator.store import Record, Store, load_file, save_json
+from compiler.stripe import sdkparams
 
 API_VERSION = "2026-10-28.endive"
 TEST_KEY_PREFIXES = ("sk_test_", "rk_test_")

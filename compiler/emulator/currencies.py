@@ -3,7 +3,7 @@ them) and the wording of Stripe's error for any other code."""
 
 from __future__ import annotations
 
-from compiler.currencies import SUPPORTED
+from compiler.stripe.currencies import SUPPORTED
 
 
 def is_supported(code: str) -> bool:

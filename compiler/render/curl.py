@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from compiler.calls import PLACEHOLDER, ApiCall
+from compiler.stripe.calls import PLACEHOLDER, ApiCall
 
 STRIPE_API_BASE = "https://api.stripe.com"
 KEY_ARGUMENT = '"$STRIPE_API_KEY:"'

@@ -12,7 +12,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from compiler.changes import ChangeSet
+from compiler.changes.changeset import ChangeSet
 
 
 def _default(value: Any) -> Any:

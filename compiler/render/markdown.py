@@ -20,7 +20,7 @@ from typing import Any
 
 import jinja2
 
-from compiler.changes import Action, Change, ChangeSet, FieldChange
+from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange
 from compiler.render.values import (
     FORCES,
     KNOWN_AFTER_APPLY,

@@ -17,8 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from compiler.calls import ApiCall
-from compiler.changes import Action, Change, ChangeSet, FieldChange, Problem
+from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange, Problem
 from compiler.render.values import (
     FORCES,
     KNOWN_AFTER_APPLY,
@@ -38,6 +37,7 @@ from compiler.render.values import (
     summary_line,
     visible,
 )
+from compiler.stripe.calls import ApiCall
 
 RESET = "\x1b[0m"
 BOLD = "\x1b[1m"

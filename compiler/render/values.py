@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from compiler.changes import Action, Change, ChangeSet, FieldChange
+from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange
 
 NONE = "(none)"
 #: the new object's id in a replace, which Stripe makes up only when the call is sent

@@ -14,10 +14,10 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from compiler.apply import apply_changeset, workers_for
-from compiler.changes import ChangeSet
+from compiler.changes.changeset import ChangeSet
+from compiler.changes.planning import changeset_for, load_catalog
 from compiler.emulator import Knobs, run_in_thread
-from compiler.gateway import Connection, Gateway
-from compiler.planning import changeset_for, load_catalog
+from compiler.stripe.gateway import Connection, Gateway
 
 PRICES = 1000
 RATE_LIMIT = 25

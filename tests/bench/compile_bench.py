@@ -17,11 +17,11 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from compiler.check import check_catalog
-from compiler.compile import compile_catalog
-from compiler.conformance import check_calls
-from compiler.model import build_catalog
+from compiler.catalog.check import check_catalog
+from compiler.changes.compile import compile_catalog
+from compiler.changes.model import build_catalog
 from compiler.render.curl import render_calls
+from compiler.stripe.conformance import check_calls
 from tests.bench.generate import generate_catalog
 
 SIZES = (1_000, 10_000)

@@ -28,16 +28,16 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from compiler.calls import ApiCall
-from compiler.changes import ChangeSet
-from compiler.compile import compile_catalog
+from compiler.changes.changeset import ChangeSet
+from compiler.changes.compile import compile_catalog
+from compiler.changes.model import Catalog
+from compiler.changes.planning import changeset_for, load_catalog
 from compiler.emulator import EmulatorHandle, run_in_thread
 from compiler.emulator.runner import TEST_API_KEY
 from compiler.emulator.store import save_json
-from compiler.gateway import TEST_RATE, Connection, Gateway
-from compiler.model import Catalog
-from compiler.planning import changeset_for, load_catalog
-from compiler.source import Kind
+from compiler.stripe.calls import ApiCall
+from compiler.stripe.gateway import TEST_RATE, Connection, Gateway
+from compiler.stripe.kinds import Kind
 from tests.bench.generate import generate_catalog
 
 PRICES = 10_000

@@ -14,8 +14,8 @@ import sys
 import time
 from typing import Any
 
-from compiler.rules import run_rules
-from compiler.source import Document, Entry, all_entries
+from compiler.catalog.rules import run_rules
+from compiler.catalog.source import Document, Entry, all_entries
 
 SIZES = (1_000, 2_000, 8_000)
 RUNS = 3

@@ -16,9 +16,9 @@ import tracemalloc
 from dataclasses import dataclass
 from pathlib import Path
 
-from compiler.check import check_catalog
-from compiler.rules import run_rules  # noqa: F401  (imported up front so that its import is not timed)
-from compiler.schema import fast_validator, validator
+from compiler.catalog.check import check_catalog
+from compiler.catalog.rules import run_rules  # noqa: F401  (imported up front so that its import is not timed)
+from compiler.catalog.schema import fast_validator, validator
 from tests.bench.generate import generate_catalog
 
 SIZES = (1_000, 10_000)

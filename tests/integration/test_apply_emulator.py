@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 
 from compiler.apply import ApplyResult, apply_changeset
-from compiler.changes import ChangeSet
+from compiler.changes.changeset import ChangeSet
+from compiler.changes.planning import changeset_for, load_catalog
 from compiler.cli import apply as apply_cli
 from compiler.emulator import EmulatorHandle
-from compiler.gateway import Connection, Gateway
-from compiler.planning import changeset_for, load_catalog
+from compiler.stripe.gateway import Connection, Gateway
 from tests.cli import run_pricebook
 from tests.integration.conftest import EmulatorFactory
 

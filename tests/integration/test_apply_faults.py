@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from compiler.apply import ApplyResult, apply_changeset
-from compiler.changes import ChangeSet
+from compiler.changes.changeset import ChangeSet
+from compiler.changes.planning import changeset_for, load_catalog
 from compiler.emulator import EmulatorHandle
-from compiler.gateway import Connection, Gateway, RetryPolicy
-from compiler.planning import changeset_for, load_catalog
+from compiler.stripe.gateway import Connection, Gateway, RetryPolicy
 from tests.bench.apply_bench import write_catalog
 from tests.integration.conftest import EmulatorFactory
 

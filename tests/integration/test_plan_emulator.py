@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 import stripe
 
-from compiler.changes import Action
-from compiler.compile import compile_catalog
+from compiler.changes.changeset import Action
+from compiler.changes.compile import compile_catalog
+from compiler.changes.planning import changeset_for, load_catalog
 from compiler.emulator import EmulatorHandle
-from compiler.gateway import Connection, Gateway
-from compiler.planning import changeset_for, load_catalog
-from compiler.resources import MANAGED_METADATA
-from compiler.state import LISTS
+from compiler.stripe.fields import MANAGED_METADATA
+from compiler.stripe.gateway import Connection, Gateway
+from compiler.stripe.state import LISTS
 from tests.cli import run_pricebook
 
 ROOT = Path(__file__).resolve().parents[2]

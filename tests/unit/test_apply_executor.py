@@ -10,19 +10,11 @@ from typing import Any
 
 import pytest
 
-from compiler.apply import (
-    ApplyResult,
-    Progress,
-    apply_changeset,
-    ensure_fresh,
-    load_changeset,
-    local_dependencies,
-    step_groups,
-    workers_for,
-)
-from compiler.calls import ApiCall
-from compiler.changes import ChangeSet, Problem
+from compiler.apply import ApplyResult, Progress, apply_changeset, local_dependencies, step_groups, workers_for
+from compiler.changes.changeset import ChangeSet, Problem
+from compiler.changes.planfile import ensure_fresh, load_changeset
 from compiler.errors import StalePlan, StripeApiError, UnsafeChange, UsageError
+from compiler.stripe.calls import ApiCall
 
 
 class FakeGateway:
@@ -400,7 +392,7 @@ def _echoed() -> tuple[list[tuple[str, bool]], Any]:
 
 def test_the_report_of_a_complete_apply() -> None:
     from compiler.cli.apply import report
-    from compiler.gateway import GatewayStats
+    from compiler.stripe.gateway import GatewayStats
 
     result = apply_changeset(changeset(catalog_calls(2)), FakeGateway())
     lines, echo = _echoed()
@@ -413,7 +405,7 @@ def test_the_report_of_a_complete_apply() -> None:
 
 def test_the_report_of_a_stopped_apply_names_done_failed_and_not_attempted() -> None:
     from compiler.cli.apply import report
-    from compiler.gateway import GatewayStats
+    from compiler.stripe.gateway import GatewayStats
 
     refusal = StripeApiError("No such product: 'suite'", status=400, code="resource_missing")
     result = apply_changeset(changeset(catalog_calls(2)), FakeGateway(fail={"price.p0 create": refusal}), workers=1)

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from compiler.calls import ApiCall, placeholder
-from compiler.changes import Action, Change, ChangeSet, FieldChange, Problem
-from compiler.source import Kind
+from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange, Problem
+from compiler.stripe.calls import ApiCall, placeholder
+from compiler.stripe.kinds import Kind
 
 
 def _price_call() -> ApiCall:

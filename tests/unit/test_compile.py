@@ -6,11 +6,12 @@ from typing import Any
 
 import pytest
 
-from compiler.calls import placeholder
-from compiler.compile import compile_catalog, create_call, default_price_call, placeholder_ref
-from compiler.loader import load_text
-from compiler.model import Catalog, build_catalog
-from compiler.source import Kind, all_entries
+from compiler.catalog.loader import load_text
+from compiler.catalog.source import all_entries
+from compiler.changes.compile import compile_catalog, create_call, default_price_call, placeholder_ref
+from compiler.changes.model import Catalog, build_catalog
+from compiler.stripe.calls import placeholder
+from compiler.stripe.kinds import Kind
 
 CATALOG = """
 meters:

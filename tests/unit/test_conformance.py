@@ -16,25 +16,25 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from compiler import sdkparams
-from compiler.calls import ApiCall
-from compiler.check import check_catalog, check_documents
+from compiler.catalog.check import check_catalog, check_documents
+from compiler.catalog.loader import load_text
+from compiler.catalog.schema import schema_document
+from compiler.changes.compile import _NOT_CREATE_PARAMS, compile_catalog, create_call, placeholder_ref
+from compiler.changes.model import Catalog, Resource, build_catalog
 from compiler.cli import compile as compile_cli
 from compiler.cli import main
-from compiler.compile import _NOT_CREATE_PARAMS, compile_catalog, create_call, placeholder_ref
-from compiler.conformance import UNKNOWN_ENDPOINT, check_call, check_calls, describe, endpoint_class
-from compiler.loader import load_text
-from compiler.model import Catalog, Resource, build_catalog
-from compiler.resources import SPECS
-from compiler.schema import schema_document
-from compiler.sdkparams import (
+from compiler.stripe import sdkparams
+from compiler.stripe.calls import ApiCall
+from compiler.stripe.conformance import UNKNOWN_ENDPOINT, check_call, check_calls, describe, endpoint_class
+from compiler.stripe.fields import SPECS
+from compiler.stripe.kinds import Kind
+from compiler.stripe.sdkparams import (
     PARAMETER_INVALID,
     PARAMETER_INVALID_INTEGER,
     PARAMETER_MISSING,
     PARAMETER_UNKNOWN,
     ParamProblem,
 )
-from compiler.source import Kind
 
 REPO = Path(__file__).resolve().parents[2]
 PLANS = REPO / "plans"

@@ -17,9 +17,9 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compiler.calls import ApiCall
 from compiler.cli.compile import command
 from compiler.render.curl import form_pairs, placeholder_names, render_call, render_calls, shell_quote
+from compiler.stripe.calls import ApiCall
 
 REPO = Path(__file__).resolve().parents[2]
 PLANS = REPO / "plans"

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from compiler import currencies
+from compiler.stripe import currencies
 
 
 def test_every_special_currency_is_supported_and_lowercase() -> None:

@@ -6,13 +6,14 @@ import json
 import random
 from typing import Any
 
-from compiler.calls import ApiCall, placeholder
-from compiler.changes import Action, Change, ChangeSet
-from compiler.diff import diff
-from compiler.model import Catalog, Resource
-from compiler.resources import MANAGED_METADATA, PLAN, canonical, catalog_canonical
-from compiler.source import IDENTITY_FIELD, Kind
-from compiler.state import AccountState, LiveObject
+from compiler.catalog.source import IDENTITY_FIELD
+from compiler.changes.changeset import Action, Change, ChangeSet
+from compiler.changes.diff import diff
+from compiler.changes.model import Catalog, Resource
+from compiler.stripe.calls import ApiCall, placeholder
+from compiler.stripe.fields import MANAGED_METADATA, PLAN, canonical, catalog_canonical
+from compiler.stripe.kinds import Kind
+from compiler.stripe.state import AccountState, LiveObject
 
 
 def res(kind: Kind, key: str, **params: Any) -> Resource:

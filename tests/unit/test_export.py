@@ -10,9 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler.changes import ChangeSet
-from compiler.check import check_documents
-from compiler.diff import diff
+from compiler.catalog.check import check_documents
+from compiler.catalog.loader import load_text
+from compiler.catalog.source import Document
+from compiler.changes.changeset import ChangeSet
+from compiler.changes.diff import diff
+from compiler.changes.model import Catalog, build_catalog
 from compiler.export import (
     ARCHIVED,
     METERS_FILE,
@@ -26,10 +29,8 @@ from compiler.export import (
     ExportFile,
     export_account,
 )
-from compiler.loader import load_text
-from compiler.model import Catalog, build_catalog
-from compiler.source import Document, Kind
-from compiler.state import AccountState, build_state
+from compiler.stripe.kinds import Kind
+from compiler.stripe.state import AccountState, build_state
 from tests.stripe_objects import MANAGED, stripe_meter, stripe_price, stripe_product
 
 TIERS = [

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import stripe
 
-from compiler.calls import ApiCall
 from compiler.errors import PricebookError, StripeApiError, UsageError
-from compiler.gateway import (
+from compiler.stripe.calls import ApiCall
+from compiler.stripe.gateway import (
     API_VERSION,
     Connection,
     Gateway,

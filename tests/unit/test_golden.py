@@ -26,14 +26,14 @@ from typing import Any
 import jsonschema
 import pytest
 
-from compiler.changes import Action, ChangeSet
-from compiler.check import check_catalog
-from compiler.gateway import API_VERSION
-from compiler.model import build_catalog
-from compiler.planning import changeset_for
+from compiler.catalog.check import check_catalog
+from compiler.changes.changeset import Action, ChangeSet
+from compiler.changes.model import build_catalog
+from compiler.changes.planning import changeset_for
 from compiler.render.json import render_json
 from compiler.render.markdown import render_markdown
 from compiler.render.text import render_text
+from compiler.stripe.gateway import API_VERSION
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "tests" / "golden"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from compiler.catalog.loader import load_text
+from compiler.catalog.schema import check_document
 from compiler.errors import Diagnostic
-from compiler.loader import load_text
-from compiler.schema import check_document
 
 PRODUCT = "products:\n  - id: p\n    name: P\n"
 

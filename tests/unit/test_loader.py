@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.errors import Diagnostic, Location, Severity
-from compiler.loader import (
+from compiler.catalog.loader import (
     ALIAS_BASE_BUDGET,
     MAX_DEPTH,
     display_path,
@@ -19,7 +18,8 @@ from compiler.loader import (
     render_template,
     template_variables,
 )
-from compiler.source import Document
+from compiler.catalog.source import Document
+from compiler.errors import Diagnostic, Location, Severity
 
 
 def load(text: str) -> tuple[Document | None, list[Diagnostic]]:
@@ -470,7 +470,7 @@ def test_the_pure_python_parser_gives_the_same_result(monkeypatch: pytest.Monkey
     """PyYAML built without libyaml falls back to its Python parser: same data, places and problems."""
     import yaml
 
-    import compiler.loader as loader
+    import compiler.catalog.loader as loader
 
     text = (
         "base: &b {currency: usd}\n"
@@ -498,7 +498,7 @@ def test_the_pure_python_parser_gives_the_same_result(monkeypatch: pytest.Monkey
 def test_every_rule_id_the_loader_uses_is_documented() -> None:
     import re
 
-    import compiler.loader as loader
+    import compiler.catalog.loader as loader
 
     source = Path(loader.__file__).read_text(encoding="utf-8")
     used = set(re.findall(r'"([a-z]+(?:-[a-z]+)+)"', source)) | {"encoding"}

@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from compiler.money import format_money
-from compiler.quote import (
+from compiler.stripe.fields import canonical, catalog_canonical
+from compiler.stripe.kinds import Kind
+from compiler.stripe.money import format_money
+from compiler.stripe.pricing import (
     HALF_UP,
     ZERO_USAGE_GRADUATED,
     ZERO_USAGE_VOLUME,
@@ -21,8 +23,6 @@ from compiler.quote import (
     quote,
     telling_quantities,
 )
-from compiler.resources import canonical, catalog_canonical
-from compiler.source import Kind
 
 
 def price(**params: Any) -> PriceTerms:

@@ -12,13 +12,13 @@ from typing import Any
 import jsonschema
 import pytest
 
-from compiler.calls import ApiCall
-from compiler.changes import Action, Change, ChangeSet, FieldChange, Problem
+from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange, Problem
 from compiler.render.color import should_color
 from compiler.render.json import render_json
 from compiler.render.markdown import code, escape_text, fenced, render_markdown
 from compiler.render.text import render_text
-from compiler.source import Kind
+from compiler.stripe.calls import ApiCall
+from compiler.stripe.kinds import Kind
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

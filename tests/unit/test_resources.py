@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from compiler.resources import (
+from compiler.stripe.fields import (
     SPECS,
     Mutability,
     amount_pair,
@@ -17,7 +17,7 @@ from compiler.resources import (
     decimal_text,
     is_managed,
 )
-from compiler.source import Kind
+from compiler.stripe.kinds import Kind
 
 
 def test_amount_pair_collapses_whole_decimals_into_the_integer_field() -> None:

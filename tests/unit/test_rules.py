@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from compiler.catalog.loader import load_text
+from compiler.catalog.rules import RULES, RULES_BY_ID, run_rules
+from compiler.catalog.source import Document, all_entries
 from compiler.errors import Diagnostic, Severity
-from compiler.loader import load_text
-from compiler.rules import RULES, RULES_BY_ID, run_rules
-from compiler.source import Document, all_entries
 
 #: another file of the catalog: a meter, a product and one licensed monthly usd price
 BASE = """\
@@ -561,7 +561,7 @@ def test_every_rule_has_a_failing_and_a_passing_case() -> None:
 
 
 def test_registry_is_well_formed_and_documented() -> None:
-    import compiler.rules as module
+    import compiler.catalog.rules as module
 
     ids = [rule.id for rule in RULES]
     assert len(ids) == len(set(ids))

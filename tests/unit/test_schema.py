@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from compiler.check import check_catalog, check_documents
+from compiler.catalog.check import check_catalog, check_documents
+from compiler.catalog.loader import load_text
+from compiler.catalog.schema import RULE_IDS, check_document, compile_fast, schema_document
 from compiler.errors import Diagnostic
-from compiler.loader import load_text
-from compiler.schema import RULE_IDS, check_document, compile_fast, schema_document
 
 ROOT = Path(__file__).resolve().parents[2]
 REPO_SCHEMA = ROOT / "schemas" / "catalog.schema.json"
@@ -356,7 +356,7 @@ def test_objects_with_schema_errors_are_kept_from_the_rules() -> None:
 
 
 def test_rules_run_after_the_schema() -> None:
-    pytest.importorskip("compiler.rules")
+    pytest.importorskip("compiler.catalog.rules")
     doc, loaded = load_text(
         PRODUCT
         + "prices:\n"

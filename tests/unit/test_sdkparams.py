@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from compiler import sdkparams
-from compiler.sdkparams import ParamProblem, check, params_class, spec_for
+from compiler.stripe import sdkparams
+from compiler.stripe.sdkparams import ParamProblem, check, params_class, spec_for
 
 
 def cls(method: str, path: str) -> type:

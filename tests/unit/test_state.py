@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from compiler.changes import ChangeSet
-from compiler.model import Catalog, Resource
-from compiler.planning import changeset_for, current_fingerprint
-from compiler.resources import catalog_canonical
-from compiler.source import Kind
-from compiler.state import LISTS, PLANS_LIST, AccountState, LiveObject, build_state, fingerprint, read_account
+from compiler.changes.changeset import ChangeSet
+from compiler.changes.model import Catalog, Resource
+from compiler.changes.planning import changeset_for, current_fingerprint
+from compiler.stripe.fields import catalog_canonical
+from compiler.stripe.kinds import Kind
+from compiler.stripe.state import LISTS, PLANS_LIST, AccountState, LiveObject, build_state, fingerprint, read_account
 from tests.stripe_objects import MANAGED, plan_in_price_list, plan_view, stripe_meter, stripe_price, stripe_product
 
 

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from compiler.catalog.schema import _errors, fast_validator, schema_document, validator
 from compiler.cli.validate import command
-from compiler.schema import _errors, fast_validator, schema_document, validator
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = sorted((ROOT / "plans").glob("*.yaml"))
@@ -221,7 +221,7 @@ plain_values = st.recursive(
 @given(data=st.dictionaries(names, plain_values, max_size=5), flow=st.booleans())
 def test_loader_reads_what_pyyaml_reads(data: dict[str, Any], flow: bool) -> None:
     """The hand-written builder agrees with PyYAML's own safe_load on anything safe_dump writes."""
-    from compiler.loader import load_text
+    from compiler.catalog.loader import load_text
 
     text = yaml.safe_dump(data, default_flow_style=flow, allow_unicode=True)
     doc, problems = load_text(text, "x.yaml")
@@ -244,7 +244,7 @@ def test_loader_reads_what_pyyaml_reads(data: dict[str, Any], flow: bool) -> Non
     flow=st.booleans(),
 )
 def test_loader_expands_aliases_as_pyyaml_does(data: dict[str, Any], shared: Any, flow: bool) -> None:
-    from compiler.loader import load_text
+    from compiler.catalog.loader import load_text
 
     data = {**data, "first": shared, "again": {"nested": shared}}  # safe_dump writes &id001 and *id001
     text = yaml.safe_dump(data, default_flow_style=flow, allow_unicode=True)

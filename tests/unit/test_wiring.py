@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import compiler.cli
-from compiler.check import check_catalog
+from compiler.catalog.check import check_catalog
 from compiler.cli import cli, main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -23,7 +23,7 @@ def test_the_rules_run_even_when_compiler_rules_could_not_be_imported_again(
     (tmp_path / "c.yaml").write_text(
         "prices:\n  - lookup_key: p\n    product: nowhere\n    currency: usd\n    unit_amount: 5\n"
     )
-    monkeypatch.setitem(sys.modules, "compiler.rules", None)  # any import of it now raises ImportError
+    monkeypatch.setitem(sys.modules, "compiler.catalog.rules", None)  # any import of it now raises ImportError
     result = check_catalog([str(tmp_path)])
     assert not result.ok
     assert "unknown-product" in {d.rule for d in result.errors}
@@ -33,7 +33,7 @@ def test_every_command_is_registered() -> None:
     assert set(cli.commands) == {"validate", "compile", "quote", "plan", "apply", "import", "emulator"}
 
 
-@pytest.mark.parametrize("module", ["compiler.cli.quote", "compiler.rules"])
+@pytest.mark.parametrize("module", ["compiler.cli.quote", "compiler.catalog.rules"])
 def test_a_missing_module_stops_the_command_line(module: str) -> None:
     code = f"import sys; sys.modules[{module!r}] = None; import compiler.cli"
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)

@@ -37,8 +37,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from compiler.resources import SPECS, canonical, is_managed
-from compiler.source import Kind
+from compiler.stripe.fields import SPECS, canonical, is_managed
+from compiler.stripe.kinds import Kind
 
 PRICE_EXPAND = ("data.tiers", "data.currency_options")
 PLAN_EXPAND = ("data.tiers",)

@@ -11,12 +11,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from compiler.catalog.source import Entry
 from compiler.errors import Location
-from compiler.resources import MANAGED_METADATA, catalog_canonical
-from compiler.source import Entry, Kind
-
-#: creation order: a price needs its product and meter, a product's default_price needs the price
-KIND_ORDER: tuple[Kind, ...] = (Kind.METER, Kind.PRODUCT, Kind.PRICE, Kind.PLAN)
+from compiler.stripe.fields import MANAGED_METADATA, catalog_canonical
+from compiler.stripe.kinds import KIND_ORDER, Kind
 
 
 @dataclass(frozen=True)

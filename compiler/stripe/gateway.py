@@ -27,10 +27,10 @@ from urllib.parse import urlsplit
 
 import stripe
 
-from compiler.calls import ApiCall
 from compiler.errors import PricebookError, StripeApiError, UsageError
-from compiler.resources import SPECS
-from compiler.sdkparams import REQUEST_OPTION_KEYS
+from compiler.stripe.calls import ApiCall
+from compiler.stripe.fields import SPECS
+from compiler.stripe.sdkparams import REQUEST_OPTION_KEYS
 
 #: The Stripe API version pricebook speaks, pinned on every request and shown in every plan.
 API_VERSION = "2026-10-28.endive"

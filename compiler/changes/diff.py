@@ -19,16 +19,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from compiler.calls import ApiCall, placeholder
-from compiler.changes import Action, Change, ChangeSet, FieldChange, Problem
-from compiler.compile import create_call, default_price_call, path_id
-from compiler.errors import PricebookError
-from compiler.model import KIND_ORDER, Catalog, Resource
-from compiler.money import format_money
-from compiler.quote import PriceTerms, currencies_of, impact_quantities, quote
-from compiler.resources import MANAGED_BY_KEY, MANAGED_BY_VALUE, SPECS, Mutability, currency_options_to_send
-from compiler.source import Kind
-from compiler.state import AccountState, LiveObject
+from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange, Problem
+from compiler.changes.compile import create_call, default_price_call, path_id
+from compiler.changes.impact import IMPACT_NOTE, Impact, impact_of
+from compiler.changes.model import Catalog, Resource
+from compiler.stripe.calls import ApiCall, placeholder
+from compiler.stripe.fields import MANAGED_BY_KEY, MANAGED_BY_VALUE, SPECS, Mutability, currency_options_to_send
+from compiler.stripe.kinds import KIND_ORDER, Kind
+from compiler.stripe.state import AccountState, LiveObject
 
 REPLACE_NOTE = (
     "subscriptions on the old price keep it; new subscriptions get the new one "
@@ -38,8 +36,6 @@ ADOPT = (
     f"to adopt it, add metadata {MANAGED_BY_KEY}={MANAGED_BY_VALUE} to it (Dashboard or API) and run plan again; "
     "otherwise choose another {what} in the catalog"
 )
-#: at most this many quantities in a price impact table
-MAX_IMPACT_ROWS = 8
 
 
 @dataclass
@@ -597,134 +593,6 @@ def _update_reason(live: LiveObject, fields: Sequence[_Field]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# price impact
-
-
-@dataclass(frozen=True)
-class Impact:
-    """A change's price impact: the rows (`quantity`, `before`, `after`, `currency`, and a `note` naming the
-    assumptions an amount depends on) and the notes that spell those assumptions out, once each."""
-
-    rows: tuple[dict[str, Any], ...] = ()
-    notes: tuple[str, ...] = ()
-
-
-def price_impact(kind: Kind, before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
-    """What a customer pays at a few telling quantities (tier boundaries, transform steps), before and after,
-    in each currency of the price (see `impact_of`)."""
-    return impact_of(kind, before, after).rows
-
-
-def impact_of(
-    kind: Kind, before: Mapping[str, Any] | None, after: Mapping[str, Any], *, changed_only: bool = False
-) -> Impact:
-    """The price impact of a created, replaced or repriced price or plan.
-
-    The price's own currency comes first, with up to `MAX_IMPACT_ROWS` telling quantities (before in the old
-    price's own currency, which a replace may have changed). Each currency option (before or after) follows with
-    up to `MAX_OPTION_ROWS`, taken from the quantities whose amount changes. An existing price's option whose
-    amounts do not change gets no rows but a note, and `changed_only` (an update in place) drops unchanged rows
-    of the own currency too. At most `MAX_OPTION_CURRENCIES` options get rows; a note names the others. The
-    assumptions a shown amount depends on (`Quote.assumptions`) are marked on its row and spelled out once in
-    `notes`, in `quote.py`'s words.
-
-    Empty for objects that have no amount to compute (a customer-chosen amount, a meter, a product)."""
-    if kind not in (Kind.PRICE, Kind.PLAN):
-        return Impact()
-    try:
-        new_terms = PriceTerms.from_attrs(kind, after)
-        old_terms = PriceTerms.from_attrs(kind, before) if before is not None else None
-    except (PricebookError, ValueError):
-        return Impact()
-    main = _impact_rows(old_terms, new_terms, MAX_IMPACT_ROWS)
-    if main is None:
-        return Impact()
-    rows = [r for r in main if not changed_only or r[0]["before"] != r[0]["after"]]
-    options = set(currencies_of(kind, after)[1:]) | (set(currencies_of(kind, before)[1:]) if before else set())
-    shown: list[str] = []
-    hidden: list[str] = []
-    unchanged: list[str] = []
-    for currency in sorted(options - {new_terms.currency}):
-        was, now = _terms_in(kind, before, currency), _terms_in(kind, after, currency)
-        if before is not None and was is not None and was == now:
-            unchanged.append(currency)  # the same terms: the same amounts at every quantity
-            continue
-        option = _impact_rows(was, now, MAX_IMPACT_ROWS)
-        if not option:
-            continue
-        if len(shown) >= MAX_OPTION_CURRENCIES:
-            hidden.append(currency)
-            continue
-        shown.append(currency)
-        # fewer rows than the own currency: the quantities where the amount changes, if any
-        changed = [r for r in option if r[0]["before"] != r[0]["after"]]
-        few = set(_few(sorted(r[0]["quantity"] for r in changed or option), MAX_OPTION_ROWS))
-        rows += [r for r in option if r[0]["quantity"] in few]
-    notes: list[str] = []
-    if hidden:
-        notes.append(f"price impact not shown for {len(hidden)} more currencies ({', '.join(hidden)})")
-    if unchanged:
-        notes.append(f"price impact: amounts in {', '.join(unchanged)} do not change")
-    assumptions = dict.fromkeys(text for _row, texts in rows for text in texts)  # once each, first seen first
-    notes += [f"{ASSUMPTION_NOTE}{text}" for text in assumptions]
-    return Impact(tuple(row for row, _texts in rows), tuple(notes))
-
-
-#: how every note about the price impact starts (they come after the change's other notes)
-IMPACT_NOTE = "price impact"
-#: the start of a note that spells out an assumption a price impact amount depends on
-ASSUMPTION_NOTE = f"{IMPACT_NOTE} assumes "
-#: at most this many quantities per currency option, and this many options, in a price impact
-MAX_OPTION_ROWS = 3
-MAX_OPTION_CURRENCIES = 4
-
-
-def _terms_in(kind: Kind, attrs: Mapping[str, Any] | None, currency: str) -> PriceTerms | None:
-    """The terms of `attrs` in `currency`, None when it has no amount in it."""
-    if attrs is None:
-        return None
-    try:
-        return PriceTerms.from_attrs(kind, attrs, currency)
-    except (PricebookError, ValueError):
-        return None
-
-
-_Row = tuple[dict[str, Any], tuple[str, ...]]
-
-
-def _impact_rows(old: PriceTerms | None, new: PriceTerms | None, most: int) -> list[_Row] | None:
-    """Rows in `new`'s currency (or `old`'s for a removed option) at up to `most` telling quantities, each with
-    the texts of the assumptions its amounts depend on; None when an amount cannot be computed."""
-    terms = [t for t in (old, new) if t is not None]
-    if not terms:
-        return []
-    rows: list[_Row] = []
-    try:
-        for quantity in _few(impact_quantities(terms), most):
-            row: dict[str, Any] = {"quantity": quantity, "before": None, "after": None, "currency": terms[-1].currency}
-            assumed: dict[str, str] = {}  # text -> id
-            for side, side_terms in (("before", old), ("after", new)):
-                if side_terms is not None:
-                    priced = quote(side_terms, quantity)
-                    row[side] = format_money(priced.amount, side_terms.currency)
-                    assumed.update((a.text, a.id) for a in priced.assumptions)
-            if assumed:
-                row["note"] = "assumes " + ", ".join(dict.fromkeys(assumed.values()))
-            rows.append((row, tuple(assumed)))
-    except (PricebookError, ValueError):
-        return None
-    return rows
-
-
-def _few(values: Sequence[int], most: int) -> list[int]:
-    """At most `most` of `values`, the first and last kept and the rest evenly between."""
-    if len(values) <= most:
-        return list(values)
-    picked = {values[round(i * (len(values) - 1) / (most - 1))] for i in range(most)}
-    return sorted(picked)
-
-
-# ---------------------------------------------------------------------------------------------------------
 # small helpers
 
 
@@ -764,4 +632,4 @@ def _with_notes(change: Change, notes: tuple[str, ...]) -> Change:
     )
 
 
-__all__ = ["Impact", "diff", "impact_of", "price_impact"]
+__all__ = ["diff", "left_alone"]

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from compiler import sdkparams
-from compiler.calls import PLACEHOLDER, ApiCall
-from compiler.sdkparams import ParamProblem
+from compiler.stripe import sdkparams
+from compiler.stripe.calls import PLACEHOLDER, ApiCall
+from compiler.stripe.sdkparams import ParamProblem
 
 #: not a Stripe error code: Stripe answers an unknown route with a 404 "Unrecognized request URL" and no code
 UNKNOWN_ENDPOINT = "unknown_endpoint"

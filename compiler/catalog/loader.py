@@ -29,9 +29,9 @@ import jinja2.exceptions
 import jinja2.sandbox
 import yaml
 
-from compiler.currencies import SUPPORTED, minor_digits
+from compiler.catalog.source import Document, NodePath
 from compiler.errors import Diagnostic, Location, Severity
-from compiler.source import Document, NodePath
+from compiler.stripe.currencies import SUPPORTED, minor_digits
 
 _BaseLoader: type[yaml.SafeLoader] | type[yaml.CSafeLoader]
 try:

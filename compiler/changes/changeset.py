@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from compiler.calls import ApiCall
-from compiler.source import Kind
+from compiler.stripe.calls import ApiCall
+from compiler.stripe.kinds import Kind
 
 FORMAT_VERSION = "1"
 

@@ -18,10 +18,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from compiler.calls import PLACEHOLDER, ApiCall, placeholder
-from compiler.model import Catalog, Resource
-from compiler.resources import SPECS, currency_options_to_send
-from compiler.source import Kind
+from compiler.changes.model import Catalog, Resource
+from compiler.stripe.calls import PLACEHOLDER, ApiCall, placeholder
+from compiler.stripe.fields import SPECS, currency_options_to_send
+from compiler.stripe.kinds import Kind
 
 #: how a call names the Stripe id of a referenced object: a live id, or a placeholder when it doesn't exist yet
 Ref = Callable[[Kind, str], str]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from compiler.source import Kind
+from compiler.stripe.kinds import Kind
 
 MANAGED_BY_KEY = "managed_by"
 MANAGED_BY_VALUE = "pricebook"

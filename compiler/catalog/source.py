@@ -9,22 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from compiler.errors import Location
+from compiler.stripe.kinds import Kind
 
 #: A path to a node inside a document: mapping keys and list indexes, e.g. ("products", 0, "prices", 1).
 NodePath = tuple[str | int, ...]
-
-
-class Kind(StrEnum):
-    """The four kinds of catalog object, in the order they must be created."""
-
-    METER = "meter"
-    PRODUCT = "product"
-    PRICE = "price"
-    PLAN = "plan"
 
 
 #: top-level list name of each kind in a catalog file

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from decimal import MAX_PREC, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Any
 
-from compiler.currencies import DIVISIBLE_BY_100, THREE_DECIMAL
 from compiler.errors import PricebookError
-from compiler.money import format_money
-from compiler.resources import decimal_text
-from compiler.source import Kind
+from compiler.stripe.currencies import DIVISIBLE_BY_100, THREE_DECIMAL
+from compiler.stripe.fields import decimal_text
+from compiler.stripe.kinds import Kind
+from compiler.stripe.money import format_money
 
 PER_UNIT = "per_unit"
 TIERED = "tiered"

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from compiler.changes import ChangeSet
-from compiler.check import check_catalog, check_with_options
-from compiler.diff import diff
-from compiler.gateway import API_VERSION, Connection, Gateway
-from compiler.model import Catalog, build_catalog
-from compiler.source import Kind
-from compiler.state import AccountState, Lister, LiveObject, read_account
+from compiler.catalog.check import check_catalog, check_with_options
+from compiler.changes.changeset import ChangeSet
+from compiler.changes.diff import diff
+from compiler.changes.model import Catalog, build_catalog
+from compiler.stripe.gateway import API_VERSION, Connection, Gateway
+from compiler.stripe.kinds import Kind
+from compiler.stripe.state import AccountState, Lister, LiveObject, read_account
 
 
 def load_catalog(paths: Sequence[str], variables: Mapping[str, object] | None = None) -> Catalog:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from compiler.currencies import minor_digits, to_major
+from compiler.stripe.currencies import minor_digits, to_major
 
 #: Only symbols that name one currency unambiguously; `$` and `¥` are claimed by several, so they go to the
 #: most common one and every other currency is written with its ISO code after the number (`12.50 CHF`).

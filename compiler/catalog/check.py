@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from compiler.catalog.loader import find_files, gc_paused, load_files, template_variables
+from compiler.catalog.rules import run_rules
+from compiler.catalog.schema import check_document_paths
+from compiler.catalog.source import Document, Entry, NodePath, iter_entries
 from compiler.errors import Diagnostic, InvalidCatalog, Location, has_errors, sort_diagnostics
-from compiler.loader import find_files, gc_paused, load_files, template_variables
-from compiler.rules import run_rules
-from compiler.schema import check_document_paths
-from compiler.source import Document, Entry, Kind, NodePath, iter_entries
+from compiler.stripe.kinds import Kind
 
 
 @dataclass(frozen=True)
