@@ -60,6 +60,8 @@ _AMOUNT_FIELDS = MONEY_FIELDS | DECIMAL_FIELDS
 
 #: how deep mappings and lists may nest; catalogs need about 8
 MAX_DEPTH = 64
+_TOO_DEEP_MESSAGE = f"the document nests deeper than {MAX_DEPTH} levels"
+_TOO_DEEP_HINT = "a catalog needs only a few levels of nesting: look for runaway brackets or indentation"
 #: nodes that aliases may add, on top of ALIAS_BUDGET_PER_NODE per node written out (an alias bomb stops here)
 ALIAS_BASE_BUDGET = 10_000
 ALIAS_BUDGET_PER_NODE = 10
@@ -287,8 +289,8 @@ class _Builder:
                         raise self.abort(
                             mark,
                             "yaml-too-deep",
-                            f"the document nests deeper than {MAX_DEPTH} levels",
-                            "a catalog needs only a few levels of nesting",
+                            _TOO_DEEP_MESSAGE,
+                            _TOO_DEEP_HINT,
                         )
                     frame = self.open(event, cls, mark, path)
                     stack.append(frame)
@@ -619,11 +621,18 @@ def _in_minor_units(value: float, digits: int) -> str | None:
     return str(int(scaled))
 
 
+#: libyaml (PyYAML 6.0.3 and later) stops at its own nesting limit while scanning ahead, before the builder's
+#: MAX_DEPTH check sees the events; its error names no type of its own, so its wording is what tells it apart
+_LIBYAML_TOO_DEEP = "maximum nesting depth"
+
+
 def _syntax_error(error: yaml.YAMLError, file: str, text: str) -> Diagnostic:
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     problem = getattr(error, "problem", None) or str(error)
     context = getattr(error, "context", None)
     location = Location(file, *_place(mark)) if mark is not None else Location(file, 1, 1)
+    if _LIBYAML_TOO_DEEP in problem:
+        return Diagnostic(location, "yaml-too-deep", _TOO_DEEP_MESSAGE, _TOO_DEEP_HINT)
     message = f"invalid YAML: {problem}"
     if context:
         message += f" ({context})"

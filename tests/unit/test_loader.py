@@ -290,11 +290,22 @@ def test_legacy_octal_integers_are_rejected() -> None:
     assert doc is not None and doc.data["prices"][0]["unit_amount"] is None
 
 
-def test_deep_nesting_is_rejected_without_recursion() -> None:
-    depth = 10_000
+@pytest.mark.parametrize("parser", ["libyaml", "python"])
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 10_000])
+def test_deep_nesting_is_rejected_without_recursion(monkeypatch: pytest.MonkeyPatch, parser: str, depth: int) -> None:
+    """Past MAX_DEPTH the builder stops; far past it libyaml (PyYAML 6.0.3+) stops first with an error of its own
+    while scanning ahead. Either way the user gets yaml-too-deep, not a syntax error about indentation."""
+    import yaml
+
+    import compiler.catalog.loader as loader
+
+    if parser == "python":
+        monkeypatch.setattr(loader, "_BaseLoader", yaml.SafeLoader)
     doc, problems = load("a: " + "[" * depth + "]" * depth + "\n")
     assert doc is None
-    assert only(problems).rule == "yaml-too-deep"
+    problem = only(problems)
+    assert problem.rule == "yaml-too-deep"
+    assert problem.hint is not None and "nesting" in problem.hint
     doc, problems = load("a: " + "[" * (MAX_DEPTH - 2) + "]" * (MAX_DEPTH - 2) + "\n")
     assert problems == []
 
