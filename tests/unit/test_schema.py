@@ -227,6 +227,16 @@ def test_lengths_and_bounds() -> None:
     assert sorted(d.rule for d in found) == ["schema-length", "schema-pattern", "schema-range", "schema-range"]
 
 
+@pytest.mark.parametrize(
+    ("descriptor", "valid"),
+    [("ACME SEATS", True), ('ACME "PRO"', False), ("ACME'S", False), ("ACME\\PRO", False), ("<ACME>", False)],
+)
+def test_statement_descriptor_refuses_the_characters_stripe_refuses(descriptor: str, valid: bool) -> None:
+    # the pattern is written so that ECMA-262 (what `format: regex` means, `u` flag) and Python read it alike
+    found = problems(PRODUCT + f"    statement_descriptor: {json.dumps(descriptor)}\n")
+    assert [d.rule for d in found] == ([] if valid else ["schema-pattern"])
+
+
 def test_empty_strings_stripe_refuses_are_errors_with_a_hint() -> None:
     # Stripe answers "" with 400 parameter_invalid_empty on create: validate must say so first
     found = problems(
