@@ -1,28 +1,54 @@
-# The front door. `make test` and `make demo` work from a fresh clone: they build .venv themselves.
+# The front door. `make test` and `make demo` work from a fresh clone: they build .venv themselves, from the lock.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+#: exact versions and hashes of everything `make install` puts into .venv (runtime and dev tools), made for
+#: Python 3.11 by `make lock`
+LOCK := requirements.lock
+LATEST := .venv-latest
 PLANS ?= plans/
+SCHEMAS := schemas/catalog.schema.json schemas/changeset.schema.json
 
-.PHONY: install test lint unit demo validate compile quote plan apply bench emulator clean
+.PHONY: install lock test test-latest lint schemas unit demo validate compile quote plan apply bench emulator clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+# A new lock or pyproject builds the venv anew, so that it holds exactly what the lock says. The project itself
+# goes in without build isolation: its build backend (setuptools) is in the lock too.
+$(STAMP): pyproject.toml $(LOCK)
+	$(PYTHON) -m venv --clear $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The newest version of everything pyproject.toml allows, for Python 3.11 on any platform; review the diff.
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes \
+		--upgrade --custom-compile-command 'make lock' --output-file $(LOCK)
 
 lint: $(STAMP)
 	$(BIN)/ruff check compiler tests scripts
 	$(BIN)/mypy
 
+# both schemas against their metaschema, `format: regex` patterns checked as the ECMA-262 regexes they are
+schemas: $(STAMP)
+	$(BIN)/check-jsonschema --check-metaschema --regex-variant default $(SCHEMAS)
+
 unit: $(STAMP)
 	$(BIN)/pytest
 
-test: lint unit
+test: lint schemas unit
+
+# The same checks with the newest release of everything instead of the lock, in a venv of its own: a break
+# that a new release of a dependency or a tool brings shows up here on purpose, not in a fresh clone by accident.
+test-latest:
+	$(PYTHON) -m venv --clear $(LATEST)
+	$(LATEST)/bin/python -m pip install --quiet --upgrade pip
+	$(LATEST)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev]'
+	touch $(LATEST)/.installed
+	$(LATEST)/bin/python -m pip freeze --exclude-editable
+	$(MAKE) VENV=$(LATEST) test
 
 validate: $(STAMP)
 	$(BIN)/pricebook validate $(PLANS)
@@ -49,4 +75,4 @@ emulator: $(STAMP)
 	$(BIN)/pricebook emulator
 
 clean:
-	rm -rf $(VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(LATEST) build dist *.egg-info .mypy_cache .pytest_cache .ruff_cache
