@@ -12,7 +12,6 @@ REPO = Path(__file__).resolve().parents[2]
 RUN = REPO / ".ci" / "run"
 
 
-@pytest.mark.skipif(not RUN.is_file(), reason="no .ci/run")
 @pytest.mark.parametrize(("given", "seen"), [(None, "true"), ("1", "1")])
 def test_ci_run_sets_ci_for_the_tests_unless_already_set(tmp_path: Path, given: str | None, seen: str) -> None:
     # tests/conftest.py derandomizes Hypothesis when CI is set; .ci/run must set it even if the runner does not.

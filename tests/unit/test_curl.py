@@ -23,7 +23,8 @@ from compiler.stripe.calls import ApiCall
 
 REPO = Path(__file__).resolve().parents[2]
 PLANS = REPO / "plans"
-SEED = REPO.parent / "shared" / "seeds" / "stripe-usage-transformation.txt"
+#: the curl examples of Stripe's docs on usage transformation, as written there (the file says where from)
+DOCS_EXAMPLES = REPO / "tests" / "fixtures" / "stripe-docs-usage-transformation.txt"
 
 Pair = tuple[str, str]
 
@@ -70,22 +71,18 @@ def compiled_curl(*args: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The seed's two plans, parameter for parameter
+# The docs' two plans, parameter for parameter
 
 
 @pytest.fixture(scope="module")
-def seed_commands() -> dict[str, list[str]]:
-    if not SEED.is_file():
-        pytest.skip(f"the seed text is not here: expected {SEED} (../shared/seeds/ beside the repository)")
-    commands = curl_commands(SEED.read_text())
-    assert len(commands) == 2, "the seed should hold two curl examples"
+def docs_commands() -> dict[str, list[str]]:
+    commands = curl_commands(DOCS_EXAMPLES.read_text(encoding="utf-8"))
+    assert len(commands) == 2, "the docs page holds two curl examples"
     return {nickname(words): words for words in commands}
 
 
 @pytest.fixture(scope="module")
 def pricebook_commands() -> dict[str, list[str]]:
-    if not PLANS.is_dir():
-        pytest.skip("no example catalog in plans/")
     out: dict[str, list[str]] = {}
     for words in curl_commands(compiled_curl()):
         if url_of(words).endswith("/v1/plans"):
@@ -93,45 +90,45 @@ def pricebook_commands() -> dict[str, list[str]]:
     return out
 
 
-# The differences between a seed example and pricebook's call, each for a reason; nothing else may differ.
-#  - `product`: the seed writes a value to fill in ("{{PRODUCTIVITY_SUITE_ID}}"); pricebook creates products
+# The differences between a docs example and pricebook's call, each for a reason; nothing else may differ.
+#  - `product`: the docs write a value to fill in ("{{PRODUCTIVITY_SUITE_ID}}"); pricebook creates products
 #    with custom ids, so the catalog's product id is the real value.
-#  - `id`: a plan's identity in pricebook is its Stripe id (DESIGN §1), sent on create; the seed lets Stripe
+#  - `id`: a plan's identity in pricebook is its Stripe id, sent on create; the docs let Stripe
 #    pick one.
-#  - `metadata[managed_by]=pricebook`: the ownership mark on everything pricebook creates (DESIGN §2).
+#  - `metadata[managed_by]=pricebook`: the ownership mark on everything pricebook creates.
 #  - `meter` (metered plans only): since API 2025-03-31.basil Stripe refuses a metered plan without a meter;
-#    the seed predates that. It names the meter created earlier, a placeholder in an empty account.
-SEED_CASES = [
+#    the docs example predates that. It names the meter created earlier, a placeholder in an empty account.
+DOCS_CASES = [
     ("Standard Cost Per 5 Users", "standard-cost-per-5-users", "productivity_suite", {}),
     ("Metered Emails", "metered-emails", "marketing_emails", {"meter": "{{METER_EMAILS_SENT_ID}}"}),
 ]
 
 
-@pytest.mark.parametrize(("seed_nickname", "plan_id", "product_id", "extra"), SEED_CASES)
-def test_seed_plans_come_out_parameter_for_parameter(
-    seed_commands: dict[str, list[str]],
+@pytest.mark.parametrize(("docs_nickname", "plan_id", "product_id", "extra"), DOCS_CASES)
+def test_the_docs_plans_come_out_parameter_for_parameter(
+    docs_commands: dict[str, list[str]],
     pricebook_commands: dict[str, list[str]],
-    seed_nickname: str,
+    docs_nickname: str,
     plan_id: str,
     product_id: str,
     extra: dict[str, str],
 ) -> None:
-    seed = seed_commands[seed_nickname]
+    docs = docs_commands[docs_nickname]
     ours = pricebook_commands[plan_id]
-    assert url_of(ours) == url_of(seed) == "https://api.stripe.com/v1/plans"
+    assert url_of(ours) == url_of(docs) == "https://api.stripe.com/v1/plans"
 
-    seed_pairs = data_pairs(seed)
+    docs_pairs = data_pairs(docs)
     our_pairs = data_pairs(ours)
     assert len(our_pairs) == len(dict(our_pairs)), "a parameter sent twice"
 
-    expected = {k: v for k, v in seed_pairs if k != "product"}
+    expected = {k: v for k, v in docs_pairs if k != "product"}
     expected.update({"product": product_id, "id": plan_id, "metadata[managed_by]": "pricebook", **extra})
     assert dict(our_pairs) == expected
 
 
-def test_seed_product_is_a_value_to_fill_in(seed_commands: dict[str, list[str]]) -> None:
+def test_the_docs_product_is_a_value_to_fill_in(docs_commands: dict[str, list[str]]) -> None:
     # guards the one substitution the comparison above allows
-    products = {dict(data_pairs(words))["product"] for words in seed_commands.values()}
+    products = {dict(data_pairs(words))["product"] for words in docs_commands.values()}
     assert products == {"{{PRODUCTIVITY_SUITE_ID}}", "{{MARKETING_EMAILS_ID}}"}
 
 

@@ -366,7 +366,6 @@ def test_objects_with_schema_errors_are_kept_from_the_rules() -> None:
 
 
 def test_rules_run_after_the_schema() -> None:
-    pytest.importorskip("compiler.catalog.rules")
     doc, loaded = load_text(
         PRODUCT
         + "prices:\n"
