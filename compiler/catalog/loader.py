@@ -16,9 +16,8 @@ from __future__ import annotations
 import gc
 import json
 import math
-import re
 import traceback
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -46,11 +45,9 @@ MAP, SEQ, MERGE = _YAML + "map", _YAML + "seq", _YAML + "merge"
 SAFE_TAGS = frozenset({STR, INT, FLOAT, BOOL, NULL, MAP, SEQ, MERGE})
 _NON_SPECIFIC = "!"  # `! value` forces a string
 
-#: YAML 1.1 implicit types as PyYAML resolves them, minus timestamps (`2024-01-01` stays a string) and `=`
-_IMPLICIT: Mapping[str, list[tuple[str, re.Pattern[str]]]] = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag in SAFE_TAGS]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+#: YAML 1.1 implicit types as PyYAML's safe loader resolves them (its public `resolve`); what it would read as
+#: a timestamp (`2024-01-01`) or `=` stays a string
+_implicit_tag: Callable[[type[yaml.Node], str, tuple[bool, bool]], str] = yaml.resolver.Resolver().resolve
 
 #: fields that carry an amount in the currency's minor unit: integers only, never floats (rulebook R2)
 MONEY_FIELDS = frozenset({"unit_amount", "amount", "flat_amount", "minimum", "maximum", "preset"})
@@ -169,8 +166,10 @@ class _Frame:
 #: where a value that must be dropped (of a duplicate or rejected key) is read: no real path starts so
 _JUNK = "\x00dropped"
 
-#: first characters of plain scalars that may resolve to something other than a string
-_NOT_ONLY_STR = frozenset(first for first, resolvers in _IMPLICIT.items() if resolvers and first)
+#: first characters of plain scalars that YAML 1.1 may read as something other than a string (booleans y/n/
+#: true/false/on/off, null ~, numbers, `<<`); the rest skip the resolver. PyYAML has no public table of them:
+#: tests/unit/test_loader.py checks this set against what its safe_load reads
+_NOT_ONLY_STR = frozenset("yYnNtTfFoO~-+.0123456789<")
 
 
 class _Builder:
@@ -507,11 +506,9 @@ def _resolve(text: str) -> str:
     tag = _RESOLVED.get(text)
     if tag is not None:
         return tag
-    tag = STR
-    for candidate, regexp in _IMPLICIT.get(text[:1], ()):
-        if regexp.match(text):
-            tag = candidate
-            break
+    tag = _implicit_tag(yaml.ScalarNode, text, (True, False))
+    if tag not in SAFE_TAGS:
+        tag = STR
     if len(_RESOLVED) < 100_000:
         _RESOLVED[text] = tag
     return tag

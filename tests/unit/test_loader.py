@@ -97,6 +97,51 @@ def test_dates_stay_strings_and_yaml_11_scalars() -> None:
     assert doc.data == {"a": "2024-01-01", "b": 1000, "c": None, "d": True, "e": "12", "f": 16, "g": "12", "h": 0}
 
 
+#: endings that, after some first character, make each YAML 1.1 implicit type: ints (1_000, 0x1F, 0b1, 0o7,
+#: 1:30), floats (.5, 1e3, .inf, .nan), booleans (y, yes, on, true, ...), null (~, null), merge (<<), timestamps
+_SCALAR_ENDINGS = (
+    *("", "0", "1", "7", "_0", "x1F", "b1", "o7", ".5", "e3", "E+3", ":30", ":3:0", "-01-01", "-1-1 1:2:3"),
+    *("es", "ES", "o", "O", "n", "N", "ff", "FF", "rue", "RUE", "alse", "ALSE", "ull", "ULL"),
+    *("inf", "Inf", "INF", "nan", "NaN", "NAN", "<", "="),
+)
+
+
+def test_plain_scalars_are_read_as_pyyaml_reads_them() -> None:
+    """The loader resolves plain scalars with PyYAML's resolver but skips it for first characters that only ever
+    start strings; PyYAML has no public list of those, so this pins the loader against PyYAML's safe_load over
+    every printable ASCII first character (and a few others) with every ending that makes a YAML 1.1 type.
+    Differences on purpose: dates stay strings, legacy octal is an error (yaml-octal)."""
+    import datetime
+    import math
+
+    import yaml
+
+    compared = 0
+    indicators = set("!&*|>'\"%@`#,[]{}")  # these start a tag, an anchor, a quoted or block scalar, ...: not plain
+    for first in [*(c for c in map(chr, range(0x21, 0x7F)) if c not in indicators), "é", "０", "∞"]:
+        for text in (first + ending for ending in _SCALAR_ENDINGS):
+            try:
+                expected = yaml.safe_load(f"v: {text}\n")
+            except yaml.YAMLError:
+                continue  # not a plain scalar there (an indicator), or a tag safe_load cannot build
+            if not isinstance(expected, dict) or set(expected) != {"v"} or isinstance(expected["v"], list | dict):
+                continue
+            doc, problems = load(f"v: {text}\n")
+            if any(p.rule == "yaml-octal" for p in problems):
+                continue
+            assert problems == [], text
+            assert doc is not None
+            got, want = doc.data["v"], expected["v"]
+            if isinstance(want, datetime.date):
+                assert got == text
+            elif isinstance(want, float) and math.isnan(want):
+                assert isinstance(got, float) and math.isnan(got), text
+            else:
+                assert (type(got), got) == (type(want), want), text
+            compared += 1
+    assert compared > 2_000
+
+
 def test_a_byte_order_mark_is_ignored(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_bytes("\ufeffmeters: []\n".encode())
     docs, problems = load_paths([str(tmp_path)])
