@@ -395,9 +395,9 @@ def _diagnostics(doc: Document, error: ValidationError, path: NodePath) -> Itera
             )
         return
     if keyword == "required":
-        # jsonschema reports each missing property as its own error: "'currency' is a required property"
+        # every name the object lacks (check_document_paths passes one error per `required` and object)
         for name in value:
-            if isinstance(instance, dict) and name not in instance and error.message.startswith(repr(name)):
+            if isinstance(instance, dict) and name not in instance:
                 yield Diagnostic(where, REQUIRED, f"{_kind_of(path)} needs `{name}`", _required_hint(name, path))
         return
     if keyword == "not" and path and path[-1] != "metadata" and isinstance(instance, dict):
@@ -643,7 +643,15 @@ def _errors(data: Any) -> Iterator[tuple[NodePath, ValidationError]]:
 def check_document_paths(doc: Document) -> list[tuple[NodePath, Diagnostic]]:
     """Every schema problem of one document, with the path of the node it is about."""
     out: list[tuple[NodePath, Diagnostic]] = []
+    # jsonschema may report each missing name of one `required` as an error of its own, saying which only in
+    # its message text; the first error of a `required` reports every missing name and the others add nothing
+    required_seen: set[tuple[NodePath, int]] = set()
     for path, error in _errors(doc.data):
+        if error.validator == "required":
+            seen = (path, id(error.schema))
+            if seen in required_seen:
+                continue
+            required_seen.add(seen)
         out.extend((path, diagnostic) for diagnostic in _diagnostics(doc, error, path))
     return out
 
