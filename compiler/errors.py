@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+#: what an API key becomes wherever text that may hold one is shown or stored
+REDACTED = "[redacted]"
+
 
 class ExitCode:
     OK = 0

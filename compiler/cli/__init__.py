@@ -1,30 +1,56 @@
-"""`pricebook`: the command line. Each command lives in its own module of this package as `command`."""
+"""`pricebook`: the command line. Each command lives in its own module of this package as `command`.
+
+A command's module is imported only when that command runs (or `--help` lists it): `validate` and `compile`
+never load the stripe SDK, which alone takes longer to import than a small catalog takes to check.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
 import click
 
-from compiler.cli import apply, emulator, import_, plan, quote, validate
-from compiler.cli import compile as compile_
 from compiler.cli.common import report_error
-from compiler.errors import ExitCode, PricebookError
-from compiler.stripe.gateway import REDACTED
+from compiler.errors import REDACTED, ExitCode, PricebookError
+from compiler.stripe.api_version import API_VERSION
 
-#: every command's module, in `--help` order; imported explicitly so a missing or broken one fails loudly
-COMMANDS = (validate, compile_, quote, plan, apply, import_, emulator)
+#: every command, in `--help` order: its name and the module of this package that defines it as `command`
+COMMANDS = {
+    "validate": "validate",
+    "compile": "compile",
+    "quote": "quote",
+    "plan": "plan",
+    "apply": "apply",
+    "import": "import_",
+    "emulator": "emulator",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="pricebook")
+class LazyGroup(click.Group):
+    """A group that imports a command's module when the command is asked for. A missing or broken module
+    fails loudly then, instead of the command quietly disappearing."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMANDS.get(cmd_name)
+        if module is None:
+            return None
+        command = importlib.import_module(f"{__name__}.{module}").command
+        if not isinstance(command, click.Command) or command.name != cmd_name:
+            raise TypeError(f"{__name__}.{module}.command is not the `{cmd_name}` command")
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(
+    package_name="pricebook", prog_name="pricebook", message=f"%(prog)s %(version)s (Stripe API version {API_VERSION})"
+)
 def cli() -> None:
     """Stripe pricing as code: validate, compile, plan and apply a catalog kept as YAML."""
-
-
-for _module in COMMANDS:
-    cli.add_command(_module.command)
 
 
 def redact_key(text: str) -> str:

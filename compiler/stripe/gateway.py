@@ -27,19 +27,17 @@ from urllib.parse import urlsplit
 
 import stripe
 
-from compiler.errors import PricebookError, StripeApiError, UsageError
+from compiler.errors import REDACTED, PricebookError, StripeApiError, UsageError
+from compiler.stripe.api_version import API_VERSION
 from compiler.stripe.calls import ApiCall
 from compiler.stripe.fields import SPECS
 from compiler.stripe.sdkparams import REQUEST_OPTION_KEYS
 
-#: The Stripe API version pricebook speaks, pinned on every request and shown in every plan.
-API_VERSION = "2026-10-28.endive"
 PAGE_SIZE = 100
 LIVE_PREFIXES = ("sk_live_", "rk_live_")
 #: Stripe's documented limits in operations per second (rulebook section 4).
 TEST_RATE = 25.0
 LIVE_RATE = 100.0
-REDACTED = "[redacted]"
 #: requests leave evenly spaced but arrive with jitter, and a sliding one-second window counts arrivals: pacing
 #: at 98 % of the limit measured 98 % throughput with no 429s on the emulator, against 97 % and ~4 % 429s at 100 %
 PACE_MARGIN = 0.98

@@ -14,9 +14,9 @@ import pytest
 import stripe
 
 from compiler.errors import PricebookError, StripeApiError, UsageError
+from compiler.stripe.api_version import API_VERSION
 from compiler.stripe.calls import ApiCall
 from compiler.stripe.gateway import (
-    API_VERSION,
     Connection,
     Gateway,
     Pacer,
@@ -106,6 +106,11 @@ def test_a_write_sends_the_idempotency_key_and_the_pinned_version() -> None:
     assert headers["idempotency-key"] == "pricebook-abc"
     assert headers["stripe-version"] == API_VERSION
     assert sent.params == {"currency": ["usd"], "unit_amount": ["1000"]}
+
+
+def test_the_pinned_sdk_is_the_release_generated_for_the_pinned_api_version() -> None:
+    # its parameter types (sdkparams, the emulator) describe this version of the API and no other
+    assert stripe.api_version == API_VERSION
 
 
 def test_a_read_sends_no_idempotency_key() -> None:
