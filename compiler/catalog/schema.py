@@ -60,10 +60,14 @@ _MANAGED_FIELDS = {
 }
 
 
+def schema_text() -> str:
+    """The catalog schema as shipped in the package, as written (what `pricebook schema` prints)."""
+    return resources.files("compiler").joinpath("data", SCHEMA_RESOURCE).read_text(encoding="utf-8")
+
+
 def schema_document() -> dict[str, Any]:
     """The catalog schema as shipped in the package."""
-    text = resources.files("compiler").joinpath("data", SCHEMA_RESOURCE).read_text(encoding="utf-8")
-    schema: dict[str, Any] = json.loads(text)
+    schema: dict[str, Any] = json.loads(schema_text())
     return schema
 
 
@@ -668,5 +672,6 @@ __all__ = [
     "compile_fast",
     "fast_validator",
     "schema_document",
+    "schema_text",
     "validator",
 ]

@@ -24,6 +24,7 @@ COMMANDS = {
     "plan": "plan",
     "apply": "apply",
     "import": "import_",
+    "schema": "schema",
     "emulator": "emulator",
 }
 

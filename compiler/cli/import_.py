@@ -13,13 +13,13 @@ from pathlib import Path
 import click
 
 from compiler.catalog.loader import CATALOG_SUFFIXES, TEMPLATE_SUFFIXES
+from compiler.catalog.schema import schema_text
 from compiler.changes.planning import reading_gateway
 from compiler.cli.common import connection_options
 from compiler.errors import ExitCode, UsageError
 from compiler.export import (
     ADOPT_STEP,
     ARCHIVED,
-    DEFAULT_SCHEMA_REF,
     NO_IDENTITY,
     UNMANAGED,
     UNMANAGED_FILE,
@@ -34,9 +34,9 @@ from compiler.stripe.kinds import Kind
 from compiler.stripe.state import AccountState, read_account
 
 DEFAULT_OUT = "imported/"
-#: where the repository keeps the schema, relative to where pricebook runs (the editor hint points there)
-SCHEMA_PATH = Path("schemas") / "catalog.schema.json"
-PACKAGED_SCHEMA = Path(__file__).resolve().parents[1] / "data" / "catalog.schema.json"
+#: the catalog schema's file name: in `schemas/` of a catalog repository (`pricebook schema --out`), or beside
+#: the files when import writes its own copy
+SCHEMA_FILE = "catalog.schema.json"
 
 
 @click.command("import")
@@ -71,12 +71,22 @@ def command(out: str, force: bool, include_unmanaged: bool, all_meters: bool, ap
         )
     # every plan too: the price lists may leave legacy plans out (see state.py), and import must miss none
     state = read_account(reading_gateway(connection), plans_list=True)
+    schema = committed_schema(target)
     result = export_account(
-        state, include_unmanaged=include_unmanaged, all_meters=all_meters, schema_ref=schema_ref(target)
+        state,
+        include_unmanaged=include_unmanaged,
+        all_meters=all_meters,
+        schema_ref=Path(os.path.relpath(schema or target.resolve() / SCHEMA_FILE, target.resolve())).as_posix(),
     )
     click.echo(f"Read the {'live' if state.livemode else 'test'}-mode account: {describe_counts(_counts(state))}.")
-    written = write(result, target)
+    written = write(result, target, schema_copy=schema is None)
     report(result, target)
+    if result.files and schema is not None and schema.read_text(encoding="utf-8") != schema_text():
+        click.echo(
+            f"warning: the files point at {_shown(schema)}, which is not this pricebook's schema: refresh it with "
+            f"pricebook schema --out {_shown(schema)}",
+            err=True,
+        )
     others = [p for p in existing if p.resolve() not in written]
     if others:
         click.echo(f"Note: {target} also holds {', '.join(map(str, others))}, which plan reads too.", err=True)
@@ -93,19 +103,29 @@ def catalog_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.rglob("*") if p.is_file() and p.name.endswith(suffixes))
 
 
-def schema_ref(directory: Path) -> str:
-    """The `$schema` hint for files in `directory`: the repository's schema, as a path relative to them."""
+def committed_schema(directory: Path) -> Path | None:
+    """The schema copy that catalog files in `directory` point their `$schema` comment at, so that it resolves
+    in every clone: `catalog.schema.json` beside them, else `schemas/catalog.schema.json` in the directory or
+    the nearest one above it, up to the repository's root (the directory holding `.git`). None: no copy yet."""
+    directory = directory.resolve()
+    if (directory / SCHEMA_FILE).is_file():
+        return directory / SCHEMA_FILE
+    for folder in (directory, *directory.parents):
+        if (folder / "schemas" / SCHEMA_FILE).is_file():
+            return folder / "schemas" / SCHEMA_FILE
+        if (folder / ".git").exists():
+            break
+    return None
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to where pricebook runs when it is below it, else as it is."""
     here = Path.cwd().resolve()
-    for schema in (SCHEMA_PATH.resolve(), PACKAGED_SCHEMA):
-        if schema.is_file():
-            if directory.resolve().is_relative_to(here):
-                return Path(os.path.relpath(schema, directory.resolve())).as_posix()
-            return schema.as_posix()  # files written elsewhere: a path that climbs out of here reads worse
-    return DEFAULT_SCHEMA_REF
+    return str(path.relative_to(here)) if path.is_relative_to(here) else str(path)
 
 
-def write(result: Export, target: Path) -> set[Path]:
-    """Write the files; the resolved paths written."""
+def write(result: Export, target: Path, schema_copy: bool) -> set[Path]:
+    """Write the files, and with `schema_copy` the schema beside them; the resolved paths written."""
     if not result.files:
         click.echo("The account holds nothing pricebook manages: no file written.")
         return set()
@@ -117,6 +137,10 @@ def write(result: Export, target: Path) -> set[Path]:
             path.write_text(file.text, encoding="utf-8")
             written.add(path.resolve())
             click.echo(f"Wrote {path} ({describe_counts(file.counts)})")
+        if schema_copy:
+            path = target / SCHEMA_FILE
+            path.write_text(schema_text(), encoding="utf-8")
+            click.echo(f"Wrote {path} (the schema the files' $schema comment names, for editors: commit it too)")
     except OSError as exc:
         raise UsageError(f"cannot write into {target}: {exc.strerror or exc}") from None
     return written

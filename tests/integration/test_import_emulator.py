@@ -42,7 +42,12 @@ def test_the_example_catalog_applied_then_imported_plans_no_changes(
     apply(plans, emulator)
     out = tmp_path / "imported"
     result = import_(out, emulator)
-    assert sorted(p.name for p in out.iterdir()) == ["meters.yaml", "plans.yaml", "products.yaml"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "catalog.schema.json",
+        "meters.yaml",
+        "plans.yaml",
+        "products.yaml",
+    ]
     assert f"Wrote {out / 'products.yaml'} (5 products, 10 prices)" in result.stdout
     assert f"Wrote {out / 'meters.yaml'} (2 meters)" in result.stdout
     assert f"Wrote {out / 'plans.yaml'} (2 plans)" in result.stdout
@@ -52,10 +57,34 @@ def test_the_example_catalog_applied_then_imported_plans_no_changes(
     code, output = plan_exit(out, emulator)
     assert code == 0, output
 
-    # the editor hint points at the repository's schema, from where the files are
+    # no schema committed anywhere above: the editor hint points at the copy written beside the files
+    assert f"Wrote {out / 'catalog.schema.json'}" in result.stdout
+    for name in ("products.yaml", "meters.yaml", "plans.yaml"):
+        assert (out / name).read_text().splitlines()[0] == "# yaml-language-server: $schema=catalog.schema.json"
+    assert (out / "catalog.schema.json").read_bytes() == (REPO / "schemas" / "catalog.schema.json").read_bytes()
+
+
+def test_import_into_a_repository_points_at_its_committed_schema(
+    emulator: EmulatorHandle, plans: Path, tmp_path: Path
+) -> None:
+    # a teammate's clone has the same relative path: the hint resolves there too, never to a site-packages
+    apply(plans, emulator)
+    repository = tmp_path / "billing"
+    (repository / ".git").mkdir(parents=True)
+    written = run(["schema", "--out", str(repository / "schemas" / "catalog.schema.json")], emulator)
+    assert written.returncode == 0, written.stderr
+    out = repository / "catalog" / "stripe"
+    result = import_(out, emulator)
+    assert "catalog.schema.json" not in result.stdout
+    assert sorted(p.name for p in out.iterdir()) == ["meters.yaml", "plans.yaml", "products.yaml"]
     first = (out / "products.yaml").read_text().splitlines()[0]
-    assert first.startswith("# yaml-language-server: $schema=")
-    assert (out / first.split("=", 1)[1]).resolve() == (REPO / "schemas" / "catalog.schema.json").resolve()
+    assert first == "# yaml-language-server: $schema=../../schemas/catalog.schema.json"
+    assert "warning" not in result.stderr
+
+    # a copy from another pricebook version is still the one pointed at, with a warning to refresh it
+    (repository / "schemas" / "catalog.schema.json").write_text("{}\n")
+    result = import_(tmp_path / "billing" / "again", emulator)
+    assert "which is not this pricebook's schema: refresh it with pricebook schema --out" in result.stderr
 
 
 def test_hand_edits_in_the_account_are_imported_and_archived_prices_are_not(
