@@ -10,7 +10,7 @@ LATEST := .venv-latest
 PLANS ?= plans/
 SCHEMAS := schemas/catalog.schema.json schemas/changeset.schema.json
 
-.PHONY: install lock test test-latest lint schemas unit demo validate compile quote plan apply bench emulator clean
+.PHONY: install lock test test-latest lint schemas unit wheel demo validate compile quote plan apply bench emulator clean
 
 # A new lock or pyproject builds the venv anew, so that it holds exactly what the lock says. The project itself
 # goes in without build isolation: its build backend (setuptools) is in the lock too.
@@ -49,6 +49,12 @@ test-latest:
 	touch $(LATEST)/.installed
 	$(LATEST)/bin/python -m pip freeze --exclude-editable
 	$(MAKE) VENV=$(LATEST) test
+
+# dist/pricebook-VERSION-py3-none-any.whl, for `pip install` into any venv (build/ first emptied: setuptools
+# would ship a module deleted since the last build)
+wheel: $(STAMP)
+	rm -rf build dist
+	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation --wheel-dir dist .
 
 validate: $(STAMP)
 	$(BIN)/pricebook validate $(PLANS)
