@@ -7,10 +7,11 @@ STAMP := $(VENV)/.installed
 #: Python 3.11 by `make lock`
 LOCK := requirements.lock
 LATEST := .venv-latest
+LOWEST := .venv-lowest
 PLANS ?= plans/
 SCHEMAS := schemas/catalog.schema.json schemas/changeset.schema.json
 
-.PHONY: install lock test test-latest lint schemas unit wheel demo validate compile quote plan apply bench emulator clean
+.PHONY: install lock test test-latest test-lowest lint schemas unit wheel demo validate compile quote plan apply bench emulator clean
 
 # A new lock or pyproject builds the venv anew, so that it holds exactly what the lock says. The project itself
 # goes in without build isolation: its build backend (setuptools) is in the lock too.
@@ -56,6 +57,15 @@ wheel: $(STAMP)
 	rm -rf build dist
 	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation --wheel-dir dist .
 
+# The test suite with the oldest release of each runtime dependency that pyproject.toml allows (its lower bounds
+# are a promise to everyone who installs pricebook beside other packages) and the locked pytest and hypothesis.
+test-lowest: $(STAMP)
+	$(PYTHON) -m venv --clear $(LOWEST)
+	$(BIN)/uv pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct -e . \
+		$$(grep -E '^(pytest|hypothesis|setuptools)==' $(LOCK) | cut -d' ' -f1)
+	$(BIN)/uv pip freeze --python $(LOWEST)/bin/python --exclude-editable
+	$(LOWEST)/bin/python -m pytest
+
 validate: $(STAMP)
 	$(BIN)/pricebook validate $(PLANS)
 
@@ -81,4 +91,4 @@ emulator: $(STAMP)
 	$(BIN)/pricebook emulator
 
 clean:
-	rm -rf $(VENV) $(LATEST) build dist *.egg-info .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(LATEST) $(LOWEST) build dist *.egg-info .mypy_cache .pytest_cache .ruff_cache
