@@ -81,7 +81,7 @@ def command(out: str, force: bool, include_unmanaged: bool, all_meters: bool, ap
     click.echo(f"Read the {'live' if state.livemode else 'test'}-mode account: {describe_counts(_counts(state))}.")
     written = write(result, target, schema_copy=schema is None)
     report(result, target)
-    if result.files and schema is not None and schema.read_text(encoding="utf-8") != schema_text():
+    if result.files and schema is not None and not _is_current(schema):
         click.echo(
             f"warning: the files point at {_shown(schema)}, which is not this pricebook's schema: refresh it with "
             f"pricebook schema --out {_shown(schema)}",
@@ -116,6 +116,14 @@ def committed_schema(directory: Path) -> Path | None:
         if (folder / ".git").exists():
             break
     return None
+
+
+def _is_current(schema: Path) -> bool:
+    """Whether the copy at `schema` is this pricebook's schema (an unreadable one is not)."""
+    try:
+        return schema.read_text(encoding="utf-8") == schema_text()
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _shown(path: Path) -> str:
