@@ -31,7 +31,7 @@ import yaml
 from compiler.catalog.loader import load_text
 from compiler.errors import PricebookError
 from compiler.stripe.fields import MANAGED_BY_KEY, SPECS
-from compiler.stripe.kinds import Kind
+from compiler.stripe.kinds import KIND_ORDER, SECTION, Kind
 from compiler.stripe.state import AccountState, LiveObject
 
 DEFAULT_SCHEMA_REF = "../schemas/catalog.schema.json"
@@ -79,9 +79,6 @@ ORDER: Mapping[Kind, tuple[str, ...]] = {
         "metadata",
     ),
 }
-#: the catalog's top-level list of each kind
-SECTION: Mapping[Kind, str] = {Kind.METER: "meters", Kind.PRODUCT: "products", Kind.PRICE: "prices", Kind.PLAN: "plans"}
-_NOUN: Mapping[Kind, str] = {Kind.METER: "meter", Kind.PRODUCT: "product", Kind.PRICE: "price", Kind.PLAN: "plan"}
 
 
 class ExportError(PricebookError):
@@ -125,10 +122,10 @@ class Export:
 def describe_counts(counts: Mapping[Kind, int]) -> str:
     """`1 product, 2 prices` (kinds in creation order, zero counts left out)."""
     parts = []
-    for kind in (Kind.METER, Kind.PRODUCT, Kind.PRICE, Kind.PLAN):
+    for kind in KIND_ORDER:
         n = counts.get(kind, 0)
         if n:
-            parts.append(f"{n} {_NOUN[kind]}{'' if n == 1 else 's'}")
+            parts.append(f"{n} {kind.value}{'' if n == 1 else 's'}")
     return ", ".join(parts) or "nothing"
 
 

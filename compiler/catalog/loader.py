@@ -31,6 +31,7 @@ import yaml
 from compiler.catalog.source import Document, NodePath
 from compiler.errors import Diagnostic, Location, Severity
 from compiler.stripe.currencies import SUPPORTED, minor_digits
+from compiler.stripe.facts import DECIMAL_FIELDS, MONEY_FIELDS
 
 _BaseLoader: type[yaml.SafeLoader] | type[yaml.CSafeLoader]
 try:
@@ -49,10 +50,6 @@ _NON_SPECIFIC = "!"  # `! value` forces a string
 #: a timestamp (`2024-01-01`) or `=` stays a string
 _implicit_tag: Callable[[type[yaml.Node], str, tuple[bool, bool]], str] = yaml.resolver.Resolver().resolve
 
-#: fields that carry an amount in the currency's minor unit: integers only, never floats (rulebook R2)
-MONEY_FIELDS = frozenset({"unit_amount", "amount", "flat_amount", "minimum", "maximum", "preset"})
-#: decimal amounts travel as strings so that no digit is lost (rulebook R3)
-DECIMAL_FIELDS = frozenset({"unit_amount_decimal", "amount_decimal", "flat_amount_decimal"})
 _AMOUNT_FIELDS = MONEY_FIELDS | DECIMAL_FIELDS
 
 #: how deep mappings and lists may nest; catalogs need about 8
@@ -577,8 +574,9 @@ def _currency_of(container: Mapping[Any, Any], path: NodePath) -> str | None:
 
 
 def _money_float(location: Location, key: str, value: float, currency: str | None = None) -> Diagnostic:
-    """A float where an amount goes is an error, never rounded (DESIGN section 1, rulebook R2). The hint converts
-    the amount to the minor unit of `currency` when the object names it, and explains the minor unit otherwise."""
+    """A float where an amount goes is an error, never rounded (Stripe refuses one: "Invalid integer"). The hint
+    converts the amount to the minor unit of `currency` when the object names it, and explains the minor unit
+    otherwise."""
     shown = repr(value)
     if key in DECIMAL_FIELDS:
         return Diagnostic(
@@ -992,8 +990,6 @@ def template_variables(var_options: Sequence[str], vars_file: str | None) -> tup
 
 
 __all__ = [
-    "DECIMAL_FIELDS",
-    "MONEY_FIELDS",
     "RULE_IDS",
     "SAFE_TAGS",
     "decode",

@@ -82,11 +82,11 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeGuard
 
-from compiler.catalog.source import IDENTITY_FIELD, Entry, NodePath
+from compiler.catalog.source import Entry, NodePath
 from compiler.errors import Diagnostic, Location, Severity, sort_diagnostics
 from compiler.stripe import currencies
 from compiler.stripe.fields import MANAGED_BY_KEY
-from compiler.stripe.kinds import Kind
+from compiler.stripe.kinds import IDENTITY_FIELD, Kind
 
 MAX_AMOUNT = 99_999_999  # "up to eight digits" (R4)
 MAX_DECIMAL_PLACES = 12  # R3

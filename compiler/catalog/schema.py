@@ -20,9 +20,9 @@ import jsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from compiler.catalog.loader import DECIMAL_FIELDS, MONEY_FIELDS
 from compiler.catalog.source import Document, NodePath
 from compiler.errors import Diagnostic, Location
+from compiler.stripe.facts import DECIMAL_FIELDS, MONEY_FIELDS
 
 SCHEMA_RESOURCE = "catalog.schema.json"
 

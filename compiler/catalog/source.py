@@ -12,27 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.errors import Location
-from compiler.stripe.kinds import Kind
+from compiler.stripe.kinds import IDENTITY_FIELD, SECTION, Kind
 
 #: A path to a node inside a document: mapping keys and list indexes, e.g. ("products", 0, "prices", 1).
 NodePath = tuple[str | int, ...]
 
 
-#: top-level list name of each kind in a catalog file
-SECTIONS: Mapping[str, Kind] = {
-    "meters": Kind.METER,
-    "products": Kind.PRODUCT,
-    "prices": Kind.PRICE,
-    "plans": Kind.PLAN,
-}
-
-#: the field that identifies an object of each kind in the catalog (DESIGN section 1)
-IDENTITY_FIELD: Mapping[Kind, str] = {
-    Kind.METER: "event_name",
-    Kind.PRODUCT: "id",
-    Kind.PRICE: "lookup_key",
-    Kind.PLAN: "id",
-}
+#: the kind of object each top-level list of a catalog file holds, in creation order
+SECTIONS: Mapping[str, Kind] = {section: kind for kind, section in SECTION.items()}
 
 
 @dataclass(frozen=True)

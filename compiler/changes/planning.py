@@ -12,7 +12,7 @@ from compiler.catalog.check import check_catalog, check_with_options
 from compiler.changes.changeset import ChangeSet
 from compiler.changes.diff import diff
 from compiler.changes.model import Catalog, build_catalog
-from compiler.stripe.api_version import API_VERSION
+from compiler.stripe.facts import API_VERSION
 from compiler.stripe.gateway import Connection, Gateway
 from compiler.stripe.kinds import Kind
 from compiler.stripe.state import AccountState, Lister, LiveObject, read_account

@@ -14,7 +14,7 @@ import click
 
 from compiler.cli.common import report_error
 from compiler.errors import REDACTED, ExitCode, PricebookError
-from compiler.stripe.api_version import API_VERSION
+from compiler.stripe.facts import API_VERSION
 
 #: every command, in `--help` order: its name and the module of this package that defines it as `command`
 COMMANDS = {

@@ -22,7 +22,7 @@ from compiler.cli.common import catalog_options, connection_options, paths_argum
 from compiler.errors import UsageError
 from compiler.render.color import should_color
 from compiler.render.text import render_text
-from compiler.stripe.api_version import API_VERSION
+from compiler.stripe.facts import API_VERSION
 from compiler.stripe.gateway import Gateway, GatewayStats, connection_from_env
 
 

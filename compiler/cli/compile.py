@@ -16,9 +16,9 @@ from compiler.changes.model import Catalog, build_catalog
 from compiler.cli.common import catalog_options, paths_argument, resolve_paths
 from compiler.errors import Diagnostic, InvalidCatalog, Location
 from compiler.render.curl import render_calls
-from compiler.stripe.api_version import API_VERSION
 from compiler.stripe.calls import ApiCall
 from compiler.stripe.conformance import check_calls
+from compiler.stripe.facts import API_VERSION
 
 
 @click.command("compile")

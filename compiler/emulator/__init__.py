@@ -17,7 +17,7 @@ afresh) and half the time after the commit (the object exists; the 500 is stored
 with `Stripe-Should-Retry: false`, as Stripe stores results "including 500 errors"). `seed` fixes ids and faults.
 """
 
-from compiler.emulator.app import API_VERSION, Emulator, LogEntry, Response
+from compiler.emulator.app import Emulator, LogEntry, Response
 from compiler.emulator.knobs import Knobs
 from compiler.emulator.runner import (
     TEST_API_KEY,
@@ -28,6 +28,7 @@ from compiler.emulator.runner import (
     run_in_thread,
 )
 from compiler.emulator.server import DEFAULT_HOST, DEFAULT_PORT, EmulatorServer, is_loopback
+from compiler.stripe.facts import API_VERSION
 
 __all__ = [
     "API_VERSION",

@@ -26,8 +26,8 @@ from compiler.emulator.idempotency import IdempotencyCache, Stored, fingerprint
 from compiler.emulator.knobs import Fault, FaultInjector, Knobs, RateLimiter
 from compiler.emulator.store import Record, Store, load_file, save_json
 from compiler.stripe import sdkparams
+from compiler.stripe.facts import API_VERSION
 
-API_VERSION = "2026-10-28.endive"
 TEST_KEY_PREFIXES = ("sk_test_", "rk_test_")
 CONTROL_PREFIX = "/_emulator/"
 LOG_LIMIT = 200_000  # a long benchmark must not grow the log without bound

@@ -9,6 +9,15 @@ from typing import Any
 
 from compiler.emulator.errors import ApiError, invalid, no_such
 from compiler.emulator.store import Record, Store
+from compiler.stripe.facts import (
+    DECIMAL_PLACES,
+    LIST_LIMIT,
+    METADATA_KEY_FORBIDDEN,
+    METADATA_KEY_LENGTH,
+    METADATA_KEYS,
+    METADATA_VALUE_LENGTH,
+    STRING_LENGTH,
+)
 
 
 @dataclass(frozen=True)
@@ -54,21 +63,26 @@ def expanded(ctx: Ctx, expandable: Iterable[str], *, is_list: bool) -> frozenset
     return frozenset(out)
 
 
-# -- metadata and strings (rulebook R22 and the maxLengths of section 1) -----------------------------------------
+# -- metadata and strings (docs.stripe.com/api/metadata, and each parameter's maxLength) ---------------------------
 
 
 def check_metadata(value: Any, param: str = "metadata") -> None:
     if not isinstance(value, Mapping):
         return
-    if len(value) > 50:
-        raise invalid("Metadata can have at most 50 keys.", param=param)
+    if len(value) > METADATA_KEYS.value:
+        raise invalid(f"Metadata can have at most {METADATA_KEYS.value} keys.", param=param)
     for key, item in value.items():
-        if len(key) > 40:
-            raise invalid(f"Metadata keys can have at most 40 characters: {key!r}.", param=f"{param}[{key}]")
-        if "[" in key or "]" in key:
+        if len(key) > METADATA_KEY_LENGTH.value:
+            raise invalid(
+                f"Metadata keys can have at most {METADATA_KEY_LENGTH.value} characters: {key!r}.",
+                param=f"{param}[{key}]",
+            )
+        if any(c in key for c in METADATA_KEY_FORBIDDEN):
             raise invalid(f"Metadata keys may not contain '[' or ']': {key!r}.", param=f"{param}[{key}]")
-        if isinstance(item, str) and len(item) > 500:
-            raise invalid("Metadata values can have at most 500 characters.", param=f"{param}[{key}]")
+        if isinstance(item, str) and len(item) > METADATA_VALUE_LENGTH.value:
+            raise invalid(
+                f"Metadata values can have at most {METADATA_VALUE_LENGTH.value} characters.", param=f"{param}[{key}]"
+            )
 
 
 def merge_metadata(current: Mapping[str, str], update: Any) -> dict[str, str]:
@@ -89,7 +103,7 @@ def check_length(value: Any, param: str, limit: int) -> None:
         raise invalid(f"Invalid string: {value[:20]}...; must be at most {limit} characters", param=param)
 
 
-def check_lengths(params: Mapping[str, Any], limits: Mapping[str, int], default: int = 5000) -> None:
+def check_lengths(params: Mapping[str, Any], limits: Mapping[str, int], default: int = STRING_LENGTH.value) -> None:
     for key, value in params.items():
         if isinstance(value, str):
             check_length(value, key, limits.get(key, default))
@@ -118,7 +132,7 @@ def positive(value: Any, param: str) -> None:
         raise invalid("Invalid positive integer", param=param, code="parameter_invalid_integer")
 
 
-def decimal_places(value: Decimal, param: str, limit: int = 12) -> None:
+def decimal_places(value: Decimal, param: str, limit: int = DECIMAL_PLACES.value) -> None:
     exponent = value.normalize().as_tuple().exponent
     if isinstance(exponent, int) and -exponent > limit:
         raise invalid(f"Invalid decimal: {value}; must have at most {limit} decimal places", param=param)
@@ -156,8 +170,8 @@ def list_page(
     limit = params.get("limit", 10)
     if limit < 1:
         raise invalid("This value must be greater than or equal to 1.", param="limit")
-    if limit > 100:
-        raise invalid("This value must be less than or equal to 100.", param="limit")
+    if limit > LIST_LIMIT.value:
+        raise invalid(f"This value must be less than or equal to {LIST_LIMIT.value}.", param="limit")
     ordered = sorted(records, key=lambda r: r["_seq"], reverse=True)
     after, before = params.get("starting_after"), params.get("ending_before")
     if after and before:

@@ -1,9 +1,10 @@
-"""The emulator's currency check: Stripe's supported currencies (`compiler.currencies.SUPPORTED`, the one list of
-them) and the wording of Stripe's error for any other code."""
+"""The emulator's currency check: Stripe's supported currencies (`compiler.stripe.currencies.SUPPORTED`, the one
+list of them) and the wording of Stripe's error for any other code."""
 
 from __future__ import annotations
 
 from compiler.stripe.currencies import SUPPORTED
+from compiler.stripe.facts import INVALID_CURRENCY
 
 
 def is_supported(code: str) -> bool:
@@ -12,4 +13,4 @@ def is_supported(code: str) -> bool:
 
 def unsupported_message(code: str) -> str:
     listed = ", ".join(["usd", *sorted(SUPPORTED - {"usd"})])
-    return f"Invalid currency: {code}. Stripe currently supports these currencies: {listed}"
+    return INVALID_CURRENCY.format(code=code, supported=listed)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from compiler.stripe.facts import MISSING_PARAM, ONE_OF_PARAMS
+
 DOC_URL = "https://stripe.com/docs/error-codes/"
 
 
@@ -43,13 +45,13 @@ def invalid(message: str, *, param: str | None = None, code: str | None = None) 
 
 
 def missing_param(param: str) -> ApiError:
-    return ApiError(400, f"Missing required param: {param}.", param=param, code="parameter_missing")
+    return ApiError(400, MISSING_PARAM.format(param=param), param=param, code="parameter_missing")
 
 
 def exclusive(*params: str) -> ApiError:
     return ApiError(
         400,
-        f"You may only specify one of these parameters: {', '.join(params)}.",
+        ONE_OF_PARAMS.format(params=", ".join(params)),
         param=params[-1],
         code="parameters_exclusive",
     )

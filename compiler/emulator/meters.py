@@ -6,6 +6,7 @@ from __future__ import annotations
 from compiler.emulator.common import Ctx, check_length, expanded, list_page, public, require
 from compiler.emulator.errors import ApiError, already_exists, invalid
 from compiler.emulator.store import Record
+from compiler.stripe.facts import METER_DISPLAY_NAME, METER_EVENT_NAME, METER_PAYLOAD_KEY
 
 PAST_WINDOW = 35 * 24 * 3600  # timestamps "within the past 35 calendar days"
 FUTURE_WINDOW = 5 * 60  # "or up to 5 minutes in the future"
@@ -18,12 +19,12 @@ def _view(record: Record) -> Record:
 def create_meter(ctx: Ctx) -> Record:
     expanded(ctx, (), is_list=False)
     store, params = ctx.store, ctx.params
-    check_length(params["display_name"], "display_name", 250)
-    check_length(params["event_name"], "event_name", 100)
+    check_length(params["display_name"], "display_name", METER_DISPLAY_NAME.value)
+    check_length(params["event_name"], "event_name", METER_EVENT_NAME.value)
     mapping = params.get("customer_mapping") or {"event_payload_key": "stripe_customer_id", "type": "by_id"}
     value_settings = params.get("value_settings") or {"event_payload_key": "value"}
-    check_length(mapping["event_payload_key"], "customer_mapping[event_payload_key]", 100)
-    check_length(value_settings["event_payload_key"], "value_settings[event_payload_key]", 100)
+    check_length(mapping["event_payload_key"], "customer_mapping[event_payload_key]", METER_PAYLOAD_KEY.value)
+    check_length(value_settings["event_payload_key"], "value_settings[event_payload_key]", METER_PAYLOAD_KEY.value)
     # Event names are unique per account, deactivated meters included (R27).
     if any(m["event_name"] == params["event_name"] for m in store.meters.values()):
         raise already_exists(
@@ -59,7 +60,7 @@ def update_meter(ctx: Ctx) -> Record:
     expanded(ctx, (), is_list=False)
     record = require(ctx.store.meters, str(ctx.object_id), "billing.meter")
     if "display_name" in ctx.params:
-        check_length(ctx.params["display_name"], "display_name", 250)
+        check_length(ctx.params["display_name"], "display_name", METER_DISPLAY_NAME.value)
         record["display_name"] = ctx.params["display_name"]
         record["updated"] = ctx.store.now()
     return _view(record)
@@ -95,7 +96,7 @@ def list_meters(ctx: Ctx) -> Record:
 def create_meter_event(ctx: Ctx) -> Record:
     expanded(ctx, (), is_list=False)
     store, params = ctx.store, ctx.params
-    check_length(params["event_name"], "event_name", 100)
+    check_length(params["event_name"], "event_name", METER_EVENT_NAME.value)
     identifier = params.get("identifier")
     if identifier is not None:
         check_length(identifier, "identifier", 100)

@@ -1,4 +1,4 @@
-"""Prices and plans: one object family with one id space (rulebook section 7).
+"""Prices and plans: one object family with one id space (a plan is a recurring price in the Plans API's shape).
 
 Both endpoints store the same record (a price as Stripe renders it with every expansion); a plan is a view of
 it. Plan params are translated to price params before the shared rules run, and `Names` maps the price param
@@ -31,27 +31,36 @@ from compiler.emulator.common import (
 from compiler.emulator.errors import already_exists, exclusive, invalid, missing_param, no_such
 from compiler.emulator.products import create_product_record, product_view
 from compiler.emulator.store import Record, Store
+from compiler.stripe.facts import (
+    DEACTIVATED_METER,
+    INTERVAL_ADJECTIVE,
+    INTERVAL_COUNT,
+    INTERVAL_TOO_LONG,
+    LOOKUP_KEY,
+    LOOKUP_KEY_TAKEN,
+    LOOKUP_KEYS_PER_LIST,
+    METERED_NEEDS_METER,
+    OPTION_IS_PRICE_CURRENCY,
+    PLAN_NAME_OF,
+    RECURRING_FIELDS,
+    REQUIRES_TIERED,
+    TRIAL_DAYS,
+    TRIAL_TOO_LONG,
+    plan_from_price,
+    price_params_from_plan,
+)
 
 Names = Mapping[str, str]
 PRICE_NAMES: Names = {}
 PLAN_NAMES: Names = {
-    "unit_amount": "amount",
-    "unit_amount_decimal": "amount_decimal",
-    "transform_quantity": "transform_usage",
+    **PLAN_NAME_OF,
     "transform_quantity[divide_by]": "transform_usage[divide_by]",
-    "recurring[interval]": "interval",
-    "recurring[interval_count]": "interval_count",
-    "recurring[usage_type]": "usage_type",
-    "recurring[meter]": "meter",
-    "recurring[trial_period_days]": "trial_period_days",
+    **{f"recurring[{name}]": name for name in RECURRING_FIELDS},
     "product_data": "product",
 }
 
 PRICE_EXPANDABLE = ("tiers", "currency_options", "product")
 PLAN_EXPANDABLE = ("tiers", "product")
-# Stripe's cap on one billing period: 3 years, 36 months, 156 weeks; the day cap (1095) is inferred (R11).
-MAX_INTERVAL_COUNT = {"year": 3, "month": 36, "week": 156, "day": 1095}
-MAX_TRIAL_DAYS = 730
 
 
 def _n(names: Names, param: str) -> str:
@@ -162,18 +171,18 @@ def _recurring(store: Store, raw: Any, names: Names) -> Record | None:
     interval = raw["interval"]
     count = raw.get("interval_count", 1)
     positive(count, _n(names, "recurring[interval_count]"))
-    if count > MAX_INTERVAL_COUNT[interval]:
+    cap = INTERVAL_COUNT[interval].value
+    if count > cap:
         raise invalid(
-            f"The interval_count for {interval}ly prices can't be greater than {MAX_INTERVAL_COUNT[interval]}. "
-            "The maximum billing period is 3 years.",
+            INTERVAL_TOO_LONG.format(adjective=INTERVAL_ADJECTIVE[interval], count=cap),
             param=_n(names, "recurring[interval_count]"),
         )
     usage_type = raw.get("usage_type", "licensed")
     meter_id = raw.get("meter")
     p_meter = _n(names, "recurring[meter]")
     if usage_type == "metered" and not meter_id:
-        # API versions from 2025-03-31.basil on: legacy usage-based prices are gone (R12).
-        raise invalid("Metered prices must be backed by a meter: set `meter`.", param=p_meter)
+        # API versions from 2025-03-31.basil on: legacy usage-based prices are gone.
+        raise invalid(METERED_NEEDS_METER, param=p_meter)
     if meter_id and usage_type != "metered":
         raise invalid(f"`{p_meter}` can only be set when `usage_type` is `metered`.", param=p_meter)
     if meter_id:
@@ -181,13 +190,13 @@ def _recurring(store: Store, raw: Any, names: Names) -> Record | None:
         if meter is None:
             raise no_such("billing.meter", str(meter_id), param=p_meter, status=400)
         if meter["status"] != "active":
-            raise invalid(f"You can't attach a deactivated meter to a price: '{meter_id}'.", param=p_meter)
+            raise invalid(DEACTIVATED_METER.format(meter=meter_id), param=p_meter)
     trial = raw.get("trial_period_days")
     if trial is not None:
         p_trial = _n(names, "recurring[trial_period_days]")
         non_negative(trial, p_trial)
-        if trial > MAX_TRIAL_DAYS:
-            raise invalid("The maximum number of trial period days is 730 (2 years).", param=p_trial)
+        if trial > TRIAL_DAYS.value:
+            raise invalid(TRIAL_TOO_LONG, param=p_trial)
     return {
         "interval": interval,
         "interval_count": count,
@@ -209,7 +218,7 @@ def _scheme_amounts(params: Mapping[str, Any], scheme: str, prefix: str, names: 
         tiers = _tiers(params.get("tiers"), p_tiers)
     else:
         if params.get("tiers") is not None:
-            raise invalid("This parameter requires `billing_scheme` to be set to `tiered`.", param=p_tiers)
+            raise invalid(REQUIRES_TIERED, param=p_tiers)
         if has_amount and custom is not None:
             raise exclusive(p_unit, p_custom)
         if not has_amount and custom is None:
@@ -243,11 +252,7 @@ def _currency_options(raw: Any, record: Record) -> dict[str, Record]:
         param = f"currency_options[{code}]"
         _check_currency(code, param)
         if code == record["currency"]:
-            raise invalid(
-                "You are specifying a currency option that matches the top-level currency for this price. "
-                "Please remove this currency option and it will be added automatically on creation.",
-                param=param,
-            )
+            raise invalid(OPTION_IS_PRICE_CURRENCY, param=param)
         out[code] = _option(option, record["billing_scheme"], f"{param}[", record["tax_behavior"])
     return out
 
@@ -265,15 +270,15 @@ def _own_option(record: Record) -> Record:
 
 
 def _lookup_key_holder(store: Store, key: Any, transfer: bool, own_id: str | None) -> Record | None:
-    """The price that holds `key` and must give it up; raises when it is taken and not transferred (R21)."""
+    """The price that holds `key` and must give it up; raises when it is taken and not transferred."""
     if key is None:
         return None
-    check_length(key, "lookup_key", 200)
+    check_length(key, "lookup_key", LOOKUP_KEY.value)
     holder = store.holder_of(str(key))
     if holder is not None and holder["id"] == own_id:
         return None
     if holder is not None and not transfer:
-        raise invalid(f"A price (`{holder['id']}`) already uses that lookup key.", param="lookup_key")
+        raise invalid(LOOKUP_KEY_TAKEN.format(price=holder["id"]), param="lookup_key")
     return holder
 
 
@@ -298,7 +303,9 @@ def build_family_record(ctx: Ctx, params: Mapping[str, Any], *, kind: str, names
     """Check price-shaped params with Stripe's cross-field rules and build the stored record. Nothing is
     written to the store except an inline product (`product_data`), and only once every rule has passed."""
     store = ctx.store
-    check_lengths({k: v for k, v in params.items() if k in ("nickname", "lookup_key", "id")}, {"lookup_key": 200})
+    check_lengths(
+        {k: v for k, v in params.items() if k in ("nickname", "lookup_key", "id")}, {"lookup_key": LOOKUP_KEY.value}
+    )
     check_metadata(params.get("metadata"))
     currency = _check_currency(params["currency"], "currency")
     _check_product(store, params)
@@ -312,11 +319,11 @@ def build_family_record(ctx: Ctx, params: Mapping[str, Any], *, kind: str, names
             param=_n(names, "transform_quantity"),
         )
     if params.get("tiers") is not None and scheme != "tiered":
-        raise invalid("This parameter requires `billing_scheme` to be set to `tiered`.", param="tiers")
+        raise invalid(REQUIRES_TIERED, param="tiers")
     if scheme == "tiered" and not params.get("tiers_mode"):
         raise missing_param("tiers_mode")
     if scheme != "tiered" and params.get("tiers_mode"):
-        raise invalid("This parameter requires `billing_scheme` to be set to `tiered`.", param="tiers_mode")
+        raise invalid(REQUIRES_TIERED, param="tiers_mode")
     amounts = _scheme_amounts(params, scheme, "", names)
     if transform is not None:
         positive(transform["divide_by"], _n(names, "transform_quantity[divide_by]"))
@@ -376,30 +383,10 @@ def price_view(store: Store, record: Record, expand: frozenset[str]) -> Record:
 
 
 def plan_view(store: Store, record: Record, expand: frozenset[str]) -> Record:
-    recurring = record["recurring"] or {}
-    out: Record = {
-        "id": record["id"],
-        "object": "plan",
-        "active": record["active"],
-        "amount": record["unit_amount"],
-        "amount_decimal": record["unit_amount_decimal"],
-        "billing_scheme": record["billing_scheme"],
-        "created": record["created"],
-        "currency": record["currency"],
-        "interval": recurring.get("interval"),
-        "interval_count": recurring.get("interval_count"),
-        "livemode": False,
-        "metadata": record["metadata"],
-        "meter": recurring.get("meter"),
-        "nickname": record["nickname"],
-        "product": record["product"],
-        "tiers_mode": record["tiers_mode"],
-        "transform_usage": record["transform_quantity"],
-        "trial_period_days": recurring.get("trial_period_days"),
-        "usage_type": recurring.get("usage_type"),
-    }
-    if "tiers" in expand:
-        out["tiers"] = record["tiers"]
+    out = plan_from_price(record)
+    out.update(created=record["created"], livemode=False)
+    if "tiers" not in expand:
+        out.pop("tiers")
     if "product" in expand and out["product"] in store.products:
         out["product"] = product_view(store, store.products[out["product"]], frozenset())
     return out
@@ -475,12 +462,12 @@ def update_price(ctx: Ctx) -> Record:
 
 def _filter_prices(store: Store, params: Mapping[str, Any]) -> list[Record]:
     keys = params.get("lookup_keys")
-    if keys is not None and len(keys) > 10:
-        raise invalid("You can specify up to 10 lookup_keys.", param="lookup_keys")
+    if keys is not None and len(keys) > LOOKUP_KEYS_PER_LIST.value:
+        raise invalid(f"You can specify up to {LOOKUP_KEYS_PER_LIST.value} lookup_keys.", param="lookup_keys")
     wanted = set(keys) if keys is not None else None
     recurring = params.get("recurring") or {}
     # "Returns a list of your active prices ... For the list of inactive prices, set active to false" [S];
-    # a lookup_keys query without `active` returns archived prices too (third-party report, rulebook 4).
+    # a lookup_keys query without `active` returns archived prices too (a third-party report).
     active = params.get("active", None if wanted is not None else True)
     out = []
     if wanted is not None:  # through the index: a lookup_keys query must not scan the account
@@ -523,24 +510,9 @@ def list_prices(ctx: Ctx) -> Record:
 
 
 def plan_params_as_price(params: Mapping[str, Any]) -> dict[str, Any]:
-    out = {
-        k: params[k]
-        for k in ("active", "billing_scheme", "currency", "id", "metadata", "nickname", "tiers", "tiers_mode")
-        if k in params
-    }
-    renames = {
-        "amount": "unit_amount",
-        "amount_decimal": "unit_amount_decimal",
-        "transform_usage": "transform_quantity",
-    }
-    for plan_key, price_key in renames.items():
-        if plan_key in params:
-            out[price_key] = params[plan_key]
-    out["recurring"] = {
-        k: params[k] for k in ("interval", "interval_count", "usage_type", "meter", "trial_period_days") if k in params
-    }
-    product = params.get("product")
-    if isinstance(product, Mapping):
+    out = price_params_from_plan(params)
+    product = out.pop("product", None)
+    if isinstance(product, Mapping):  # a plan may create its product inline
         out["product_data"] = product
     elif product is not None:
         out["product"] = product
@@ -578,8 +550,8 @@ def update_plan(ctx: Ctx) -> Record:
         raise no_such("product", str(params["product"]), param="product", status=400)
     if "trial_period_days" in params:
         non_negative(params["trial_period_days"], "trial_period_days")
-        if params["trial_period_days"] > MAX_TRIAL_DAYS:
-            raise invalid("The maximum number of trial period days is 730 (2 years).", param="trial_period_days")
+        if params["trial_period_days"] > TRIAL_DAYS.value:
+            raise invalid(TRIAL_TOO_LONG, param="trial_period_days")
     if params.get("active") is False and record["active"] and _default_price_of(store, record):
         raise invalid("This price cannot be archived because it is the default price of its product.", param="active")
     for key in ("active", "nickname", "product"):
@@ -604,7 +576,7 @@ def list_plans(ctx: Ctx) -> Record:
     records = [
         r
         for r in ctx.store.prices.values()
-        if r["recurring"] is not None  # GET /v1/plans lists recurring prices too (rulebook section 7)
+        if r["recurring"] is not None  # GET /v1/plans lists recurring prices too: one family, one id space
         and ("active" not in params or r["active"] == params["active"])
         and ("product" not in params or r["product"] == params["product"])
         and matches_created(r, params.get("created"))

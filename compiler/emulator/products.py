@@ -18,9 +18,25 @@ from compiler.emulator.common import (
 )
 from compiler.emulator.errors import already_exists, invalid, no_such
 from compiler.emulator.store import Record, Store
+from compiler.stripe.facts import (
+    MARKETING_FEATURE_NAME,
+    MARKETING_FEATURES,
+    PRODUCT_DESCRIPTION,
+    PRODUCT_IMAGES,
+    STATEMENT_DESCRIPTOR,
+    STATEMENT_DESCRIPTOR_FORBIDDEN,
+    STRING_LENGTH,
+    UNIT_LABEL,
+)
 
 EXPANDABLE = ("default_price",)
-LIMITS = {"name": 5000, "description": 40000, "statement_descriptor": 22, "unit_label": 12, "url": 5000}
+LIMITS = {
+    "name": STRING_LENGTH.value,
+    "description": PRODUCT_DESCRIPTION.value,
+    "statement_descriptor": STATEMENT_DESCRIPTOR.value,
+    "unit_label": UNIT_LABEL.value,
+    "url": STRING_LENGTH.value,
+}
 UNSETTABLE = (
     "description",
     "images",
@@ -42,7 +58,7 @@ def _check_fields(params: Mapping[str, Any], param_prefix: str = "") -> None:
         check_length(params.get(key), name(key), limit)
     descriptor = params.get("statement_descriptor")
     if isinstance(descriptor, str):
-        if any(c in descriptor for c in "<>\\\"'"):
+        if any(c in descriptor for c in STATEMENT_DESCRIPTOR_FORBIDDEN):
             raise invalid(
                 "The statement descriptor may not include `<`, `>`, `\\`, `\"`, `'`.",
                 param=name("statement_descriptor"),
@@ -52,11 +68,17 @@ def _check_fields(params: Mapping[str, Any], param_prefix: str = "") -> None:
                 "The statement descriptor must contain at least one letter.", param=name("statement_descriptor")
             )
     images = params.get("images")
-    if isinstance(images, list) and len(images) > 8:
-        raise invalid("You can specify up to 8 images.", param=name("images"))
+    if isinstance(images, list) and len(images) > PRODUCT_IMAGES.value:
+        raise invalid(f"You can specify up to {PRODUCT_IMAGES.value} images.", param=name("images"))
     features = params.get("marketing_features")
-    if isinstance(features, list) and len(features) > 15:
-        raise invalid("You can specify up to 15 marketing features.", param=name("marketing_features"))
+    if isinstance(features, list) and len(features) > MARKETING_FEATURES.value:
+        raise invalid(
+            f"You can specify up to {MARKETING_FEATURES.value} marketing features.", param=name("marketing_features")
+        )
+    for index, feature in enumerate(features if isinstance(features, list) else []):
+        if isinstance(feature, Mapping):
+            param = f"{name('marketing_features')}[{index}][name]"
+            check_length(feature.get("name"), param, MARKETING_FEATURE_NAME.value)
     check_metadata(params.get("metadata"), name("metadata"))
 
 

@@ -28,16 +28,16 @@ from urllib.parse import urlsplit
 import stripe
 
 from compiler.errors import REDACTED, PricebookError, StripeApiError, UsageError
-from compiler.stripe.api_version import API_VERSION
 from compiler.stripe.calls import ApiCall
+from compiler.stripe.facts import API_VERSION, LIST_LIMIT, RATE_LIMIT_LIVE, RATE_LIMIT_TEST
 from compiler.stripe.fields import SPECS
 from compiler.stripe.sdkparams import REQUEST_OPTION_KEYS
 
-PAGE_SIZE = 100
+PAGE_SIZE = LIST_LIMIT.value
 LIVE_PREFIXES = ("sk_live_", "rk_live_")
-#: Stripe's documented limits in operations per second (rulebook section 4).
-TEST_RATE = 25.0
-LIVE_RATE = 100.0
+#: Stripe's documented limits in operations per second
+TEST_RATE = float(RATE_LIMIT_TEST.value)
+LIVE_RATE = float(RATE_LIMIT_LIVE.value)
 #: requests leave evenly spaced but arrive with jitter, and a sliding one-second window counts arrivals: pacing
 #: at 98 % of the limit measured 98 % throughput with no 429s on the emulator, against 97 % and ~4 % 429s at 100 %
 PACE_MARGIN = 0.98

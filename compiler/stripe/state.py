@@ -37,8 +37,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from compiler.stripe.facts import plan_from_price
 from compiler.stripe.fields import SPECS, canonical, is_managed
-from compiler.stripe.kinds import Kind
+from compiler.stripe.kinds import KIND_ORDER, Kind
 
 PRICE_EXPAND = ("data.tiers", "data.currency_options")
 PLAN_EXPAND = ("data.tiers",)
@@ -110,8 +111,7 @@ class AccountState:
 
 
 def _sort_key(obj: LiveObject) -> tuple[int, str, str]:
-    order = (Kind.METER, Kind.PRODUCT, Kind.PRICE, Kind.PLAN)
-    return (order.index(obj.kind), obj.key or "", obj.id)
+    return (KIND_ORDER.index(obj.kind), obj.key or "", obj.id)
 
 
 def fingerprint(objects: Sequence[LiveObject]) -> str:
@@ -207,7 +207,7 @@ class _Builder:
             if _is_price(raw):
                 self._add(_price(raw, self.meter_names))
             else:
-                self._add(_plan(_as_plan(raw), self.meter_names))
+                self._add(_plan(plan_from_price(raw), self.meter_names))
 
     def add_plans(self, raws: Iterable[Mapping[str, Any]]) -> None:
         # read after the prices: only the plans the price lists left out are new; an object both lists show
@@ -297,32 +297,6 @@ def _plan(raw: Mapping[str, Any], meter_names: Mapping[str, str]) -> LiveObject:
     return LiveObject(
         Kind.PLAN, str(raw["id"]), str(raw["id"]), is_managed(raw.get("metadata")), canonical(Kind.PLAN, values), raw
     )
-
-
-def _as_plan(price: Mapping[str, Any]) -> dict[str, Any]:
-    """A plan seen only in the price list, in the Plans API's shape (the same object, other field names)."""
-    recurring = price.get("recurring") if isinstance(price.get("recurring"), Mapping) else {}
-    assert isinstance(recurring, Mapping)
-    return {
-        "id": price.get("id"),
-        "object": "plan",
-        "active": price.get("active"),
-        "amount": price.get("unit_amount"),
-        "amount_decimal": price.get("unit_amount_decimal"),
-        "billing_scheme": price.get("billing_scheme"),
-        "currency": price.get("currency"),
-        "interval": recurring.get("interval"),
-        "interval_count": recurring.get("interval_count"),
-        "usage_type": recurring.get("usage_type"),
-        "meter": recurring.get("meter"),
-        "trial_period_days": recurring.get("trial_period_days"),
-        "metadata": price.get("metadata"),
-        "nickname": price.get("nickname"),
-        "product": price.get("product"),
-        "tiers": price.get("tiers"),
-        "tiers_mode": price.get("tiers_mode"),
-        "transform_usage": price.get("transform_quantity"),
-    }
 
 
 __all__ = [

@@ -6,13 +6,12 @@ import json
 import random
 from typing import Any
 
-from compiler.catalog.source import IDENTITY_FIELD
 from compiler.changes.changeset import Action, Change, ChangeSet
 from compiler.changes.diff import diff
 from compiler.changes.model import Catalog, Resource
 from compiler.stripe.calls import ApiCall, placeholder
 from compiler.stripe.fields import MANAGED_METADATA, PLAN, canonical, catalog_canonical
-from compiler.stripe.kinds import Kind
+from compiler.stripe.kinds import IDENTITY_FIELD, Kind
 from compiler.stripe.state import AccountState, LiveObject
 
 

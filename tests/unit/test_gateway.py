@@ -14,8 +14,8 @@ import pytest
 import stripe
 
 from compiler.errors import PricebookError, StripeApiError, UsageError
-from compiler.stripe.api_version import API_VERSION
 from compiler.stripe.calls import ApiCall
+from compiler.stripe.facts import API_VERSION
 from compiler.stripe.gateway import (
     Connection,
     Gateway,

@@ -33,7 +33,7 @@ from compiler.changes.planning import changeset_for
 from compiler.render.json import render_json
 from compiler.render.markdown import render_markdown
 from compiler.render.text import render_text
-from compiler.stripe.api_version import API_VERSION
+from compiler.stripe.facts import API_VERSION
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "tests" / "golden"

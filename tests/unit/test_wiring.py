@@ -15,7 +15,7 @@ from click.testing import CliRunner
 import compiler.cli
 from compiler.catalog.check import check_catalog
 from compiler.cli import cli, main
-from compiler.stripe.api_version import API_VERSION
+from compiler.stripe.facts import API_VERSION
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -1,0 +1,223 @@
+"""Stripe's facts that pricebook relies on, each written once: limits, field names, the pinned API version, and
+the error texts Stripe answers with.
+
+Every limit says what it limits, the Stripe page it rests on and how sure we are of it (`Certainty`). The rules,
+the schema's messages, the loader, the account reader, the gateway and the emulator read these values; a test
+holds the numbers of `schemas/catalog.schema.json` equal to them, and `docs/rules.md` cites their pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Certainty(StrEnum):
+    """How sure pricebook is of a fact about Stripe."""
+
+    #: Stripe states it: its docs, its API reference, its OpenAPI spec or the SDK docstrings generated from it
+    VERIFIED = "verified"
+    #: follows from what Stripe states, though Stripe does not state it for this case or with this number
+    INFERRED = "inferred"
+    #: no Stripe source states it; pricebook only warns where it rests on one of these
+    UNVERIFIED = "unverified"
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One of Stripe's numeric limits: the number, what it limits, the page it rests on, how sure we are."""
+
+    value: int
+    limits: str
+    doc: str
+    certainty: Certainty
+
+
+VERIFIED, INFERRED, UNVERIFIED = Certainty.VERIFIED, Certainty.INFERRED, Certainty.UNVERIFIED
+
+# --- where the facts are written down -------------------------------------------------------------------
+
+PRICE_DOC = "https://docs.stripe.com/api/prices/create"
+PLAN_DOC = "https://docs.stripe.com/api/plans/create"
+PRODUCT_DOC = "https://docs.stripe.com/api/products/create"
+METER_DOC = "https://docs.stripe.com/api/billing/meter/create"
+METADATA_DOC = "https://docs.stripe.com/api/metadata"
+CURRENCIES_DOC = "https://docs.stripe.com/currencies"
+PAGINATION_DOC = "https://docs.stripe.com/api/pagination"
+RATE_LIMITS_DOC = "https://docs.stripe.com/rate-limits"
+BASIL_METERS_DOC = "https://docs.stripe.com/changelog/basil/2025-03-31/deprecate-legacy-usage-based-billing"
+
+#: The Stripe API version pricebook speaks: pinned on every request, written into every saved plan, shown in every
+#: plan and spoken by the emulator; the stripe SDK pinned in pyproject.toml is the release generated for it. (This
+#: module loads no SDK: commands that never talk to Stripe show it too.)
+API_VERSION = "2026-10-28.endive"
+
+# --- amounts --------------------------------------------------------------------------------------------
+
+MAX_AMOUNT = Limit(
+    99_999_999,
+    "an integer amount in minor units (Stripe documents eight digits for a charge; prices are taken alike)",
+    CURRENCIES_DOC + "#minimum-and-maximum-charge-amounts",
+    INFERRED,
+)
+DECIMAL_PLACES = Limit(
+    12, "decimal places of a `*_decimal` amount", PRICE_DOC + "#create_price-unit_amount_decimal", VERIFIED
+)
+DECIMAL_LENGTH = Limit(
+    40,
+    "characters of a `*_decimal` amount (eight whole digits and twelve decimals fit in 21; longer is far above "
+    "any amount Stripe holds)",
+    PRICE_DOC + "#create_price-unit_amount_decimal",
+    INFERRED,
+)
+
+#: the integer and decimal-string field of each amount; Stripe takes one of the two
+AMOUNT_PAIRS: tuple[tuple[str, str], ...] = (
+    ("unit_amount", "unit_amount_decimal"),
+    ("amount", "amount_decimal"),
+    ("flat_amount", "flat_amount_decimal"),
+)
+#: the bounds of a customer-chosen amount (`custom_unit_amount`), integers in minor units
+CUSTOM_AMOUNT_BOUNDS = ("minimum", "maximum", "preset")
+#: fields that carry an integer amount in the currency's minor unit: never floats
+MONEY_FIELDS = frozenset({integer for integer, _ in AMOUNT_PAIRS} | set(CUSTOM_AMOUNT_BOUNDS))
+#: decimal amounts travel as strings so that no digit is lost
+DECIMAL_FIELDS = frozenset(decimal for _, decimal in AMOUNT_PAIRS)
+#: the amount pairs of one tier
+TIER_AMOUNT_PAIRS: tuple[tuple[str, str], ...] = (AMOUNT_PAIRS[0], AMOUNT_PAIRS[2])
+
+# --- tiers, periods, trials -----------------------------------------------------------------------------
+
+MAX_TIERS = Limit(
+    100,
+    "tiers of one price (Stripe documents no limit; pricebook warns above this)",
+    PRICE_DOC + "#create_price-tiers",
+    UNVERIFIED,
+)
+TRIAL_DAYS = Limit(
+    730,
+    "a plan's trial_period_days (Stripe's error for longer subscription trials; taken to hold for plans too)",
+    PLAN_DOC + "#create_plan-trial_period_days",
+    INFERRED,
+)
+
+#: The longest billing period, per interval: "Maximum of three years interval allowed (3 years, 36 months, or
+#: 156 weeks)". Stripe names no day count; 1095 days is three years of 365 days (a longer count may pass three
+#: years, so pricebook refuses it).
+_PERIOD_DOC = PRICE_DOC + "#create_price-recurring-interval_count"
+INTERVAL_COUNT: Mapping[str, Limit] = {
+    interval: Limit(count, f"interval_count of a price or plan billed every {interval}", _PERIOD_DOC, certainty)
+    for interval, count, certainty in (
+        ("year", 3, VERIFIED),
+        ("month", 36, VERIFIED),
+        ("week", 156, VERIFIED),
+        ("day", 1095, INFERRED),
+    )
+}
+#: how Stripe's interval errors name a price of each interval ("The interval_count for monthly prices ...")
+INTERVAL_ADJECTIVE: Mapping[str, str] = {"day": "daily", "week": "weekly", "month": "monthly", "year": "yearly"}
+
+# --- metadata -------------------------------------------------------------------------------------------
+
+METADATA_KEYS = Limit(50, "metadata keys of one object", METADATA_DOC, VERIFIED)
+METADATA_KEY_LENGTH = Limit(40, "characters of a metadata key (which may not contain [ or ])", METADATA_DOC, VERIFIED)
+METADATA_VALUE_LENGTH = Limit(500, "characters of a metadata value", METADATA_DOC, VERIFIED)
+#: characters a metadata key may not contain
+METADATA_KEY_FORBIDDEN = "[]"
+
+# --- strings and lists ----------------------------------------------------------------------------------
+
+STRING_LENGTH = Limit(5000, "characters of a string parameter without a limit of its own", PRICE_DOC, VERIFIED)
+PRODUCT_DESCRIPTION = Limit(
+    40_000, "characters of a product's description", PRODUCT_DOC + "#create_product-description", VERIFIED
+)
+STATEMENT_DESCRIPTOR = Limit(
+    22, "characters of a product's statement_descriptor", PRODUCT_DOC + "#create_product-statement_descriptor", VERIFIED
+)
+#: characters a statement descriptor may not contain (it must also contain at least one letter)
+STATEMENT_DESCRIPTOR_FORBIDDEN = "<>\\\"'"
+UNIT_LABEL = Limit(12, "characters of a product's unit_label", PRODUCT_DOC + "#create_product-unit_label", VERIFIED)
+PRODUCT_IMAGES = Limit(8, "image URLs of a product", PRODUCT_DOC + "#create_product-images", VERIFIED)
+MARKETING_FEATURES = Limit(
+    15, "marketing features of a product", PRODUCT_DOC + "#create_product-marketing_features", VERIFIED
+)
+MARKETING_FEATURE_NAME = Limit(
+    80, "characters of a marketing feature's name", PRODUCT_DOC + "#create_product-marketing_features-name", VERIFIED
+)
+LOOKUP_KEY = Limit(200, "characters of a price's lookup_key", PRICE_DOC + "#create_price-lookup_key", VERIFIED)
+METER_EVENT_NAME = Limit(
+    100, "characters of a meter's event_name", METER_DOC + "#create_billing_meter-event_name", VERIFIED
+)
+METER_DISPLAY_NAME = Limit(
+    250, "characters of a meter's display_name", METER_DOC + "#create_billing_meter-display_name", VERIFIED
+)
+METER_PAYLOAD_KEY = Limit(100, "characters of a meter's event_payload_key", METER_DOC, VERIFIED)
+
+# --- reading and pacing ---------------------------------------------------------------------------------
+
+LIST_LIMIT = Limit(100, "objects on one page of a list (`limit`)", PAGINATION_DOC, VERIFIED)
+LOOKUP_KEYS_PER_LIST = Limit(
+    10, "lookup_keys of one price list request", "https://docs.stripe.com/api/prices/list", VERIFIED
+)
+RATE_LIMIT_TEST = Limit(25, "requests per second in test mode", RATE_LIMITS_DOC, VERIFIED)
+RATE_LIMIT_LIVE = Limit(100, "requests per second in live mode", RATE_LIMITS_DOC, VERIFIED)
+
+# --- prices and plans: one object family, two shapes ----------------------------------------------------
+
+#: a price's fields that the Plans API names differently
+PLAN_NAME_OF: Mapping[str, str] = {
+    "unit_amount": "amount",
+    "unit_amount_decimal": "amount_decimal",
+    "transform_quantity": "transform_usage",
+}
+#: the fields under a price's `recurring` that a plan has at its top level
+RECURRING_FIELDS = ("interval", "interval_count", "usage_type", "meter", "trial_period_days")
+#: the fields a price and a plan share under one name
+FAMILY_FIELDS = ("id", "active", "billing_scheme", "currency", "metadata", "nickname", "product", "tiers", "tiers_mode")
+
+
+def plan_from_price(price: Mapping[str, Any]) -> dict[str, Any]:
+    """A price-shaped object (a price as Stripe renders it) in the Plans API's shape: every plan field, None
+    where the price has nothing."""
+    recurring = price.get("recurring")
+    recurring = recurring if isinstance(recurring, Mapping) else {}
+    plan: dict[str, Any] = {"object": "plan"}
+    plan.update((name, price.get(name)) for name in FAMILY_FIELDS)
+    plan.update((plan_name, price.get(name)) for name, plan_name in PLAN_NAME_OF.items())
+    plan.update((name, recurring.get(name)) for name in RECURRING_FIELDS)
+    return plan
+
+
+def price_params_from_plan(plan: Mapping[str, Any]) -> dict[str, Any]:
+    """Plan-shaped params in the Prices API's shape: only the fields given, the recurring ones under
+    `recurring` (always present: a plan is recurring)."""
+    price = {name: plan[name] for name in FAMILY_FIELDS if name in plan}
+    price.update((name, plan[plan_name]) for name, plan_name in PLAN_NAME_OF.items() if plan_name in plan)
+    price["recurring"] = {name: plan[name] for name in RECURRING_FIELDS if name in plan}
+    return price
+
+
+# --- Stripe's own words ---------------------------------------------------------------------------------
+# Error texts Stripe answers with (seen in its responses as quoted in public issue threads, or its docs'
+# wording where no response is on record). Rules quote them in hints; the emulator answers with them.
+
+ONE_OF_PARAMS = "You may only specify one of these parameters: {params}."
+MISSING_PARAM = "Missing required param: {param}."
+REQUIRES_TIERED = "This parameter requires `billing_scheme` to be set to `tiered`."
+TIER_WITHOUT_AMOUNT = "An entry in the tiers array is missing an amount."
+INVALID_POSITIVE_INTEGER = "Invalid positive integer"
+INTERVAL_TOO_LONG = (
+    "The interval_count for {adjective} prices can't be greater than {count}. The maximum billing period is 3 years."
+)
+TRIAL_TOO_LONG = f"The maximum number of trial period days is {TRIAL_DAYS.value} (2 years)."
+OPTION_IS_PRICE_CURRENCY = (
+    "You are specifying a currency option that matches the top-level currency for this price. Please remove "
+    "this currency option and it will be added automatically on creation."
+)
+INVALID_CURRENCY = "Invalid currency: {code}. Stripe currently supports these currencies: {supported}"
+LOOKUP_KEY_TAKEN = "A price (`{price}`) already uses that lookup key."
+SUBSCRIPTION_MISMATCH = "Currency and interval fields must match across all plans on this subscription."
+METERED_NEEDS_METER = "Metered prices must be backed by a meter: set `meter`."
+DEACTIVATED_METER = "You can't attach a deactivated meter to a price: '{meter}'."
