@@ -1,0 +1,72 @@
+"""Metadata rules: Stripe's limits on metadata, and the key pricebook keeps for itself."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from compiler.catalog.rules.reading import PRICED, as_map, show
+from compiler.catalog.rules.registry import OWN, Basis, Finding, entry_rule
+from compiler.catalog.source import Entry
+from compiler.stripe.facts import METADATA_KEY_FORBIDDEN, METADATA_KEY_LENGTH, METADATA_KEYS, METADATA_VALUE_LENGTH
+from compiler.stripe.fields import MANAGED_BY_KEY, MANAGED_METADATA
+from compiler.stripe.kinds import Kind
+
+#: the metadata keys a catalog object may have: Stripe's limit less the ones pricebook adds to every object
+CATALOG_METADATA_KEYS = METADATA_KEYS.value - len(MANAGED_METADATA)
+
+
+@entry_rule(
+    "reserved-metadata-key",
+    "managed_by is pricebook's own metadata key",
+    OWN,
+    (Kind.PRODUCT, *PRICED),
+    when=("metadata",),
+)
+def reserved_metadata_key(entry: Entry) -> Iterator[Finding]:
+    if MANAGED_BY_KEY in as_map(entry.data.get("metadata")):
+        yield Finding(
+            entry.where("metadata", MANAGED_BY_KEY, key=True),
+            f"{entry.label()} sets metadata {MANAGED_BY_KEY}, which pricebook writes itself to mark what it owns",
+            f"remove metadata.{MANAGED_BY_KEY}; pricebook sets it to 'pricebook' on every object it creates",
+        )
+
+
+@entry_rule("metadata-invalid", "Stripe's metadata limits", Basis.of(METADATA_KEYS), tuple(Kind), when=("metadata",))
+def metadata_invalid(entry: Entry) -> Iterator[Finding]:
+    if "metadata" not in entry.data:
+        return
+    metadata = entry.data.get("metadata")
+    if entry.kind is Kind.METER:
+        yield Finding(
+            entry.where("metadata", key=True),
+            f"{entry.label()} has metadata, but Stripe meters have none",
+            "remove metadata from the meter (pricebook knows its meters by event_name)",
+        )
+        return
+    if not isinstance(metadata, dict):
+        return  # the schema reports the type
+    if len(metadata) > CATALOG_METADATA_KEYS:
+        yield Finding(
+            entry.where("metadata", key=True),
+            f"{entry.label()} has {len(metadata)} metadata keys; Stripe allows {METADATA_KEYS.value} and pricebook "
+            f"adds {MANAGED_BY_KEY}",
+            f"keep at most {CATALOG_METADATA_KEYS} keys",
+        )
+    for key, value in metadata.items():
+        text = str(key)
+        problem = None
+        if len(text) > METADATA_KEY_LENGTH.value:
+            problem = f"key {text[:20]!r}... is longer than {METADATA_KEY_LENGTH.value} characters"
+        elif any(c in text for c in METADATA_KEY_FORBIDDEN):
+            problem = f"key {text!r} contains [ or ]"
+        elif not isinstance(value, str):
+            problem = f"value of {text!r} is {show(value)}, not a string"
+        elif len(value) > METADATA_VALUE_LENGTH.value:
+            problem = f"value of {text!r} is longer than {METADATA_VALUE_LENGTH.value} characters"
+        if problem:
+            yield Finding(
+                entry.where("metadata", key) if isinstance(key, str) else entry.where("metadata"),
+                f"metadata of {entry.label()}: {problem}",
+                f"Stripe metadata takes string values up to {METADATA_VALUE_LENGTH.value} characters, keys up to "
+                f'{METADATA_KEY_LENGTH.value} without [ or ]; quote numbers ("3")',
+            )

@@ -1,0 +1,168 @@
+"""Recurring and metered rules: the billing period, the meter of a metered price, trials, and the fields
+that only a recurring price can have."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from compiler.catalog.rules.reading import every, has, is_int, recurring_of, show
+from compiler.catalog.rules.registry import WARNING, Basis, Finding, entry_rule
+from compiler.catalog.source import Entry
+from compiler.stripe.facts import (
+    BASIL_METERS_DOC,
+    INFERRED,
+    INTERVAL_COUNT,
+    INVALID_POSITIVE_INTEGER,
+    PRICE_DOC,
+    RECURRING_FIELDS,
+    TRIAL_DAYS,
+    TRIAL_TOO_LONG,
+    VERIFIED,
+)
+from compiler.stripe.kinds import Kind
+
+#: the intervals whose cap Stripe states (the day cap is inferred: `interval-days-too-long`)
+_VERIFIED_CAPS = ("year", "month", "week")
+
+
+def _caps() -> str:
+    """`3 years, 36 months or 156 weeks`"""
+    caps = [f"{INTERVAL_COUNT[interval].value} {interval}s" for interval in _VERIFIED_CAPS]
+    return ", ".join(caps[:-1]) + " or " + caps[-1]
+
+
+@entry_rule(
+    "interval-count-range",
+    f"interval_count ≥ 1 and at most {_caps()}",
+    Basis.of(INTERVAL_COUNT["year"]),
+    when=("recurring", "interval_count"),
+)
+def interval_count_range(entry: Entry) -> Iterator[Finding]:
+    recurring = recurring_of(entry)
+    if recurring is None or recurring.data.get("interval_count") is None:
+        return
+    count, interval = recurring.data.get("interval_count"), recurring.data.get("interval")
+    where = entry.where(*recurring.prefix, "interval_count")
+    if not is_int(count) or count < 1:
+        yield Finding(
+            where,
+            f"interval_count of {entry.label()} is {show(count)}; it must be a whole number of at least 1",
+            f'Stripe would answer: "{INVALID_POSITIVE_INTEGER}"',
+        )
+    elif interval in _VERIFIED_CAPS and count > INTERVAL_COUNT[interval].value:
+        cap = INTERVAL_COUNT[interval].value
+        yield Finding(
+            where,
+            f"{entry.label()} bills {every(count, interval)}; Stripe allows at most {cap} ({_caps()})",
+            f"use an interval_count of at most {cap}",
+        )
+
+
+@entry_rule(
+    "interval-days-too-long",
+    f"a daily period above {INTERVAL_COUNT['day'].value} days",
+    Basis.of(INTERVAL_COUNT["day"]),
+    severity=WARNING,
+    when=("recurring", "interval_count"),
+)
+def interval_days_too_long(entry: Entry) -> Iterator[Finding]:
+    recurring = recurring_of(entry)
+    if recurring is None or recurring.data.get("interval") != "day":
+        return
+    count = recurring.data.get("interval_count")
+    cap = INTERVAL_COUNT["day"].value
+    if is_int(count) and count > cap:
+        yield Finding(
+            entry.where(*recurring.prefix, "interval_count"),
+            f"{entry.label()} bills every {count} days; Stripe's cap is 3 years, probably {cap} days",
+            "use interval: month or year for long periods",
+        )
+
+
+@entry_rule(
+    "metered-needs-meter",
+    "usage_type: metered names a meter",
+    Basis(BASIL_METERS_DOC, VERIFIED),
+    when=("recurring", "usage_type"),
+)
+def metered_needs_meter(entry: Entry) -> Iterator[Finding]:
+    recurring = recurring_of(entry)
+    if recurring is not None and recurring.usage_type() == "metered" and not has(recurring.data, "meter"):
+        yield Finding(
+            entry.where(*recurring.prefix, "usage_type"),
+            f"{entry.label()} is metered but names no meter",
+            "define the meter under meters: and set meter: <its event_name>; since API 2025-03-31.basil "
+            "Stripe refuses a metered price without a meter",
+        )
+
+
+@entry_rule(
+    "meter-needs-metered",
+    "a meter only with usage_type: metered",
+    Basis(PRICE_DOC + "#create_price-recurring-meter", INFERRED),
+    when=("recurring", "meter"),
+)
+def meter_needs_metered(entry: Entry) -> Iterator[Finding]:
+    recurring = recurring_of(entry)
+    if recurring is not None and has(recurring.data, "meter") and recurring.usage_type() != "metered":
+        yield Finding(
+            entry.where(*recurring.prefix, "meter", key=True),
+            f"{entry.label()} names a meter but its usage_type is {recurring.usage_type()}",
+            "add usage_type: metered (or remove meter for a licensed price billed by quantity)",
+        )
+
+
+_RECURRING_ONLY = (*RECURRING_FIELDS, "aggregate_usage")
+
+
+@entry_rule(
+    "one-time-with-recurring-fields",
+    "a one-time price has no recurring fields",
+    Basis(PRICE_DOC + "#create_price-recurring", VERIFIED),
+    kinds=(Kind.PRICE,),
+)
+def one_time_with_recurring_fields(entry: Entry) -> Iterator[Finding]:
+    if has(entry.data, "recurring"):
+        return
+    for key in _RECURRING_ONLY:
+        if key in entry.data:
+            yield Finding(
+                entry.where(key, key=True),
+                f"{entry.label()} has no recurring block, so it is a one-time price, yet it sets {key}",
+                f"move {key} under recurring: (prices take recurring: {{interval: month, ...}}); a one-time "
+                "price cannot go on a subscription",
+            )
+
+
+@entry_rule(
+    "aggregate-usage-removed",
+    "no aggregate_usage (removed in API 2025-03-31.basil)",
+    Basis(BASIL_METERS_DOC, VERIFIED),
+    when=("recurring", "aggregate_usage"),
+)
+def aggregate_usage_removed(entry: Entry) -> Iterator[Finding]:
+    recurring = recurring_of(entry)
+    if recurring is not None and "aggregate_usage" in recurring.data:
+        yield Finding(
+            entry.where(*recurring.prefix, "aggregate_usage", key=True),
+            f"{entry.label()} sets aggregate_usage, which Stripe removed in API version 2025-03-31.basil",
+            "remove it; aggregate usage with a meter instead (meters: default_aggregation: {formula: sum, "
+            "count or last}) and name it with meter:",
+        )
+
+
+@entry_rule(
+    "trial-too-long",
+    f"trial_period_days at most {TRIAL_DAYS.value}",
+    Basis.of(TRIAL_DAYS),
+    when=("recurring", "trial_period_days"),
+)
+def trial_too_long(entry: Entry) -> Iterator[Finding]:
+    recurring = recurring_of(entry)
+    days = recurring.data.get("trial_period_days") if recurring is not None else None
+    if recurring is not None and is_int(days) and days > TRIAL_DAYS.value:
+        yield Finding(
+            entry.where(*recurring.prefix, "trial_period_days"),
+            f"trial_period_days of {entry.label()} is {days}; Stripe allows at most {TRIAL_DAYS.value}",
+            f'Stripe would answer: "{TRIAL_TOO_LONG}"',
+        )
