@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler.catalog.schema import _errors, fast_validator, schema_document, validator
+from compiler.catalog.schema import fast_validator, schema_document, schema_errors, validator
 from compiler.cli.validate import command
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,7 +138,7 @@ def test_fast_path_and_jsonschema_agree(catalog: dict[str, Any]) -> None:
     assert fast is not None
     assert fast(catalog) == validator().is_valid(catalog)
     # checking object by object finds exactly what jsonschema finds on the whole document
-    split = sorted((repr(path), error.message) for path, error in _errors(catalog))
+    split = sorted((repr(path), error.message) for path, error in schema_errors(catalog))
     whole = sorted((repr(tuple(e.absolute_path)), e.message) for e in validator().iter_errors(catalog))
     assert split == whole
 
@@ -184,7 +184,7 @@ def test_fast_path_and_jsonschema_agree_near_valid_catalogs(data: st.DataObject)
         delete = data.draw(st.booleans())
         catalog = _replace(catalog, path, data.draw(leaves), delete)
     assert fast(catalog) == validator().is_valid(catalog)
-    split = sorted((repr(path), error.message) for path, error in _errors(catalog))
+    split = sorted((repr(path), error.message) for path, error in schema_errors(catalog))
     whole = sorted((repr(tuple(e.absolute_path)), e.message) for e in validator().iter_errors(catalog))
     assert split == whole
 
