@@ -1,7 +1,12 @@
 """The offline pipeline every command starts with: load -> schema -> rules.
 
-Objects with schema errors are left out of the rules, so every rule sees well-typed data; a reference to such
-an object (a price naming a product that has a typo in a field) is then not reported as unknown as well.
+Objects with schema errors are left out of the rules, so the rules see well-typed data; a reference to such an
+object (a price naming a product that has a typo in a field) is then not reported as unknown as well.
+
+Except where a rule explains a schema error better (`Rule.covers`: "move interval under recurring:" rather
+than "unknown field `interval`"): an object whose only schema errors are such errors goes through the rules,
+and each of those errors is shown only if none of the rules that explain it reported at that object. So a
+schema error is never lost: it is either said better by a rule at the same object, or said by the schema.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from compiler.catalog.loader import find_files, gc_paused, load_files, template_variables
-from compiler.catalog.rules import run_rules
+from compiler.catalog.rules import check_entries, covering_rules
 from compiler.catalog.schema import check_document_paths
 from compiler.catalog.source import Document, Entry, NodePath, iter_entries
 from compiler.errors import Diagnostic, InvalidCatalog, Location, has_errors, sort_diagnostics
@@ -25,7 +30,7 @@ class CheckResult:
     entries: tuple[Entry, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
     files: int = 0
-    #: the entries the rules did not see because the schema rejected them
+    #: the entries unfit for the model: the schema rejected them (most were kept from the rules, too)
     rejected: tuple[Entry, ...] = field(default=(), repr=False)
 
     @property
@@ -120,26 +125,50 @@ def check_documents(
 ) -> CheckResult:
     """Schema and rules over loaded documents (`diagnostics` are the loader's; `files` how many were read)."""
     found: list[Diagnostic] = list(diagnostics)
-    passed: list[Entry] = []
-    rejected: list[Entry] = []
+    candidates: list[Entry] = []  # what the rules see
+    rejected: list[Entry] = []  # kept from the rules
+    #: schema errors a rule may say better: (the entry, the schema's diagnostic, the rules that explain it)
+    deferred: list[tuple[Entry, Diagnostic, frozenset[str]]] = []
     loader_errors: dict[str, list[Diagnostic]] = {}
     for d in diagnostics:
         if d.is_error:
             loader_errors.setdefault(d.location.file, []).append(d)
     for doc in documents:
-        schema_problems = check_document_paths(doc)
-        found.extend(d for _, d in schema_problems)
         entries = list(iter_entries(doc))
-        bad = _rejected_paths(doc, entries, [p for p, _ in schema_problems], loader_errors.get(doc.file, []))
-        passed.extend(e for e in entries if e.path not in bad)
+        owners = {entry.path: entry for entry in entries}
+        hard: list[NodePath] = []
+        # a value the loader refused is gone from the data: what the schema says of the gap there is an echo
+        refused = {d.location for d in loader_errors.get(doc.file, [])}
+        for path, diagnostic in check_document_paths(doc):
+            if diagnostic.location in refused:
+                hard.append(path)
+                continue
+            owner = _owner(path, owners)
+            rules = covering_rules(owner, diagnostic.rule, path[len(owner.path) :]) if owner else frozenset()
+            if owner is not None and rules:
+                deferred.append((owner, diagnostic, rules))
+            else:
+                found.append(diagnostic)
+                hard.append(path)
+        bad = _rejected_paths(doc, entries, hard, loader_errors.get(doc.file, []))
+        candidates.extend(e for e in entries if e.path not in bad)
         rejected.extend(e for e in entries if e.path in bad)
-    found.extend(_without_echoes(run_rules(passed), passed, rejected))
+    report = check_entries(candidates)
+    kept_out = {(e.doc.file, e.path) for e in rejected}
+    unfit: set[tuple[str, NodePath]] = set()  # entries the rules saw that keep a schema error
+    for owner, diagnostic, rules in deferred:
+        place = (owner.doc.file, owner.path)
+        if place not in kept_out and any((rule, *place) in report.reported for rule in rules):
+            continue  # a rule said it at this entry, better
+        found.append(diagnostic)
+        unfit.add(place)
+    found.extend(_without_echoes(report.diagnostics, candidates, rejected))
     return CheckResult(
         documents=tuple(documents),
-        entries=tuple(passed),
+        entries=tuple(e for e in candidates if (e.doc.file, e.path) not in unfit),
         diagnostics=tuple(sort_diagnostics(found)),
         files=len(documents) if files is None else files,
-        rejected=tuple(rejected),
+        rejected=(*rejected, *(e for e in candidates if (e.doc.file, e.path) in unfit)),
     )
 
 

@@ -8,12 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from compiler.catalog.check import check_catalog, check_documents
+from compiler.catalog.check import CheckResult, check_catalog, check_documents
 from compiler.catalog.loader import load_text
-from compiler.catalog.schema import RULE_IDS, check_document, compile_fast, schema_document
-from compiler.errors import Diagnostic
+from compiler.catalog.rules import covering_rules
+from compiler.catalog.schema import RULE_IDS, check_document, check_document_paths, compile_fast, schema_document
+from compiler.catalog.schema.messages import KEYWORDS
+from compiler.catalog.source import Entry, NodePath, iter_entries
+from compiler.errors import Diagnostic, Location
 
 ROOT = Path(__file__).resolve().parents[2]
 REPO_SCHEMA = ROOT / "schemas" / "catalog.schema.json"
@@ -333,6 +339,38 @@ def test_metadata_limits() -> None:
     ]
 
 
+def test_every_schema_keyword_has_a_message() -> None:
+    keywords: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            keywords.update(k for k in node if k in _VALIDATION_KEYWORDS)
+            for key, sub in node.items():
+                if key != "properties":
+                    walk(sub)
+                else:
+                    for child in sub.values():
+                        walk(child)
+        elif isinstance(node, list):
+            for sub in node:
+                walk(sub)
+
+    walk(schema_document())
+    assert keywords <= KEYWORDS
+
+
+#: the keywords of JSON Schema 2020-12 that can fail (an error of `$ref`, `properties` or `items` is its target's)
+_VALIDATION_KEYWORDS = frozenset(
+    {
+        "type", "enum", "const", "multipleOf", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum",
+        "maxLength", "minLength", "pattern", "maxItems", "minItems", "uniqueItems", "maxContains", "minContains",
+        "maxProperties", "minProperties", "required", "dependentRequired", "additionalProperties",
+        "propertyNames", "not", "anyOf", "oneOf", "allOf", "if", "contains", "prefixItems",
+        "unevaluatedItems", "unevaluatedProperties", "dependentSchemas",
+    }
+)  # fmt: skip
+
+
 def test_nested_prices_take_their_product_from_the_parent() -> None:
     (problem,) = problems(PRODUCT + "    prices:\n      - {lookup_key: a, currency: usd, product: p}\n")
     assert (problem.rule, problem.location.line, problem.location.col) == ("schema-nested-product", 5, 40)
@@ -402,3 +440,167 @@ def test_the_benchmark_generator_writes_a_valid_catalog(tmp_path: Path) -> None:
     assert len(generated.prices) == 120
     assert {e.identity for e in result.entries} >= set(generated.prices) | set(generated.meters)
     assert generate_catalog(tmp_path / "again", 120, seed=3).files[1].read_text() == generated.files[1].read_text()
+
+
+# --- where the schema defers to a rule ------------------------------------------------------------------
+
+
+def _check(text: str) -> CheckResult:
+    doc, loaded = load_text(PRODUCT + text, "f.yaml")
+    assert doc is not None and loaded == []
+    return check_documents([doc], loaded)
+
+
+def test_a_rule_that_says_it_better_replaces_the_schema_error() -> None:
+    result = _check("prices:\n  - {lookup_key: a, product: p, currency: usd, unit_amount: 5, interval: month}\n")
+    assert [d.rule for d in result.diagnostics] == ["one-time-with-recurring-fields"]
+    assert "move interval under recurring:" in (result.diagnostics[0].hint or "")
+    assert result.entries and not result.ok
+
+
+def test_a_deferred_schema_error_stays_when_its_rule_says_nothing() -> None:
+    # `product_data` is nested-price-product's to explain only under a product; at the top level the rule is
+    # silent, so the schema's error stays (the price went through the rules, which found nothing else)
+    result = _check(
+        "prices:\n  - {lookup_key: a, product: p, currency: usd, unit_amount: 5, product_data: {name: x}}\n"
+    )
+    assert [d.rule for d in result.diagnostics] == ["schema-unknown-field"]
+    assert "products:" in (result.diagnostics[0].hint or "")
+    # an object that keeps a schema error is unfit for the model
+    assert {e.identity for e in result.entries} == {"p"}
+    assert {e.identity for e in result.rejected} == {"a"}
+
+
+def test_one_error_the_schema_cannot_defer_keeps_the_object_from_the_rules() -> None:
+    # `interval` alone would be the rule's to explain; `colour` is no rule's, so the schema says both
+    result = _check(
+        "prices:\n  - {lookup_key: a, product: p, currency: usd, unit_amount: 5, interval: month, colour: red}\n"
+    )
+    assert [d.rule for d in result.diagnostics] == ["schema-unknown-field", "schema-unknown-field"]
+    assert {e.identity for e in result.rejected} == {"a"}
+
+
+def test_a_rule_at_another_object_does_not_stand_in_for_this_one() -> None:
+    # both prices break the one-time rule's fields; only the second is kept from the rules (by `colour`)
+    result = _check(
+        "prices:\n"
+        "  - {lookup_key: a, product: p, currency: usd, unit_amount: 5, usage_type: metered}\n"
+        "  - {lookup_key: b, product: p, currency: usd, unit_amount: 5, usage_type: metered, colour: red}\n"
+    )
+    assert [(d.rule, d.location.line) for d in result.diagnostics] == [
+        ("one-time-with-recurring-fields", 5),
+        ("schema-unknown-field", 6),
+        ("schema-unknown-field", 6),
+    ]
+
+
+def test_a_value_the_loader_refused_is_not_reported_again_by_the_schema() -> None:
+    doc, loaded = load_text(
+        PRODUCT + "prices:\n  - {lookup_key: a, product: p, currency: usd, unit_amount: 0700}\n", "f.yaml"
+    )
+    assert doc is not None
+    result = check_documents([doc], loaded)
+    assert [d.rule for d in result.diagnostics] == ["yaml-octal"]
+
+
+_DEFERRABLE: dict[str, st.SearchStrategy[Any]] = {
+    "interval": st.just("month"),
+    "usage_type": st.sampled_from(["metered", "sometimes"]),
+    "aggregate_usage": st.just("sum"),
+    "product_data": st.just({"name": "x"}),
+    "product": st.sampled_from(["p", "nowhere"]),
+    "unit_amount_decimal": st.sampled_from(["1e5", "-1", "0.5", "0.1234567890123", 5]),
+    "metadata": st.sampled_from([{"a[1]": "x"}, {"managed_by": "me"}, {"n": 5}, {"": "x"}, {"k": "v"}, "x"]),
+    "tiers": st.sampled_from(
+        [
+            [{"up_to": None, "unit_amount": 1}, {"up_to": "inf", "unit_amount": 1}],
+            [{"up_to": 0, "unit_amount": 1}, {"up_to": "inf", "unit_amount": 1}],
+            [{"unit_amount": 1}, {"up_to": 5, "unit_amount": 1}],
+            [{"up_to": "inf", "flat_amount_decimal": "1.5"}],
+        ]
+    ),
+    "billing_scheme": st.sampled_from(["tiered", "per_unit"]),
+    "tiers_mode": st.just("volume"),
+    "transform_quantity": st.sampled_from(
+        [{"divide_by": 0, "round": "up"}, {"round": "nearest"}, 5, {"divide_by": "5", "round": "up"}]
+    ),
+    "currency_options": st.sampled_from([{"EUR": {"unit_amount": 5}}, {"eur": {"custom_unit_amount": {"minimum": 5}}}]),
+    "recurring": st.sampled_from(
+        [
+            {"interval": "month"},
+            {"interval": "month", "aggregate_usage": "sum"},
+            {"interval": "day", "interval_count": 0},
+        ]
+    ),
+    "colour": st.just("red"),
+}
+_PRICES = st.fixed_dictionaries(
+    {"lookup_key": st.sampled_from(["a", "b", "c"]), "currency": st.sampled_from(["usd", "USD", "xx"])},
+    optional=_DEFERRABLE,
+)
+_PLANS = st.fixed_dictionaries(
+    {
+        "id": st.sampled_from(["x", "y"]),
+        "product": st.just("p"),
+        "currency": st.just("usd"),
+        "interval": st.just("month"),
+    },
+    optional={
+        "amount": st.just(5),
+        "trial_period_days": st.sampled_from([0, 730, 731, -1]),
+        "interval_count": st.sampled_from([0, 3]),
+        "transform_usage": st.sampled_from([{"divide_by": 0, "round": "up"}, {"divide_by": 2, "round": "up"}]),
+        "aggregate_usage": st.just("max"),
+    },
+)
+_CATALOGS = st.fixed_dictionaries(
+    {
+        "products": st.lists(
+            st.fixed_dictionaries(
+                {"id": st.sampled_from(["p", "q"])},
+                optional={"name": st.sampled_from(["P", "", " "]), "prices": st.lists(_PRICES, max_size=2)},
+            ),
+            min_size=1,
+            max_size=2,
+        ),
+        "prices": st.lists(_PRICES, max_size=3),
+        "plans": st.lists(_PLANS, max_size=2),
+    }
+)
+
+
+class _NoAliases(yaml.SafeDumper):
+    """Writes a value drawn twice twice: an alias would place both copies at the anchor's lines."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(catalog=_CATALOGS)
+def test_no_schema_error_is_lost(catalog: dict[str, Any]) -> None:
+    """Every schema error is shown, or a rule that explains it reported at the same object."""
+    doc, loaded = load_text(yaml.dump(catalog, Dumper=_NoAliases, sort_keys=False), "f.yaml")
+    assert doc is not None and loaded == []
+    result = check_documents([doc], loaded)
+    entries = list(iter_entries(doc))
+    owners = {entry.path: entry for entry in entries}
+    places = [(p, loc) for table in (doc.positions, doc.key_positions) for p, loc in table.items()]
+
+    def owner_of(path: NodePath) -> Entry:
+        return next(owners[path[:n]] for n in (4, 2) if path[:n] in owners)
+
+    def inside(entry: Entry) -> set[Location]:
+        """The places of the entry's own fields (a product's nested prices are entries of their own)."""
+        return {loc for p, loc in places if p[:2] in owners and owner_of(p).path == entry.path}
+
+    for path, schema_error in check_document_paths(doc):
+        if schema_error in result.diagnostics:
+            continue
+        owner = owner_of(path)
+        rules = covering_rules(owner, schema_error.rule, path[len(owner.path) :])
+        assert any(d.rule in rules and d.location in inside(owner) for d in result.diagnostics), schema_error
+    # what the model gets has no schema error left
+    shown = {d.location for d in result.diagnostics if d.rule in RULE_IDS}
+    for entry in result.entries:
+        assert not shown & inside(entry), entry.identity

@@ -19,7 +19,18 @@ Not checked here, on purpose:
 - a meter must be active, a currency supported by the account's country: only the account knows.
 """
 
-from compiler.catalog.rules.engine import RULES, RULES_BY_ID, run_rules
-from compiler.catalog.rules.registry import Basis, Finding, Rule
+from compiler.catalog.rules.engine import RULES, RULES_BY_ID, RulesReport, check_entries, covering_rules, run_rules
+from compiler.catalog.rules.registry import Basis, Cover, Finding, Rule
 
-__all__ = ["RULES", "RULES_BY_ID", "Basis", "Finding", "Rule", "run_rules"]
+__all__ = [
+    "RULES",
+    "RULES_BY_ID",
+    "Basis",
+    "Cover",
+    "Finding",
+    "Rule",
+    "RulesReport",
+    "check_entries",
+    "covering_rules",
+    "run_rules",
+]

@@ -16,9 +16,18 @@ from compiler.catalog.rules.reading import (
     scheme,
     show,
 )
-from compiler.catalog.rules.registry import WARNING, Basis, Finding, entry_rule, parsed_rule
+from compiler.catalog.rules.registry import WARNING, Basis, Cover, Finding, entry_rule, parsed_rule
+from compiler.catalog.schema.messages import PATTERN
 from compiler.catalog.source import Entry
-from compiler.stripe.facts import DECIMAL_PLACES, MAX_AMOUNT, MISSING_PARAM, ONE_OF_PARAMS, PRICE_DOC, VERIFIED
+from compiler.stripe.facts import (
+    DECIMAL_FIELDS,
+    DECIMAL_PLACES,
+    MAX_AMOUNT,
+    MISSING_PARAM,
+    ONE_OF_PARAMS,
+    PRICE_DOC,
+    VERIFIED,
+)
 from compiler.stripe.kinds import Kind
 
 
@@ -63,6 +72,7 @@ def amount_conflict(entry: Entry, parsed: Parsed) -> Iterator[Finding]:
     "decimal-format",
     f"decimal amounts are non-negative with at most {DECIMAL_PLACES.value} decimal places",
     Basis.of(DECIMAL_PLACES),
+    covers=tuple(Cover(PATTERN, ("**", name)) for name in sorted(DECIMAL_FIELDS)),
 )
 def decimal_format(entry: Entry, parsed: Parsed) -> Iterator[Finding]:
     for money in parsed.money:
@@ -92,6 +102,7 @@ def decimal_format(entry: Entry, parsed: Parsed) -> Iterator[Finding]:
     "flat_amount_decimal is a whole number of minor units",
     Basis(PRICE_DOC + "#create_price-tiers-flat_amount_decimal", VERIFIED),
     when=TIERED,
+    covers=(Cover(PATTERN, ("**", "flat_amount_decimal")),),
 )
 def flat_amount_not_integral(entry: Entry, parsed: Parsed) -> Iterator[Finding]:
     for money in parsed.money:

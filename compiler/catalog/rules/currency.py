@@ -17,7 +17,8 @@ from compiler.catalog.rules.reading import (
     is_int,
     scheme,
 )
-from compiler.catalog.rules.registry import WARNING, Basis, Finding, parsed_rule
+from compiler.catalog.rules.registry import WARNING, Basis, Cover, Finding, parsed_rule
+from compiler.catalog.schema.messages import PATTERN
 from compiler.catalog.source import Entry
 from compiler.stripe import currencies
 from compiler.stripe.facts import (
@@ -31,7 +32,13 @@ from compiler.stripe.facts import (
 from compiler.stripe.kinds import Kind
 
 
-@parsed_rule("unsupported-currency", "currencies are Stripe currency codes, lowercase", Basis(CURRENCIES_DOC, VERIFIED))
+@parsed_rule(
+    "unsupported-currency",
+    "currencies are Stripe currency codes, lowercase",
+    Basis(CURRENCIES_DOC, VERIFIED),
+    # a code that is not three lowercase letters is no code Stripe supports either
+    covers=(Cover(PATTERN, ("currency",)), Cover(PATTERN, ("currency_options", "*"))),
+)
 def unsupported_currency(entry: Entry, parsed: Parsed) -> Iterator[Finding]:
     for site in parsed.sites:
         code = site.currency if site.is_option else entry.data.get("currency")

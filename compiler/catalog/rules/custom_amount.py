@@ -7,7 +7,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from compiler.catalog.rules.reading import Parsed, Site, as_list, field_name, has, is_int, param_name, scheme, show
-from compiler.catalog.rules.registry import WARNING, Basis, Finding, entry_rule, parsed_rule
+from compiler.catalog.rules.registry import WARNING, Basis, Cover, Finding, entry_rule, parsed_rule
+from compiler.catalog.schema.messages import REQUIRED
 from compiler.catalog.source import Entry
 from compiler.stripe.facts import INFERRED, MISSING_PARAM, PRICE_DOC, UNVERIFIED, VERIFIED
 from compiler.stripe.kinds import Kind
@@ -26,6 +27,7 @@ def _custom_sites(parsed: Parsed) -> Iterator[tuple[Site, Mapping[str, Any]]]:
     Basis(PRICE_DOC + "#create_price-custom_unit_amount-enabled", VERIFIED),
     kinds=(Kind.PRICE,),
     when=("custom_unit_amount", "currency_options"),
+    covers=(Cover(REQUIRED, ("**", "custom_unit_amount", "enabled")),),
 )
 def custom_unit_amount_enabled(entry: Entry, parsed: Parsed) -> Iterator[Finding]:
     for site, custom in _custom_sites(parsed):

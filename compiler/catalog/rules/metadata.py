@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from compiler.catalog.rules.reading import PRICED, as_map, show
-from compiler.catalog.rules.registry import OWN, Basis, Finding, entry_rule
+from compiler.catalog.rules.registry import OWN, Basis, Cover, Finding, entry_rule
+from compiler.catalog.schema.messages import LENGTH, PATTERN, RESERVED, SIZE, TYPE, UNKNOWN_FIELD
 from compiler.catalog.source import Entry
 from compiler.stripe.facts import METADATA_KEY_FORBIDDEN, METADATA_KEY_LENGTH, METADATA_KEYS, METADATA_VALUE_LENGTH
 from compiler.stripe.fields import MANAGED_BY_KEY, MANAGED_METADATA
@@ -21,6 +22,7 @@ CATALOG_METADATA_KEYS = METADATA_KEYS.value - len(MANAGED_METADATA)
     OWN,
     (Kind.PRODUCT, *PRICED),
     when=("metadata",),
+    covers=(Cover(RESERVED, ("metadata", MANAGED_BY_KEY)),),
 )
 def reserved_metadata_key(entry: Entry) -> Iterator[Finding]:
     if MANAGED_BY_KEY in as_map(entry.data.get("metadata")):
@@ -31,7 +33,20 @@ def reserved_metadata_key(entry: Entry) -> Iterator[Finding]:
         )
 
 
-@entry_rule("metadata-invalid", "Stripe's metadata limits", Basis.of(METADATA_KEYS), tuple(Kind), when=("metadata",))
+@entry_rule(
+    "metadata-invalid",
+    "Stripe's metadata limits; no metadata on a meter",
+    Basis.of(METADATA_KEYS),
+    tuple(Kind),
+    when=("metadata",),
+    covers=(
+        Cover(SIZE, ("metadata",)),
+        Cover(LENGTH, ("metadata", "*")),
+        Cover(PATTERN, ("metadata", "*")),
+        Cover(TYPE, ("metadata", "*")),
+        Cover(UNKNOWN_FIELD, ("metadata",)),
+    ),
+)
 def metadata_invalid(entry: Entry) -> Iterator[Finding]:
     if "metadata" not in entry.data:
         return
@@ -55,7 +70,9 @@ def metadata_invalid(entry: Entry) -> Iterator[Finding]:
     for key, value in metadata.items():
         text = str(key)
         problem = None
-        if len(text) > METADATA_KEY_LENGTH.value:
+        if not text:
+            problem = "a key is empty"
+        elif len(text) > METADATA_KEY_LENGTH.value:
             problem = f"key {text[:20]!r}... is longer than {METADATA_KEY_LENGTH.value} characters"
         elif any(c in text for c in METADATA_KEY_FORBIDDEN):
             problem = f"key {text!r} contains [ or ]"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from compiler.catalog.rules.reading import has, is_nested
-from compiler.catalog.rules.registry import OWN, Basis, Finding, entry_rule
+from compiler.catalog.rules.registry import OWN, Basis, Cover, Finding, entry_rule
+from compiler.catalog.schema.messages import LENGTH, NESTED_PRODUCT, REQUIRED, UNKNOWN_FIELD
 from compiler.catalog.source import Entry
 from compiler.stripe.facts import INFERRED, PRICE_DOC, PRODUCT_DOC, VERIFIED
 from compiler.stripe.kinds import Kind
@@ -16,6 +17,7 @@ from compiler.stripe.kinds import Kind
     "a product has a name",
     Basis(PRODUCT_DOC + "#create_product-name", VERIFIED),
     (Kind.PRODUCT,),
+    covers=(Cover(REQUIRED, ("name",)), Cover(LENGTH, ("name",))),
 )
 def product_name_required(entry: Entry) -> Iterator[Finding]:
     name = entry.data.get("name")
@@ -29,6 +31,7 @@ def product_name_required(entry: Entry) -> Iterator[Finding]:
     "missing-product",
     "a top-level price or plan names its product",
     Basis(PRICE_DOC + "#create_price-product", INFERRED),
+    covers=(Cover(REQUIRED, ("product",)),),
 )
 def missing_product(entry: Entry) -> Iterator[Finding]:
     if not is_nested(entry) and not has(entry.data, "product"):
@@ -47,6 +50,7 @@ def missing_product(entry: Entry) -> Iterator[Finding]:
     OWN,
     (Kind.PRICE,),
     when=("product", "product_data"),
+    covers=(Cover(NESTED_PRODUCT, ("product",)), Cover(UNKNOWN_FIELD, ("product_data",))),
 )
 def nested_price_product(entry: Entry) -> Iterator[Finding]:
     if not is_nested(entry):

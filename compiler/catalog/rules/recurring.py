@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.catalog.rules.reading import every, has, is_int, recurring_of, show
-from compiler.catalog.rules.registry import WARNING, Basis, Finding, entry_rule
+from compiler.catalog.rules.reading import Recurring, every, has, is_int, recurring_of, show
+from compiler.catalog.rules.registry import WARNING, Basis, Cover, Finding, entry_rule
+from compiler.catalog.schema.messages import RANGE, UNKNOWN_FIELD
 from compiler.catalog.source import Entry
 from compiler.stripe.facts import (
     BASIL_METERS_DOC,
@@ -36,6 +37,7 @@ def _caps() -> str:
     f"interval_count ≥ 1 and at most {_caps()}",
     Basis.of(INTERVAL_COUNT["year"]),
     when=("recurring", "interval_count"),
+    covers=(Cover(RANGE, ("recurring", "interval_count")), Cover(RANGE, ("interval_count",))),
 )
 def interval_count_range(entry: Entry) -> Iterator[Finding]:
     recurring = recurring_of(entry)
@@ -112,7 +114,8 @@ def meter_needs_metered(entry: Entry) -> Iterator[Finding]:
         )
 
 
-_RECURRING_ONLY = (*RECURRING_FIELDS, "aggregate_usage")
+#: what a price takes under `recurring` (the catalog takes a trial only on a plan)
+_PRICE_RECURRING = tuple(name for name in RECURRING_FIELDS if name != "trial_period_days")
 
 
 @entry_rule(
@@ -120,11 +123,12 @@ _RECURRING_ONLY = (*RECURRING_FIELDS, "aggregate_usage")
     "a one-time price has no recurring fields",
     Basis(PRICE_DOC + "#create_price-recurring", VERIFIED),
     kinds=(Kind.PRICE,),
+    covers=tuple(Cover(UNKNOWN_FIELD, (name,)) for name in _PRICE_RECURRING),
 )
 def one_time_with_recurring_fields(entry: Entry) -> Iterator[Finding]:
     if has(entry.data, "recurring"):
         return
-    for key in _RECURRING_ONLY:
+    for key in _PRICE_RECURRING:
         if key in entry.data:
             yield Finding(
                 entry.where(key, key=True),
@@ -139,12 +143,18 @@ def one_time_with_recurring_fields(entry: Entry) -> Iterator[Finding]:
     "no aggregate_usage (removed in API 2025-03-31.basil)",
     Basis(BASIL_METERS_DOC, VERIFIED),
     when=("recurring", "aggregate_usage"),
+    covers=(Cover(UNKNOWN_FIELD, ("recurring", "aggregate_usage")), Cover(UNKNOWN_FIELD, ("aggregate_usage",))),
 )
 def aggregate_usage_removed(entry: Entry) -> Iterator[Finding]:
     recurring = recurring_of(entry)
-    if recurring is not None and "aggregate_usage" in recurring.data:
+    places = [recurring] if recurring is not None else []
+    if entry.kind is Kind.PRICE:  # a price may also have it where a plan does: at the top level
+        places.append(Recurring((), entry.data))
+    for place in places:
+        if "aggregate_usage" not in place.data:
+            continue
         yield Finding(
-            entry.where(*recurring.prefix, "aggregate_usage", key=True),
+            entry.where(*place.prefix, "aggregate_usage", key=True),
             f"{entry.label()} sets aggregate_usage, which Stripe removed in API version 2025-03-31.basil",
             "remove it; aggregate usage with a meter instead (meters: default_aggregation: {formula: sum, "
             "count or last}) and name it with meter:",
@@ -153,16 +163,17 @@ def aggregate_usage_removed(entry: Entry) -> Iterator[Finding]:
 
 @entry_rule(
     "trial-too-long",
-    f"trial_period_days at most {TRIAL_DAYS.value}",
+    f"a plan's trial_period_days at most {TRIAL_DAYS.value}",
     Basis.of(TRIAL_DAYS),
-    when=("recurring", "trial_period_days"),
+    kinds=(Kind.PLAN,),
+    when=("trial_period_days",),
+    covers=(Cover(RANGE, ("trial_period_days",)),),
 )
 def trial_too_long(entry: Entry) -> Iterator[Finding]:
-    recurring = recurring_of(entry)
-    days = recurring.data.get("trial_period_days") if recurring is not None else None
-    if recurring is not None and is_int(days) and days > TRIAL_DAYS.value:
+    days = entry.data.get("trial_period_days")
+    if is_int(days) and days > TRIAL_DAYS.value:
         yield Finding(
-            entry.where(*recurring.prefix, "trial_period_days"),
+            entry.where("trial_period_days"),
             f"trial_period_days of {entry.label()} is {days}; Stripe allows at most {TRIAL_DAYS.value}",
             f'Stripe would answer: "{TRIAL_TOO_LONG}"',
         )

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from compiler.catalog.rules.reading import PRICED, Parsed, parse
-from compiler.catalog.source import Entry
+from compiler.catalog.source import Entry, NodePath
 from compiler.errors import Diagnostic, Location, Severity
 from compiler.stripe.facts import Certainty, Limit
 from compiler.stripe.kinds import Kind
@@ -29,6 +29,27 @@ class Basis:
 
 #: a rule of pricebook's own (the catalog's structure, pricebook's ownership mark), not one of Stripe's
 OWN = Basis()
+
+
+@dataclass(frozen=True)
+class Cover:
+    """A schema error that a rule explains better, so the schema defers to the rule: the schema's rule id, and
+    where in the object the error is, as a path pattern (`*` is one key or index, `**` any number of them)."""
+
+    schema_rule: str
+    path: tuple[str, ...]
+
+    def matches(self, schema_rule: str, path: NodePath) -> bool:
+        return schema_rule == self.schema_rule and _glob(self.path, path)
+
+
+def _glob(pattern: Sequence[str], path: NodePath) -> bool:
+    if not pattern:
+        return not path
+    head, rest = pattern[0], pattern[1:]
+    if head == "**":
+        return any(_glob(rest, path[start:]) for start in range(len(path) + 1))
+    return bool(path) and (head == "*" or head == path[0]) and _glob(rest, path[1:])
 
 
 @dataclass(frozen=True)
@@ -69,6 +90,12 @@ class Rule:
     when: frozenset[str] = frozenset()
     #: the module that registered it (`tiers`, `currency`, ...)
     topic: str = ""
+    #: the schema errors this rule explains better (`compiler.catalog.check` lets it report them)
+    covers: tuple[Cover, ...] = ()
+
+    def covers_error(self, entry: Entry, schema_rule: str, path: NodePath) -> bool:
+        """Whether this rule explains the schema error `schema_rule` at `path` (relative to `entry`)."""
+        return entry.kind in self.kinds and any(cover.matches(schema_rule, path) for cover in self.covers)
 
     def applies_to(self, entry: Entry) -> bool:
         return entry.kind in self.kinds and (not self.when or not self.when.isdisjoint(entry.data))
@@ -92,6 +119,7 @@ def entry_rule(
     kinds: Sequence[Kind] = PRICED,
     severity: Severity = ERROR,
     when: Sequence[str] = (),
+    covers: Sequence[Cover] = (),
 ) -> Callable[[EntryCheck], EntryCheck]:
     """Registers a check of one entry."""
 
@@ -105,6 +133,7 @@ def entry_rule(
             check_entry=check,
             when=frozenset(when),
             topic=_topic(check),
+            covers=tuple(covers),
         )
         REGISTRY.append(rule)
         return check
@@ -119,6 +148,7 @@ def parsed_rule(
     kinds: Sequence[Kind] = PRICED,
     severity: Severity = ERROR,
     when: Sequence[str] = (),
+    covers: Sequence[Cover] = (),
 ) -> Callable[[ParsedCheck], ParsedCheck]:
     """`entry_rule` for a check that takes the entry's parsed amounts too; its `check_entry` parses them."""
 
@@ -136,6 +166,7 @@ def parsed_rule(
             when=frozenset(when),
             check_parsed=check,
             topic=_topic(check),
+            covers=tuple(covers),
         )
         REGISTRY.append(rule)
         return check

@@ -18,7 +18,8 @@ from compiler.catalog.rules.reading import (
     show,
     transform_key,
 )
-from compiler.catalog.rules.registry import WARNING, Basis, Finding, entry_rule, parsed_rule
+from compiler.catalog.rules.registry import WARNING, Basis, Cover, Finding, entry_rule, parsed_rule
+from compiler.catalog.schema.messages import REQUIRED, TYPE
 from compiler.catalog.source import Entry
 from compiler.stripe.facts import (
     INFERRED,
@@ -99,6 +100,11 @@ def tiered_with_unit_amount(entry: Entry) -> Iterator[Finding]:
             )
 
 
+#: the schema's errors about a tier's up_to (missing, or not an integer ≥ 1 or "inf"): whichever of the three
+#: up_to rules applies says what is wrong with it in the tier table
+_UP_TO_ERRORS = (Cover(TYPE, ("**", "tiers", "*", "up_to")), Cover(REQUIRED, ("**", "tiers", "*", "up_to")))
+
+
 def _is_inf(value: object) -> bool:
     return value == "inf"
 
@@ -108,6 +114,7 @@ def _is_inf(value: object) -> bool:
     "the last tier has up_to: inf",
     Basis(PRICE_DOC + "#create_price-tiers-up_to", INFERRED),
     when=TIERED,
+    covers=_UP_TO_ERRORS,
 )
 def last_tier_not_inf(entry: Entry, parsed: Parsed) -> Iterator[Finding]:
     for path, tiers in parsed.tier_tables:
@@ -147,6 +154,7 @@ def inf_tier_not_last(entry: Entry, parsed: Parsed) -> Iterator[Finding]:
     "every tier but the last has an integer up_to",
     Basis(PRICE_DOC + "#create_price-tiers-up_to", VERIFIED),
     when=TIERED,
+    covers=_UP_TO_ERRORS,
 )
 def tier_up_to_invalid(entry: Entry, parsed: Parsed) -> Iterator[Finding]:
     for path, tiers in parsed.tier_tables:
@@ -167,6 +175,7 @@ def tier_up_to_invalid(entry: Entry, parsed: Parsed) -> Iterator[Finding]:
     "integer up_to values are at least 1 and strictly increasing",
     Basis(PRICE_DOC + "#create_price-tiers-up_to", INFERRED),
     when=TIERED,
+    covers=_UP_TO_ERRORS,
 )
 def tier_bounds_not_increasing(entry: Entry, parsed: Parsed) -> Iterator[Finding]:
     for path, tiers in parsed.tier_tables:

@@ -6,11 +6,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from compiler.catalog.rules.reading import as_list, has, is_int, scheme, show, transform_key
-from compiler.catalog.rules.registry import Basis, Finding, entry_rule
+from compiler.catalog.rules.registry import Basis, Cover, Finding, entry_rule
+from compiler.catalog.schema.messages import ENUM, RANGE, REQUIRED, TYPE
 from compiler.catalog.source import Entry
 from compiler.stripe.facts import INFERRED, PLAN_NAME_OF, PRICE_DOC, VERIFIED
 
 _TRANSFORMS = ("transform_quantity", PLAN_NAME_OF["transform_quantity"])
+#: the schema's errors `transform-invalid` says better: not a mapping, divide_by or round missing, divide_by
+#: below 1, round neither up nor down (a divide_by of the wrong type keeps the schema's "remove the quotes")
+_TRANSFORM_ERRORS = tuple(
+    Cover(schema_rule, (key, *path))
+    for key in _TRANSFORMS
+    for schema_rule, path in (
+        (TYPE, ()),
+        (REQUIRED, ("divide_by",)),
+        (REQUIRED, ("round",)),
+        (RANGE, ("divide_by",)),
+        (ENUM, ("round",)),
+    )
+)
 
 
 @entry_rule(
@@ -35,6 +49,7 @@ def transform_needs_per_unit(entry: Entry) -> Iterator[Finding]:
     "a transform has divide_by ≥ 1 and round up or down",
     Basis(PRICE_DOC + "#create_price-transform_quantity", VERIFIED),
     when=_TRANSFORMS,
+    covers=_TRANSFORM_ERRORS,
 )
 def transform_invalid(entry: Entry) -> Iterator[Finding]:
     key = transform_key(entry)

@@ -34,8 +34,7 @@ RANGE = "schema-range"
 SIZE = "schema-size"
 RESERVED = "schema-reserved"
 NESTED_PRODUCT = "schema-nested-product"
-OTHER = "schema"
-RULE_IDS = (UNKNOWN_FIELD, REQUIRED, TYPE, ENUM, PATTERN, LENGTH, RANGE, SIZE, RESERVED, NESTED_PRODUCT, OTHER)
+RULE_IDS = (UNKNOWN_FIELD, REQUIRED, TYPE, ENUM, PATTERN, LENGTH, RANGE, SIZE, RESERVED, NESTED_PRODUCT)
 
 _TYPE_NAMES = {
     "string": "a string",
@@ -155,13 +154,23 @@ def _is_money_float(error: ValidationError) -> bool:
     )
 
 
-def _diagnostics(doc: Document, error: ValidationError, path: NodePath) -> Iterator[Diagnostic]:
+#: the schema keywords whose errors `_diagnostics` turns into messages (a test holds the schema to these)
+KEYWORDS = frozenset(
+    {
+        "additionalProperties", "anyOf", "const", "enum", "maxItems", "maxLength", "maxProperties", "maximum",
+        "minItems", "minLength", "minimum", "not", "pattern", "propertyNames", "required", "type",
+    }
+)  # fmt: skip
+
+
+def _diagnostics(doc: Document, error: ValidationError, path: NodePath) -> Iterator[tuple[NodePath, Diagnostic]]:
+    """The diagnostics of one jsonschema error, each with the path of the node it is about (an unknown field's,
+    a missing field's, a metadata key's: one below the object jsonschema names)."""
     keyword = str(error.validator)
     value: Any = error.validator_value
     instance: Any = error.instance
     schema = error.schema if isinstance(error.schema, Mapping) else {}
     where = doc.at(path)
-    field = _field(path) if path else "the file"
 
     if "propertyNames" in error.relative_schema_path:
         yield from _property_name(doc, path, error)
@@ -175,27 +184,46 @@ def _diagnostics(doc: Document, error: ValidationError, path: NodePath) -> Itera
             if hint is None:
                 close = _suggest(key, known)
                 hint = f"did you mean `{close}`?" if close else f"known fields: {', '.join(sorted(known))}"
-            yield Diagnostic(
-                doc.at((*path, key), key=True),
-                UNKNOWN_FIELD,
-                f"unknown field {_name(key)} in {_kind_of(path)}",
-                hint,
+            yield (
+                (*path, key),
+                Diagnostic(
+                    doc.at((*path, key), key=True),
+                    UNKNOWN_FIELD,
+                    f"unknown field {_name(key)} in {_kind_of(path)}",
+                    hint,
+                ),
             )
         return
     if keyword == "required":
         # every name the object lacks (check_document_paths passes one error per `required` and object)
         for name in value:
             if isinstance(instance, dict) and name not in instance:
-                yield Diagnostic(where, REQUIRED, f"{_kind_of(path)} needs `{name}`", _required_hint(name, path))
+                diagnostic = Diagnostic(where, REQUIRED, f"{_kind_of(path)} needs `{name}`", _required_hint(name, path))
+                yield (*path, name), diagnostic
         return
     if keyword == "not" and path and path[-1] != "metadata" and isinstance(instance, dict):
-        yield Diagnostic(
-            doc.at((*path, "product"), key=True),
-            NESTED_PRODUCT,
-            "a price nested under a product takes its product from there, so it cannot name `product`",
-            "remove `product`, or move the price to the top-level `prices:` list",
+        yield (
+            (*path, "product"),
+            Diagnostic(
+                doc.at((*path, "product"), key=True),
+                NESTED_PRODUCT,
+                "a price nested under a product takes its product from there, so it cannot name `product`",
+                "remove `product`, or move the price to the top-level `prices:` list",
+            ),
         )
         return
+    for diagnostic in _value_diagnostics(doc, error, path):
+        yield path, diagnostic
+
+
+def _value_diagnostics(doc: Document, error: ValidationError, path: NodePath) -> Iterator[Diagnostic]:
+    """The diagnostics of an error about the value at `path` itself."""
+    keyword = str(error.validator)
+    value: Any = error.validator_value
+    instance: Any = error.instance
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    where = doc.at(path)
+    field = _field(path) if path else "the file"
     if keyword == "type":
         if _is_money_float(error):
             return
@@ -261,7 +289,7 @@ def _diagnostics(doc: Document, error: ValidationError, path: NodePath) -> Itera
             message = f"`{field}` has {count} items; at most {value} are allowed"
         yield Diagnostic(where, SIZE, message)
         return
-    yield Diagnostic(where, OTHER, f"`{field}`: {error.message}")
+    raise ValueError(f"no message for the schema keyword {keyword!r}")  # KEYWORDS and a test keep this unreachable
 
 
 def _range_hint(path: NodePath, schema: Mapping[str, Any]) -> str:
@@ -375,7 +403,14 @@ def _pattern(where: Location, field: str, instance: object, pattern: str) -> Dia
     return Diagnostic(where, PATTERN, f"`{field}` {_show(instance)} {message}", hint)
 
 
-def _property_name(doc: Document, path: NodePath, error: ValidationError) -> Iterator[Diagnostic]:
+def _property_name(doc: Document, path: NodePath, error: ValidationError) -> Iterator[tuple[NodePath, Diagnostic]]:
+    key = error.instance
+    node = (*path, key) if isinstance(key, str) else path
+    for diagnostic in _key_diagnostics(doc, path, error):
+        yield node, diagnostic
+
+
+def _key_diagnostics(doc: Document, path: NodePath, error: ValidationError) -> Iterator[Diagnostic]:
     key = error.instance
     where = doc.at((*path, key), key=True) if isinstance(key, str) else doc.at(path)
     in_metadata = bool(path) and path[-1] == "metadata"
@@ -409,7 +444,7 @@ def check_document_paths(doc: Document) -> list[tuple[NodePath, Diagnostic]]:
             if seen in required_seen:
                 continue
             required_seen.add(seen)
-        out.extend((path, diagnostic) for diagnostic in _diagnostics(doc, error, path))
+        out.extend(_diagnostics(doc, error, path))
     return out
 
 
