@@ -91,7 +91,6 @@ def test_warnings_are_not_errors() -> None:
         "decimal-amount-large",
         "too-many-tiers",
         "currency-option-tier-bounds",
-        "interval-days-too-long",
         "custom-unit-amount-recurring",
         "zero-decimal-fraction",
         "currency-special-case",

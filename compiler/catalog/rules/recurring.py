@@ -6,13 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from compiler.catalog.rules.reading import Recurring, every, has, is_int, recurring_of, show
-from compiler.catalog.rules.registry import WARNING, Basis, Cover, Finding, entry_rule
+from compiler.catalog.rules.registry import Basis, Cover, Finding, entry_rule
 from compiler.catalog.schema.messages import RANGE, UNKNOWN_FIELD
 from compiler.catalog.source import Entry
 from compiler.stripe.facts import (
     BASIL_METERS_DOC,
     INFERRED,
+    INTERVAL_ADJECTIVE,
     INTERVAL_COUNT,
+    INTERVAL_TOO_LONG,
     INVALID_POSITIVE_INTEGER,
     PRICE_DOC,
     RECURRING_FIELDS,
@@ -22,7 +24,7 @@ from compiler.stripe.facts import (
 )
 from compiler.stripe.kinds import Kind
 
-#: the intervals whose cap Stripe states (the day cap is inferred: `interval-days-too-long`)
+#: the intervals whose cap Stripe states (the day cap is inferred, so it is a rule of its own)
 _VERIFIED_CAPS = ("year", "month", "week")
 
 
@@ -56,18 +58,21 @@ def interval_count_range(entry: Entry) -> Iterator[Finding]:
         yield Finding(
             where,
             f"{entry.label()} bills {every(count, interval)}; Stripe allows at most {cap} ({_caps()})",
-            f"use an interval_count of at most {cap}",
+            f"use an interval_count of at most {cap}; Stripe would answer: "
+            f'"{INTERVAL_TOO_LONG.format(adjective=INTERVAL_ADJECTIVE[interval], count=cap)}"',
         )
 
 
 @entry_rule(
     "interval-days-too-long",
-    f"a daily period above {INTERVAL_COUNT['day'].value} days",
+    f"a daily period of at most {INTERVAL_COUNT['day'].value} days (three years)",
     Basis.of(INTERVAL_COUNT["day"]),
-    severity=WARNING,
     when=("recurring", "interval_count"),
 )
 def interval_days_too_long(entry: Entry) -> Iterator[Finding]:
+    """Stripe caps a billing period at three years but names no day count: 1095 days is three years of 365
+    days. A longer count may pass three years, and Stripe would refuse the price in the middle of an apply,
+    so it is an error here, not a warning."""
     recurring = recurring_of(entry)
     if recurring is None or recurring.data.get("interval") != "day":
         return
@@ -76,8 +81,10 @@ def interval_days_too_long(entry: Entry) -> Iterator[Finding]:
     if is_int(count) and count > cap:
         yield Finding(
             entry.where(*recurring.prefix, "interval_count"),
-            f"{entry.label()} bills every {count} days; Stripe's cap is 3 years, probably {cap} days",
-            "use interval: month or year for long periods",
+            f"{entry.label()} bills every {count} days; Stripe allows a billing period of at most three years "
+            f"({cap} days)",
+            f'use interval: month or year for long periods; Stripe would answer: "'
+            f'{INTERVAL_TOO_LONG.format(adjective=INTERVAL_ADJECTIVE["day"], count=cap)}"',
         )
 
 
