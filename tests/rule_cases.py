@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from textwrap import dedent
+from typing import Any
 
 import pytest
 
@@ -76,10 +77,10 @@ class Passing:
     variant: str = ""
 
 
-def params(cases: Sequence[Case]) -> list[object]:
+def params(cases: Sequence[Case]) -> list[Any]:
     """pytest params of `cases`, with unique ids (`rule`, `rule-variant`, `rule-2`...)."""
     seen: dict[str, int] = {}
-    out: list[object] = []
+    out: list[Any] = []
     for case in cases:
         name = f"{case.rule}-{case.variant}" if case.variant else case.rule
         seen[name] = seen.get(name, 0) + 1
@@ -87,7 +88,7 @@ def params(cases: Sequence[Case]) -> list[object]:
     return out
 
 
-def passing_params(cases: Sequence[Passing]) -> list[object]:
+def passing_params(cases: Sequence[Passing]) -> list[Any]:
     return [pytest.param(case, id=case.variant or "-".join(case.near[:2])) for case in cases]
 
 

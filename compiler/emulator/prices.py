@@ -28,7 +28,7 @@ from compiler.emulator.common import (
     public,
     require,
 )
-from compiler.emulator.errors import already_exists, exclusive, invalid, missing_param, no_such
+from compiler.emulator.errors import ApiError, already_exists, exclusive, invalid, missing_param, no_such
 from compiler.emulator.products import create_product_record, product_view
 from compiler.emulator.store import Record, Store
 from compiler.stripe.facts import (
@@ -36,6 +36,8 @@ from compiler.stripe.facts import (
     INTERVAL_ADJECTIVE,
     INTERVAL_COUNT,
     INTERVAL_TOO_LONG,
+    ISK_NOT_WHOLE,
+    ISK_NOT_WHOLE_CODE,
     LOOKUP_KEY,
     LOOKUP_KEY_TAKEN,
     LOOKUP_KEYS_PER_LIST,
@@ -97,7 +99,8 @@ def _amount_pair(
 
 
 def _custom_unit_amount(value: Any, param: str) -> Record | None:
-    if value is None:
+    # "Pass in `true` to enable `custom_unit_amount`, otherwise omit `custom_unit_amount`": not enabled is none
+    if value is None or value.get("enabled") is not True:
         return None
     amounts = {k: value.get(k) for k in ("maximum", "minimum", "preset")}
     for key, amount in amounts.items():
@@ -206,8 +209,8 @@ def _recurring(store: Store, raw: Any, names: Names) -> Record | None:
     }
 
 
-def _scheme_amounts(params: Mapping[str, Any], scheme: str, prefix: str, names: Names) -> Record:
-    """The amount fields of a price or of one currency option, checked against its billing scheme."""
+def _scheme_amounts(params: Mapping[str, Any], scheme: str, currency: str, prefix: str, names: Names) -> Record:
+    """The amount fields of a price or of one currency option, checked against its billing scheme and currency."""
     unit, unit_dec, has_amount = _amount_pair(params, "unit_amount", "unit_amount_decimal", prefix, names)
     p_custom, p_tiers = _p(prefix, "custom_unit_amount", names), _p(prefix, "tiers", names)
     custom = _custom_unit_amount(params.get("custom_unit_amount"), p_custom)
@@ -215,6 +218,8 @@ def _scheme_amounts(params: Mapping[str, Any], scheme: str, prefix: str, names: 
     if scheme == "tiered":
         if has_amount:
             raise exclusive(p_tiers, p_unit)
+        if custom is not None:  # the customer picks one amount: nothing to tier
+            raise exclusive(p_tiers, p_custom)
         tiers = _tiers(params.get("tiers"), p_tiers)
     else:
         if params.get("tiers") is not None:
@@ -224,6 +229,14 @@ def _scheme_amounts(params: Mapping[str, Any], scheme: str, prefix: str, names: 
         if not has_amount and custom is None:
             raise missing_param(p_unit)
         tiers = None
+    if currencies.whole_units_only(currency):
+        amounts = [(p_unit, unit)]
+        amounts += [(f"{p_custom}[{k}]", v) for k, v in (custom or {}).items()]
+        for i, tier in enumerate(tiers or []):
+            amounts += [(f"{p_tiers}[{i}][{k}]", tier[k]) for k in ("unit_amount", "flat_amount")]
+        for param, amount in amounts:
+            if amount is not None and amount % 100:
+                raise ApiError(400, ISK_NOT_WHOLE, code=ISK_NOT_WHOLE_CODE, param=param)
     return {
         "custom_unit_amount": custom,
         "tiers": tiers,
@@ -232,8 +245,8 @@ def _scheme_amounts(params: Mapping[str, Any], scheme: str, prefix: str, names: 
     }
 
 
-def _option(raw: Mapping[str, Any], scheme: str, prefix: str, default_tax: str) -> Record:
-    amounts = _scheme_amounts(raw, scheme, prefix, {})
+def _option(raw: Mapping[str, Any], scheme: str, currency: str, prefix: str, default_tax: str) -> Record:
+    amounts = _scheme_amounts(raw, scheme, currency, prefix, {})
     option = {
         "custom_unit_amount": amounts["custom_unit_amount"],
         "tax_behavior": raw.get("tax_behavior", default_tax),
@@ -253,7 +266,7 @@ def _currency_options(raw: Any, record: Record) -> dict[str, Record]:
         _check_currency(code, param)
         if code == record["currency"]:
             raise invalid(OPTION_IS_PRICE_CURRENCY, param=param)
-        out[code] = _option(option, record["billing_scheme"], f"{param}[", record["tax_behavior"])
+        out[code] = _option(option, record["billing_scheme"], code, f"{param}[", record["tax_behavior"])
     return out
 
 
@@ -324,7 +337,7 @@ def build_family_record(ctx: Ctx, params: Mapping[str, Any], *, kind: str, names
         raise missing_param("tiers_mode")
     if scheme != "tiered" and params.get("tiers_mode"):
         raise invalid(REQUIRES_TIERED, param="tiers_mode")
-    amounts = _scheme_amounts(params, scheme, "", names)
+    amounts = _scheme_amounts(params, scheme, currency, "", names)
     if transform is not None:
         positive(transform["divide_by"], _n(names, "transform_quantity[divide_by]"))
         transform = {"divide_by": transform["divide_by"], "round": transform["round"]}

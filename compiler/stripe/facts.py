@@ -217,6 +217,12 @@ OPTION_IS_PRICE_CURRENCY = (
     "this currency option and it will be added automatically on creation."
 )
 INVALID_CURRENCY = "Invalid currency: {code}. Stripe currently supports these currencies: {supported}"
+#: Stripe's answer to an ISK amount that is not a whole króna ("in Products and Prices" too), and its code
+ISK_NOT_WHOLE = (
+    "Invalid amount. Currency ISK has become effectively zero-decimal and charged amounts must be evenly "
+    "divisible by 100. See https://stripe.com/docs/currencies#special-cases for more information."
+)
+ISK_NOT_WHOLE_CODE = "invalid_charge_amount_no_decimal_compatible"
 LOOKUP_KEY_TAKEN = "A price (`{price}`) already uses that lookup key."
 SUBSCRIPTION_MISMATCH = "Currency and interval fields must match across all plans on this subscription."
 METERED_NEEDS_METER = "Metered prices must be backed by a meter: set `meter`."

@@ -265,13 +265,41 @@ def test_negative_amount(client: stripe.StripeClient) -> None:
     assert err.param == "unit_amount"
 
 
-@pytest.mark.parametrize(("interval", "count", "ok"), [("month", 36, True), ("month", 37, False), ("year", 4, False)])
+@pytest.mark.parametrize(
+    ("interval", "count", "ok"),
+    [("month", 36, True), ("month", 37, False), ("year", 4, False), ("day", 1095, True), ("day", 1096, False)],
+)
 def test_interval_limits(client: stripe.StripeClient, interval: str, count: int, ok: bool) -> None:
     params = {"currency": "usd", "unit_amount": 5, "recurring": {"interval": interval, "interval_count": count}}
     if ok:
         assert create(client, **params).recurring is not None
     else:
         assert refused(client, **params).param == "recurring[interval_count]"
+
+
+def test_custom_unit_amount_is_enabled_or_absent(client: stripe.StripeClient) -> None:
+    # "Pass in `true` to enable `custom_unit_amount`, otherwise omit `custom_unit_amount`": without it, no amount
+    err = refused(client, currency="usd", custom_unit_amount={"enabled": False, "minimum": 100})
+    assert err.param == "unit_amount"
+    assert create(client, currency="usd", custom_unit_amount={"enabled": True}).custom_unit_amount is not None
+
+
+def test_custom_unit_amount_is_not_tiered(client: stripe.StripeClient) -> None:
+    err = refused(client, **{**TIERED, "custom_unit_amount": {"enabled": True}})
+    assert err.code == "parameters_exclusive"
+
+
+@pytest.mark.parametrize(
+    ("params", "param"),
+    [
+        ({"unit_amount": 150}, "unit_amount"),
+        ({"currency_options": {"isk": {"unit_amount": 150}}}, "currency_options[isk][unit_amount]"),
+    ],
+)
+def test_isk_amounts_are_whole_kronur(client: stripe.StripeClient, params: dict[str, Any], param: str) -> None:
+    base = {"currency": "isk", "unit_amount": 500} if "unit_amount" in params else {"currency": "usd", "unit_amount": 5}
+    err = refused(client, **{**base, **params})
+    assert (err.code, err.param) == ("invalid_charge_amount_no_decimal_compatible", param)
 
 
 def test_interval_count_must_be_positive(client: stripe.StripeClient) -> None:
