@@ -34,7 +34,19 @@ RANGE = "schema-range"
 SIZE = "schema-size"
 RESERVED = "schema-reserved"
 NESTED_PRODUCT = "schema-nested-product"
-RULE_IDS = (UNKNOWN_FIELD, REQUIRED, TYPE, ENUM, PATTERN, LENGTH, RANGE, SIZE, RESERVED, NESTED_PRODUCT)
+#: every rule id the schema check reports (all errors), with what it checks
+RULE_IDS: Mapping[str, str] = {
+    UNKNOWN_FIELD: "a field the object does not take (with the closest known name, or why pricebook sets it)",
+    REQUIRED: "a field the object needs is missing",
+    TYPE: "a value of the wrong type (a quoted number, a mapping where a list goes...)",
+    ENUM: "a value outside the allowed ones (with the closest one)",
+    PATTERN: "a value of the wrong form: a currency code, a decimal amount, a statement descriptor, a plan id",
+    LENGTH: "a string that is empty or longer than Stripe allows",
+    RANGE: "a number below or above what Stripe allows",
+    SIZE: "a list or mapping with more items than Stripe allows (images, marketing features, metadata keys)",
+    RESERVED: "metadata managed_by, when another schema error keeps the object from `reserved-metadata-key`",
+    NESTED_PRODUCT: "product on a nested price, when another schema error keeps it from `nested-price-product`",
+}
 
 _TYPE_NAMES = {
     "string": "a string",
