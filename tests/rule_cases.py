@@ -103,7 +103,6 @@ PLAN = "plans:\n  - id: p\n    product: suite\n    currency: usd\n"  # the head 
 # --- Stripe's cross-field rules (compiler.catalog.rules) -------------------------------------------------
 
 RULE_FAILING: list[Case] = [
-    # R1
     Case("amount-required", "prices:\n  - lookup_key: k  #!\n    product: suite\n    currency: usd\n"),
     Case("amount-required", "plans:\n  - id: p  #!\n    product: suite\n    currency: usd\n    interval: month\n"),
     Case("amount-conflict", P + '    currency: usd\n    unit_amount: 0\n    unit_amount_decimal: "0"  #!\n'),
@@ -119,7 +118,6 @@ RULE_FAILING: list[Case] = [
         '      eur: {unit_amount: 5, unit_amount_decimal: "5"}  #!\n',
         variant="in-currency-option",
     ),
-    # R3
     Case("decimal-format", P + '    currency: usd\n    unit_amount_decimal: "0.1234567890123"  #!\n'),
     Case("decimal-format", P + '    currency: usd\n    unit_amount_decimal: "-1"  #!\n'),
     Case(
@@ -127,7 +125,6 @@ RULE_FAILING: list[Case] = [
         P + "    currency: usd\n    billing_scheme: tiered\n    tiers_mode: volume\n    tiers:\n"
         '      - {up_to: inf, flat_amount_decimal: "1.5"}  #!\n',
     ),
-    # R4
     Case("amount-too-large", P + "    currency: usd\n    unit_amount: 100000000  #!\n"),
     Case(
         "amount-too-large",
@@ -136,7 +133,6 @@ RULE_FAILING: list[Case] = [
         variant="tier-flat-amount",
     ),
     Case("decimal-amount-large", P + '    currency: usd\n    unit_amount_decimal: "100000000.5"  #!\n'),
-    # R5
     Case(
         "tiers-need-tiered-scheme",
         P + "    currency: usd\n    tiers:  #!\n      - {up_to: inf, unit_amount: 1}\n",
@@ -151,7 +147,6 @@ RULE_FAILING: list[Case] = [
         P + "    currency: usd\n    unit_amount: 5  #!\n    billing_scheme: tiered\n    tiers_mode: volume\n"
         "    tiers:\n      - {up_to: inf, unit_amount: 1}\n",
     ),
-    # R6
     Case(
         "last-tier-not-inf",
         P + "    currency: usd\n    billing_scheme: tiered\n    tiers_mode: volume\n    tiers:\n"
@@ -195,7 +190,6 @@ RULE_FAILING: list[Case] = [
         "      - {up_to: inf, unit_amount: 1}\n",
         variant="equal-bounds",
     ),
-    # R7
     Case(
         "tier-amount-conflict",
         P + "    currency: usd\n    billing_scheme: tiered\n    tiers_mode: volume\n    tiers:\n"
@@ -206,7 +200,6 @@ RULE_FAILING: list[Case] = [
         P + "    currency: usd\n    billing_scheme: tiered\n    tiers_mode: volume\n    tiers:\n"
         "      - {up_to: 5, unit_amount: 1}\n      - up_to: inf  #!\n",
     ),
-    # R8, R9
     Case(
         "tiers-with-transform",
         P + "    currency: usd\n    billing_scheme: tiered\n    tiers_mode: volume\n    tiers:\n"
@@ -222,7 +215,6 @@ RULE_FAILING: list[Case] = [
         "too-many-tiers",
         P + "    currency: usd\n    billing_scheme: tiered\n    tiers_mode: volume\n    tiers:  #!\n" + tiers_yaml(101),
     ),
-    # R10
     Case(
         "transform-needs-per-unit",
         P + "    currency: usd\n    billing_scheme: tiered\n    tiers_mode: volume\n"
@@ -240,7 +232,6 @@ RULE_FAILING: list[Case] = [
         + "    interval: month\n    amount: 5\n    transform_usage:\n      divide_by: 5\n      round: nearest  #!\n",
         variant="plan-round",
     ),
-    # R11
     Case(
         "interval-count-range",
         P + "    currency: usd\n    unit_amount: 5\n    recurring:\n      interval: month\n"
@@ -256,7 +247,6 @@ RULE_FAILING: list[Case] = [
         "interval-days-too-long",
         P + "    currency: usd\n    unit_amount: 5\n    recurring: {interval: day, interval_count: 1096}  #!\n",
     ),
-    # R12, R13
     Case(
         "metered-needs-meter",
         P + "    currency: usd\n    unit_amount: 5\n    recurring:\n      interval: month\n"
@@ -275,7 +265,6 @@ RULE_FAILING: list[Case] = [
         "      meter: api_call  #!\n",
     ),
     Case("unknown-meter", PLAN + "    amount: 5\n    interval: month\n    usage_type: metered\n    meter: nope  #!\n"),
-    # R14, R15
     Case(
         "aggregate-usage-removed",
         P + "    currency: usd\n    unit_amount: 5\n    recurring:\n      interval: month\n      usage_type: metered\n"
@@ -283,7 +272,6 @@ RULE_FAILING: list[Case] = [
     ),
     Case("aggregate-usage-removed", PLAN + "    amount: 5\n    interval: month\n    aggregate_usage: max  #!\n"),
     Case("trial-too-long", PLAN + "    amount: 5\n    interval: month\n    trial_period_days: 731  #!\n"),
-    # R16
     Case("custom-unit-amount-enabled", P + "    currency: usd\n    custom_unit_amount: {minimum: 100}  #!\n"),
     Case(
         "custom-unit-amount-enabled",
@@ -310,7 +298,6 @@ RULE_FAILING: list[Case] = [
         "custom-unit-amount-recurring",
         P + "    currency: usd\n    custom_unit_amount: {enabled: true}  #!\n    recurring: {interval: month}\n",
     ),
-    # R18, R19
     Case("unsupported-currency", P + "    currency: xyz  #!\n    unit_amount: 5\n"),
     Case("unsupported-currency", PLAN.replace("usd", "USD  #!") + "    amount: 5\n    interval: month\n"),
     Case(
@@ -346,7 +333,6 @@ RULE_FAILING: list[Case] = [
         "      eur:\n        tiers:  #!\n          - {up_to: 10, unit_amount: 2}\n"
         "          - {up_to: inf, unit_amount: 1}\n",
     ),
-    # R20
     Case("zero-decimal-fraction", P + '    currency: jpy\n    unit_amount_decimal: "0.5"  #!\n'),
     Case("three-decimal-last-digit", P + "    currency: kwd\n    unit_amount: 1005  #!\n"),
     Case(
@@ -356,7 +342,6 @@ RULE_FAILING: list[Case] = [
     ),
     Case("isk-divisible-by-100", P + "    currency: isk\n    unit_amount: 150  #!\n"),
     Case("currency-special-case", P + "    currency: huf\n    unit_amount: 150  #!\n"),
-    # R21, R22
     Case(
         "duplicate-lookup-key",
         P + "    currency: usd\n    unit_amount: 5\n  - lookup_key: k  #!\n    product: suite\n    currency: usd\n"
@@ -392,7 +377,6 @@ RULE_FAILING: list[Case] = [
         "    metadata: {a: b}  #!\n",
         variant="meter",
     ),
-    # R23, R24, R27
     Case("product-name-required", "products:\n  - id: other  #!\n    description: no name\n"),
     Case("duplicate-product", "products:\n  - id: suite  #!\n    name: Suite again\n"),
     Case(
@@ -425,7 +409,6 @@ RULE_FAILING: list[Case] = [
         "products:\n  - id: other\n    name: Other\n    default_price: suite_monthly  #!\n",
         variant="price-of-another-product",
     ),
-    # R25
     Case(
         "uncombinable-recurring-price",
         P

@@ -1,7 +1,7 @@
 """A local Stripe for products, prices, plans and billing meters (`pricebook emulator`).
 
-Written from the rulebook (sections 1, 2, 4, 7) and the SDK's generated params, never from what pricebook's
-client sends.
+Written from Stripe's docs, the error texts Stripe is known to answer with (`compiler.stripe.facts`) and the SDK's
+generated params, never from what pricebook's client sends.
 
 Use:
 - `pricebook emulator [--port 12111] [--rate-limit N] [--fail-rate P] [--latency-ms MS] [--seed S] [--state F]`

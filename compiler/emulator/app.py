@@ -201,7 +201,7 @@ class Emulator:
         self._authenticate(headers.get("authorization", ""))
         if not self.rate.allow():
             # Stripe answers 429 and the SDK retries only what the header allows; a rate-limited request did
-            # nothing, so a retry is safe: say so (rulebook 4 and 7).
+            # nothing, so a retry is safe: say so.
             raise ApiError(
                 429,
                 "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.",
@@ -224,7 +224,8 @@ class Emulator:
         self._save_after_write(route, key, fp, result, fault)
         if fault is Fault.AFTER_COMMIT:
             # No Stripe-Should-Retry: Stripe can't tell the client its write committed. A retry with the same key
-            # gets the stored 500 again (rulebook section 7); the way out is to read the account again.
+            # gets the stored 500 again (Stripe stores results "including 500 errors"); the way out is to read the
+            # account again.
             return 500, InjectedFault(fault).body(), {}, False, fault.value
         return 200, result, {}, False, None
 

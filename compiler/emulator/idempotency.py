@@ -1,4 +1,4 @@
-"""Idempotency keys as Stripe keeps them (rulebook section 4 and 7).
+"""Idempotency keys as Stripe keeps them (docs.stripe.com/api/idempotent_requests).
 
 A key remembers the request it was first used with and the response it got. The same key with the same
 parameters replays the response (`Idempotent-Replayed: true`); with other parameters it is a 400

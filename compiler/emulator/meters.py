@@ -1,4 +1,4 @@
-"""Billing meters and meter events (rulebook 1.4): only `display_name` changes; status moves through
+"""Billing meters and meter events: only `display_name` changes; status moves through
 `/deactivate` and `/reactivate`; meter events are deduplicated on `identifier`."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def create_meter(ctx: Ctx) -> Record:
     value_settings = params.get("value_settings") or {"event_payload_key": "value"}
     check_length(mapping["event_payload_key"], "customer_mapping[event_payload_key]", METER_PAYLOAD_KEY.value)
     check_length(value_settings["event_payload_key"], "value_settings[event_payload_key]", METER_PAYLOAD_KEY.value)
-    # Event names are unique per account, deactivated meters included (R27).
+    # Event names are unique per account, deactivated meters included.
     if any(m["event_name"] == params["event_name"] for m in store.meters.values()):
         raise already_exists(
             f"A meter with the event name `{params['event_name']}` already exists.", param="event_name"

@@ -1,7 +1,7 @@
 """The emulated account: every object as the JSON Stripe would send with all expansions, plus ordering.
 
-Prices and plans are one family with one id space (rulebook section 7), so both live in `prices`; `_kind`
-remembers which endpoint made the object. `_seq` is a monotonic creation counter: lists are newest first and
+Prices and plans are one family with one id space, so both live in `prices`; `_kind` remembers which endpoint
+made the object. `_seq` is a monotonic creation counter: lists are newest first and
 `created` (whole seconds) cannot order objects made in the same second. Keys starting with `_` are internal
 and never rendered.
 """
@@ -37,7 +37,7 @@ class Store:
         self._rng = random.Random(self.seed)
         self._by_lookup_key: dict[str, str] = {}  # lookup_key -> price id; keeps creates O(1) at 10,000 prices
 
-    # -- lookup keys: unique across prices (R21), indexed ---------------------------------------------------
+    # -- lookup keys: unique across prices, indexed ---------------------------------------------------------
 
     def holder_of(self, lookup_key: str) -> Record | None:
         price_id = self._by_lookup_key.get(lookup_key)

@@ -1,6 +1,6 @@
 """Stripe's currency facts: which codes exist, and how many minor units each has.
 
-Used by the rules (R18 to R20 of the rulebook) and by the quote calculator to format amounts.
+Used by the currency rules and by the quote calculator to format amounts.
 
 `SUPPORTED` is the union of Stripe's presentment currencies (docs.stripe.com/currencies, and the list in
 Stripe's own "Invalid currency: … Stripe currently supports these currencies: …" error). Which of them an

@@ -71,7 +71,7 @@ class KindSpec:
 
 
 def _tax_behavior_updatable(before: Any, after: Any) -> bool:
-    # "Once specified as either inclusive or exclusive, it cannot be changed." (rulebook R17)
+    # Stripe: "Once specified as either inclusive or exclusive, it cannot be changed."
     return before in (None, "unspecified")
 
 

@@ -9,7 +9,7 @@ Two things sit between pricebook and the SDK, shared by every thread that uses o
   100/s live) instead of finding the limit by hitting it;
 - a retry loop of our own (the SDK's is switched off, so 429s can be counted and paced): it obeys
   `Stripe-Should-Retry` first, else retries 409, 429, 5xx and connection errors with capped exponential
-  backoff, and never any other 4xx (rulebook section 4).
+  backoff, and never any other 4xx (docs.stripe.com/error-low-level).
 """
 
 from __future__ import annotations
@@ -197,7 +197,7 @@ def _renewed(key: str) -> str:
 
 
 def should_retry(status: int | None, headers: Mapping[str, str] | None, *, connection_error: bool = False) -> bool:
-    """Rulebook section 4: `Stripe-Should-Retry` first; else 409, 429, 5xx and connection errors; never other
+    """As Stripe advises: `Stripe-Should-Retry` first; else 409, 429, 5xx and connection errors; never other
     4xx (those are the validation errors this compiler exists to prevent, and would fail again)."""
     advice = _header(headers, "Stripe-Should-Retry")
     if advice == "true":

@@ -1,8 +1,8 @@
 """What a customer pays for a price (or legacy plan) at a quantity, computed the way Stripe does.
 
-The spec is rulebook section 5: the quantity transform (per_unit only), volume and graduated tiers with flat fees,
-exact decimal amounts rounded half-up once per invoice line. Everything works from the *canonical attrs* of a price
-or plan (`resources.canonical`), so the same calculator prices the catalog and the live account; `plan`'s
+As Stripe documents pricing models: the quantity transform (per_unit only), volume and graduated tiers with flat
+fees, exact decimal amounts rounded half-up once per invoice line. Everything works from the *canonical attrs* of a
+price or plan (`resources.canonical`), so the same calculator prices the catalog and the live account; `plan`'s
 "price impact" compares the two at `telling_quantities`.
 
 Amounts are `Decimal`s in the currency's minor unit (cents), exactly as Stripe stores them; only the final line
@@ -75,7 +75,7 @@ class PriceTerms:
     unit_amount: Decimal | None = None  # per_unit only
     tiers: tuple[Tier, ...] = ()  # tiered only
     tiers_mode: str | None = None  # graduated | volume
-    transform: Transform | None = None  # per_unit only (R8, R10)
+    transform: Transform | None = None  # per_unit only: Stripe takes no transform on a tiered price
     usage_type: str = "licensed"
 
     @classmethod
@@ -224,7 +224,7 @@ def _parse_transform(raw: Any) -> Transform | None:
 
 @dataclass(frozen=True)
 class Assumption:
-    """A choice the calculator made where Stripe's behaviour is unverified (rulebook marks it U)."""
+    """A choice the calculator made where Stripe's behaviour is not documented."""
 
     id: str
     text: str
@@ -332,7 +332,7 @@ def quote(terms: PriceTerms, quantity: int) -> Quote:
 
 
 def _tier_spans(tiers: Sequence[Tier]) -> list[tuple[int, int | None, Tier]]:
-    """Each tier with its first and last quantity: a tier starts at the previous `up_to` + 1 (rulebook §5.3)."""
+    """Each tier with its first and last quantity: a tier starts at the previous `up_to` + 1."""
     spans = []
     previous = 0
     for tier in tiers:
@@ -342,7 +342,7 @@ def _tier_spans(tiers: Sequence[Tier]) -> list[tuple[int, int | None, Tier]]:
 
 
 def _volume_line(tiers: Sequence[Tier], quantity: int) -> Line:
-    # The one tier that holds the total quantity prices all of it; zero falls in the first tier (§5.5, U).
+    # The one tier that holds the total quantity prices all of it; zero falls in the first tier (unverified).
     for number, (first, last, tier) in enumerate(_tier_spans(tiers), start=1):
         if last is None or quantity <= last:
             return Line(quantity, tier.unit_amount, tier.flat_amount, number, first, last)
@@ -350,7 +350,7 @@ def _volume_line(tiers: Sequence[Tier], quantity: int) -> Line:
 
 
 def _graduated_lines(tiers: Sequence[Tier], quantity: int) -> tuple[Line, ...]:
-    # Each tier reached prices the units inside it and adds its flat fee once; quantity 0 reaches none (§5.5, U).
+    # Each tier reached prices the units inside it and adds its flat fee once; quantity 0 reaches none (unverified).
     lines = []
     for number, (first, last, tier) in enumerate(_tier_spans(tiers), start=1):
         if quantity < first:
@@ -364,16 +364,16 @@ def _graduated_lines(tiers: Sequence[Tier], quantity: int) -> tuple[Line, ...]:
 
 ZERO_USAGE_GRADUATED = Assumption(
     "zero-usage-flat-fee",
-    "flat fee at zero usage: graduated tiers charge no flat fee when the quantity is 0 (rulebook §5.5, unverified)",
+    "flat fee at zero usage: graduated tiers charge no flat fee when the quantity is 0 (unverified)",
 )
 ZERO_USAGE_VOLUME = Assumption(
     "zero-usage-flat-fee",
     "flat fee at zero usage: volume tiers charge the first tier's flat fee when the quantity is 0 "
-    "(rulebook §5.5, unverified)",
+    "(unverified)",
 )
 HALF_UP = Assumption(
     "half-up",
-    "half a minor unit is rounded up (half-up, not half-even; rulebook §5.2, unverified)",
+    "half a minor unit is rounded up (half-up, not half-even; unverified)",
 )
 
 
@@ -390,7 +390,7 @@ def _rounding_assumptions(currency: str, lines: Sequence[Line], exact: Decimal, 
                     "round-per-line",
                     f"graduated tiers are rounded once for the whole line, giving {format_money(amount, currency)}; "
                     f"rounding each tier first would give {format_money(per_tier, currency)} "
-                    "(rulebook §5.2, unverified)",
+                    "(unverified)",
                 )
             )
     code = currency.lower()

@@ -10,7 +10,7 @@ never a request per object, in this order:
     GET /v1/products                                   every product, active or not (last: a default price is
                                                        named by its price's lookup_key)
 
-Prices and plans are one object family with one id space (rulebook section 7, inferred): the price list shows
+Prices and plans are one object family with one id space (inferred from what Stripe returns): the price list shows
 plans too (and `GET /v1/plans` shows every recurring price), so the two price lists normally hold every plan.
 Reading `/v1/plans` as well would read every recurring price a second time, so it is read only when the caller
 asks: `plans_list=True`, or a function that looks at the family the price lists showed and decides
@@ -250,7 +250,7 @@ def _is_price(price_view: Mapping[str, Any]) -> bool:
 
 
 def _meter(raw: Mapping[str, Any]) -> LiveObject:
-    # meters have no metadata: one whose event_name the catalog names is pricebook's (DESIGN section 2)
+    # meters have no metadata to carry the ownership mark: one whose event_name the catalog names is pricebook's
     return LiveObject(Kind.METER, str(raw["id"]), raw.get("event_name"), True, canonical(Kind.METER, raw), raw)
 
 

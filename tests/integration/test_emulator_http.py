@@ -1,6 +1,6 @@
 """The emulator as an HTTP server: keys, routing, Stripe's form encoding, the control endpoints, products.
 
-Each expectation is Stripe's behaviour as the rulebook describes it, driven through the real stripe SDK.
+Each expectation is Stripe's documented behaviour, driven through the real stripe SDK.
 """
 
 from __future__ import annotations

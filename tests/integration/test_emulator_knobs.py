@@ -1,4 +1,4 @@
-"""Idempotency (rulebook 4 and 7) and the test knobs: rate limit, faults, latency, seed, state across restarts."""
+"""Idempotency and the test knobs: rate limit, faults, latency, seed, state across restarts."""
 
 from __future__ import annotations
 

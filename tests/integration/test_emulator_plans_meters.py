@@ -1,4 +1,4 @@
-"""Plans (one family with prices, rulebook 7), billing meters and meter events (rulebook 1.4), via the SDK."""
+"""Plans (one family with prices), billing meters and meter events, via the SDK."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Prices through the real SDK: Stripe's response shapes (rulebook 7) and cross-field rules (rulebook 2)."""
+"""Prices through the real SDK: Stripe's response shapes and its cross-field rules."""
 
 from __future__ import annotations
 
@@ -398,7 +398,7 @@ def test_price_list_without_active_lists_active_prices(client: stripe.StripeClie
     archived = create(client, currency="usd", unit_amount=6, lookup_key="gone")
     client.v1.prices.update(archived.id, params={"active": False})
     assert [p.id for p in client.v1.prices.list().data] == [kept.id]
-    # ... but a lookup_keys query without `active` also returns archived prices (rulebook 4).
+    # ... but a lookup_keys query without `active` also returns archived prices (a third-party report).
     assert {p.id for p in client.v1.prices.list(params={"lookup_keys": ["kept", "gone"]}).data} == {
         kept.id,
         archived.id,

@@ -468,13 +468,13 @@ def test_price_impact_says_once_what_it_assumed_and_marks_the_rows() -> None:
     cs = diff(Catalog.of([METER, PRODUCT, SEATS, EMAILS, GOLD, graduated, half]), state(applied()))
     found = change(cs, "price.graduated")
     zero = ("price impact assumes flat fee at zero usage: graduated tiers charge no flat fee when the quantity is 0 "
-            "(rulebook §5.5, unverified)")
+            "(unverified)")
     assert [n for n in found.notes if n.startswith("price impact")] == [zero]  # once, though two currencies assume it
     marked = [(r["currency"], r["quantity"]) for r in found.impact if r.get("note")]
     assert marked == [("usd", 0), ("eur", 0)]
     assert all(r["note"] == "assumes zero-usage-flat-fee" for r in found.impact if r.get("note"))
     halves = change(cs, "price.half")
-    assert ("price impact assumes half a minor unit is rounded up (half-up, not half-even; rulebook §5.2, unverified)"
+    assert ("price impact assumes half a minor unit is rounded up (half-up, not half-even; unverified)"
             in halves.notes)
     assert next(r for r in halves.impact if r["quantity"] == 1) == {
         "quantity": 1, "before": None, "after": "$0.01", "currency": "usd", "note": "assumes half-up"}

@@ -385,7 +385,7 @@ def test_a_missing_key_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_a_replayed_500_stops_at_once_since_the_same_key_can_only_replay_it() -> None:
-    # rulebook section 7: Stripe stores a 500 that happened after the write began; a re-run reads afresh
+    # Stripe stores a 500 that happened after the write began; a re-run reads afresh
     stored = error(500, "stored")
     gateway, http = make([error(500), (stored[0], stored[1], REPLAYED), (200, {"id": "price_1"}, {})])
     with pytest.raises(StripeApiError):

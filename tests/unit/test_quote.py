@@ -1,4 +1,4 @@
-"""The quote calculator against the rulebook's section 5 examples and the seeds' tables."""
+"""The quote calculator against the examples of Stripe's pricing docs and the seeds' tables."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def amounts(terms: PriceTerms, *quantities: int) -> list[str]:
     return [quote(terms, q).formatted for q in quantities]
 
 
-# the tiers of docs.stripe.com/subscriptions/pricing-models/tiered-pricing (rulebook §5.4, §5.5)
+# the tiers of docs.stripe.com/subscriptions/pricing-models/tiered-pricing
 DOCS_TIERS = [
     {"up_to": 5, "unit_amount": 700},
     {"up_to": 10, "unit_amount": 650},
@@ -183,7 +183,7 @@ def test_tiers_as_stripe_returns_them_quote_the_same() -> None:
 
 
 def test_decimal_unit_amount_rounds_once_per_line() -> None:
-    # rulebook §5.2: 0.05 * 30 = 1.5, rounded up to 2 cents
+    # 0.05 * 30 = 1.5, rounded half-up to 2 cents
     result = quote(price(unit_amount_decimal="0.05"), 30)
     assert result.exact == Decimal("1.5")
     assert result.amount == 2
@@ -223,7 +223,7 @@ def test_tiered_plan() -> None:
 
 
 def test_unexpanded_live_tiers_are_not_quoted_as_free() -> None:
-    # Stripe omits tiers unless expanded (rulebook §7): refuse rather than quote $0
+    # Stripe omits tiers unless expanded: refuse rather than quote $0
     live = canonical(Kind.PRICE, {"currency": "usd", "billing_scheme": "tiered", "tiers_mode": "volume"})
     with pytest.raises(NotQuotable, match="without tiers"):
         PriceTerms.from_attrs(Kind.PRICE, live)

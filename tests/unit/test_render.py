@@ -172,8 +172,7 @@ def test_text_no_changes() -> None:
 
 
 MULTI = Change(Kind.PRICE, "team", Action.REPLACE, "tiers cannot change in place", live_id="price_2",
-               notes=("price impact assumes half a minor unit is rounded up (half-up, not half-even; rulebook §5.2, "
-                      "unverified)",),
+               notes=("price impact assumes half a minor unit is rounded up (half-up, not half-even; unverified)",),
                impact=({"quantity": 1, "before": "$10.00", "after": "$10.01", "currency": "usd",
                         "note": "assumes half-up"},
                        {"quantity": 10, "before": "$100.00", "after": "$120.00", "currency": "usd"},

@@ -109,7 +109,7 @@ def test_the_field_table_decides_update_replace_or_impossible() -> None:
     price = SPECS[Kind.PRICE]
     assert price.field("nickname").how_to_change("a", "b") == Mutability.UPDATE
     assert price.field("unit_amount").how_to_change(1000, 1200) == Mutability.REPLACE
-    # tax_behavior may be set once, then it is fixed (rulebook R17)
+    # tax_behavior may be set once, then it is fixed
     assert price.field("tax_behavior").how_to_change("unspecified", "exclusive") == Mutability.UPDATE
     assert price.field("tax_behavior").how_to_change("inclusive", "exclusive") == Mutability.REPLACE
     options = price.field("currency_options")
@@ -123,7 +123,7 @@ def test_the_field_table_decides_update_replace_or_impossible() -> None:
 
 
 def test_updatable_price_fields_are_exactly_stripes_update_parameters() -> None:
-    # rulebook 1.2: the only body parameters of POST /v1/prices/{price} (lookup_key is the identity)
+    # Stripe's API reference: the only body parameters of POST /v1/prices/{price} (lookup_key is the identity)
     updatable = {f.name for f in SPECS[Kind.PRICE].fields if f.mutability == Mutability.UPDATE}
     assert updatable == {"active", "currency_options", "nickname", "metadata", "tax_behavior"}
 

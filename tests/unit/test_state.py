@@ -61,7 +61,7 @@ def test_tiered_price_with_null_up_to_and_decimal_strings_equals_its_catalog_ent
             },
         ],
         currency_options={
-            # Stripe lists the price's own currency among its options; the catalog never does (R19)
+            # Stripe lists the price's own currency among its options; the catalog never does
             "usd": {
                 "tax_behavior": "unspecified",
                 "unit_amount": None,
