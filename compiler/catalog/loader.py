@@ -31,7 +31,7 @@ import yaml
 from compiler.catalog.source import Document, NodePath
 from compiler.errors import Diagnostic, Location, Severity
 from compiler.stripe.currencies import SUPPORTED, minor_digits
-from compiler.stripe.facts import DECIMAL_FIELDS, MONEY_FIELDS
+from compiler.stripe.facts import AMOUNT_PAIRS, DECIMAL_FIELDS, MONEY_FIELDS
 
 _BaseLoader: type[yaml.SafeLoader] | type[yaml.CSafeLoader]
 try:
@@ -585,22 +585,23 @@ def _money_float(location: Location, key: str, value: float, currency: str | Non
             f"`{key}` must be a decimal string, not the number {shown}",
             f'quote it so that no digit is lost: `{key}: "{shown}"`',
         )
-    decimal = f'`{key}_decimal: "{shown}"` for a fraction of the minor unit'
+    twin = dict(AMOUNT_PAIRS).get(key)  # custom_unit_amount's bounds have no decimal form
+    decimal = f', or `{twin}: "{shown}"` for a fraction of the minor unit' if twin else ""
     if not math.isfinite(value):
         hint = "write a whole number of the currency's minor unit (9.99 USD is 999, 500 JPY is 500)"
     elif currency is None:
         minor = _in_minor_units(value, 2)
         written = f"`{key}: {minor}` if it is {shown} in a 2-decimal currency" if minor else f"`{key}: <integer>`"
-        hint = f"amounts are in the currency's minor unit (9.99 USD is 999, 500 JPY is 500): {written}, or {decimal}"
+        hint = f"amounts are in the currency's minor unit (9.99 USD is 999, 500 JPY is 500): {written}{decimal}"
     else:
         digits = minor_digits(currency)
         code = currency.upper()
         minor = _in_minor_units(value, digits)
         unit = f"{code} has no minor unit" if digits == 0 else f"{code} has {digits} decimal digits"
         if minor:
-            hint = f"{unit}: write `{key}: {minor}` for {shown} {code}, or {decimal}"
+            hint = f"{unit}: write `{key}: {minor}` for {shown} {code}{decimal}"
         else:
-            hint = f"{unit}, so {shown} {code} is not a whole amount: write `{key}: <integer>`, or {decimal}"
+            hint = f"{unit}, so {shown} {code} is not a whole amount: write `{key}: <integer>`{decimal}"
     return Diagnostic(
         location, "money-float", f"`{key}` is {shown}, but amounts are integers in the currency's minor unit", hint
     )

@@ -101,3 +101,11 @@ def test_without_a_currency_in_the_object_the_money_float_hint_is_neutral() -> N
     assert hint.startswith("amounts are in the currency's minor unit (9.99 USD is 999, 500 JPY is 500)")
     assert "`unit_amount: 150` if it is 1.5 in a 2-decimal currency" in hint
     assert "inf" not in money_hint("prices:\n  - {currency: usd, unit_amount: .inf}\n")
+
+
+def test_the_money_float_hint_offers_the_decimal_field_only_where_there_is_one() -> None:
+    assert 'or `unit_amount_decimal: "9.99"`' in money_hint("prices:\n  - {currency: usd, unit_amount: 9.99}\n")
+    assert 'or `amount_decimal: "9.5"`' in money_hint("plans:\n  - {currency: usd, amount: 9.5}\n")
+    # a customer-chosen amount's bounds are integers only: Stripe has no minimum_decimal
+    hint = money_hint("prices:\n  - {currency: usd, custom_unit_amount: {enabled: true, minimum: 9.5}}\n")
+    assert "_decimal" not in hint and "`minimum: 950`" in hint
