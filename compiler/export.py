@@ -30,6 +30,7 @@ import yaml
 
 from compiler.catalog.loader import load_text
 from compiler.errors import PricebookError
+from compiler.stripe.facts import PRICE_AMOUNT, TIER_AMOUNT_PAIRS
 from compiler.stripe.fields import MANAGED_BY_KEY, SPECS
 from compiler.stripe.kinds import KIND_ORDER, SECTION, Kind
 from compiler.stripe.state import AccountState, LiveObject
@@ -287,7 +288,8 @@ def _flow(items: Iterable[tuple[str, Any]]) -> _Flow:
 
 
 def _tiers(value: Any) -> list[_Flow]:
-    keys = ("up_to", "flat_amount", "flat_amount_decimal", "unit_amount", "unit_amount_decimal")
+    flat, unit = TIER_AMOUNT_PAIRS[1], TIER_AMOUNT_PAIRS[0]
+    keys = ("up_to", *flat, *unit)  # as the seed catalog writes a tier: its bound, then the flat fee
     return [_flow((k, tier.get(k)) for k in keys) for tier in value]
 
 
@@ -316,7 +318,7 @@ def _currency_options(value: Mapping[str, Any], price_tax_behavior: Any) -> dict
     out: dict[str, Any] = {}
     for currency, option in sorted(value.items()):
         entry: dict[str, Any] = {}
-        for key in ("unit_amount", "unit_amount_decimal"):
+        for key in PRICE_AMOUNT:
             if option.get(key) is not None:
                 entry[key] = option[key]
         if isinstance(option.get("custom_unit_amount"), Mapping):

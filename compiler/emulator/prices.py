@@ -44,8 +44,10 @@ from compiler.stripe.facts import (
     METERED_NEEDS_METER,
     OPTION_IS_PRICE_CURRENCY,
     PLAN_NAME_OF,
+    PRICE_AMOUNT,
     RECURRING_FIELDS,
     REQUIRES_TIERED,
+    TIER_AMOUNT_PAIRS,
     TRIAL_DAYS,
     TRIAL_TOO_LONG,
     plan_from_price,
@@ -137,8 +139,8 @@ def _tiers(raw: Any, param: str) -> list[Record]:
                     param=f"{p}[up_to]",
                 )
             previous = up_to
-        unit, unit_dec, has_unit = _amount_pair(tier, "unit_amount", "unit_amount_decimal", f"{p}[", {})
-        flat, flat_dec, has_flat = _amount_pair(tier, "flat_amount", "flat_amount_decimal", f"{p}[", {})
+        unit, unit_dec, has_unit = _amount_pair(tier, *TIER_AMOUNT_PAIRS[0], f"{p}[", {})
+        flat, flat_dec, has_flat = _amount_pair(tier, *TIER_AMOUNT_PAIRS[1], f"{p}[", {})
         if not (has_unit or has_flat):
             raise invalid("An entry in the tiers array is missing an amount.", param=p)
         if flat_dec is not None and flat is None:
@@ -211,7 +213,7 @@ def _recurring(store: Store, raw: Any, names: Names) -> Record | None:
 
 def _scheme_amounts(params: Mapping[str, Any], scheme: str, currency: str, prefix: str, names: Names) -> Record:
     """The amount fields of a price or of one currency option, checked against its billing scheme and currency."""
-    unit, unit_dec, has_amount = _amount_pair(params, "unit_amount", "unit_amount_decimal", prefix, names)
+    unit, unit_dec, has_amount = _amount_pair(params, *PRICE_AMOUNT, prefix, names)
     p_custom, p_tiers = _p(prefix, "custom_unit_amount", names), _p(prefix, "tiers", names)
     custom = _custom_unit_amount(params.get("custom_unit_amount"), p_custom)
     p_unit = _p(prefix, "unit_amount", names)

@@ -172,6 +172,9 @@ PLAN_NAME_OF: Mapping[str, str] = {
     "unit_amount_decimal": "amount_decimal",
     "transform_quantity": "transform_usage",
 }
+#: the amount pair of a price (and of a currency option), and the same pair under the Plans API's names
+PRICE_AMOUNT = AMOUNT_PAIRS[0]
+PLAN_AMOUNT = (PLAN_NAME_OF[PRICE_AMOUNT[0]], PLAN_NAME_OF[PRICE_AMOUNT[1]])
 #: the fields under a price's `recurring` that a plan has at its top level
 RECURRING_FIELDS = ("interval", "interval_count", "usage_type", "meter", "trial_period_days")
 #: the fields a price and a plan share under one name

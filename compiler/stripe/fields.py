@@ -10,11 +10,12 @@ compares equal to it. References are by catalog identity on both sides: a price'
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from compiler.stripe.facts import PLAN_AMOUNT, PLAN_NAME_OF, PRICE_AMOUNT, TIER_AMOUNT_PAIRS
 from compiler.stripe.kinds import Kind
 
 MANAGED_BY_KEY = "managed_by"
@@ -228,18 +229,18 @@ def amount_pair(integer: Any, decimal: Any) -> tuple[int | None, str | None]:
     return (None, None)
 
 
+def _amounts(raw: Mapping[str, Any], pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """Each (integer, decimal) amount pair of `raw`, normalised by `amount_pair`."""
+    out: dict[str, Any] = {}
+    for integer, decimal in pairs:
+        out[integer], out[decimal] = amount_pair(raw.get(integer), raw.get(decimal))
+    return out
+
+
 def _tier(raw: Mapping[str, Any]) -> dict[str, Any]:
-    unit, unit_dec = amount_pair(raw.get("unit_amount"), raw.get("unit_amount_decimal"))
-    flat, flat_dec = amount_pair(raw.get("flat_amount"), raw.get("flat_amount_decimal"))
     up_to = raw.get("up_to")
-    return {
-        # Stripe takes "inf" and sends back null
-        "up_to": "inf" if up_to in (None, "inf") else up_to,
-        "unit_amount": unit,
-        "unit_amount_decimal": unit_dec,
-        "flat_amount": flat,
-        "flat_amount_decimal": flat_dec,
-    }
+    # Stripe takes "inf" and sends back null
+    return {"up_to": "inf" if up_to in (None, "inf") else up_to, **_amounts(raw, TIER_AMOUNT_PAIRS)}
 
 
 def _tiers(raw: Any) -> list[dict[str, Any]] | None:
@@ -264,10 +265,8 @@ def _transform(raw: Any) -> dict[str, Any] | None:
 
 
 def _currency_option(raw: Mapping[str, Any], price_tax_behavior: Any) -> dict[str, Any]:
-    unit, unit_dec = amount_pair(raw.get("unit_amount"), raw.get("unit_amount_decimal"))
     return {
-        "unit_amount": unit,
-        "unit_amount_decimal": unit_dec,
+        **_amounts(raw, (PRICE_AMOUNT,)),
         "custom_unit_amount": _custom_unit_amount(raw.get("custom_unit_amount")),
         # an option given without one takes the price's tax_behavior, as Stripe fills it in
         "tax_behavior": raw.get("tax_behavior") or price_tax_behavior or "unspecified",
@@ -320,9 +319,7 @@ def canonical(kind: Kind, raw: Mapping[str, Any]) -> dict[str, Any]:
     values = dict(raw)
     values["metadata"] = _metadata(raw.get("metadata")) if kind is not Kind.METER else None
     if kind is Kind.PRICE:
-        values["unit_amount"], values["unit_amount_decimal"] = amount_pair(
-            raw.get("unit_amount"), raw.get("unit_amount_decimal")
-        )
+        values.update(_amounts(raw, (PRICE_AMOUNT,)))
         values["tiers"] = _tiers(raw.get("tiers"))
         values["transform_quantity"] = _transform(raw.get("transform_quantity"))
         values["recurring"] = _recurring(raw.get("recurring"))
@@ -332,9 +329,9 @@ def canonical(kind: Kind, raw: Mapping[str, Any]) -> dict[str, Any]:
         )
         values["billing_scheme"] = raw.get("billing_scheme") or ("tiered" if raw.get("tiers") else "per_unit")
     elif kind is Kind.PLAN:
-        values["amount"], values["amount_decimal"] = amount_pair(raw.get("amount"), raw.get("amount_decimal"))
+        values.update(_amounts(raw, (PLAN_AMOUNT,)))
         values["tiers"] = _tiers(raw.get("tiers"))
-        values["transform_usage"] = _transform(raw.get("transform_usage"))
+        values["transform_usage"] = _transform(raw.get(PLAN_NAME_OF["transform_quantity"]))
         values["billing_scheme"] = raw.get("billing_scheme") or ("tiered" if raw.get("tiers") else "per_unit")
     elif kind is Kind.METER:
         agg = raw.get("default_aggregation")

@@ -25,6 +25,7 @@ from compiler.stripe.facts import (
     CURRENCIES_DOC,
     INFERRED,
     OPTION_IS_PRICE_CURRENCY,
+    PRICE_AMOUNT,
     PRICE_DOC,
     UNVERIFIED,
     VERIFIED,
@@ -80,7 +81,7 @@ def currency_option_same_currency(entry: Entry, parsed: Parsed) -> Iterator[Find
 )
 def currency_option_scheme(entry: Entry, parsed: Parsed) -> Iterator[Finding]:
     tiered = scheme(entry.data) == "tiered"
-    amount_keys = ("unit_amount", "unit_amount_decimal", "custom_unit_amount")
+    amount_keys = (*PRICE_AMOUNT, "custom_unit_amount")
     for site in parsed.sites[1:]:
         has_tiers = bool(as_list(site.data.get("tiers")))
         has_amount = any(has(site.data, key) for key in amount_keys)

@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, TypeGuard
 
 from compiler.catalog.source import Entry, NodePath
-from compiler.stripe.facts import AMOUNT_PAIRS, CUSTOM_AMOUNT_BOUNDS, PLAN_NAME_OF
+from compiler.stripe.facts import CUSTOM_AMOUNT_BOUNDS, PLAN_AMOUNT, PLAN_NAME_OF, PRICE_AMOUNT
 from compiler.stripe.kinds import Kind
 
 #: the kinds that carry amounts
@@ -47,10 +47,7 @@ def scheme(data: Mapping[str, Any]) -> str:
 
 def amount_keys(entry: Entry) -> tuple[str, str]:
     """The (integer, decimal) amount fields of a price, or of a plan under their Plans API names."""
-    price_keys = AMOUNT_PAIRS[0]
-    if entry.kind is Kind.PLAN:
-        return (PLAN_NAME_OF[price_keys[0]], PLAN_NAME_OF[price_keys[1]])
-    return price_keys
+    return PLAN_AMOUNT if entry.kind is Kind.PLAN else PRICE_AMOUNT
 
 
 def transform_key(entry: Entry) -> str:
@@ -115,7 +112,7 @@ def _read_sites(entry: Entry) -> tuple[Site, ...]:
     if entry.kind is Kind.PRICE:  # plans have no currency_options
         for code, option in as_map(entry.data.get("currency_options")).items():
             if isinstance(code, str) and isinstance(option, dict):
-                sites.append(Site(("currency_options", code), code, option, AMOUNT_PAIRS[0]))
+                sites.append(Site(("currency_options", code), code, option, PRICE_AMOUNT))
     return tuple(sites)
 
 
