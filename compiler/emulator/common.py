@@ -11,11 +11,13 @@ from compiler.emulator.errors import ApiError, invalid, no_such
 from compiler.emulator.store import Record, Store
 from compiler.stripe.facts import (
     DECIMAL_PLACES,
+    INVALID_POSITIVE_INTEGER,
     LIST_LIMIT,
     METADATA_KEY_FORBIDDEN,
     METADATA_KEY_LENGTH,
     METADATA_KEYS,
     METADATA_VALUE_LENGTH,
+    ONE_OF_PARAMS,
     STRING_LENGTH,
 )
 
@@ -129,7 +131,7 @@ def non_negative(value: Any, param: str) -> None:
 
 def positive(value: Any, param: str) -> None:
     if isinstance(value, int) and value < 1:
-        raise invalid("Invalid positive integer", param=param, code="parameter_invalid_integer")
+        raise invalid(INVALID_POSITIVE_INTEGER, param=param, code="parameter_invalid_integer")
 
 
 def decimal_places(value: Decimal, param: str, limit: int = DECIMAL_PLACES.value) -> None:
@@ -175,7 +177,7 @@ def list_page(
     ordered = sorted(records, key=lambda r: r["_seq"], reverse=True)
     after, before = params.get("starting_after"), params.get("ending_before")
     if after and before:
-        raise invalid("You may only specify one of these parameters: starting_after, ending_before.")
+        raise invalid(ONE_OF_PARAMS.format(params="starting_after, ending_before"))
     if after or before:
         cursor = str(after or before)
         target = pool.get(cursor)

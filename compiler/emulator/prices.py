@@ -48,6 +48,7 @@ from compiler.stripe.facts import (
     RECURRING_FIELDS,
     REQUIRES_TIERED,
     TIER_AMOUNT_PAIRS,
+    TIER_WITHOUT_AMOUNT,
     TRIAL_DAYS,
     TRIAL_TOO_LONG,
     plan_from_price,
@@ -142,7 +143,7 @@ def _tiers(raw: Any, param: str) -> list[Record]:
         unit, unit_dec, has_unit = _amount_pair(tier, *TIER_AMOUNT_PAIRS[0], f"{p}[", {})
         flat, flat_dec, has_flat = _amount_pair(tier, *TIER_AMOUNT_PAIRS[1], f"{p}[", {})
         if not (has_unit or has_flat):
-            raise invalid("An entry in the tiers array is missing an amount.", param=p)
+            raise invalid(TIER_WITHOUT_AMOUNT, param=p)
         if flat_dec is not None and flat is None:
             raise invalid(
                 "flat_amount_decimal must represent an integer in the currency's minor unit.",

@@ -22,6 +22,8 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any, ForwardRef, Literal, Union
 
+from compiler.stripe.facts import MISSING_PARAM
+
 # Stripe's documented error codes for parameter problems.
 PARAMETER_UNKNOWN = "parameter_unknown"
 PARAMETER_MISSING = "parameter_missing"
@@ -335,7 +337,7 @@ class _Checker:
         for key, fs in spec.fields.items():
             if fs.required and key not in out and value.get(key) is None:
                 param = _join(path, key)
-                self.problem(PARAMETER_MISSING, param, f"Missing required param: {param}.")
+                self.problem(PARAMETER_MISSING, param, MISSING_PARAM.format(param=param))
         return out
 
     def value(self, spec: Spec, raw: Any, param: str) -> Any:
