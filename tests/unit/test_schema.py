@@ -604,3 +604,8 @@ def test_no_schema_error_is_lost(catalog: dict[str, Any]) -> None:
     shown = {d.location for d in result.diagnostics if d.rule in RULE_IDS}
     for entry in result.entries:
         assert not shown & inside(entry), entry.identity
+
+
+def test_a_nested_price_that_is_not_a_mapping_is_one_type_error() -> None:
+    # the nested price's `not: {required: [product]}` fails for anything but a mapping as well: no echo of it
+    assert places(PRODUCT + "    prices: [null, 5]\n") == [("schema-type", 4, 14), ("schema-type", 4, 20)]

@@ -213,16 +213,18 @@ def _diagnostics(doc: Document, error: ValidationError, path: NodePath) -> Itera
                 diagnostic = Diagnostic(where, REQUIRED, f"{_kind_of(path)} needs `{name}`", _required_hint(name, path))
                 yield (*path, name), diagnostic
         return
-    if keyword == "not" and path and path[-1] != "metadata" and isinstance(instance, dict):
-        yield (
-            (*path, "product"),
-            Diagnostic(
-                doc.at((*path, "product"), key=True),
-                NESTED_PRODUCT,
-                "a price nested under a product takes its product from there, so it cannot name `product`",
-                "remove `product`, or move the price to the top-level `prices:` list",
-            ),
-        )
+    if keyword == "not":  # the schema's one `not` (out of propertyNames): a nested price names no product
+        if isinstance(instance, dict):
+            yield (
+                (*path, "product"),
+                Diagnostic(
+                    doc.at((*path, "product"), key=True),
+                    NESTED_PRODUCT,
+                    "a price nested under a product takes its product from there, so it cannot name `product`",
+                    "remove `product`, or move the price to the top-level `prices:` list",
+                ),
+            )
+        # anything but a mapping fails it too, and its type error says what is wrong there
         return
     for diagnostic in _value_diagnostics(doc, error, path):
         yield path, diagnostic
