@@ -80,6 +80,9 @@ def _rejected_paths(
     return bad
 
 
+#: the loader's errors about a value it then reads as null (a legacy octal, a tag, a tagged value that is not one)
+_NULLED_BY_LOADER = frozenset({"yaml-octal", "yaml-tag", "yaml-value"})
+
 #: rules that report a reference to an identity the catalog lacks, and where the reference sits
 _REFERENCE_RULES: Mapping[str, Kind] = {
     "unknown-product": Kind.PRODUCT,
@@ -137,8 +140,8 @@ def check_documents(
         entries = list(iter_entries(doc))
         owners = {entry.path: entry for entry in entries}
         hard: list[NodePath] = []
-        # a value the loader refused is gone from the data: what the schema says of the gap there is an echo
-        refused = {d.location for d in loader_errors.get(doc.file, [])}
+        # a value the loader refused reads as null: what the schema says of the null there is an echo
+        refused = {d.location for d in loader_errors.get(doc.file, []) if d.rule in _NULLED_BY_LOADER}
         for path, diagnostic in check_document_paths(doc):
             if diagnostic.location in refused:
                 hard.append(path)

@@ -494,6 +494,14 @@ def test_a_rule_at_another_object_does_not_stand_in_for_this_one() -> None:
     ]
 
 
+def test_a_loader_error_that_leaves_the_value_leaves_the_schema_its_say() -> None:
+    # the duplicate key is the loader's; that `colour` is no field of a product stays the schema's to say
+    doc, loaded = load_text(PRODUCT + "    colour: a\n    colour: b\n", "f.yaml")
+    assert doc is not None
+    found = [(d.rule, d.location.line) for d in check_documents([doc], loaded).diagnostics]
+    assert found == [("schema-unknown-field", 4), ("yaml-duplicate-key", 5)]
+
+
 def test_a_value_the_loader_refused_is_not_reported_again_by_the_schema() -> None:
     doc, loaded = load_text(
         PRODUCT + "prices:\n  - {lookup_key: a, product: p, currency: usd, unit_amount: 0700}\n", "f.yaml"
