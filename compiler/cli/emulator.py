@@ -23,6 +23,20 @@ from compiler.emulator import DEFAULT_HOST, DEFAULT_PORT, Emulator, EmulatorServ
 @click.option("--latency-ms", type=click.IntRange(min=0), default=0, show_default=True, help="Added to each request.")
 @click.option("--seed", type=int, default=None, help="Makes ids and injected faults reproducible.")
 @click.option(
+    "--meter-event-rate-limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Meter event requests (v1 and the stream) per second before a 429, counted apart from --rate-limit "
+    "as in live mode.",
+)
+@click.option(
+    "--meter-event-delay-ms",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="How long a meter event takes to show in event summaries.",
+)
+@click.option(
     "--state",
     "state",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -36,16 +50,26 @@ def command(
     fail_rate: float,
     latency_ms: int,
     seed: int | None,
+    meter_event_rate_limit: int | None,
+    meter_event_delay_ms: int,
     state: Path | None,
 ) -> None:
-    """Run a local Stripe (products, prices, plans, billing meters) for the stripe SDK to talk to.
+    """Run a local Stripe (products, prices, plans, billing meters and their events) for the stripe SDK.
 
     Point pricebook at it with STRIPE_API_BASE=http://127.0.0.1:12111 and any sk_test_ key.
-    Control endpoints: GET /_emulator/requests, POST /_emulator/reset, GET /_emulator/state.
+    Control endpoints: GET /_emulator/requests, POST /_emulator/reset, GET /_emulator/state,
+    GET /_emulator/meter_events, GET|POST /_emulator/clock (?now=T or ?advance=S).
     """
     if not is_loopback(host):
         raise click.BadParameter(f"{host!r} is not a loopback address; the emulator never listens elsewhere.")
-    knobs = Knobs(rate_limit=rate_limit, fail_rate=fail_rate, latency_ms=latency_ms, seed=seed)
+    knobs = Knobs(
+        rate_limit=rate_limit,
+        fail_rate=fail_rate,
+        latency_ms=latency_ms,
+        seed=seed,
+        meter_event_rate_limit=meter_event_rate_limit,
+        meter_event_delay_ms=meter_event_delay_ms,
+    )
     try:
         server = EmulatorServer(Emulator(knobs, state_path=state), host, port)
     except OSError as err:

@@ -1,4 +1,4 @@
-"""A local Stripe for products, prices, plans and billing meters (`pricebook emulator`).
+"""A local Stripe for products, prices, plans, billing meters and their events (`pricebook emulator`).
 
 Written from Stripe's docs, the error texts Stripe is known to answer with (`compiler.stripe.facts`) and the SDK's
 generated params, never from what pricebook's client sends.
@@ -9,12 +9,16 @@ Use:
 - `with run_in_thread(knobs=Knobs(...)) as emu:` in tests (`emu.url`, `emu.api_key`, `emu.client()`,
   `emu.requests()`, `emu.reset()`, `emu.raw(...)`); `run_in_subprocess(...)` gives the server its own process.
 - Control endpoints, no key needed and never logged: `GET /_emulator/requests`, `POST /_emulator/reset`,
-  `GET /_emulator/state`, `GET /_emulator/health`.
+  `GET /_emulator/state`, `GET /_emulator/health`, `GET /_emulator/meter_events` (every event received, with the
+  error Stripe's processing would report), `GET /_emulator/clock` and `POST /_emulator/clock?now=T` or
+  `?advance=S` (the account's clock, for the 24-hour, 35-day and 15-minute windows of meter events).
 
 Knobs: a rate limit answers 429 `rate_limit` with `Stripe-Should-Retry: true`. With `fail_rate` a write fails
 with a 500 `api_error`, half the time before anything is written (not stored: a retry with the same key runs
 afresh) and half the time after the commit (the object exists; the 500 is stored for the key and replayed,
 with `Stripe-Should-Retry: false`, as Stripe stores results "including 500 errors"). `seed` fixes ids and faults.
+`meter_event_rate_limit` gives meter events (v1 and the stream) a limit of their own, as live mode does;
+`meter_event_delay_ms` holds events back from summaries, as Stripe's asynchronous processing does.
 """
 
 from compiler.emulator.app import Emulator, LogEntry, Response

@@ -1,7 +1,9 @@
 """The emulator's core, free of HTTP: one request in, one Stripe-shaped response out.
 
-Order of a request, as Stripe runs it: authentication, rate limit, route, parameter check against the SDK's
-generated params, idempotency replay, then the endpoint (where faults may strike before or after the commit).
+Order of a request, as Stripe runs it: authentication (the meter event stream takes a session token, everything
+else the API key), rate limit (meter events have a limiter of their own when the knob sets one), route, parameter
+check against the SDK's generated params (form bodies on v1, JSON on v2), idempotency replay, then the endpoint
+(where faults may strike before or after the commit).
 Everything that touches the account runs under one lock, so each request sees and leaves a consistent account.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import collections
+import json
 import logging
 import re
 import threading
@@ -18,19 +21,21 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compiler.emulator import meters, prices, products
+from compiler.emulator import meter_events, meters, prices, products
 from compiler.emulator.common import Ctx
 from compiler.emulator.errors import ApiError
 from compiler.emulator.forms import FormError, decode
 from compiler.emulator.idempotency import IdempotencyCache, Stored, fingerprint
 from compiler.emulator.knobs import Fault, FaultInjector, Knobs, RateLimiter
 from compiler.emulator.store import Record, Store, load_file, save_json
-from compiler.stripe import sdkparams
+from compiler.stripe import metering, sdkparams
 from compiler.stripe.facts import API_VERSION
 
 TEST_KEY_PREFIXES = ("sk_test_", "rk_test_")
 CONTROL_PREFIX = "/_emulator/"
 LOG_LIMIT = 200_000  # a long benchmark must not grow the log without bound
+#: the endpoints Stripe's live meter-event limit covers (`Knobs.meter_event_rate_limit`)
+METER_EVENT_PATHS = frozenset({metering.METER_EVENTS_PATH, metering.STREAM_PATH})
 
 Handler = Callable[[Ctx], Record]
 # Fields Stripe lets you unset with "" although the SDK's params type them as plain strings. Stripe staff:
@@ -45,11 +50,12 @@ class Route:
     pattern: re.Pattern[str]
     handler: Handler
     writes: bool
+    json: bool  # a v2 endpoint: JSON in the body
 
 
 def _route(method: str, template: str, handler: Handler) -> Route:
     regex = "^" + re.escape(template).replace(re.escape("{id}"), "(?P<id>[^/]+)") + "$"
-    return Route(method, re.compile(regex), handler, writes=method != "GET")
+    return Route(method, re.compile(regex), handler, writes=method != "GET", json=template.startswith("/v2/"))
 
 
 ROUTES: tuple[Route, ...] = (
@@ -73,7 +79,11 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", "/v1/billing/meters/{id}", meters.update_meter),
     _route("POST", "/v1/billing/meters/{id}/deactivate", meters.deactivate_meter),
     _route("POST", "/v1/billing/meters/{id}/reactivate", meters.reactivate_meter),
-    _route("POST", "/v1/billing/meter_events", meters.create_meter_event),
+    _route("GET", "/v1/billing/meters/{id}/event_summaries", meter_events.list_event_summaries),
+    _route("POST", metering.METER_EVENTS_PATH, meter_events.create_meter_event),
+    _route("POST", metering.ADJUSTMENTS_PATH, meter_events.create_adjustment),
+    _route("POST", metering.SESSION_PATH, meter_events.create_session),
+    _route("POST", metering.STREAM_PATH, meter_events.stream_events),
 )
 
 
@@ -121,6 +131,8 @@ class Emulator:
         self.store = Store(seed=self.knobs.seed)
         self.idempotency = IdempotencyCache()
         self.rate = RateLimiter(self.knobs.rate_limit)
+        self.meter_rate = RateLimiter(self.knobs.meter_event_rate_limit)
+        self.store.usage.processing_delay = self.knobs.meter_event_delay_ms / 1000
         self.faults = FaultInjector(self.knobs.fail_rate, self.knobs.seed)
         self.log: collections.deque[LogEntry] = collections.deque(maxlen=LOG_LIMIT)
         self._lock = threading.Lock()
@@ -138,6 +150,7 @@ class Emulator:
             self.store.reset()
             self.idempotency.reset()
             self.rate.reset()
+            self.meter_rate.reset()
             self.faults.reset()
             self.log.clear()
             self._request_counter = 0
@@ -151,8 +164,13 @@ class Emulator:
         if self.state_path is not None:
             save_json(self.state_path, {"store": self.store.to_json(), "idempotency": self.idempotency.to_json()})
 
-    def _control(self, method: str, path: str) -> Response:
+    def _control(self, method: str, path: str, query: str) -> Response:
         name = path[len(CONTROL_PREFIX) :].strip("/")
+        if name == "clock":
+            return self._clock(method, query)
+        if method == "GET" and name == "meter_events":
+            with self._lock:
+                return Response(200, {"object": "list", **self.store.usage.to_json()})
         if method == "GET" and name == "requests":
             return Response(200, {"object": "list", "data": self.requests()})
         if method == "POST" and name == "reset":
@@ -165,6 +183,24 @@ class Emulator:
             return Response(200, {"ok": True})
         return Response(404, ApiError(404, f"Unknown emulator endpoint: {method} {path}").body())
 
+    def _clock(self, method: str, query: str) -> Response:
+        """`GET /_emulator/clock`; `POST /_emulator/clock?now=T` (Unix seconds) or `?advance=S` moves the account's
+        clock (it keeps running from there): for Stripe's 24-hour, 35-day and 15-minute windows."""
+        if method == "POST":
+            try:
+                params = {k: float(v) for k, v in decode(query).items() if k in ("now", "advance")}
+            except (FormError, ValueError, TypeError):
+                params = {}
+            if len(params) != 1:
+                return Response(400, ApiError(400, "POST /_emulator/clock takes one of now=T or advance=S").body())
+            with self._lock:
+                if "now" in params:
+                    self.store.clock_offset = params["now"] - time.time()
+                else:
+                    self.store.clock_offset += params["advance"]
+        with self._lock:
+            return Response(200, {"now": self.store.now(), "offset": self.store.clock_offset})
+
     # -- API ----------------------------------------------------------------------------------------------------
 
     def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Response:
@@ -172,7 +208,7 @@ class Emulator:
         method = method.upper()
         path, _, query = target.partition("?")
         if path.startswith(CONTROL_PREFIX):
-            return self._control(method, path)
+            return self._control(method, path, query)
         if self.knobs.latency_ms:
             time.sleep(self.knobs.latency_ms / 1000)  # outside the lock: latency must not serialise clients
         key = headers.get("idempotency-key") if method == "POST" else None
@@ -198,8 +234,12 @@ class Emulator:
     def _api(
         self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes, key: str | None
     ) -> tuple[int, Any, Mapping[str, str], bool, str | None]:
-        self._authenticate(headers.get("authorization", ""))
-        if not self.rate.allow():
+        if path == metering.STREAM_PATH:
+            meter_events.authenticate_stream(self.store, headers.get("authorization", ""))
+        else:
+            self._authenticate(headers.get("authorization", ""))
+        limiter = self.meter_rate if path in METER_EVENT_PATHS and self.meter_rate.per_second else self.rate
+        if not limiter.allow():
             # Stripe answers 429 and the SDK retries only what the header allows; a rate-limited request did
             # nothing, so a retry is safe: say so.
             raise ApiError(
@@ -209,8 +249,11 @@ class Emulator:
                 headers={"Stripe-Should-Retry": "true"},
             )
         route, object_id = self._match(method, path)
-        raw = self._decode(body.decode("utf-8", "replace") if method == "POST" else query)
-        params = self._check_params(method, path, raw)
+        if route.json:
+            raw = self._decode_json(body)
+        else:
+            raw = self._decode(body.decode("utf-8", "replace") if method == "POST" else query)
+        params = self._check_params(method, path, raw, form_encoded=not route.json)
         fp = fingerprint(method, path, raw)
         if key:
             stored = self.idempotency.lookup(key, fp)
@@ -278,12 +321,23 @@ class Emulator:
             raise ApiError(400, str(err), param=err.param) from err
 
     @staticmethod
-    def _check_params(method: str, path: str, raw: dict[str, Any]) -> dict[str, Any]:
+    def _decode_json(body: bytes) -> dict[str, Any]:
+        try:
+            data = json.loads(body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            raise ApiError(400, "The request body is not valid JSON.") from None
+        if not isinstance(data, dict):
+            raise ApiError(400, "The request body must be a JSON object.")
+        return data
+
+    @staticmethod
+    def _check_params(method: str, path: str, raw: dict[str, Any], *, form_encoded: bool = True) -> dict[str, Any]:
         cls = sdkparams.params_class(method, path)
         if cls is None:
             return raw
         unset = {k: "" for k in _UNSETTABLE_BEYOND_SDK.get(cls.__name__, ()) if raw.get(k) == ""}
-        params, problems = sdkparams.check(cls, {k: v for k, v in raw.items() if k not in unset}, form_encoded=True)
+        kept = {k: v for k, v in raw.items() if k not in unset}
+        params, problems = sdkparams.check(cls, kept, form_encoded=form_encoded)
         params.update(unset)
         if problems:
             first = problems[0]  # Stripe reports one problem at a time

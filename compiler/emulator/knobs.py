@@ -15,10 +15,17 @@ class Knobs:
     fail_rate: float = 0.0  # probability that a write fails with a 500
     latency_ms: int = 0  # added to every API request
     seed: int | None = None  # ids and faults repeat for the same seed and the same requests
+    #: Stripe's live meter-event limit: meter event requests (v1 and the stream) count here, not in rate_limit
+    meter_event_rate_limit: int | None = None
+    meter_event_delay_ms: int = 0  # before a meter event counts in summaries (Stripe processes them later)
 
     def __post_init__(self) -> None:
         if self.rate_limit is not None and self.rate_limit < 1:
             raise ValueError("rate_limit must be at least 1")
+        if self.meter_event_rate_limit is not None and self.meter_event_rate_limit < 1:
+            raise ValueError("meter_event_rate_limit must be at least 1")
+        if self.meter_event_delay_ms < 0:
+            raise ValueError("meter_event_delay_ms must not be negative")
         if not 0.0 <= self.fail_rate <= 1.0:
             raise ValueError("fail_rate must be between 0 and 1")
         if self.latency_ms < 0:

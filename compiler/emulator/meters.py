@@ -1,15 +1,12 @@
-"""Billing meters and meter events: only `display_name` changes; status moves through
-`/deactivate` and `/reactivate`; meter events are deduplicated on `identifier`."""
+"""Billing meters: only `display_name` changes; status moves through `/deactivate` and
+`/reactivate`. Their events live in `meter_events`."""
 
 from __future__ import annotations
 
 from compiler.emulator.common import Ctx, check_length, expanded, list_page, public, require
-from compiler.emulator.errors import ApiError, already_exists, invalid
+from compiler.emulator.errors import already_exists, invalid
 from compiler.emulator.store import Record
 from compiler.stripe.facts import METER_DISPLAY_NAME, METER_EVENT_NAME, METER_PAYLOAD_KEY
-
-PAST_WINDOW = 35 * 24 * 3600  # timestamps "within the past 35 calendar days"
-FUTURE_WINDOW = 5 * 60  # "or up to 5 minutes in the future"
 
 
 def _view(record: Record) -> Record:
@@ -91,38 +88,3 @@ def list_meters(ctx: Ctx) -> Record:
     status = ctx.params.get("status")
     records = [m for m in ctx.store.meters.values() if status is None or m["status"] == status]
     return list_page(ctx, records, url="/v1/billing/meters", render=_view, kind="billing.meter", pool=ctx.store.meters)
-
-
-def create_meter_event(ctx: Ctx) -> Record:
-    expanded(ctx, (), is_list=False)
-    store, params = ctx.store, ctx.params
-    check_length(params["event_name"], "event_name", METER_EVENT_NAME.value)
-    identifier = params.get("identifier")
-    if identifier is not None:
-        check_length(identifier, "identifier", 100)
-        if identifier in store.meter_events:
-            # Stripe rejects a repeated identifier and says a retry would not help.
-            raise ApiError(
-                400,
-                f"An event already exists with identifier {identifier}.",
-                param="identifier",
-                headers={"Stripe-Should-Retry": "false"},
-            )
-    now = store.now()
-    timestamp = params.get("timestamp", now)
-    if timestamp < now - PAST_WINDOW or timestamp > now + FUTURE_WINDOW:
-        raise invalid(
-            "The timestamp must be within the past 35 calendar days or up to 5 minutes in the future.",
-            param="timestamp",
-        )
-    record: Record = {
-        "object": "billing.meter_event",
-        "created": now,
-        "event_name": params["event_name"],
-        "identifier": identifier or store.new_id(""),
-        "livemode": False,
-        "payload": dict(params["payload"]),
-        "timestamp": timestamp,
-    }
-    store.meter_events[record["identifier"]] = record
-    return record

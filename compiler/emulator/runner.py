@@ -156,6 +156,10 @@ def run_in_subprocess(
         args += ["--latency-ms", str(knobs.latency_ms)]
     if knobs.seed is not None:
         args += ["--seed", str(knobs.seed)]
+    if knobs.meter_event_rate_limit is not None:
+        args += ["--meter-event-rate-limit", str(knobs.meter_event_rate_limit)]
+    if knobs.meter_event_delay_ms:
+        args += ["--meter-event-delay-ms", str(knobs.meter_event_delay_ms)]
     if state_path is not None:
         args += ["--state", str(state_path)]
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from compiler.emulator.usage_log import MeterEventLog
+
 Record = dict[str, Any]
 
 _ID_ALPHABET = string.ascii_letters + string.digits
@@ -29,9 +31,9 @@ class Store:
     products: dict[str, Record] = field(default_factory=dict)
     prices: dict[str, Record] = field(default_factory=dict)
     meters: dict[str, Record] = field(default_factory=dict)
-    meter_events: dict[str, Record] = field(default_factory=dict)  # by identifier
+    usage: MeterEventLog = field(default_factory=MeterEventLog)  # meter events, stream sessions, cancellations
     seq: int = 0
-    clock: float | None = None  # fixed time for tests; None = wall clock
+    clock_offset: float = 0.0  # seconds the account's clock runs ahead of this machine's (set by tests)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -57,7 +59,7 @@ class Store:
         self._by_lookup_key = {r["lookup_key"]: pid for pid, r in self.prices.items() if r.get("lookup_key")}
 
     def now(self) -> int:
-        return int(self.clock if self.clock is not None else time.time())
+        return int(time.time() + self.clock_offset)
 
     def new_id(self, prefix: str) -> str:
         # A seeded generator restarts with the process while `--state` keeps the old objects: skip taken ids.
@@ -74,8 +76,9 @@ class Store:
         self.products.clear()
         self.prices.clear()
         self.meters.clear()
-        self.meter_events.clear()
+        self.usage.reset()
         self.seq = 0
+        self.clock_offset = 0.0
         self._rng = random.Random(self.seed)
         self._by_lookup_key.clear()
 
@@ -84,7 +87,7 @@ class Store:
             "products": self.products,
             "prices": self.prices,
             "meters": self.meters,
-            "meter_events": self.meter_events,
+            "usage": self.usage.to_json(),
             "seq": self.seq,
         }
 
@@ -92,7 +95,7 @@ class Store:
         self.products = dict(data.get("products", {}))
         self.prices = dict(data.get("prices", {}))
         self.meters = dict(data.get("meters", {}))
-        self.meter_events = dict(data.get("meter_events", {}))
+        self.usage.load_json(dict(data.get("usage", {})))
         self.seq = int(data.get("seq", 0))
         self._reindex()
 

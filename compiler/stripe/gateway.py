@@ -4,6 +4,10 @@ Everything that talks to Stripe (or the emulator) goes through a `Gateway`: read
 writes as `ApiCall`s with an idempotency key. The SDK's exceptions are converted to `StripeApiError` here, once,
 and the API key never leaves this module (it is not printed, logged or stored; error texts are scrubbed of it).
 
+Meter events have two endpoints of their own here: `stream_meter_events` (the v2 stream, which the SDK sends to
+its separate `meter_events` base address, authenticated with a session token that is kept as secret as the key)
+and `meter_event_session`.
+
 Two things sit between pricebook and the SDK, shared by every thread that uses one gateway:
 - a `Pacer` that spaces requests evenly so the account stays under Stripe's rate limit (25/s in test mode,
   100/s live) instead of finding the limit by hitting it;
@@ -31,6 +35,7 @@ from compiler.errors import REDACTED, PricebookError, StripeApiError, UsageError
 from compiler.stripe.calls import ApiCall
 from compiler.stripe.facts import API_VERSION, LIST_LIMIT, RATE_LIMIT_LIVE, RATE_LIMIT_TEST
 from compiler.stripe.fields import SPECS
+from compiler.stripe.metering import SESSION_PATH, STREAM_PATH
 from compiler.stripe.sdkparams import REQUEST_OPTION_KEYS
 
 PAGE_SIZE = LIST_LIMIT.value
@@ -238,6 +243,15 @@ class _Counters:
             return self._stats
 
 
+class _EventBatch(list[dict[str, Any]]):
+    """The events of one stream request. The SDK form-encodes every request's params for its debug log, even a
+    v2 request whose body it then writes as JSON; for 100 events that costs twice the rest of the request. The
+    SDK logs an object that has an `id` by that id, so this list is logged as one word while `json.dumps` still
+    writes it as the list it is (the body sent is unchanged: tests/unit/test_gateway.py checks it)."""
+
+    id = "events"
+
+
 class Gateway:
     """One account connection, safe to share across threads (the SDK keeps one HTTP session per thread)."""
 
@@ -253,7 +267,9 @@ class Gateway:
         seed: int | None = None,
     ) -> None:
         self._connection = connection
-        addresses: dict[str, str] = {"api": connection.api_base} if connection.api_base else {}
+        # another API base (the emulator) answers the meter event stream on the same address
+        base = connection.api_base
+        addresses: dict[str, str] = {"api": base, "meter_events": base} if base else {}
         self._client = stripe.StripeClient(
             connection.api_key,
             stripe_version=API_VERSION,
@@ -275,6 +291,8 @@ class Gateway:
         self._rng = random.Random(seed)
         self._rng_lock = threading.Lock()
         self._counters = _Counters()
+        self._secrets: set[str] = set()  # meter event session tokens: redacted like the key
+        self._secrets_lock = threading.Lock()
 
     @property
     def livemode(self) -> bool:
@@ -313,6 +331,12 @@ class Gateway:
         options: dict[str, Any] = {}
         if idempotency_key is not None and method.upper() == "POST":
             options["idempotency_key"] = idempotency_key
+        return self._send(method, path, dict(params), options, renew_stale_key=renew_stale_key)
+
+    def _send(
+        self, method: str, path: str, params: dict[str, Any], options: dict[str, Any], *, renew_stale_key: bool
+    ) -> tuple[dict[str, Any], Mapping[str, str]]:
+        """The retry loop of `request`: `params` go to the SDK as they are, `options` as request options."""
         failures = 0
         rate_limited = 0
         may_have_run = False  # did an earlier attempt of this request possibly execute?
@@ -320,7 +344,7 @@ class Gateway:
             waited = self.pacer.acquire()
             self._counters.add(requests=1, paced_seconds=waited)
             try:
-                response = self._client.raw_request(method.lower(), path, **dict(params), **options)
+                response = self._client.raw_request(method.lower(), path, **params, **options)
             except stripe.APIConnectionError as exc:
                 retry = exc.should_retry and should_retry(None, exc.headers, connection_error=True)
                 failures += 1
@@ -379,9 +403,40 @@ class Gateway:
         )
 
     def redact(self, text: str) -> str:
-        """`text` without the API key (an error echoing the request must not leak it)."""
+        """`text` without the API key or a session token (an error echoing the request must not leak them)."""
         key = self._connection.api_key
-        return text.replace(key, REDACTED) if key else text
+        text = text.replace(key, REDACTED) if key else text
+        with self._secrets_lock:
+            secrets = tuple(self._secrets)
+        for secret in secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+    # -- meter events ---------------------------------------------------------------------------------------------
+
+    def meter_event_session(self) -> dict[str, Any]:
+        """A new meter event session (`authentication_token`, `expires_at`); its token is redacted from then on."""
+        session, _ = self.request("POST", SESSION_PATH, {})
+        token = session.get("authentication_token")
+        if not isinstance(token, str) or not token:
+            raise StripeApiError("the meter event session came back without an authentication token")
+        with self._secrets_lock:
+            self._secrets.add(token)
+        return session
+
+    def stream_meter_events(self, token: str, events: list[dict[str, Any]]) -> None:
+        """Send up to 100 events on the v2 stream with a session's token, retried where safe like any request.
+
+        Sending a batch again is safe: each event carries its identifier, and Stripe keeps one event per
+        identifier. An expired token is a `StripeApiError` with code `billing_meter_event_session_expired`: the
+        caller opens a new session and sends the batch again."""
+        self._send(
+            "POST",
+            STREAM_PATH,
+            {"events": _EventBatch(events), "base": "meter_events"},
+            {"api_key": token},
+            renew_stale_key=False,
+        )
 
     def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[list[dict[str, Any]]]:
         """The pages of a list endpoint, 100 objects each, following `starting_after`; each page is requested

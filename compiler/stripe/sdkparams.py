@@ -260,6 +260,31 @@ _ROUTES: tuple[tuple[str, str, str, str], ...] = (
         "stripe.params.billing._meter_event_create_params",
         "MeterEventCreateParams",
     ),
+    (
+        "POST",
+        "/v1/billing/meter_event_adjustments",
+        "stripe.params.billing._meter_event_adjustment_create_params",
+        "MeterEventAdjustmentCreateParams",
+    ),
+    (
+        "GET",
+        "/v1/billing/meters/{id}/event_summaries",
+        "stripe.params.billing._meter_list_event_summaries_params",
+        "MeterListEventSummariesParams",
+    ),
+    # v2 endpoints take JSON bodies: check them with `form_encoded=False`
+    (
+        "POST",
+        "/v2/billing/meter_event_session",
+        "stripe.params.v2.billing._meter_event_session_create_params",
+        "MeterEventSessionCreateParams",
+    ),
+    (
+        "POST",
+        "/v2/billing/meter_event_stream",
+        "stripe.params.v2.billing._meter_event_stream_create_params",
+        "MeterEventStreamCreateParams",
+    ),
 )
 
 _SEGMENT = "[^/]+"

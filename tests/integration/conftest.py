@@ -2,8 +2,9 @@
 
 - `emulator`: a fresh, empty emulator with no knobs. One server serves the whole session (startup is cheap,
   but a reset is cheaper); it is reset before each test.
-- `emulator_factory(rate_limit=..., fail_rate=..., latency_ms=..., seed=..., state_path=...)`: its own server
-  with those knobs, stopped when the test ends.
+- `emulator_factory(rate_limit=..., fail_rate=..., latency_ms=..., seed=..., state_path=...,
+  meter_event_rate_limit=..., meter_event_delay_ms=...)`: its own server with those knobs, stopped when the test
+  ends.
 
 Both give an `EmulatorHandle`: `.url`, `.api_key`, `.client()`, `.requests()`, `.reset()`.
 
@@ -61,8 +62,17 @@ def emulator_factory() -> Iterator[EmulatorFactory]:
         latency_ms: int = 0,
         seed: int | None = None,
         state_path: Path | None = None,
+        meter_event_rate_limit: int | None = None,
+        meter_event_delay_ms: int = 0,
     ) -> EmulatorHandle:
-        knobs = Knobs(rate_limit=rate_limit, fail_rate=fail_rate, latency_ms=latency_ms, seed=seed)
+        knobs = Knobs(
+            rate_limit=rate_limit,
+            fail_rate=fail_rate,
+            latency_ms=latency_ms,
+            seed=seed,
+            meter_event_rate_limit=meter_event_rate_limit,
+            meter_event_delay_ms=meter_event_delay_ms,
+        )
         handle = run_in_thread(knobs=knobs, state_path=state_path)
         started.append(handle)
         return handle

@@ -50,6 +50,10 @@ def problems(params: dict[str, Any], *, form: bool = False, klass: type = PRICE_
         ("POST", "/v1/billing/meters/mtr_1/reactivate", "MeterReactivateParams"),
         ("GET", "/v1/billing/meters", "MeterListParams"),
         ("POST", "/v1/billing/meter_events", "MeterEventCreateParams"),
+        ("POST", "/v1/billing/meter_event_adjustments", "MeterEventAdjustmentCreateParams"),
+        ("GET", "/v1/billing/meters/mtr_1/event_summaries", "MeterListEventSummariesParams"),
+        ("POST", "/v2/billing/meter_event_session", "MeterEventSessionCreateParams"),
+        ("POST", "/v2/billing/meter_event_stream", "MeterEventStreamCreateParams"),
         ("post", "/v1/prices?expand[]=tiers", "PriceCreateParams"),
     ],
 )
