@@ -32,6 +32,8 @@ class Location:
     def __str__(self) -> str:
         if self.line <= 0:
             return self.file
+        if self.col <= 0:  # a whole line (a row of a usage file)
+            return f"{self.file}:{self.line}"
         return f"{self.file}:{self.line}:{self.col}"
 
 
@@ -96,13 +98,34 @@ class PricebookError(Exception):
             self.hint = hint
 
 
-class InvalidCatalog(PricebookError):
+class Diagnosed(PricebookError):
+    """An error told as diagnostics, each with its place, rule id and hint (the command prints them all)."""
+
+    def __init__(self, message: str, diagnostics: list[Diagnostic]) -> None:
+        super().__init__(message)
+        self.diagnostics = diagnostics
+
+
+class InvalidCatalog(Diagnosed):
     """The catalog files broke the schema or a rule; `diagnostics` says where."""
 
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
         errors = [d for d in diagnostics if d.is_error]
-        super().__init__(f"the catalog has {len(errors)} error(s)")
-        self.diagnostics = diagnostics
+        super().__init__(f"the catalog has {len(errors)} error(s)", diagnostics)
+
+
+class InvalidUsageFile(Diagnosed):
+    """A usage file pricebook cannot read as events (no header, an unknown column, not UTF-8)."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__("the usage file cannot be imported", diagnostics)
+
+
+class InvalidUsage(Diagnosed):
+    """Usage that Stripe would refuse or drop: `usage record` checks its one event before sending it."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__("the event was not sent", diagnostics)
 
 
 class UsageError(PricebookError):

@@ -24,6 +24,7 @@ COMMANDS = {
     "plan": "plan",
     "apply": "apply",
     "import": "import_",
+    "usage": "usage",
     "schema": "schema",
     "emulator": "emulator",
 }
@@ -51,7 +52,7 @@ class LazyGroup(click.Group):
     package_name="pricebook", prog_name="pricebook", message=f"%(prog)s %(version)s (Stripe API version {API_VERSION})"
 )
 def cli() -> None:
-    """Stripe pricing as code: validate, compile, plan and apply a catalog kept as YAML."""
+    """Stripe pricing as code: validate, compile, plan and apply a catalog kept as YAML; record usage."""
 
 
 def redact_key(text: str) -> str:

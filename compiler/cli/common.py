@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
-from compiler.errors import InvalidCatalog, PricebookError, StripeApiError, sort_diagnostics
+from compiler.errors import Diagnosed, PricebookError, StripeApiError, sort_diagnostics
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -16,7 +16,7 @@ DEFAULT_PATHS = ("plans/",)
 
 def report_error(exc: PricebookError) -> None:
     """Print an error for a person: the diagnostics of an invalid catalog, or the message and its hint."""
-    if isinstance(exc, InvalidCatalog):
+    if isinstance(exc, Diagnosed):
         for diagnostic in sort_diagnostics(exc.diagnostics):
             click.echo(diagnostic.format(), err=True)
         click.echo(f"pricebook: {exc.message}", err=True)

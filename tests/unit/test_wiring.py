@@ -35,7 +35,17 @@ def test_the_rules_run_even_when_compiler_rules_could_not_be_imported_again(
 
 def test_every_command_is_registered() -> None:
     ctx = click.Context(cli)
-    assert cli.list_commands(ctx) == ["validate", "compile", "quote", "plan", "apply", "import", "schema", "emulator"]
+    assert cli.list_commands(ctx) == [
+        "validate",
+        "compile",
+        "quote",
+        "plan",
+        "apply",
+        "import",
+        "usage",
+        "schema",
+        "emulator",
+    ]
     for name in cli.list_commands(ctx):
         command = cli.get_command(ctx, name)
         assert command is not None and command.name == name

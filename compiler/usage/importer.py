@@ -1,0 +1,418 @@
+"""`usage import`: a file of usage sent to Stripe exactly once, resumably, within Stripe's limits.
+
+The file is read one row at a time; each row is checked (`events.RowChecker`), skipped when the journal says
+Stripe has it, refused into the rejected file when it would be refused or dropped, and otherwise sent in batches
+(`send`) by a few worker threads, paced by the gateway. Each answered batch goes to the journal at once, so a run
+that is interrupted (Ctrl-C, a kill, the network) loses nothing: the next run skips what the journal has, and
+Stripe's identifiers make a batch that was in flight count once when it is sent again.
+
+On v1, events of one customer and meter always go through the same worker, one after the other: Stripe allows
+one concurrent call per customer and meter.
+
+`preflight` is `--dry-run`: the same checks over the whole file, nothing sent.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import IO
+
+from compiler.errors import Diagnostic, Location, PricebookError
+from compiler.usage.events import Checked, RowChecker, UsageEvent
+from compiler.usage.journal import Delivery, Journal, file_digest
+from compiler.usage.meters import Meters
+from compiler.usage.rows import ByteCounter, FileFormat, SourceRow, read_rows
+from compiler.usage.send import Outcome, Result, Sender, Via
+from compiler.usage.verify import Totals
+
+QUEUE_DEPTH = 4  # batches waiting per worker: enough to keep it busy, little enough to keep memory flat
+PROGRESS_EVERY = 0.5  # seconds between progress callbacks
+REFUSED_RULE = "stripe-refused"
+
+
+@dataclass(frozen=True)
+class UsageFile:
+    path: Path
+    display: str  # how messages name it
+    fmt: FileFormat
+
+    @classmethod
+    def at(cls, path: Path, fmt: FileFormat | None = None) -> UsageFile:
+        return cls(path, str(path), fmt or FileFormat.of(path))
+
+    def rows(self, counter: ByteCounter | None = None) -> Iterator[SourceRow]:
+        return read_rows(self.path, self.fmt, self.display, counter)
+
+    @property
+    def size(self) -> int:
+        try:
+            return self.path.stat().st_size
+        except OSError:
+            return 0
+
+
+def default_journal(path: Path) -> Path:
+    return path.with_name(path.name + ".journal")
+
+
+def default_rejected(path: Path) -> Path:
+    return path.with_name(path.name + ".rejected.jsonl")
+
+
+@dataclass
+class Counts:
+    rows: int = 0
+    sent: int = 0
+    already_at_stripe: int = 0  # Stripe answered that it had the identifier
+    already_in_journal: int = 0  # an earlier run delivered the row: not sent again
+    rejected: int = 0
+    not_attempted: int = 0
+
+    @property
+    def already(self) -> int:
+        return self.already_at_stripe + self.already_in_journal
+
+
+@dataclass(frozen=True)
+class Progress:
+    counts: Counts
+    fraction: float  # of the file's bytes read
+    elapsed: float
+
+    @property
+    def eta(self) -> float | None:
+        if self.fraction <= 0.0 or self.fraction >= 1.0:
+            return None
+        return self.elapsed * (1.0 - self.fraction) / self.fraction
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    file: UsageFile
+    via: Via
+    counts: Counts
+    seconds: float
+    journal: Path
+    rejected_file: Path | None  # None: nothing was rejected
+    totals: Totals  # of the rows Stripe has, for --verify
+    started_sending: int  # when the journal began (events without a timestamp were stamped after it)
+    interrupted: bool = False
+    read_until: int = 0  # the last line read; an interrupted import did not read beyond it
+    failure: PricebookError | None = None  # what stopped the import
+
+    @property
+    def ok(self) -> bool:
+        return not (self.counts.rejected or self.counts.not_attempted or self.interrupted or self.failure)
+
+
+class RejectedFile:
+    """Rows refused, one JSON object a line with the row's place, the rule and Stripe's or pricebook's reason.
+    Written afresh by every run (a row refused before is checked and sent again)."""
+
+    def __init__(self, path: Path, display: str) -> None:
+        self.path = path
+        self.display = display
+        self.count = 0
+        self._handle: IO[str] | None = None
+        path.unlink(missing_ok=True)
+
+    def add(self, number: int, line: int, problems: list[Diagnostic]) -> None:
+        if self._handle is None:
+            self._handle = self.path.open("w", encoding="utf-8")
+        self.count += 1
+        errors = [p for p in problems if p.is_error] or problems
+        entry = {
+            "file": self.display,
+            "line": line,
+            "row": number,
+            "errors": [{"rule": p.rule, "message": p.message, "hint": p.hint} for p in errors],
+        }
+        self._handle.write(json.dumps(entry) + "\n")
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+
+
+# -- workers --------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Done:
+    results: list[Result]
+
+
+@dataclass(frozen=True)
+class _Failed:
+    events: list[UsageEvent]
+    error: PricebookError
+
+
+@dataclass(frozen=True)
+class _Skipped:
+    events: list[UsageEvent]
+
+
+class _Workers:
+    """A fixed set of threads, each with its own queue: a key sends a batch to one thread, always the same."""
+
+    def __init__(self, sender: Sender, count: int) -> None:
+        self.sender = sender
+        self.results: queue.Queue[_Done | _Failed | _Skipped] = queue.Queue()
+        self.stop = threading.Event()
+        self._queues: list[queue.Queue[list[UsageEvent] | None]] = [
+            queue.Queue(maxsize=QUEUE_DEPTH) for _ in range(count)
+        ]
+        self._threads = [
+            threading.Thread(target=self._run, args=(q,), name=f"pricebook-usage-{n}", daemon=True)
+            for n, q in enumerate(self._queues)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, key: int, events: list[UsageEvent]) -> None:
+        self._queues[key % len(self._queues)].put(events)
+
+    def _run(self, jobs: queue.Queue[list[UsageEvent] | None]) -> None:
+        while True:
+            events = jobs.get()
+            if events is None:
+                return
+            if self.stop.is_set():
+                self.results.put(_Skipped(events))
+                continue
+            try:
+                self.results.put(_Done(self.sender.send(events)))
+            except PricebookError as error:
+                self.stop.set()
+                self.results.put(_Failed(events, error))
+            except Exception as error:  # a bug must stop the import, not hang it
+                self.stop.set()
+                self.results.put(_Failed(events, PricebookError(f"{type(error).__name__}: {error}")))
+
+    def close(self) -> None:
+        for jobs in self._queues:
+            jobs.put(None)
+        for thread in self._threads:
+            thread.join()
+
+
+# -- the import -----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Run:
+    file: UsageFile
+    meters: Meters
+    journal: Journal
+    rejected: RejectedFile
+    counter: ByteCounter
+    now: Callable[[], float]
+    counts: Counts = field(default_factory=Counts)
+    totals: Totals = field(default_factory=Totals)
+    failure: PricebookError | None = None
+
+    def take(self, outcome: _Done | _Failed | _Skipped) -> None:
+        if isinstance(outcome, _Done):
+            self._answered(outcome.results)
+        elif isinstance(outcome, _Failed):
+            self.failure = self.failure or outcome.error
+            self.counts.not_attempted += len(outcome.events)
+        else:
+            self.counts.not_attempted += len(outcome.events)
+
+    def _answered(self, results: list[Result]) -> None:
+        sent: list[int] = []
+        already: list[int] = []
+        rejected: list[int] = []
+        for result in results:
+            event = result.event
+            if result.outcome is Outcome.REJECTED:
+                rejected.append(event.number)
+                problem = Diagnostic(
+                    Location(self.file.display, event.line),
+                    REFUSED_RULE,
+                    f"Stripe refused the event: {result.reason}",
+                    hint="fix the row and import the file again: rows Stripe has are not sent twice",
+                )
+                self.rejected.add(event.number, event.line, [problem])
+                continue
+            (sent if result.outcome is Outcome.SENT else already).append(event.number)
+            meter = self.meters.get(event.event_name)
+            if meter is not None:
+                self.totals.add(event, meter)
+        self.counts.sent += len(sent)
+        self.counts.already_at_stripe += len(already)
+        self.counts.rejected += len(rejected)
+        self.journal.record(Delivery(int(self.now()), tuple(sent), tuple(already), tuple(rejected)))
+
+    def refuse(self, row: SourceRow, problems: list[Diagnostic]) -> None:
+        self.counts.rejected += 1
+        self.rejected.add(row.number, row.line, problems)
+        self.journal.record(Delivery(int(self.now()), rejected=(row.number,)))
+
+    def progress(self, started: float) -> Progress:
+        return Progress(replace(self.counts), self.counter.fraction, time.monotonic() - started)
+
+
+def import_file(
+    file: UsageFile,
+    meters: Meters,
+    sender: Sender,
+    *,
+    journal_path: Path,
+    rejected_path: Path,
+    workers: int,
+    on_progress: Callable[[Progress], None] | None = None,
+    now: Callable[[], float] = time.time,
+) -> ImportReport:
+    """Import `file` (see the module's docstring). Returns what happened, also when interrupted or stopped."""
+    started = time.monotonic()
+    digest = file_digest(file.path)
+    journal = Journal.load(journal_path, digest=digest, display=file.display) or Journal.create(
+        journal_path, digest=digest, display=file.display, now=int(now())
+    )
+    journal.check_meters({m.event_name: m.id for m in meters}, file.display)
+    counter = ByteCounter(file.size)
+    run = _Run(file, meters, journal, RejectedFile(rejected_path, file.display), counter, now)
+    checker = RowChecker(meters, int(now()), file.display)
+    pool = _Workers(sender, workers)
+    rows = file.rows(counter)
+    interrupted = False
+    read_until = 0
+    batch: list[UsageEvent] = []
+    batches = 0
+    last_progress = 0.0
+    try:
+        try:
+            for row in rows:
+                run.counts.rows += 1
+                read_until = row.line
+                if pool.stop.is_set():
+                    _not_sent(run, journal, row)
+                    continue
+                checked = checker.check(row)
+                if journal.delivered(row.number):
+                    run.counts.already_in_journal += 1
+                    _count_delivered(run, journal, checked)
+                elif not checked.ok or checked.event is None:
+                    run.refuse(row, list(checked.problems))
+                else:
+                    event = checked.event
+                    meter = meters.get(event.event_name)
+                    if meter is not None and meter.id is not None:
+                        journal.note_meter(event.event_name, meter.id)
+                    batch.append(event)
+                    if len(batch) >= sender.batch_size:
+                        pool.submit(_key(sender, batch, batches), batch)
+                        batches += 1
+                        batch = []
+                while not pool.results.empty():
+                    run.take(pool.results.get_nowait())
+                if on_progress is not None and time.monotonic() - last_progress >= PROGRESS_EVERY:
+                    last_progress = time.monotonic()
+                    on_progress(run.progress(started))
+            if batch and not pool.stop.is_set():
+                pool.submit(_key(sender, batch, batches), batch)
+            elif batch:
+                run.counts.not_attempted += len(batch)
+            batch = []
+        except KeyboardInterrupt:
+            interrupted = True
+            pool.stop.set()  # queued batches are skipped; batches in flight finish and are recorded
+            run.counts.not_attempted += len(batch)
+        pool.close()
+        while not pool.results.empty():
+            run.take(pool.results.get_nowait())
+    finally:
+        journal.close()
+        run.rejected.close()
+    if on_progress is not None:
+        on_progress(run.progress(started))
+    return ImportReport(
+        file=file,
+        via=sender.via,
+        counts=run.counts,
+        seconds=time.monotonic() - started,
+        journal=journal_path,
+        rejected_file=rejected_path if run.rejected.count else None,
+        totals=run.totals,
+        started_sending=journal.created,
+        interrupted=interrupted,
+        read_until=read_until,
+        failure=run.failure,
+    )
+
+
+def _key(sender: Sender, batch: list[UsageEvent], number: int) -> int:
+    """The worker of a batch: on v1 by customer and meter (one call at a time for each), else in turn."""
+    if sender.via is Via.V1:
+        event = batch[0]
+        return zlib.crc32(f"{event.event_name}\x00{event.customer}".encode())
+    return number
+
+
+def _count_delivered(run: _Run, journal: Journal, checked: Checked) -> None:
+    event = checked.event
+    if event is None or event.number in journal.cancelled:
+        return
+    meter = run.meters.get(event.event_name)
+    if meter is not None:
+        run.totals.add(event, meter)
+
+
+def _not_sent(run: _Run, journal: Journal, row: SourceRow) -> None:
+    if journal.delivered(row.number):
+        run.counts.already_in_journal += 1
+    else:
+        run.counts.not_attempted += 1
+
+
+# -- --dry-run ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreflightReport:
+    rows: int
+    bad_rows: int
+    already_in_journal: int  # rows an earlier import delivered: a real run would not send them
+    warnings: int
+
+    @property
+    def ok(self) -> bool:
+        return self.bad_rows == 0
+
+
+def preflight(
+    file: UsageFile,
+    meters: Meters,
+    *,
+    now: int,
+    journal_path: Path | None,
+    on_problem: Callable[[Diagnostic], None],
+) -> PreflightReport:
+    """Check every row as `import_file` would, reporting each problem as it is found; nothing is sent."""
+    journal = None
+    if journal_path is not None and journal_path.exists():
+        journal = Journal.load(journal_path, digest=file_digest(file.path), display=file.display)
+    checker = RowChecker(meters, now, file.display)
+    rows = bad = done = warnings = 0
+    for row in file.rows():
+        rows += 1
+        checked = checker.check(row)
+        if journal is not None and journal.delivered(row.number):
+            done += 1  # Stripe has it: a real run skips it, whatever the check says today
+            continue
+        for problem in checked.problems:
+            warnings += 0 if problem.is_error else 1
+            on_problem(problem)
+        if not checked.ok:
+            bad += 1
+    return PreflightReport(rows, bad, done, warnings)

@@ -1,0 +1,232 @@
+"""The import journal: which rows of a file Stripe has, so an interrupted import continues where it stopped.
+
+A JSON Lines file, appended to and flushed after every batch (a killed import loses at most the batches in
+flight, whose events Stripe then reports as already there when they are sent again):
+
+    {"journal": "pricebook usage import", "version": 1, "file": "usage.csv", "sha256": "…", "created": 1717…}
+    {"meter": "emails_sent", "id": "mtr_…"}              the account's meter, the first time a row uses it
+    {"at": 1717…, "sent": [1, 2, 3], "already": [4]}      rows Stripe took (now, or before: already there)
+    {"at": 1717…, "rejected": [5]}                        rows refused (sent again by the next run)
+    {"at": 1717…, "cancelled": [2]}                       rows cancelled with `usage cancel`
+
+Rows are named by their number in the file, so the journal belongs to one content of the file (its SHA-256) and
+to one account (the meter ids): another file, or another account, is refused rather than guessed at. Memory
+stays flat: the rows done are kept as "every row up to N" plus the few done out of order beyond it, and the
+rows refused one by one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from compiler.errors import Diagnostic, InvalidUsageFile, Location
+
+KIND = "pricebook usage import"
+VERSION = 1
+
+
+@dataclass
+class RowSet:
+    """A set of row numbers that fills from 1 upwards: every number up to `through`, plus `above`."""
+
+    through: int = 0
+    above: set[int] = field(default_factory=set)
+
+    def add(self, number: int) -> None:
+        if number <= self.through:
+            return
+        self.above.add(number)
+        while self.through + 1 in self.above:
+            self.through += 1
+            self.above.discard(self.through)
+
+    def __contains__(self, number: object) -> bool:
+        return isinstance(number, int) and (0 < number <= self.through or number in self.above)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One line of the journal that says what happened to some rows, and when."""
+
+    at: int
+    sent: tuple[int, ...] = ()
+    already: tuple[int, ...] = ()
+    rejected: tuple[int, ...] = ()
+    cancelled: tuple[int, ...] = ()
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Journal:
+    """An open journal. `processed` holds every row an import dealt with, `rejected` those of them refused and not
+    taken since: a row Stripe has is processed and not rejected (`delivered`)."""
+
+    def __init__(self, path: Path, header: Mapping[str, Any]) -> None:
+        self.path = path
+        self.header = dict(header)
+        self.meters: dict[str, str] = {}
+        self.processed = RowSet()
+        self.rejected: set[int] = set()
+        self.cancelled = RowSet()
+        self._handle: IO[str] | None = None
+        self._last_sync = time.monotonic()
+
+    @property
+    def created(self) -> int:
+        return int(self.header.get("created", 0))
+
+    @classmethod
+    def load(cls, path: Path, *, digest: str, display: str) -> Journal | None:
+        """The journal at `path`, checked against the file's digest; None when there is none yet."""
+        if not path.exists():
+            return None
+        journal: Journal | None = None
+        for header, delivery, meter in _lines(path, display):
+            if header is not None:
+                if header.get("journal") != KIND or header.get("version") != VERSION:
+                    raise _error(path, 1, "usage-journal", "this is not a pricebook usage journal (version 1)")
+                if header.get("sha256") != digest:
+                    raise _error(
+                        path,
+                        1,
+                        "usage-journal",
+                        f"the journal was written for another content of {display} (its rows are numbered by "
+                        "position, so they would not match)",
+                        hint="if rows were added, put them in a new file; to import this content from scratch, "
+                        "pass another --journal (identifiers of rows Stripe took in the last 24 hours still make it "
+                        "refuse them again as already there)",
+                    )
+                journal = cls(path, header)
+            elif journal is None:
+                raise _error(path, 1, "usage-journal", "the journal does not start with its header line")
+            elif meter is not None:
+                journal.meters.update(meter)
+            elif delivery is not None:
+                journal._apply(delivery)
+        return journal
+
+    @classmethod
+    def create(cls, path: Path, *, digest: str, display: str, now: int) -> Journal:
+        header = {"journal": KIND, "version": VERSION, "file": display, "sha256": digest, "created": now}
+        journal = cls(path, header)
+        journal._write(header)
+        return journal
+
+    def _apply(self, delivery: Delivery) -> None:
+        for number in (*delivery.sent, *delivery.already):
+            self.processed.add(number)
+            self.rejected.discard(number)
+        for number in delivery.rejected:
+            if not self.delivered(number):
+                self.processed.add(number)
+                self.rejected.add(number)
+        for number in delivery.cancelled:
+            self.cancelled.add(number)
+
+    def delivered(self, number: int) -> bool:
+        return number in self.processed and number not in self.rejected
+
+    # -- writing --------------------------------------------------------------------------------------------------
+
+    def check_meters(self, current: Mapping[str, str | None], display: str) -> None:
+        """Refuse an account other than the one the journal was written for: its meters have other ids."""
+        for event_name, recorded in self.meters.items():
+            now = current.get(event_name)
+            if now is not None and now != recorded:
+                raise _error(
+                    self.path,
+                    1,
+                    "usage-journal",
+                    f"the journal of {display} was written for another account (its meter {event_name!r} was "
+                    f"{recorded}, this account's is {now})",
+                    hint="keep one journal per account: pass --journal with a path for this one",
+                )
+
+    def note_meter(self, event_name: str, meter_id: str) -> None:
+        if self.meters.get(event_name) != meter_id:
+            self.meters[event_name] = meter_id
+            self._write({"meter": event_name, "id": meter_id})
+
+    def record(self, delivery: Delivery) -> None:
+        self._apply(delivery)
+        line: dict[str, Any] = {"at": delivery.at}
+        for name in ("sent", "already", "rejected", "cancelled"):
+            numbers = getattr(delivery, name)
+            if numbers:
+                line[name] = list(numbers)
+        self._write(line)
+
+    def _write(self, line: Mapping[str, Any]) -> None:
+        if self._handle is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = self.path.open("a", encoding="utf-8")
+        self._handle.write(json.dumps(line, separators=(",", ":")) + "\n")
+        self._handle.flush()  # a killed process loses nothing written: the OS has it
+        if time.monotonic() - self._last_sync > 2.0:  # and a crashed machine little
+            os.fsync(self._handle.fileno())
+            self._last_sync = time.monotonic()
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+            self._handle.close()
+            self._handle = None
+
+
+def deliveries(path: Path, display: str) -> Iterator[Delivery]:
+    """Every delivery line of a journal, in order (for `usage cancel`)."""
+    for _, delivery, _ in _lines(path, display):
+        if delivery is not None:
+            yield delivery
+
+
+def _lines(path: Path, display: str) -> Iterator[tuple[dict[str, Any] | None, Delivery | None, dict[str, str] | None]]:
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as error:
+        raise _error(path, 0, "usage-journal", f"cannot read the journal: {error.strerror}") from None
+    with handle:
+        for number, text in enumerate(handle, start=1):
+            if not text.strip():
+                continue
+            try:
+                data = json.loads(text)
+            except ValueError:
+                if not text.endswith("\n"):
+                    return  # the last write of a killed import: its rows are not recorded, and are sent again
+                raise _error(path, number, "usage-journal", "this line of the journal is not JSON") from None
+            if not isinstance(data, dict):
+                raise _error(path, number, "usage-journal", "this line of the journal is not an object")
+            if "journal" in data:
+                yield data, None, None
+            elif "meter" in data:
+                yield None, None, {str(data["meter"]): str(data["id"])}
+            else:
+                yield None, _delivery(data), None
+
+
+def _delivery(data: Mapping[str, Any]) -> Delivery:
+    def numbers(name: str) -> tuple[int, ...]:
+        return tuple(int(n) for n in data.get(name) or ())
+
+    return Delivery(
+        int(data.get("at", 0)), numbers("sent"), numbers("already"), numbers("rejected"), numbers("cancelled")
+    )
+
+
+def _error(path: Path, line: int, rule: str, message: str, *, hint: str | None = None) -> InvalidUsageFile:
+    return InvalidUsageFile([Diagnostic(Location(str(path), line), rule, message, hint=hint)])
