@@ -433,3 +433,76 @@ def test_the_key_is_only_sent_over_https_or_to_this_machine(
         with pytest.raises(UsageError, match="refusing to send the API key") as info:
             connection_from_env(base)
         assert KEY not in info.value.message
+
+
+# -- meter events: the v2 stream -----------------------------------------------------------------------------------
+
+TOKEN = "mes_tok_SECRETsession123"
+SESSION = {
+    "id": "mes_1",
+    "object": "v2.billing.meter_event_session",
+    "authentication_token": TOKEN,
+    "created": "2024-06-01T12:00:00.000Z",
+    "expires_at": "2024-06-01T12:15:00.000Z",
+    "livemode": False,
+}
+EVENTS = [
+    {"event_name": "emails_sent", "identifier": f"pbu_{n}", "payload": {"stripe_customer_id": "cus_1", "value": "2"}}
+    for n in range(3)
+]
+
+
+def _stream_gateway(script: Sequence[Reply], api_base: str | None) -> tuple[Gateway, FakeHttp]:
+    http = FakeHttp(script=list(script))
+    return Gateway(Connection(KEY, api_base), rate=1e9, http_client=http, sleep=Sleeps(), seed=1), http
+
+
+def test_the_stream_goes_to_the_meter_events_address_as_json_with_the_session_token() -> None:
+    gateway, http = _stream_gateway([(200, SESSION, {}), (200, {}, {})], "http://127.0.0.1:9")
+    token = gateway.meter_event_session()["authentication_token"]
+    gateway.stream_meter_events(token, [dict(e) for e in EVENTS])
+    session, stream = http.sent
+    assert session.url == "http://127.0.0.1:9/v2/billing/meter_event_session"
+    assert session.headers["Authorization"] == f"Bearer {KEY}"
+    assert stream.url == "http://127.0.0.1:9/v2/billing/meter_event_stream"
+    assert stream.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert stream.headers["Content-Type"] == "application/json"
+    assert json.loads(stream.body or "") == {"events": EVENTS}  # the body the SDK writes, event for event
+
+
+def test_without_an_api_base_the_stream_goes_where_the_sdk_sends_it() -> None:
+    gateway, http = _stream_gateway([(200, {}, {})], None)
+    gateway.stream_meter_events(TOKEN, [dict(EVENTS[0])])
+    assert http.sent[0].url == stripe.DEFAULT_METER_EVENTS_API_BASE + "/v2/billing/meter_event_stream"
+
+
+def test_a_session_token_is_scrubbed_like_the_key() -> None:
+    echo = error(400, f"bad request with token {TOKEN}")
+    gateway, _ = make([(200, SESSION, {}), echo])
+    gateway.meter_event_session()
+    with pytest.raises(StripeApiError) as info:
+        gateway.stream_meter_events(TOKEN, [dict(EVENTS[0])])
+    assert TOKEN not in info.value.message
+    assert "[redacted]" in info.value.message
+
+
+def test_an_expired_session_is_an_error_with_stripes_code_and_is_not_retried() -> None:
+    expired = {
+        "error": {
+            "type": "temporary_session_expired",
+            "code": "billing_meter_event_session_expired",
+            "message": "The temporary session token has expired.",
+        }
+    }
+    gateway, http = make([(401, expired, {})])
+    with pytest.raises(StripeApiError) as info:
+        gateway.stream_meter_events(TOKEN, [dict(EVENTS[0])])
+    assert info.value.code == "billing_meter_event_session_expired"
+    assert len(http.sent) == 1
+
+
+def test_a_stream_batch_is_retried_after_a_500_with_the_same_events() -> None:
+    gateway, http = make([error(500), (200, {}, {})])
+    gateway.stream_meter_events(TOKEN, [dict(e) for e in EVENTS])
+    assert len(http.sent) == 2
+    assert http.sent[0].body == http.sent[1].body

@@ -1,0 +1,359 @@
+"""The import pipeline, the senders, --verify and summary periods, with fakes in place of Stripe."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compiler.errors import Diagnostic, StripeApiError, UsageError
+from compiler.stripe.metering import Formula, GroupingWindow
+from compiler.usage.events import UsageEvent
+from compiler.usage.importer import Progress, UsageFile, import_file, preflight
+from compiler.usage.meters import Meter, Meters
+from compiler.usage.send import Outcome, Result, StreamSender, V1Sender, Via
+from compiler.usage.summary import period
+from compiler.usage.verify import PairTotal, Totals, verify
+
+NOW = int(time.time())
+METERS = Meters(
+    {"emails_sent": Meter("emails_sent", "Emails", Formula.SUM, "stripe_customer_id", "value", True, "mtr_1")},
+    "the account",
+)
+
+
+def usage_file(tmp_path: Path, rows: int, *, bad: Sequence[int] = (), customers: int = 3) -> UsageFile:
+    lines = ["timestamp,event_name,payload_stripe_customer_id,payload_value"]
+    for n in range(1, rows + 1):
+        value = "x" if n in bad else str(n % 4 + 1)
+        lines.append(f"{NOW - 600},emails_sent,cus_{n % customers},{value}")
+    path = tmp_path / "usage.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return UsageFile.at(path)
+
+
+class FakeSender:
+    """Takes every event; can fail (StripeApiError) from a given call on, or refuse some rows."""
+
+    def __init__(self, via: Via = Via.STREAM, batch_size: int = 100, *, fail_from: int | None = None) -> None:
+        self.via = via
+        self.batch_size = batch_size
+        self.fail_from = fail_from
+        self.refuse: set[int] = set()
+        self.already: set[int] = set()
+        self.sent: list[int] = []
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def send(self, events: Sequence[UsageEvent]) -> list[Result]:
+        with self._lock:
+            self.calls += 1
+            if self.fail_from is not None and self.calls >= self.fail_from:
+                raise StripeApiError("Invalid API Key provided", status=401)
+            self.sent.extend(e.number for e in events)
+        return [
+            Result(e, Outcome.REJECTED, "no")
+            if e.number in self.refuse
+            else Result(e, Outcome.ALREADY if e.number in self.already else Outcome.SENT)
+            for e in events
+        ]
+
+
+def run(file: UsageFile, sender: Any, tmp_path: Path, **kw: Any) -> Any:
+    return import_file(
+        file,
+        METERS,
+        sender,
+        journal_path=tmp_path / "usage.csv.journal",
+        rejected_path=tmp_path / "usage.csv.rejected.jsonl",
+        workers=kw.pop("workers", 3),
+        **kw,
+    )
+
+
+def test_every_row_is_sent_once_and_a_second_run_sends_none(tmp_path: Path) -> None:
+    file = usage_file(tmp_path, 250)
+    sender = FakeSender()
+    report = run(file, sender, tmp_path)
+    assert report.ok
+    assert sorted(sender.sent) == list(range(1, 251))
+    assert sender.calls == 3  # 100 + 100 + 50
+    assert (report.counts.rows, report.counts.sent) == (250, 250)
+
+    again = FakeSender()
+    report = run(file, again, tmp_path)
+    assert again.sent == []
+    assert report.counts.already_in_journal == 250 and report.ok
+
+
+def test_a_stop_leaves_the_rest_not_attempted_and_the_next_run_sends_only_that(tmp_path: Path) -> None:
+    file = usage_file(tmp_path, 1000)
+    sender = FakeSender(fail_from=4)
+    report = run(file, sender, tmp_path, workers=1)
+    assert report.failure is not None and report.failure.status == 401
+    delivered = set(sender.sent)
+    assert report.counts.sent == len(delivered) == 300
+    assert report.counts.not_attempted == 700
+    assert report.counts.sent + report.counts.not_attempted == report.counts.rows
+
+    rest = FakeSender()
+    assert run(file, rest, tmp_path).ok
+    assert sorted(rest.sent) == sorted(set(range(1, 1001)) - delivered)
+
+
+def test_an_interrupt_records_what_was_answered_and_the_next_run_finishes(tmp_path: Path) -> None:
+    file = usage_file(tmp_path, 3000)
+    sender = FakeSender()
+
+    pressed: list[Progress] = []
+
+    def interrupt(progress: Progress) -> None:
+        if progress.counts.sent >= 500 and not pressed:
+            pressed.append(progress)
+            raise KeyboardInterrupt  # Ctrl-C, as the main thread sees it
+
+    slow = FakeSender()
+    original = slow.send
+
+    def slow_send(events: Sequence[UsageEvent]) -> list[Result]:
+        time.sleep(0.15)
+        return original(events)
+
+    slow.send = slow_send  # type: ignore[method-assign]
+    report = run(file, slow, tmp_path, on_progress=interrupt)
+    assert report.interrupted and not report.ok
+    assert report.counts.sent == len(slow.sent) < 3000
+    assert 0 < report.read_until < 3002
+
+    run(file, sender, tmp_path)
+    assert sorted(slow.sent + sender.sent) == list(range(1, 3001))
+
+
+def test_rows_refused_here_or_by_stripe_go_to_the_rejected_file_and_are_tried_again(tmp_path: Path) -> None:
+    file = usage_file(tmp_path, 20, bad=(3,))
+    sender = FakeSender(batch_size=5)
+    sender.refuse = {7}
+    report = run(file, sender, tmp_path)
+    assert (report.counts.sent, report.counts.rejected) == (18, 2)
+    lines = [json.loads(line) for line in (tmp_path / "usage.csv.rejected.jsonl").read_text().splitlines()]
+    assert [(entry["line"], entry["errors"][0]["rule"]) for entry in lines] == [
+        (4, "usage-value"),
+        (8, "stripe-refused"),
+    ]
+
+    again = FakeSender(batch_size=5)
+    report = run(file, again, tmp_path)
+    assert again.sent == [7]  # row 3 is still bad; row 7 is sent again
+    assert report.counts.rejected == 1 and report.counts.already_in_journal == 18
+
+
+def test_already_at_stripe_counts_as_delivered(tmp_path: Path) -> None:
+    file = usage_file(tmp_path, 10)
+    sender = FakeSender(batch_size=1)
+    sender.already = {2, 5}
+    report = run(file, sender, tmp_path)
+    assert report.ok and (report.counts.sent, report.counts.already_at_stripe) == (8, 2)
+    assert len(report.totals) == 3
+
+
+def test_v1_sends_one_customer_and_meter_at_a_time(tmp_path: Path) -> None:
+    file = usage_file(tmp_path, 120, customers=4)
+    in_flight: Counter[str] = Counter()
+    worst: Counter[str] = Counter()
+    lock = threading.Lock()
+    sender = FakeSender(Via.V1, batch_size=1)
+    original = sender.send
+
+    def watched(events: Sequence[UsageEvent]) -> list[Result]:
+        key = events[0].customer
+        with lock:
+            in_flight[key] += 1
+            worst[key] = max(worst[key], in_flight[key])
+        time.sleep(0.002)
+        try:
+            return original(events)
+        finally:
+            with lock:
+                in_flight[key] -= 1
+
+    sender.send = watched  # type: ignore[method-assign]
+    assert run(file, sender, tmp_path, workers=8).ok
+    assert set(worst.values()) == {1}
+
+
+def test_preflight_reports_each_bad_row_and_what_the_journal_has(tmp_path: Path) -> None:
+    file = usage_file(tmp_path, 10, bad=(2, 9))
+    found: list[Diagnostic] = []
+    report = preflight(file, METERS, now=NOW, journal_path=None, on_problem=found.append)
+    assert (report.rows, report.bad_rows) == (10, 2)
+    assert [str(p.location) for p in found] == [f"{file.display}:3", f"{file.display}:10"]
+
+
+# -- senders ---------------------------------------------------------------------------------------------------------
+
+
+def event(number: int) -> UsageEvent:
+    return UsageEvent(
+        number, number + 1, "emails_sent", f"id{number}", {"stripe_customer_id": "c", "value": "1"}, "c", 1, NOW
+    )
+
+
+class FakeGateway:
+    def __init__(self) -> None:
+        self.errors: list[StripeApiError | None] = []
+        self.streamed: list[tuple[str, list[str]]] = []
+        self.sessions = 0
+
+    def request(self, method: str, path: str, params: Any, **kw: Any) -> tuple[dict[str, Any], Any]:
+        error = self.errors.pop(0) if self.errors else None
+        if error is not None:
+            raise error
+        return {}, {}
+
+    def meter_event_session(self) -> dict[str, Any]:
+        self.sessions += 1
+        return {
+            "authentication_token": f"tok{self.sessions}",
+            "created": "2024-06-01T12:00:00.000Z",
+            "expires_at": "2024-06-01T12:15:00.000Z",
+        }
+
+    def stream_meter_events(self, token: str, events: list[dict[str, Any]]) -> None:
+        error = self.errors.pop(0) if self.errors else None
+        if error is not None:
+            raise error
+        self.streamed.append((token, [e["identifier"] for e in events]))
+
+
+def test_v1_already_exists_is_delivered_and_other_refusals_are_per_event() -> None:
+    gateway = FakeGateway()
+    gateway.errors = [
+        None,
+        StripeApiError("An event already exists with identifier id2.", status=400, param="identifier"),
+        StripeApiError("Invalid integer", status=400),
+    ]
+    results = V1Sender(gateway).send([event(1), event(2), event(3)])
+    assert [r.outcome for r in results] == [Outcome.SENT, Outcome.ALREADY, Outcome.REJECTED]
+    gateway.errors = [StripeApiError("Invalid API Key provided", status=401)]
+    with pytest.raises(StripeApiError):
+        V1Sender(gateway).send([event(4)])
+
+
+def test_the_stream_session_is_renewed_a_minute_before_it_expires() -> None:
+    now = [0.0]
+    gateway = FakeGateway()
+    sender = StreamSender(gateway, clock=lambda: now[0])
+    sender.send([event(1)])
+    now[0] = 15 * 60 - 61
+    sender.send([event(2)])
+    now[0] = 15 * 60 - 59
+    sender.send([event(3)])
+    assert [token for token, _ in gateway.streamed] == ["tok1", "tok1", "tok2"]
+
+
+def test_an_expired_session_is_renewed_and_the_batch_sent_again() -> None:
+    gateway = FakeGateway()
+    gateway.errors = [StripeApiError("expired", status=401, code="billing_meter_event_session_expired")]
+    results = StreamSender(gateway).send([event(1), event(2)])
+    assert [r.outcome for r in results] == [Outcome.SENT, Outcome.SENT]
+    assert gateway.streamed == [("tok2", ["id1", "id2"])]
+
+
+def test_a_refused_stream_event_is_rejected_alone_and_the_others_sent() -> None:
+    gateway = FakeGateway()
+    gateway.errors = [StripeApiError("Invalid timestamp", status=400, param="events[1][timestamp]")]
+    results = StreamSender(gateway).send([event(1), event(2), event(3)])
+    assert {r.event.number: r.outcome for r in results} == {1: Outcome.SENT, 2: Outcome.REJECTED, 3: Outcome.SENT}
+    assert gateway.streamed == [("tok1", ["id1", "id3"])]
+
+
+# -- verify ----------------------------------------------------------------------------------------------------------
+
+
+class Summaries:
+    def __init__(self, answers: list[float]) -> None:
+        self.answers = answers
+        self.asked: list[dict[str, Any]] = []
+
+    def request(self, method: str, path: str, params: Any) -> tuple[dict[str, Any], Any]:
+        self.asked.append(dict(params))
+        return {"data": [{"aggregated_value": self.answers.pop(0)}]}, {}
+
+
+def totals_of(*events: UsageEvent) -> Totals:
+    totals = Totals()
+    for e in events:
+        totals.add(e, METERS.by_event_name["emails_sent"])
+    return totals
+
+
+def test_verify_waits_for_stripe_within_the_timeout() -> None:
+    reader = Summaries([1.0, 2.0])
+    clock = [0.0]
+    report = verify(
+        totals_of(event(1), event(2)),
+        METERS,
+        reader,
+        sent_from=NOW,
+        sent_until=NOW,
+        timeout=30,
+        sleep=lambda s: clock.__setitem__(0, clock[0] + s),
+        clock=lambda: clock[0],
+    )
+    assert report.ok and report.compared == 1 and len(reader.asked) == 2
+    start, end = reader.asked[0]["start_time"], reader.asked[0]["end_time"]
+    assert start % 60 == 0 and end % 60 == 0 and start <= NOW < end
+
+
+def test_verify_reports_what_still_differs_at_the_timeout() -> None:
+    clock = [0.0]
+    report = verify(
+        totals_of(event(1)),
+        METERS,
+        Summaries([0.0] * 10),
+        sent_from=NOW,
+        sent_until=NOW,
+        timeout=5,
+        sleep=lambda s: clock.__setitem__(0, clock[0] + s),
+        clock=lambda: clock[0],
+    )
+    assert not report.ok
+    assert "the file has 1, Stripe shows 0" in report.differences[0].describe()
+
+
+def test_last_and_count_totals() -> None:
+    last = PairTotal(Formula.LAST)
+    for number, timestamp, value in ((1, 10, 5), (2, 30, 7), (3, 20, 9)):
+        last.add(UsageEvent(number, 0, "m", "i", {}, "c", value, timestamp))
+    assert last.expected == 7
+    count = PairTotal(Formula.COUNT)
+    count.add(UsageEvent(1, 0, "m", "i", {}, "c", None, None))
+    assert count.expected == 1 and count.untimed == 1
+
+
+# -- summary periods -------------------------------------------------------------------------------------------------
+
+
+def test_the_default_period_is_this_month_up_to_now_rounded_up() -> None:
+    now = 1_717_243_230  # 2024-06-01T12:00:30Z
+    assert period(None, None, None, now=now) == period("2024-06-01", None, None, now=now)
+    span = period(None, None, None, now=now)
+    assert (span.start, span.end) == (1_717_200_000, 1_717_243_260)
+    by_day = period(None, None, GroupingWindow.DAY, now=now)
+    assert by_day.end == 1_717_286_400
+
+
+def test_a_bound_off_the_boundary_is_an_error_naming_the_boundaries() -> None:
+    with pytest.raises(UsageError) as info:
+        period("2024-06-01T12:30:00Z", None, GroupingWindow.HOUR, now=1_717_250_000)
+    assert "2024-06-01 12:00 or 2024-06-01 13:00" in (info.value.hint or "")
+    with pytest.raises(UsageError):
+        period("2024-06-02", "2024-06-01", None, now=1_717_250_000)
+    with pytest.raises(UsageError):
+        period("last tuesday", None, None, now=1_717_250_000)
