@@ -91,9 +91,9 @@ def iso_timestamp(timestamp: int) -> str:
 def derive_identifier(event_name: str, payload: Mapping[str, str], timestamp: int | None, number: int) -> str:
     """The identifier of a row that has none: from its content and its position in the file, so the same file
     gives the same identifiers every time (and two equal rows two different ones). Never random."""
-    parts = [DERIVATION, event_name, "" if timestamp is None else str(timestamp), str(number)]
-    parts += [f"{key}={payload[key]}" for key in sorted(payload)]
-    return IDENTIFIER_PREFIX + hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
+    fields = "\x1f".join(f"{key}={payload[key]}" for key in sorted(payload))
+    text = f"{DERIVATION}\x1f{event_name}\x1f{'' if timestamp is None else timestamp}\x1f{number}\x1f{fields}"
+    return IDENTIFIER_PREFIX + hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,16 +122,15 @@ class RowChecker:
         problems = list(row.problems)
         if problems and row.event_name is None and not row.payload:
             return Checked(None, tuple(problems))  # nothing could be read from the row
-        here = Location(self.display, row.line)
-        event_name = self._event_name(row.event_name, here, problems)
-        meter = self._meter(event_name, here, problems) if event_name is not None else None
-        payload = self._payload(row.payload, here, problems)
-        timestamp = self._timestamp(row.timestamp, here, problems)
-        identifier = self._identifier(row.identifier, here, problems)
+        event_name = self._event_name(row, problems)
+        meter = self._meter(event_name, row, problems) if event_name is not None else None
+        payload = self._payload(row, problems)
+        timestamp = self._timestamp(row, problems)
+        identifier = self._identifier(row, problems)
         if meter is None or payload is None or event_name is None:
             return Checked(None, tuple(problems))
-        customer = self._customer(meter, payload, here, problems)
-        value = self._value(meter, payload, here, problems)
+        customer = self._customer(meter, payload, row, problems)
+        value = self._value(meter, payload, row, problems)
         if customer is None or (value is None and meter.needs_value):
             return Checked(None, tuple(problems))
         if value is not None:
@@ -141,9 +140,17 @@ class RowChecker:
         event = UsageEvent(row.number, row.line, event_name, identifier, payload, customer, value, timestamp)
         return Checked(event, tuple(problems))
 
+    def _at(self, row: SourceRow) -> Location:
+        """The row's place, made only for a problem (a row that passes costs no Location)."""
+        return Location(self.display, row.line)
+
     # -- the parts -------------------------------------------------------------------------------------------------
 
-    def _event_name(self, raw: Any, here: Location, problems: list[Diagnostic]) -> str | None:
+    def _event_name(self, row: SourceRow, problems: list[Diagnostic]) -> str | None:
+        raw = row.event_name
+        if type(raw) is str and 0 < len(raw) <= metering.EVENT_NAME_MAX:
+            return raw
+        here = self._at(row)
         if not isinstance(raw, str) or not raw:
             problems.append(
                 Diagnostic(
@@ -166,8 +173,11 @@ class RowChecker:
             return None
         return raw
 
-    def _meter(self, event_name: str, here: Location, problems: list[Diagnostic]) -> Meter | None:
+    def _meter(self, event_name: str, row: SourceRow, problems: list[Diagnostic]) -> Meter | None:
         meter = self.meters.get(event_name)
+        if meter is not None and meter.active:
+            return meter
+        here = self._at(row)
         if meter is None:
             close = difflib.get_close_matches(event_name, self.meters.names(), n=1, cutoff=0.7)
             if close:
@@ -198,7 +208,10 @@ class RowChecker:
             return None
         return meter
 
-    def _payload(self, raw: Mapping[str, Any], here: Location, problems: list[Diagnostic]) -> dict[str, str] | None:
+    def _payload(self, row: SourceRow, problems: list[Diagnostic]) -> dict[str, str] | None:
+        raw = row.payload
+        if all(type(value) is str for value in raw.values()):
+            return dict(raw)
         payload: dict[str, str] = {}
         good = True
         for key, value in raw.items():
@@ -210,7 +223,7 @@ class RowChecker:
                 good = False
                 problems.append(
                     Diagnostic(
-                        here,
+                        self._at(row),
                         "usage-payload-value",
                         f"payload[{key}] is {value!r}; Stripe's payload holds strings",
                         hint="write it as a string (or, for the value, a whole number)",
@@ -219,10 +232,13 @@ class RowChecker:
         return payload if good else None
 
     def _customer(
-        self, meter: Meter, payload: dict[str, str], here: Location, problems: list[Diagnostic]
+        self, meter: Meter, payload: dict[str, str], row: SourceRow, problems: list[Diagnostic]
     ) -> str | None:
         key = meter.customer_key
         customer = payload.get(key)
+        if customer and customer == customer.strip():
+            return customer
+        here = self._at(row)
         if not customer:
             column = f"payload_{key}" if here.file.lower().endswith(".csv") else f"payload.{key}"
             problems.append(
@@ -247,10 +263,11 @@ class RowChecker:
             return None
         return customer
 
-    def _value(self, meter: Meter, payload: dict[str, str], here: Location, problems: list[Diagnostic]) -> int | None:
+    def _value(self, meter: Meter, payload: dict[str, str], row: SourceRow, problems: list[Diagnostic]) -> int | None:
         key = meter.value_key
         raw = payload.get(key)
         if raw is None:
+            here = self._at(row)
             if meter.needs_value:
                 problems.append(
                     Diagnostic(
@@ -266,7 +283,7 @@ class RowChecker:
         if not (digits.isascii() and digits.isdigit()):
             problems.append(
                 Diagnostic(
-                    here,
+                    self._at(row),
                     "usage-value",
                     f"the value {raw!r} is not a whole number; Stripe takes whole numbers only and drops this event",
                     hint="record usage in a unit small enough to be whole (milliseconds, not seconds), with no "
@@ -276,15 +293,19 @@ class RowChecker:
             return None
         return int(raw)
 
-    def _timestamp(self, raw: Any, here: Location, problems: list[Diagnostic]) -> int | None:
+    def _timestamp(self, row: SourceRow, problems: list[Diagnostic]) -> int | None:
+        raw = row.timestamp
         if raw is None:
             return None
         timestamp = parse_timestamp(raw)
         if isinstance(timestamp, str):
-            problems.append(Diagnostic(here, "usage-timestamp", timestamp, hint=TIMESTAMP_HINT))
+            problems.append(Diagnostic(self._at(row), "usage-timestamp", timestamp, hint=TIMESTAMP_HINT))
             return None
         oldest = self.now - metering.PAST_WINDOW_SECONDS
         latest = self.now + metering.FUTURE_WINDOW_SECONDS
+        if oldest <= timestamp <= latest:
+            return timestamp
+        here = self._at(row)
         if timestamp < oldest:
             days = (self.now - timestamp) / 86400
             problems.append(
@@ -312,9 +333,11 @@ class RowChecker:
             )
         return timestamp
 
-    def _identifier(self, raw: Any, here: Location, problems: list[Diagnostic]) -> str | None:
+    def _identifier(self, row: SourceRow, problems: list[Diagnostic]) -> str | None:
+        raw = row.identifier
         if raw is None:
             return None
+        here = self._at(row)
         if not isinstance(raw, str) or not raw:
             problems.append(Diagnostic(here, "usage-identifier", f"the identifier {raw!r} is not a string"))
             return None
@@ -349,6 +372,8 @@ TIMESTAMP_HINT = "write Unix seconds (1717243200) or an ISO 8601 time with its z
 
 def parse_timestamp(raw: Any) -> int | str:
     """Unix seconds from an integer, a string of digits or an ISO 8601 time with a zone; else what is wrong."""
+    if type(raw) is str and raw.isascii() and raw.isdigit():
+        return int(raw)
     if isinstance(raw, bool):
         return f"the timestamp {raw!r} is not a time"
     if isinstance(raw, int):

@@ -14,6 +14,7 @@ BENCHES = (
     "emulator_bench",
     "plan_bench",
     "apply_bench",
+    "usage_bench",
 )
 
 
