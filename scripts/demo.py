@@ -1,6 +1,7 @@
 """`make demo`: pricebook end to end on plans/, against a local emulator it starts and stops itself.
 
-validate -> compile -> quote the seed plan -> plan -> apply -> plan again (no changes). Each step is the real
+validate -> compile -> quote the seed plan -> plan -> apply -> plan again (no changes) -> record usage on the
+seed's metered plan and on the flat-fee-plus-usage price, and see what it costs. Each step is the real
 `pricebook` command a user would type; the demo stops at the first step that fails.
 """
 
@@ -10,6 +11,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 from compiler.emulator import run_in_subprocess
@@ -49,7 +52,32 @@ def main() -> None:
         step("the diff against the (empty) account", "plan", PLANS, "--detailed-exitcode", ok=(2,))
         step("carry it out", "apply", PLANS, "--auto-approve")
         step("nothing left to do", "plan", PLANS, "--detailed-exitcode", ok=(0,))
+        usage()
         print("\ndemo: done")
+
+
+def usage() -> None:
+    """The seed's Metered Emails plan ($0.10 for every full 1,000 emails) at 999 and 1,000 emails, and the API
+    platform's $10 a month including 10,000 requests at 0, 10,000 and 10,001 requests (10,000 from a file)."""
+    emails = ("--customer", "cus_demo_emails")
+    step("999 emails sent by a customer", "usage", "record", "--meter", "emails_sent", *emails, "--value", "999")
+    step("what 999 emails cost on the Metered Emails plan", "usage", "summary", *emails, "--price", "metered-emails")
+    step("one email more", "usage", "record", "--meter", "emails_sent", *emails, "--value", "1")
+    step("1,000 emails", "usage", "summary", *emails, "--price", "metered-emails")
+
+    api = ("--customer", "cus_demo_api")
+    price = ("--price", "api_base_plus_usage_monthly")
+    step("no requests yet: the flat fee plus usage price at 0", "usage", "summary", *api, *price)
+    with tempfile.TemporaryDirectory() as tmp:
+        requests = Path(tmp) / "requests.csv"
+        now = int(time.time())
+        rows = [f"{now - 60 * n},api_requests,cus_demo_api,100" for n in range(100)]  # 100 × 100 requests
+        requests.write_text("timestamp,event_name,payload_stripe_customer_id,payload_requests\n" + "\n".join(rows))
+        step("10,000 requests from a file, exactly once", "usage", "import", str(requests), "--verify")
+        step("running it again sends nothing", "usage", "import", str(requests))
+    step("10,000 requests", "usage", "summary", *api, *price)
+    step("one request more", "usage", "record", "--meter", "api_requests", *api, "--value", "1")
+    step("10,001 requests", "usage", "summary", *api, *price)
 
 
 if __name__ == "__main__":

@@ -350,8 +350,9 @@ def _print_import(report: ImportReport, events: Gateway) -> None:
         click.echo(f"  the rest of the file, after line {report.read_until:,}, was not read")
     stats = events.stats
     click.echo(f"  journal: {report.journal}")
+    plural = "" if stats.requests == 1 else "s"
     click.echo(
-        f"  {stats.requests:,} requests, {stats.rate_limited:,} rate-limited (429) and retried, "
+        f"  {stats.requests:,} request{plural}, {stats.rate_limited:,} rate-limited (429) and retried, "
         f"{stats.retries:,} retries"
     )
     if report.via is Via.STREAM and c.sent:
