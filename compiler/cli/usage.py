@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -29,7 +29,6 @@ from compiler.cli.quote import find_quotable
 from compiler.cli.quote import render_text as render_quote
 from compiler.errors import InvalidUsage, PricebookError, UsageError
 from compiler.stripe import metering
-from compiler.stripe.gateway import Connection, Gateway, connection_from_env
 from compiler.stripe.metering import GroupingWindow
 from compiler.stripe.pricing import NotQuotable, PriceTerms, Quote, quote
 from compiler.usage.cancel import CancelReport, CancelTarget, cancel, file_targets
@@ -49,6 +48,9 @@ from compiler.usage.send import Outcome, Sender, StreamSender, V1Sender, Via
 from compiler.usage.summary import UsageSummary, period, summarize
 from compiler.usage.verify import VerifyReport, verify
 
+if TYPE_CHECKING:  # the SDK is imported when a command talks to Stripe: an offline --dry-run never loads it
+    from compiler.stripe.gateway import Connection, Gateway
+
 PLAIN_EVERY = 5.0  # seconds between progress lines when stderr is not a terminal
 
 
@@ -61,6 +63,8 @@ def command() -> None:
 
 
 def _connect(api_base: str | None, live: bool) -> tuple[Connection, Gateway]:
+    from compiler.stripe.gateway import Gateway, connection_from_env
+
     connection = connection_from_env(api_base, live=live)
     return connection, Gateway(connection)
 
@@ -88,6 +92,8 @@ def _events_gateway(connection: Connection, account: Gateway, via: Via, rate: fl
         return account
     if rate is None:
         rate = metering.LIVE_STREAM_RATE if via is Via.STREAM else metering.LIVE_V1_EVENTS_RATE
+    from compiler.stripe.gateway import Gateway
+
     return Gateway(connection, rate=rate)
 
 
@@ -464,7 +470,10 @@ def summary(
             )
         event_name = price_meter
     if event_name is None:
-        raise UsageError("name the meter: --meter EVENT_NAME, or --price LOOKUP_KEY of a metered price")
+        raise UsageError(
+            "which meter? name it with --meter EVENT_NAME, or --price LOOKUP_KEY of a metered price",
+            hint="the meters are the catalog's meters, by event_name (e.g. --meter emails_sent)",
+        )
     span = period(start, end, GroupingWindow(by) if by else None, now=int(time.time()))
     _, gateway = _connect(api_base, live)
     meter = _meter(account_meters(gateway), event_name)
@@ -487,7 +496,10 @@ def summary(
 def _cost(price: Resource, usage: UsageSummary, currency: str | None) -> tuple[PriceTerms, Quote]:
     total = usage.total
     if total != int(total):
-        raise NotQuotable(f"Stripe's total {total} is not a whole number: no price bills a fraction of a unit")
+        raise NotQuotable(
+            f"Stripe's total {total} is not a whole number: no price bills a fraction of a unit",
+            hint="meter events carry whole numbers; look for events recorded some other way",
+        )
     # a period whose usage adds up to less than zero is billed as zero (Stripe's docs, "Usage values")
     quantity = max(0, int(total))
     terms = PriceTerms.from_attrs(price.kind, price.attrs, currency)
@@ -533,13 +545,19 @@ def cancel_command(
 ) -> None:
     """Cancel meter events, by identifier or by imported file, within 24 hours of Stripe receiving them."""
     if (file is None) == (not identifiers):
-        raise UsageError("give --identifier ID (with --meter) or --file FILE, one of the two")
+        raise UsageError(
+            "give --identifier ID (with --meter) or --file FILE, one of the two",
+            hint="--file cancels every event an import of that file sent; --identifier one event",
+        )
     _, gateway = _connect(api_base, live)
     meters = account_meters(gateway)
     now = int(time.time())
     if file is None:
         if event_name is None:
-            raise UsageError("--identifier needs --meter EVENT_NAME: Stripe cancels an event of a meter")
+            raise UsageError(
+                "--identifier needs --meter EVENT_NAME: Stripe cancels an event of a meter",
+                hint="the meter the event was recorded on, by event_name",
+            )
         _meter(meters, event_name)
         targets = tuple(CancelTarget(event_name, identifier) for identifier in identifiers)
         report = cancel(gateway, targets, now=time.time)

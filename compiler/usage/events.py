@@ -339,7 +339,14 @@ class RowChecker:
             return None
         here = self._at(row)
         if not isinstance(raw, str) or not raw:
-            problems.append(Diagnostic(here, "usage-identifier", f"the identifier {raw!r} is not a string"))
+            problems.append(
+                Diagnostic(
+                    here,
+                    "usage-identifier",
+                    f"the identifier {raw!r} is not a string",
+                    hint="write it as a string, or leave it out for pricebook to derive one",
+                )
+            )
             return None
         if len(raw) > metering.IDENTIFIER_MAX:
             problems.append(

@@ -195,7 +195,11 @@ class _Workers:
                 self.results.put(_Failed(events, error))
             except Exception as error:  # a bug must stop the import, not hang it
                 self.stop.set()
-                self.results.put(_Failed(events, PricebookError(f"{type(error).__name__}: {error}")))
+                failure = PricebookError(
+                    f"internal error: {type(error).__name__}: {error}",
+                    hint="run the import again (it continues where it stopped), and report this",
+                )
+                self.results.put(_Failed(events, failure))
 
     def close(self) -> None:
         for jobs in self._queues:

@@ -29,6 +29,10 @@ from typing import IO, Any
 from compiler.errors import Diagnostic, InvalidUsageFile, Location
 
 KIND = "pricebook usage import"
+REPAIR_HINT = (
+    "restore the journal as pricebook wrote it, or pass another --journal to start afresh (Stripe then answers "
+    "the rows it took in the last 24 hours as already there)"
+)
 VERSION = 1
 
 
@@ -97,7 +101,13 @@ class Journal:
         for header, delivery, meter in _lines(path, display):
             if header is not None:
                 if header.get("journal") != KIND or header.get("version") != VERSION:
-                    raise _error(path, 1, "usage-journal", "this is not a pricebook usage journal (version 1)")
+                    raise _error(
+                        path,
+                        1,
+                        "usage-journal",
+                        "this is not a pricebook usage journal (version 1)",
+                        hint="pass --journal with the path of the journal the import writes, or a new one",
+                    )
                 if header.get("sha256") != digest:
                     raise _error(
                         path,
@@ -111,7 +121,9 @@ class Journal:
                     )
                 journal = cls(path, header)
             elif journal is None:
-                raise _error(path, 1, "usage-journal", "the journal does not start with its header line")
+                raise _error(
+                    path, 1, "usage-journal", "the journal does not start with its header line", hint=REPAIR_HINT
+                )
             elif meter is not None:
                 journal.meters.update(meter)
             elif delivery is not None:
@@ -198,7 +210,8 @@ def _lines(path: Path, display: str) -> Iterator[tuple[dict[str, Any] | None, De
     try:
         handle = path.open(encoding="utf-8")
     except OSError as error:
-        raise _error(path, 0, "usage-journal", f"cannot read the journal: {error.strerror}") from None
+        message = f"cannot read the journal: {error.strerror}"
+        raise _error(path, 0, "usage-journal", message, hint="check the path and its permissions") from None
     with handle:
         for number, text in enumerate(handle, start=1):
             if not text.strip():
@@ -208,9 +221,12 @@ def _lines(path: Path, display: str) -> Iterator[tuple[dict[str, Any] | None, De
             except ValueError:
                 if not text.endswith("\n"):
                     return  # the last write of a killed import: its rows are not recorded, and are sent again
-                raise _error(path, number, "usage-journal", "this line of the journal is not JSON") from None
+                message = "this line of the journal is not JSON"
+                raise _error(path, number, "usage-journal", message, hint=REPAIR_HINT) from None
             if not isinstance(data, dict):
-                raise _error(path, number, "usage-journal", "this line of the journal is not an object")
+                raise _error(
+                    path, number, "usage-journal", "this line of the journal is not an object", hint=REPAIR_HINT
+                )
             if "journal" in data:
                 yield data, None, None
             elif "meter" in data:
@@ -228,5 +244,5 @@ def _delivery(data: Mapping[str, Any]) -> Delivery:
     )
 
 
-def _error(path: Path, line: int, rule: str, message: str, *, hint: str | None = None) -> InvalidUsageFile:
+def _error(path: Path, line: int, rule: str, message: str, *, hint: str) -> InvalidUsageFile:
     return InvalidUsageFile([Diagnostic(Location(str(path), line), rule, message, hint=hint)])

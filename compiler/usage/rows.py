@@ -27,6 +27,7 @@ from compiler.errors import Diagnostic, InvalidUsageFile, Location
 from compiler.stripe.metering import BULK_PAYLOAD_PREFIX, BULK_UPLOAD_DOC
 
 READ_BUFFER = 1 << 20
+QUOTING = "a field with a comma, a quote or a line break is written in double quotes, a quote inside doubled"
 #: the columns (CSV) and keys (JSON Lines) of an event besides its payload
 EVENT_FIELDS = ("event_name", "timestamp", "identifier")
 
@@ -129,9 +130,15 @@ def _csv_rows(lines: Iterator[str], display: str) -> Iterator[SourceRow]:
             header = next(reader, None)
     except csv.Error as error:
         message = f"the header is not valid CSV: {error}"
-        raise _file_error(display, reader.line_num, "usage-csv-syntax", message) from None
+        raise _file_error(display, reader.line_num, "usage-csv-syntax", message, hint=QUOTING) from None
     if header is None:
-        raise _file_error(display, 1, "usage-csv-header", "the file has no header row")
+        raise _file_error(
+            display,
+            1,
+            "usage-csv-header",
+            "the file has no header row",
+            hint="the first line names the columns: timestamp,event_name,payload_stripe_customer_id,payload_value",
+        )
     columns = _columns(header, display, reader.line_num)
     width = len(columns)
     fields = {name: index for index, (kind, name) in enumerate(columns) if kind == "field"}
@@ -146,7 +153,8 @@ def _csv_rows(lines: Iterator[str], display: str) -> Iterator[SourceRow]:
             return
         except csv.Error as error:
             line = previous_end + 1
-            raise _file_error(display, line, "usage-csv-syntax", f"this row is not valid CSV: {error}") from None
+            message = f"this row is not valid CSV: {error}"
+            raise _file_error(display, line, "usage-csv-syntax", message, hint=QUOTING) from None
         start, previous_end = previous_end + 1, reader.line_num
         if not cells or (len(cells) == 1 and not cells[0].strip()):
             continue  # a blank line
@@ -179,7 +187,15 @@ def _columns(header: list[str], display: str, line: int) -> list[tuple[str, str]
     for raw in header:
         name = raw.strip()
         if name in seen:
-            problems.append(_problem(display, line, "usage-csv-header", f"the column {name!r} appears twice"))
+            problems.append(
+                _problem(
+                    display,
+                    line,
+                    "usage-csv-header",
+                    f"the column {name!r} appears twice",
+                    hint="each column once: which of the two would the row's value be?",
+                )
+            )
         seen.add(name)
         if name in EVENT_FIELDS:
             columns.append(("field", name))
@@ -223,7 +239,13 @@ def _jsonl_rows(lines: Iterator[str], display: str) -> Iterator[SourceRow]:
         try:
             data = json.loads(text)
         except ValueError as error:
-            problem = _problem(display, line_number, "usage-json-syntax", f"this line is not valid JSON: {error}")
+            problem = _problem(
+                display,
+                line_number,
+                "usage-json-syntax",
+                f"this line is not valid JSON: {error}",
+                hint='each line is one event: {"event_name": ..., "payload": {...}}',
+            )
             yield SourceRow(number, line_number, problems=(problem,))
             continue
         if not isinstance(data, dict):
@@ -254,7 +276,13 @@ def _jsonl_rows(lines: Iterator[str], display: str) -> Iterator[SourceRow]:
             payload = {}
         elif not isinstance(payload, dict):
             problems.append(
-                _problem(display, line_number, "usage-json-syntax", "payload is not an object of key: value pairs")
+                _problem(
+                    display,
+                    line_number,
+                    "usage-json-syntax",
+                    "payload is not an object of key: value pairs",
+                    hint='e.g. "payload": {"stripe_customer_id": "cus_...", "value": "5"}',
+                )
             )
             payload = {}
         yield SourceRow(
@@ -272,5 +300,5 @@ def _problem(display: str, line: int, rule: str, message: str, *, hint: str | No
     return Diagnostic(Location(display, line), rule, message, hint=hint)
 
 
-def _file_error(display: str, line: int, rule: str, message: str) -> InvalidUsageFile:
-    return InvalidUsageFile([_problem(display, line, rule, message)])
+def _file_error(display: str, line: int, rule: str, message: str, *, hint: str) -> InvalidUsageFile:
+    return InvalidUsageFile([_problem(display, line, rule, message, hint=hint)])

@@ -1,0 +1,61 @@
+"""`pricebook usage` without a server: the offline --dry-run, and command lines it refuses before any request."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.cli import REPO
+
+GOOD = '{"event_name": "api_requests", "payload": {"stripe_customer_id": "cus_1", "requests": 40}}\n'
+BAD = '{"event_name": "api_requests", "payload": {"stripe_customer_id": "cus_1", "value": "40"}}\n'
+
+
+def pricebook(*args: str) -> subprocess.CompletedProcess[str]:
+    """`pricebook ARGS` in a fresh process with no key, reporting which stripe SDK modules it loaded."""
+    code = (
+        "import sys\n"
+        f"sys.argv = ['pricebook', *{list(args)!r}]\n"
+        "from compiler.cli import main\n"
+        "try:\n    main()\n"
+        "except SystemExit as exit:\n    code = exit.code\n"
+        "print('stripe loaded:', any(m == 'stripe' or m.startswith('stripe.') for m in sys.modules), file=sys.stderr)\n"
+        "sys.exit(code)\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "NO_COLOR": "1"}
+    return subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_an_offline_dry_run_checks_against_the_catalog_without_the_sdk(tmp_path: Path) -> None:
+    usage = tmp_path / "usage.jsonl"
+    usage.write_text(GOOD + BAD)
+    done = pricebook("usage", "import", str(usage), "--dry-run", "--catalog", "plans/")
+    assert done.returncode == 1
+    assert f"{usage}:2: error[usage-value]: the row has no value: the meter 'api_requests' sums" in done.stderr
+    assert "1 of 2 rows checked against the meters of the catalog (plans/)" in done.stderr
+    assert "stripe loaded: False" in done.stderr
+    usage.write_text(GOOD)
+    assert pricebook("usage", "import", str(usage), "--dry-run", "--catalog", "plans/").returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["import", "{file}", "--catalog", "plans/"], "--catalog checks offline and goes with --dry-run"),
+        (["cancel"], "give --identifier ID (with --meter) or --file FILE"),
+        (["summary", "--customer", "c"], "which meter?"),
+        (["summary", "--customer", "c", "--meter", "emails_sent"], "STRIPE_API_KEY is not set"),
+        (["summary", "--customer", "c", "--price", "standard-cost-per-5-users"], "is not metered"),
+    ],
+)
+def test_command_lines_refused_with_a_hint(tmp_path: Path, args: list[str], message: str) -> None:
+    usage = tmp_path / "usage.jsonl"
+    usage.write_text(GOOD)
+    done = pricebook("usage", *(a.format(file=usage) for a in args))
+    assert done.returncode == 1
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "  hint: " in done.stderr
