@@ -252,6 +252,12 @@ def _duration(seconds: float) -> str:
     help="Event requests per second to stay under [test mode: 25; live: 10,000 on the stream, 1,000 on v1].",
 )
 @click.option("--workers", type=click.IntRange(1, 64), help="Requests in flight at once [from the rate].")
+@click.option(
+    "--resend-in-doubt",
+    is_flag=True,
+    help="Also send rows an interrupted run sent more than 23 hours ago without an answer (check first that "
+    "Stripe does not have them).",
+)
 @catalog_options
 @connection_options
 def import_(
@@ -266,6 +272,7 @@ def import_(
     rejected_path: Path | None,
     rate: float | None,
     workers: int | None,
+    resend_in_doubt: bool,
     var: tuple[str, ...],
     vars_file: str | None,
     api_base: str | None,
@@ -294,6 +301,7 @@ def import_(
                 journal_path=journal,
                 rejected_path=rejected_path or default_rejected(file),
                 workers=workers or workers_for(events.rate_limit),
+                resend_in_doubt=resend_in_doubt,
                 on_progress=progress,
             )
     finally:
@@ -350,6 +358,8 @@ def _print_import(report: ImportReport, events: Gateway) -> None:
         ("rejected", c.rejected, f"  (why: {report.rejected_file})" if report.rejected_file else ""),
         ("not attempted", c.not_attempted, ""),
     ]
+    if c.in_doubt:
+        rows.append(("in doubt", c.in_doubt, "  (sent by an interrupted run more than 23 hours ago, unanswered)"))
     for label, number, note in rows:
         click.echo(f"  {label:<14}{number:>10,}{note}")
     if report.interrupted:
@@ -407,6 +417,13 @@ def _finish_import(report: ImportReport, verified: VerifyReport | None) -> None:
         raise PricebookError(
             "the import was interrupted",
             hint="run the same command again: it continues where it stopped, and nothing is sent twice",
+        )
+    if report.counts.in_doubt:
+        raise PricebookError(
+            f"{report.counts.in_doubt:,} row(s) in doubt were not sent: an interrupted run sent them more than 23 "
+            "hours ago and got no answer, and Stripe no longer keeps their identifiers from counting twice",
+            hint="compare `pricebook usage summary` for their customers with the file; if Stripe does not have "
+            "them, run the import again with --resend-in-doubt",
         )
     if report.counts.rejected:
         raise PricebookError(

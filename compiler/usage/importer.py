@@ -4,7 +4,8 @@ The file is read one row at a time; each row is checked (`events.RowChecker`), s
 Stripe has it, refused into the rejected file when it would be refused or dropped, and otherwise sent in batches
 (`send`) by a few worker threads, paced by the gateway. Each answered batch goes to the journal at once, so a run
 that is interrupted (Ctrl-C, a kill, the network) loses nothing: the next run skips what the journal has, and
-Stripe's identifiers make a batch that was in flight count once when it is sent again.
+Stripe's identifiers make a batch that was in flight count once when it is sent again (within Stripe's 24 hours;
+after them such rows are left out as in doubt, see `journal`).
 
 On v1, events of one customer and meter always go through the same worker, one after the other: Stripe allows
 one concurrent call per customer and meter.
@@ -74,6 +75,7 @@ class Counts:
     already_in_journal: int = 0  # an earlier run delivered the row: not sent again
     rejected: int = 0
     not_attempted: int = 0
+    in_doubt: int = 0  # sent by a run that got no answer, too long ago to send again safely
 
     @property
     def already(self) -> int:
@@ -109,7 +111,8 @@ class ImportReport:
 
     @property
     def ok(self) -> bool:
-        return not (self.counts.rejected or self.counts.not_attempted or self.interrupted or self.failure)
+        counts = self.counts
+        return not (counts.rejected or counts.not_attempted or counts.in_doubt or self.interrupted or self.failure)
 
 
 class RejectedFile:
@@ -226,11 +229,20 @@ class _Run:
     def take(self, outcome: _Done | _Failed | _Skipped) -> None:
         if isinstance(outcome, _Done):
             self._answered(outcome.results)
-        elif isinstance(outcome, _Failed):
+            return
+        self.counts.not_attempted += len(outcome.events)
+        if isinstance(outcome, _Failed):
             self.failure = self.failure or outcome.error
-            self.counts.not_attempted += len(outcome.events)
-        else:
-            self.counts.not_attempted += len(outcome.events)
+            if getattr(outcome.error, "status", None) not in (401, 403):
+                return  # it may have reached Stripe: the journal keeps the rows as sent without an answer
+        self.unsent(outcome.events)
+
+    def sending(self, events: list[UsageEvent]) -> None:
+        self.journal.record(Delivery(int(self.now()), sending=tuple(e.number for e in events)))
+
+    def unsent(self, events: list[UsageEvent]) -> None:
+        if events:
+            self.journal.record(Delivery(int(self.now()), unsent=tuple(e.number for e in events)))
 
     def _answered(self, results: list[Result]) -> None:
         sent: list[int] = []
@@ -274,10 +286,13 @@ def import_file(
     journal_path: Path,
     rejected_path: Path,
     workers: int,
+    resend_in_doubt: bool = False,
     on_progress: Callable[[Progress], None] | None = None,
     now: Callable[[], float] = time.time,
 ) -> ImportReport:
-    """Import `file` (see the module's docstring). Returns what happened, also when interrupted or stopped."""
+    """Import `file` (see the module's docstring). Returns what happened, also when interrupted or stopped.
+
+    `resend_in_doubt` sends rows in doubt too (the user has checked that Stripe does not have them)."""
     started = time.monotonic()
     digest = file_digest(file.path)
     journal = Journal.load(journal_path, digest=digest, display=file.display) or Journal.create(
@@ -286,7 +301,8 @@ def import_file(
     journal.check_meters({m.event_name: m.id for m in meters}, file.display)
     counter = ByteCounter(file.size)
     run = _Run(file, meters, journal, RejectedFile(rejected_path, file.display), counter, now)
-    checker = RowChecker(meters, int(now()), file.display)
+    started_at = int(now())
+    checker = RowChecker(meters, started_at, file.display)
     pool = _Workers(sender, workers)
     rows = file.rows(counter)
     interrupted = False
@@ -306,6 +322,8 @@ def import_file(
                 if journal.delivered(row.number):
                     run.counts.already_in_journal += 1
                     _count_delivered(run, journal, checked)
+                elif not resend_in_doubt and journal.in_doubt(row.number, started_at):
+                    run.counts.in_doubt += 1
                 elif not checked.ok or checked.event is None:
                     run.refuse(row, list(checked.problems))
                 else:
@@ -315,6 +333,7 @@ def import_file(
                         journal.note_meter(event.event_name, meter.id)
                     batch.append(event)
                     if len(batch) >= sender.batch_size:
+                        run.sending(batch)
                         pool.submit(_key(sender, batch, batches), batch)
                         batches += 1
                         batch = []
@@ -324,6 +343,7 @@ def import_file(
                     last_progress = time.monotonic()
                     on_progress(run.progress(started))
             if batch and not pool.stop.is_set():
+                run.sending(batch)
                 pool.submit(_key(sender, batch, batches), batch)
             elif batch:
                 run.counts.not_attempted += len(batch)
@@ -332,6 +352,7 @@ def import_file(
             interrupted = True
             pool.stop.set()  # queued batches are skipped; batches in flight finish and are recorded
             run.counts.not_attempted += len(batch)
+            run.unsent(batch)  # (were they queued after all, the worker skips and records them as well)
         pool.close()
         while not pool.results.empty():
             run.take(pool.results.get_nowait())

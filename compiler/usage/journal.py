@@ -1,13 +1,18 @@
 """The import journal: which rows of a file Stripe has, so an interrupted import continues where it stopped.
 
-A JSON Lines file, appended to and flushed after every batch (a killed import loses at most the batches in
-flight, whose events Stripe then reports as already there when they are sent again):
+A JSON Lines file, appended to and flushed before and after every batch:
 
     {"journal": "pricebook usage import", "version": 1, "file": "usage.csv", "sha256": "…", "created": 1717…}
     {"meter": "emails_sent", "id": "mtr_…"}              the account's meter, the first time a row uses it
+    {"at": 1717…, "sending": [1, 2, 3, 4]}                rows about to be sent
     {"at": 1717…, "sent": [1, 2, 3], "already": [4]}      rows Stripe took (now, or before: already there)
     {"at": 1717…, "rejected": [5]}                        rows refused (sent again by the next run)
+    {"at": 1717…, "unsent": [6]}                          rows that were to be sent but were not (a stop)
     {"at": 1717…, "cancelled": [2]}                       rows cancelled with `usage cancel`
+
+A row sent without an answer (the import was killed, or the network went) is *in doubt*: Stripe may have it.
+Sending it again is safe while Stripe still knows its identifier (24 hours from when it was sent); after that,
+it might be counted twice, so the next import leaves it out and says so (`in_doubt`).
 
 Rows are named by their number in the file, so the journal belongs to one content of the file (its SHA-256) and
 to one account (the meter ids): another file, or another account, is refused rather than guessed at. Memory
@@ -27,8 +32,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from compiler.errors import Diagnostic, InvalidUsageFile, Location
+from compiler.stripe.metering import IDENTIFIER_WINDOW_SECONDS
 
 KIND = "pricebook usage import"
+#: a row sent without an answer is sent again only this soon after: an hour inside Stripe's identifier window,
+#: for the clocks of this machine and Stripe's to differ and for the sending to take a while
+SAFE_RESEND_SECONDS = IDENTIFIER_WINDOW_SECONDS - 3600
 REPAIR_HINT = (
     "restore the journal as pricebook wrote it, or pass another --journal to start afresh (Stripe then answers "
     "the rows it took in the last 24 hours as already there)"
@@ -64,6 +73,8 @@ class Delivery:
     already: tuple[int, ...] = ()
     rejected: tuple[int, ...] = ()
     cancelled: tuple[int, ...] = ()
+    sending: tuple[int, ...] = ()
+    unsent: tuple[int, ...] = ()
 
 
 def file_digest(path: Path) -> str:
@@ -85,6 +96,7 @@ class Journal:
         self.processed = RowSet()
         self.rejected: set[int] = set()
         self.cancelled = RowSet()
+        self.sending: dict[int, int] = {}  # rows sent and not answered yet: when they were sent
         self._handle: IO[str] | None = None
         self._last_sync = time.monotonic()
 
@@ -138,6 +150,10 @@ class Journal:
         return journal
 
     def _apply(self, delivery: Delivery) -> None:
+        for number in delivery.sending:
+            self.sending[number] = delivery.at
+        for number in (*delivery.sent, *delivery.already, *delivery.rejected, *delivery.unsent):
+            self.sending.pop(number, None)
         for number in (*delivery.sent, *delivery.already):
             self.processed.add(number)
             self.rejected.discard(number)
@@ -150,6 +166,12 @@ class Journal:
 
     def delivered(self, number: int) -> bool:
         return number in self.processed and number not in self.rejected
+
+    def in_doubt(self, number: int, now: int) -> bool:
+        """Sent without an answer so long ago that Stripe may no longer know its identifier: sending it again
+        could count it twice."""
+        sent = self.sending.get(number)
+        return sent is not None and now - sent > SAFE_RESEND_SECONDS
 
     # -- writing --------------------------------------------------------------------------------------------------
 
@@ -175,7 +197,7 @@ class Journal:
     def record(self, delivery: Delivery) -> None:
         self._apply(delivery)
         line: dict[str, Any] = {"at": delivery.at}
-        for name in ("sent", "already", "rejected", "cancelled"):
+        for name in ("sending", "sent", "already", "rejected", "unsent", "cancelled"):
             numbers = getattr(delivery, name)
             if numbers:
                 line[name] = list(numbers)
@@ -240,7 +262,13 @@ def _delivery(data: Mapping[str, Any]) -> Delivery:
         return tuple(int(n) for n in data.get(name) or ())
 
     return Delivery(
-        int(data.get("at", 0)), numbers("sent"), numbers("already"), numbers("rejected"), numbers("cancelled")
+        int(data.get("at", 0)),
+        sent=numbers("sent"),
+        already=numbers("already"),
+        rejected=numbers("rejected"),
+        cancelled=numbers("cancelled"),
+        sending=numbers("sending"),
+        unsent=numbers("unsent"),
     )
 
 

@@ -16,6 +16,7 @@ from compiler.errors import Diagnostic, StripeApiError, UsageError
 from compiler.stripe.metering import Formula, GroupingWindow
 from compiler.usage.events import UsageEvent
 from compiler.usage.importer import Progress, UsageFile, import_file, preflight
+from compiler.usage.journal import Delivery, Journal, file_digest
 from compiler.usage.meters import Meter, Meters
 from compiler.usage.send import Outcome, Result, StreamSender, V1Sender, Via
 from compiler.usage.summary import period
@@ -133,6 +134,35 @@ def test_an_interrupt_records_what_was_answered_and_the_next_run_finishes(tmp_pa
 
     run(file, sender, tmp_path)
     assert sorted(slow.sent + sender.sent) == list(range(1, 3001))
+
+
+def killed_with_batches_in_flight(tmp_path: Path) -> UsageFile:
+    """A 300-row file whose import was killed with rows 101-200 sent and unanswered."""
+    file = usage_file(tmp_path, 300)
+    journal = Journal.create(tmp_path / "usage.csv.journal", digest=file_digest(file.path), display="x", now=NOW)
+    journal.record(Delivery(NOW, sent=tuple(range(1, 101))))
+    journal.record(Delivery(NOW, sending=tuple(range(101, 201))))
+    journal.close()
+    return file
+
+
+@pytest.mark.parametrize("hours_later", [1, 22])
+def test_rows_in_flight_are_sent_again_while_stripe_knows_their_identifiers(tmp_path: Path, hours_later: int) -> None:
+    file = killed_with_batches_in_flight(tmp_path)
+    sender = FakeSender()
+    assert run(file, sender, tmp_path, now=lambda: NOW + hours_later * 3600).ok
+    assert sorted(sender.sent) == list(range(101, 301))
+
+
+def test_rows_in_flight_a_day_ago_are_left_out_as_in_doubt(tmp_path: Path) -> None:
+    file = killed_with_batches_in_flight(tmp_path)
+    late = FakeSender()
+    report = run(file, late, tmp_path, now=lambda: NOW + 24 * 3600)
+    assert sorted(late.sent) == list(range(201, 301))  # 101-200 may be at Stripe, which no longer knows them
+    assert report.counts.in_doubt == 100 and not report.ok
+    forced = FakeSender()
+    report = run(file, forced, tmp_path, now=lambda: NOW + 25 * 3600, resend_in_doubt=True)
+    assert sorted(forced.sent) == list(range(101, 201)) and report.ok
 
 
 def test_rows_refused_here_or_by_stripe_go_to_the_rejected_file_and_are_tried_again(tmp_path: Path) -> None:

@@ -113,3 +113,19 @@ def test_a_journal_of_another_account_is_refused(tmp_path: Path) -> None:
 
 def test_no_journal_yet(tmp_path: Path) -> None:
     assert Journal.load(tmp_path / "none.journal", digest="x", display="u.csv") is None
+
+
+def test_a_row_sent_without_an_answer_is_in_doubt_once_stripe_may_have_forgotten_it(tmp_path: Path) -> None:
+    _, path, digest = journal_at(tmp_path)
+    journal = Journal.create(path, digest=digest, display="u.csv", now=0)
+    journal.record(Delivery(1000, sending=(1, 2, 3)))
+    journal.record(Delivery(1001, sent=(1,)))
+    journal.record(Delivery(1002, unsent=(3,)))  # queued, never sent (the run stopped)
+    journal.close()
+    again = Journal.load(path, digest=digest, display="u.csv")
+    assert again is not None
+    hour = 3600
+    assert not again.in_doubt(2, 1000 + 22 * hour)  # Stripe still knows the identifier: sending again is safe
+    assert again.in_doubt(2, 1000 + 24 * hour)
+    assert not again.in_doubt(1, 1000 + 48 * hour)  # answered
+    assert not again.in_doubt(3, 1000 + 48 * hour)  # never sent
