@@ -309,7 +309,10 @@ def import_(
     _print_import(report, events)
     verified: VerifyReport | None = None
     if verify_after and not report.interrupted and report.failure is None:
-        verified = _verify(report, meters, account, verify_timeout)
+        if report.totals:
+            verified = _verify(report, meters, account, verify_timeout)
+        else:
+            click.echo("Nothing to verify: Stripe has no row of this file.")
     _finish_import(report, verified)
 
 

@@ -257,6 +257,8 @@ def list_event_summaries(ctx: Ctx) -> Record:
     meter = require(store.meters, str(ctx.object_id), "billing.meter")
     start, end = int(params["start_time"]), int(params["end_time"])
     window_name = params.get("value_grouping_window")
+    if window_name is not None and window_name not in {w.value for w in GroupingWindow}:
+        raise invalid("Invalid value_grouping_window: must be one of day or hour", param="value_grouping_window")
     for name, value in (("start_time", start), ("end_time", end)):
         _aligned(value, metering.SUMMARY_ALIGNMENT_SECONDS, name, "minute")
     if window_name is not None:

@@ -193,6 +193,7 @@ def test_summary_bounds_must_align(client: stripe.StripeClient) -> None:
         {"start_time": base + 60, "end_time": base},
         {"start_time": base - base % 3600 + 60, "end_time": base + 3600, "value_grouping_window": "hour"},
         {"start_time": base - base % 3600, "end_time": base - base % 3600 + 3600, "value_grouping_window": "day"},
+        {"start_time": base - base % 86400, "end_time": base - base % 86400 + 86400, "value_grouping_window": "week"},
     ]
     for params in bad:
         with pytest.raises(stripe.InvalidRequestError):
