@@ -173,6 +173,30 @@ def test_the_journal_not_stripes_24_hours_keeps_a_rerun_from_sending(
     assert len(stored_events(emulator)) == 400
 
 
+def test_verify_waits_for_stripes_processing(emulator_factory: EmulatorFactory, tmp_path: Path) -> None:
+    emulator = emulator_factory(meter_event_delay_ms=1500)
+    make_meters(emulator.client())
+    usage = write_usage(tmp_path / "usage.csv", 200)
+    done = run_pricebook(["usage", "import", str(usage), "--rate", "200", "--verify"], emulator)
+    assert done.returncode == 0, done.stderr
+    assert "match so far; asking again" in done.stderr  # the first answer lagged, as Stripe's do
+    assert f"Verified: {pairs(usage)} customer/meter total(s) match" in done.stdout
+
+
+def test_verify_gives_up_at_its_timeout_and_says_what_differs(
+    emulator_factory: EmulatorFactory, tmp_path: Path
+) -> None:
+    emulator = emulator_factory(meter_event_delay_ms=60_000)
+    make_meters(emulator.client())
+    usage = write_usage(tmp_path / "usage.csv", 8)
+    done = run_pricebook(
+        ["usage", "import", str(usage), "--rate", "200", "--verify", "--verify-timeout", "1"], emulator
+    )
+    assert done.returncode == 1
+    assert "differs: emails_sent / cus_0000: the file has" in done.stdout
+    assert "total(s) differ from Stripe's event summaries" in done.stderr
+
+
 def test_v1_under_faults_counts_each_event_once(emulator_factory: EmulatorFactory, tmp_path: Path) -> None:
     emulator = emulator_factory(fail_rate=0.15, seed=3)
     emulator.emulator.faults.fail_rate = 0.0

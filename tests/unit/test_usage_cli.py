@@ -59,3 +59,28 @@ def test_command_lines_refused_with_a_hint(tmp_path: Path, args: list[str], mess
     assert message in done.stderr
     assert "Traceback" not in done.stderr
     assert "  hint: " in done.stderr
+
+
+def test_progress_on_a_terminal_and_in_a_log(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from compiler.cli import usage as usage_cli
+    from compiler.usage.importer import Counts, Progress
+
+    clock = [100.0]
+    monkeypatch.setattr("compiler.cli.usage.time.monotonic", lambda: clock[0])
+    counts = Counts(rows=500, sent=400, already_in_journal=100)
+
+    log = usage_cli._ProgressLine("u.csv", tty=False)
+    log(Progress(counts, 0.25, 2.0))  # too soon for a log line
+    clock[0] += usage_cli.PLAIN_EVERY
+    log(Progress(counts, 0.5, 7.0))
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == ["u.csv: 500 rows (50%), 400 sent, 100 already there, 0 rejected, 57 events/s, ETA 0:00:07"]
+
+    terminal = usage_cli._ProgressLine("u.csv", tty=True)
+    terminal(Progress(counts, 0.25, 2.0))
+    terminal(Progress(counts, 0.5, 4.0))
+    terminal.close()
+    err = capsys.readouterr().err
+    assert err.count("\r") == 2 and "ETA 0:00:04" in err and err.endswith("\n")
