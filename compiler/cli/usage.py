@@ -28,8 +28,8 @@ from compiler.cli.common import catalog_options, connection_options
 from compiler.cli.quote import find_quotable
 from compiler.cli.quote import render_text as render_quote
 from compiler.errors import InvalidUsage, PricebookError, UsageError
-from compiler.stripe import metering
-from compiler.stripe.metering import GroupingWindow
+from compiler.stripe import facts
+from compiler.stripe.facts import GroupingWindow
 from compiler.stripe.pricing import NotQuotable, PriceTerms, Quote, quote
 from compiler.usage.cancel import CancelReport, CancelTarget, cancel, file_targets
 from compiler.usage.events import RowChecker, iso_timestamp
@@ -91,7 +91,9 @@ def _events_gateway(connection: Connection, account: Gateway, via: Via, rate: fl
     if rate is None and not connection.livemode:
         return account
     if rate is None:
-        rate = metering.LIVE_STREAM_RATE if via is Via.STREAM else metering.LIVE_V1_EVENTS_RATE
+        rate = (
+            facts.RATE_LIMIT_METER_STREAM_LIVE.value if via is Via.STREAM else facts.RATE_LIMIT_METER_EVENTS_LIVE.value
+        )
     from compiler.stripe.gateway import Gateway
 
     return Gateway(connection, rate=rate)
@@ -141,8 +143,8 @@ def record(
     _, gateway = _connect(api_base, live)
     meters = account_meters(gateway)
     meter = meters.get(event_name)
-    customer_key = meter.customer_key if meter else metering.DEFAULT_CUSTOMER_KEY
-    value_key = meter.value_key if meter else metering.DEFAULT_VALUE_KEY
+    customer_key = meter.customer_key if meter else facts.DEFAULT_CUSTOMER_PAYLOAD_KEY
+    value_key = meter.value_key if meter else facts.DEFAULT_VALUE_PAYLOAD_KEY
     payload: dict[str, Any] = {}
     for item in extra:
         key, sep, text = item.partition("=")

@@ -28,14 +28,14 @@ from compiler.emulator.forms import FormError, decode
 from compiler.emulator.idempotency import IdempotencyCache, Stored, fingerprint
 from compiler.emulator.knobs import Fault, FaultInjector, Knobs, RateLimiter
 from compiler.emulator.store import Record, Store, load_file, save_json
-from compiler.stripe import metering, sdkparams
+from compiler.stripe import facts, sdkparams
 from compiler.stripe.facts import API_VERSION
 
 TEST_KEY_PREFIXES = ("sk_test_", "rk_test_")
 CONTROL_PREFIX = "/_emulator/"
 LOG_LIMIT = 200_000  # a long benchmark must not grow the log without bound
 #: the endpoints Stripe's live meter-event limit covers (`Knobs.meter_event_rate_limit`)
-METER_EVENT_PATHS = frozenset({metering.METER_EVENTS_PATH, metering.STREAM_PATH})
+METER_EVENT_PATHS = frozenset({facts.METER_EVENTS_PATH, facts.METER_EVENT_STREAM_PATH})
 
 Handler = Callable[[Ctx], Record]
 # Fields Stripe lets you unset with "" although the SDK's params type them as plain strings. Stripe staff:
@@ -80,10 +80,10 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", "/v1/billing/meters/{id}/deactivate", meters.deactivate_meter),
     _route("POST", "/v1/billing/meters/{id}/reactivate", meters.reactivate_meter),
     _route("GET", "/v1/billing/meters/{id}/event_summaries", meter_events.list_event_summaries),
-    _route("POST", metering.METER_EVENTS_PATH, meter_events.create_meter_event),
-    _route("POST", metering.ADJUSTMENTS_PATH, meter_events.create_adjustment),
-    _route("POST", metering.SESSION_PATH, meter_events.create_session),
-    _route("POST", metering.STREAM_PATH, meter_events.stream_events),
+    _route("POST", facts.METER_EVENTS_PATH, meter_events.create_meter_event),
+    _route("POST", facts.METER_EVENT_ADJUSTMENTS_PATH, meter_events.create_adjustment),
+    _route("POST", facts.METER_EVENT_SESSION_PATH, meter_events.create_session),
+    _route("POST", facts.METER_EVENT_STREAM_PATH, meter_events.stream_events),
 )
 
 
@@ -234,7 +234,7 @@ class Emulator:
     def _api(
         self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes, key: str | None
     ) -> tuple[int, Any, Mapping[str, str], bool, str | None]:
-        if path == metering.STREAM_PATH:
+        if path == facts.METER_EVENT_STREAM_PATH:
             meter_events.authenticate_stream(self.store, headers.get("authorization", ""))
         else:
             self._authenticate(headers.get("authorization", ""))

@@ -24,30 +24,32 @@ from typing import Any
 from compiler.emulator.common import Ctx, expanded, require
 from compiler.emulator.errors import ApiError, invalid
 from compiler.emulator.store import Record, Store
-from compiler.stripe import metering
-from compiler.stripe.metering import Formula, GroupingWindow
+from compiler.stripe import facts
+from compiler.stripe.facts import GroupingWindow, MeterFormula
 
 EVENT_OBJECT = "billing.meter_event"
 
 
 def _check_identifier(identifier: Any, param: str) -> None:
-    if isinstance(identifier, str) and len(identifier) > metering.IDENTIFIER_MAX:
+    if isinstance(identifier, str) and len(identifier) > facts.METER_EVENT_IDENTIFIER.value:
         raise invalid(
-            f"Invalid string: {identifier[:20]}...; must be at most {metering.IDENTIFIER_MAX} characters", param=param
+            f"Invalid string: {identifier[:20]}...; must be at most {facts.METER_EVENT_IDENTIFIER.value} characters",
+            param=param,
         )
 
 
 def _check_event_name(event_name: str, param: str) -> None:
-    if len(event_name) > metering.EVENT_NAME_MAX:
+    if len(event_name) > facts.METER_EVENT_NAME.value:
         raise invalid(
-            f"Invalid string: {event_name[:20]}...; must be at most {metering.EVENT_NAME_MAX} characters", param=param
+            f"Invalid string: {event_name[:20]}...; must be at most {facts.METER_EVENT_NAME.value} characters",
+            param=param,
         )
 
 
 def _outside_window(timestamp: int, now: int) -> str | None:
-    if timestamp < now - metering.PAST_WINDOW_SECONDS:
+    if timestamp < now - facts.METER_EVENT_PAST.value:
         return "timestamp_too_far_in_past"
-    if timestamp > now + metering.FUTURE_WINDOW_SECONDS:
+    if timestamp > now + facts.METER_EVENT_FUTURE.value:
         return "timestamp_in_future"
     return None
 
@@ -59,9 +61,12 @@ def _processing_error(store: Store, event_name: str, payload: dict[str, str]) ->
         return "no_meter"
     if meter["status"] != "active":
         return "archived_meter"
-    if not payload.get(metering.customer_key(meter)):
+    if not payload.get(facts.meter_customer_key(meter)):
         return "meter_event_no_customer_defined"
-    if metering.formula(meter) is not Formula.COUNT and _whole_number(payload.get(metering.value_key(meter))) is None:
+    if (
+        facts.meter_formula(meter) is not MeterFormula.COUNT
+        and _whole_number(payload.get(facts.meter_value_key(meter))) is None
+    ):
         return "meter_event_invalid_value"
     return None
 
@@ -118,16 +123,13 @@ def create_meter_event(ctx: Ctx) -> Record:
         # Stripe refuses a repeated identifier and says a retry would not help.
         raise ApiError(
             400,
-            f"{metering.ALREADY_EXISTS_TEXT} {identifier}.",
+            facts.EVENT_ALREADY_EXISTS.format(identifier=identifier),
             param="identifier",
             headers={"Stripe-Should-Retry": "false"},
         )
     timestamp = params.get("timestamp", now)
     if _outside_window(timestamp, now) is not None:
-        raise invalid(
-            "The timestamp must be within the past 35 calendar days or up to 5 minutes in the future.",
-            param="timestamp",
-        )
+        raise invalid(facts.EVENT_TIMESTAMP_WINDOW, param="timestamp")
     payload = {str(k): str(v) for k, v in dict(params["payload"]).items()}
     event = _record(store, params["event_name"], identifier or _generated_identifier(), payload, timestamp)
     return _view(event)
@@ -148,7 +150,7 @@ def create_adjustment(ctx: Ctx) -> Record:
     event = store.usage.latest(identifier)
     if event is None or event["event_name"] != params["event_name"]:
         outcome = "not_found"
-    elif now - int(event["created"]) > metering.CANCEL_WINDOW_SECONDS:
+    elif now - int(event["created"]) > facts.METER_EVENT_CANCEL_WINDOW.value:
         outcome = "too_old"
     else:
         event["cancelled"] = True
@@ -182,9 +184,9 @@ def create_session(ctx: Ctx) -> Record:
         "object": "v2.billing.meter_event_session",
         "authentication_token": token,
         "created": _iso(now),
-        "expires_at": _iso(now + metering.SESSION_LIFETIME_SECONDS),
+        "expires_at": _iso(now + facts.METER_STREAM_SESSION.value),
         "livemode": False,
-        "_expires": now + metering.SESSION_LIFETIME_SECONDS,
+        "_expires": now + facts.METER_STREAM_SESSION.value,
     }
     store.usage.sessions[token] = session
     return {k: v for k, v in session.items() if not k.startswith("_")}
@@ -199,9 +201,9 @@ def authenticate_stream(store: Store, authorization: str) -> None:
     if store.now() >= int(session["_expires"]):
         raise ApiError(
             401,
-            "The temporary session token has expired.",
-            type=metering.SESSION_EXPIRED_TYPE,
-            code=metering.SESSION_EXPIRED_CODE,
+            facts.SESSION_EXPIRED,
+            type=facts.SESSION_EXPIRED_TYPE,
+            code=facts.SESSION_EXPIRED_CODE,
         )
 
 
@@ -222,9 +224,9 @@ def stream_events(ctx: Ctx) -> Record:
     events = ctx.params["events"]
     if not events:
         raise invalid("events must contain at least one event.", param="events")
-    if len(events) > metering.STREAM_BATCH_MAX:
+    if len(events) > facts.METER_STREAM_BATCH.value:
         raise invalid(
-            f"events can contain at most {metering.STREAM_BATCH_MAX} events; got {len(events)}.", param="events"
+            f"events can contain at most {facts.METER_STREAM_BATCH.value} events; got {len(events)}.", param="events"
         )
     now = store.now()
     parsed = []
@@ -260,7 +262,7 @@ def list_event_summaries(ctx: Ctx) -> Record:
     if window_name is not None and window_name not in {w.value for w in GroupingWindow}:
         raise invalid("Invalid value_grouping_window: must be one of day or hour", param="value_grouping_window")
     for name, value in (("start_time", start), ("end_time", end)):
-        _aligned(value, metering.SUMMARY_ALIGNMENT_SECONDS, name, "minute")
+        _aligned(value, facts.SUMMARY_ALIGNMENT.value, name, "minute")
     if window_name is not None:
         window = GroupingWindow(window_name)
         for name, value in (("start_time", start), ("end_time", end)):
@@ -269,13 +271,13 @@ def list_event_summaries(ctx: Ctx) -> Record:
         raise invalid("start_time must be before end_time.", param="start_time")
     step = GroupingWindow(window_name).seconds if window_name is not None else end - start
     customer = str(params["customer"])
-    customer_key, value_key = metering.customer_key(meter), metering.value_key(meter)
+    customer_key, value_key = facts.meter_customer_key(meter), facts.meter_value_key(meter)
     events = [
         e
         for e in store.usage.counted(meter["event_name"])
         if e["payload"].get(customer_key) == customer and start <= int(e["timestamp"]) < end
     ]
-    formula = metering.formula(meter)
+    formula = facts.meter_formula(meter)
     summaries = []
     for window_start in range(start, end, step):
         window_end = min(window_start + step, end)
@@ -292,16 +294,16 @@ def list_event_summaries(ctx: Ctx) -> Record:
             }
         )
     summaries.reverse()  # newest first, as Stripe's lists are
-    return _page(ctx, summaries, metering.summaries_path(meter["id"]))
+    return _page(ctx, summaries, facts.meter_event_summaries_path(meter["id"]))
 
 
-def _aggregate(formula: Formula, events: list[Record], value_key: str) -> float:
-    if formula is Formula.COUNT:
+def _aggregate(formula: MeterFormula, events: list[Record], value_key: str) -> float:
+    if formula is MeterFormula.COUNT:
         return float(len(events))
     values = [(int(e["timestamp"]), n, int(e["payload"][value_key])) for n, e in enumerate(events)]
     if not values:
         return 0.0
-    if formula is Formula.LAST:
+    if formula is MeterFormula.LAST:
         return float(max(values)[2])  # the latest timestamp; the later received on a tie
     return float(sum(v for _, _, v in values))
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from compiler.stripe.metering import IDENTIFIER_WINDOW_SECONDS
+from compiler.stripe.facts import METER_EVENT_IDENTIFIER_WINDOW
 
 Record = dict[str, Any]
 
@@ -41,7 +41,7 @@ class MeterEventLog:
     def holder(self, identifier: str, now: int) -> Record | None:
         """The event that holds `identifier` now: one received within Stripe's rolling uniqueness window."""
         event = self._by_identifier.get(identifier)
-        if event is None or now - int(event["created"]) >= IDENTIFIER_WINDOW_SECONDS:
+        if event is None or now - int(event["created"]) >= METER_EVENT_IDENTIFIER_WINDOW.value:
             return None
         return event
 

@@ -230,3 +230,127 @@ LOOKUP_KEY_TAKEN = "A price (`{price}`) already uses that lookup key."
 SUBSCRIPTION_MISMATCH = "Currency and interval fields must match across all plans on this subscription."
 METERED_NEEDS_METER = "Metered prices must be backed by a meter: set `meter`."
 DEACTIVATED_METER = "You can't attach a deactivated meter to a price: '{meter}'."
+
+
+# --- meter events: recording usage ----------------------------------------------------------------------
+
+METER_EVENT_DOC = "https://docs.stripe.com/api/billing/meter-event/create"
+METER_ADJUSTMENT_DOC = "https://docs.stripe.com/api/billing/meter-event-adjustment/create"
+METER_STREAM_DOC = "https://docs.stripe.com/api/v2/billing-meter-stream"
+RECORDING_USAGE_DOC = "https://docs.stripe.com/billing/subscriptions/usage-based/recording-usage-api"
+METER_CONFIG_DOC = "https://docs.stripe.com/billing/subscriptions/usage-based/meters/configure"
+BULK_UPLOAD_DOC = "https://docs.stripe.com/billing/subscriptions/usage-based/recording-usage-in-bulk-dashboard"
+
+METERS_PATH = "/v1/billing/meters"
+METER_EVENTS_PATH = "/v1/billing/meter_events"
+METER_EVENT_ADJUSTMENTS_PATH = "/v1/billing/meter_event_adjustments"
+METER_EVENT_SESSION_PATH = "/v2/billing/meter_event_session"
+#: sent to the SDK's separate `meter_events` base address, authenticated with a session's token
+METER_EVENT_STREAM_PATH = "/v2/billing/meter_event_stream"
+
+
+def meter_event_summaries_path(meter_id: str) -> str:
+    return f"{METERS_PATH}/{meter_id}/event_summaries"
+
+
+#: an event's `event_name` is a meter's: METER_EVENT_NAME limits both
+METER_EVENT_IDENTIFIER = Limit(
+    100,
+    "characters of a meter event's identifier",
+    METER_EVENT_DOC + "#create_billing_meter_event-identifier",
+    VERIFIED,
+)
+METER_EVENT_PAST = Limit(
+    35 * 86400,
+    "seconds a meter event's timestamp may lie in the past (35 calendar days)",
+    METER_EVENT_DOC + "#create_billing_meter_event-timestamp",
+    VERIFIED,
+)
+METER_EVENT_FUTURE = Limit(
+    5 * 60,
+    "seconds a meter event's timestamp may lie ahead (5 minutes, for clock drift)",
+    METER_EVENT_DOC + "#create_billing_meter_event-timestamp",
+    VERIFIED,
+)
+METER_EVENT_IDENTIFIER_WINDOW = Limit(
+    24 * 3600,
+    "seconds Stripe refuses a meter event identifier it has seen ('a rolling period of at least 24 hours')",
+    METER_EVENT_DOC + "#create_billing_meter_event-identifier",
+    VERIFIED,
+)
+METER_EVENT_CANCEL_WINDOW = Limit(
+    24 * 3600, "seconds after receiving an event that Stripe still cancels it", METER_ADJUSTMENT_DOC, VERIFIED
+)
+METER_STREAM_BATCH = Limit(100, "events of one meter event stream request", METER_STREAM_DOC, VERIFIED)
+METER_STREAM_SESSION = Limit(900, "seconds a meter event session's token is valid", METER_STREAM_DOC, VERIFIED)
+RATE_LIMIT_METER_EVENTS_LIVE = Limit(
+    1000,
+    "v1 meter event calls per second in live mode, apart from the basic limit (test mode counts them in it)",
+    RATE_LIMITS_DOC,
+    VERIFIED,
+)
+RATE_LIMIT_METER_STREAM_LIVE = Limit(
+    10_000, "meter event stream requests per second in live mode", METER_STREAM_DOC, VERIFIED
+)
+SUMMARY_ALIGNMENT = Limit(
+    60,
+    "seconds an event summary's start_time and end_time are aligned to",
+    "https://docs.stripe.com/api/billing/meter-event-summary/list",
+    VERIFIED,
+)
+
+#: a meter's payload keys when its customer_mapping / value_settings do not say otherwise
+DEFAULT_CUSTOMER_PAYLOAD_KEY = "stripe_customer_id"
+DEFAULT_VALUE_PAYLOAD_KEY = "value"
+#: the Dashboard's bulk upload takes `timestamp,event_name,payload_stripe_customer_id,payload_value`: each payload
+#: key is a column of its own
+BULK_PAYLOAD_PREFIX = "payload_"
+
+
+class MeterFormula(StrEnum):
+    """A meter's `default_aggregation.formula`: how Stripe turns a period's events into one quantity."""
+
+    SUM = "sum"
+    COUNT = "count"
+    LAST = "last"
+
+
+class GroupingWindow(StrEnum):
+    """An event summary list's `value_grouping_window`: its start and end then align to it (UTC)."""
+
+    HOUR = "hour"
+    DAY = "day"
+
+    @property
+    def seconds(self) -> int:
+        return 3600 if self is GroupingWindow.HOUR else 86400
+
+
+def meter_customer_key(meter: Mapping[str, Any]) -> str:
+    mapping = meter.get("customer_mapping") or {}
+    return str(mapping.get("event_payload_key") or DEFAULT_CUSTOMER_PAYLOAD_KEY)
+
+
+def meter_value_key(meter: Mapping[str, Any]) -> str:
+    settings = meter.get("value_settings") or {}
+    return str(settings.get("event_payload_key") or DEFAULT_VALUE_PAYLOAD_KEY)
+
+
+def meter_formula(meter: Mapping[str, Any]) -> MeterFormula:
+    aggregation = meter.get("default_aggregation") or {}
+    return MeterFormula(str(aggregation.get("formula") or MeterFormula.SUM.value))
+
+
+#: Stripe's answer to an identifier it has seen within its window: 400, `Stripe-Should-Retry: false`
+EVENT_ALREADY_EXISTS = "An event already exists with identifier {identifier}."
+EVENT_TIMESTAMP_WINDOW = "The timestamp must be within the past 35 calendar days or up to 5 minutes in the future."
+#: the v2 error of a stream request made with an expired session token (401)
+SESSION_EXPIRED = "The temporary session token has expired."
+SESSION_EXPIRED_TYPE = "temporary_session_expired"
+SESSION_EXPIRED_CODE = "billing_meter_event_session_expired"
+
+
+def is_event_already_exists(status: int | None, message: str | None) -> bool:
+    """Stripe's answer to an identifier it already has: the event is there."""
+    head = EVENT_ALREADY_EXISTS.split("{", 1)[0]
+    return status == 400 and bool(message) and str(message).startswith(head)

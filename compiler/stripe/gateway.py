@@ -33,9 +33,15 @@ import stripe
 
 from compiler.errors import REDACTED, PricebookError, StripeApiError, UsageError
 from compiler.stripe.calls import ApiCall
-from compiler.stripe.facts import API_VERSION, LIST_LIMIT, RATE_LIMIT_LIVE, RATE_LIMIT_TEST
+from compiler.stripe.facts import (
+    API_VERSION,
+    LIST_LIMIT,
+    METER_EVENT_SESSION_PATH,
+    METER_EVENT_STREAM_PATH,
+    RATE_LIMIT_LIVE,
+    RATE_LIMIT_TEST,
+)
 from compiler.stripe.fields import SPECS
-from compiler.stripe.metering import SESSION_PATH, STREAM_PATH
 from compiler.stripe.sdkparams import REQUEST_OPTION_KEYS
 
 PAGE_SIZE = LIST_LIMIT.value
@@ -416,7 +422,7 @@ class Gateway:
 
     def meter_event_session(self) -> dict[str, Any]:
         """A new meter event session (`authentication_token`, `expires_at`); its token is redacted from then on."""
-        session, _ = self.request("POST", SESSION_PATH, {})
+        session, _ = self.request("POST", METER_EVENT_SESSION_PATH, {})
         token = session.get("authentication_token")
         if not isinstance(token, str) or not token:
             raise StripeApiError("the meter event session came back without an authentication token")
@@ -432,7 +438,7 @@ class Gateway:
         caller opens a new session and sends the batch again."""
         self._send(
             "POST",
-            STREAM_PATH,
+            METER_EVENT_STREAM_PATH,
             {"events": _EventBatch(events), "base": "meter_events"},
             {"api_key": token},
             renew_stale_key=False,

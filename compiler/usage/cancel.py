@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from compiler.errors import StripeApiError, UsageError
-from compiler.stripe import metering
+from compiler.stripe import facts
 from compiler.usage.events import RowChecker
 from compiler.usage.journal import Delivery, Journal, deliveries, file_digest
 from compiler.usage.meters import Meters
@@ -83,7 +83,7 @@ def file_targets(
             continue  # a row the import could not have sent either
         at = received[row.number]
         target = CancelTarget(event.event_name, event.identifier, row.number, row.line, at)
-        if at is not None and now - at > metering.CANCEL_WINDOW_SECONDS:
+        if at is not None and now - at > facts.METER_EVENT_CANCEL_WINDOW.value:
             too_old.append(target)
         else:
             to_cancel.append(target)
@@ -104,7 +104,7 @@ def cancel(
     def one(target: CancelTarget) -> tuple[CancelTarget, str | None]:
         params = {"event_name": target.event_name, "type": "cancel", "cancel": {"identifier": target.identifier}}
         try:
-            poster.request("POST", metering.ADJUSTMENTS_PATH, params)
+            poster.request("POST", facts.METER_EVENT_ADJUSTMENTS_PATH, params)
         except StripeApiError as error:
             return target, error.message
         return target, None

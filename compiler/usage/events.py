@@ -1,29 +1,8 @@
 """From a row to a meter event Stripe will count, or to the reasons it would not.
 
 Every check here is one Stripe makes, on the request or while processing the event afterwards (when a bad event
-is dropped silently, which is why pricebook checks first). Rule ids, each reported as
-`file:line: error[rule-id]: message` with a hint:
-
-| rule | what it checks |
-|---|---|
-| usage-file-unreadable | the file opens and is UTF-8 |
-| usage-csv-syntax | CSV quoting |
-| usage-csv-header | a header that has event_name and no column twice |
-| usage-csv-row | each row as wide as the header |
-| usage-unknown-column | CSV columns are event_name, timestamp, identifier and payload_<key> |
-| usage-json-syntax | JSON Lines: one object a line, its payload an object |
-| usage-unknown-field | a JSON event has event_name, payload, timestamp, identifier and nothing else |
-| usage-event-name | an event_name of at most 100 characters |
-| usage-unknown-meter | a meter has that event_name (Stripe drops the event otherwise) |
-| usage-inactive-meter | that meter is active (Stripe drops the event otherwise) |
-| usage-customer | the payload has the meter's customer key (customer_mapping.event_payload_key) |
-| usage-value | the payload has the meter's value key (value_settings.event_payload_key): a whole number |
-| usage-payload-value | JSON payload values are strings or integers (Stripe's payload is a map of strings) |
-| usage-timestamp | Unix seconds or an ISO 8601 time with a zone, in whole seconds |
-| usage-timestamp-too-old | within the past 35 days |
-| usage-timestamp-in-future | at most 5 minutes ahead |
-| usage-identifier | at most 100 characters, and used once in the file |
-| usage-journal | the journal belongs to this file's content and to this account |
+is dropped silently, which is why pricebook checks first). Each problem is reported as
+`file:line: error[rule-id]: message` with a hint; docs/rules.md ("Usage files") lists the rule ids.
 
 A timestamp is never moved: one outside Stripe's window is an error, however close to it.
 """
@@ -39,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from compiler.errors import Diagnostic, Location
-from compiler.stripe import metering
+from compiler.stripe import facts
 from compiler.usage.meters import Meter, Meters
 from compiler.usage.rows import SourceRow
 
@@ -148,7 +127,7 @@ class RowChecker:
 
     def _event_name(self, row: SourceRow, problems: list[Diagnostic]) -> str | None:
         raw = row.event_name
-        if type(raw) is str and 0 < len(raw) <= metering.EVENT_NAME_MAX:
+        if type(raw) is str and 0 < len(raw) <= facts.METER_EVENT_NAME.value:
             return raw
         here = self._at(row)
         if not isinstance(raw, str) or not raw:
@@ -161,12 +140,12 @@ class RowChecker:
                 )
             )
             return None
-        if len(raw) > metering.EVENT_NAME_MAX:
+        if len(raw) > facts.METER_EVENT_NAME.value:
             problems.append(
                 Diagnostic(
                     here,
                     "usage-event-name",
-                    f"event_name has {len(raw)} characters; Stripe takes at most {metering.EVENT_NAME_MAX}",
+                    f"event_name has {len(raw)} characters; Stripe takes at most {facts.METER_EVENT_NAME.value}",
                     hint="event names are a meter's event_name, which is at most 100 characters long",
                 )
             )
@@ -201,7 +180,7 @@ class RowChecker:
                     here,
                     "usage-inactive-meter",
                     f"the meter {event_name!r} is deactivated; Stripe drops its events",
-                    hint=f"reactivate it (POST {metering.METERS_PATH}/{meter.id}/reactivate) or record the usage "
+                    hint=f"reactivate it (POST {facts.METERS_PATH}/{meter.id}/reactivate) or record the usage "
                     "on an active meter",
                 )
             )
@@ -247,7 +226,7 @@ class RowChecker:
                     "usage-customer",
                     f"the row has no customer: the meter {meter.event_name!r} reads it from the payload key {key!r}",
                     hint=f"fill in {column} with the Stripe customer id (cus_...); the key is the meter's "
-                    f"customer_mapping.event_payload_key ({metering.METER_CONFIG_DOC})",
+                    f"customer_mapping.event_payload_key ({facts.METER_CONFIG_DOC})",
                 )
             )
             return None
@@ -287,7 +266,7 @@ class RowChecker:
                     "usage-value",
                     f"the value {raw!r} is not a whole number; Stripe takes whole numbers only and drops this event",
                     hint="record usage in a unit small enough to be whole (milliseconds, not seconds), with no "
-                    f"spaces or thousands separators ({metering.RECORDING_USAGE_DOC}#usage-values)",
+                    f"spaces or thousands separators ({facts.RECORDING_USAGE_DOC}#usage-values)",
                 )
             )
             return None
@@ -301,8 +280,8 @@ class RowChecker:
         if isinstance(timestamp, str):
             problems.append(Diagnostic(self._at(row), "usage-timestamp", timestamp, hint=TIMESTAMP_HINT))
             return None
-        oldest = self.now - metering.PAST_WINDOW_SECONDS
-        latest = self.now + metering.FUTURE_WINDOW_SECONDS
+        oldest = self.now - facts.METER_EVENT_PAST.value
+        latest = self.now + facts.METER_EVENT_FUTURE.value
         if oldest <= timestamp <= latest:
             return timestamp
         here = self._at(row)
@@ -315,7 +294,7 @@ class RowChecker:
                     f"the timestamp {iso_timestamp(timestamp)} is {days:.1f} days ago; Stripe takes events from "
                     "the past 35 days only",
                     hint="pricebook never moves a timestamp: usage this old cannot be recorded as meter events "
-                    f"(bill it another way, e.g. an invoice item) ({metering.RECORDING_USAGE_DOC}#event-timestamps)",
+                    f"(bill it another way, e.g. an invoice item) ({facts.RECORDING_USAGE_DOC}#event-timestamps)",
                 )
             )
         elif timestamp > latest:
@@ -348,12 +327,13 @@ class RowChecker:
                 )
             )
             return None
-        if len(raw) > metering.IDENTIFIER_MAX:
+        if len(raw) > facts.METER_EVENT_IDENTIFIER.value:
             problems.append(
                 Diagnostic(
                     here,
                     "usage-identifier",
-                    f"the identifier has {len(raw)} characters; Stripe takes at most {metering.IDENTIFIER_MAX}",
+                    f"the identifier has {len(raw)} characters; Stripe takes at most "
+                    f"{facts.METER_EVENT_IDENTIFIER.value}",
                     hint="shorten it, or leave the identifier column empty for pricebook to derive one",
                 )
             )

@@ -32,12 +32,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from compiler.errors import Diagnostic, InvalidUsageFile, Location
-from compiler.stripe.metering import IDENTIFIER_WINDOW_SECONDS
+from compiler.stripe.facts import METER_EVENT_IDENTIFIER_WINDOW
 
 KIND = "pricebook usage import"
 #: a row sent without an answer is sent again only this soon after: an hour inside Stripe's identifier window,
 #: for the clocks of this machine and Stripe's to differ and for the sending to take a while
-SAFE_RESEND_SECONDS = IDENTIFIER_WINDOW_SECONDS - 3600
+SAFE_RESEND_SECONDS = METER_EVENT_IDENTIFIER_WINDOW.value - 3600
 REPAIR_HINT = (
     "restore the journal as pricebook wrote it, or pass another --journal to start afresh (Stripe then answers "
     "the rows it took in the last 24 hours as already there)"

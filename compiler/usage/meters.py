@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from compiler.changes.model import Catalog
-from compiler.stripe import metering
+from compiler.stripe import facts
+from compiler.stripe.facts import MeterFormula
 from compiler.stripe.kinds import Kind
-from compiler.stripe.metering import Formula
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class Meter:
 
     event_name: str
     display_name: str
-    formula: Formula
+    formula: MeterFormula
     customer_key: str
     value_key: str
     active: bool = True
@@ -32,9 +32,9 @@ class Meter:
         return cls(
             event_name=str(data["event_name"]),
             display_name=str(data.get("display_name") or data["event_name"]),
-            formula=metering.formula(data),
-            customer_key=metering.customer_key(data),
-            value_key=metering.value_key(data),
+            formula=facts.meter_formula(data),
+            customer_key=facts.meter_customer_key(data),
+            value_key=facts.meter_value_key(data),
             active=data.get("status", "active") == "active",
             id=str(data["id"]) if from_account else None,
         )
@@ -42,7 +42,7 @@ class Meter:
     @property
     def needs_value(self) -> bool:
         """A count meter counts events; the others read a whole number from the payload."""
-        return self.formula is not Formula.COUNT
+        return self.formula is not MeterFormula.COUNT
 
     def describe(self) -> str:
         return f"{self.event_name} ({self.display_name}, {self.formula.value})"
@@ -70,7 +70,7 @@ class Pages(Protocol):
 def account_meters(gateway: Pages) -> Meters:
     """Every meter of the account, active or not (an inactive one refuses events: the check says so)."""
     found: dict[str, Meter] = {}
-    for page in gateway.pages(metering.METERS_PATH):
+    for page in gateway.pages(facts.METERS_PATH):
         for obj in page:
             meter = Meter.from_object(obj, from_account=True)
             # event names are unique per account; should two show up, the active one is the one events reach

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from compiler.errors import Diagnostic, InvalidUsageFile, Location
-from compiler.stripe.metering import BULK_PAYLOAD_PREFIX, BULK_UPLOAD_DOC
+from compiler.stripe.facts import BULK_PAYLOAD_PREFIX, BULK_UPLOAD_DOC
 
 READ_BUFFER = 1 << 20
 QUOTING = "a field with a comma, a quote or a line break is written in double quotes, a quote inside doubled"

@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from compiler.errors import StripeApiError
-from compiler.stripe import metering
+from compiler.stripe import facts
 from compiler.usage.events import UsageEvent
 
 #: open a new stream session this long before the current one expires (a batch in flight must not find it dead)
@@ -90,9 +90,9 @@ class V1Sender:
         results = []
         for event in events:
             try:
-                self._gateway.request("POST", metering.METER_EVENTS_PATH, event.v1_params())
+                self._gateway.request("POST", facts.METER_EVENTS_PATH, event.v1_params())
             except StripeApiError as error:
-                if metering.is_already_exists(error.status, error.message):
+                if facts.is_event_already_exists(error.status, error.message):
                     results.append(Result(event, Outcome.ALREADY))
                 elif _rejected(error):
                     results.append(Result(event, Outcome.REJECTED, error.message))
@@ -109,7 +109,7 @@ class StreamSender:
     mode the stream's own limit paces the events gateway, while sessions count against the basic limit."""
 
     via = Via.STREAM
-    batch_size = metering.STREAM_BATCH_MAX
+    batch_size = facts.METER_STREAM_BATCH.value
 
     def __init__(
         self,
@@ -165,7 +165,7 @@ class StreamSender:
         try:
             self._gateway.stream_meter_events(token, items)
         except StripeApiError as error:
-            if error.code != metering.SESSION_EXPIRED_CODE:
+            if error.code != facts.SESSION_EXPIRED_CODE:
                 raise
             self._gateway.stream_meter_events(self._current_token(expired=token), items)
 
@@ -177,8 +177,8 @@ def _lifetime(session: dict[str, Any]) -> float:
         expires = datetime.fromisoformat(str(session["expires_at"]))
         seconds = (expires - created).total_seconds()
     except (KeyError, ValueError, TypeError):
-        return float(metering.SESSION_LIFETIME_SECONDS)
-    return seconds if seconds > 0 else float(metering.SESSION_LIFETIME_SECONDS)
+        return float(facts.METER_STREAM_SESSION.value)
+    return seconds if seconds > 0 else float(facts.METER_STREAM_SESSION.value)
 
 
 def _event_index(error: StripeApiError) -> int | None:

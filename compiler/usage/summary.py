@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from compiler.errors import UsageError
-from compiler.stripe import metering
-from compiler.stripe.metering import GroupingWindow
+from compiler.stripe import facts
+from compiler.stripe.facts import GroupingWindow
 from compiler.usage.events import parse_timestamp
 from compiler.usage.meters import Meter
 from compiler.usage.verify import aggregated_value
@@ -83,7 +83,7 @@ def parse_bound(text: str, option: str) -> int:
 
 
 def _step(window: GroupingWindow | None) -> int:
-    return window.seconds if window is not None else metering.SUMMARY_ALIGNMENT_SECONDS
+    return window.seconds if window is not None else facts.SUMMARY_ALIGNMENT.value
 
 
 def _aligned(value: int, step: int, option: str, what: str) -> None:
@@ -136,7 +136,7 @@ def summarize(reader: SummaryReader, meter: Meter, customer: str, span: Period) 
             "end_time": span.end,
             "value_grouping_window": span.window.value,
         }
-        found = reader.list_all(metering.summaries_path(meter.id), params)
+        found = reader.list_all(facts.meter_event_summaries_path(meter.id), params)
         windows = tuple(
             sorted(
                 (WindowValue(int(s["start_time"]), int(s["end_time"]), float(s["aggregated_value"])) for s in found),

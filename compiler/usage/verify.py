@@ -13,19 +13,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from compiler.stripe import metering
-from compiler.stripe.metering import Formula
+from compiler.stripe import facts
+from compiler.stripe.facts import MeterFormula
 from compiler.usage.events import UsageEvent
 from compiler.usage.meters import Meter, Meters
 
-MINUTE = metering.SUMMARY_ALIGNMENT_SECONDS
+MINUTE = facts.SUMMARY_ALIGNMENT.value
 
 
 @dataclass
 class PairTotal:
     """What the file says one customer used of one meter."""
 
-    formula: Formula
+    formula: MeterFormula
     total: int = 0  # sum, or count
     last: tuple[int, int, int] | None = None  # (timestamp, row number, value) of the latest event
     first_at: int | None = None
@@ -33,7 +33,7 @@ class PairTotal:
     untimed: int = 0  # events Stripe stamped when it received them
 
     def add(self, event: UsageEvent) -> None:
-        if self.formula is Formula.COUNT:
+        if self.formula is MeterFormula.COUNT:
             self.total += 1
         elif event.value is not None:
             self.total += event.value
@@ -50,7 +50,7 @@ class PairTotal:
     def expected(self) -> int | None:
         """The quantity Stripe should show; None for `last` when some events had no timestamp (their order at
         Stripe is the order it received them, which the file does not say)."""
-        if self.formula is Formula.LAST:
+        if self.formula is MeterFormula.LAST:
             return None if self.untimed or self.last is None else self.last[2]
         return self.total
 
@@ -129,7 +129,7 @@ def aggregated_value(reader: SummaryReader, meter_id: str, customer: str, start:
     """Stripe's summary of one customer on one meter over [start, end): a single window."""
     page, _ = reader.request(
         "GET",
-        metering.summaries_path(meter_id),
+        facts.meter_event_summaries_path(meter_id),
         {"customer": customer, "start_time": start, "end_time": end},
     )
     data = page.get("data") or []

@@ -8,7 +8,7 @@ import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from compiler.stripe import metering
+from compiler.stripe import facts
 
 METER = {
     "id": "mtr_bench",
@@ -29,10 +29,10 @@ SESSION = {
     "livemode": False,
 }
 ANSWERS: dict[tuple[str, str], Any] = {
-    ("GET", metering.METERS_PATH): {"object": "list", "data": [METER], "has_more": False, "url": metering.METERS_PATH},
-    ("POST", metering.SESSION_PATH): SESSION,
-    ("POST", metering.STREAM_PATH): {},
-    ("POST", metering.METER_EVENTS_PATH): {"object": "billing.meter_event"},
+    ("GET", facts.METERS_PATH): {"object": "list", "data": [METER], "has_more": False, "url": facts.METERS_PATH},
+    ("POST", facts.METER_EVENT_SESSION_PATH): SESSION,
+    ("POST", facts.METER_EVENT_STREAM_PATH): {},
+    ("POST", facts.METER_EVENTS_PATH): {"object": "billing.meter_event"},
 }
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from compiler.stripe.metering import Formula
+from compiler.stripe.facts import MeterFormula
 from compiler.usage.events import RowChecker, derive_identifier, iso_timestamp, parse_timestamp
 from compiler.usage.meters import Meter, Meters
 from compiler.usage.rows import SourceRow
@@ -15,10 +15,10 @@ NOW = 1_717_243_200  # 2024-06-01T12:00:00Z
 DAY = 86400
 METERS = Meters(
     {
-        "emails_sent": Meter("emails_sent", "Emails", Formula.SUM, "stripe_customer_id", "value", True, "mtr_1"),
-        "api_requests": Meter("api_requests", "API", Formula.SUM, "account", "requests", True, "mtr_2"),
-        "logins": Meter("logins", "Logins", Formula.COUNT, "stripe_customer_id", "value", True, "mtr_3"),
-        "old": Meter("old", "Old", Formula.SUM, "stripe_customer_id", "value", False, "mtr_4"),
+        "emails_sent": Meter("emails_sent", "Emails", MeterFormula.SUM, "stripe_customer_id", "value", True, "mtr_1"),
+        "api_requests": Meter("api_requests", "API", MeterFormula.SUM, "account", "requests", True, "mtr_2"),
+        "logins": Meter("logins", "Logins", MeterFormula.COUNT, "stripe_customer_id", "value", True, "mtr_3"),
+        "old": Meter("old", "Old", MeterFormula.SUM, "stripe_customer_id", "value", False, "mtr_4"),
     },
     "the account",
 )
@@ -171,3 +171,16 @@ def test_timestamps(raw: Any, expected: int) -> None:
 
 def test_iso_timestamp() -> None:
     assert iso_timestamp(NOW) == "2024-06-01T12:00:00.000Z"
+
+
+def test_every_usage_rule_id_is_in_the_reference() -> None:
+    import re
+
+    from tests.cli import REPO
+
+    code = "".join(p.read_text() for p in sorted((REPO / "compiler" / "usage").glob("*.py")))
+    used = set(re.findall(r'"((?:usage-[a-z-]+)|stripe-refused)"', code))
+    listed = set(
+        re.findall(r"^\| ((?:usage-[a-z-]+)|stripe-refused) \|", (REPO / "docs" / "rules.md").read_text(), re.M)
+    )
+    assert used and used == listed

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from compiler.errors import Diagnostic, StripeApiError, UsageError
-from compiler.stripe.metering import Formula, GroupingWindow
+from compiler.stripe.facts import GroupingWindow, MeterFormula
 from compiler.usage.events import UsageEvent
 from compiler.usage.importer import Progress, UsageFile, import_file, preflight
 from compiler.usage.journal import Delivery, Journal, file_digest
@@ -24,7 +24,7 @@ from compiler.usage.verify import PairTotal, Totals, verify
 
 NOW = int(time.time())
 METERS = Meters(
-    {"emails_sent": Meter("emails_sent", "Emails", Formula.SUM, "stripe_customer_id", "value", True, "mtr_1")},
+    {"emails_sent": Meter("emails_sent", "Emails", MeterFormula.SUM, "stripe_customer_id", "value", True, "mtr_1")},
     "the account",
 )
 
@@ -358,11 +358,11 @@ def test_verify_reports_what_still_differs_at_the_timeout() -> None:
 
 
 def test_last_and_count_totals() -> None:
-    last = PairTotal(Formula.LAST)
+    last = PairTotal(MeterFormula.LAST)
     for number, timestamp, value in ((1, 10, 5), (2, 30, 7), (3, 20, 9)):
         last.add(UsageEvent(number, 0, "m", "i", {}, "c", value, timestamp))
     assert last.expected == 7
-    count = PairTotal(Formula.COUNT)
+    count = PairTotal(MeterFormula.COUNT)
     count.add(UsageEvent(1, 0, "m", "i", {}, "c", None, None))
     assert count.expected == 1 and count.untimed == 1
 
