@@ -50,10 +50,6 @@ class Sender(Protocol):
     def send(self, call: ApiCall, idempotency_key: str) -> dict[str, Any]: ...
 
 
-class ApplyFailed(PricebookError):
-    """Some steps were not carried out (the report says which); running apply again finishes the job."""
-
-
 @dataclass(frozen=True)
 class StepDone:
     call: ApiCall  # as sent: placeholders resolved

@@ -1,21 +1,23 @@
 """Places, diagnostics and the one error hierarchy.
 
 Every user-facing problem is a `Diagnostic` (place, rule id, message, hint). Errors that stop a command are
-`PricebookError`s carrying their exit code, so the command line maps them in one place (see `cli`).
+`PricebookError`s carrying their exit code on the class, so the command line maps them in one place (see `cli`).
+Every user-facing exception class is defined here; the stripe SDK's own exceptions are converted once, in
+`compiler.stripe.gateway`, into `StripeApiError`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Any
 
 #: what an API key becomes wherever text that may hold one is shown or stored
 REDACTED = "[redacted]"
 
 
-class ExitCode:
+class ExitCode(IntEnum):
     OK = 0
     ERROR = 1  # invalid input, failed command
     CHANGES = 2  # `plan --detailed-exitcode` found changes
@@ -88,7 +90,7 @@ def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
 class PricebookError(Exception):
     """Base of every error pricebook reports to a user. `exit_code` is what the command exits with."""
 
-    exit_code: int = ExitCode.ERROR
+    exit_code: ExitCode = ExitCode.ERROR
     hint: str | None = None
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
@@ -156,3 +158,15 @@ class UnsafeChange(PricebookError):
 
 class StalePlan(PricebookError):
     """A saved ChangeSet whose account fingerprint no longer matches the account."""
+
+
+class NotQuotable(PricebookError):
+    """The price has no amount the calculator can compute (customer-chosen amount, missing currency, bad tiers)."""
+
+
+class ApplyFailed(PricebookError):
+    """Some calls of an apply were not carried out (the report says which); running apply again finishes the job."""
+
+
+class ExportError(PricebookError):
+    """The YAML `import` wrote would not read back as the account's catalog (a bug of the exporter)."""

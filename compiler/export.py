@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 
 from compiler.catalog.loader import load_text
-from compiler.errors import PricebookError
+from compiler.errors import ExportError
 from compiler.stripe.facts import PRICE_AMOUNT, TIER_AMOUNT_PAIRS
 from compiler.stripe.fields import MANAGED_BY_KEY, SPECS
 from compiler.stripe.kinds import KIND_ORDER, SECTION, Kind
@@ -80,10 +80,6 @@ ORDER: Mapping[Kind, tuple[str, ...]] = {
         "metadata",
     ),
 }
-
-
-class ExportError(PricebookError):
-    """The YAML written would not read back as the account's catalog (a bug of the exporter)."""
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -540,7 +536,6 @@ __all__ = [
     "PRODUCTS_FILE",
     "UNMANAGED_FILE",
     "Export",
-    "ExportError",
     "ExportFile",
     "describe_archived",
     "describe_counts",

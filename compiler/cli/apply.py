@@ -14,12 +14,12 @@ from collections.abc import Callable
 
 import click
 
-from compiler.apply import ApplyFailed, ApplyResult, Progress, apply_changeset, check_applicable, workers_for
+from compiler.apply import ApplyResult, Progress, apply_changeset, check_applicable, workers_for
 from compiler.changes.changeset import ChangeSet
 from compiler.changes.planfile import ensure_fresh, load_changeset
 from compiler.changes.planning import changeset_for, current_fingerprint, load_catalog_with_options
 from compiler.cli.common import catalog_options, connection_options, paths_argument, resolve_paths
-from compiler.errors import UsageError
+from compiler.errors import ApplyFailed, UsageError
 from compiler.render.color import should_color
 from compiler.render.text import render_text
 from compiler.stripe.facts import API_VERSION

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import MAX_PREC, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Any
 
-from compiler.errors import PricebookError
+from compiler.errors import NotQuotable
 from compiler.stripe.currencies import DIVISIBLE_BY_100, THREE_DECIMAL
 from compiler.stripe.fields import decimal_text
 from compiler.stripe.kinds import Kind
@@ -30,10 +30,6 @@ VOLUME = "volume"
 
 #: how many tier boundaries `telling_quantities` samples (each gives up_to and up_to + 1)
 MAX_TIER_BOUNDARIES = 4
-
-
-class NotQuotable(PricebookError):
-    """The price has no amount the calculator can compute (customer-chosen amount, missing currency, bad tiers)."""
 
 
 # ---------------------------------------------------------------------------------------------------------

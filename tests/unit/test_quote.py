@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from compiler.errors import NotQuotable
 from compiler.stripe.fields import canonical, catalog_canonical
 from compiler.stripe.kinds import Kind
 from compiler.stripe.money import format_money
@@ -14,7 +15,6 @@ from compiler.stripe.pricing import (
     HALF_UP,
     ZERO_USAGE_GRADUATED,
     ZERO_USAGE_VOLUME,
-    NotQuotable,
     PriceTerms,
     Tier,
     Transform,
