@@ -10,8 +10,9 @@ hundreds of independent price creates of one group go out in parallel, up to the
 Failure. A call that fails for good (the gateway has already retried what is safe) stops the run: the calls
 already in flight finish, nothing new starts, and the result says what was done, what failed (Stripe's message)
 and what was not attempted. Running apply again finishes the job: it reads the account afresh, so it sees what
-did get created, even a price whose create committed while the client saw a 500 (rulebook section 7), and its
-new fingerprint gives fresh idempotency keys rather than Stripe's stored 500.
+did get created, even a price whose create committed while the client saw a 500, and its new fingerprint gives
+fresh idempotency keys rather than the 500 Stripe stored for the old ones (a retry with the same key gets the
+saved response, "including 500 errors": https://docs.stripe.com/api/idempotent_requests).
 
 Idempotency. Each write's key is derived from the call as sent (placeholders resolved) and the ChangeSet's
 fingerprint: a retried step replays, a re-run against a changed account gets new keys.

@@ -1,7 +1,7 @@
 """The account as catalog files: what `pricebook import` writes (pure: an `AccountState` in, YAML text out).
 
-The files read back into the catalog the account already is, so `plan` on them shows no changes (DESIGN
-section 6). That decides what is written and how:
+The files read back into the catalog the account already is, so `plan` on them shows no changes: an import
+is a starting point the next plan agrees with. That decides what is written and how:
 
 - Only what pricebook owns: managed products, prices and plans, and the meters they bill from (a meter has no
   ownership mark; it is pricebook's once the catalog names it). Unmanaged objects are left out (pricebook never
@@ -14,7 +14,7 @@ section 6). That decides what is written and how:
   metadata: pricebook adds that itself), amounts are written as the user would write them (`unit_amount: 1000`,
   decimal strings quoted, `up_to: inf`), prices nest under their product, and small mappings use flow style.
 
-Every value is taken from the canonical attrs (`resources.canonical`), so whatever `canonical` makes of the
+Every value is taken from the canonical attrs (`stripe.fields.canonical`), so whatever `canonical` makes of the
 file equals what it made of the account. Each file is read back with pricebook's own loader before it is
 returned: a value the YAML would not carry back unchanged is a bug here, reported rather than written.
 """
@@ -319,7 +319,7 @@ def _currency_options(value: Mapping[str, Any], price_tax_behavior: Any) -> dict
                 entry[key] = option[key]
         if isinstance(option.get("custom_unit_amount"), Mapping):
             entry["custom_unit_amount"] = _custom_unit_amount(option["custom_unit_amount"])
-        # an option without one takes the price's (resources._currency_option): write it only where it differs
+        # an option without one takes the price's (stripe.fields._currency_option): write it only where it differs
         if option.get("tax_behavior") not in (None, price_tax_behavior):
             entry["tax_behavior"] = option["tax_behavior"]
         if option.get("tiers"):

@@ -8,9 +8,12 @@ expansions pricebook asks for expanded), with pricebook's ownership mark. Keywor
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from compiler.stripe.fields import MANAGED_METADATA
+from compiler.stripe.fields import MANAGED_METADATA, SPECS
+from compiler.stripe.kinds import Kind
+from compiler.stripe.state import AccountState, read_account
 
 MANAGED = dict(MANAGED_METADATA)
 
@@ -134,3 +137,46 @@ def stripe_product(**fields: Any) -> dict[str, Any]:
 
 
 __all__ = ["MANAGED", "plan_in_price_list", "plan_view", "stripe_meter", "stripe_price", "stripe_product"]
+
+
+class ListPages:
+    """`read_account`'s view of an account: each list endpoint answers with the objects given for it, as one page
+    (the price list keeps the ones whose `active` matches the request's)."""
+
+    def __init__(
+        self,
+        lists: Mapping[str, Sequence[Mapping[str, Any]]],
+        *,
+        livemode: bool = False,
+    ) -> None:
+        self.lists = lists
+        self._livemode = livemode
+
+    @property
+    def livemode(self) -> bool:
+        return self._livemode
+
+    def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[list[dict[str, Any]]]:
+        found = [dict(o) for o in self.lists.get(path, ())]
+        if params and "active" in params:
+            wanted = str(params["active"]).lower() == "true"
+            found = [o for o in found if bool(o.get("active", True)) is wanted]
+        yield found
+
+
+def build_state(
+    meters: Sequence[Mapping[str, Any]],
+    products: Sequence[Mapping[str, Any]],
+    prices: Sequence[Mapping[str, Any]],
+    plans: Sequence[Mapping[str, Any]],
+    *,
+    livemode: bool = False,
+) -> AccountState:
+    """The state `read_account` reads from an account whose list endpoints show these objects (plans list read)."""
+    lists = {
+        SPECS[Kind.METER].path: meters,
+        SPECS[Kind.PRODUCT].path: products,
+        SPECS[Kind.PRICE].path: prices,
+        SPECS[Kind.PLAN].path: plans,
+    }
+    return read_account(ListPages(lists, livemode=livemode), plans_list=True)

@@ -104,7 +104,3 @@ def iter_entries(doc: Document) -> Iterator[Entry]:
                 for sub, price in enumerate(item["prices"]):
                     if isinstance(price, dict):
                         yield Entry(Kind.PRICE, doc, (section, index, "prices", sub), price, nested_in=parent)
-
-
-def all_entries(docs: list[Document]) -> list[Entry]:
-    return [entry for doc in docs for entry in iter_entries(doc)]

@@ -1,7 +1,8 @@
 """The catalog as the ordered API calls that create it in an empty account.
 
 Order: meters, then products, then prices and plans, then each product's `default_price` (the price must exist
-first, and `default_price_data` on product create cannot carry tiers, meters or transforms: rulebook §6).
+first, and `default_price_data` on product create takes no tiers, meter or transform:
+https://docs.stripe.com/api/products/create#create_product-default_price_data).
 
 Params are exactly what the user wrote (plus the ownership metadata the model already added): no defaults are
 filled in, so Stripe's documented examples come out parameter for parameter. References become Stripe ids

@@ -1,6 +1,6 @@
 """The catalog against the live account: a `ChangeSet` of plain data (pure: no I/O, no clock).
 
-For each catalog object the diff decides one action from `resources.SPECS` (the one table of what Stripe lets us
+For each catalog object the diff decides one action from `stripe.fields.SPECS` (the one table of what Stripe lets us
 update): create, no-op, update (only updatable fields differ), replace (a price whose immutable field changed:
 create the new one with `transfer_lookup_key=true`, move the product's default price, archive the old one), or a
 `Problem` when Stripe cannot make the change at all (a plan's amount, a meter's aggregation). Managed objects the

@@ -29,12 +29,6 @@ class Impact:
     notes: tuple[str, ...] = ()
 
 
-def price_impact(kind: Kind, before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
-    """What a customer pays at a few telling quantities (tier boundaries, transform steps), before and after,
-    in each currency of the price (see `impact_of`)."""
-    return impact_of(kind, before, after).rows
-
-
 def impact_of(
     kind: Kind, before: Mapping[str, Any] | None, after: Mapping[str, Any], *, changed_only: bool = False
 ) -> Impact:
@@ -46,7 +40,7 @@ def impact_of(
     amounts do not change gets no rows but a note, and `changed_only` (an update in place) drops unchanged rows
     of the own currency too. At most `MAX_OPTION_CURRENCIES` options get rows; a note names the others. The
     assumptions a shown amount depends on (`Quote.assumptions`) are marked on its row and spelled out once in
-    `notes`, in `quote.py`'s words.
+    `notes`, in the quote calculator's words (`stripe.pricing`).
 
     Empty for objects that have no amount to compute (a customer-chosen amount, a meter, a product)."""
     if kind not in (Kind.PRICE, Kind.PLAN):
@@ -144,4 +138,4 @@ def _few(values: Sequence[int], most: int) -> list[int]:
     return sorted(picked)
 
 
-__all__ = ["ASSUMPTION_NOTE", "IMPACT_NOTE", "Impact", "impact_of", "price_impact"]
+__all__ = ["ASSUMPTION_NOTE", "IMPACT_NOTE", "Impact", "impact_of"]

@@ -2,7 +2,7 @@
 
 A `Resource` keeps two views of the same object: `params`, the fields exactly as the user wrote them (what
 `compile` sends, so the seed's curl examples come out parameter for parameter), and `attrs`, the canonical form
-(`resources.canonical`) that the diff compares with the live account.
+(`stripe.fields.catalog_canonical`) that the diff compares with the live account.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """From catalog files and an account to a `ChangeSet`: what `plan` prints and `apply` carries out.
 
-`compute_changeset` is the one way both commands get their ChangeSet (apply without `--plan` calls it too), so
+`changeset_for` is the one way both commands get their ChangeSet (apply without `--plan` calls it too), so
 the preview and the real run start from the same list of calls.
 """
 
@@ -42,9 +42,10 @@ def read_state(gateway: Lister, plan_ids: Iterable[str] = ()) -> AccountState:
     """The account as `plan` reads it, in one pass: one list per resource type, plus `GET /v1/plans` when
     `needs_plans_list` says so for the catalog plans `plan_ids` and the price family the price lists showed.
 
-    The price list shows plans too (rulebook section 7, inferred), so one read normally finds every plan. The
-    plans list is read as well whenever that can't be trusted for this account, so an account whose price list
-    leaves legacy plans out costs one more list, never a wrong diff."""
+    The Prices API is backwards compatible with plans (https://docs.stripe.com/api/plans): the price list shows
+    them too, so one read normally finds every plan. That is observed rather than promised, so the plans list is
+    read as well whenever it can't be trusted for this account: an account whose price list leaves legacy plans
+    out costs one more list, never a wrong diff."""
     wanted = tuple(plan_ids)
     return read_account(gateway, plans_list=lambda family: needs_plans_list(wanted, family))
 
@@ -82,18 +83,8 @@ def reading_gateway(connection: Connection) -> Gateway:
     return Gateway(connection)
 
 
-def compute_changeset(
-    paths: Sequence[str], variables: Mapping[str, object] | None, connection: Connection
-) -> ChangeSet:
-    """Check the catalog under `paths`, read the account `connection` points at, and diff them."""
-    catalog = load_catalog(paths, variables)
-    changeset, _ = changeset_for(catalog, reading_gateway(connection))
-    return changeset
-
-
 __all__ = [
     "changeset_for",
-    "compute_changeset",
     "current_fingerprint",
     "load_catalog",
     "load_catalog_with_options",

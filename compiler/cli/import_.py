@@ -1,7 +1,7 @@
 """`pricebook import`: write the account's catalog as YAML files. Reads the account; never writes to it.
 
-After an import, `pricebook plan DIR` shows no changes (DESIGN section 6). What is left out and why (archived
-objects, objects pricebook does not manage) is said on the terminal and at the top of the files.
+After an import, `pricebook plan DIR` shows no changes. What is left out and why (archived objects, objects
+pricebook does not manage) is said on the terminal and at the top of the files.
 Exit 0 when the files were written (or there was nothing to write), 1 on any error.
 """
 

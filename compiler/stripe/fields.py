@@ -55,7 +55,6 @@ class Field:
 @dataclass(frozen=True)
 class KindSpec:
     kind: Kind
-    identity: str
     path: str  # the collection's API path
     fields: tuple[Field, ...]
     #: what an immutable field change means for this kind (REPLACE for prices, IMPOSSIBLE otherwise)
@@ -94,7 +93,6 @@ U, R, X, ID = Mutability.UPDATE, Mutability.REPLACE, Mutability.IMPOSSIBLE, Muta
 
 METER = KindSpec(
     Kind.METER,
-    identity="event_name",
     path="/v1/billing/meters",
     fields=(
         Field("event_name", mutability=ID),
@@ -113,7 +111,6 @@ METER = KindSpec(
 
 PRODUCT = KindSpec(
     Kind.PRODUCT,
-    identity="id",
     path="/v1/products",
     fields=(
         Field("id", mutability=ID),
@@ -136,7 +133,6 @@ PRODUCT = KindSpec(
 
 PRICE = KindSpec(
     Kind.PRICE,
-    identity="lookup_key",
     path="/v1/prices",
     fields=(
         Field("lookup_key", mutability=ID),
@@ -161,7 +157,6 @@ PRICE = KindSpec(
 
 PLAN = KindSpec(
     Kind.PLAN,
-    identity="id",
     path="/v1/plans",
     fields=(
         Field("id", mutability=ID),

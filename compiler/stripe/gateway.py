@@ -267,7 +267,6 @@ class Gateway:
         *,
         rate: float | None = None,
         retry: RetryPolicy | None = None,
-        max_network_retries: int | None = None,
         http_client: stripe.HTTPClient | None = None,
         sleep: Callable[[float], None] = time.sleep,
         seed: int | None = None,
@@ -289,10 +288,7 @@ class Gateway:
         #: the limit to stay under (Stripe's, or --rate); the pace keeps a small margin below it
         self.rate_limit = default_rate if rate is None else rate
         self.pacer = Pacer(self.rate_limit * PACE_MARGIN, sleep=sleep)
-        if retry is None:
-            # `max_network_retries` (the SDK's name) only sets the budget for other failures than 429
-            retry = RetryPolicy() if max_network_retries is None else RetryPolicy(max_retries=max_network_retries)
-        self.retry = retry
+        self.retry = retry or RetryPolicy()
         self._sleep = sleep
         self._rng = random.Random(seed)
         self._rng_lock = threading.Lock()

@@ -514,13 +514,3 @@ def check(cls: type, params: Mapping[str, Any], *, form_encoded: bool) -> tuple[
     body = dict(params) if form_encoded else {k: v for k, v in params.items() if k not in REQUEST_OPTION_KEYS}
     coerced = checker.obj(spec_for(cls), body, "")
     return coerced, checker.problems
-
-
-def check_endpoint(
-    method: str, path: str, params: Mapping[str, Any], *, form_encoded: bool = False
-) -> tuple[dict[str, Any], list[ParamProblem]]:
-    """`check` against the params class of an endpoint; raises `LookupError` for an endpoint it doesn't know."""
-    cls = params_class(method, path)
-    if cls is None:
-        raise LookupError(f"no SDK params for {method.upper()} {path}")
-    return check(cls, params, form_encoded=form_encoded)

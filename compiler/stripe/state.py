@@ -163,23 +163,6 @@ def _pages(gateway: Lister, path: str, params: Mapping[str, Any]) -> Iterator[li
             yield page
 
 
-def build_state(
-    meters_raw: Sequence[Mapping[str, Any]],
-    products_raw: Sequence[Mapping[str, Any]],
-    prices_raw: Sequence[Mapping[str, Any]],
-    plans_raw: Sequence[Mapping[str, Any]],
-    *,
-    livemode: bool = False,
-) -> AccountState:
-    """The state from raw list pages as Stripe sends them (pure: the unit tests feed it Stripe-shaped dicts)."""
-    builder = _Builder()
-    builder.add_meters(meters_raw)
-    builder.add_prices(prices_raw)
-    builder.add_plans(plans_raw)
-    builder.add_products(products_raw)
-    return builder.finish(livemode=livemode)
-
-
 class _Builder:
     """Collects list pages in the order `read_account` reads them: meters, prices, (plans), products."""
 
@@ -305,7 +288,6 @@ __all__ = [
     "AccountState",
     "LiveObject",
     "PlansListRule",
-    "build_state",
     "fingerprint",
     "read_account",
 ]

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from compiler.catalog.loader import load_text
-from compiler.catalog.source import all_entries
+from compiler.catalog.source import iter_entries
 from compiler.changes.compile import compile_catalog, create_call, default_price_call, placeholder_ref
 from compiler.changes.model import Catalog, build_catalog
 from compiler.stripe.calls import placeholder
@@ -66,7 +66,7 @@ prices:
 def catalog_of(text: str) -> Catalog:
     doc, diagnostics = load_text(text, "test.yaml")
     assert doc is not None, diagnostics
-    return build_catalog(all_entries([doc]))
+    return build_catalog(list(iter_entries(doc)))
 
 
 @pytest.fixture(scope="module")

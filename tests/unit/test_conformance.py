@@ -41,7 +41,6 @@ REPO = Path(__file__).resolve().parents[2]
 PLANS = REPO / "plans"
 
 
-
 def checked_catalog(paths: list[str]) -> Catalog:
     result = check_catalog(paths)
     assert result.ok, [d.format() for d in result.errors]

@@ -30,8 +30,8 @@ from compiler.export import (
     export_account,
 )
 from compiler.stripe.kinds import Kind
-from compiler.stripe.state import AccountState, build_state
-from tests.stripe_objects import MANAGED, stripe_meter, stripe_price, stripe_product
+from compiler.stripe.state import AccountState
+from tests.stripe_objects import MANAGED, build_state, stripe_meter, stripe_price, stripe_product
 
 TIERS = [
     {"up_to": 10000, "flat_amount": 1000, "flat_amount_decimal": "1000", "unit_amount": 0, "unit_amount_decimal": "0"},

@@ -15,9 +15,13 @@ from hypothesis import strategies as st
 
 from compiler.catalog.loader import load_text
 from compiler.catalog.rules import RULES, RULES_BY_ID, run_rules
-from compiler.catalog.source import Document, all_entries
+from compiler.catalog.source import Document, Entry, iter_entries
 from compiler.errors import Diagnostic, Severity
 from tests.rule_cases import BASE, PASSING, RULE_FAILING, Case, Passing, params, passing_params
+
+
+def all_entries(docs: list[Document]) -> list[Entry]:
+    return [entry for doc in docs for entry in iter_entries(doc)]
 
 
 def load(text: str, file: str) -> Document:

@@ -292,8 +292,8 @@ def test_introspection_is_cached() -> None:
     assert first[1] == []
 
 
-def test_check_endpoint() -> None:
-    _, found = sdkparams.check_endpoint("POST", "/v1/plans/gold", {"amount": 5})
+def test_check_against_the_class_of_an_endpoint() -> None:
+    cls = params_class("POST", "/v1/plans/gold")
+    assert cls is not None
+    _, found = check(cls, {"amount": 5}, form_encoded=False)
     assert found == [ParamProblem("parameter_unknown", "amount", "Received unknown parameter: amount")]
-    with pytest.raises(LookupError):
-        sdkparams.check_endpoint("POST", "/v1/customers", {})

@@ -10,8 +10,16 @@ from compiler.changes.model import Catalog, Resource
 from compiler.changes.planning import changeset_for, current_fingerprint
 from compiler.stripe.fields import catalog_canonical
 from compiler.stripe.kinds import Kind
-from compiler.stripe.state import LISTS, PLANS_LIST, AccountState, LiveObject, build_state, fingerprint, read_account
-from tests.stripe_objects import MANAGED, plan_in_price_list, plan_view, stripe_meter, stripe_price, stripe_product
+from compiler.stripe.state import LISTS, PLANS_LIST, AccountState, LiveObject, fingerprint, read_account
+from tests.stripe_objects import (
+    MANAGED,
+    build_state,
+    plan_in_price_list,
+    plan_view,
+    stripe_meter,
+    stripe_price,
+    stripe_product,
+)
 
 
 def catalog_plan(**params: Any) -> Catalog:
