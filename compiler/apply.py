@@ -1,11 +1,12 @@
 """Carry out a ChangeSet: the same ordered API calls the preview listed, and nothing else.
 
-Order and parallelism. The calls come in steps (meters, products, new prices and plans, default price moves,
-archives; a replace is create-with-transfer, move, archive). A *step group* is a run of consecutive calls with
-the same action on the same kind of object. A call starts only when every call of every earlier group has
-finished, and, inside its own group, every earlier call on the same object or one it depends on. So the order of
-the list is never broken across groups (archives wait for the default price moves before them), while the
-hundreds of independent price creates of one group go out in parallel, up to the gateway's pace.
+Order and parallelism. Every call belongs to a stage (`stripe.calls.Stage`: meters, products, new prices and
+plans, updates, default price moves, archives, product archives; a replace is create-with-transfer, move,
+archive), and the ChangeSet lists them stage by stage. A call starts only when every call of every earlier stage
+has finished, and, inside its own stage, every earlier call on the same object or one it depends on. So the
+order of the stages is never broken (archives wait for the default price moves before them), while the hundreds
+of independent price creates of one stage go out in parallel, up to the gateway's pace. The order comes from
+the calls' typed actions alone, so the preview's list and the real run agree by construction.
 
 Failure. A call that fails for good (the gateway has already retried what is safe) stops the run: the calls
 already in flight finish, nothing new starts, and the result says what was done, what failed (Stripe's message)
@@ -29,7 +30,7 @@ from typing import Any, Protocol
 
 from compiler.changes.changeset import ChangeSet
 from compiler.errors import PricebookError, StripeApiError, UnsafeChange, UsageError
-from compiler.stripe.calls import ApiCall
+from compiler.stripe.calls import ApiCall, Stage
 
 DEFAULT_WORKERS = 8
 
@@ -93,21 +94,18 @@ class ApplyResult:
 # -- scheduling ---------------------------------------------------------------------------------------------------
 
 
-def _kind(address: str) -> str:
-    return address.split(".", 1)[0]
-
-
-def step_groups(calls: Sequence[ApiCall]) -> list[int]:
-    """The group number of each call: consecutive calls with the same action on the same kind share one."""
+def stage_groups(calls: Sequence[ApiCall]) -> list[int]:
+    """The group number of each call: consecutive calls of the same stage share one. A ChangeSet lists its calls
+    stage by stage, so each stage is one group; a list out of stage order would still run in list order."""
     groups: list[int] = []
-    previous: tuple[str, str] | None = None
+    previous: Stage | None = None
     for call in calls:
-        key = (call.action, _kind(call.address))
-        if groups and key == previous:
+        stage = call.stage
+        if groups and stage is previous:
             groups.append(groups[-1])
         else:
             groups.append(groups[-1] + 1 if groups else 0)
-        previous = key
+        previous = stage
     return groups
 
 
@@ -141,12 +139,27 @@ def check_applicable(changeset: ChangeSet, sender: Sender) -> None:
             f"refusing to apply: {len(changeset.problems)} problem(s) block these changes: {listed}{more}",
             hint="fix them (see `pricebook plan`) and run apply again; nothing was changed",
         )
+    foreign = [call for call in changeset.calls if _stage_unknown(call)]
+    if foreign:
+        shown = "; ".join(f"{c.action.value} {c.address}" for c in foreign[:3])
+        raise UnsafeChange(
+            f"refusing to apply: {len(foreign)} call(s) are not ones pricebook makes ({shown}); nothing was changed",
+            hint="make the plan again with `pricebook plan`",
+        )
     if changeset.calls and changeset.livemode != sender.livemode:
         made, now = ("live", "test") if changeset.livemode else ("test", "live")
         raise UsageError(
             f"these changes were computed against a {made}-mode account but the key is for {now} mode",
             hint="run `pricebook plan` again with the key you mean to apply with",
         )
+
+
+def _stage_unknown(call: ApiCall) -> bool:
+    try:
+        call.stage  # noqa: B018 - raises for a call pricebook never makes
+    except ValueError:
+        return True
+    return False
 
 
 def apply_changeset(
@@ -162,7 +175,7 @@ def apply_changeset(
     redact = _redactor(sender)
     calls = list(changeset.calls)
     started_at = time.monotonic()
-    groups = step_groups(calls)
+    groups = stage_groups(calls)
     local = local_dependencies(calls, groups)
     unfinished_in_group: dict[int, int] = {}
     for g in groups:

@@ -17,7 +17,8 @@ from typing import Any
 from compiler.stripe.calls import ApiCall
 from compiler.stripe.kinds import Kind
 
-FORMAT_VERSION = "1"
+#: the version of the ChangeSet's JSON; a saved plan of another version is refused (history in the README)
+FORMAT_VERSION = "2"
 
 #: the kinds `ChangeSet.left_alone` names, in the order the plan lists them
 LEFT_ALONE_KINDS: tuple[Kind, ...] = (Kind.METER, Kind.PRODUCT, Kind.PRICE, Kind.PLAN)

@@ -20,15 +20,12 @@ from typing import Any
 from urllib.parse import quote
 
 from compiler.changes.model import Catalog, Resource
-from compiler.stripe.calls import PLACEHOLDER, ApiCall, placeholder
+from compiler.stripe.calls import PLACEHOLDER, ApiCall, CallAction, placeholder
 from compiler.stripe.fields import SPECS, currency_options_to_send
 from compiler.stripe.kinds import Kind
 
 #: how a call names the Stripe id of a referenced object: a live id, or a placeholder when it doesn't exist yet
 Ref = Callable[[Kind, str], str]
-
-CREATE = "create"
-SET_DEFAULT_PRICE = "set default price"
 
 #: catalog fields that are not body parameters of the create call
 _NOT_CREATE_PARAMS: Mapping[Kind, frozenset[str]] = {
@@ -73,7 +70,7 @@ def create_call(resource: Resource, ref: Ref, *, transfer_lookup_key: bool = Fal
         path=SPECS[resource.kind].path,
         params=params,
         address=resource.address,
-        action=CREATE,
+        action=CallAction.CREATE,
         creates=resource.address,
         depends_on=tuple(dict.fromkeys(found)),
     )
@@ -87,15 +84,16 @@ def default_price_call(product_key: str, product_id: str, price_id: str) -> ApiC
         path=f"{SPECS[Kind.PRODUCT].path}/{path_id(product_id)}",
         params=params,
         address=f"{Kind.PRODUCT.value}.{product_key}",
-        action=SET_DEFAULT_PRICE,
+        action=CallAction.SET_DEFAULT_PRICE,
         creates=None,
         depends_on=tuple(PLACEHOLDER.findall(price_id)),
     )
 
 
 def compile_catalog(catalog: Catalog) -> list[ApiCall]:
-    """Every call that builds `catalog` in an empty account, in an order Stripe accepts."""
-    # Catalog keeps resources in creation order (meters, products, prices, plans), file order within a kind.
+    """Every call that builds `catalog` in an empty account, in stage order (`stripe.calls.Stage`)."""
+    # Catalog keeps resources in creation order (meters, products, prices, plans), file order within a kind:
+    # the creates come stage by stage as they are made, and the default price moves follow them.
     calls = [create_call(resource, placeholder_ref) for resource in catalog]
     for product in catalog.of_kind(Kind.PRODUCT):
         default = product.params.get("default_price")

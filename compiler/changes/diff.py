@@ -8,9 +8,10 @@ catalog no longer lists are archived; objects pricebook does not own are never t
 listed in `ChangeSet.left_alone`), and one that holds an identity the catalog wants is a problem that says how
 to adopt it.
 
-`ChangeSet.calls` is the ordered list apply sends: meters, products, new prices and plans, price and plan updates
-(reactivations included), default price moves, then archives (so an old price is archived only once it is no
-longer a default price, and a default price is active before a product points at it).
+`ChangeSet.calls` is the list apply sends, in the order of their stages (`stripe.calls.Stage`): meters,
+products, new prices and plans, price and plan updates (reactivations included), default price moves, then
+archives (so an old price is archived only once it is no longer a default price, and a default price is active
+before a product points at it). Within a stage, calls keep the order the diff made them in.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange, P
 from compiler.changes.compile import create_call, default_price_call, path_id
 from compiler.changes.impact import IMPACT_NOTE, Impact, impact_of
 from compiler.changes.model import Catalog, Resource
-from compiler.stripe.calls import ApiCall, placeholder
+from compiler.stripe.calls import ApiCall, CallAction, in_stage_order, placeholder
 from compiler.stripe.fields import MANAGED_BY_KEY, MANAGED_BY_VALUE, SPECS, Mutability, currency_options_to_send
 from compiler.stripe.kinds import KIND_ORDER, Kind
 from compiler.stripe.state import AccountState, LiveObject
@@ -39,37 +40,10 @@ ADOPT = (
 
 
 @dataclass
-class _Calls:
-    """The calls of a ChangeSet, by phase; `ordered()` is the order apply sends them in."""
-
-    meters: list[ApiCall] = field(default_factory=list)
-    products: list[ApiCall] = field(default_factory=list)
-    creates: list[ApiCall] = field(default_factory=list)
-    defaults: list[ApiCall] = field(default_factory=list)
-    updates: list[ApiCall] = field(default_factory=list)
-    archives: list[ApiCall] = field(default_factory=list)
-    product_archives: list[ApiCall] = field(default_factory=list)
-
-    def ordered(self) -> tuple[ApiCall, ...]:
-        # Updates come before default price moves: Stripe refuses an archived price as a default, so a price
-        # reactivated by this changeset must be active before a product points at it. Archives come after the
-        # moves: Stripe refuses to archive a product's default price.
-        return (
-            *self.meters,
-            *self.products,
-            *self.creates,
-            *self.updates,
-            *self.defaults,
-            *self.archives,
-            *self.product_archives,
-        )
-
-
-@dataclass
 class _Diff:
     catalog: Catalog
     state: AccountState
-    calls: _Calls = field(default_factory=_Calls)
+    calls: list[ApiCall] = field(default_factory=list)  # in the order made; `diff` sorts them by stage
     changes: list[Change] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     #: the action decided for each catalog price/plan/meter (by address), for references and default prices
@@ -118,7 +92,7 @@ class _Diff:
     def _meter(self, resource: Resource) -> None:
         live = self.meters.get(resource.key)
         if live is None:
-            self._create(resource, self.calls.meters)
+            self._create(resource)
             return
         fields = _compare(Kind.METER, live.attrs, resource.attrs)
         if self._impossible(resource, live, fields):
@@ -131,20 +105,20 @@ class _Diff:
         body = [f for f in fields if f[0] != "status"]
         params = _update_params(resource, live, body)
         if params:
-            self.calls.meters.append(_post(path, params, resource.address, "update"))
+            self.calls.append(_post(path, params, resource.address, CallAction.UPDATE))
         reasons = [_update_reason(live, body)] if body else []
         for name, _before, after, _how in fields:
             if name == "status":
-                verb = "reactivate" if after == "active" else "deactivate"
-                self.calls.meters.append(_post(f"{path}/{verb}", {}, resource.address, verb))
-                reasons.append(f"the meter is {live.attrs.get('status')} in the account: {verb} it")
+                verb = CallAction.REACTIVATE if after == "active" else CallAction.DEACTIVATE
+                self.calls.append(_post(f"{path}/{verb.value}", {}, resource.address, verb))
+                reasons.append(f"the meter is {live.attrs.get('status')} in the account: {verb.value} it")
         self._change(resource, live, Action.UPDATE, "; ".join(reasons), fields)
 
     def _price(self, resource: Resource) -> None:
         live = self.prices.get(resource.key)
         if live is None:
             self.decided[resource.address] = Action.CREATE
-            self._create(resource, self.calls.creates)
+            self._create(resource)
             return
         if not live.managed:
             self._unowned(resource, live, "lookup-key-held-by-unmanaged-price", "lookup_key")
@@ -162,7 +136,7 @@ class _Diff:
             self._update(resource, live, fields, notes=notes, impact=bool(notes))
             return
         self.decided[resource.address] = Action.REPLACE
-        self.calls.creates.append(create_call(resource, self.ref, transfer_lookup_key=True))
+        self.calls.append(create_call(resource, self.ref, transfer_lookup_key=True))
         notes = [REPLACE_NOTE, "the lookup_key moves to the new price (transfer_lookup_key=true)"]
         if live.active:
             self.old_versions.append((resource, live))
@@ -175,7 +149,7 @@ class _Diff:
         live = self.family.get(resource.key)
         if live is None:
             self.decided[resource.address] = Action.CREATE
-            self._create(resource, self.calls.creates)
+            self._create(resource)
             return
         if live.kind is not Kind.PLAN:
             self._problem(
@@ -211,15 +185,15 @@ class _Diff:
             wanted = current_key  # not named in the catalog, but it follows its price through a replace
         move = self._default_move(resource, wanted, current_id)
         if live is None:
-            self._create(resource, self.calls.products)
+            self._create(resource)
             if move is not None:
-                self.calls.defaults.append(move)
+                self.calls.append(move)
             return
         fields = [f for f in _compare(Kind.PRODUCT, live.attrs, resource.attrs) if f[0] != "default_price"]
         if resource.attrs.get("default_price") is not None and current_key != wanted:
             fields.append(("default_price", current_key, wanted, Mutability.UPDATE))
         if move is not None:
-            self.calls.defaults.append(move)
+            self.calls.append(move)
             if current_key == wanted:  # same lookup_key, new price: say so on the price's replace
                 self._note(Kind.PRICE, str(wanted), f"{resource.address}'s default price moves to the new price")
         if not fields:
@@ -227,7 +201,8 @@ class _Diff:
             return
         params = _update_params(resource, live, [f for f in fields if f[0] != "default_price"])
         if params:
-            self.calls.products.append(_post(_object_path(Kind.PRODUCT, live.id), params, resource.address, "update"))
+            action = CallAction.ARCHIVE if params.get("active") is False else CallAction.UPDATE
+            self.calls.append(_post(_object_path(Kind.PRODUCT, live.id), params, resource.address, action))
         self._change(resource, live, Action.UPDATE, _update_reason(live, fields), fields)
 
     def _current_default_id(self, live: LiveObject | None) -> str | None:
@@ -261,7 +236,7 @@ class _Diff:
             current = self._current_default_id(product)
             if current is not None:
                 defaults_after[current] = product.id
-        moved = {call.address for call in self.calls.defaults}
+        moved = {call.address for call in self.calls if call.action is CallAction.SET_DEFAULT_PRICE}
         defaults_after = {p: prod for p, prod in defaults_after.items() if f"product.{prod}" not in moved}
         leaving_products = {p.id for p in self.products.values() if p.managed and p.id not in catalog_products} | {
             p.id for p in self.products.values() if not p.active
@@ -296,9 +271,8 @@ class _Diff:
         for resource, old in self.old_versions:
             why = f"is replaced by a new {resource.address}"
             if not still_default(old, resource.address, why, "default-price-blocks-replace"):
-                self.calls.archives.append(
-                    _post(_object_path(Kind.PRICE, old.id), {"active": False}, resource.address, "archive old version")
-                )
+                path = _object_path(Kind.PRICE, old.id)
+                self.calls.append(_post(path, {"active": False}, resource.address, CallAction.ARCHIVE_OLD_VERSION))
 
         for obj in sorted(self.family.values(), key=lambda o: (KIND_ORDER.index(o.kind), o.key or "", o.id)):
             if not obj.managed or not obj.active:
@@ -337,8 +311,7 @@ class _Diff:
     def _archive(self, obj: LiveObject, reason: str) -> None:
         key = obj.key if obj.key is not None else obj.id
         address = f"{obj.kind.value}.{key}"
-        call = _post(_object_path(obj.kind, obj.id), {"active": False}, address, "archive")
-        (self.calls.product_archives if obj.kind is Kind.PRODUCT else self.calls.archives).append(call)
+        self.calls.append(_post(_object_path(obj.kind, obj.id), {"active": False}, address, CallAction.ARCHIVE))
         notes: tuple[str, ...] = ()
         if obj.kind in (Kind.PRICE, Kind.PLAN):
             notes = ("existing subscriptions keep it; it can no longer be used for new ones",)
@@ -357,9 +330,9 @@ class _Diff:
 
     # -- building blocks ----------------------------------------------------------------------------------
 
-    def _create(self, resource: Resource, phase: list[ApiCall]) -> None:
+    def _create(self, resource: Resource) -> None:
         self.decided.setdefault(resource.address, Action.CREATE)
-        phase.append(create_call(resource, self.ref))
+        self.calls.append(create_call(resource, self.ref))
         reason = "not in the account yet"
         self._change(resource, None, Action.CREATE, reason, (), impact=True)
 
@@ -376,19 +349,17 @@ class _Diff:
         path = _object_path(resource.kind, live.id)
         if params.get("currency_options") == "":
             # a removed currency option: Stripe can only clear the options, then set the remaining ones
-            self.calls.updates.append(_post(path, {"currency_options": ""}, resource.address, "clear currency options"))
+            clear = _post(path, {"currency_options": ""}, resource.address, CallAction.CLEAR_CURRENCY_OPTIONS)
+            self.calls.append(clear)
             options = currency_options_to_send(resource.params)
             params = {k: v for k, v in params.items() if k != "currency_options"}
             if options:
                 params["currency_options"] = _plain(options)
         if params:
-            if resource.kind is Kind.PRODUCT:
-                phase = self.calls.products
-            elif params.get("active") is False:
-                phase = self.calls.archives  # after default moves: it may be a default price until then
-            else:
-                phase = self.calls.updates
-            phase.append(_post(path, params, resource.address, "update"))
+            # an update that sets active=false archives: in the archives' stage, after the default price moves
+            # (until then it may be a default price)
+            action = CallAction.ARCHIVE if params.get("active") is False else CallAction.UPDATE
+            self.calls.append(_post(path, params, resource.address, action))
         self._change(resource, live, Action.UPDATE, _update_reason(live, fields), fields, notes=notes, impact=impact)
 
     def _impossible(self, resource: Resource, live: LiveObject, fields: Sequence[_Field]) -> bool:
@@ -468,7 +439,7 @@ def diff(catalog: Catalog, state: AccountState, *, api_version: str = "") -> Cha
     problems = sorted(work.problems, key=lambda p: (p.address, p.rule))
     return ChangeSet(
         changes=tuple(changes),
-        calls=work.calls.ordered(),
+        calls=in_stage_order(work.calls),
         problems=tuple(problems),
         api_version=api_version,
         fingerprint=state.fingerprint,
@@ -600,7 +571,7 @@ def _object_path(kind: Kind, object_id: str) -> str:
     return f"{SPECS[kind].path}/{path_id(object_id)}"
 
 
-def _post(path: str, params: Mapping[str, Any], address: str, action: str) -> ApiCall:
+def _post(path: str, params: Mapping[str, Any], address: str, action: CallAction) -> ApiCall:
     return ApiCall("POST", path, dict(params), address, action)
 
 

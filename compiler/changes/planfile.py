@@ -2,18 +2,20 @@
 saved ChangeSet passes before apply sends anything from it.
 
 A saved plan is sent as it is, so it is refused unless it is in the format this pricebook writes, every call in it
-is one pricebook makes, and the account is still the one it was computed from.
+is one pricebook makes, its calls come stage by stage as pricebook lists them, and the account is still the one
+it was computed from.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from itertools import pairwise
 from pathlib import Path
 
 from compiler.changes.changeset import FORMAT_VERSION, ChangeSet
 from compiler.errors import StalePlan, UsageError
-from compiler.stripe.calls import PLACEHOLDER, ApiCall
+from compiler.stripe.calls import PLACEHOLDER, ApiCall, CallAction
 from compiler.stripe.fields import SPECS
 from compiler.stripe.gateway import COLLECTION_PATHS, NOT_BODY_KEYS
 from compiler.stripe.kinds import Kind
@@ -36,16 +38,30 @@ CALL_PATHS = _call_pattern()
 
 def is_pricebook_call(call: ApiCall) -> bool:
     """Whether `call` is one pricebook makes: a POST to a catalog collection (a create, which says what it
-    creates) or to one of its objects (which creates nothing), with body parameters only (no SDK request
-    option such as another api_key or stripe_account), and a placeholder in the path only if the call depends
-    on it (apply puts a Stripe id there before sending)."""
+    creates) or to one of its objects (which creates nothing), of the kind its address names, with body
+    parameters only (no SDK request option such as another api_key or stripe_account), and a placeholder in the
+    path only if the call depends on it (apply puts a Stripe id there before sending). A meter's /deactivate
+    and /reactivate are those actions and nothing else is."""
+    try:
+        spec = SPECS[call.kind]
+        call.stage  # noqa: B018 - raises for an action pricebook never takes on this kind
+    except ValueError:
+        return False
+    last = call.path.rsplit("/", 1)[-1]
+    verb = last if call.kind is Kind.METER and last in _METER_STATUS_ACTIONS else None
     return (
         call.method == "POST"
         and CALL_PATHS.fullmatch(call.path) is not None
+        and (call.path == spec.path or call.path.startswith(spec.path + "/"))
+        and verb == (call.action.value if call.action in _METER_STATUS_ACTIONS else None)
+        and (call.action is CallAction.CREATE) == (call.path in COLLECTION_PATHS)
         and set(PLACEHOLDER.findall(call.path)) <= set(call.depends_on)
         and not (NOT_BODY_KEYS & set(call.params))
         and (call.creates is not None) == (call.path in COLLECTION_PATHS)
     )
+
+
+_METER_STATUS_ACTIONS = frozenset({CallAction.DEACTIVATE, CallAction.REACTIVATE})
 
 
 def load_changeset(path: str | Path) -> ChangeSet:
@@ -85,6 +101,13 @@ def load_changeset(path: str | Path) -> ChangeSet:
             hint="pricebook only POSTs to /v1/products, /v1/prices, /v1/plans and /v1/billing/meters: "
             "make the plan again with `pricebook plan --out FILE` rather than editing it",
         )
+    for earlier, call in pairwise(changeset.calls):
+        if call.stage.rank < earlier.stage.rank:
+            raise UsageError(
+                f"{path} lists its calls out of stage order: {call.action.value} {call.address} (stage "
+                f"{call.stage.value!r}) comes after a call of stage {earlier.stage.value!r}; nothing was changed",
+                hint="make the plan again with `pricebook plan --out FILE` rather than editing it",
+            )
     return changeset
 
 

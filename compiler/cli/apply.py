@@ -59,7 +59,7 @@ class _ProgressLine:
         text = f"Applying: {progress.done}/{progress.total} done"
         if progress.failed:
             text += f", {progress.failed} failed"
-        text += f" - {progress.last.action} {progress.last.address}"
+        text += f" - {progress.last.action.value} {progress.last.address}"
         width = 100
         click.echo("\r" + text[:width].ljust(width), nl=False, err=True)
         self.shown = True
@@ -70,7 +70,7 @@ class _ProgressLine:
 
 
 def _counts(result: ApplyResult) -> str:
-    counts = Counter(step.call.action for step in result.done)
+    counts = Counter(step.call.action.value for step in result.done)
     return ", ".join(f"{n} {action}" for action, n in counts.items()) or "nothing"
 
 
@@ -92,11 +92,11 @@ def report(result: ApplyResult, stats: GatewayStats, echo: Callable[..., None] =
     echo(f"  done ({len(result.done)}): {_counts(result)}", err=True)
     for failure in result.failed:
         status = f" ({failure.status}{' ' + failure.code if failure.code else ''})" if failure.status else ""
-        echo(f"  failed: {failure.call.action} {failure.call.address}{status}: {failure.message}", err=True)
+        echo(f"  failed: {failure.call.action.value} {failure.call.address}{status}: {failure.message}", err=True)
     if result.not_attempted:
         echo(f"  not attempted ({len(result.not_attempted)}):", err=True)
         for call in result.not_attempted[:20]:
-            echo(f"    {call.action} {call.address}", err=True)
+            echo(f"    {call.action.value} {call.address}", err=True)
         if len(result.not_attempted) > 20:
             echo(f"    ... and {len(result.not_attempted) - 20} more", err=True)
     echo(f"  {_stats_line(stats)}", err=True)

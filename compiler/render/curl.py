@@ -141,7 +141,7 @@ def render_calls(calls: Sequence[ApiCall], *, api_base: str = STRIPE_API_BASE, a
     blocks = []
     total = len(calls)
     for number, call in enumerate(calls, 1):
-        comment = f"# {number}/{total}: {call.action} {call.address}"
+        comment = f"# {number}/{total}: {call.action.value} {call.address}"
         if call.creates and call.creates in names:
             comment += f" (its id is {names[call.creates]} below)"
         blocks.append(comment + "\n" + render_call(call, names, api_base=api_base, api_version=api_version))

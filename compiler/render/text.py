@@ -163,11 +163,13 @@ def _field(field: FieldChange, action: Action, width: int, paint: _Paint) -> lis
 
 def _calls(calls: Sequence[ApiCall]) -> list[str]:
     width = max(len(f"{c.method} {c.path}") for c in calls)
-    action_width = max(len(c.action) for c in calls)
+    action_width = max(len(c.action.value) for c in calls)
+    number_width = len(str(len(calls)))
     lines = [f"API calls, in the order apply sends them ({len(calls)}):"]
     for number, call in enumerate(calls, 1):
         target = f"{call.method} {call.path}".ljust(width)
-        lines.append(f"  {number:>{len(str(len(calls)))}}. {target}  {call.action.ljust(action_width)} {call.address}")
+        action = call.action.value.ljust(action_width)
+        lines.append(f"  {number:>{number_width}}. {target}  {action} {call.address}")
     return lines
 
 

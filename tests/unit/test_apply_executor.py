@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from compiler.apply import ApplyResult, Progress, apply_changeset, local_dependencies, step_groups, workers_for
+from compiler.apply import ApplyResult, Progress, apply_changeset, local_dependencies, stage_groups, workers_for
 from compiler.changes.changeset import ChangeSet, Problem
 from compiler.changes.planfile import ensure_fresh, load_changeset
 from compiler.errors import StalePlan, StripeApiError, UnsafeChange, UsageError
-from compiler.stripe.calls import ApiCall
+from compiler.stripe.calls import ApiCall, CallAction, in_stage_order
 
 
 class FakeGateway:
@@ -54,10 +54,10 @@ class FakeGateway:
 
 def create(kind: str, key: str, params: dict[str, Any] | None = None, deps: tuple[str, ...] = ()) -> ApiCall:
     path = {"meter": "/v1/billing/meters", "product": "/v1/products", "price": "/v1/prices"}[kind]
-    return ApiCall("POST", path, params or {"k": key}, f"{kind}.{key}", "create", f"{kind}.{key}", deps)
+    return ApiCall("POST", path, params or {"k": key}, f"{kind}.{key}", CallAction.CREATE, f"{kind}.{key}", deps)
 
 
-def update(kind: str, key: str, action: str, params: dict[str, Any]) -> ApiCall:
+def update(kind: str, key: str, action: CallAction, params: dict[str, Any]) -> ApiCall:
     return ApiCall("POST", f"/v1/{kind}s/{key}", params, f"{kind}.{key}", action)
 
 
@@ -81,12 +81,12 @@ def catalog_calls(prices: int = 3) -> list[ApiCall]:
             "/v1/products/suite",
             {"default_price": "{{price.p0}}"},
             "product.suite",
-            "set default price",
+            CallAction.SET_DEFAULT_PRICE,
             None,
             ("price.p0",),
         )
     )
-    calls.append(update("price", "old", "archive", {"active": False}))
+    calls.append(update("price", "old", CallAction.ARCHIVE, {"active": False}))
     return calls
 
 
@@ -119,21 +119,32 @@ def test_idempotency_keys_are_derived_from_the_call_and_the_fingerprint() -> Non
         assert key == call.idempotency_key("fp1")
 
 
-def test_step_groups_follow_action_and_kind() -> None:
-    assert step_groups(catalog_calls(3)) == [0, 1, 2, 2, 2, 3, 4]
+def test_each_stage_is_one_group() -> None:
+    # meters, products, creates, default prices, archives
+    assert stage_groups(catalog_calls(3)) == [0, 1, 2, 2, 2, 3, 4]
+    # one stage, many actions and kinds: one group (calls on one object still wait for each other)
+    meter_calls = [
+        create("meter", "a", {"event_name": "a"}),
+        update("meter", "b", CallAction.UPDATE, {"display_name": "B"}),
+        ApiCall("POST", "/v1/billing/meters/mtr_b/deactivate", {}, "meter.b", CallAction.DEACTIVATE),
+    ]
+    assert stage_groups(meter_calls) == [0, 0, 0]
+    assert local_dependencies(meter_calls, stage_groups(meter_calls)) == [frozenset(), frozenset(), frozenset({1})]
+    # a list out of stage order runs in list order: a later stage's call never joins an earlier group
+    assert stage_groups([*catalog_calls(1), create("meter", "late")]) == [0, 1, 2, 3, 4, 5]
 
 
 def test_local_dependencies_order_calls_on_the_same_object() -> None:
     calls = [
-        update("price", "a", "update", {"nickname": "x"}),
-        update("price", "b", "update", {"nickname": "y"}),
-        update("price", "a", "update", {"metadata": {"k": "v"}}),
+        update("price", "a", CallAction.UPDATE, {"nickname": "x"}),
+        update("price", "b", CallAction.UPDATE, {"nickname": "y"}),
+        update("price", "a", CallAction.UPDATE, {"metadata": {"k": "v"}}),
     ]
-    assert local_dependencies(calls, step_groups(calls)) == [frozenset(), frozenset(), frozenset({0})]
+    assert local_dependencies(calls, stage_groups(calls)) == [frozenset(), frozenset(), frozenset({0})]
 
 
 def _check_group_barriers(calls: list[ApiCall], gateway: FakeGateway) -> None:
-    groups = step_groups(calls)
+    groups = stage_groups(calls)
     group_of = {f"{c.address} {c.action}": g for c, g in zip(calls, groups, strict=True)}
     starts = {n: t for kind, n, t in gateway.events if kind == "start"}
     ends = {n: t for kind, n, t in gateway.events if kind == "end"}
@@ -339,7 +350,7 @@ def _saved(tmp_path: Path, saved: ChangeSet, **changes: Any) -> Path:
     ],
 )
 def test_a_saved_plan_with_a_call_pricebook_never_makes_is_refused(tmp_path: Path, method: str, path: str) -> None:
-    calls = [*catalog_calls(), ApiCall(method, path, {"name": "x"}, "product.suite", "update")]
+    calls = [*catalog_calls(), ApiCall(method, path, {"name": "x"}, "product.suite", CallAction.UPDATE)]
     with pytest.raises(UsageError) as info:
         load_changeset(_saved(tmp_path, changeset(calls)))
     assert f"{method} {path} (product.suite)" in info.value.message
@@ -348,25 +359,83 @@ def test_a_saved_plan_with_a_call_pricebook_never_makes_is_refused(tmp_path: Pat
 
 
 def test_a_saved_plan_may_hold_every_call_pricebook_makes(tmp_path: Path) -> None:
-    calls = [
+    calls = in_stage_order([
         *catalog_calls(),
-        ApiCall("POST", "/v1/plans", {"id": "basic"}, "plan.basic", "create", creates="plan.basic"),
-        ApiCall("POST", "/v1/plans/basic", {"active": False}, "plan.basic", "archive"),
-        ApiCall("POST", "/v1/prices/price_1", {"active": False}, "price.p0", "archive"),
-        ApiCall("POST", "/v1/products/a%2Fb", {"name": "A"}, "product.a/b", "update"),
-        ApiCall("POST", "/v1/billing/meters/mtr_1", {"display_name": "E"}, "meter.emails", "update"),
-        ApiCall("POST", "/v1/billing/meters/mtr_1/deactivate", {}, "meter.emails", "deactivate"),
-        ApiCall("POST", "/v1/billing/meters/mtr_1/reactivate", {}, "meter.emails", "reactivate"),
-        ApiCall("POST", "/v1/prices/{{price.p0}}", {"active": False}, "price.p0", "x", depends_on=("price.p0",)),
-    ]
-    assert load_changeset(_saved(tmp_path, changeset(calls))).calls == tuple(calls)
+        ApiCall("POST", "/v1/plans", {"id": "basic"}, "plan.basic", CallAction.CREATE, creates="plan.basic"),
+        ApiCall("POST", "/v1/plans/basic", {"active": False}, "plan.basic", CallAction.ARCHIVE),
+        ApiCall("POST", "/v1/prices/price_1", {"active": False}, "price.p0", CallAction.ARCHIVE),
+        ApiCall("POST", "/v1/products/a%2Fb", {"name": "A"}, "product.a/b", CallAction.UPDATE),
+        ApiCall("POST", "/v1/billing/meters/mtr_1", {"display_name": "E"}, "meter.emails", CallAction.UPDATE),
+        ApiCall("POST", "/v1/billing/meters/mtr_1/deactivate", {}, "meter.emails", CallAction.DEACTIVATE),
+        ApiCall("POST", "/v1/billing/meters/mtr_1/reactivate", {}, "meter.emails", CallAction.REACTIVATE),
+        ApiCall(
+            "POST", "/v1/prices/{{price.p0}}", {"active": False}, "price.p0", CallAction.ARCHIVE,
+            depends_on=("price.p0",),
+        ),
+    ])
+    assert load_changeset(_saved(tmp_path, changeset(list(calls)))).calls == calls
 
 
-@pytest.mark.parametrize("version", ["2", "0", 1, None])
+def test_a_saved_plan_with_calls_out_of_stage_order_is_refused(tmp_path: Path) -> None:
+    # archives before the default price moves: Stripe would refuse to archive a price that is still a default
+    calls = catalog_calls(2)
+    calls[-2], calls[-1] = calls[-1], calls[-2]
+    expected = r"out of stage order: set default price product.suite \(stage 'default prices'\)"
+    with pytest.raises(UsageError, match=expected):
+        load_changeset(_saved(tmp_path, changeset(calls)))
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"action": "deactivate"}, "an update path that claims to deactivate"),
+        ({"action": "rename"}, "an action pricebook never takes"),
+        ({"stage": "meters"}, "a stage that does not follow from the action"),
+        ({"address": "plan.p1"}, "a price path about a plan"),
+        ({"action": "set default price", "stage": "default prices"}, "an action its kind never gets"),
+    ],
+)
+def test_a_saved_call_whose_action_stage_or_kind_do_not_fit_is_refused(
+    tmp_path: Path, change: dict[str, str], why: str
+) -> None:
+    data = changeset([create("price", "p1")]).to_json()
+    data["calls"][0].update(change)
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(UsageError):
+        load_changeset(path)
+
+
+@pytest.mark.parametrize("version", ["3", "0", 2, None])
 def test_a_saved_plan_in_an_unknown_format_is_refused(tmp_path: Path, version: object) -> None:
     with pytest.raises(UsageError) as info:
         load_changeset(_saved(tmp_path, changeset(catalog_calls()), format_version=version))
     assert "format" in info.value.message and "nothing was changed" in info.value.message
+
+
+def test_a_plan_saved_by_an_older_pricebook_is_refused_with_the_way_out(tmp_path: Path) -> None:
+    # as pricebook wrote format 1: calls without a stage, notes as plain strings, no diagnostics
+    data = {
+        "format_version": "1",
+        "api_version": "2026-10-28.endive",
+        "fingerprint": "sha256:" + "0" * 64,
+        "livemode": False,
+        "summary": {"create": 1, "update": 0, "replace": 0, "archive": 0, "no-op": 0},
+        "changes": [{"address": "price.a", "kind": "price", "key": "a", "action": "create", "reason": "new",
+                     "live_id": None, "fields": [], "before": None, "after": {}, "notes": ["a note"], "impact": []}],
+        "problems": [],
+        "calls": [{"method": "POST", "path": "/v1/prices", "params": {"currency": "usd"}, "address": "price.a",
+                   "action": "create", "creates": "price.a", "depends_on": []}],
+        "left_alone": {"meter": [], "product": [], "price": [], "plan": []},
+    }
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(UsageError) as info:
+        load_changeset(path)
+    assert info.value.message == (
+        f'{path} is a saved plan in format "1"; this pricebook reads format "2"; nothing was changed'
+    )
+    assert info.value.hint == "run `pricebook plan --out FILE` again with this version of pricebook and apply that"
 
 
 def test_a_saved_plan_without_a_format_version_is_refused(tmp_path: Path) -> None:
@@ -436,12 +505,14 @@ def test_the_progress_line_rewrites_itself(capsys: pytest.CaptureFixture[str]) -
     "call",
     [
         # an SDK request option would send the write with another key or to another account
-        ApiCall("POST", "/v1/products/suite", {"name": "x", "api_key": "sk_live_x"}, "product.suite", "update"),
-        ApiCall("POST", "/v1/products/suite", {"stripe_account": "acct_1"}, "product.suite", "update"),
+        ApiCall(
+            "POST", "/v1/products/suite", {"name": "x", "api_key": "sk_live_x"}, "product.suite", CallAction.UPDATE
+        ),
+        ApiCall("POST", "/v1/products/suite", {"stripe_account": "acct_1"}, "product.suite", CallAction.UPDATE),
         # a create that doesn't say what it creates could be re-sent under a new key: a duplicate
-        ApiCall("POST", "/v1/prices", {"currency": "usd", "unit_amount": 1}, "price.x", "create"),
+        ApiCall("POST", "/v1/prices", {"currency": "usd", "unit_amount": 1}, "price.x", CallAction.CREATE),
         # an update that claims to create something
-        ApiCall("POST", "/v1/prices/price_1", {"active": False}, "price.x", "archive", creates="price.x"),
+        ApiCall("POST", "/v1/prices/price_1", {"active": False}, "price.x", CallAction.ARCHIVE, creates="price.x"),
     ],
 )
 def test_a_saved_plan_whose_call_could_do_more_than_it_says_is_refused(tmp_path: Path, call: ApiCall) -> None:

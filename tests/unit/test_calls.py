@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange, Problem
-from compiler.stripe.calls import ApiCall, placeholder
+from compiler.stripe.calls import ApiCall, CallAction, placeholder
 from compiler.stripe.kinds import Kind
 
 
@@ -13,7 +13,7 @@ def _price_call() -> ApiCall:
         "/v1/prices",
         {"currency": "usd", "recurring": {"meter": placeholder("meter.emails_sent")}},
         "price.emails",
-        "create",
+        CallAction.CREATE,
         creates="price.emails",
         depends_on=("meter.emails_sent",),
     )
@@ -30,7 +30,7 @@ def test_placeholders_are_found_and_resolved() -> None:
 
 
 def test_a_user_string_shaped_like_a_placeholder_is_sent_as_written() -> None:
-    call = ApiCall("POST", "/v1/prices", {"nickname": "{{price.other}}"}, "price.a", "create")
+    call = ApiCall("POST", "/v1/prices", {"nickname": "{{price.other}}"}, "price.a", CallAction.CREATE)
     assert call.placeholders() == set()
     assert call.resolve({"price.other": "price_1"}).params["nickname"] == "{{price.other}}"
 
@@ -39,7 +39,7 @@ def test_idempotency_key_is_derived_from_the_call_and_the_account() -> None:
     call = _price_call()
     assert call.idempotency_key("fp1") == call.idempotency_key("fp1")
     assert call.idempotency_key("fp1") != call.idempotency_key("fp2")
-    other = ApiCall("POST", "/v1/prices", {"currency": "eur"}, "price.emails", "create")
+    other = ApiCall("POST", "/v1/prices", {"currency": "eur"}, "price.emails", CallAction.CREATE)
     assert other.idempotency_key("fp1") != call.idempotency_key("fp1")
     assert len(call.idempotency_key("fp1")) <= 255  # Stripe's limit
 

@@ -90,6 +90,9 @@ def test_order_is_meters_products_prices_and_plans_then_default_prices(calls: li
         ("create", "plan.metered-emails"),
         ("set default price", "product.productivity_suite"),
     ]
+    assert [c.stage.value for c in calls] == [
+        "meters", "products", "products", "creates", "creates", "creates", "creates", "default prices"
+    ]
 
 
 def test_every_call_is_a_post_to_the_kinds_endpoint(calls: list[Any]) -> None:

@@ -24,7 +24,7 @@ from compiler.changes.model import Catalog, Resource, build_catalog
 from compiler.cli import compile as compile_cli
 from compiler.cli import main
 from compiler.stripe import sdkparams
-from compiler.stripe.calls import ApiCall
+from compiler.stripe.calls import ApiCall, CallAction
 from compiler.stripe.conformance import UNKNOWN_ENDPOINT, check_call, check_calls, describe, endpoint_class
 from compiler.stripe.fields import SPECS
 from compiler.stripe.kinds import Kind
@@ -282,7 +282,7 @@ def test_a_meter_status_does_not_validate(tmp_path: Path) -> None:
 def price_call(**params: Any) -> ApiCall:
     base: dict[str, Any] = {"currency": "usd", "unit_amount": 1000, "product": "prod_1"}
     base.update(params)
-    return ApiCall("POST", "/v1/prices", {k: v for k, v in base.items() if v is not ...}, "price.p", "create")
+    return ApiCall("POST", "/v1/prices", {k: v for k, v in base.items() if v is not ...}, "price.p", CallAction.CREATE)
 
 
 def codes(call: ApiCall) -> list[tuple[str, str]]:
@@ -328,35 +328,39 @@ def test_wrong_shapes() -> None:
 
 
 def test_each_kind_is_checked_against_its_own_endpoint() -> None:
-    meter = ApiCall("POST", "/v1/billing/meters", {"event_name": "e", "display_name": "E"}, "meter.e", "create")
+    params = {"event_name": "e", "display_name": "E"}
+    meter = ApiCall("POST", "/v1/billing/meters", params, "meter.e", CallAction.CREATE)
     assert codes(meter) == [(PARAMETER_MISSING, "default_aggregation")]
     with_metadata = ApiCall(
         "POST",
         "/v1/billing/meters",
         {"event_name": "e", "display_name": "E", "default_aggregation": {"formula": "sum"}, "metadata": {"a": "b"}},
         "meter.e",
-        "create",
+        CallAction.CREATE,
     )
     assert codes(with_metadata) == [(PARAMETER_UNKNOWN, "metadata")]  # meters have no metadata
-    plan = ApiCall("POST", "/v1/plans", {"currency": "usd", "transform_quantity": {}}, "plan.p", "create")
+    plan = ApiCall("POST", "/v1/plans", {"currency": "usd", "transform_quantity": {}}, "plan.p", CallAction.CREATE)
     assert codes(plan) == [(PARAMETER_UNKNOWN, "transform_quantity"), (PARAMETER_MISSING, "interval")]
-    product = ApiCall("POST", "/v1/products", {"id": "p", "default_price": "price_1"}, "product.p", "create")
+    product = ApiCall("POST", "/v1/products", {"id": "p", "default_price": "price_1"}, "product.p", CallAction.CREATE)
     assert sorted(codes(product)) == [(PARAMETER_MISSING, "name"), (PARAMETER_UNKNOWN, "default_price")]
 
 
 def test_placeholder_paths_resolve_to_the_update_endpoint() -> None:
-    call = ApiCall("POST", "/v1/products/{{product.a/b}}", {"default_price": "{{price.x}}"}, "product.p", "set")
+    call = ApiCall(
+        "POST", "/v1/products/{{product.a/b}}", {"default_price": "{{price.x}}"}, "product.p",
+        CallAction.SET_DEFAULT_PRICE,
+    )
     assert endpoint_class(call) is not None
     assert endpoint_class(call).__name__ == "ProductUpdateParams"  # type: ignore[union-attr]
     assert codes(call) == []
     # `id` is create-only: refusing it proves the update endpoint's types were used
-    assert codes(ApiCall("POST", "/v1/products/{{product.p}}", {"id": "p"}, "product.p", "x")) == [
+    assert codes(ApiCall("POST", "/v1/products/{{product.p}}", {"id": "p"}, "product.p", CallAction.UPDATE)) == [
         (PARAMETER_UNKNOWN, "id")
     ]
 
 
 def test_an_unknown_endpoint() -> None:
-    call = ApiCall("POST", "/v1/coupons_of_the_day", {}, "x.y", "create")
+    call = ApiCall("POST", "/v1/coupons_of_the_day", {}, "x.y", CallAction.CREATE)
     assert codes(call) == [(UNKNOWN_ENDPOINT, "")]
 
 
@@ -386,7 +390,7 @@ def test_check_failure_names_the_catalog_place(
 ) -> None:
     def broken(catalog: Catalog) -> list[ApiCall]:
         resource = catalog.of_kind(catalog.resources[0].kind)[0]
-        return [ApiCall("POST", "/v1/prices", {"currency": "usd", "colour": "x"}, resource.address, "create")]
+        return [ApiCall("POST", "/v1/prices", {"currency": "usd", "colour": "x"}, resource.address, CallAction.CREATE)]
 
     monkeypatch.setattr(compile_cli, "compile_catalog", broken)
     monkeypatch.setattr(sys, "argv", ["pricebook", "compile", str(PLANS), "--check"])

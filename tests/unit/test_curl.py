@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from compiler.cli.compile import command
 from compiler.render.curl import form_pairs, placeholder_names, render_call, render_calls, shell_quote
-from compiler.stripe.calls import ApiCall
+from compiler.stripe.calls import ApiCall, CallAction
 
 REPO = Path(__file__).resolve().parents[2]
 PLANS = REPO / "plans"
@@ -191,7 +191,7 @@ def test_a_call_renders_like_stripe_docs() -> None:
         "/v1/prices",
         {"currency": "usd", "recurring": {"interval": "month", "meter": "{{meter.emails_sent}}"}},
         "price.p",
-        "create",
+        CallAction.CREATE,
         "price.p",
         ("meter.emails_sent",),
     )
@@ -206,7 +206,8 @@ def test_a_call_renders_like_stripe_docs() -> None:
 
 
 def test_values_form_decoding_would_change_are_url_encoded_by_curl() -> None:
-    call = ApiCall("POST", "/v1/products", {"name": "R&D + 50% #1", "metadata": {"a&b": "x"}}, "product.p", "create")
+    params = {"name": "R&D + 50% #1", "metadata": {"a&b": "x"}}
+    call = ApiCall("POST", "/v1/products", params, "product.p", CallAction.CREATE)
     text = render_call(call)
     assert '--data-urlencode name="R&D + 50% #1"' in text
     assert '-d "metadata[a%26b]"=x' in text
@@ -214,7 +215,8 @@ def test_values_form_decoding_would_change_are_url_encoded_by_curl() -> None:
 
 def test_placeholders_in_a_path_turn_off_curls_url_globbing() -> None:
     call = ApiCall(
-        "POST", "/v1/prices/{{price.new}}", {"active": False}, "price.new", "archive", depends_on=("price.new",)
+        "POST", "/v1/prices/{{price.new}}", {"active": False}, "price.new", CallAction.ARCHIVE,
+        depends_on=("price.new",),
     )
     assert render_call(call).startswith('curl --globoff "https://api.stripe.com/v1/prices/{{PRICE_NEW_ID}}"')
 
@@ -225,7 +227,7 @@ def test_placeholder_names_never_mean_two_objects() -> None:
             "/v1/x",
             {"a": "{{price.a-b}}", "b": "{{price.a_b}}"},
             "x.y",
-            "create",
+            CallAction.CREATE,
             depends_on=("price.a-b", "price.a_b"),
         )]
     assert placeholder_names(calls) == {"price.a-b": "{{PRICE_A_B_ID}}", "price.a_b": "{{PRICE_A_B_ID_2}}"}
@@ -233,8 +235,8 @@ def test_placeholder_names_never_mean_two_objects() -> None:
 
 def test_each_call_says_what_it_does_and_which_id_it_returns() -> None:
     calls = [
-        ApiCall("POST", "/v1/billing/meters", {"event_name": "e"}, "meter.e", "create", "meter.e"),
-        ApiCall("POST", "/v1/plans", {"meter": "{{meter.e}}"}, "plan.p", "create", "plan.p", ("meter.e",)),
+        ApiCall("POST", "/v1/billing/meters", {"event_name": "e"}, "meter.e", CallAction.CREATE, "meter.e"),
+        ApiCall("POST", "/v1/plans", {"meter": "{{meter.e}}"}, "plan.p", CallAction.CREATE, "plan.p", ("meter.e",)),
     ]
     text = render_calls(calls)
     assert text.startswith("# 1/2: create meter.e (its id is {{METER_E_ID}} below)\ncurl ")
@@ -261,7 +263,7 @@ _params = st.dictionaries(_key, _value, max_size=5)
 @settings(max_examples=200, deadline=None)
 @given(_params)
 def test_rendered_commands_parse_back_to_the_form_fields(params: dict[str, Any]) -> None:
-    call = ApiCall("POST", "/v1/products", params, "product.p", "create")
+    call = ApiCall("POST", "/v1/products", params, "product.p", CallAction.CREATE)
     (words,) = curl_commands(render_call(call))
     assert data_pairs(words) == form_pairs(params)
 
@@ -276,7 +278,7 @@ def test_a_real_shell_passes_every_field_through_unchanged() -> None:
         "metadata": {"x[y": "tab\there", "space key": "new\nline"},
         "tiers": [{"up_to": "inf"}],
     }
-    call = ApiCall("POST", "/v1/products", params, "product.p", "create")
+    call = ApiCall("POST", "/v1/products", params, "product.p", CallAction.CREATE)
     script = "curl() { printf '%s\\0' \"$@\"; }\nSTRIPE_API_KEY=sk_test_k\n" + render_call(call)
     assert BASH is not None
     out = subprocess.run([BASH, "-c", script], capture_output=True, check=True).stdout.decode()

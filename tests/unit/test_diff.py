@@ -376,7 +376,7 @@ def test_a_price_reactivated_as_the_new_default_is_active_before_the_product_poi
         emails=live(EMAILS, "price_emails", active=False),  # archived by hand
     )
     cs = diff(catalog, state(account))
-    order = [(c.address, c.action) for c in cs.calls]
+    order = [(c.address, c.action.value) for c in cs.calls]
     assert order.index(("price.emails", "update")) < order.index(("product.suite", "set default price"))
     assert calls_for(cs, "price.emails")[0].params == {"active": True}
 
@@ -509,3 +509,38 @@ def test_impact_notes_come_after_the_default_price_note() -> None:
     notes = change(cs, "price.seats").notes
     assert any("default price moves" in n for n in notes)
     assert notes[-1].startswith("price impact assumes half a minor unit")
+
+
+def test_calls_come_stage_by_stage_in_the_order_the_diff_made_them() -> None:
+    # a changeset that touches every stage: a new meter, a product update, a new and a replaced price, a plan
+    # update, a default price move, archives of a price and a product the catalog no longer lists
+    meter = res(Kind.METER, "api_calls", display_name="API calls", default_aggregation={"formula": "sum"})
+    product = res(Kind.PRODUCT, "suite", name="Suite 2", default_price="seats")
+    seats = res(Kind.PRICE, "seats", **{**SEATS.params, "unit_amount": 1200})
+    extra = res(Kind.PRICE, "extra", product="suite", currency="usd", unit_amount=5, recurring={"interval": "month"})
+    gold = res(Kind.PLAN, "gold", **{**GOLD.params, "nickname": "Gold"})
+    gone = live(res(Kind.PRICE, "gone", product="suite", currency="usd", unit_amount=1), "price_gone")
+    old_product = live(res(Kind.PRODUCT, "old", name="Old"), "old")
+    cs = diff(Catalog.of([METER, meter, product, seats, EMAILS, extra, gold]), state([*applied(), gone, old_product]))
+    stages = [c.stage for c in cs.calls]
+    assert [s.value for s in dict.fromkeys(stages)] == [
+        "meters", "products", "creates", "updates", "default prices", "archives", "product archives"
+    ]
+    assert [c.stage.rank for c in cs.calls] == sorted(c.stage.rank for c in cs.calls)
+    assert [(c.action.value, c.address) for c in cs.calls if c.stage.value == "creates"] == [
+        ("create", "price.extra"),  # the catalog's order: extra and seats are both prices, sorted by key
+        ("create", "price.seats"),
+    ]
+
+
+def test_a_price_the_catalog_marks_inactive_is_archived_after_the_default_price_moves() -> None:
+    # until the move, it may still be the product's default price, which Stripe refuses to archive
+    product = res(Kind.PRODUCT, "suite", name="Suite", default_price="emails")
+    seats = res(Kind.PRICE, "seats", **{**SEATS.params, "active": False, "nickname": "Retired"})
+    cs = diff(Catalog.of([METER, product, seats, EMAILS, GOLD]), state(applied()))
+    assert change(cs, "price.seats").action is Action.UPDATE
+    assert [(c.action.value, c.stage.value, c.address) for c in cs.calls] == [
+        ("set default price", "default prices", "product.suite"),
+        ("archive", "archives", "price.seats"),
+    ]
+    assert cs.calls[-1].params == {"active": False, "nickname": "Retired"}

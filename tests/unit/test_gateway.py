@@ -14,7 +14,7 @@ import pytest
 import stripe
 
 from compiler.errors import PricebookError, StripeApiError, UsageError
-from compiler.stripe.calls import ApiCall
+from compiler.stripe.calls import ApiCall, CallAction
 from compiler.stripe.facts import API_VERSION
 from compiler.stripe.gateway import (
     Connection,
@@ -95,7 +95,7 @@ def make(script: Sequence[Reply], *, key: str = KEY, rate: float | None = 1e9, *
     return gateway, http
 
 
-CALL = ApiCall("POST", "/v1/prices", {"currency": "usd", "unit_amount": 1000}, "price.a", "create", "price.a")
+CALL = ApiCall("POST", "/v1/prices", {"currency": "usd", "unit_amount": 1000}, "price.a", CallAction.CREATE, "price.a")
 
 
 def test_a_write_sends_the_idempotency_key_and_the_pinned_version() -> None:
@@ -221,7 +221,7 @@ def test_the_key_is_scrubbed_from_error_messages() -> None:
     assert "[redacted]" in info.value.message
 
 
-UPDATE = ApiCall("POST", "/v1/prices/price_1", {"nickname": "x"}, "price.a", "update")
+UPDATE = ApiCall("POST", "/v1/prices/price_1", {"nickname": "x"}, "price.a", CallAction.UPDATE)
 REPLAYED = {"Idempotent-Replayed": "true"}
 
 
@@ -395,7 +395,7 @@ def test_a_replayed_500_stops_at_once_since_the_same_key_can_only_replay_it() ->
 
 def test_a_create_is_never_renewed_whatever_the_call_says_it_creates() -> None:
     # `creates` comes from a saved file; whether a POST creates is decided by its path
-    unlabelled = ApiCall("POST", "/v1/prices", {"currency": "usd", "unit_amount": 1}, "price.a", "create")
+    unlabelled = ApiCall("POST", "/v1/prices", {"currency": "usd", "unit_amount": 1}, "price.a", CallAction.CREATE)
     gateway, http = make([(200, {"id": "price_1"}, REPLAYED), (200, {"id": "price_2"}, {})])
     assert gateway.send(unlabelled, "k1") == {"id": "price_1"}
     assert len(http.sent) == 1
@@ -403,7 +403,8 @@ def test_a_create_is_never_renewed_whatever_the_call_says_it_creates() -> None:
 
 @pytest.mark.parametrize("option", ["api_key", "stripe_account", "headers", "idempotency_key", "base"])
 def test_request_options_are_never_taken_from_a_calls_params(option: str) -> None:
-    smuggling = ApiCall("POST", "/v1/prices/price_1", {"nickname": "x", option: "sk_live_other"}, "price.a", "u")
+    params = {"nickname": "x", option: "sk_live_other"}
+    smuggling = ApiCall("POST", "/v1/prices/price_1", params, "price.a", CallAction.UPDATE)
     gateway, http = make([(200, {"id": "price_1"}, {})])
     with pytest.raises(PricebookError, match=option):
         gateway.send(smuggling, "k1")

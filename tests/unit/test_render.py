@@ -17,7 +17,7 @@ from compiler.render.color import should_color
 from compiler.render.json import render_json
 from compiler.render.markdown import code, escape_text, fenced, render_markdown
 from compiler.render.text import render_text
-from compiler.stripe.calls import ApiCall
+from compiler.stripe.calls import ApiCall, CallAction
 from compiler.stripe.kinds import Kind
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -48,12 +48,12 @@ def _changeset(*, problems: tuple[Problem, ...] = (), livemode: bool = False) ->
             Change(Kind.PRICE, "same", Action.NOOP, "matches the catalog", live_id="price_5"),
         ),
         calls=(
-            ApiCall("POST", "/v1/products", {"id": "suite", "name": "Suite | Pro"}, "product.suite", "create",
+            ApiCall("POST", "/v1/products", {"id": "suite", "name": "Suite | Pro"}, "product.suite", CallAction.CREATE,
                     "product.suite"),
             ApiCall("POST", "/v1/prices", {"product": "suite", "currency": "usd", "unit_amount": 1000},
-                    "price.suite_monthly", "create", "price.suite_monthly", ("product.suite",)),
-            ApiCall("POST", "/v1/prices/price_1", {"nickname": "New"}, "price.seat", "update"),
-            ApiCall("POST", "/v1/prices/price_4", {"active": False}, "price.old", "archive"),
+                    "price.suite_monthly", CallAction.CREATE, "price.suite_monthly", ("product.suite",)),
+            ApiCall("POST", "/v1/prices/price_1", {"nickname": "New"}, "price.seat", CallAction.UPDATE),
+            ApiCall("POST", "/v1/prices/price_4", {"active": False}, "price.old", CallAction.ARCHIVE),
         ),
         problems=problems,
         api_version="2026-10-28.endive",
@@ -336,7 +336,7 @@ def test_json_round_trips_through_from_json(problems: tuple[Problem, ...]) -> No
 def test_json_is_stable_and_starts_with_the_format_version() -> None:
     text = render_json(_changeset())
     assert text == render_json(_changeset())
-    assert text.startswith('{\n  "format_version": "1",\n  "api_version": "2026-10-28.endive",')
+    assert text.startswith('{\n  "format_version": "2",\n  "api_version": "2026-10-28.endive",')
     data = json.loads(text)
     assert data["summary"] == {"create": 2, "update": 1, "replace": 1, "archive": 1, "no-op": 1}
 
@@ -362,11 +362,13 @@ def test_schema_accepts_rendered_json() -> None:
     "spoil",
     [
         lambda d: d.pop("fingerprint"),
-        lambda d: d.update(format_version="2"),
+        lambda d: d.update(format_version="1"),
         lambda d: d["changes"][0].update(action="delete"),
         lambda d: d["changes"][2].update(live_id=None),  # an update without the object it updates
         lambda d: d["changes"][3]["fields"][0].pop("forces_replacement"),
         lambda d: d["calls"][0].update(path="v1/products"),
+        lambda d: d["calls"][0].update(action="move default price"),
+        lambda d: d["calls"][0].pop("stage"),
         lambda d: d["summary"].pop("no-op"),
     ],
 )
@@ -385,7 +387,7 @@ def _big_changeset(count: int) -> ChangeSet:
     )
     calls = tuple(
         ApiCall("POST", "/v1/prices", {"lookup_key": c.key, "unit_amount": 1200, "transfer_lookup_key": True},
-                c.address, "create", c.address)
+                c.address, CallAction.CREATE, c.address)
         for c in changes
     )
     return ChangeSet(changes, calls, (HELD,), "v", "f")
