@@ -8,7 +8,7 @@ Every user-facing exception class is defined here; the stripe SDK's own exceptio
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from typing import Any
@@ -77,6 +77,18 @@ class Diagnostic:
             "message": self.message,
             "hint": self.hint,
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Diagnostic:
+        """A diagnostic as `to_json` wrote it; KeyError or ValueError for anything else."""
+        hint = data.get("hint")
+        return cls(
+            Location(str(data["file"]), int(data["line"]), int(data["col"])),
+            str(data["rule"]),
+            str(data["message"]),
+            None if hint is None else str(hint),
+            Severity(data["severity"]),
+        )
 
 
 def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:

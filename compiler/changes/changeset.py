@@ -2,9 +2,10 @@
 
 A `ChangeSet` holds one `Change` per catalog or account object that needs something done (with the per-field
 before/after values and whether each forces a replacement), the `problems` that block it (changes Stripe cannot
-make, identities held by objects pricebook does not own), and `calls`: the ordered API calls that carry it out, and
+make, identities held by objects pricebook does not own), `calls`: the ordered API calls that carry it out,
 `left_alone`: the active objects of the account pricebook neither owns nor touches, so a reviewer can tell
-"left alone" from "not seen". Renderers and apply only read this; neither touches Stripe to explain or decide anything.
+"left alone" from "not seen", and `warnings`: what the catalog's check warned about, shown wherever the ChangeSet
+is. Renderers and apply only read this; neither touches Stripe to explain or decide anything.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from compiler.errors import Diagnostic
 from compiler.stripe.calls import ApiCall
 from compiler.stripe.kinds import Kind
 
@@ -22,6 +24,31 @@ FORMAT_VERSION = "2"
 
 #: the kinds `ChangeSet.left_alone` names, in the order the plan lists them
 LEFT_ALONE_KINDS: tuple[Kind, ...] = (Kind.METER, Kind.PRODUCT, Kind.PRICE, Kind.PLAN)
+
+
+class NoteTopic(StrEnum):
+    """What a note on a change is about."""
+
+    CONSEQUENCE = "consequence"  # beyond the fields: subscriptions, the lookup key, a default price
+    PRICE_IMPACT = "price-impact"  # about the price impact shown: currencies left out, or whose amounts stay
+    ASSUMPTION = "assumption"  # an assumption price impact amounts rest on (`Note.assumption` names it)
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something a reviewer must know about a change, as a sentence (`text`) with what it is about."""
+
+    text: str
+    topic: NoteTopic = NoteTopic.CONSEQUENCE
+    #: for an assumption: its id, which the impact rows it affects cite in their `note` (`assumes <id>`)
+    assumption: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"topic": self.topic.value, "text": self.text, "assumption": self.assumption}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Note:
+        return cls(str(data["text"]), NoteTopic(data["topic"]), data.get("assumption"))
 
 
 class Action(StrEnum):
@@ -62,9 +89,10 @@ class Change:
     fields: tuple[FieldChange, ...] = ()
     before: Mapping[str, Any] | None = None  # canonical live attrs
     after: Mapping[str, Any] | None = None  # canonical catalog attrs
-    #: the consequence a reviewer must know (e.g. subscriptions stay on the old price after a replace)
-    notes: tuple[str, ...] = ()
-    #: price impact: quantity -> (before, after) formatted amounts, filled in by the plan for created/replaced prices
+    #: what a reviewer must know (subscriptions stay on the old price after a replace; what the impact assumes)
+    notes: tuple[Note, ...] = ()
+    #: price impact rows (quantity, before, after, currency): filled in after the diff (`impact.with_price_impact`)
+    #: for created, replaced and repriced prices and plans
     impact: tuple[Mapping[str, Any], ...] = ()
 
     @property
@@ -82,7 +110,7 @@ class Change:
             "fields": [f.to_json() for f in self.fields],
             "before": self.before,
             "after": self.after,
-            "notes": list(self.notes),
+            "notes": [n.to_json() for n in self.notes],
             "impact": [dict(i) for i in self.impact],
         }
 
@@ -97,7 +125,7 @@ class Change:
             tuple(FieldChange.from_json(f) for f in data.get("fields") or ()),
             data.get("before"),
             data.get("after"),
-            tuple(data.get("notes") or ()),
+            tuple(Note.from_json(n) for n in data.get("notes") or ()),
             tuple(data.get("impact") or ()),
         )
 
@@ -131,6 +159,8 @@ class ChangeSet:
     #: `kind.id` of each active object in the account that pricebook leaves alone: products, prices and plans
     #: without the managed_by mark, meters whose event_name the catalog does not name. Sorted by kind, then id.
     left_alone: tuple[str, ...] = ()
+    #: the warnings of the catalog it was planned from (an error would have stopped the plan), in file order
+    warnings: tuple[Diagnostic, ...] = ()
 
     @property
     def has_changes(self) -> bool:
@@ -161,6 +191,7 @@ class ChangeSet:
             "problems": [p.to_json() for p in self.problems],
             "calls": [c.to_json() for c in self.calls],
             "left_alone": self.left_alone_ids(),
+            "warnings": [w.to_json() for w in self.warnings],
         }
 
     @classmethod
@@ -174,11 +205,12 @@ class ChangeSet:
             bool(data.get("livemode", False)),
             str(data.get("format_version", FORMAT_VERSION)),
             _left_alone_from_json(data.get("left_alone")),
+            tuple(Diagnostic.from_json(w) for w in data.get("warnings") or ()),
         )
 
 
 def _left_alone_from_json(data: Any) -> tuple[str, ...]:
-    """`{"price": ["price_1"], ...}` back to `("price.price_1", ...)`; a plan saved before it existed has none."""
+    """`{"price": ["price_1"], ...}` back to `("price.price_1", ...)` (none when absent)."""
     if not isinstance(data, Mapping):
         return ()
     order = [kind.value for kind in LEFT_ALONE_KINDS]

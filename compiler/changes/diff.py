@@ -16,23 +16,26 @@ before a product points at it). Within a stage, calls keep the order the diff ma
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange, Problem
+from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange, Note, Problem
 from compiler.changes.compile import create_call, default_price_call, path_id
-from compiler.changes.impact import IMPACT_NOTE, Impact, impact_of
 from compiler.changes.model import Catalog, Resource
 from compiler.stripe.calls import ApiCall, CallAction, in_stage_order, placeholder
 from compiler.stripe.fields import MANAGED_BY_KEY, MANAGED_BY_VALUE, SPECS, Mutability, currency_options_to_send
 from compiler.stripe.kinds import KIND_ORDER, Kind
 from compiler.stripe.state import AccountState, LiveObject
 
-REPLACE_NOTE = (
+REPLACE_NOTE = Note(
     "subscriptions on the old price keep it; new subscriptions get the new one "
     "(an update in place would have changed it for everyone)"
 )
+LOOKUP_KEY_MOVES = Note("the lookup_key moves to the new price (transfer_lookup_key=true)")
+OLD_ALREADY_ARCHIVED = Note("the old price is already archived")
+ARCHIVED_PRICE_KEPT = Note("existing subscriptions keep it; it can no longer be used for new ones")
 ADOPT = (
     f"to adopt it, add metadata {MANAGED_BY_KEY}={MANAGED_BY_VALUE} to it (Dashboard or API) and run plan again; "
     "otherwise choose another {what} in the catalog"
@@ -49,7 +52,7 @@ class _Diff:
     #: the action decided for each catalog price/plan/meter (by address), for references and default prices
     decided: dict[str, Action] = field(default_factory=dict)
     #: notes for a change decided elsewhere (a product's default price moving with its price's replace)
-    notes: dict[tuple[Kind, str], list[str]] = field(default_factory=dict)
+    notes: dict[tuple[Kind, str], list[Note]] = field(default_factory=dict)
     #: the live prices that replaced catalog prices leave behind; archived once default moves are known
     old_versions: list[tuple[Resource, LiveObject]] = field(default_factory=list)
 
@@ -85,9 +88,7 @@ class _Diff:
         for index, change in enumerate(self.changes):
             extra = self.notes.get((change.kind, change.key))
             if extra:
-                own = tuple(n for n in change.notes if not n.startswith(IMPACT_NOTE))
-                impact = tuple(n for n in change.notes if n.startswith(IMPACT_NOTE))
-                self.changes[index] = _with_notes(change, (*own, *extra, *impact))
+                self.changes[index] = dataclasses.replace(change, notes=(*change.notes, *extra))
 
     def _meter(self, resource: Resource) -> None:
         live = self.meters.get(resource.key)
@@ -131,19 +132,17 @@ class _Diff:
         replace = [name for name, _b, _a, how in fields if how == Mutability.REPLACE]
         if not replace:
             self.decided[resource.address] = Action.UPDATE
-            notes = _in_place_notes(fields)
-            # repriced currency options reach existing subscribers: show what they will pay
-            self._update(resource, live, fields, notes=notes, impact=bool(notes))
+            self._update(resource, live, fields, notes=_in_place_notes(live.attrs, resource.attrs))
             return
         self.decided[resource.address] = Action.REPLACE
         self.calls.append(create_call(resource, self.ref, transfer_lookup_key=True))
-        notes = [REPLACE_NOTE, "the lookup_key moves to the new price (transfer_lookup_key=true)"]
+        notes = [REPLACE_NOTE, LOOKUP_KEY_MOVES]
         if live.active:
             self.old_versions.append((resource, live))
         else:
-            notes.append("the old price is already archived")
+            notes.append(OLD_ALREADY_ARCHIVED)
         reason = f"{', '.join(replace)} cannot change on an existing price: a new price replaces it"
-        self._change(resource, live, Action.REPLACE, reason, fields, notes=notes, impact=True)
+        self._change(resource, live, Action.REPLACE, reason, fields, notes=notes)
 
     def _plan(self, resource: Resource) -> None:
         live = self.family.get(resource.key)
@@ -195,7 +194,7 @@ class _Diff:
         if move is not None:
             self.calls.append(move)
             if current_key == wanted:  # same lookup_key, new price: say so on the price's replace
-                self._note(Kind.PRICE, str(wanted), f"{resource.address}'s default price moves to the new price")
+                self._note(Kind.PRICE, str(wanted), Note(f"{resource.address}'s default price moves to the new price"))
         if not fields:
             self._noop(resource, live)
             return
@@ -252,8 +251,10 @@ class _Diff:
                 self._note(
                     Kind.PRODUCT,
                     owner,
-                    f"its default price {obj.id} stays active (Stripe cannot archive a product's default price); "
-                    "archiving the product stops its sale",
+                    Note(
+                        f"its default price {obj.id} stays active (Stripe cannot archive a product's default "
+                        "price); archiving the product stops its sale"
+                    ),
                 )
                 return True
             self.problems.append(
@@ -312,9 +313,9 @@ class _Diff:
         key = obj.key if obj.key is not None else obj.id
         address = f"{obj.kind.value}.{key}"
         self.calls.append(_post(_object_path(obj.kind, obj.id), {"active": False}, address, CallAction.ARCHIVE))
-        notes: tuple[str, ...] = ()
+        notes: tuple[Note, ...] = ()
         if obj.kind in (Kind.PRICE, Kind.PLAN):
-            notes = ("existing subscriptions keep it; it can no longer be used for new ones",)
+            notes = (ARCHIVED_PRICE_KEPT,)
         self.changes.append(
             Change(
                 obj.kind,
@@ -333,8 +334,7 @@ class _Diff:
     def _create(self, resource: Resource) -> None:
         self.decided.setdefault(resource.address, Action.CREATE)
         self.calls.append(create_call(resource, self.ref))
-        reason = "not in the account yet"
-        self._change(resource, None, Action.CREATE, reason, (), impact=True)
+        self._change(resource, None, Action.CREATE, "not in the account yet", ())
 
     def _update(
         self,
@@ -342,8 +342,7 @@ class _Diff:
         live: LiveObject,
         fields: Sequence[_Field],
         *,
-        notes: Sequence[str] = (),
-        impact: bool = False,
+        notes: Sequence[Note] = (),
     ) -> None:
         params = _update_params(resource, live, fields)
         path = _object_path(resource.kind, live.id)
@@ -360,7 +359,7 @@ class _Diff:
             # (until then it may be a default price)
             action = CallAction.ARCHIVE if params.get("active") is False else CallAction.UPDATE
             self.calls.append(_post(path, params, resource.address, action))
-        self._change(resource, live, Action.UPDATE, _update_reason(live, fields), fields, notes=notes, impact=impact)
+        self._change(resource, live, Action.UPDATE, _update_reason(live, fields), fields, notes=notes)
 
     def _impossible(self, resource: Resource, live: LiveObject, fields: Sequence[_Field]) -> bool:
         blocked = [name for name, _b, _a, how in fields if how == Mutability.IMPOSSIBLE]
@@ -390,7 +389,7 @@ class _Diff:
     def _noop(self, resource: Resource, live: LiveObject) -> None:
         self.changes.append(Change(resource.kind, resource.key, Action.NOOP, "up to date", live.id))
 
-    def _note(self, kind: Kind, key: str, note: str) -> None:
+    def _note(self, kind: Kind, key: str, note: Note) -> None:
         self.notes.setdefault((kind, key), []).append(note)
 
     def _change(
@@ -401,15 +400,9 @@ class _Diff:
         reason: str,
         fields: Sequence[_Field],
         *,
-        notes: Sequence[str] = (),
-        impact: bool = False,
+        notes: Sequence[Note] = (),
     ) -> None:
         before = live.attrs if live is not None else None
-        priced = (
-            impact_of(resource.kind, before, resource.attrs, changed_only=action is Action.UPDATE)
-            if impact
-            else Impact()
-        )
         self.changes.append(
             Change(
                 resource.kind,
@@ -420,8 +413,7 @@ class _Diff:
                 tuple(_field_changes(fields)),
                 before=before,
                 after=resource.attrs,
-                notes=(*notes, *priced.notes),
-                impact=priced.rows,
+                notes=tuple(notes),
             )
         )
 
@@ -540,20 +532,27 @@ def _update_params(resource: Resource, live: LiveObject, fields: Iterable[_Field
     return params
 
 
-def _in_place_notes(fields: Sequence[_Field]) -> list[str]:
+def repriced_currencies(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """The currency options (sorted) a price has both before and after, with other terms: the ones an update in
+    place reprices for the subscriptions already billed in them."""
+    old = before.get("currency_options")
+    new = after.get("currency_options")
+    old = old if isinstance(old, Mapping) else {}
+    new = new if isinstance(new, Mapping) else {}
+    return sorted(c for c in old.keys() & new.keys() if old[c] != new[c])
+
+
+def _in_place_notes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Note]:
     """What a price update in place means for customers (unlike a replace, it reaches existing subscriptions)."""
-    for name, before, after, _how in fields:
-        if name != "currency_options":
-            continue
-        old = before if isinstance(before, Mapping) else {}
-        new = after if isinstance(after, Mapping) else {}
-        repriced = sorted(c for c in old.keys() & new.keys() if old[c] != new[c])
-        if repriced:
-            return [
-                f"currency options are updated in place: existing subscriptions billed in {', '.join(repriced)} "
-                "pay the new amounts from their next invoice"
-            ]
-    return []
+    repriced = repriced_currencies(before, after)
+    if not repriced:
+        return []
+    return [
+        Note(
+            f"currency options are updated in place: existing subscriptions billed in {', '.join(repriced)} "
+            "pay the new amounts from their next invoice"
+        )
+    ]
 
 
 def _update_reason(live: LiveObject, fields: Sequence[_Field]) -> str:
@@ -588,19 +587,4 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _with_notes(change: Change, notes: tuple[str, ...]) -> Change:
-    return Change(
-        change.kind,
-        change.key,
-        change.action,
-        change.reason,
-        change.live_id,
-        change.fields,
-        change.before,
-        change.after,
-        notes,
-        change.impact,
-    )
-
-
-__all__ = ["diff", "left_alone"]
+__all__ = ["diff", "left_alone", "repriced_currencies"]

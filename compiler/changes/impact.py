@@ -1,15 +1,19 @@
 """Price impact: what a customer pays at a few telling quantities before and after a change, in each currency.
 
-The diff asks for it on every created, replaced or repriced price or plan; the amounts come from the same
+A pass over the diff's result (`with_price_impact`), not part of the diff: the diff says what changes, this says
+what it costs a customer, for every created, replaced or repriced price or plan. The amounts come from the same
 calculator as `pricebook quote`, so the plan and `quote` never disagree.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from compiler.changes.changeset import Action, Change, ChangeSet, Note, NoteTopic
+from compiler.changes.diff import repriced_currencies
 from compiler.errors import PricebookError
 from compiler.stripe.kinds import Kind
 from compiler.stripe.money import format_money
@@ -17,7 +21,11 @@ from compiler.stripe.pricing import PriceTerms, currencies_of, impact_quantities
 
 #: at most this many quantities in a price impact table
 MAX_IMPACT_ROWS = 8
-
+#: how every note about the price impact starts (they come after the change's other notes)
+IMPACT_NOTE = "price impact"
+#: at most this many quantities per currency option, and this many options, in a price impact
+MAX_OPTION_ROWS = 3
+MAX_OPTION_CURRENCIES = 4
 
 
 @dataclass(frozen=True)
@@ -26,7 +34,31 @@ class Impact:
     assumptions an amount depends on) and the notes that spell those assumptions out, once each."""
 
     rows: tuple[dict[str, Any], ...] = ()
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
+
+
+def with_price_impact(changeset: ChangeSet) -> ChangeSet:
+    """`changeset` with the price impact of each created, replaced or repriced price or plan: its rows, and its
+    notes after the change's own."""
+    changes = tuple(_priced(change) for change in changeset.changes)
+    return dataclasses.replace(changeset, changes=changes)
+
+
+def _priced(change: Change) -> Change:
+    if change.kind not in (Kind.PRICE, Kind.PLAN) or change.after is None:
+        return change
+    if change.action in (Action.CREATE, Action.REPLACE):
+        impact = impact_of(change.kind, change.before, change.after)
+    elif change.action is Action.UPDATE and change.kind is Kind.PRICE and change.before is not None:
+        # an update in place reaches existing subscribers only through repriced currency options
+        if not repriced_currencies(change.before, change.after):
+            return change
+        impact = impact_of(change.kind, change.before, change.after, changed_only=True)
+    else:
+        return change
+    if not impact.rows and not impact.notes:
+        return change
+    return dataclasses.replace(change, notes=(*change.notes, *impact.notes), impact=impact.rows)
 
 
 def impact_of(
@@ -74,23 +106,15 @@ def impact_of(
         changed = [r for r in option if r[0]["before"] != r[0]["after"]]
         few = set(_few(sorted(r[0]["quantity"] for r in changed or option), MAX_OPTION_ROWS))
         rows += [r for r in option if r[0]["quantity"] in few]
-    notes: list[str] = []
+    notes: list[Note] = []
     if hidden:
-        notes.append(f"price impact not shown for {len(hidden)} more currencies ({', '.join(hidden)})")
+        text = f"{IMPACT_NOTE} not shown for {len(hidden)} more currencies ({', '.join(hidden)})"
+        notes.append(Note(text, NoteTopic.PRICE_IMPACT))
     if unchanged:
-        notes.append(f"price impact: amounts in {', '.join(unchanged)} do not change")
-    assumptions = dict.fromkeys(text for _row, texts in rows for text in texts)  # once each, first seen first
-    notes += [f"{ASSUMPTION_NOTE}{text}" for text in assumptions]
-    return Impact(tuple(row for row, _texts in rows), tuple(notes))
-
-
-#: how every note about the price impact starts (they come after the change's other notes)
-IMPACT_NOTE = "price impact"
-#: the start of a note that spells out an assumption a price impact amount depends on
-ASSUMPTION_NOTE = f"{IMPACT_NOTE} assumes "
-#: at most this many quantities per currency option, and this many options, in a price impact
-MAX_OPTION_ROWS = 3
-MAX_OPTION_CURRENCIES = 4
+        notes.append(Note(f"{IMPACT_NOTE}: amounts in {', '.join(unchanged)} do not change", NoteTopic.PRICE_IMPACT))
+    assumed = dict.fromkeys(pair for _row, pairs in rows for pair in pairs)  # once each, first seen first
+    notes += [Note(f"{IMPACT_NOTE} assumes {text}", NoteTopic.ASSUMPTION, ident) for text, ident in assumed]
+    return Impact(tuple(row for row, _pairs in rows), tuple(notes))
 
 
 def _terms_in(kind: Kind, attrs: Mapping[str, Any] | None, currency: str) -> PriceTerms | None:
@@ -103,12 +127,13 @@ def _terms_in(kind: Kind, attrs: Mapping[str, Any] | None, currency: str) -> Pri
         return None
 
 
-_Row = tuple[dict[str, Any], tuple[str, ...]]
+#: a row, and the (text, id) of each assumption its amounts depend on
+_Row = tuple[dict[str, Any], tuple[tuple[str, str], ...]]
 
 
 def _impact_rows(old: PriceTerms | None, new: PriceTerms | None, most: int) -> list[_Row] | None:
     """Rows in `new`'s currency (or `old`'s for a removed option) at up to `most` telling quantities, each with
-    the texts of the assumptions its amounts depend on; None when an amount cannot be computed."""
+    the assumptions its amounts depend on; None when an amount cannot be computed."""
     terms = [t for t in (old, new) if t is not None]
     if not terms:
         return []
@@ -124,7 +149,7 @@ def _impact_rows(old: PriceTerms | None, new: PriceTerms | None, most: int) -> l
                     assumed.update((a.text, a.id) for a in priced.assumptions)
             if assumed:
                 row["note"] = "assumes " + ", ".join(dict.fromkeys(assumed.values()))
-            rows.append((row, tuple(assumed)))
+            rows.append((row, tuple(assumed.items())))
     except (PricebookError, ValueError):
         return None
     return rows
@@ -138,4 +163,4 @@ def _few(values: Sequence[int], most: int) -> list[int]:
     return sorted(picked)
 
 
-__all__ = ["ASSUMPTION_NOTE", "IMPACT_NOTE", "Impact", "impact_of"]
+__all__ = ["Impact", "impact_of", "with_price_impact"]

@@ -1,41 +1,56 @@
 """From catalog files and an account to a `ChangeSet`: what `plan` prints and `apply` carries out.
 
 `changeset_for` is the one way both commands get their ChangeSet (apply without `--plan` calls it too), so
-the preview and the real run start from the same list of calls.
+the preview and the real run start from the same list of calls. It runs the steps in order: read the account,
+diff (`diff`: what changes), price impact (`impact`: what it costs customers), and the catalog's warnings, which
+travel with the catalog from the check to every command that shows the ChangeSet.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import dataclasses
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-from compiler.catalog.check import check_catalog, check_with_options
+from compiler.catalog.check import check_with_options
 from compiler.changes.changeset import ChangeSet
 from compiler.changes.diff import diff
+from compiler.changes.impact import with_price_impact
 from compiler.changes.model import Catalog, build_catalog
+from compiler.errors import Diagnostic
 from compiler.stripe.facts import API_VERSION
 from compiler.stripe.gateway import Connection, Gateway
 from compiler.stripe.kinds import Kind
 from compiler.stripe.state import AccountState, Lister, LiveObject, read_account
 
 
-def load_catalog(paths: Sequence[str], variables: Mapping[str, object] | None = None) -> Catalog:
-    """The checked catalog; an invalid one stops here (InvalidCatalog, with every diagnostic)."""
-    result = check_catalog(paths, variables)
-    result.raise_for_errors()
-    return build_catalog(result.entries)
+@dataclass(frozen=True)
+class CheckedCatalog:
+    """A catalog that passed the schema and the rules, with the warnings they gave: every command that loads a
+    catalog shows them."""
+
+    catalog: Catalog
+    warnings: tuple[Diagnostic, ...] = ()
 
 
-def load_catalog_with_options(paths: Sequence[str], var: Sequence[str], vars_file: str | None) -> Catalog:
-    """`load_catalog` with the command line's --var NAME=VALUE and --vars FILE."""
+def load_catalog(paths: Sequence[str], var: Sequence[str] = (), vars_file: str | None = None) -> CheckedCatalog:
+    """The checked catalog below `paths`, with the command line's --var NAME=VALUE and --vars FILE for templates;
+    an invalid one stops here (InvalidCatalog, with every diagnostic)."""
     result = check_with_options(paths, var, vars_file)
     result.raise_for_errors()
-    return build_catalog(result.entries)
+    return CheckedCatalog(build_catalog(result.entries), tuple(result.warnings))
 
 
-def changeset_for(catalog: Catalog, gateway: Lister) -> tuple[ChangeSet, AccountState]:
-    """Read the account once (`read_state`) and diff the catalog against it (read-only: no write is sent)."""
-    state = read_state(gateway, (r.key for r in catalog.of_kind(Kind.PLAN)))
-    return diff(catalog, state, api_version=API_VERSION), state
+def changeset_for(checked: CheckedCatalog, gateway: Lister) -> tuple[ChangeSet, AccountState]:
+    """Read the account once (`read_state`) and plan the catalog against it (read-only: no write is sent)."""
+    state = read_state(gateway, (r.key for r in checked.catalog.of_kind(Kind.PLAN)))
+    return plan_against(checked, state), state
+
+
+def plan_against(checked: CheckedCatalog, state: AccountState) -> ChangeSet:
+    """The ChangeSet for an account already read (pure): the diff, its price impact and the catalog's warnings."""
+    changeset = with_price_impact(diff(checked.catalog, state, api_version=API_VERSION))
+    return dataclasses.replace(changeset, warnings=checked.warnings)
 
 
 def read_state(gateway: Lister, plan_ids: Iterable[str] = ()) -> AccountState:
@@ -84,12 +99,13 @@ def reading_gateway(connection: Connection) -> Gateway:
 
 
 __all__ = [
+    "CheckedCatalog",
     "changeset_for",
     "current_fingerprint",
     "load_catalog",
-    "load_catalog_with_options",
     "missing_plans",
     "needs_plans_list",
+    "plan_against",
     "read_state",
     "reading_gateway",
 ]

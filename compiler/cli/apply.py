@@ -17,7 +17,7 @@ import click
 from compiler.apply import ApplyResult, Progress, apply_changeset, check_applicable, workers_for
 from compiler.changes.changeset import ChangeSet
 from compiler.changes.planfile import ensure_fresh, load_changeset
-from compiler.changes.planning import changeset_for, current_fingerprint, load_catalog_with_options
+from compiler.changes.planning import changeset_for, current_fingerprint, load_catalog
 from compiler.cli.common import catalog_options, connection_options, paths_argument, resolve_paths
 from compiler.errors import ApplyFailed, UsageError
 from compiler.render.color import should_color
@@ -27,9 +27,9 @@ from compiler.stripe.gateway import Gateway, GatewayStats, connection_from_env
 
 
 def _compute(paths: list[str], var: tuple[str, ...], vars_file: str | None, gateway: Gateway) -> ChangeSet:
-    """The ChangeSet `plan` would show for `paths`, read through the same gateway (and pace) apply writes with."""
-    catalog = load_catalog_with_options(paths, var, vars_file)
-    changeset, _ = changeset_for(catalog, gateway)
+    """The ChangeSet `plan` would show for `paths` (the catalog's warnings with it), read through the same gateway
+    (and pace) apply writes with."""
+    changeset, _ = changeset_for(load_catalog(paths, var, vars_file), gateway)
     return changeset
 
 

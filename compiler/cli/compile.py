@@ -9,10 +9,10 @@ from typing import Any
 
 import click
 
-from compiler.catalog.check import check_with_options
 from compiler.changes.changeset import FORMAT_VERSION
 from compiler.changes.compile import compile_catalog
-from compiler.changes.model import Catalog, build_catalog
+from compiler.changes.model import Catalog
+from compiler.changes.planning import load_catalog
 from compiler.cli.common import catalog_options, paths_argument, resolve_paths
 from compiler.errors import Diagnostic, InvalidCatalog, Location
 from compiler.render.curl import render_calls
@@ -40,11 +40,10 @@ from compiler.stripe.facts import API_VERSION
 @catalog_options
 def command(paths: tuple[str, ...], fmt: str, conform: bool, var: tuple[str, ...], vars_file: str | None) -> None:
     """Print the ordered API calls that create the catalog below PATHS (default plans/) in an empty account."""
-    result = check_with_options(resolve_paths(paths), var, vars_file)
-    result.raise_for_errors()
-    for warning in result.warnings:
+    checked = load_catalog(resolve_paths(paths), var, vars_file)
+    for warning in checked.warnings:
         click.echo(warning.format(), err=True)
-    catalog = build_catalog(result.entries)
+    catalog = checked.catalog
     calls = compile_catalog(catalog)
     if conform:
         problems = conformance_diagnostics(catalog, calls)

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from compiler.changes.changeset import ChangeSet
-from compiler.changes.planning import changeset_for, load_catalog_with_options, reading_gateway
+from compiler.changes.planning import changeset_for, load_catalog, reading_gateway
 from compiler.cli.common import catalog_options, connection_options, paths_argument, resolve_paths
 from compiler.errors import ExitCode, UsageError
 from compiler.render.color import should_color
@@ -62,8 +62,8 @@ def command(
 ) -> None:
     """Show what it takes to make the Stripe account match the catalog below PATHS (default plans/)."""
     connection = connection_from_env(api_base, live=live)  # refuses a live key without --live, before any read
-    catalog = load_catalog_with_options(resolve_paths(paths), var, vars_file)
-    changeset, _ = changeset_for(catalog, reading_gateway(connection))
+    checked = load_catalog(resolve_paths(paths), var, vars_file)
+    changeset, _ = changeset_for(checked, reading_gateway(connection))
     click.echo(render(changeset, fmt), nl=False)
     ctx = click.get_current_context()
     if changeset.problems:

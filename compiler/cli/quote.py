@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 import click
 
-from compiler.catalog.check import check_with_options
-from compiler.changes.model import Catalog, Resource, build_catalog
+from compiler.changes.model import Catalog, Resource
+from compiler.changes.planning import load_catalog
 from compiler.cli.common import catalog_options, paths_argument, resolve_paths
 from compiler.errors import UsageError
 from compiler.stripe.kinds import Kind
@@ -43,21 +43,17 @@ def command(
     vars_file: str | None,
 ) -> None:
     """What a customer pays for the price (or plan) KEY at each --quantity: transform, tiers, flat fees."""
-    catalog = _load_catalog(resolve_paths(paths), var, vars_file)
-    resource = find_quotable(catalog, key)
+    # checked first: quoting an invalid catalog would price something Stripe would refuse to create
+    checked = load_catalog(resolve_paths(paths), var, vars_file)
+    for warning in checked.warnings:
+        click.echo(warning.format(), err=True)
+    resource = find_quotable(checked.catalog, key)
     terms = PriceTerms.from_attrs(resource.kind, resource.attrs, currency)
     quotes = [quote(terms, q) for q in quantities]
     if fmt == "json":
         click.echo(json.dumps(to_json(resource, terms, quotes), indent=2))
     else:
         click.echo(render_text(resource, terms, quotes))
-
-
-def _load_catalog(paths: Sequence[str], var: Sequence[str], vars_file: str | None) -> Catalog:
-    """The checked catalog: quoting an invalid one would price something Stripe would refuse to create."""
-    result = check_with_options(paths, var, vars_file)
-    result.raise_for_errors()
-    return build_catalog(result.entries)
 
 
 def find_quotable(catalog: Catalog, key: str) -> Resource:

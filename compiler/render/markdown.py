@@ -2,8 +2,9 @@
 
 The summary table lets a reviewer see the whole change at a glance; each change then gets a section with its
 reason, the consequences (notes), the price impact as a table, and its field-by-field diff folded in a
-`<details>`. The objects pricebook leaves alone are counted under the summary, their ids folded. The API calls,
-in the order apply sends them, are folded at the end with their parameters.
+`<details>`. The objects pricebook leaves alone are counted under the summary, their ids folded. The catalog's
+warnings and the problems that block the apply follow the changes; the API calls, in the order apply sends them,
+are folded at the end with their parameters.
 
 Autoescape is off (this is markdown, not HTML); values from the catalog and the account go through the
 filters below, which keep a `|` from splitting a table cell and a backtick from closing a code span.

@@ -7,9 +7,9 @@
       }
 
 Every line comes from the ChangeSet alone: the header (account mode, pinned API version, state fingerprint), one
-block per change, the price impact, the API calls in the order apply sends them, the problems that block the
-apply, the summary line, and a count of what pricebook leaves alone in the account. Colour is an argument (see
-`color.should_color`), so the output is reproducible.
+block per change, the price impact, the API calls in the order apply sends them, the catalog's warnings, the
+problems that block the apply, the summary line, and a count of what pricebook leaves alone in the account.
+Colour is an argument (see `color.should_color`), so the output is reproducible.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange, Problem
+from compiler.errors import Diagnostic
 from compiler.render.values import (
     FORCES,
     KNOWN_AFTER_APPLY,
@@ -71,7 +72,9 @@ def render_text(changeset: ChangeSet, *, color: bool) -> str:
     shown = visible(changeset.changes)
     lines = _header(changeset, paint)
     left_alone = [left_alone_line(changeset)] if changeset.left_alone else []
+    warnings = ["", *_warnings(changeset.warnings, paint)] if changeset.warnings else []
     if not shown and not changeset.problems:
+        lines += warnings
         lines += ["", paint("No changes.", BOLD) + " The account matches the catalog: nothing to do.", *left_alone]
         return "\n".join(lines) + "\n"
     if shown:
@@ -84,6 +87,7 @@ def render_text(changeset: ChangeSet, *, color: bool) -> str:
             lines += ["", *_change(change, paint)]
     if changeset.calls:
         lines += ["", *_calls(changeset.calls)]
+    lines += warnings
     if changeset.problems:
         lines += ["", *_problems(changeset.problems, paint)]
     lines += ["", paint(summary_line(changeset.counts()), BOLD)]
@@ -129,7 +133,7 @@ def _change(change: Change, paint: _Paint) -> list[str]:
     for field in fields:
         lines += _field(field, change.action, width, paint)
     lines.append("    }")
-    lines += [f"    {paint('# note:', CYAN)} {note}" for note in change.notes]
+    lines += [f"    {paint('# note:', CYAN)} {note.text}" for note in change.notes]
     if change.impact:
         pad = max(len(impact_quantity(i)) for i in change.impact)
         for currency, entries in impact_groups(change.impact):
@@ -170,6 +174,18 @@ def _calls(calls: Sequence[ApiCall]) -> list[str]:
         target = f"{call.method} {call.path}".ljust(width)
         action = call.action.value.ljust(action_width)
         lines.append(f"  {number:>{number_width}}. {target}  {action} {call.address}")
+    return lines
+
+
+def _warnings(warnings: Sequence[Diagnostic], paint: _Paint) -> list[str]:
+    """`Warning: plans/x.yaml:3:5: message [rule]` and its hint, one block each (as `validate` reports them)."""
+    lines: list[str] = []
+    for warning in warnings:
+        if lines:
+            lines.append("")
+        lines.append(f"{paint('Warning:', YELLOW, BOLD)} {warning.location}: {warning.message} [{warning.rule}]")
+        if warning.hint:
+            lines.append(f"  hint: {warning.hint}")
     return lines
 
 

@@ -153,7 +153,7 @@ def impact_quantity(entry: Mapping[str, Any]) -> str:
 
 def impact_groups(impact: Sequence[Mapping[str, Any]]) -> list[tuple[str, list[Mapping[str, Any]]]]:
     """The impact lines by currency, in their order (the price's own currency first): `[("usd", [...]), ...]`.
-    Lines without a currency (a plan saved before lines had one) form a group named ""."""
+    Lines without a currency form a group named "", shown without a currency heading."""
     groups: dict[str, list[Mapping[str, Any]]] = {}
     for entry in impact:
         groups.setdefault(str(entry.get("currency") or ""), []).append(entry)

@@ -31,7 +31,7 @@ from pathlib import Path
 from compiler.changes.changeset import ChangeSet
 from compiler.changes.compile import compile_catalog
 from compiler.changes.model import Catalog
-from compiler.changes.planning import changeset_for, load_catalog
+from compiler.changes.planning import CheckedCatalog, changeset_for, load_catalog
 from compiler.emulator import EmulatorHandle, run_in_thread
 from compiler.emulator.runner import TEST_API_KEY
 from compiler.emulator.store import save_json
@@ -132,7 +132,7 @@ def timed_plan(catalog: Catalog, emulator: EmulatorProcess, *, rate: float | Non
     gateway = Gateway(Connection(emulator.api_key, emulator.url), rate=rate)
     before = emulator.requests()
     started = time.perf_counter()
-    changeset, _ = changeset_for(catalog, gateway)
+    changeset, _ = changeset_for(CheckedCatalog(catalog), gateway)
     seconds = time.perf_counter() - started
     return changeset, seconds, emulator.requests() - before
 
@@ -217,7 +217,7 @@ def prepare(tmp: Path, count: int) -> tuple[Path, Catalog, int, Path]:
     """Generate a catalog of `count` prices, build it in an emulator and save that account to a state file."""
     generated = generate_catalog(tmp / f"plans_{count}", count, seed=1)
     started = time.perf_counter()
-    catalog = load_catalog([str(generated.directory)])
+    catalog = load_catalog([str(generated.directory)]).catalog
     print(
         f"catalog: {len(generated.prices)} prices, {len(generated.plans)} plans, {len(generated.products)} "
         f"products, {len(generated.meters)} meters (loaded and checked in {time.perf_counter() - started:.1f} s)"

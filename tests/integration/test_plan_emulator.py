@@ -152,14 +152,14 @@ def test_catalog_built_by_hand_through_the_sdk_plans_as_no_changes(emulator: Emu
 
 
 def test_the_example_catalog_applied_through_its_calls_plans_as_no_changes(emulator: EmulatorHandle) -> None:
-    catalog = load_catalog([str(ROOT / "plans")])
+    checked = load_catalog([str(ROOT / "plans")])
     gw = gateway(emulator)
     ids: dict[str, str] = {}
-    for call in compile_catalog(catalog):
+    for call in compile_catalog(checked.catalog):
         body = gw.send(call.resolve(ids), call.idempotency_key("test"))
         if call.creates:
             ids[call.creates] = body["id"]
-    changeset, _ = changeset_for(catalog, gw)
+    changeset, _ = changeset_for(checked, gw)
     assert not changeset.has_changes and changeset.calls == () and changeset.problems == ()
 
 

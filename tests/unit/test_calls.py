@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange, Problem
+from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange, Note, Problem
 from compiler.stripe.calls import ApiCall, CallAction, placeholder
 from compiler.stripe.kinds import Kind
 
@@ -54,7 +54,7 @@ def test_changeset_round_trips_through_json() -> None:
                 "unit_amount changed",
                 live_id="price_1",
                 fields=(FieldChange("unit_amount", 10, 12, True),),
-                notes=("subscriptions keep the old price",),
+                notes=(Note("subscriptions keep the old price"),),
                 impact=({"quantity": 1000, "before": "$0.10", "after": "$0.12"},),
             ),
         ),

@@ -6,12 +6,14 @@ import json
 import random
 from typing import Any
 
-from compiler.changes.changeset import Action, Change, ChangeSet
+from compiler.changes.changeset import Action, Change, ChangeSet, Note, NoteTopic
 from compiler.changes.diff import diff
+from compiler.changes.impact import with_price_impact
 from compiler.changes.model import Catalog, Resource
 from compiler.stripe.calls import ApiCall, placeholder
 from compiler.stripe.fields import MANAGED_METADATA, PLAN, canonical, catalog_canonical
 from compiler.stripe.kinds import IDENTITY_FIELD, Kind
+from compiler.stripe.pricing import HALF_UP, ZERO_USAGE_GRADUATED
 from compiler.stripe.state import AccountState, LiveObject
 
 
@@ -71,6 +73,15 @@ def applied(**edits: LiveObject) -> list[LiveObject]:
 
 def state(objects: list[LiveObject]) -> AccountState:
     return AccountState.of(objects)
+
+
+def planned(catalog: Catalog, account: AccountState) -> ChangeSet:
+    """The diff with its price impact, as `plan` shows it."""
+    return with_price_impact(diff(catalog, account))
+
+
+def texts(found: Change) -> list[str]:
+    return [note.text for note in found.notes]
 
 
 def change(cs: ChangeSet, address: str) -> Change:
@@ -147,14 +158,14 @@ def test_immutable_price_change_is_a_replace_in_order_create_move_default_archiv
         transform_quantity={"divide_by": 5, "round": "up"},
     )
     catalog = Catalog.of([METER, PRODUCT, new_seats, EMAILS, GOLD])
-    cs = diff(catalog, state(applied()))
+    cs = planned(catalog, state(applied()))
     seats = change(cs, "price.seats")
     assert seats.action is Action.REPLACE and seats.live_id == "price_seats"
     assert [(f.path, f.before, f.after, f.forces_replacement) for f in seats.fields] == [
         ("unit_amount", 1000, 1200, True)
     ]
-    assert any("subscriptions on the old price keep it" in n for n in seats.notes)
-    assert any("default price moves" in n for n in seats.notes)
+    assert any("subscriptions on the old price keep it" in n for n in texts(seats))
+    assert any("default price moves" in n for n in texts(seats))
     assert [(c.method, c.path, c.action) for c in cs.calls] == [
         ("POST", "/v1/prices", "create"),
         ("POST", "/v1/products/suite", "set default price"),
@@ -190,7 +201,7 @@ def test_new_default_price_is_moved_after_the_price_is_created() -> None:
     annual = res(
         Kind.PRICE, "annual", product="suite", currency="usd", unit_amount=9000, recurring={"interval": "year"}
     )
-    cs = diff(Catalog.of([METER, product, SEATS, EMAILS, GOLD, annual]), state(applied()))
+    cs = planned(Catalog.of([METER, product, SEATS, EMAILS, GOLD, annual]), state(applied()))
     prod = change(cs, "product.suite")
     assert prod.action is Action.UPDATE
     assert [(f.path, f.before, f.after) for f in prod.fields] == [("default_price", "seats", "annual")]
@@ -404,7 +415,7 @@ def test_replaced_price_of_a_product_leaving_the_catalog_stays_active_with_a_not
     assert not cs.problems
     assert change(cs, "price.seats").action is Action.REPLACE
     assert change(cs, "product.suite").action is Action.ARCHIVE
-    assert any("stays active" in note for note in change(cs, "product.suite").notes)
+    assert any("stays active" in note for note in texts(change(cs, "product.suite")))
     assert not [c for c in cs.calls if c.path == "/v1/prices/price_seats"]
 
 
@@ -414,7 +425,7 @@ def test_a_repriced_currency_option_is_an_update_that_says_existing_subscribers_
     cs = diff(Catalog.of([METER, PRODUCT, priced, EMAILS, GOLD]), state(applied(seats=live(was, "price_seats"))))
     seats = change(cs, "price.seats")
     assert seats.action is Action.UPDATE
-    assert any("existing subscriptions billed in eur pay the new amounts" in note for note in seats.notes)
+    assert any("existing subscriptions billed in eur pay the new amounts" in note for note in texts(seats))
     assert calls_for(cs, "price.seats")[0].params == {"currency_options": {"eur": {"unit_amount": 900}}}
 
 
@@ -427,7 +438,7 @@ def test_price_impact_covers_every_currency_the_main_one_in_full() -> None:
     annual = res(Kind.PRICE, "annual", product="suite", currency="usd", unit_amount=1000,
                  recurring={"interval": "year"}, transform_quantity={"divide_by": 5, "round": "up"},
                  currency_options=options)
-    created = change(diff(Catalog.of([METER, PRODUCT, SEATS, EMAILS, GOLD, annual]), state(applied())),
+    created = change(planned(Catalog.of([METER, PRODUCT, SEATS, EMAILS, GOLD, annual]), state(applied())),
                      "price.annual")
     assert [r["currency"] for r in created.impact] == ["usd"] * 5 + ["eur"] * 3 + ["gbp"] * 3  # own currency first
     assert _rows(created, "usd") == {1: (None, "$10.00"), 5: (None, "$10.00"), 6: (None, "$20.00"),
@@ -445,15 +456,15 @@ def test_price_impact_of_a_replace_shows_the_options_that_change_where_they_chan
                        "gbp": {"tiers": [{"up_to": 5, "unit_amount": 850}, {"up_to": "inf", "unit_amount": 650}]},
                    })
 
-    cs = diff(Catalog.of([METER, PRODUCT, SEATS, EMAILS, GOLD, tiered(10, 900)]),
-              state([*applied(), live(tiered(5, 900), "price_volume")]))
+    cs = planned(Catalog.of([METER, PRODUCT, SEATS, EMAILS, GOLD, tiered(10, 900)]),
+                 state([*applied(), live(tiered(5, 900), "price_volume")]))
     volume = change(cs, "price.volume")
     assert volume.action is Action.REPLACE
     assert _rows(volume, "usd")[6] == ("$48.00", "$60.00")
     # eur moves at the same boundary: only the quantities whose amount changes; gbp does not change at all
     assert _rows(volume, "eur") == {6: ("€42.00", "€54.00"), 10: ("€70.00", "€90.00")}
     assert _rows(volume, "gbp") == {}
-    assert "price impact: amounts in gbp do not change" in volume.notes
+    assert Note("price impact: amounts in gbp do not change", NoteTopic.PRICE_IMPACT) in volume.notes
 
 
 def test_price_impact_says_once_what_it_assumed_and_marks_the_rows() -> None:
@@ -465,17 +476,15 @@ def test_price_impact_says_once_what_it_assumed_and_marks_the_rows() -> None:
                                                         {"up_to": "inf", "unit_amount": 700}]}})
     half = res(Kind.PRICE, "half", product="suite", currency="usd", unit_amount_decimal="0.5",
                recurring={"interval": "month"})
-    cs = diff(Catalog.of([METER, PRODUCT, SEATS, EMAILS, GOLD, graduated, half]), state(applied()))
+    cs = planned(Catalog.of([METER, PRODUCT, SEATS, EMAILS, GOLD, graduated, half]), state(applied()))
     found = change(cs, "price.graduated")
-    zero = ("price impact assumes flat fee at zero usage: graduated tiers charge no flat fee when the quantity is 0 "
-            "(unverified)")
-    assert [n for n in found.notes if n.startswith("price impact")] == [zero]  # once, though two currencies assume it
+    zero = Note(f"price impact assumes {ZERO_USAGE_GRADUATED.text}", NoteTopic.ASSUMPTION, "zero-usage-flat-fee")
+    assert list(found.notes) == [zero]  # once, though two currencies assume it
     marked = [(r["currency"], r["quantity"]) for r in found.impact if r.get("note")]
     assert marked == [("usd", 0), ("eur", 0)]
     assert all(r["note"] == "assumes zero-usage-flat-fee" for r in found.impact if r.get("note"))
     halves = change(cs, "price.half")
-    assert ("price impact assumes half a minor unit is rounded up (half-up, not half-even; unverified)"
-            in halves.notes)
+    assert Note(f"price impact assumes {HALF_UP.text}", NoteTopic.ASSUMPTION, "half-up") in halves.notes
     assert next(r for r in halves.impact if r["quantity"] == 1) == {
         "quantity": 1, "before": None, "after": "$0.01", "currency": "usd", "note": "assumes half-up"}
 
@@ -485,30 +494,49 @@ def test_a_repriced_currency_option_shows_what_its_subscribers_will_pay() -> Non
                                                                                "gbp": {"unit_amount": 800}}})
     was = res(Kind.PRICE, "seats", **{**SEATS.params, "currency_options": {"eur": {"unit_amount": 800},
                                                                             "gbp": {"unit_amount": 800}}})
-    cs = diff(Catalog.of([METER, PRODUCT, priced, EMAILS, GOLD]), state(applied(seats=live(was, "price_seats"))))
+    cs = planned(Catalog.of([METER, PRODUCT, priced, EMAILS, GOLD]), state(applied(seats=live(was, "price_seats"))))
     seats = change(cs, "price.seats")
     assert seats.action is Action.UPDATE
     # the usd amounts cannot change in place, gbp's do not: only eur, where they do
     assert {r["currency"] for r in seats.impact} == {"eur"}
     assert _rows(seats, "eur")[6] == ("€16.00", "€18.00")
-    assert "price impact: amounts in gbp do not change" in seats.notes
+    assert "price impact: amounts in gbp do not change" in texts(seats)
 
 
 def test_price_impact_shows_a_few_option_currencies_and_names_the_rest() -> None:
     codes = ["aud", "cad", "chf", "eur", "gbp", "sek"]
     many = res(Kind.PRICE, "many", product="suite", currency="usd", unit_amount=1000, recurring={"interval": "month"},
                currency_options={c: {"unit_amount": 900} for c in codes})
-    found = change(diff(Catalog.of([METER, PRODUCT, SEATS, EMAILS, GOLD, many]), state(applied())), "price.many")
+    found = change(planned(Catalog.of([METER, PRODUCT, SEATS, EMAILS, GOLD, many]), state(applied())), "price.many")
     assert list(dict.fromkeys(r["currency"] for r in found.impact)) == ["usd", "aud", "cad", "chf", "eur"]
-    assert "price impact not shown for 2 more currencies (gbp, sek)" in found.notes
+    assert "price impact not shown for 2 more currencies (gbp, sek)" in texts(found)
 
 
 def test_impact_notes_come_after_the_default_price_note() -> None:
     new_seats = res(Kind.PRICE, "seats", **{**SEATS.params, "unit_amount_decimal": "1000.5", "unit_amount": None})
-    cs = diff(Catalog.of([METER, PRODUCT, new_seats, EMAILS, GOLD]), state(applied()))
+    cs = planned(Catalog.of([METER, PRODUCT, new_seats, EMAILS, GOLD]), state(applied()))
     notes = change(cs, "price.seats").notes
-    assert any("default price moves" in n for n in notes)
-    assert notes[-1].startswith("price impact assumes half a minor unit")
+    assert [n.topic for n in notes] == [NoteTopic.CONSEQUENCE] * 3 + [NoteTopic.ASSUMPTION]
+    assert "default price moves" in notes[2].text
+    assert notes[-1] == Note(f"price impact assumes {HALF_UP.text}", NoteTopic.ASSUMPTION, "half-up")
+
+
+def test_the_diff_alone_computes_no_price_impact() -> None:
+    # what changes is the diff's; what it costs a customer is a pass over its result
+    new_seats = res(Kind.PRICE, "seats", **{**SEATS.params, "unit_amount": 1200})
+    annual = res(Kind.PRICE, "annual", product="suite", currency="usd", unit_amount=9000,
+                 recurring={"interval": "year"})
+    account = state(applied())
+    alone = diff(Catalog.of([METER, PRODUCT, new_seats, EMAILS, GOLD, annual]), account)
+    assert all(c.impact == () for c in alone.changes)
+    assert all(n.topic is NoteTopic.CONSEQUENCE for c in alone.changes for n in c.notes)
+    priced = with_price_impact(alone)
+    assert {c.address for c in priced.changes if c.impact} == {"price.seats", "price.annual"}
+    assert priced.calls == alone.calls and priced.problems == alone.problems
+    # a change with nothing to price (a nickname in place, a meter, a product) is left as the diff made it
+    renamed = diff(Catalog.of([METER, PRODUCT, res(Kind.PRICE, "seats", **{**SEATS.params, "nickname": "Seats"}),
+                               EMAILS, GOLD]), account)
+    assert with_price_impact(renamed) == renamed
 
 
 def test_calls_come_stage_by_stage_in_the_order_the_diff_made_them() -> None:

@@ -12,7 +12,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange, Problem
+from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange, Note, NoteTopic, Problem
+from compiler.errors import Diagnostic, Location, Severity
 from compiler.render.color import should_color
 from compiler.render.json import render_json
 from compiler.render.markdown import code, escape_text, fenced, render_markdown
@@ -28,7 +29,9 @@ def _tier(up_to: int | str, unit: int) -> dict[str, object]:
             "flat_amount_decimal": None}
 
 
-def _changeset(*, problems: tuple[Problem, ...] = (), livemode: bool = False) -> ChangeSet:
+def _changeset(
+    *, problems: tuple[Problem, ...] = (), livemode: bool = False, warnings: tuple[Diagnostic, ...] = ()
+) -> ChangeSet:
     return ChangeSet(
         changes=(
             Change(Kind.PRODUCT, "suite", Action.CREATE, "new in the catalog",
@@ -40,7 +43,7 @@ def _changeset(*, problems: tuple[Problem, ...] = (), livemode: bool = False) ->
                    fields=(FieldChange("nickname", "Old", "New"),)),
             Change(Kind.PRICE, "team", Action.REPLACE, "unit_amount cannot change in place", live_id="price_2",
                    fields=(FieldChange("unit_amount", 1000, 1200, True), FieldChange("nickname", "Team", "Team+")),
-                   notes=("subscriptions on the old price keep it",),
+                   notes=(Note("subscriptions on the old price keep it"),),
                    impact=({"quantity": 6, "before": "$20.00", "after": "$24.00", "currency": "usd"},
                            {"quantity": 10, "before": "$100.00", "after": "$100.00", "currency": "usd"})),
             Change(Kind.PRICE, "old", Action.ARCHIVE, "no longer in the catalog", live_id="price_4",
@@ -59,8 +62,19 @@ def _changeset(*, problems: tuple[Problem, ...] = (), livemode: bool = False) ->
         api_version="2026-10-28.endive",
         fingerprint="sha256:0123abcd",
         livemode=livemode,
+        warnings=warnings,
     )
 
+
+HUF = Diagnostic(
+    Location("plans/prices.yaml", 12, 18),
+    "currency-special-case",
+    "unit_amount of price 'seats_huf' is 12345 huf, not divisible by 100",
+    "prefer amounts divisible by 100",
+    Severity.WARNING,
+)
+EMPTY = Diagnostic(Location("plans/empty.yaml", 1, 1), "empty-file", "the file holds no catalog objects", None,
+                   Severity.WARNING)
 
 HELD = Problem("price.held", "lookup-key-held-by-unmanaged-price",
                'lookup_key "held" belongs to price_9, which pricebook does not manage',
@@ -134,6 +148,30 @@ def test_text_shows_problems_and_that_they_block_apply() -> None:
     assert "blocks the apply" not in render_text(_changeset(), color=False)
 
 
+def test_text_shows_the_catalogs_warnings_before_the_problems_and_the_summary() -> None:
+    text = render_text(_changeset(problems=(HELD,), warnings=(HUF, EMPTY)), color=False)
+    lines = text.splitlines()
+    first = lines.index(
+        "Warning: plans/prices.yaml:12:18: unit_amount of price 'seats_huf' is 12345 huf, not divisible by 100 "
+        "[currency-special-case]"
+    )
+    assert lines[first + 1 : first + 4] == [
+        "  hint: prefer amounts divisible by 100",
+        "",
+        "Warning: plans/empty.yaml:1:1: the file holds no catalog objects [empty-file]",
+    ]
+    assert first > lines.index("API calls, in the order apply sends them (4):")
+    assert first < next(i for i, line in enumerate(lines) if line.startswith("Error: price.held"))
+    assert "Warning:" not in render_text(_changeset(), color=False)
+
+
+def test_text_shows_the_warnings_when_there_is_nothing_to_do() -> None:
+    text = render_text(ChangeSet(api_version="v", fingerprint="f", warnings=(EMPTY,)), color=False)
+    assert "Warning: plans/empty.yaml:1:1: the file holds no catalog objects [empty-file]\n\nNo changes." in text
+    coloured = render_text(ChangeSet(warnings=(EMPTY,)), color=True)
+    assert "\x1b[33m\x1b[1mWarning:\x1b[0m plans/empty.yaml:1:1" in coloured
+
+
 def test_text_colour_only_when_asked() -> None:
     plain = render_text(_changeset(problems=(HELD,)), color=False)
     coloured = render_text(_changeset(problems=(HELD,)), color=True)
@@ -172,7 +210,7 @@ def test_text_no_changes() -> None:
 
 
 MULTI = Change(Kind.PRICE, "team", Action.REPLACE, "tiers cannot change in place", live_id="price_2",
-               notes=("price impact assumes half a minor unit is rounded up (half-up, not half-even; unverified)",),
+               notes=(Note("price impact assumes half a minor unit is rounded up", NoteTopic.ASSUMPTION, "half-up"),),
                impact=({"quantity": 1, "before": "$10.00", "after": "$10.01", "currency": "usd",
                         "note": "assumes half-up"},
                        {"quantity": 10, "before": "$100.00", "after": "$120.00", "currency": "usd"},
@@ -189,7 +227,7 @@ def test_text_groups_price_impact_by_currency_and_marks_assumed_amounts() -> Non
         "    price impact (eur):",
         "      quantity 10: €90.00 -> €110.00",
     ]
-    assert "    # note: price impact assumes half a minor unit is rounded up (half-up" in "\n".join(lines)
+    assert "    # note: price impact assumes half a minor unit is rounded up" in "\n".join(lines)
 
 
 LEFT_ALONE = ("meter.mtr_2", "product.other", "price.price_a", "price.price_b", "plan.gold-2019")
@@ -309,6 +347,20 @@ def test_markdown_problems() -> None:
     assert "[!CAUTION]" not in render_markdown(_changeset())
 
 
+def test_markdown_lists_the_catalogs_warnings_before_the_problems() -> None:
+    md = render_markdown(_changeset(problems=(HELD,), warnings=(HUF, EMPTY)))
+    section = md.index("#### Catalog warnings")
+    assert section < md.index("#### Problems")
+    assert (
+        "- **`plans/prices.yaml:12:18`** `currency-special-case`: unit_amount of price 'seats_huf' is 12345 huf, "
+        "not divisible by 100\n  - Hint: prefer amounts divisible by 100\n"
+        "- **`plans/empty.yaml:1:1`** `empty-file`: the file holds no catalog objects\n"
+    ) in md[section:]
+    assert "Catalog warnings" not in render_markdown(_changeset())
+    nothing = render_markdown(ChangeSet(warnings=(EMPTY,)))
+    assert "**No changes.**" in nothing and "`empty-file`" in nothing
+
+
 def test_markdown_warns_about_live_mode() -> None:
     md = render_markdown(_changeset(livemode=True))
     assert "| **LIVE mode** |" in md
@@ -325,9 +377,9 @@ def test_markdown_no_changes() -> None:
 # -- json -------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("problems", [(), (HELD,)])
-def test_json_round_trips_through_from_json(problems: tuple[Problem, ...]) -> None:
-    changeset = _changeset(problems=problems)
+@pytest.mark.parametrize(("problems", "warnings"), [((), ()), ((HELD,), ()), ((), (HUF, EMPTY))])
+def test_json_round_trips_through_from_json(problems: tuple[Problem, ...], warnings: tuple[Diagnostic, ...]) -> None:
+    changeset = _changeset(problems=problems, warnings=warnings)
     text = render_json(changeset)
     assert ChangeSet.from_json(json.loads(text)) == changeset
     assert render_json(ChangeSet.from_json(json.loads(text))) == text
@@ -354,8 +406,18 @@ def _validator() -> jsonschema.Draft202012Validator:
 
 def test_schema_accepts_rendered_json() -> None:
     validator = _validator()
-    for changeset in (_changeset(), _changeset(problems=(HELD,)), ChangeSet()):
+    for changeset in (_changeset(), _changeset(problems=(HELD,)), _changeset(warnings=(HUF, EMPTY)), ChangeSet()):
         validator.validate(json.loads(render_json(changeset)))
+
+
+def test_json_warnings_are_what_validate_prints() -> None:
+    data = json.loads(render_json(_changeset(warnings=(HUF,))))
+    assert data["warnings"] == [HUF.to_json()]
+    assert data["warnings"][0] == {
+        "file": "plans/prices.yaml", "line": 12, "col": 18, "severity": "warning", "rule": "currency-special-case",
+        "message": "unit_amount of price 'seats_huf' is 12345 huf, not divisible by 100",
+        "hint": "prefer amounts divisible by 100",
+    }
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from typing import Any
 
 from compiler.changes.changeset import ChangeSet
 from compiler.changes.model import Catalog, Resource
-from compiler.changes.planning import changeset_for, current_fingerprint
+from compiler.changes.planning import CheckedCatalog, changeset_for, current_fingerprint
 from compiler.stripe.fields import catalog_canonical
 from compiler.stripe.kinds import Kind
 from compiler.stripe.state import LISTS, PLANS_LIST, AccountState, LiveObject, fingerprint, read_account
@@ -282,7 +282,7 @@ def test_a_catalog_plan_the_price_list_did_not_show_is_looked_for_in_the_plans_l
     plan = plan_view()
     catalog = catalog_plan()
     lister = FakeLister({("/v1/plans", "None"): [plan]})  # an account whose price list leaves plans out
-    changeset, state = changeset_for(catalog, lister)
+    changeset, state = changeset_for(CheckedCatalog(catalog), lister)
     # one pass: each list once, the plans list after the price lists (nothing is read twice)
     assert [(p, q.get("active")) for _, p, q in lister.calls] == [
         ("/v1/billing/meters", None),
@@ -295,7 +295,7 @@ def test_a_catalog_plan_the_price_list_did_not_show_is_looked_for_in_the_plans_l
     assert only(state, Kind.PLAN).id == "gold"
 
     found = FakeLister({("/v1/prices", "true"): [plan_in_price_list()]})
-    changeset_for(catalog, found)
+    changeset_for(CheckedCatalog(catalog), found)
     assert "/v1/plans" not in [p for _, p, _ in found.calls]  # found in the price list: one read is enough
     assert len(found.calls) == len(LISTS)
 
@@ -322,7 +322,7 @@ def test_a_removed_managed_plan_is_archived_even_when_the_price_list_hides_plans
     # No managed plan in the price lists proves nothing about this account: the plans list must be read too.
     plan = plan_view(id="retired", amount=500, amount_decimal="500")
     lister = FakeLister({("/v1/plans", "None"): [plan]})
-    changeset, _ = changeset_for(Catalog.of([]), lister)
+    changeset, _ = changeset_for(CheckedCatalog(Catalog.of([])), lister)
     assert [(c.address, c.action.value) for c in changeset.changes] == [("plan.retired", "archive")]
 
 
@@ -332,7 +332,7 @@ def test_apply_plan_reads_the_account_as_the_plan_did_so_an_unchanged_account_is
     catalog = catalog_plan(id="silver", amount=3000)
     # the price list shows one managed plan (gold) but leaves the catalog's silver out: plan reads /v1/plans
     account = {("/v1/prices", "true"): [gold], ("/v1/plans", "None"): [hidden]}
-    planned, _ = changeset_for(catalog, FakeLister(account))
+    planned, _ = changeset_for(CheckedCatalog(catalog), FakeLister(account))
     saved = ChangeSet.from_json(planned.to_json())
     lister = FakeLister(account)
     assert current_fingerprint(saved, lister) == planned.fingerprint
@@ -342,7 +342,7 @@ def test_apply_plan_reads_the_account_as_the_plan_did_so_an_unchanged_account_is
     # no managed plan in the price lists: both sides read the plans list, which finds a removed managed plan
     retired = {**hidden, "id": "retired"}
     account = {("/v1/plans", "None"): [retired]}
-    planned, _ = changeset_for(Catalog.of([]), FakeLister(account))
+    planned, _ = changeset_for(CheckedCatalog(Catalog.of([])), FakeLister(account))
     assert current_fingerprint(ChangeSet.from_json(planned.to_json()), FakeLister(account)) == planned.fingerprint
     changed = {("/v1/plans", "None"): [{**retired, "nickname": "renamed"}]}
     assert current_fingerprint(planned, FakeLister(changed)) != planned.fingerprint
