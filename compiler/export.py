@@ -15,7 +15,7 @@ is a starting point the next plan agrees with. That decides what is written and 
   decimal strings quoted, `up_to: inf`), prices nest under their product, and small mappings use flow style.
 
 Every value is taken from the canonical attrs (`stripe.fields.canonical`), so whatever `canonical` makes of the
-file equals what it made of the account. Each file is read back with pricebook's own loader before it is
+file equals what it made of the account. Each file is read back with pricebook's own YAML reader before it is
 returned: a value the YAML would not carry back unchanged is a bug here, reported rather than written.
 """
 
@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from compiler.catalog.loader import load_text
+from compiler.catalog.yaml_reader import load_text
 from compiler.errors import ExportError
 from compiler.stripe.facts import PRICE_AMOUNT, TIER_AMOUNT_PAIRS
 from compiler.stripe.fields import MANAGED_BY_KEY, SPECS
@@ -519,7 +519,7 @@ def _dump(value: Any) -> str:
 
 
 def _check_round_trip(name: str, text: str, data: Mapping[str, Any]) -> None:
-    """Read the file back with pricebook's own loader: it must parse cleanly into exactly what was written."""
+    """Read the file back with pricebook's own YAML reader: it must parse cleanly into exactly what was written."""
     document, diagnostics = load_text(text, name)
     errors = [d for d in diagnostics if d.is_error]
     if errors:

@@ -1,5 +1,5 @@
-"""Writes the generated part of `docs/rules.md` from the registries: every rule id `validate` can report (the
-loader's, the schema's and the cross-field rules'), and the table of Stripe's limits they rest on.
+"""Writes the generated part of `docs/rules.md` from the registries: every rule id `validate` can report (those
+of reading the files, the schema's and the cross-field rules'), and the table of Stripe's limits they rest on.
 
 `python -m scripts.rules_doc` rewrites the part between the markers and leaves the rest of the file as it is;
 `tests/unit/test_rules_doc.py` fails when the file is not what this writes.
@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from compiler.catalog import loader
+from compiler.catalog.check import READING_RULE_IDS
 from compiler.catalog.rules import RULES, Rule
 from compiler.catalog.rules.engine import TOPICS
 from compiler.catalog.schema import RULE_IDS as SCHEMA_RULE_IDS
@@ -52,7 +52,7 @@ def _basis(rule: Rule) -> tuple[str, str]:
 
 
 def _loader_rows() -> Iterator[str]:
-    for rule_id, what in loader.RULE_IDS.items():
+    for rule_id, what in READING_RULE_IDS.items():
         severity = "warning" if what.endswith(_WARNING_MARK) else "error"
         yield f"| `{rule_id}` | {severity} | {_cell(what.removesuffix(_WARNING_MARK))} |"
 
@@ -72,7 +72,8 @@ def generated() -> str:
         "",
         "## Files and templates",
         "",
-        "Reported by the loader, before anything else is checked. Nothing here is about Stripe.",
+        "Reported while the files are read, before the schema and the rules: finding and decoding them, templates,",
+        "the YAML itself, and a float where an amount goes (Stripe takes amounts as integers of the minor unit).",
         "",
         "| id | severity | what it checks |",
         "|---|---|---|",

@@ -568,7 +568,7 @@ SCHEMA_FAILING: list[Case] = [
     ),
 ]
 
-# --- the loader (compiler.catalog.loader) and the command line's catalog options -------------------------
+# --- reading the files (compiler.catalog: files, yaml_reader, money_floats) and the command line's options ---
 
 
 def _alias_bomb() -> str:

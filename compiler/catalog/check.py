@@ -1,7 +1,9 @@
-"""The offline pipeline every command starts with: load -> schema -> rules.
+"""The offline pipeline every command starts with: files -> YAML reader -> floats where amounts go -> schema ->
+rules.
 
-Objects with schema errors are left out of the rules, so the rules see well-typed data; a reference to such an
-object (a price naming a product that has a typo in a field) is then not reported as unknown as well.
+Objects with schema errors (or a reading error, or a float amount) are left out of the rules, so the rules see
+well-typed data; a reference to such an object (a price naming a product that has a typo in a field) is then not
+reported as unknown as well.
 
 Except where a rule explains a schema error better (`Rule.covers`: "move interval under recurring:" rather
 than "unknown field `interval`"): an object whose only schema errors are such errors goes through the rules,
@@ -14,12 +16,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from compiler.catalog.loader import find_files, gc_paused, load_files, template_variables
+from compiler.catalog import files, money_floats, yaml_reader
+from compiler.catalog.files import find_files, load_files, template_variables
 from compiler.catalog.rules import check_entries, covering_rules
 from compiler.catalog.schema import check_document_paths
 from compiler.catalog.source import Document, Entry, NodePath, iter_entries
+from compiler.catalog.yaml_reader import gc_paused
 from compiler.errors import Diagnostic, InvalidCatalog, Location, has_errors, sort_diagnostics
 from compiler.stripe.kinds import Kind
+
+#: every rule id reported before the schema: finding and reading the files, the YAML, floats where amounts go
+#: (id -> what it checks; "(warning)" at the end marks a warning)
+READING_RULE_IDS: Mapping[str, str] = {**files.RULE_IDS, **yaml_reader.RULE_IDS, **money_floats.RULE_IDS}
 
 
 @dataclass(frozen=True)
@@ -60,18 +68,18 @@ def _owner(path: NodePath, owners: Mapping[NodePath, Entry]) -> Entry | None:
 
 
 def _rejected_paths(
-    doc: Document, entries: Sequence[Entry], schema_paths: Sequence[NodePath], loader_errors: Sequence[Diagnostic]
+    doc: Document, entries: Sequence[Entry], schema_paths: Sequence[NodePath], reading_errors: Sequence[Diagnostic]
 ) -> set[NodePath]:
-    """The paths of the entries that have a schema error or a loader error inside them."""
+    """The paths of the entries that have a schema error or a reading error inside them."""
     owners = {entry.path: entry for entry in entries}
     bad: set[NodePath] = set()
     for path in schema_paths:
         owner = _owner(path, owners)
         if owner is not None:
             bad.add(owner.path)
-    if loader_errors:
-        # Loader problems carry only a place: find the nodes at those places.
-        places = {d.location for d in loader_errors}
+    if reading_errors:
+        # Reading problems carry only a place: find the nodes at those places.
+        places = {d.location for d in reading_errors}
         for table in (doc.positions, doc.key_positions):
             for path, location in table.items():
                 owner = _owner(path, owners) if location in places else None
@@ -80,8 +88,8 @@ def _rejected_paths(
     return bad
 
 
-#: the loader's errors about a value it then reads as null (a legacy octal, a tag, a tagged value that is not one)
-_NULLED_BY_LOADER = frozenset({"yaml-octal", "yaml-tag", "yaml-value"})
+#: the reader's errors about a value it then reads as null (a legacy octal, a tag, a tagged value that is not one)
+_NULLED_BY_READER = frozenset({"yaml-octal", "yaml-tag", "yaml-value"})
 
 #: rules that report a reference to an identity the catalog lacks, and where the reference sits
 _REFERENCE_RULES: Mapping[str, Kind] = {
@@ -126,22 +134,26 @@ def _without_echoes(
 def check_documents(
     documents: Sequence[Document], diagnostics: Sequence[Diagnostic] = (), *, files: int | None = None
 ) -> CheckResult:
-    """Schema and rules over loaded documents (`diagnostics` are the loader's; `files` how many were read)."""
+    """The float amounts, the schema and the rules over read documents (`diagnostics` are the files' and the
+    reader's; `files` how many were read)."""
     found: list[Diagnostic] = list(diagnostics)
     candidates: list[Entry] = []  # what the rules see
     rejected: list[Entry] = []  # kept from the rules
     #: schema errors a rule may say better: (the entry, the schema's diagnostic, the rules that explain it)
     deferred: list[tuple[Entry, Diagnostic, frozenset[str]]] = []
-    loader_errors: dict[str, list[Diagnostic]] = {}
+    reading_errors: dict[str, list[Diagnostic]] = {}
     for d in diagnostics:
         if d.is_error:
-            loader_errors.setdefault(d.location.file, []).append(d)
+            reading_errors.setdefault(d.location.file, []).append(d)
     for doc in documents:
+        floats = list(money_floats.money_floats(doc))
+        found.extend(floats)
+        reading_errors.setdefault(doc.file, []).extend(floats)
         entries = list(iter_entries(doc))
         owners = {entry.path: entry for entry in entries}
         hard: list[NodePath] = []
-        # a value the loader refused reads as null: what the schema says of the null there is an echo
-        refused = {d.location for d in loader_errors.get(doc.file, []) if d.rule in _NULLED_BY_LOADER}
+        # a value the reader refused reads as null: what the schema says of the null there is an echo
+        refused = {d.location for d in reading_errors.get(doc.file, []) if d.rule in _NULLED_BY_READER}
         for path, diagnostic in check_document_paths(doc):
             if diagnostic.location in refused:
                 hard.append(path)
@@ -153,7 +165,7 @@ def check_documents(
             else:
                 found.append(diagnostic)
                 hard.append(path)
-        bad = _rejected_paths(doc, entries, hard, loader_errors.get(doc.file, []))
+        bad = _rejected_paths(doc, entries, hard, reading_errors.get(doc.file, []))
         candidates.extend(e for e in entries if e.path not in bad)
         rejected.extend(e for e in entries if e.path in bad)
     report = check_entries(candidates)
@@ -178,7 +190,7 @@ def check_documents(
 def check_catalog(paths: Sequence[str], variables: Mapping[str, object] | None = None) -> CheckResult:
     """Load every catalog file below `paths` and check it offline."""
     files, problems = find_files(paths)
-    with gc_paused():  # the whole check makes many small acyclic objects: see loader.gc_paused
+    with gc_paused():  # the whole check makes many small acyclic objects: see yaml_reader.gc_paused
         documents, diagnostics = load_files(files, variables or {})
         return check_documents(documents, [*problems, *diagnostics], files=len(files))
 

@@ -1,6 +1,6 @@
 """Catalog files as loaded: plain values plus the place of every node.
 
-The loader produces `Document`s; the schema check, the rules and the model builder read them. Keeping positions
+The YAML reader produces `Document`s; the checks and the model builder read them. Keeping positions
 beside plain data (rather than wrapping every value) lets the rest of the pipeline use ordinary dicts and lists
 while any problem can still be reported as `file:line:col`.
 """
@@ -28,12 +28,15 @@ class Document:
 
     `positions` maps a node's path to where its value starts; `key_positions` maps the path of a mapping
     entry to where its key starts (better for "unknown field" messages). The root path `()` is always present.
+    `floats` holds every float the file puts under a mapping key, by path (few: a catalog's numbers are
+    integers), so the check for floats where amounts go need not walk the whole document.
     """
 
     file: str
     data: Any
     positions: Mapping[NodePath, Location] = field(default_factory=dict)
     key_positions: Mapping[NodePath, Location] = field(default_factory=dict)
+    floats: Mapping[NodePath, float] = field(default_factory=dict)
 
     def at(self, path: NodePath, *, key: bool = False) -> Location:
         """The location of `path`, or of its nearest ancestor that has one."""

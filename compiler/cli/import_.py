@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from compiler.catalog.loader import CATALOG_SUFFIXES, TEMPLATE_SUFFIXES
+from compiler.catalog.files import CATALOG_SUFFIXES, TEMPLATE_SUFFIXES
 from compiler.catalog.schema import schema_text
 from compiler.changes.planning import reading_gateway
 from compiler.cli.common import connection_options

@@ -27,10 +27,10 @@ from compiler.changes.model import Catalog, Resource, build_catalog
 from compiler.cli.common import catalog_options, connection_options
 from compiler.cli.quote import find_quotable
 from compiler.cli.quote import render_text as render_quote
-from compiler.errors import InvalidUsage, PricebookError, UsageError
+from compiler.errors import InvalidUsage, NotQuotable, PricebookError, UsageError
 from compiler.stripe import facts
 from compiler.stripe.facts import GroupingWindow
-from compiler.stripe.pricing import NotQuotable, PriceTerms, Quote, quote
+from compiler.stripe.pricing import PriceTerms, Quote, quote
 from compiler.usage.cancel import CancelReport, CancelTarget, cancel, file_targets
 from compiler.usage.events import RowChecker, iso_timestamp
 from compiler.usage.importer import (

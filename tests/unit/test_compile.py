@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from compiler.catalog.loader import load_text
 from compiler.catalog.source import iter_entries
+from compiler.catalog.yaml_reader import load_text
 from compiler.changes.compile import compile_catalog, create_call, default_price_call, placeholder_ref
 from compiler.changes.model import Catalog, build_catalog
 from compiler.stripe.calls import placeholder

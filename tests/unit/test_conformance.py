@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from compiler.catalog.check import check_catalog, check_documents
-from compiler.catalog.loader import load_text
 from compiler.catalog.schema import schema_document
+from compiler.catalog.yaml_reader import load_text
 from compiler.changes.compile import _NOT_CREATE_PARAMS, compile_catalog, create_call, placeholder_ref
 from compiler.changes.model import Catalog, Resource, build_catalog
 from compiler.cli import compile as compile_cli

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compiler.catalog.check import check_documents
-from compiler.catalog.loader import load_text
 from compiler.catalog.source import Document
+from compiler.catalog.yaml_reader import load_text
 from compiler.changes.changeset import ChangeSet
 from compiler.changes.diff import diff
 from compiler.changes.model import Catalog, build_catalog
@@ -251,7 +251,7 @@ def test_an_inactive_meter_a_price_still_bills_from_is_written_valid_with_a_warn
     export = export_account(state)
     assert "status" not in file(export, METERS_FILE).text
     assert any("emails_sent is inactive" in w and "reactivate" in w for w in export.warnings)
-    catalog_of(export)  # reads back through the loader, schema and rules without a diagnostic
+    catalog_of(export)  # reads back through the reader, schema and rules without a diagnostic
 
 
 def test_plans_are_written_in_the_plans_api_shape_at_top_level() -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from compiler.catalog.loader import load_text
+from compiler.catalog.money_floats import money_floats
 from compiler.catalog.schema import check_document
+from compiler.catalog.yaml_reader import load_text
 from compiler.errors import Diagnostic
 
 PRODUCT = "products:\n  - id: p\n    name: P\n"
@@ -18,8 +19,9 @@ def problems(text: str) -> list[Diagnostic]:
 
 
 def money_hint(text: str) -> str:
-    _, loaded = load_text(text, "f.yaml")
-    (problem,) = loaded
+    doc, loaded = load_text(text, "f.yaml")
+    assert doc is not None and loaded == [], loaded
+    (problem,) = money_floats(doc)
     assert problem.rule == "money-float"
     assert problem.hint is not None
     return problem.hint

@@ -1,5 +1,5 @@
 """Every validate-time rule id reaches a user: `pricebook validate` reports exactly each case's id (and the rule
-at the line the case marks), and every id of the loader, the schema and the rules has a case."""
+at the line the case marks), and every id of reading the files, the schema and the rules has a case."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from compiler.catalog import loader
+from compiler.catalog.check import READING_RULE_IDS
 from compiler.catalog.rules import RULES, RULES_BY_ID
 from compiler.catalog.schema import RULE_IDS as SCHEMA_RULE_IDS
 from compiler.cli.validate import command as validate
 from tests.cli import invoke
 from tests.rule_cases import FAILING, PASSING, Case, case_args, params, passing_params, write_case
 
-EVERY_ID = {*loader.RULE_IDS, *SCHEMA_RULE_IDS, *RULES_BY_ID}
+EVERY_ID = {*READING_RULE_IDS, *SCHEMA_RULE_IDS, *RULES_BY_ID}
 
 
 def _unreadable(monkeypatch: pytest.MonkeyPatch, name: str) -> None:

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler.catalog.loader import load_text
 from compiler.catalog.rules import RULES, RULES_BY_ID, run_rules
 from compiler.catalog.source import Document, Entry, iter_entries
+from compiler.catalog.yaml_reader import load_text
 from compiler.errors import Diagnostic, Severity
 from tests.rule_cases import BASE, PASSING, RULE_FAILING, Case, Passing, params, passing_params
 

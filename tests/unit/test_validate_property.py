@@ -219,9 +219,9 @@ plain_values = st.recursive(
 
 @settings(max_examples=150, deadline=None)
 @given(data=st.dictionaries(names, plain_values, max_size=5), flow=st.booleans())
-def test_loader_reads_what_pyyaml_reads(data: dict[str, Any], flow: bool) -> None:
+def test_the_reader_reads_what_pyyaml_reads(data: dict[str, Any], flow: bool) -> None:
     """The hand-written builder agrees with PyYAML's own safe_load on anything safe_dump writes."""
-    from compiler.catalog.loader import load_text
+    from compiler.catalog.yaml_reader import load_text
 
     text = yaml.safe_dump(data, default_flow_style=flow, allow_unicode=True)
     doc, problems = load_text(text, "x.yaml")
@@ -243,8 +243,8 @@ def test_loader_reads_what_pyyaml_reads(data: dict[str, Any], flow: bool) -> Non
     ),
     flow=st.booleans(),
 )
-def test_loader_expands_aliases_as_pyyaml_does(data: dict[str, Any], shared: Any, flow: bool) -> None:
-    from compiler.catalog.loader import load_text
+def test_the_reader_expands_aliases_as_pyyaml_does(data: dict[str, Any], shared: Any, flow: bool) -> None:
+    from compiler.catalog.yaml_reader import load_text
 
     data = {**data, "first": shared, "again": {"nested": shared}}  # safe_dump writes &id001 and *id001
     text = yaml.safe_dump(data, default_flow_style=flow, allow_unicode=True)

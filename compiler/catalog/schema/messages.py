@@ -156,7 +156,8 @@ def _suggest(word: str, options: Iterable[str]) -> str | None:
 
 
 def _is_money_float(error: ValidationError) -> bool:
-    """The loader reports floats in amount fields already (as `money-float`), with a better message."""
+    """The money-float check (`catalog.money_floats`) reports floats in amount fields already, with a better
+    message."""
     path = tuple(error.absolute_path)
     return (
         isinstance(error.instance, float)

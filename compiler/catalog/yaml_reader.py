@@ -1,37 +1,25 @@
-"""Read catalog files into `Document`s: plain data plus the place of every node.
+"""YAML text to a `Document`: plain data plus the place of every node. Knows YAML, not Stripe.
 
 PyYAML's constructors lose positions, keep the last of two duplicate keys and expand aliases without limit,
-so the loader reads libyaml's event stream (the C parser when available) and builds the plain values itself,
-in one pass without recursion. Everything that can go wrong with a file becomes a `Diagnostic`: invalid YAML,
-duplicate keys, unsafe tags, alias bombs and self-referencing aliases, legacy octal integers, floats where an
-amount goes. Nothing raises for bad input.
-
-Templates (`*.yaml.j2`) are rendered in Jinja2's sandbox with undefined variables as errors before parsing.
-Positions inside a rendered template refer to the rendered text (which matches the template line for line as
-long as the template does not add or remove lines before the place).
+so the reader reads libyaml's event stream (the C parser when available) and builds the plain values itself,
+in one pass without recursion. Everything that can go wrong with the text becomes a `Diagnostic`: invalid YAML,
+duplicate keys, unsafe tags, alias bombs and self-referencing aliases, legacy octal integers. Nothing raises for
+bad input. It also notes where the floats are (`Document.floats`), for the catalog check that refuses a float
+where an amount goes.
 """
 
 from __future__ import annotations
 
 import gc
-import json
 import math
-import traceback
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import jinja2
-import jinja2.exceptions
-import jinja2.sandbox
 import yaml
 
 from compiler.catalog.source import Document, NodePath
 from compiler.errors import Diagnostic, Location, Severity
-from compiler.stripe.currencies import SUPPORTED, minor_digits
-from compiler.stripe.facts import AMOUNT_PAIRS, DECIMAL_FIELDS, MONEY_FIELDS
 
 _BaseLoader: type[yaml.SafeLoader] | type[yaml.CSafeLoader]
 try:
@@ -50,8 +38,6 @@ _NON_SPECIFIC = "!"  # `! value` forces a string
 #: a timestamp (`2024-01-01`) or `=` stays a string
 _implicit_tag: Callable[[type[yaml.Node], str, tuple[bool, bool]], str] = yaml.resolver.Resolver().resolve
 
-_AMOUNT_FIELDS = MONEY_FIELDS | DECIMAL_FIELDS
-
 #: how deep mappings and lists may nest; catalogs need about 8
 MAX_DEPTH = 64
 _TOO_DEEP_MESSAGE = f"the document nests deeper than {MAX_DEPTH} levels"
@@ -60,18 +46,8 @@ _TOO_DEEP_HINT = "a catalog needs only a few levels of nesting: look for runaway
 ALIAS_BASE_BUDGET = 10_000
 ALIAS_BUDGET_PER_NODE = 10
 
-#: every rule id the loader reports (severity: all errors except `empty-file` and `no-files`, warnings)
+#: every rule id the reader reports (all errors except `empty-file`, a warning)
 RULE_IDS: Mapping[str, str] = {
-    "path-not-found": "a path given on the command line does not exist",
-    "no-files": "a directory holds no *.yaml, *.yml or *.yaml.j2 file (warning)",
-    "io-error": "a file cannot be read",
-    "encoding": "a file is not UTF-8",
-    "template-syntax": "a *.yaml.j2 template does not parse",
-    "template-undefined": "a template uses a variable that --var/--vars do not define",
-    "template-sandbox": "a template does something Jinja2's sandbox forbids",
-    "template-error": "a template fails while rendering",
-    "var-option": "a --var option is not NAME=VALUE",
-    "vars-file": "a --vars file is unreadable or not a mapping of names",
     "yaml-syntax": "invalid YAML (at the parser's place), an undefined alias, or more than one document",
     "yaml-root": "the file is not a mapping",
     "empty-file": "the file holds nothing (warning)",
@@ -84,11 +60,7 @@ RULE_IDS: Mapping[str, str] = {
     "yaml-too-deep": "nesting deeper than MAX_DEPTH",
     "yaml-merge": "a `<<` merge of something that is not a mapping",
     "yaml-octal": "an integer with a leading zero (YAML 1.1 would read it as octal)",
-    "money-float": "a float where an amount goes (amounts are integers, decimals are strings)",
 }
-
-CATALOG_SUFFIXES = (".yaml", ".yml")
-TEMPLATE_SUFFIXES = (".yaml.j2", ".yml.j2")
 
 _Place = tuple[int, int]  # 1-based (line, col), turned into a Location only when asked for
 
@@ -165,7 +137,7 @@ _JUNK = "\x00dropped"
 
 #: first characters of plain scalars that YAML 1.1 may read as something other than a string (booleans y/n/
 #: true/false/on/off, null ~, numbers, `<<`); the rest skip the resolver. PyYAML has no public table of them:
-#: tests/unit/test_loader.py checks this set against what its safe_load reads
+#: tests/unit/test_yaml_reader.py checks this set against what its safe_load reads
 _NOT_ONLY_STR = frozenset("yYnNtTfFoO~-+.0123456789<")
 
 
@@ -186,22 +158,14 @@ class _Builder:
         self.alias_nodes = 0  # nodes that aliases added
         self.nodes = 0  # nodes written out in the file
         self.first_mark: Any = None
-        #: money-float findings whose hint waits for the object's `currency` (it may come after the amount):
-        #: (index in `diagnostics`, the object, its path, the key, the float)
-        self.money_floats: list[tuple[int, dict[Any, Any], NodePath, str, float]] = []
+        #: every float put into a mapping, by path (floats are rare: a catalog's numbers are integers)
+        self.floats: dict[NodePath, float] = {}
 
     def location(self, mark: Any) -> Location:
         return Location(self.file, mark.line + 1, mark.column + 1)
 
     def error(self, mark: Any, rule: str, message: str, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(self.location(mark), rule, message, hint))
-
-    def settle_money_floats(self) -> None:
-        """Gives each money-float finding the hint for its object's currency, now that the object is complete."""
-        for index, container, path, key, value in self.money_floats:
-            currency = _currency_of(container, path)
-            if currency is not None:
-                self.diagnostics[index] = _money_float(self.diagnostics[index].location, key, value, currency)
 
     def abort(self, mark: Any, rule: str, message: str, hint: str | None = None) -> _Abort:
         return _Abort(Diagnostic(self.location(mark), rule, message, hint))
@@ -219,7 +183,7 @@ class _Builder:
         map_start, seq_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
         map_end, seq_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
         not_only_str = _NOT_ONLY_STR
-        amount_fields = _AMOUNT_FIELDS
+        floats = self.floats
         frame: _Frame | None = None
         value: Any
         nodes = 0
@@ -316,9 +280,8 @@ class _Builder:
             child_path = (*frame.path, key)
             key_marks[child_path] = frame.key_mark
             container[key] = value
-            if type(value) is float and key in amount_fields and frame.path[-1:] != ("metadata",):
-                self.money_floats.append((len(self.diagnostics), container, frame.path, str(key), value))
-                self.diagnostics.append(_money_float(self.location(marks[child_path]), str(key), value))
+            if type(value) is float:
+                floats[child_path] = value
 
     def scalar(self, text: str, tag: str | None, plain: bool, mark: Any) -> Any:
         if tag is None:
@@ -562,61 +525,6 @@ def _parse_float(text: str) -> float:
     return float(value)
 
 
-def _currency_of(container: Mapping[Any, Any], path: NodePath) -> str | None:
-    """The currency of the object holding an amount, when the object itself says it: its `currency`, or the key
-    of a `currency_options` entry. None when it is only known further out (a tier, a custom amount)."""
-    currency = container.get("currency")
-    if len(path) >= 2 and path[-2] == "currency_options":
-        currency = path[-1]
-    if isinstance(currency, str) and currency.lower() in SUPPORTED:
-        return currency.lower()
-    return None
-
-
-def _money_float(location: Location, key: str, value: float, currency: str | None = None) -> Diagnostic:
-    """A float where an amount goes is an error, never rounded (Stripe refuses one: "Invalid integer"). The hint
-    converts the amount to the minor unit of `currency` when the object names it, and explains the minor unit
-    otherwise."""
-    shown = repr(value)
-    if key in DECIMAL_FIELDS:
-        return Diagnostic(
-            location,
-            "money-float",
-            f"`{key}` must be a decimal string, not the number {shown}",
-            f'quote it so that no digit is lost: `{key}: "{shown}"`',
-        )
-    twin = dict(AMOUNT_PAIRS).get(key)  # custom_unit_amount's bounds have no decimal form
-    decimal = f', or `{twin}: "{shown}"` for a fraction of the minor unit' if twin else ""
-    if not math.isfinite(value):
-        hint = "write a whole number of the currency's minor unit (9.99 USD is 999, 500 JPY is 500)"
-    elif currency is None:
-        minor = _in_minor_units(value, 2)
-        written = f"`{key}: {minor}` if it is {shown} in a 2-decimal currency" if minor else f"`{key}: <integer>`"
-        hint = f"amounts are in the currency's minor unit (9.99 USD is 999, 500 JPY is 500): {written}{decimal}"
-    else:
-        digits = minor_digits(currency)
-        code = currency.upper()
-        minor = _in_minor_units(value, digits)
-        unit = f"{code} has no minor unit" if digits == 0 else f"{code} has {digits} decimal digits"
-        if minor:
-            hint = f"{unit}: write `{key}: {minor}` for {shown} {code}{decimal}"
-        else:
-            hint = f"{unit}, so {shown} {code} is not a whole amount: write `{key}: <integer>`{decimal}"
-    return Diagnostic(
-        location, "money-float", f"`{key}` is {shown}, but amounts are integers in the currency's minor unit", hint
-    )
-
-
-def _in_minor_units(value: float, digits: int) -> str | None:
-    """`value` major units as an integer count of minor units, as text; None when it is not a whole count."""
-    if not math.isfinite(value):
-        return None
-    scaled = Decimal(repr(value)).scaleb(digits)
-    if scaled != scaled.to_integral_value():
-        return None
-    return str(int(scaled))
-
-
 #: libyaml (PyYAML 6.0.3 and later) stops at its own nesting limit while scanning ahead, before the builder's
 #: MAX_DEPTH check sees the events; its error names no type of its own, so its wording is what tells it apart
 _LIBYAML_TOO_DEEP = "maximum nesting depth"
@@ -667,7 +575,6 @@ def _read(text: str, file: str) -> tuple[Any, _Builder, bool]:
         if type(event) is yaml.StreamEndEvent:
             return None, builder, False
         root = builder.build(parser)
-        builder.settle_money_floats()
         event = parser.get_event()
         while type(event) is yaml.DocumentEndEvent:
             event = parser.get_event()
@@ -728,280 +635,10 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
                 "start the file with `products:`, `prices:`, `plans:` or `meters:`",
             )
         ]
-    doc = Document(file, root, Positions(file, builder.marks), Positions(file, builder.key_marks))
+    doc = Document(
+        file, root, Positions(file, builder.marks), Positions(file, builder.key_marks), floats=builder.floats
+    )
     return doc, builder.diagnostics
 
 
-# --------------------------------------------------------------------------------------------------- files
-
-
-def display_path(path: Path) -> str:
-    """The path as the user should see it: relative to the current directory when below it."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
-def is_template(path: Path) -> bool:
-    return path.name.endswith(TEMPLATE_SUFFIXES)
-
-
-def is_catalog_file(path: Path) -> bool:
-    return path.name.endswith(CATALOG_SUFFIXES) or is_template(path)
-
-
-def find_files(paths: Sequence[str]) -> tuple[list[Path], list[Diagnostic]]:
-    """Every catalog file below `paths`, each once, in a stable order (directories sorted)."""
-    found: list[Path] = []
-    diagnostics: list[Diagnostic] = []
-    seen: set[Path] = set()
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            candidates = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and is_catalog_file(p)
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-            if not candidates:
-                diagnostics.append(
-                    Diagnostic(
-                        Location(display_path(path)),
-                        "no-files",
-                        "no *.yaml, *.yml or *.yaml.j2 files here",
-                        None,
-                        Severity.WARNING,
-                    )
-                )
-        elif path.is_file():
-            candidates = [path]
-        else:
-            diagnostics.append(
-                Diagnostic(
-                    Location(raw),
-                    "path-not-found",
-                    "no such file or directory",
-                    "pass a catalog directory (default plans/) or catalog files",
-                )
-            )
-            continue
-        for candidate in candidates:
-            resolved = candidate.resolve()
-            if resolved not in seen:
-                seen.add(resolved)
-                found.append(candidate)
-    return found, diagnostics
-
-
-def decode(raw: bytes, file: str) -> tuple[str | None, list[Diagnostic]]:
-    """UTF-8 (an optional BOM is dropped); anything else is a diagnostic at the first bad byte."""
-    try:
-        return raw.decode("utf-8-sig"), []
-    except UnicodeDecodeError as error:
-        good = raw[: error.start]
-        line = good.count(b"\n") + 1
-        col = len(good[good.rfind(b"\n") + 1 :].decode("utf-8", errors="replace")) + 1
-        return None, [
-            Diagnostic(
-                Location(file, line, col),
-                "encoding",
-                f"the file is not valid UTF-8 (byte 0x{raw[error.start]:02x})",
-                "save the file as UTF-8",
-            )
-        ]
-
-
-_TEMPLATE_NAME = "<pricebook-template>"
-
-
-def _template_line(error: BaseException) -> int:
-    """The template line an error was raised at: Jinja2 rewrites tracebacks so template frames show it."""
-    line = 0
-    for frame in traceback.extract_tb(error.__traceback__):
-        if frame.filename == _TEMPLATE_NAME and frame.lineno:
-            line = frame.lineno
-    return line
-
-
-def _environment() -> jinja2.sandbox.SandboxedEnvironment:
-    return jinja2.sandbox.SandboxedEnvironment(
-        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False
-    )
-
-
-def render_template(source: str, file: str, variables: Mapping[str, object]) -> tuple[str | None, list[Diagnostic]]:
-    """Render a `*.yaml.j2` file in the sandbox; every failure is a diagnostic at the template's line."""
-    env = _environment()
-    try:
-        code = env.compile(source, filename=_TEMPLATE_NAME)
-    except jinja2.TemplateSyntaxError as error:
-        return None, [
-            Diagnostic(
-                Location(file, error.lineno or 1, 1),
-                "template-syntax",
-                f"template syntax error: {error.message}",
-                "see https://jinja.palletsprojects.com/templates/",
-            )
-        ]
-    template = env.template_class.from_code(env, code, env.make_globals(None), None)
-    try:
-        return template.render(dict(variables)), []
-    except jinja2.UndefinedError as error:
-        return None, [
-            Diagnostic(
-                Location(file, _template_line(error) or 1, 1),
-                "template-undefined",
-                f"template variable error: {error.message}",
-                "pass it with --var NAME=VALUE or in a --vars file",
-            )
-        ]
-    except jinja2.exceptions.SecurityError as error:
-        return None, [
-            Diagnostic(
-                Location(file, _template_line(error) or 1, 1),
-                "template-sandbox",
-                f"the template did something the sandbox forbids: {error}",
-                "templates may only use variables, loops, conditions and filters",
-            )
-        ]
-    except Exception as error:  # a template can raise anything (1/0, a failing filter): report, never crash
-        return None, [
-            Diagnostic(
-                Location(file, _template_line(error) or 1, 1),
-                "template-error",
-                f"the template failed: {type(error).__name__}: {error}",
-            )
-        ]
-
-
-def load_file(path: Path, variables: Mapping[str, object]) -> tuple[Document | None, list[Diagnostic]]:
-    file = display_path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        return None, [Diagnostic(Location(file), "io-error", f"cannot read the file: {error.strerror}")]
-    text, problems = decode(raw, file)
-    if text is None:
-        return None, problems
-    if is_template(path):
-        text, problems = render_template(text, file, variables)
-        if text is None:
-            return None, problems
-    return load_text(text, file)
-
-
-def load_paths(
-    paths: Sequence[str], variables: Mapping[str, object] | None = None
-) -> tuple[list[Document], list[Diagnostic]]:
-    """Every catalog file below `paths` (default `plans/` is the caller's choice) as Documents."""
-    files, diagnostics = find_files(paths)
-    documents, problems = load_files(files, variables or {})
-    return documents, [*diagnostics, *problems]
-
-
-def load_files(files: Sequence[Path], variables: Mapping[str, object]) -> tuple[list[Document], list[Diagnostic]]:
-    documents: list[Document] = []
-    diagnostics: list[Diagnostic] = []
-    for path in files:
-        doc, problems = load_file(path, variables)
-        diagnostics.extend(problems)
-        if doc is not None:
-            documents.append(doc)
-    return documents, diagnostics
-
-
-# --------------------------------------------------------------------------------------------------- vars
-
-
-def parse_var_options(items: Sequence[str]) -> tuple[dict[str, str], list[str]]:
-    """`--var NAME=VALUE` options as a mapping, plus the malformed ones."""
-    result: dict[str, str] = {}
-    bad: list[str] = []
-    for item in items:
-        name, sep, value = item.partition("=")
-        name = name.strip()
-        if not sep or not name.isidentifier():
-            bad.append(item)
-            continue
-        result[name] = value
-    return result, bad
-
-
-def load_vars_file(path: str) -> tuple[dict[str, object], list[Diagnostic]]:
-    """A `--vars` file: a YAML or JSON mapping from variable names to values."""
-    file = display_path(Path(path))
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as error:
-        return {}, [Diagnostic(Location(file), "vars-file", f"cannot read the variables file: {error.strerror}")]
-    text, problems = decode(raw, file)
-    if text is None:
-        return {}, problems
-    if path.endswith(".json"):
-        try:
-            data = json.loads(text)
-        except ValueError as error:
-            line = getattr(error, "lineno", 1)
-            col = getattr(error, "colno", 1)
-            return {}, [Diagnostic(Location(file, line, col), "vars-file", f"invalid JSON: {error}")]
-        doc: Document | None = Document(file, data, {(): Location(file, 1, 1)})
-    else:
-        doc, problems = load_text(text, file)
-        problems = [p for p in problems if p.rule != "money-float"]
-        if doc is None or any(p.is_error for p in problems):
-            return {}, problems
-    assert doc is not None
-    if not isinstance(doc.data, dict):
-        return {}, [
-            Diagnostic(Location(file, 1, 1), "vars-file", "a variables file must be a mapping of names to values")
-        ]
-    diagnostics: list[Diagnostic] = []
-    result: dict[str, object] = {}
-    for name, value in doc.data.items():
-        if not isinstance(name, str) or not name.isidentifier():
-            diagnostics.append(
-                Diagnostic(doc.at((name,), key=True), "vars-file", f"{name!r} is not a valid variable name")
-            )
-            continue
-        result[name] = value
-    return result, diagnostics
-
-
-def template_variables(var_options: Sequence[str], vars_file: str | None) -> tuple[dict[str, object], list[Diagnostic]]:
-    """Variables for templates: the `--vars` file first, then each `--var` (which wins)."""
-    variables: dict[str, object] = {}
-    diagnostics: list[Diagnostic] = []
-    if vars_file is not None:
-        variables, diagnostics = load_vars_file(vars_file)
-    options, bad = parse_var_options(var_options)
-    for item in bad:
-        diagnostics.append(
-            Diagnostic(
-                Location("--var"),
-                "var-option",
-                f"{item!r} is not NAME=VALUE",
-                "write --var region=eu (the name must be a valid identifier)",
-            )
-        )
-    variables.update(options)
-    return variables, diagnostics
-
-
-__all__ = [
-    "RULE_IDS",
-    "SAFE_TAGS",
-    "decode",
-    "display_path",
-    "find_files",
-    "load_file",
-    "load_files",
-    "load_paths",
-    "load_text",
-    "load_vars_file",
-    "parse_var_options",
-    "render_template",
-    "template_variables",
-]
+__all__ = ["ALIAS_BASE_BUDGET", "MAX_DEPTH", "RULE_IDS", "SAFE_TAGS", "gc_paused", "load_text"]

@@ -1,24 +1,13 @@
-"""The loader: plain data with places, and a diagnostic (never an exception) for every way a file can be bad."""
+"""The YAML reader: plain data with places, and a diagnostic (never an exception) for every way a text can be bad."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from compiler.catalog.loader import (
-    ALIAS_BASE_BUDGET,
-    MAX_DEPTH,
-    display_path,
-    load_paths,
-    load_text,
-    load_vars_file,
-    parse_var_options,
-    render_template,
-    template_variables,
-)
 from compiler.catalog.source import Document
+from compiler.catalog.yaml_reader import ALIAS_BASE_BUDGET, MAX_DEPTH, RULE_IDS, load_text
 from compiler.errors import Diagnostic, Location, Severity
 
 
@@ -107,8 +96,8 @@ _SCALAR_ENDINGS = (
 
 
 def test_plain_scalars_are_read_as_pyyaml_reads_them() -> None:
-    """The loader resolves plain scalars with PyYAML's resolver but skips it for first characters that only ever
-    start strings; PyYAML has no public list of those, so this pins the loader against PyYAML's safe_load over
+    """The reader resolves plain scalars with PyYAML's resolver but skips it for first characters that only ever
+    start strings; PyYAML has no public list of those, so this pins the reader against PyYAML's safe_load over
     every printable ASCII first character (and a few others) with every ending that makes a YAML 1.1 type.
     Differences on purpose: dates stay strings, legacy octal is an error (yaml-octal)."""
     import datetime
@@ -140,13 +129,6 @@ def test_plain_scalars_are_read_as_pyyaml_reads_them() -> None:
                 assert (type(got), got) == (type(want), want), text
             compared += 1
     assert compared > 2_000
-
-
-def test_a_byte_order_mark_is_ignored(tmp_path: Path) -> None:
-    (tmp_path / "a.yaml").write_bytes("\ufeffmeters: []\n".encode())
-    docs, problems = load_paths([str(tmp_path)])
-    assert problems == []
-    assert docs[0].data == {"meters": []}
 
 
 # --- rejections ---------------------------------------------------------------------------------------
@@ -201,15 +183,6 @@ def test_root_must_be_a_mapping(text: str, kind: str) -> None:
     assert doc is None
     assert at(only(problems)) == ("yaml-root", 1, 1)
     assert kind in problems[0].message
-
-
-def test_non_utf8_file_is_reported_at_the_bad_byte(tmp_path: Path) -> None:
-    (tmp_path / "latin.yaml").write_bytes("meters:\n  - display_name: Caf\xe9\n".encode("latin-1"))
-    docs, problems = load_paths([str(tmp_path)])
-    assert docs == []
-    problem = only(problems)
-    assert (problem.rule, problem.location.line, problem.location.col) == ("encoding", 2, 22)
-    assert "0xe9" in problem.message
 
 
 def test_alias_bomb_is_bounded() -> None:
@@ -282,49 +255,12 @@ def test_safe_tags_are_accepted() -> None:
     assert doc.data == {"a": "5", "b": 5, "c": 1.5, "d": {"x": 1}, "e": [1], "f": "7"}
 
 
-@pytest.mark.parametrize(
-    ("text", "field", "line", "col"),
-    [
-        ("prices:\n  - unit_amount: 9.99\n", "unit_amount", 2, 18),
-        ("plans:\n  - amount: 10.0\n", "amount", 2, 13),
-        ("prices:\n  - tiers:\n      - {up_to: inf, flat_amount: 1.5}\n", "flat_amount", 3, 35),
-        ("prices:\n  - custom_unit_amount: {enabled: true, minimum: 0.5}\n", "minimum", 2, 50),
-        ("prices:\n  - currency_options: {eur: {unit_amount: 1e+3}}\n", None, 0, 0),
-        ("prices:\n  - currency_options: {eur: {unit_amount: 12.5}}\n", "unit_amount", 2, 43),
-        ("prices:\n  - unit_amount_decimal: 0.5\n", "unit_amount_decimal", 2, 26),
-    ],
-)
-def test_floats_where_money_goes(text: str, field: str | None, line: int, col: int) -> None:
-    doc, problems = load(text)
-    assert doc is not None
-    if field is None:  # `1e+3` is a string in YAML 1.1: the schema reports it, not the loader
-        assert problems == []
-        return
-    problem = only(problems)
-    assert at(problem) == ("money-float", line, col)
-    assert f"`{field}`" in problem.message
-    assert problem.hint
-
-
-def test_money_float_hint_suggests_minor_units_or_a_decimal_string() -> None:
-    _, problems = load("prices:\n  - unit_amount: 9.99\n  - unit_amount_decimal: 0.5\n")
-    first, second = problems
-    assert "unit_amount: 999" in (first.hint or "")
-    assert 'unit_amount_decimal: "9.99"' in (first.hint or "")
-    assert 'unit_amount_decimal: "0.5"' in (second.hint or "")
-
-
-@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan", "1.7e+306", "-0.0"])
-def test_money_float_extremes_do_not_crash(value: str) -> None:
-    _, problems = load(f"prices:\n  - unit_amount: {value}\n")
-    assert only(problems).rule == "money-float"
-
-
-def test_floats_outside_money_are_left_to_the_schema() -> None:
-    # package dimensions are numbers; a metadata value named like an amount is not money
-    doc, problems = load("products:\n  - package_dimensions: {height: 1.5}\n    metadata: {amount: 2.5}\n")
+def test_floats_are_noted_by_path_whatever_their_key() -> None:
+    # which floats are amounts is the catalog check's business (money_floats), not the reader's
+    doc, problems = load("prices:\n  - unit_amount: 9.99\n    package_dimensions: {height: 1.5}\n    n: 2\n")
     assert problems == []
     assert doc is not None
+    assert doc.floats == {("prices", 0, "unit_amount"): 9.99, ("prices", 0, "package_dimensions", "height"): 1.5}
 
 
 def test_legacy_octal_integers_are_rejected() -> None:
@@ -342,7 +278,7 @@ def test_deep_nesting_is_rejected_without_recursion(monkeypatch: pytest.MonkeyPa
     while scanning ahead. Either way the user gets yaml-too-deep, not a syntax error about indentation."""
     import yaml
 
-    import compiler.catalog.loader as loader
+    import compiler.catalog.yaml_reader as loader
 
     if parser == "python":
         monkeypatch.setattr(loader, "_BaseLoader", yaml.SafeLoader)
@@ -388,145 +324,11 @@ def test_empty_file_is_a_warning() -> None:
     assert doc is not None and doc.data == {}
 
 
-# --- files -------------------------------------------------------------------------------------------
-
-
-def test_load_paths_walks_directories_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "plans" / "sub").mkdir(parents=True)
-    (tmp_path / "plans" / ".hidden").mkdir()
-    (tmp_path / "plans" / "b.yml").write_text("meters: []\n")
-    (tmp_path / "plans" / "a.yaml").write_text("products: []\n")
-    (tmp_path / "plans" / "sub" / "c.yaml").write_text("prices: []\n")
-    (tmp_path / "plans" / ".hidden" / "x.yaml").write_text("not: [valid\n")
-    (tmp_path / "plans" / "notes.txt").write_text("ignored")
-    monkeypatch.chdir(tmp_path)
-    docs, problems = load_paths(["plans"])
-    assert problems == []
-    assert [d.file for d in docs] == ["plans/a.yaml", "plans/b.yml", "plans/sub/c.yaml"]
-    # the same file named twice is read once
-    docs, _ = load_paths(["plans", "plans/a.yaml"])
-    assert len(docs) == 3
-
-
-def test_missing_path_and_empty_directory(tmp_path: Path) -> None:
-    (tmp_path / "empty").mkdir()
-    docs, problems = load_paths([str(tmp_path / "nope"), str(tmp_path / "empty")])
-    assert docs == []
-    assert [(p.rule, p.severity) for p in problems] == [
-        ("path-not-found", Severity.ERROR),
-        ("no-files", Severity.WARNING),
-    ]
-
-
-def test_display_path_is_relative_when_below_the_current_directory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    assert display_path(tmp_path / "plans" / "a.yaml") == "plans/a.yaml"
-    assert display_path(Path("/elsewhere/a.yaml")) == "/elsewhere/a.yaml"
-
-
-def test_every_file_is_reported_in_one_run(tmp_path: Path) -> None:
-    (tmp_path / "a.yaml").write_text("a: [\n")
-    (tmp_path / "b.yaml").write_text("- list\n")
-    (tmp_path / "c.yaml").write_text("meters: []\n")
-    docs, problems = load_paths([str(tmp_path)])
-    assert [d.file.rsplit("/", 1)[-1] for d in docs] == ["c.yaml"]
-    assert sorted(p.rule for p in problems) == ["yaml-root", "yaml-syntax"]
-
-
-# --- templates ---------------------------------------------------------------------------------------
-
-
-def test_template_renders_with_variables(tmp_path: Path) -> None:
-    (tmp_path / "t.yaml.j2").write_text(
-        "products:\n"
-        "{% for region in regions.split(',') %}\n"
-        "  - id: p_{{ region }}\n"
-        "    name: {{ name }}\n"
-        "{% endfor %}\n"
-    )
-    docs, problems = load_paths([str(tmp_path)], {"regions": "eu,us", "name": "Suite"})
-    assert problems == []
-    assert docs[0].data == {"products": [{"id": "p_eu", "name": "Suite"}, {"id": "p_us", "name": "Suite"}]}
-
-
-def test_plain_yaml_is_never_rendered(tmp_path: Path) -> None:
-    (tmp_path / "a.yaml").write_text("products:\n  - id: '{{ not_a_variable }}'\n    name: x\n")
-    docs, problems = load_paths([str(tmp_path)])
-    assert problems == []
-    assert docs[0].data["products"][0]["id"] == "{{ not_a_variable }}"
-
-
-def test_undefined_template_variable_has_the_template_line() -> None:
-    text, problems = render_template("products:\n  - id: x\n    name: {{ product_name }}\n", "t.yaml.j2", {})
-    assert text is None
-    problem = only(problems)
-    assert at(problem) == ("template-undefined", 3, 1)
-    assert "product_name" in problem.message
-    assert "--var" in (problem.hint or "")
-
-
-def test_sandbox_violation_is_a_diagnostic() -> None:
-    source = "a: 1\nb: {{ ''.__class__.__mro__[1].__subclasses__() }}\n"
-    text, problems = render_template(source, "t.yaml.j2", {})
-    assert text is None
-    assert at(only(problems)) == ("template-sandbox", 2, 1)
-
-
-def test_template_syntax_error_and_runtime_error() -> None:
-    _, problems = render_template("a: 1\n{% for x in %}\n", "t.yaml.j2", {})
-    assert at(only(problems)) == ("template-syntax", 2, 1)
-    _, problems = render_template("a: 1\nb: 2\nc: {{ 1 // 0 }}\n", "t.yaml.j2", {})
-    assert at(only(problems)) == ("template-error", 3, 1)
-
-
-def test_template_default_filter_allows_optional_variables() -> None:
-    text, problems = render_template("a: {{ rate | default(3) }}\n", "t.yaml.j2", {})
-    assert problems == []
-    assert text == "a: 3\n"
-
-
-# --- variables ---------------------------------------------------------------------------------------
-
-
-def test_var_options() -> None:
-    values, bad = parse_var_options(["region=eu", "empty=", "eq=a=b", "novalue", "1bad=x"])
-    assert values == {"region": "eu", "empty": "", "eq": "a=b"}
-    assert bad == ["novalue", "1bad=x"]
-
-
-def test_vars_file_yaml_and_json(tmp_path: Path) -> None:
-    (tmp_path / "v.yaml").write_text("region: eu\nrate: 3000\n")
-    (tmp_path / "v.json").write_text(json.dumps({"region": "us"}))
-    assert load_vars_file(str(tmp_path / "v.yaml")) == ({"region": "eu", "rate": 3000}, [])
-    assert load_vars_file(str(tmp_path / "v.json")) == ({"region": "us"}, [])
-
-
-def test_bad_vars_files(tmp_path: Path) -> None:
-    (tmp_path / "list.yaml").write_text("- a\n")
-    (tmp_path / "broken.json").write_text("{nope")
-    (tmp_path / "names.yaml").write_text("ok: 1\nnot-a-name: 2\n")
-    assert only(load_vars_file(str(tmp_path / "list.yaml"))[1]).rule == "yaml-root"
-    assert at(only(load_vars_file(str(tmp_path / "broken.json"))[1])) == ("vars-file", 1, 2)
-    values, problems = load_vars_file(str(tmp_path / "names.yaml"))
-    assert values == {"ok": 1}
-    assert at(only(problems)) == ("vars-file", 2, 1)
-    assert only(load_vars_file(str(tmp_path / "missing.yaml"))[1]).rule == "vars-file"
-
-
-def test_var_options_win_over_the_vars_file(tmp_path: Path) -> None:
-    (tmp_path / "v.yaml").write_text("region: eu\nrate: '1'\n")
-    values, problems = template_variables(["region=us", "broken"], str(tmp_path / "v.yaml"))
-    assert values == {"region": "us", "rate": "1"}
-    assert only(problems).rule == "var-option"
-
-
 def test_the_pure_python_parser_gives_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
     """PyYAML built without libyaml falls back to its Python parser: same data, places and problems."""
     import yaml
 
-    import compiler.catalog.loader as loader
+    import compiler.catalog.yaml_reader as loader
 
     text = (
         "base: &b {currency: usd}\n"
@@ -546,16 +348,17 @@ def test_the_pure_python_parser_gives_the_same_result(monkeypatch: pytest.Monkey
     assert dict(slow_doc.positions) == dict(fast_doc.positions)
     assert dict(slow_doc.key_positions) == dict(fast_doc.key_positions)
     assert slow_problems == fast_problems
-    assert [p.rule for p in slow_problems] == ["yaml-duplicate-key", "money-float"]
+    assert [p.rule for p in slow_problems] == ["yaml-duplicate-key"]
+    assert slow_doc.floats == fast_doc.floats == {("prices", 0, "unit_amount"): 9.5}
     slow_broken = load("a:\n  - b\n  c: d\n")
     assert [at(p) for p in slow_broken[1]] == [at(p) for p in fast_broken[1]] == [("yaml-syntax", 3, 3)]
 
 
-def test_every_rule_id_the_loader_uses_is_documented() -> None:
+def test_every_rule_id_the_reader_uses_is_documented() -> None:
     import re
 
-    import compiler.catalog.loader as loader
+    import compiler.catalog.yaml_reader as reader
 
-    source = Path(loader.__file__).read_text(encoding="utf-8")
-    used = set(re.findall(r'"([a-z]+(?:-[a-z]+)+)"', source)) | {"encoding"}
-    assert used == set(loader.RULE_IDS)
+    source = Path(reader.__file__).read_text(encoding="utf-8")
+    used = set(re.findall(r'"([a-z]+(?:-[a-z]+)+)"', source))
+    assert used == set(RULE_IDS)

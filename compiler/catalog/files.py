@@ -1,0 +1,300 @@
+"""Catalog files: finding them, decoding them, rendering templates, then reading each with the YAML reader.
+
+Templates (`*.yaml.j2`) are rendered in Jinja2's sandbox with undefined variables as errors before parsing, fed
+by `--var NAME=VALUE` and `--vars FILE`. Positions inside a rendered template refer to the rendered text (which
+matches the template line for line as long as the template does not add or remove lines before the place).
+Every way a file can be unreadable becomes a `Diagnostic`; nothing raises for bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import jinja2
+import jinja2.exceptions
+import jinja2.sandbox
+
+from compiler.catalog.source import Document
+from compiler.catalog.yaml_reader import load_text
+from compiler.errors import Diagnostic, Location, Severity
+
+CATALOG_SUFFIXES = (".yaml", ".yml")
+TEMPLATE_SUFFIXES = (".yaml.j2", ".yml.j2")
+
+#: every rule id reported here (all errors except `no-files`, a warning)
+RULE_IDS: Mapping[str, str] = {
+    "path-not-found": "a path given on the command line does not exist",
+    "no-files": "a directory holds no *.yaml, *.yml or *.yaml.j2 file (warning)",
+    "io-error": "a file cannot be read",
+    "encoding": "a file is not UTF-8",
+    "template-syntax": "a *.yaml.j2 template does not parse",
+    "template-undefined": "a template uses a variable that --var/--vars do not define",
+    "template-sandbox": "a template does something Jinja2's sandbox forbids",
+    "template-error": "a template fails while rendering",
+    "var-option": "a --var option is not NAME=VALUE",
+    "vars-file": "a --vars file is unreadable or not a mapping of names",
+}
+
+
+def display_path(path: Path) -> str:
+    """The path as the user should see it: relative to the current directory when below it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def is_template(path: Path) -> bool:
+    return path.name.endswith(TEMPLATE_SUFFIXES)
+
+
+def is_catalog_file(path: Path) -> bool:
+    return path.name.endswith(CATALOG_SUFFIXES) or is_template(path)
+
+
+def find_files(paths: Sequence[str]) -> tuple[list[Path], list[Diagnostic]]:
+    """Every catalog file below `paths`, each once, in a stable order (directories sorted)."""
+    found: list[Path] = []
+    diagnostics: list[Diagnostic] = []
+    seen: set[Path] = set()
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            candidates = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and is_catalog_file(p)
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            if not candidates:
+                diagnostics.append(
+                    Diagnostic(
+                        Location(display_path(path)),
+                        "no-files",
+                        "no *.yaml, *.yml or *.yaml.j2 files here",
+                        None,
+                        Severity.WARNING,
+                    )
+                )
+        elif path.is_file():
+            candidates = [path]
+        else:
+            diagnostics.append(
+                Diagnostic(
+                    Location(raw),
+                    "path-not-found",
+                    "no such file or directory",
+                    "pass a catalog directory (default plans/) or catalog files",
+                )
+            )
+            continue
+        for candidate in candidates:
+            resolved = candidate.resolve()
+            if resolved not in seen:
+                seen.add(resolved)
+                found.append(candidate)
+    return found, diagnostics
+
+
+def decode(raw: bytes, file: str) -> tuple[str | None, list[Diagnostic]]:
+    """UTF-8 (an optional BOM is dropped); anything else is a diagnostic at the first bad byte."""
+    try:
+        return raw.decode("utf-8-sig"), []
+    except UnicodeDecodeError as error:
+        good = raw[: error.start]
+        line = good.count(b"\n") + 1
+        col = len(good[good.rfind(b"\n") + 1 :].decode("utf-8", errors="replace")) + 1
+        return None, [
+            Diagnostic(
+                Location(file, line, col),
+                "encoding",
+                f"the file is not valid UTF-8 (byte 0x{raw[error.start]:02x})",
+                "save the file as UTF-8",
+            )
+        ]
+
+
+_TEMPLATE_NAME = "<pricebook-template>"
+
+
+def _template_line(error: BaseException) -> int:
+    """The template line an error was raised at: Jinja2 rewrites tracebacks so template frames show it."""
+    line = 0
+    for frame in traceback.extract_tb(error.__traceback__):
+        if frame.filename == _TEMPLATE_NAME and frame.lineno:
+            line = frame.lineno
+    return line
+
+
+def _environment() -> jinja2.sandbox.SandboxedEnvironment:
+    return jinja2.sandbox.SandboxedEnvironment(
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False
+    )
+
+
+def render_template(source: str, file: str, variables: Mapping[str, object]) -> tuple[str | None, list[Diagnostic]]:
+    """Render a `*.yaml.j2` file in the sandbox; every failure is a diagnostic at the template's line."""
+    env = _environment()
+    try:
+        code = env.compile(source, filename=_TEMPLATE_NAME)
+    except jinja2.TemplateSyntaxError as error:
+        return None, [
+            Diagnostic(
+                Location(file, error.lineno or 1, 1),
+                "template-syntax",
+                f"template syntax error: {error.message}",
+                "see https://jinja.palletsprojects.com/templates/",
+            )
+        ]
+    template = env.template_class.from_code(env, code, env.make_globals(None), None)
+    try:
+        return template.render(dict(variables)), []
+    except jinja2.UndefinedError as error:
+        return None, [
+            Diagnostic(
+                Location(file, _template_line(error) or 1, 1),
+                "template-undefined",
+                f"template variable error: {error.message}",
+                "pass it with --var NAME=VALUE or in a --vars file",
+            )
+        ]
+    except jinja2.exceptions.SecurityError as error:
+        return None, [
+            Diagnostic(
+                Location(file, _template_line(error) or 1, 1),
+                "template-sandbox",
+                f"the template did something the sandbox forbids: {error}",
+                "templates may only use variables, loops, conditions and filters",
+            )
+        ]
+    except Exception as error:  # a template can raise anything (1/0, a failing filter): report, never crash
+        return None, [
+            Diagnostic(
+                Location(file, _template_line(error) or 1, 1),
+                "template-error",
+                f"the template failed: {type(error).__name__}: {error}",
+            )
+        ]
+
+
+def load_file(path: Path, variables: Mapping[str, object]) -> tuple[Document | None, list[Diagnostic]]:
+    file = display_path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        return None, [Diagnostic(Location(file), "io-error", f"cannot read the file: {error.strerror}")]
+    text, problems = decode(raw, file)
+    if text is None:
+        return None, problems
+    if is_template(path):
+        text, problems = render_template(text, file, variables)
+        if text is None:
+            return None, problems
+    return load_text(text, file)
+
+
+def load_files(files: Sequence[Path], variables: Mapping[str, object]) -> tuple[list[Document], list[Diagnostic]]:
+    documents: list[Document] = []
+    diagnostics: list[Diagnostic] = []
+    for path in files:
+        doc, problems = load_file(path, variables)
+        diagnostics.extend(problems)
+        if doc is not None:
+            documents.append(doc)
+    return documents, diagnostics
+
+
+# --------------------------------------------------------------------------------------------------- vars
+
+
+def parse_var_options(items: Sequence[str]) -> tuple[dict[str, str], list[str]]:
+    """`--var NAME=VALUE` options as a mapping, plus the malformed ones."""
+    result: dict[str, str] = {}
+    bad: list[str] = []
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            bad.append(item)
+            continue
+        result[name] = value
+    return result, bad
+
+
+def load_vars_file(path: str) -> tuple[dict[str, object], list[Diagnostic]]:
+    """A `--vars` file: a YAML or JSON mapping from variable names to values."""
+    file = display_path(Path(path))
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as error:
+        return {}, [Diagnostic(Location(file), "vars-file", f"cannot read the variables file: {error.strerror}")]
+    text, problems = decode(raw, file)
+    if text is None:
+        return {}, problems
+    if path.endswith(".json"):
+        try:
+            data = json.loads(text)
+        except ValueError as error:
+            line = getattr(error, "lineno", 1)
+            col = getattr(error, "colno", 1)
+            return {}, [Diagnostic(Location(file, line, col), "vars-file", f"invalid JSON: {error}")]
+        doc: Document | None = Document(file, data, {(): Location(file, 1, 1)})
+    else:
+        doc, problems = load_text(text, file)
+        if doc is None or any(p.is_error for p in problems):
+            return {}, problems
+    assert doc is not None
+    if not isinstance(doc.data, dict):
+        return {}, [
+            Diagnostic(Location(file, 1, 1), "vars-file", "a variables file must be a mapping of names to values")
+        ]
+    diagnostics: list[Diagnostic] = []
+    result: dict[str, object] = {}
+    for name, value in doc.data.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            diagnostics.append(
+                Diagnostic(doc.at((name,), key=True), "vars-file", f"{name!r} is not a valid variable name")
+            )
+            continue
+        result[name] = value
+    return result, diagnostics
+
+
+def template_variables(var_options: Sequence[str], vars_file: str | None) -> tuple[dict[str, object], list[Diagnostic]]:
+    """Variables for templates: the `--vars` file first, then each `--var` (which wins)."""
+    variables: dict[str, object] = {}
+    diagnostics: list[Diagnostic] = []
+    if vars_file is not None:
+        variables, diagnostics = load_vars_file(vars_file)
+    options, bad = parse_var_options(var_options)
+    for item in bad:
+        diagnostics.append(
+            Diagnostic(
+                Location("--var"),
+                "var-option",
+                f"{item!r} is not NAME=VALUE",
+                "write --var region=eu (the name must be a valid identifier)",
+            )
+        )
+    variables.update(options)
+    return variables, diagnostics
+
+
+__all__ = [
+    "CATALOG_SUFFIXES",
+    "RULE_IDS",
+    "TEMPLATE_SUFFIXES",
+    "decode",
+    "display_path",
+    "find_files",
+    "load_file",
+    "load_files",
+    "load_vars_file",
+    "parse_var_options",
+    "render_template",
+    "template_variables",
+]
