@@ -44,12 +44,16 @@ def workers_for(rate: float | None) -> int:
 
 
 class Sender(Protocol):
-    """What apply needs of a gateway."""
+    """What apply needs of a gateway (`stripe.gateway.Gateway`)."""
 
     @property
     def livemode(self) -> bool: ...
 
     def send(self, call: ApiCall, idempotency_key: str) -> dict[str, Any]: ...
+
+    def redact(self, text: str) -> str:
+        """`text` without the API key the sender writes with."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -131,7 +135,8 @@ def local_dependencies(calls: Sequence[ApiCall], groups: Sequence[int]) -> list[
 
 
 def check_applicable(changeset: ChangeSet, sender: Sender) -> None:
-    """Refuse what must not start at all: blocking problems, or a ChangeSet made for the other mode."""
+    """Refuse what must not start at all: blocking problems, a call of no stage (one pricebook never makes, so
+    with no place in the order), or a ChangeSet made for the other mode."""
     if changeset.problems:
         listed = "; ".join(f"{p.address}: {p.message}" for p in changeset.problems[:5])
         more = f" (and {len(changeset.problems) - 5} more)" if len(changeset.problems) > 5 else ""
@@ -172,7 +177,7 @@ def apply_changeset(
     """Send `changeset.calls` (see the module doc for order, parallelism and failure)."""
     check_applicable(changeset, sender)
     workers = max(1, workers)
-    redact = _redactor(sender)
+    redact = sender.redact
     calls = list(changeset.calls)
     started_at = time.monotonic()
     groups = stage_groups(calls)
@@ -255,10 +260,3 @@ def apply_changeset(
         interrupted=interrupted,
     )
 
-
-def _redactor(sender: Sender) -> Callable[[str], str]:
-    """The sender's own scrubbing of its API key from a text (`Gateway.redact`); a test double may have none."""
-    redact = getattr(sender, "redact", None)
-    if callable(redact):
-        return lambda text: str(redact(text))
-    return lambda text: text

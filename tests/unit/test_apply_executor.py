@@ -51,6 +51,9 @@ class FakeGateway:
                 self.active -= 1
                 self.events.append(("end", name, time.monotonic()))
 
+    def redact(self, text: str) -> str:
+        return text
+
 
 def create(kind: str, key: str, params: dict[str, Any] | None = None, deps: tuple[str, ...] = ()) -> ApiCall:
     path = {"meter": "/v1/billing/meters", "product": "/v1/products", "price": "/v1/prices"}[kind]
@@ -231,6 +234,15 @@ def test_a_changeset_with_problems_is_refused_before_any_write() -> None:
     with pytest.raises(UnsafeChange) as info:
         apply_changeset(changeset(catalog_calls(), problems=(problem,)), gateway)
     assert "plan amount cannot change" in info.value.message
+    assert gateway.sent == []
+
+
+def test_a_call_of_no_stage_is_refused_before_anything_is_sent() -> None:
+    # a product has no /deactivate: such a call has no place in the order, so nothing starts
+    odd = ApiCall("POST", "/v1/products/suite", {}, "product.suite", CallAction.DEACTIVATE)
+    gateway = FakeGateway()
+    with pytest.raises(UnsafeChange, match=r"1 call\(s\) are not ones pricebook makes \(deactivate product.suite\)"):
+        apply_changeset(changeset([*catalog_calls(), odd]), gateway)
     assert gateway.sent == []
 
 
