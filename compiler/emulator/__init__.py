@@ -4,8 +4,8 @@ Written from Stripe's docs, the error texts Stripe is known to answer with (`com
 generated params, never from what pricebook's client sends.
 
 Use:
-- `pricebook emulator [--port 12111] [--rate-limit N] [--fail-rate P] [--latency-ms MS] [--seed S] [--state F]`
-  (or `python -m compiler.emulator ...`); then `STRIPE_API_BASE=http://127.0.0.1:12111` and any `sk_test_` key.
+- `pricebook emulator [--port 12111] [--rate-limit N] [--fail-rate P] [--latency-ms MS] [--seed S] [--state F]`;
+  then `STRIPE_API_BASE=http://127.0.0.1:12111` and any `sk_test_` key.
 - `with run_in_thread(knobs=Knobs(...)) as emu:` in tests (`emu.url`, `emu.api_key`, `emu.client()`,
   `emu.requests()`, `emu.reset()`, `emu.raw(...)`); `run_in_subprocess(...)` gives the server its own process.
 - Control endpoints, no key needed and never logged: `GET /_emulator/requests`, `POST /_emulator/reset`,

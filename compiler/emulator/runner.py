@@ -144,10 +144,11 @@ class ProcessHandle:
 def run_in_subprocess(
     *, host: str = DEFAULT_HOST, port: int = 0, knobs: Knobs | None = None, state_path: Path | None = None
 ) -> ProcessHandle:
-    """`python -m compiler.emulator` on `host:port` (0 = a free port); returns once it answers."""
+    """`pricebook emulator` (as `python -m compiler emulator`) on `host:port` (0 = a free port); returns once it
+    answers. The process is started, not imported: the emulator itself never imports the command line."""
     knobs = knobs or Knobs()
     port = port or free_port(host)
-    args = [sys.executable, "-m", "compiler.emulator", "--host", host, "--port", str(port)]
+    args = [sys.executable, "-m", "compiler", "emulator", "--host", host, "--port", str(port)]
     if knobs.rate_limit is not None:
         args += ["--rate-limit", str(knobs.rate_limit)]
     if knobs.fail_rate:
