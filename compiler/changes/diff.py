@@ -24,6 +24,16 @@ from typing import Any
 from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange, Note, Problem
 from compiler.changes.compile import create_call, default_price_call, path_id
 from compiler.changes.model import Catalog, Resource
+from compiler.changes.problems import (
+    DEFAULT_PRICE_BLOCKS_REPLACE,
+    DEFAULT_PRICE_REMOVED,
+    IMMUTABLE_FIELD,
+    LOOKUP_KEY_HELD_BY_UNMANAGED_PRICE,
+    PLAN_ID_HELD_BY_PRICE,
+    PLAN_ID_HELD_BY_UNMANAGED_PLAN,
+    PRODUCT_ID_HELD_BY_UNMANAGED_PRODUCT,
+    ProblemRule,
+)
 from compiler.stripe.calls import ApiCall, CallAction, in_stage_order, placeholder
 from compiler.stripe.fields import MANAGED_BY_KEY, MANAGED_BY_VALUE, SPECS, Mutability, currency_options_to_send
 from compiler.stripe.kinds import KIND_ORDER, Kind
@@ -36,10 +46,6 @@ REPLACE_NOTE = Note(
 LOOKUP_KEY_MOVES = Note("the lookup_key moves to the new price (transfer_lookup_key=true)")
 OLD_ALREADY_ARCHIVED = Note("the old price is already archived")
 ARCHIVED_PRICE_KEPT = Note("existing subscriptions keep it; it can no longer be used for new ones")
-ADOPT = (
-    f"to adopt it, add metadata {MANAGED_BY_KEY}={MANAGED_BY_VALUE} to it (Dashboard or API) and run plan again; "
-    "otherwise choose another {what} in the catalog"
-)
 
 
 @dataclass
@@ -122,7 +128,7 @@ class _Diff:
             self._create(resource)
             return
         if not live.managed:
-            self._unowned(resource, live, "lookup-key-held-by-unmanaged-price", "lookup_key")
+            self._unowned(resource, live, LOOKUP_KEY_HELD_BY_UNMANAGED_PRICE, "lookup_key")
             return
         fields = _compare(Kind.PRICE, live.attrs, resource.attrs)
         if not fields:
@@ -153,13 +159,13 @@ class _Diff:
         if live.kind is not Kind.PLAN:
             self._problem(
                 resource,
-                "plan-id-held-by-price",
+                PLAN_ID_HELD_BY_PRICE,
                 f"the id {resource.key!r} belongs to a price in the account, not to a plan",
-                "choose another plan id in the catalog",
+                PLAN_ID_HELD_BY_PRICE.way_out,
             )
             return
         if not live.managed:
-            self._unowned(resource, live, "plan-id-held-by-unmanaged-plan", "plan id")
+            self._unowned(resource, live, PLAN_ID_HELD_BY_UNMANAGED_PLAN, "plan id")
             return
         fields = _compare(Kind.PLAN, live.attrs, resource.attrs)
         if self._impossible(resource, live, fields):
@@ -174,7 +180,7 @@ class _Diff:
     def _product(self, resource: Resource) -> None:
         live = self.products.get(resource.key)
         if live is not None and not live.managed:
-            self._unowned(resource, live, "product-id-held-by-unmanaged-product", "product id")
+            self._unowned(resource, live, PRODUCT_ID_HELD_BY_UNMANAGED_PRODUCT, "product id")
             return
         wanted = resource.attrs.get("default_price")
         current_key = live.attrs.get("default_price") if live is not None else None
@@ -241,7 +247,7 @@ class _Diff:
             p.id for p in self.products.values() if not p.active
         }
 
-        def still_default(obj: LiveObject, address: str, why: str, rule: str) -> bool:
+        def still_default(obj: LiveObject, address: str, why: str, rule: ProblemRule) -> bool:
             """Whether `obj` will still be a product's default price, which Stripe refuses to archive."""
             owner = defaults_after.get(obj.id)
             if owner is None:
@@ -260,7 +266,7 @@ class _Diff:
             self.problems.append(
                 Problem(
                     address,
-                    rule,
+                    rule.id,
                     f"{obj.kind.value} {obj.id} {why}, so it would be archived, but it is the default price of "
                     f"product {owner} and Stripe cannot archive a product's default price",
                     f"give product {owner} another default_price (in the catalog if pricebook manages it, "
@@ -271,7 +277,7 @@ class _Diff:
 
         for resource, old in self.old_versions:
             why = f"is replaced by a new {resource.address}"
-            if not still_default(old, resource.address, why, "default-price-blocks-replace"):
+            if not still_default(old, resource.address, why, DEFAULT_PRICE_BLOCKS_REPLACE):
                 path = _object_path(Kind.PRICE, old.id)
                 self.calls.append(_post(path, {"active": False}, resource.address, CallAction.ARCHIVE_OLD_VERSION))
 
@@ -282,7 +288,7 @@ class _Diff:
                 continue
             if obj.kind is Kind.PLAN and obj.key in catalog_plans:
                 continue
-            if still_default(obj, obj.address, "is no longer in the catalog", "default-price-removed"):
+            if still_default(obj, obj.address, "is no longer in the catalog", DEFAULT_PRICE_REMOVED):
                 continue
             self._archive(obj, "no longer in the catalog")
 
@@ -366,25 +372,26 @@ class _Diff:
         if not blocked:
             return False
         detail = ", ".join(f"{name} {_short(b)} -> {_short(a)}" for name, b, a, how in fields if name in blocked)
+        rule = IMMUTABLE_FIELD[resource.kind]
         self._problem(
             resource,
-            f"{resource.kind.value}-immutable-field",
+            rule,
             f"Stripe cannot change {', '.join(blocked)} of an existing {resource.kind.value} ({detail})",
-            SPECS[resource.kind].way_out,
+            rule.way_out,
         )
         return True
 
-    def _unowned(self, resource: Resource, live: LiveObject, rule: str, what: str) -> None:
+    def _unowned(self, resource: Resource, live: LiveObject, rule: ProblemRule, what: str) -> None:
         self._problem(
             resource,
             rule,
             f"{live.kind.value} {live.id} in the account already has the {what} {resource.key!r}, "
             f"and pricebook does not manage it (no metadata {MANAGED_BY_KEY}={MANAGED_BY_VALUE})",
-            ADOPT.format(what=what),
+            rule.way_out,
         )
 
-    def _problem(self, resource: Resource, rule: str, message: str, hint: str) -> None:
-        self.problems.append(Problem(resource.address, rule, message, hint))
+    def _problem(self, resource: Resource, rule: ProblemRule, message: str, hint: str) -> None:
+        self.problems.append(Problem(resource.address, rule.id, message, hint))
 
     def _noop(self, resource: Resource, live: LiveObject) -> None:
         self.changes.append(Change(resource.kind, resource.key, Action.NOOP, "up to date", live.id))

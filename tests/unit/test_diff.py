@@ -10,6 +10,7 @@ from compiler.changes.changeset import Action, Change, ChangeSet, Note, NoteTopi
 from compiler.changes.diff import diff
 from compiler.changes.impact import with_price_impact
 from compiler.changes.model import Catalog, Resource
+from compiler.changes.problems import PROBLEM_RULES
 from compiler.stripe.calls import ApiCall, placeholder
 from compiler.stripe.fields import MANAGED_METADATA, PLAN, canonical, catalog_canonical
 from compiler.stripe.kinds import IDENTITY_FIELD, Kind
@@ -572,3 +573,29 @@ def test_a_price_the_catalog_marks_inactive_is_archived_after_the_default_price_
         ("archive", "archives", "price.seats"),
     ]
     assert cs.calls[-1].params == {"active": False, "nickname": "Retired"}
+
+
+def test_every_problem_rule_is_one_the_diff_reports() -> None:
+    """The registry of plan-time problems is the whole list: each of its rules comes out of some diff."""
+    gone = live(res(Kind.PRICE, "gone", product="suite", currency="usd", unit_amount=1), "price_gone")
+    suite = res(Kind.PRODUCT, "suite", name="Suite")  # names no default price
+    scenarios = [
+        diff(CATALOG, state(applied(seats=unmanaged(Kind.PRICE, "price_x", "seats", product="suite",
+                                                          currency="usd", unit_amount=1000)))),
+        diff(CATALOG, state(applied(gold=unmanaged(Kind.PRICE, "gold", "gold_price", product="suite",
+                                                         currency="usd", unit_amount=2000)))),
+        diff(CATALOG, state(applied(product=unmanaged(Kind.PRODUCT, "suite", "suite", name="Suite"),
+                                    gold=unmanaged(Kind.PLAN, "gold", "gold", currency="usd", amount=2000,
+                                                   interval="month")))),
+        diff(Catalog.of([METER, PRODUCT, SEATS, EMAILS, res(Kind.PLAN, "gold", **{**GOLD.params, "amount": 1})]),
+             state(applied())),
+        diff(Catalog.of([res(Kind.METER, "emails_sent", display_name="E", default_aggregation={"formula": "count"}),
+                         PRODUCT, SEATS, EMAILS, GOLD]), state(applied())),
+        diff(Catalog.of([METER, suite, res(Kind.PRODUCT, "other", name="Other"),
+                         res(Kind.PRICE, "seats", **{**SEATS.params, "product": "other"}), EMAILS, GOLD]),
+             state([*applied(), live(res(Kind.PRODUCT, "other", name="Other"), "other")])),
+        diff(Catalog.of([METER, suite, SEATS, EMAILS, GOLD]),
+             state([*applied(product=live(PRODUCT, "suite", default_price="gone")), gone])),
+    ]
+    reported = {p.rule for cs in scenarios for p in cs.problems}
+    assert reported == {rule.id for rule in PROBLEM_RULES}

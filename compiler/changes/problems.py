@@ -1,0 +1,101 @@
+"""The problems a plan can find that no offline check can: each needs the account to see. Any one of them blocks
+the apply before anything is sent. The diff reports them only through these rules, so this is the whole list
+(each `Problem` also carries a message and a hint about the objects at hand).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from compiler.stripe.fields import MANAGED_BY_KEY, MANAGED_BY_VALUE, SPECS
+from compiler.stripe.kinds import Kind
+
+
+@dataclass(frozen=True)
+class ProblemRule:
+    id: str  # stable: `Problem.rule`, in every view of the plan and in its JSON
+    means: str  # what was found, in general terms
+    way_out: str  # what the user can do about it
+
+
+_ADOPT = (
+    f"to adopt it, add metadata {MANAGED_BY_KEY}={MANAGED_BY_VALUE} to it (Dashboard or API) and run plan again; "
+    "otherwise choose another {what} in the catalog"
+)
+
+LOOKUP_KEY_HELD_BY_UNMANAGED_PRICE = ProblemRule(
+    "lookup-key-held-by-unmanaged-price",
+    "a price pricebook does not manage already has the lookup_key a catalog price names",
+    _ADOPT.format(what="lookup_key"),
+)
+PLAN_ID_HELD_BY_PRICE = ProblemRule(
+    "plan-id-held-by-price",
+    "the id of a catalog plan belongs to a price in the account (prices and plans share one set of ids)",
+    "choose another plan id in the catalog",
+)
+PLAN_ID_HELD_BY_UNMANAGED_PLAN = ProblemRule(
+    "plan-id-held-by-unmanaged-plan",
+    "a plan pricebook does not manage already has the id a catalog plan names",
+    _ADOPT.format(what="plan id"),
+)
+PRODUCT_ID_HELD_BY_UNMANAGED_PRODUCT = ProblemRule(
+    "product-id-held-by-unmanaged-product",
+    "a product pricebook does not manage already has the id a catalog product names",
+    _ADOPT.format(what="product id"),
+)
+PLAN_IMMUTABLE_FIELD = ProblemRule(
+    "plan-immutable-field",
+    "a catalog plan changes a field Stripe cannot change on an existing plan (its amount, currency, interval, "
+    "usage type, tiers, ...): https://docs.stripe.com/api/plans/update",
+    SPECS[Kind.PLAN].way_out,
+)
+METER_IMMUTABLE_FIELD = ProblemRule(
+    "meter-immutable-field",
+    "a catalog meter changes a field Stripe cannot change on an existing meter (anything but its display_name): "
+    "https://docs.stripe.com/api/billing/meter/update",
+    SPECS[Kind.METER].way_out,
+)
+DEFAULT_PRICE_BLOCKS_REPLACE = ProblemRule(
+    "default-price-blocks-replace",
+    "a replaced price would have to be archived, but it stays the default price of a product the catalog does "
+    "not move to the new one, and Stripe cannot archive a product's default price",
+    "give the product another default_price (in the catalog if pricebook manages it, otherwise in the "
+    "Dashboard), or remove the product from the catalog to archive it",
+)
+DEFAULT_PRICE_REMOVED = ProblemRule(
+    "default-price-removed",
+    "a price or plan removed from the catalog would be archived, but it is still the default price of a product, "
+    "and Stripe cannot archive a product's default price",
+    "give the product another default_price (in the catalog if pricebook manages it, otherwise in the "
+    "Dashboard), or remove the product from the catalog to archive it",
+)
+
+#: the problem of changing a field Stripe cannot change, by kind (a price's such fields mean a replace instead)
+IMMUTABLE_FIELD: dict[Kind, ProblemRule] = {Kind.PLAN: PLAN_IMMUTABLE_FIELD, Kind.METER: METER_IMMUTABLE_FIELD}
+
+#: every rule a plan can report, in the order the reference lists them
+PROBLEM_RULES: tuple[ProblemRule, ...] = (
+    LOOKUP_KEY_HELD_BY_UNMANAGED_PRICE,
+    PLAN_ID_HELD_BY_PRICE,
+    PLAN_ID_HELD_BY_UNMANAGED_PLAN,
+    PRODUCT_ID_HELD_BY_UNMANAGED_PRODUCT,
+    PLAN_IMMUTABLE_FIELD,
+    METER_IMMUTABLE_FIELD,
+    DEFAULT_PRICE_BLOCKS_REPLACE,
+    DEFAULT_PRICE_REMOVED,
+)
+
+
+__all__ = [
+    "DEFAULT_PRICE_BLOCKS_REPLACE",
+    "DEFAULT_PRICE_REMOVED",
+    "IMMUTABLE_FIELD",
+    "LOOKUP_KEY_HELD_BY_UNMANAGED_PRICE",
+    "METER_IMMUTABLE_FIELD",
+    "PLAN_ID_HELD_BY_PRICE",
+    "PLAN_ID_HELD_BY_UNMANAGED_PLAN",
+    "PLAN_IMMUTABLE_FIELD",
+    "PROBLEM_RULES",
+    "PRODUCT_ID_HELD_BY_UNMANAGED_PRODUCT",
+    "ProblemRule",
+]
