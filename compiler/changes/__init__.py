@@ -1,2 +1,2 @@
-"""The change side: the catalog as a model, the API calls that build it, and the diff against the account as a
-`ChangeSet` (with price impact), plus the saved plan file."""
+"""The change side: the catalog as a model, the API calls that build it, the diff against the account, its
+price impact, the `ChangeSet` that carries them (with the problems that block an apply), and the saved plan file."""

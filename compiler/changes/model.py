@@ -1,4 +1,5 @@
-"""The catalog as values: one `Resource` per object, in the order Stripe needs them created.
+"""The catalog as values: one `Resource` per object, in the order Stripe needs them created; `load_catalog`
+checks the files and builds it, keeping the check's warnings beside it for every command to show.
 
 A `Resource` keeps two views of the same object: `params`, the fields exactly as the user wrote them (what
 `compile` sends, so the seed's curl examples come out parameter for parameter), and `attrs`, the canonical form
@@ -11,8 +12,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from compiler.catalog.check import check_with_options
 from compiler.catalog.source import Entry
-from compiler.errors import Location
+from compiler.errors import Diagnostic, Location
 from compiler.stripe.fields import MANAGED_METADATA, catalog_canonical
 from compiler.stripe.kinds import KIND_ORDER, Kind
 
@@ -92,3 +94,20 @@ def build_catalog(entries: Sequence[Entry]) -> Catalog:
         if resource is not None:
             seen.setdefault((resource.kind, resource.key), resource)
     return Catalog.of(list(seen.values()))
+
+
+@dataclass(frozen=True)
+class CheckedCatalog:
+    """A catalog that passed the schema and the rules, with the warnings they gave: every command that loads a
+    catalog shows them."""
+
+    catalog: Catalog
+    warnings: tuple[Diagnostic, ...] = ()
+
+
+def load_catalog(paths: Sequence[str], var: Sequence[str] = (), vars_file: str | None = None) -> CheckedCatalog:
+    """The checked catalog below `paths`, with the command line's --var NAME=VALUE and --vars FILE for templates;
+    an invalid one stops here (InvalidCatalog, with every diagnostic)."""
+    result = check_with_options(paths, var, vars_file)
+    result.raise_for_errors()
+    return CheckedCatalog(build_catalog(result.entries), tuple(result.warnings))

@@ -10,35 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
-from compiler.catalog.check import check_with_options
 from compiler.changes.changeset import ChangeSet
 from compiler.changes.diff import diff
 from compiler.changes.impact import with_price_impact
-from compiler.changes.model import Catalog, build_catalog
-from compiler.errors import Diagnostic
+from compiler.changes.model import CheckedCatalog
 from compiler.stripe.facts import API_VERSION
 from compiler.stripe.gateway import Connection, Gateway
 from compiler.stripe.kinds import Kind
 from compiler.stripe.state import AccountState, Lister, LiveObject, read_account
-
-
-@dataclass(frozen=True)
-class CheckedCatalog:
-    """A catalog that passed the schema and the rules, with the warnings they gave: every command that loads a
-    catalog shows them."""
-
-    catalog: Catalog
-    warnings: tuple[Diagnostic, ...] = ()
-
-
-def load_catalog(paths: Sequence[str], var: Sequence[str] = (), vars_file: str | None = None) -> CheckedCatalog:
-    """The checked catalog below `paths`, with the command line's --var NAME=VALUE and --vars FILE for templates;
-    an invalid one stops here (InvalidCatalog, with every diagnostic)."""
-    result = check_with_options(paths, var, vars_file)
-    result.raise_for_errors()
-    return CheckedCatalog(build_catalog(result.entries), tuple(result.warnings))
 
 
 def changeset_for(checked: CheckedCatalog, gateway: Lister) -> tuple[ChangeSet, AccountState]:
@@ -99,10 +79,8 @@ def reading_gateway(connection: Connection) -> Gateway:
 
 
 __all__ = [
-    "CheckedCatalog",
     "changeset_for",
     "current_fingerprint",
-    "load_catalog",
     "missing_plans",
     "needs_plans_list",
     "plan_against",

@@ -16,8 +16,9 @@ import click
 
 from compiler.apply import ApplyResult, Progress, apply_changeset, check_applicable, workers_for
 from compiler.changes.changeset import ChangeSet
+from compiler.changes.model import load_catalog
 from compiler.changes.planfile import ensure_fresh, load_changeset
-from compiler.changes.planning import changeset_for, current_fingerprint, load_catalog
+from compiler.changes.planning import changeset_for, current_fingerprint
 from compiler.cli.common import catalog_options, connection_options, paths_argument, resolve_paths
 from compiler.errors import ApplyFailed, UsageError
 from compiler.render.color import should_color

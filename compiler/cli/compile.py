@@ -11,8 +11,7 @@ import click
 
 from compiler.changes.changeset import FORMAT_VERSION
 from compiler.changes.compile import compile_catalog
-from compiler.changes.model import Catalog
-from compiler.changes.planning import load_catalog
+from compiler.changes.model import Catalog, load_catalog
 from compiler.cli.common import catalog_options, paths_argument, resolve_paths
 from compiler.errors import Diagnostic, InvalidCatalog, Location
 from compiler.render.curl import render_calls

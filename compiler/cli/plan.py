@@ -14,7 +14,8 @@ from pathlib import Path
 import click
 
 from compiler.changes.changeset import ChangeSet
-from compiler.changes.planning import changeset_for, load_catalog, reading_gateway
+from compiler.changes.model import load_catalog
+from compiler.changes.planning import changeset_for, reading_gateway
 from compiler.cli.common import catalog_options, connection_options, paths_argument, resolve_paths
 from compiler.errors import ExitCode, UsageError
 from compiler.render.color import should_color

@@ -8,8 +8,7 @@ from collections.abc import Sequence
 
 import click
 
-from compiler.changes.model import Catalog, Resource
-from compiler.changes.planning import load_catalog
+from compiler.changes.model import Catalog, Resource, load_catalog
 from compiler.cli.common import catalog_options, paths_argument, resolve_paths
 from compiler.errors import UsageError
 from compiler.stripe.kinds import Kind

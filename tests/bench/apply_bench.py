@@ -15,7 +15,8 @@ from pathlib import Path
 
 from compiler.apply import apply_changeset, workers_for
 from compiler.changes.changeset import ChangeSet
-from compiler.changes.planning import changeset_for, load_catalog
+from compiler.changes.model import load_catalog
+from compiler.changes.planning import changeset_for
 from compiler.emulator import Knobs, run_in_thread
 from compiler.stripe.gateway import Connection, Gateway
 

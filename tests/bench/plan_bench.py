@@ -30,8 +30,8 @@ from pathlib import Path
 
 from compiler.changes.changeset import ChangeSet
 from compiler.changes.compile import compile_catalog
-from compiler.changes.model import Catalog
-from compiler.changes.planning import CheckedCatalog, changeset_for, load_catalog
+from compiler.changes.model import Catalog, CheckedCatalog, load_catalog
+from compiler.changes.planning import changeset_for
 from compiler.emulator import EmulatorHandle, run_in_thread
 from compiler.emulator.runner import TEST_API_KEY
 from compiler.emulator.store import save_json

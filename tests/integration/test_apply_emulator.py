@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from compiler.apply import ApplyResult, apply_changeset
 from compiler.changes.changeset import ChangeSet
-from compiler.changes.planning import changeset_for, load_catalog
+from compiler.changes.model import load_catalog
+from compiler.changes.planning import changeset_for
 from compiler.cli import apply as apply_cli
 from compiler.emulator import EmulatorHandle
 from compiler.stripe.gateway import Connection, Gateway

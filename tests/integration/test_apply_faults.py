@@ -10,7 +10,8 @@ from typing import Any
 
 from compiler.apply import ApplyResult, apply_changeset
 from compiler.changes.changeset import ChangeSet
-from compiler.changes.planning import changeset_for, load_catalog
+from compiler.changes.model import load_catalog
+from compiler.changes.planning import changeset_for
 from compiler.emulator import EmulatorHandle
 from compiler.stripe.gateway import Connection, Gateway, RetryPolicy
 from tests.bench.apply_bench import write_catalog

@@ -15,7 +15,8 @@ import stripe
 
 from compiler.changes.changeset import Action
 from compiler.changes.compile import compile_catalog
-from compiler.changes.planning import changeset_for, load_catalog
+from compiler.changes.model import load_catalog
+from compiler.changes.planning import changeset_for
 from compiler.emulator import EmulatorHandle
 from compiler.stripe.fields import MANAGED_METADATA
 from compiler.stripe.gateway import Connection, Gateway

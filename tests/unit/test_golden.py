@@ -27,7 +27,8 @@ import jsonschema
 import pytest
 
 from compiler.changes.changeset import Action, ChangeSet
-from compiler.changes.planning import changeset_for, load_catalog
+from compiler.changes.model import load_catalog
+from compiler.changes.planning import changeset_for
 from compiler.render.json import render_json
 from compiler.render.markdown import render_markdown
 from compiler.render.text import render_text

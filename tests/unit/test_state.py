@@ -6,8 +6,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from compiler.changes.changeset import ChangeSet
-from compiler.changes.model import Catalog, Resource
-from compiler.changes.planning import CheckedCatalog, changeset_for, current_fingerprint
+from compiler.changes.model import Catalog, CheckedCatalog, Resource
+from compiler.changes.planning import changeset_for, current_fingerprint
 from compiler.stripe.fields import catalog_canonical
 from compiler.stripe.kinds import Kind
 from compiler.stripe.state import LISTS, PLANS_LIST, AccountState, LiveObject, fingerprint, read_account
