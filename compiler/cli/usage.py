@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from compiler.catalog.check import check_with_options
-from compiler.changes.model import Catalog, Resource, build_catalog
+from compiler.changes.model import Catalog, Resource, load_catalog
 from compiler.cli.common import catalog_options, connection_options
 from compiler.cli.quote import find_quotable
 from compiler.cli.quote import render_text as render_quote
@@ -78,11 +77,11 @@ def _meter(meters: Meters, event_name: str) -> Meter:
 
 
 def _load_catalog(paths: Sequence[str], var: Sequence[str], vars_file: str | None) -> Catalog:
-    result = check_with_options(paths, var, vars_file)
-    for warning in (d for d in result.diagnostics if not d.is_error):
+    """The checked catalog (an invalid one stops here, every diagnostic shown once), its warnings on stderr."""
+    checked = load_catalog(paths, var, vars_file)
+    for warning in checked.warnings:
         click.echo(warning.format(), err=True)
-    result.raise_for_errors()
-    return build_catalog(result.entries)
+    return checked.catalog
 
 
 def _events_gateway(connection: Connection, account: Gateway, via: Via, rate: float | None) -> Gateway:

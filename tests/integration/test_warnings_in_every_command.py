@@ -1,5 +1,6 @@
 """Every command that loads a catalog shows its warnings: `plan` in each of its views (and in the plan it saves),
-`apply` in the plan it prints (from the catalog, or from a saved plan), `quote` and `compile` on stderr."""
+`apply` in the plan it prints (from the catalog, or from a saved plan), `quote`, `compile` and `usage import
+--dry-run --catalog` on stderr."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.cli import apply, plan, quote
+from compiler.cli import apply, plan, quote, usage
 from compiler.cli import compile as compile_
 from compiler.emulator import EmulatorHandle
 from tests.cli import invoke
@@ -67,3 +68,11 @@ def test_quote_and_compile_print_the_warnings_on_stderr(warned: Path) -> None:
     compiled = invoke(compile_.command, "plans")
     assert compiled.exit_code == 0, compiled.output
     assert f"{WARNING}: warning[empty-file]" in compiled.stderr
+
+
+def test_a_usage_dry_run_against_the_catalog_prints_its_warnings_once(warned: Path) -> None:
+    rows = warned.parent / "usage.jsonl"
+    rows.write_text('{"event_name": "api_requests", "payload": {"stripe_customer_id": "cus_1", "requests": 40}}\n')
+    checked = invoke(usage.command, "import", str(rows), "--dry-run", "--catalog", "plans")
+    assert checked.exit_code == 0, checked.output
+    assert checked.stderr.count(f"{WARNING}: warning[empty-file]") == 1
