@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from compiler.changes.problems import PROBLEM_RULES
 from scripts.rules_doc import BEGIN, DOC, END, generated, render
 from tests.rule_cases import FAILING
 
@@ -25,3 +26,11 @@ def test_the_reference_keeps_its_hand_written_parts() -> None:
     head, _, rest = current.partition(BEGIN)
     _, _, tail = rest.partition(END)
     assert head.startswith("# Rules\n") and "## Plan-time problems" in tail
+
+
+def test_every_plan_time_problem_is_in_the_reference() -> None:
+    # with test_problems (no Problem in compiler/changes is made but from the registry), every id a plan reports
+    current = DOC.read_text(encoding="utf-8")
+    section = current[current.index("## Plan-time problems") : current.index("## Usage files")]
+    listed = re.findall(r"^\| `([a-z0-9-]+)` \|", section, re.MULTILINE)
+    assert listed == [rule.id for rule in PROBLEM_RULES]
