@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compiler.emulator import meter_events, meters, prices, products
+from compiler.emulator import meter_events, meters, prices, product_endpoints
 from compiler.emulator.common import Ctx
 from compiler.emulator.errors import ApiError
 from compiler.emulator.forms import FormError, decode
@@ -59,11 +59,11 @@ def _route(method: str, template: str, handler: Handler) -> Route:
 
 
 ROUTES: tuple[Route, ...] = (
-    _route("POST", "/v1/products", products.create_product),
-    _route("GET", "/v1/products", products.list_products),
-    _route("GET", "/v1/products/{id}", products.retrieve_product),
-    _route("POST", "/v1/products/{id}", products.update_product),
-    _route("DELETE", "/v1/products/{id}", products.delete_product),
+    _route("POST", "/v1/products", product_endpoints.create_product),
+    _route("GET", "/v1/products", product_endpoints.list_products),
+    _route("GET", "/v1/products/{id}", product_endpoints.retrieve_product),
+    _route("POST", "/v1/products/{id}", product_endpoints.update_product),
+    _route("DELETE", "/v1/products/{id}", product_endpoints.delete_product),
     _route("POST", "/v1/prices", prices.create_price),
     _route("GET", "/v1/prices", prices.list_prices),
     _route("GET", "/v1/prices/{id}", prices.retrieve_price),

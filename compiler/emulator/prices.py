@@ -394,7 +394,7 @@ def price_view(store: Store, record: Record, expand: frozenset[str]) -> Record:
     if "currency_options" not in expand:
         out.pop("currency_options", None)
     if "product" in expand and out["product"] in store.products:
-        out["product"] = product_view(store, store.products[out["product"]], frozenset())
+        out["product"] = product_view(store.products[out["product"]])
     return out
 
 
@@ -404,7 +404,7 @@ def plan_view(store: Store, record: Record, expand: frozenset[str]) -> Record:
     if "tiers" not in expand:
         out.pop("tiers")
     if "product" in expand and out["product"] in store.products:
-        out["product"] = product_view(store, store.products[out["product"]], frozenset())
+        out["product"] = product_view(store.products[out["product"]])
     return out
 
 
