@@ -11,7 +11,10 @@ Used by the emulator (per request, on form-decoded bodies) and by the conformanc
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import importlib
+import inspect
 import re
 import sys
 import types
@@ -64,7 +67,8 @@ class ParamProblem:
 class Spec:
     """What one parameter accepts. `kinds` holds the shapes of a union: str, int, bool, float, decimal, obj,
     list, map. `enum` restricts str values (the SDK widens enums to `Literal[...]|str`; the Literal members
-    are the real enum). `literals` are exact non-str-kind values such as `"inf"` in `Literal["inf"] | int`."""
+    are the real enum). `literals` are exact non-str-kind values such as `"inf"` in `Literal["inf"] | int`.
+    `places` is the most decimal places a number takes, where the parameter's docstring states it."""
 
     kinds: frozenset[str]
     enum: frozenset[str] | None = None
@@ -73,6 +77,7 @@ class Spec:
     obj: ObjSpec | None = None
     item: Spec | None = None
     value: Spec | None = None
+    places: int | None = None
 
 
 @dataclass(frozen=True)
@@ -189,16 +194,59 @@ def _close_literal(spec: Spec) -> Spec:
     return spec
 
 
+#: how the generated docstrings state a number's precision ("Height, in inches. Maximum precision is 2 decimal
+#: places.")
+_PRECISION = re.compile(r"Maximum precision is (\d+) decimal places")
+
+
+@cache
+def _field_docs(module: str) -> Mapping[str, Mapping[str, str]]:
+    """Each TypedDict field's docstring in a generated params module, by class and field name.
+
+    The generator writes a field's description from the OpenAPI spec as a string right after its annotation;
+    Python keeps no such attribute docstrings at run time, so they are read from the module's source.
+    """
+    try:
+        tree = ast.parse(inspect.getsource(sys.modules[module]))
+    except (OSError, TypeError, SyntaxError):
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        docs = out.setdefault(node.name, {})
+        for stmt, following in zip(node.body, node.body[1:], strict=False):
+            if (
+                isinstance(stmt, ast.AnnAssign)
+                and isinstance(stmt.target, ast.Name)
+                and isinstance(following, ast.Expr)
+                and isinstance(following.value, ast.Constant)
+                and isinstance(following.value.value, str)
+            ):
+                docs[stmt.target.id] = following.value.value
+    return out
+
+
+def _with_docs(spec: Spec, doc: str) -> Spec:
+    """The facts a field's docstring adds to its type: the precision of a number."""
+    precision = _PRECISION.search(doc)
+    if precision is None or "float" not in spec.kinds:
+        return spec
+    return dataclasses.replace(spec, places=int(precision.group(1)))
+
+
 @cache
 def _obj_spec(cls: type) -> ObjSpec:
     ns = dict(vars(sys.modules[cls.__module__]))
     ns.setdefault("Literal", Literal)
+    docs = _field_docs(cls.__module__).get(cls.__name__, {})
     fields: dict[str, FieldSpec] = {}
     required: frozenset[str] = getattr(cls, "__required_keys__", frozenset())
     for key, ann in cls.__annotations__.items():
         if key in REQUEST_OPTION_KEYS:
             continue
-        fields[key] = FieldSpec(required=key in required, spec=_spec_of(ann, ns))
+        spec = _with_docs(_spec_of(ann, ns), docs.get(key, ""))
+        fields[key] = FieldSpec(required=key in required, spec=spec)
     return ObjSpec(name=cls.__name__, fields=fields)
 
 
@@ -322,6 +370,8 @@ def params_class(method: str, path: str) -> type | None:
 
 
 _INT = re.compile(r"^-?\d+$")
+#: a number as Stripe documents it: plain decimal notation (no exponent, no inf or nan, no `_`)
+_PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 _KIND_ORDER = ("literal", "int", "bool", "decimal", "float", "str", "obj", "map", "list", "any")
 
 
@@ -423,11 +473,8 @@ class _Checker:
             dec = _decimal(raw)
             if dec is not None:
                 return dec
-        if "float" in kinds:
-            try:
-                return float(raw)
-            except ValueError:
-                pass
+        if "float" in kinds and _PLAIN_NUMBER.match(raw):
+            return self._number(spec, raw, param)
         if "str" in kinds:
             return self._enum(spec, raw, param)
         if "any" in kinds:
@@ -447,10 +494,11 @@ class _Checker:
             if "decimal" in kinds:
                 return Decimal(raw)
             if "float" in kinds:
-                return float(raw)
+                return self._number(spec, str(raw), param)
         elif isinstance(raw, float):
-            if "float" in kinds:
-                return raw
+            # the SDK sends a float as str() writes it: 1e+16 and 1e-05 are exponent notation
+            if "float" in kinds and _PLAIN_NUMBER.match(repr(raw)):
+                return self._number(spec, repr(raw), param)
         elif isinstance(raw, Decimal):
             if "decimal" in kinds and raw.is_finite():
                 return raw
@@ -464,6 +512,19 @@ class _Checker:
         if "any" in kinds:
             return raw
         return self._invalid(spec, raw, param)
+
+    def _number(self, spec: Spec, text: str, param: str) -> Any:
+        """A number in plain notation (`text`), held to the precision its docstring states."""
+        exponent = Decimal(text).normalize().as_tuple().exponent
+        places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+        if spec.places is not None and places > spec.places:
+            self.problem(
+                PARAMETER_INVALID,
+                param,
+                f"Invalid float: {text}. Maximum precision is {spec.places} decimal places.",
+            )
+            return None
+        return float(text)
 
     def _enum(self, spec: Spec, raw: str, param: str) -> Any:
         if spec.enum is not None and raw not in spec.enum:

@@ -163,6 +163,19 @@ def test_empty_string_only_where_the_sdk_allows_unsetting() -> None:
     assert problems({"currency": "usd", "nickname": ""}) == [("parameter_invalid_empty", "nickname")]
 
 
+def test_the_empty_string_message_is_stripes() -> None:
+    _, found = check(cls("POST", "/v1/plans/gold"), {"trial_period_days": ""}, form_encoded=True)
+    assert found == [
+        ParamProblem(
+            "parameter_invalid_empty",
+            "trial_period_days",
+            "You passed an empty string for 'trial_period_days'. We assume empty values are an attempt to unset a "
+            "parameter; however 'trial_period_days' cannot be unset. You should remove 'trial_period_days' from "
+            "your request or supply a non-empty value.",
+        )
+    ]
+
+
 def test_empty_metadata_values_unset_keys() -> None:
     assert problems({"currency": "usd", "metadata": {"old": ""}}) == []
 
@@ -220,6 +233,71 @@ def test_none_values_are_dropped_like_the_sdk_does() -> None:
     coerced, found = check(PRICE_CREATE, {"currency": "usd", "nickname": None}, form_encoded=False)
     assert found == []
     assert "nickname" not in coerced
+
+
+# -- numbers (floats): plain decimal notation, with the precision the SDK's docstring states -------------------
+
+PRODUCT_UPDATE = cls("POST", "/v1/products/p")
+
+
+def dimensions(height: Any) -> dict[str, Any]:
+    return {"package_dimensions": {"height": height, "length": 1, "weight": 1, "width": 1}}
+
+
+def test_the_precision_comes_from_the_sdk_docstring() -> None:
+    # "Height, in inches. Maximum precision is 2 decimal places."
+    package = spec_for(PRODUCT_UPDATE).fields["package_dimensions"].spec.obj
+    assert package is not None
+    assert {name: f.spec.places for name, f in package.fields.items()} == dict.fromkeys(
+        ("height", "length", "weight", "width"), 2
+    )
+    # a field whose docstring states none has no limit
+    assert spec_for(PRODUCT_UPDATE).fields["name"].spec.places is None
+
+
+@pytest.mark.parametrize("value", ["1.25", "1.250", "10", "0", "0.5"])
+def test_plain_numbers_within_the_precision_pass(value: str) -> None:
+    coerced, found = check(PRODUCT_UPDATE, dimensions(value), form_encoded=True)
+    assert found == []
+    assert coerced["package_dimensions"]["height"] == float(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("1.255", "Invalid float: 1.255. Maximum precision is 2 decimal places."),
+        ("1e+16", "Invalid float: 1e+16"),
+        ("1e-05", "Invalid float: 1e-05"),
+        ("1E2", "Invalid float: 1E2"),
+        ("inf", "Invalid float: inf"),
+        ("nan", "Invalid float: nan"),
+        ("1_000", "Invalid float: 1_000"),
+        (" 1", "Invalid float:  1"),
+    ],
+)
+def test_form_numbers_stripe_does_not_document_are_refused(value: str, message: str) -> None:
+    _, found = check(PRODUCT_UPDATE, dimensions(value), form_encoded=True)
+    assert found == [ParamProblem("parameter_invalid", "package_dimensions[height]", message)]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (1.255, "Invalid float: 1.255. Maximum precision is 2 decimal places."),
+        (1e16, "Invalid float: 1e+16"),
+        (0.00001, "Invalid float: 1e-05"),
+        (float("inf"), "Invalid float: inf"),
+    ],
+)
+def test_typed_floats_are_held_to_what_the_sdk_would_send(value: float, message: str) -> None:
+    # the SDK form-encodes a float as str() writes it, so 1e16 goes out as "1e+16"
+    _, found = check(PRODUCT_UPDATE, dimensions(value), form_encoded=False)
+    assert found == [ParamProblem("parameter_invalid", "package_dimensions[height]", message)]
+
+
+@pytest.mark.parametrize("value", [1.25, 3, 10**20, 0.0])
+def test_typed_numbers_within_the_precision_pass(value: float) -> None:
+    assert check(PRODUCT_UPDATE, dimensions(value), form_encoded=False)[1] == []
 
 
 # -- form-encoded params --------------------------------------------------------------------------------------
