@@ -17,6 +17,7 @@ before a product points at it). Within a stage, calls keep the order the diff ma
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ from compiler.changes.model import Catalog, Resource
 from compiler.changes.problems import (
     DEFAULT_PRICE_BLOCKS_REPLACE,
     DEFAULT_PRICE_REMOVED,
+    FIELD_CANNOT_BE_UNSET,
     IMMUTABLE_FIELD,
     LOOKUP_KEY_HELD_BY_UNMANAGED_PRICE,
     PLAN_ID_HELD_BY_PRICE,
@@ -35,7 +37,14 @@ from compiler.changes.problems import (
     ProblemRule,
 )
 from compiler.stripe.calls import ApiCall, CallAction, in_stage_order, placeholder
-from compiler.stripe.fields import MANAGED_BY_KEY, MANAGED_BY_VALUE, SPECS, Mutability, currency_options_to_send
+from compiler.stripe.fields import (
+    MANAGED_BY_KEY,
+    MANAGED_BY_VALUE,
+    SPECS,
+    Mutability,
+    Removal,
+    currency_options_to_send,
+)
 from compiler.stripe.kinds import KIND_ORDER, Kind
 from compiler.stripe.state import AccountState, LiveObject
 
@@ -102,7 +111,7 @@ class _Diff:
             self._create(resource)
             return
         fields = _compare(Kind.METER, live.attrs, resource.attrs)
-        if self._impossible(resource, live, fields):
+        if self._impossible(resource, live, fields) or self._cannot_unset(resource, fields):
             return
         if not fields:
             self._noop(resource, live)
@@ -137,6 +146,8 @@ class _Diff:
             return
         replace = [name for name, _b, _a, how in fields if how == Mutability.REPLACE]
         if not replace:
+            if self._cannot_unset(resource, fields):
+                return  # a replace creates the new price without the field: only an update needs it unset
             self.decided[resource.address] = Action.UPDATE
             self._update(resource, live, fields, notes=_in_place_notes(live.attrs, resource.attrs))
             return
@@ -168,7 +179,7 @@ class _Diff:
             self._unowned(resource, live, PLAN_ID_HELD_BY_UNMANAGED_PLAN, "plan id")
             return
         fields = _compare(Kind.PLAN, live.attrs, resource.attrs)
-        if self._impossible(resource, live, fields):
+        if self._impossible(resource, live, fields) or self._cannot_unset(resource, fields):
             return
         if not fields:
             self.decided[resource.address] = Action.NOOP
@@ -201,6 +212,8 @@ class _Diff:
             self.calls.append(move)
             if current_key == wanted:  # same lookup_key, new price: say so on the price's replace
                 self._note(Kind.PRICE, str(wanted), Note(f"{resource.address}'s default price moves to the new price"))
+        if self._cannot_unset(resource, fields):
+            return
         if not fields:
             self._noop(resource, live)
             return
@@ -381,6 +394,29 @@ class _Diff:
         )
         return True
 
+    def _cannot_unset(self, resource: Resource, fields: Sequence[_Field]) -> bool:
+        """A problem for each field the catalog drops that Stripe cannot unset (it refuses `""` for it with 400
+        parameter_invalid_empty): the plan says what to write instead of sending a call Stripe refuses."""
+        refused = [(name, before) for name, before, _after, how in fields if _refused_removal(resource, name, how)]
+        for name, before in refused:
+            kind = resource.kind.value
+            keep = f"`{name}: {_yaml(before)}` keeps what the account has"
+            choice = SPECS[resource.kind].field(name).none_choice
+            if choice is None:
+                hint = f"give `{name}` a value again ({keep}); Stripe has no empty {name}"
+            elif before == choice.value:
+                hint = f"write {keep}"
+            else:
+                hint = f"write `{name}: {_yaml(choice.value)}`, which {choice.means}, or {keep}"
+            self._problem(
+                resource,
+                FIELD_CANNOT_BE_UNSET,
+                f"the catalog gives no `{name}`, but the account has {name}: {_yaml(before)}, and Stripe cannot "
+                f"unset a {kind}'s {name} once it is set",
+                hint,
+            )
+        return bool(refused)
+
     def _unowned(self, resource: Resource, live: LiveObject, rule: ProblemRule, what: str) -> None:
         self._problem(
             resource,
@@ -482,7 +518,7 @@ def _compare(kind: Kind, before: Mapping[str, Any], after: Mapping[str, Any]) ->
             continue
         old = before.get(spec_field.name, spec_field.default)
         new = after.get(spec_field.name, spec_field.default)
-        if kind is Kind.PRODUCT and spec_field.name == "default_price" and new is None:
+        if new is None and spec_field.removal is Removal.KEPT:
             continue  # the catalog does not name one: whatever the account has is fine
         if old != new:
             out.append((spec_field.name, old, new, spec_field.how_to_change(old, new)))
@@ -509,10 +545,25 @@ def _flatten(path: str, before: Any, after: Any) -> list[tuple[str, Any, Any]]:
     return [(path, before, after)]
 
 
+def _given(value: Any) -> bool:
+    """Whether the catalog gives the field a value: not dropped, and not an empty list."""
+    return value is not None and value != []
+
+
+def _refused_removal(resource: Resource, name: str, how: str) -> bool:
+    """Whether an update would have to unset a field Stripe cannot unset."""
+    removal = SPECS[resource.kind].field(name).removal
+    return how == Mutability.UPDATE and removal is Removal.REFUSED and not _given(resource.params.get(name))
+
+
 def _update_params(resource: Resource, live: LiveObject, fields: Iterable[_Field]) -> dict[str, Any]:
-    """The body of POST /v1/<kind>/{id} that sets the updatable fields back to what the catalog says."""
+    """The body of POST /v1/<kind>/{id} that sets the updatable fields back to what the catalog says. A field the
+    catalog drops or empties goes as its `Removal` says; the diff reports the ones Stripe cannot unset as
+    problems and never gets here with them."""
     params: dict[str, Any] = {}
+    spec = SPECS[resource.kind]
     for name, before, after, _how in fields:
+        removal = spec.field(name).removal
         if name == "metadata":
             old = before if isinstance(before, Mapping) else {}
             new = after if isinstance(after, Mapping) else {}
@@ -530,12 +581,14 @@ def _update_params(resource: Resource, live: LiveObject, fields: Iterable[_Field
                 # the whole set, not only the changed options: right whether Stripe merges the map or replaces it
                 options = currency_options_to_send(resource.params) or {}
                 params["currency_options"] = {c: _plain(o) for c, o in sorted(options.items())}
-        elif name in ("active", "status"):
-            params[name] = after
-        elif name in resource.params:
+        elif removal is Removal.DEFAULT:
+            params[name] = after  # the catalog's value, or the field's default when it gives none
+        elif _given(resource.params.get(name)):
             params[name] = _plain(resource.params[name])
+        elif removal is Removal.UNSET:
+            params[name] = ""  # also for an emptied list: form encoding sends nothing for []
         else:
-            params[name] = ""  # Stripe unsets an optional field given ""
+            raise ValueError(f"{resource.address}: an update cannot unset {name} (removal {removal})")
     return params
 
 
@@ -587,6 +640,12 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
+
+
+def _yaml(value: Any) -> str:
+    """A scalar as the catalog would write it (`true`, `7`, `"API monthly"`), shortened when long."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:56] + '..."'
 
 
 def _short(value: Any) -> str:

@@ -70,6 +70,14 @@ DEFAULT_PRICE_REMOVED = ProblemRule(
     "Dashboard), or remove the product from the catalog to archive it",
 )
 
+FIELD_CANNOT_BE_UNSET = ProblemRule(
+    "field-cannot-be-unset",
+    "the catalog no longer gives a field the account has, and Stripe cannot unset that field once it is set "
+    "(a nickname, for one): it refuses the empty value with 400 parameter_invalid_empty",
+    "give the field a value again (the plan shows the account's, which keeps things as they are), or the explicit "
+    '"none" the plan names where Stripe has one (such as shippable: false)',
+)
+
 #: the problem of changing a field Stripe cannot change, by kind (a price's such fields mean a replace instead)
 IMMUTABLE_FIELD: dict[Kind, ProblemRule] = {Kind.PLAN: PLAN_IMMUTABLE_FIELD, Kind.METER: METER_IMMUTABLE_FIELD}
 
@@ -83,12 +91,14 @@ PROBLEM_RULES: tuple[ProblemRule, ...] = (
     METER_IMMUTABLE_FIELD,
     DEFAULT_PRICE_BLOCKS_REPLACE,
     DEFAULT_PRICE_REMOVED,
+    FIELD_CANNOT_BE_UNSET,
 )
 
 
 __all__ = [
     "DEFAULT_PRICE_BLOCKS_REPLACE",
     "DEFAULT_PRICE_REMOVED",
+    "FIELD_CANNOT_BE_UNSET",
     "IMMUTABLE_FIELD",
     "LOOKUP_KEY_HELD_BY_UNMANAGED_PRICE",
     "METER_IMMUTABLE_FIELD",

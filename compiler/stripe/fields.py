@@ -2,10 +2,11 @@
 and the canonical form both sides of a diff are compared in.
 
 This is the one place that knows which field changes force a replacement (prices), or cannot be made at all
-(plans, meters, a product's id). `canonical()` turns either a catalog object or a live Stripe object into the
-same shape (Stripe's, with defaults filled in and amounts normalised), so an account built from the catalog
-compares equal to it. References are by catalog identity on both sides: a price's `product` is the product id,
-`recurring.meter` / a plan's `meter` is the meter's `event_name`, a product's `default_price` is a lookup_key.
+(plans, meters, a product's id), and what removing a field from the catalog sends (`Removal`). `canonical()`
+turns either a catalog object or a live Stripe object into the same shape (Stripe's, with defaults filled in and
+amounts normalised), so an account built from the catalog compares equal to it. References are by catalog
+identity on both sides: a price's `product` is the product id, `recurring.meter` / a plan's `meter` is the
+meter's `event_name`, a product's `default_price` is a lookup_key.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from typing import Any
 
 from compiler.stripe.facts import PLAN_AMOUNT, PLAN_NAME_OF, PRICE_AMOUNT, TIER_AMOUNT_PAIRS
@@ -36,6 +38,30 @@ class Mutability:
     IDENTITY = "identity"  # the identity itself
 
 
+class Removal(StrEnum):
+    """What an update sends for an updatable field the catalog drops (or gives as an empty list).
+
+    From the SDK's generated update params (`stripe/params/*_update_params.py`): a field typed `...|Literal[""]`
+    is unset by sending `""`; any other field Stripe refuses `""` for (400 `parameter_invalid_empty`), so once set
+    it keeps a value. Form encoding has no empty list (`images: []` sends nothing, and Stripe keeps the old
+    images), so an emptied list is cleared with `""` too.
+    """
+
+    UNSET = "unset"  # send "" (Stripe then returns null, or [] for a list)
+    DEFAULT = "default"  # send the field's default value back (active: true)
+    PER_KEY = "per key"  # a map changed key by key: metadata keys unset with "", currency options cleared first
+    REFUSED = "refused"  # Stripe cannot unset it: the plan reports a Problem instead of sending anything
+    KEPT = "kept"  # a catalog that does not name it leaves the account's value as it is
+
+
+@dataclass(frozen=True)
+class NoneChoice:
+    """Where Stripe cannot unset a field: the value a catalog writes to say "none" instead, and what it means."""
+
+    value: Any
+    means: str
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -45,6 +71,11 @@ class Field:
     update_allowed: Callable[[Any, Any], bool] | None = None
     #: whether a catalog file may set it (False: compared with the account, always its default in the catalog)
     in_catalog: bool = True
+    #: what an update sends when the catalog drops the field: decided for each UPDATE field, None for the others
+    #: (an update never sends them)
+    removal: Removal | None = None
+    #: for a field Stripe cannot unset (Removal.REFUSED): the catalog's explicit "none", if there is one
+    none_choice: NoneChoice | None = None
 
     def how_to_change(self, before: Any, after: Any) -> str:
         if self.mutability == Mutability.UPDATE and self.update_allowed and not self.update_allowed(before, after):
@@ -90,19 +121,23 @@ def _currency_options_updatable(before: Any, after: Any) -> bool:
 
 
 U, R, X, ID = Mutability.UPDATE, Mutability.REPLACE, Mutability.IMPOSSIBLE, Mutability.IDENTITY
+# The removal of each updatable field, from the SDK's update params (a test holds the two together). Required
+# fields (a product's name, a plan's product, a meter's display_name) are REFUSED too: the schema never lets
+# the catalog drop them.
+UNSET, DEFAULT, PER_KEY, REFUSED, KEPT = Removal.UNSET, Removal.DEFAULT, Removal.PER_KEY, Removal.REFUSED, Removal.KEPT
 
 METER = KindSpec(
     Kind.METER,
     path="/v1/billing/meters",
     fields=(
         Field("event_name", mutability=ID),
-        Field("display_name"),
+        Field("display_name", removal=REFUSED),
         Field("default_aggregation", mutability=X),
         Field("customer_mapping", dict(DEFAULT_CUSTOMER_MAPPING), mutability=X),
         Field("value_settings", dict(DEFAULT_VALUE_SETTINGS), mutability=X),
         Field("event_time_window", mutability=X),
         # not a body parameter: changed through /deactivate and /reactivate; pricebook's meters are active
-        Field("status", "active", in_catalog=False),
+        Field("status", "active", in_catalog=False, removal=DEFAULT),
     ),
     immutable_means=X,
     way_out="Stripe lets a meter change only its display_name: define a new meter with a new event_name "
@@ -114,19 +149,19 @@ PRODUCT = KindSpec(
     path="/v1/products",
     fields=(
         Field("id", mutability=ID),
-        Field("name"),
-        Field("active", True),
-        Field("description"),
-        Field("images", []),
-        Field("marketing_features", []),
-        Field("package_dimensions"),
-        Field("shippable"),
-        Field("statement_descriptor"),
-        Field("tax_code"),
-        Field("unit_label"),
-        Field("url"),
-        Field("metadata", {}),
-        Field("default_price"),
+        Field("name", removal=REFUSED),
+        Field("active", True, removal=DEFAULT),
+        Field("description", removal=UNSET),
+        Field("images", [], removal=UNSET),
+        Field("marketing_features", [], removal=UNSET),
+        Field("package_dimensions", removal=UNSET),
+        Field("shippable", removal=REFUSED, none_choice=NoneChoice(False, "says the product is not shipped")),
+        Field("statement_descriptor", removal=REFUSED),
+        Field("tax_code", removal=UNSET),
+        Field("unit_label", removal=UNSET),
+        Field("url", removal=UNSET),
+        Field("metadata", {}, removal=PER_KEY),
+        Field("default_price", removal=KEPT),
     ),
     immutable_means=X,
 )
@@ -138,11 +173,12 @@ PRICE = KindSpec(
         Field("lookup_key", mutability=ID),
         Field("product", mutability=R),
         Field("currency", mutability=R),
-        Field("active", True),
-        Field("nickname"),
-        Field("metadata", {}),
-        Field("tax_behavior", "unspecified", update_allowed=_tax_behavior_updatable),
-        Field("currency_options", {}, update_allowed=_currency_options_updatable),
+        Field("active", True, removal=DEFAULT),
+        Field("nickname", removal=REFUSED),
+        Field("metadata", {}, removal=PER_KEY),
+        # back to "unspecified" is a change Stripe refuses once it is set: a replace (update_allowed)
+        Field("tax_behavior", "unspecified", update_allowed=_tax_behavior_updatable, removal=DEFAULT),
+        Field("currency_options", {}, update_allowed=_currency_options_updatable, removal=PER_KEY),
         Field("billing_scheme", "per_unit", mutability=R),
         Field("unit_amount", mutability=R),
         Field("unit_amount_decimal", mutability=R),
@@ -161,11 +197,11 @@ PLAN = KindSpec(
     fields=(
         Field("id", mutability=ID),
         # Stripe: product "cannot be changed once it has been used in a subscription"; offline we can't tell
-        Field("product"),
-        Field("active", True),
-        Field("nickname"),
-        Field("metadata", {}),
-        Field("trial_period_days"),
+        Field("product", removal=REFUSED),
+        Field("active", True, removal=DEFAULT),
+        Field("nickname", removal=REFUSED),
+        Field("metadata", {}, removal=PER_KEY),
+        Field("trial_period_days", removal=REFUSED, none_choice=NoneChoice(0, "means no trial")),
         Field("currency", mutability=X),
         Field("amount", mutability=X),
         Field("amount_decimal", mutability=X),

@@ -134,18 +134,19 @@ def test_existing_meter_is_referenced_by_its_id() -> None:
 
 
 def test_drift_on_updatable_fields_is_set_back_in_place() -> None:
-    edited = live(SEATS, "price_seats", nickname="edited by hand", metadata={**SEATS.attrs["metadata"], "x": "1"})
-    cs = diff(CATALOG, state(applied(seats=edited)))
+    named = res(Kind.PRICE, "seats", **{**SEATS.params, "nickname": "Seats", "metadata": {}})
+    edited = live(named, "price_seats", nickname="edited by hand", metadata={**named.attrs["metadata"], "x": "1"})
+    cs = diff(Catalog.of([METER, PRODUCT, named, EMAILS, GOLD]), state(applied(seats=edited)))
     seats = change(cs, "price.seats")
     assert seats.action is Action.UPDATE
     assert {(f.path, f.before, f.after, f.forces_replacement) for f in seats.fields} == {
-        ("nickname", "edited by hand", None, False),
+        ("nickname", "edited by hand", "Seats", False),
         ("metadata.x", "1", None, False),
     }
     (call,) = cs.calls
     assert call.path == "/v1/prices/price_seats"
-    # a field unset in the catalog is unset with "", a metadata key added by hand is removed with ""
-    assert call.params == {"nickname": "", "metadata": {"x": ""}}
+    # the catalog's nickname is set back; a metadata key added by hand is removed with ""
+    assert call.params == {"nickname": "Seats", "metadata": {"x": ""}}
 
 
 def test_immutable_price_change_is_a_replace_in_order_create_move_default_archive() -> None:
@@ -316,8 +317,21 @@ def test_plan_amount_change_is_an_error_with_the_way_out() -> None:
 
 
 def test_plan_nickname_is_updated_in_place() -> None:
+    gold = res(Kind.PLAN, "gold", **{**GOLD.params, "nickname": "Gold", "metadata": {}})
+    cs = diff(Catalog.of([METER, PRODUCT, SEATS, EMAILS, gold]), state(applied(gold=live(gold, "gold", nickname="x"))))
+    assert [(c.path, c.params) for c in cs.calls] == [("/v1/plans/gold", {"nickname": "Gold"})]
+
+
+def test_a_nickname_stripe_cannot_unset_is_a_problem_not_a_call() -> None:
+    # Stripe answers nickname="" with 400 parameter_invalid_empty: the plan says what to write instead
     cs = diff(CATALOG, state(applied(gold=live(GOLD, "gold", nickname="by hand"))))
-    assert [(c.path, c.params) for c in cs.calls] == [("/v1/plans/gold", {"nickname": ""})]
+    assert cs.calls == ()
+    (problem,) = cs.problems
+    assert (problem.address, problem.rule) == ("plan.gold", "field-cannot-be-unset")
+    assert "`nickname`" in problem.message and '"by hand"' in problem.message
+    assert problem.hint == 'give `nickname` a value again (`nickname: "by hand"` keeps what the account has); ' + (
+        "Stripe has no empty nickname"
+    )
 
 
 def test_meter_aggregation_change_is_an_error_and_display_name_an_update() -> None:
@@ -596,6 +610,7 @@ def test_every_problem_rule_is_one_the_diff_reports() -> None:
              state([*applied(), live(res(Kind.PRODUCT, "other", name="Other"), "other")])),
         diff(Catalog.of([METER, suite, SEATS, EMAILS, GOLD]),
              state([*applied(product=live(PRODUCT, "suite", default_price="gone")), gone])),
+        diff(CATALOG, state(applied(gold=live(GOLD, "gold", nickname="by hand")))),
     ]
     reported = {p.rule for cs in scenarios for p in cs.problems}
     assert reported == {rule.id for rule in PROBLEM_RULES}
