@@ -99,6 +99,11 @@ def tiers_yaml(count: int) -> str:
 
 P = "prices:\n  - lookup_key: k\n    product: suite\n"  # the head of most price cases (3 lines)
 PLAN = "plans:\n  - id: p\n    product: suite\n    currency: usd\n"  # the head of plan cases (4 lines)
+#: a product with three of its four package dimensions (the cases add the weight)
+DIMENSIONS = (
+    "products:\n  - id: box\n    name: Box\n"
+    "    package_dimensions:\n      height: 2\n      length: 3.5\n      width: 4\n"
+)
 
 # --- Stripe's cross-field rules (compiler.catalog.rules) -------------------------------------------------
 
@@ -378,6 +383,10 @@ RULE_FAILING: list[Case] = [
         variant="meter",
     ),
     Case("product-name-required", "products:\n  - id: other  #!\n    description: no name\n"),
+    Case("package-dimensions-format", DIMENSIONS + "      weight: 1.255  #!\n", variant="three-places"),
+    Case("package-dimensions-format", DIMENSIONS + "      weight: 0.00001  #!\n", variant="tiny"),
+    Case("package-dimensions-format", DIMENSIONS + "      weight: 1.0e+16  #!\n", variant="exponent"),
+    Case("package-dimensions-format", DIMENSIONS + "      weight: .inf  #!\n", variant="infinite"),
     Case("duplicate-product", "products:\n  - id: suite  #!\n    name: Suite again\n"),
     Case(
         "duplicate-plan",
@@ -425,6 +434,9 @@ RULE_FAILING: list[Case] = [
 
 
 PASSING: list[Passing] = [
+    Passing(("package-dimensions-format",), DIMENSIONS + "      weight: 1.25\n"),
+    Passing(("package-dimensions-format",), DIMENSIONS + "      weight: 10000000000000000\n", variant="large-int"),
+    Passing(("package-dimensions-format",), DIMENSIONS + "      weight: 1.50\n", variant="trailing-zero"),
     Passing(("amount-required", "amount-conflict"), P + "    currency: usd\n    unit_amount: 0\n"),
     Passing(("amount-required",), PLAN + '    amount_decimal: "0.5"\n    interval: month\n'),
     Passing(
@@ -551,6 +563,11 @@ SCHEMA_FAILING: list[Case] = [
     Case("schema-enum", P + "    currency: usd\n    unit_amount: 5\n    recurring: {interval: monthly}  #!\n"),
     Case("schema-pattern", "products:\n  - id: other\n    name: Other\n    statement_descriptor: '12345'  #!\n"),
     Case("schema-length", "products:\n  - id: other\n    name: Other\n    unit_label: a very long label  #!\n"),
+    Case(
+        "schema-length",
+        "products:\n  - id: other\n    name: Other\n    metadata:\n      note: ''  #!\n",
+        variant="empty-metadata-value",
+    ),
     Case("schema-range", P + "    currency: usd\n    unit_amount: -1  #!\n"),
     Case("schema-size", "products:\n  - id: other\n    name: Other\n    images: [a, b, c, d, e, f, g, h, i]  #!\n"),
     # `reserved-metadata-key` and `nested-price-product` say these better, unless another schema error keeps

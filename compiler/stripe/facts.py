@@ -143,6 +143,12 @@ PRODUCT_IMAGES = Limit(8, "image URLs of a product", PRODUCT_DOC + "#create_prod
 MARKETING_FEATURES = Limit(
     15, "marketing features of a product", PRODUCT_DOC + "#create_product-marketing_features", VERIFIED
 )
+PACKAGE_DIMENSION_PLACES = Limit(
+    2,
+    "decimal places of a product's package dimension (\"Maximum precision is 2 decimal places\")",
+    PRODUCT_DOC + "#create_product-package_dimensions",
+    VERIFIED,
+)
 MARKETING_FEATURE_NAME = Limit(
     80, "characters of a marketing feature's name", PRODUCT_DOC + "#create_product-marketing_features-name", VERIFIED
 )

@@ -60,6 +60,10 @@ DIVERGENCES: Mapping[str, str] = {
         "Stripe's form encoding turns a YAML number into text, which Stripe takes; pricebook wants it quoted, "
         "so the file says exactly what Stripe stores (YAML reads `1.10` as 1.1 and `on` as true)"
     ),
+    "schema-length-empty-metadata-value": (
+        "Stripe takes metadata[note]=\"\" as \"delete this key\": the value is never stored, so the catalog would "
+        "never match the account; pricebook refuses it and says to remove the key"
+    ),
     "schema-type": (
         "the form encoding carries no types, so Stripe reads the string '10' as the integer 10; pricebook keeps "
         "the file's types exact"

@@ -26,6 +26,7 @@ from compiler.cli import main
 from compiler.stripe import sdkparams
 from compiler.stripe.calls import ApiCall, CallAction
 from compiler.stripe.conformance import UNKNOWN_ENDPOINT, check_call, check_calls, describe, endpoint_class
+from compiler.stripe.facts import PACKAGE_DIMENSION_PLACES
 from compiler.stripe.fields import SPECS
 from compiler.stripe.kinds import Kind
 from compiler.stripe.sdkparams import (
@@ -79,6 +80,12 @@ _amount = st.integers(0, 99_999)
 _interval = st.sampled_from(["day", "week", "month", "year"])
 _metadata = st.dictionaries(
     st.sampled_from(["team", "segment", "tier"]), st.sampled_from(["a", "b c", "42"]), max_size=2
+)
+#: a package dimension: mostly what validate takes (2 decimal places), sometimes a float it refuses (1.255, 1e+16)
+_dimension = st.one_of(
+    st.integers(0, 10**17),
+    st.integers(0, 10**9).map(lambda cents: cents / 100),
+    st.floats(0, 1e20, allow_nan=False, allow_infinity=False),
 )
 _transform = st.fixed_dictionaries({"divide_by": st.integers(2, 1000), "round": st.sampled_from(["up", "down"])})
 
@@ -197,6 +204,12 @@ def catalogs(draw: st.DrawFn) -> dict[str, Any]:
         if draw(st.booleans()):
             product["unit_label"] = "seat"
         if draw(st.booleans()):
+            product["package_dimensions"] = {name: draw(_dimension) for name in ("height", "length", "weight", "width")}
+        if draw(st.booleans()):
+            product["shippable"] = draw(st.booleans())
+        if draw(st.booleans()):
+            product["statement_descriptor"] = "ACME SUITE"
+        if draw(st.booleans()):
             product["images"] = ["https://example.com/a.png"]
         if draw(st.booleans()):
             product["marketing_features"] = [{"name": "Fast"}, {"name": "Friendly"}]
@@ -224,6 +237,16 @@ def test_generated_catalogs_compile_to_conforming_calls(data: dict[str, Any]) ->
     assume(result.ok)  # Stripe's cross-field rules are the rules' business; conformance is about valid catalogs
     calls = compile_catalog(build_catalog(result.entries))
     assert problems_of(calls) == []
+
+
+def test_the_precision_validate_holds_package_dimensions_to_is_the_sdks() -> None:
+    # the rule's number and the one the emulator and this checker read from the SDK's docstrings are one fact
+    for method, path in (("POST", "/v1/products"), ("POST", "/v1/products/p")):
+        cls = sdkparams.params_class(method, path)
+        assert cls is not None
+        package = sdkparams.spec_for(cls).fields["package_dimensions"].spec.obj
+        assert package is not None
+        assert {f.spec.places for f in package.fields.values()} == {PACKAGE_DIMENSION_PLACES.value}
 
 
 #: the schema's definition of each kind's objects

@@ -469,7 +469,7 @@ _stripe_text = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_si
     # Stripe refuses "" on create and clears the field with "" on update: no account holds an empty one
     description=_stripe_text.filter(lambda s: s != ""),
     nickname=_stripe_text.filter(lambda s: s != ""),
-    note=_stripe_text,
+    note=_stripe_text.filter(lambda s: s != ""),  # metadata[note]="" deletes the key: no account holds one
     amount=st.integers(min_value=0, max_value=99_999_999),
     decimal=st.decimals(min_value=0, max_value=10**6, places=4, allow_nan=False, allow_infinity=False),
 )

@@ -276,24 +276,42 @@ def test_empty_strings_stripe_refuses_are_errors_with_a_hint() -> None:
     assert hints[8] == "Stripe refuses an empty value: remove the item, or give it a value"
 
 
-def test_empty_metadata_values_stay_valid() -> None:
-    # on create Stripe drops a metadata key whose value is empty; nothing is refused
-    assert problems(PRODUCT + "    metadata: {note: ''}\n") == []
+@pytest.mark.parametrize("owner", ["product", "price", "plan"])
+def test_an_empty_metadata_value_is_an_error_that_says_to_remove_the_key(owner: str) -> None:
+    # Stripe takes metadata[key]="" as "delete this key": the value is never stored and the plan never converges
+    heads = {
+        "product": PRODUCT,
+        "price": PRODUCT + "    prices:\n      - lookup_key: a\n        currency: usd\n        unit_amount: 1\n",
+        "plan": PRODUCT + "plans:\n  - id: x\n    product: p\n    currency: usd\n    interval: month\n    amount: 1\n",
+    }
+    indent = {"product": "    ", "price": "        ", "plan": "    "}[owner]
+    text = heads[owner] + f"{indent}metadata:\n{indent}  team: growth\n{indent}  note: ''\n"
+    (found,) = problems(text)
+    assert (found.rule, found.location.line, found.message) == (
+        "schema-length",
+        text.count("\n"),
+        "`metadata.note` must not be empty",
+    )
+    assert found.hint == (
+        "Stripe deletes a metadata key given an empty value, so it would never be stored: remove the key"
+    )
+
+
+def test_tax_code_refuses_an_empty_string() -> None:
     # tax_code takes "" only on update (to unset it): `str` on create, like the other fields
     assert [d.rule for d in problems(PRODUCT + "    tax_code: ''\n")] == ["schema-length"]
 
 
 def test_every_free_text_field_refuses_an_empty_string() -> None:
-    # every string field without an enum or a pattern that already refuses "", except metadata values: no
-    # catalog field is `Literal['']|str` in the create params (stripe/params/*_create_params.py), only nested
-    # ones pricebook does not take (tax_details) and update params
-    takes_empty = {"$defs/metadata/additionalProperties"}
+    # every string field without an enum or a pattern that already refuses "": no catalog field is
+    # `Literal['']|str` in the create params (stripe/params/*_create_params.py), only nested ones pricebook does
+    # not take (tax_details) and update params; and a metadata value "" deletes its key, so it never converges
     schema = schema_document()
     missing: list[str] = []
 
     def walk(node: Any, where: str) -> None:
         if isinstance(node, dict):
-            if node.get("type") == "string" and "enum" not in node and where not in takes_empty:
+            if node.get("type") == "string" and "enum" not in node:
                 refuses_empty = node.get("minLength", 0) >= 1 or (
                     "pattern" in node and not Draft202012Validator({"pattern": node["pattern"]}).is_valid("")
                 )

@@ -1,14 +1,17 @@
-"""Product rules: a product has a name, and every price or plan belongs to exactly one product."""
+"""Product rules: a product has a name and dimensions Stripe takes, and every price or plan belongs to exactly
+one product."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
+from decimal import Decimal
 
-from compiler.catalog.rules.reading import has, is_nested
+from compiler.catalog.rules.reading import as_map, has, is_nested
 from compiler.catalog.rules.registry import OWN, Basis, Cover, Finding, entry_rule
 from compiler.catalog.schema.messages import LENGTH, NESTED_PRODUCT, REQUIRED, UNKNOWN_FIELD
 from compiler.catalog.source import Entry
-from compiler.stripe.facts import INFERRED, PRICE_DOC, PRODUCT_DOC, VERIFIED
+from compiler.stripe.facts import INFERRED, PACKAGE_DIMENSION_PLACES, PRICE_DOC, PRODUCT_DOC, VERIFIED
 from compiler.stripe.kinds import Kind
 
 
@@ -25,6 +28,47 @@ def product_name_required(entry: Entry) -> Iterator[Finding]:
         yield Finding(
             entry.where(), f"{entry.label()} has no name", "add name: (what customers see on invoices and receipts)"
         )
+
+
+@entry_rule(
+    "package-dimensions-format",
+    f"package_dimensions are plain numbers with at most {PACKAGE_DIMENSION_PLACES.value} decimal places",
+    Basis.of(PACKAGE_DIMENSION_PLACES),
+    (Kind.PRODUCT,),
+    when=("package_dimensions",),
+)
+def package_dimensions_format(entry: Entry) -> Iterator[Finding]:
+    # A number goes to Stripe as Python writes it (the SDK form-encodes str(value)): 1.255 would be refused, and
+    # 1e+16 or 1e-05 is exponent notation, which Stripe does not document for numbers
+    most = PACKAGE_DIMENSION_PLACES.value
+    dimensions = as_map(entry.data.get("package_dimensions"))
+    for name in ("height", "length", "weight", "width"):
+        value = dimensions.get(name)
+        if not isinstance(value, float):
+            continue  # an integer is plain; the schema reports anything that is not a number
+        unit = "ounces" if name == "weight" else "inches"
+        where = entry.where("package_dimensions", name)
+        field = f"package_dimensions.{name}"
+        if not math.isfinite(value):
+            message = f"`{field}` of {entry.label()} is {value}, not a number Stripe takes"
+            yield Finding(where, message, f"give it in {unit}, e.g. 12.5")
+            continue
+        number = Decimal(repr(value))
+        exponent = number.normalize().as_tuple().exponent
+        places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+        if places > most:
+            yield Finding(
+                where,
+                f"`{field}` of {entry.label()} is {number:f}; Stripe takes at most {most} decimal places",
+                f"round it to {most} decimal places ({unit}): {number.quantize(Decimal(1).scaleb(-most)):f}",
+            )
+        elif "e" in repr(value):
+            yield Finding(
+                where,
+                f"`{field}` of {entry.label()} is {value!r}, which would go to Stripe in exponent notation; Stripe "
+                "takes plain decimal numbers",
+                f"write it as a whole number: {int(value)}",
+            )
 
 
 @entry_rule(

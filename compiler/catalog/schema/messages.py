@@ -351,6 +351,10 @@ def _required_names() -> frozenset[str]:
 def _empty_hint(path: NodePath) -> str:
     """Stripe refuses an empty string (400 parameter_invalid_empty): say what to write instead."""
     last = path[-1] if path else None
+    if len(path) >= 2 and path[-2] == "metadata":
+        # Stripe takes metadata[key]="" as "delete this key": it would never be stored, and every plan would
+        # propose the same update again
+        return "Stripe deletes a metadata key given an empty value, so it would never be stored: remove the key"
     if isinstance(last, int):
         return "Stripe refuses an empty value: remove the item, or give it a value"
     if isinstance(last, str) and last in _required_names():
