@@ -387,6 +387,7 @@ RULE_FAILING: list[Case] = [
     Case("package-dimensions-format", DIMENSIONS + "      weight: 0.00001  #!\n", variant="tiny"),
     Case("package-dimensions-format", DIMENSIONS + "      weight: 1.0e+16  #!\n", variant="exponent"),
     Case("package-dimensions-format", DIMENSIONS + "      weight: .inf  #!\n", variant="infinite"),
+    Case("package-dimensions-format", DIMENSIONS + "      weight: 9007199254740993  #!\n", variant="digits"),
     Case("duplicate-product", "products:\n  - id: suite  #!\n    name: Suite again\n"),
     Case(
         "duplicate-plan",
@@ -414,6 +415,11 @@ RULE_FAILING: list[Case] = [
     Case("unknown-product", PLAN.replace("suite", "nope  #!") + "    amount: 5\n    interval: month\n", variant="plan"),
     Case("unknown-default-price", "products:\n  - id: other\n    name: Other\n    default_price: nope  #!\n"),
     Case(
+        "archived-default-price",
+        "products:\n  - id: other\n    name: Other\n    default_price: once  #!\n    prices:\n"
+        "      - {lookup_key: once, currency: usd, unit_amount: 5, active: false}\n",
+    ),
+    Case(
         "unknown-default-price",
         "products:\n  - id: other\n    name: Other\n    default_price: suite_monthly  #!\n",
         variant="price-of-another-product",
@@ -434,6 +440,12 @@ RULE_FAILING: list[Case] = [
 
 
 PASSING: list[Passing] = [
+    Passing(
+        ("archived-default-price",),
+        "products:\n  - id: other\n    name: Other\n    default_price: once\n    prices:\n"
+        "      - {lookup_key: once, currency: usd, unit_amount: 5, active: true}\n"
+        "      - {lookup_key: old, currency: usd, unit_amount: 4, active: false}\n",
+    ),
     Passing(("package-dimensions-format",), DIMENSIONS + "      weight: 1.25\n"),
     Passing(("package-dimensions-format",), DIMENSIONS + "      weight: 10000000000000000\n", variant="large-int"),
     Passing(("package-dimensions-format",), DIMENSIONS + "      weight: 1.50\n", variant="trailing-zero"),

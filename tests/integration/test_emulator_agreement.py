@@ -60,6 +60,10 @@ DIVERGENCES: Mapping[str, str] = {
         "Stripe's form encoding turns a YAML number into text, which Stripe takes; pricebook wants it quoted, "
         "so the file says exactly what Stripe stores (YAML reads `1.10` as 1.1 and `on` as true)"
     ),
+    "package-dimensions-format-digits": (
+        "Stripe takes 9007199254740993 but keeps a float, 9007199254740992: the catalog would never match the "
+        "account, so pricebook refuses the number"
+    ),
     "schema-length-empty-metadata-value": (
         "Stripe takes metadata[note]=\"\" as \"delete this key\": the value is never stored, so the catalog would "
         "never match the account; pricebook refuses it and says to remove the key"

@@ -159,3 +159,28 @@ def unknown_default_price(entries: Sequence[Entry]) -> Iterator[Finding]:
                 f"{entry.label()} names default_price {key!r}, a price of product {owner[key]!r}",
                 "a product's default price must be one of its own prices",
             )
+
+
+@catalog_rule(
+    "archived-default-price",
+    "a product's default_price is not a price the catalog archives",
+    Basis("https://docs.stripe.com/api/products/update#update_product-default_price", INFERRED),
+)
+def archived_default_price(entries: Sequence[Entry]) -> Iterator[Finding]:
+    # Stripe refuses to archive a product's default price ("This price cannot be archived because it is the
+    # default price of its product.") and takes only an active price as one: no apply could reach this catalog
+    archived = {
+        entry.identity
+        for entry in entries
+        if entry.kind is Kind.PRICE and entry.identity is not None and entry.data.get("active") is False
+    }
+    for entry in entries:
+        key = entry.data.get("default_price") if entry.kind is Kind.PRODUCT else None
+        if isinstance(key, str) and key in archived:
+            yield Finding(
+                entry.where("default_price"),
+                f"{entry.label()} names default_price {key!r}, a price the catalog archives (active: false); "
+                "Stripe keeps a product's default price active",
+                f"make {key!r} active, or give the product another default_price (or none)",
+            )
+

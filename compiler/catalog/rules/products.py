@@ -32,7 +32,8 @@ def product_name_required(entry: Entry) -> Iterator[Finding]:
 
 @entry_rule(
     "package-dimensions-format",
-    f"package_dimensions are plain numbers with at most {PACKAGE_DIMENSION_PLACES.value} decimal places",
+    f"package_dimensions are plain numbers with at most {PACKAGE_DIMENSION_PLACES.value} decimal places, which "
+    "Stripe keeps as written",
     Basis.of(PACKAGE_DIMENSION_PLACES),
     (Kind.PRODUCT,),
     when=("package_dimensions",),
@@ -44,11 +45,21 @@ def package_dimensions_format(entry: Entry) -> Iterator[Finding]:
     dimensions = as_map(entry.data.get("package_dimensions"))
     for name in ("height", "length", "weight", "width"):
         value = dimensions.get(name)
-        if not isinstance(value, float):
-            continue  # an integer is plain; the schema reports anything that is not a number
         unit = "ounces" if name == "weight" else "inches"
         where = entry.where("package_dimensions", name)
         field = f"package_dimensions.{name}"
+        if isinstance(value, int) and not isinstance(value, bool) and float(value) != value:
+            # Stripe returns a dimension as a JSON number, a float: 2**53 + 1 comes back as 2**53 and the plan
+            # would never match the account
+            yield Finding(
+                where,
+                f"`{field}` of {entry.label()} is {value}, more digits than Stripe keeps for a number "
+                f"(it would store {int(float(value))})",
+                f"write it with at most 15 significant digits, in {unit}",
+            )
+            continue
+        if not isinstance(value, float):
+            continue  # an integer is plain; the schema reports anything that is not a number
         if not math.isfinite(value):
             message = f"`{field}` of {entry.label()} is {value}, not a number Stripe takes"
             yield Finding(where, message, f"give it in {unit}, e.g. 12.5")
