@@ -1,4 +1,5 @@
-"""A local Stripe for products, prices, plans, billing meters and their events (`pricebook emulator`).
+"""A local Stripe for products, prices, plans, billing meters and their events, and the customers, subscriptions
+and test clocks that show who is on a price (`pricebook emulator`).
 
 Written from Stripe's docs, the error texts Stripe is known to answer with (`compiler.stripe.facts`) and the SDK's
 generated params, never from what pricebook's client sends.

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compiler.emulator import meter_events, meters, prices, product_endpoints
+from compiler.emulator import customers, meter_events, meters, prices, product_endpoints, subscriptions, testclocks
 from compiler.emulator.common import Ctx
 from compiler.emulator.errors import ApiError
 from compiler.emulator.forms import FormError, decode
@@ -84,6 +84,18 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", facts.METER_EVENT_ADJUSTMENTS_PATH, meter_events.create_adjustment),
     _route("POST", facts.METER_EVENT_SESSION_PATH, meter_events.create_session),
     _route("POST", facts.METER_EVENT_STREAM_PATH, meter_events.stream_events),
+    _route("POST", "/v1/customers", customers.create_customer),
+    _route("GET", "/v1/customers", customers.list_customers),
+    _route("GET", "/v1/customers/{id}", customers.retrieve_customer),
+    _route("POST", "/v1/subscriptions", subscriptions.create_subscription),
+    _route("GET", "/v1/subscriptions", subscriptions.list_subscriptions),
+    _route("GET", "/v1/subscriptions/{id}", subscriptions.retrieve_subscription),
+    _route("DELETE", "/v1/subscriptions/{id}", subscriptions.cancel_subscription),
+    _route("POST", "/v1/test_helpers/test_clocks", testclocks.create_test_clock),
+    _route("GET", "/v1/test_helpers/test_clocks", testclocks.list_test_clocks),
+    _route("GET", "/v1/test_helpers/test_clocks/{id}", testclocks.retrieve_test_clock),
+    _route("DELETE", "/v1/test_helpers/test_clocks/{id}", testclocks.delete_test_clock),
+    _route("POST", "/v1/test_helpers/test_clocks/{id}/advance", testclocks.advance_test_clock),
 )
 
 

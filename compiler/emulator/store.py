@@ -32,6 +32,9 @@ class Store:
     prices: dict[str, Record] = field(default_factory=dict)
     meters: dict[str, Record] = field(default_factory=dict)
     usage: MeterEventLog = field(default_factory=MeterEventLog)  # meter events, stream sessions, cancellations
+    customers: dict[str, Record] = field(default_factory=dict)
+    subscriptions: dict[str, Record] = field(default_factory=dict)
+    test_clocks: dict[str, Record] = field(default_factory=dict)
     seq: int = 0
     clock_offset: float = 0.0  # seconds the account's clock runs ahead of this machine's (set by tests)
 
@@ -65,8 +68,12 @@ class Store:
         # A seeded generator restarts with the process while `--state` keeps the old objects: skip taken ids.
         while True:
             candidate = prefix + "".join(self._rng.choice(_ID_ALPHABET) for _ in range(24))
-            if candidate not in self.products and candidate not in self.prices and candidate not in self.meters:
+            if not any(candidate in table for table in self._tables()):
                 return candidate
+
+    def _tables(self) -> tuple[dict[str, Record], ...]:
+        """Every table whose keys are ids this store handed out."""
+        return (self.products, self.prices, self.meters, self.customers, self.subscriptions, self.test_clocks)
 
     def next_seq(self) -> int:
         self.seq += 1
@@ -77,6 +84,9 @@ class Store:
         self.prices.clear()
         self.meters.clear()
         self.usage.reset()
+        self.customers.clear()
+        self.subscriptions.clear()
+        self.test_clocks.clear()
         self.seq = 0
         self.clock_offset = 0.0
         self._rng = random.Random(self.seed)
@@ -88,6 +98,9 @@ class Store:
             "prices": self.prices,
             "meters": self.meters,
             "usage": self.usage.to_json(),
+            "customers": self.customers,
+            "subscriptions": self.subscriptions,
+            "test_clocks": self.test_clocks,
             "seq": self.seq,
         }
 
@@ -96,6 +109,9 @@ class Store:
         self.prices = dict(data.get("prices", {}))
         self.meters = dict(data.get("meters", {}))
         self.usage.load_json(dict(data.get("usage", {})))
+        self.customers = dict(data.get("customers", {}))
+        self.subscriptions = dict(data.get("subscriptions", {}))
+        self.test_clocks = dict(data.get("test_clocks", {}))
         self.seq = int(data.get("seq", 0))
         self._reindex()
 

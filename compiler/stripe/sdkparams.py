@@ -333,6 +333,23 @@ _ROUTES: tuple[tuple[str, str, str, str], ...] = (
         "stripe.params.v2.billing._meter_event_stream_create_params",
         "MeterEventStreamCreateParams",
     ),
+    ("POST", "/v1/customers", "stripe.params._customer_create_params", "CustomerCreateParams"),
+    ("GET", "/v1/customers", "stripe.params._customer_list_params", "CustomerListParams"),
+    ("GET", "/v1/customers/{id}", "stripe.params._customer_retrieve_params", "CustomerRetrieveParams"),
+    ("POST", "/v1/subscriptions", "stripe.params._subscription_create_params", "SubscriptionCreateParams"),
+    ("GET", "/v1/subscriptions", "stripe.params._subscription_list_params", "SubscriptionListParams"),
+    ("GET", "/v1/subscriptions/{id}", "stripe.params._subscription_retrieve_params", "SubscriptionRetrieveParams"),
+    ("DELETE", "/v1/subscriptions/{id}", "stripe.params._subscription_cancel_params", "SubscriptionCancelParams"),
+    ("POST", "/v1/test_helpers/test_clocks", "stripe.params.test_helpers._test_clock_create_params",
+     "TestClockCreateParams"),
+    ("GET", "/v1/test_helpers/test_clocks", "stripe.params.test_helpers._test_clock_list_params",
+     "TestClockListParams"),
+    ("GET", "/v1/test_helpers/test_clocks/{id}", "stripe.params.test_helpers._test_clock_retrieve_params",
+     "TestClockRetrieveParams"),
+    ("DELETE", "/v1/test_helpers/test_clocks/{id}", "stripe.params.test_helpers._test_clock_delete_params",
+     "TestClockDeleteParams"),
+    ("POST", "/v1/test_helpers/test_clocks/{id}/advance", "stripe.params.test_helpers._test_clock_advance_params",
+     "TestClockAdvanceParams"),
 )
 
 _SEGMENT = "[^/]+"

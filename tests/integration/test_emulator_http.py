@@ -54,7 +54,7 @@ def test_non_test_keys_get_stripes_401_without_the_key_echoed(emulator: Emulator
 
 
 def test_unknown_url_is_a_404(emulator: EmulatorHandle) -> None:
-    status, _, body = emulator.raw("GET", "/v1/customers")
+    status, _, body = emulator.raw("GET", "/v1/invoices")
     assert status == 404
     assert body["error"]["type"] == "invalid_request_error"
     assert "Unrecognized request URL" in body["error"]["message"]

@@ -55,6 +55,10 @@ def problems(params: dict[str, Any], *, form: bool = False, klass: type = PRICE_
         ("POST", "/v2/billing/meter_event_session", "MeterEventSessionCreateParams"),
         ("POST", "/v2/billing/meter_event_stream", "MeterEventStreamCreateParams"),
         ("post", "/v1/prices?expand[]=tiers", "PriceCreateParams"),
+        ("POST", "/v1/customers", "CustomerCreateParams"),
+        ("GET", "/v1/subscriptions", "SubscriptionListParams"),
+        ("DELETE", "/v1/subscriptions/sub_1", "SubscriptionCancelParams"),
+        ("POST", "/v1/test_helpers/test_clocks/clock_1/advance", "TestClockAdvanceParams"),
     ],
 )
 def test_params_class(method: str, path: str, name: str) -> None:
@@ -62,7 +66,7 @@ def test_params_class(method: str, path: str, name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("method", "path"), [("PUT", "/v1/prices"), ("POST", "/v1/customers"), ("DELETE", "/v1/prices/x")]
+    ("method", "path"), [("PUT", "/v1/prices"), ("POST", "/v1/invoices"), ("DELETE", "/v1/prices/x")]
 )
 def test_no_params_class(method: str, path: str) -> None:
     assert params_class(method, path) is None
