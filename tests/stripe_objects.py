@@ -136,7 +136,29 @@ def stripe_product(**fields: Any) -> dict[str, Any]:
     return base
 
 
-__all__ = ["MANAGED", "plan_in_price_list", "plan_view", "stripe_meter", "stripe_price", "stripe_product"]
+def stripe_subscription(
+    price: dict[str, Any] | None = None, quantity: int | None = 1, **fields: Any
+) -> dict[str, Any]:
+    """A subscription as `GET /v1/subscriptions` lists it (the fields pricebook reads, and a few around them):
+    one item on `price` (`stripe_price()` by default, unexpanded) at `quantity` (None: no quantity, as on a
+    metered item)."""
+    price = {k: v for k, v in (price or stripe_price()).items() if k not in ("tiers", "currency_options")}
+    item: dict[str, Any] = {"id": "si_1", "object": "subscription_item", "price": price, "subscription": "sub_1"}
+    if quantity is not None:
+        item["quantity"] = quantity
+    base: dict[str, Any] = {
+        "id": "sub_1",
+        "object": "subscription",
+        "collection_method": "charge_automatically",
+        "currency": price.get("currency", "usd"),
+        "customer": "cus_1",
+        "items": {"object": "list", "data": [item], "has_more": False, "total_count": 1},
+        "livemode": False,
+        "status": "active",
+        "test_clock": None,
+    }
+    base.update(fields)
+    return base
 
 
 class ListPages:
@@ -180,3 +202,16 @@ def build_state(
         SPECS[Kind.PLAN].path: plans,
     }
     return read_account(ListPages(lists, livemode=livemode), plans_list=True)
+
+
+__all__ = [
+    "MANAGED",
+    "ListPages",
+    "build_state",
+    "plan_in_price_list",
+    "plan_view",
+    "stripe_meter",
+    "stripe_price",
+    "stripe_product",
+    "stripe_subscription",
+]

@@ -1,0 +1,247 @@
+"""Who is on a price: reading the subscription lists (`stripe.subscriptions`) and pricing them
+(`changes.subscribers`), on Stripe-shaped objects, without a server."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from compiler.changes.subscribers import (
+    CurrencyAmounts,
+    Effect,
+    SubscriberImpact,
+    SubscriberRead,
+    monthly_amount,
+    summarize,
+    to_monthly,
+)
+from compiler.stripe.fields import canonical
+from compiler.stripe.kinds import Kind
+from compiler.stripe.subscriptions import SUBSCRIPTIONS_PATH, Line, Target, lines_of, read_subscribers
+from tests.stripe_objects import plan_view, stripe_price, stripe_subscription
+
+EUR_OPTION = {
+    "custom_unit_amount": None,
+    "tax_behavior": "unspecified",
+    "unit_amount": 900,
+    "unit_amount_decimal": "900",
+}
+
+
+def attrs(**fields: Any) -> dict[str, Any]:
+    return canonical(Kind.PRICE, stripe_price(**fields))
+
+
+def line(quantity: int | None = 1, currency: str = "usd", status: str = "active", **kw: Any) -> Line:
+    return Line(kw.pop("subscription", "sub_1"), status, currency, quantity, metered=kw.pop("metered", False), **kw)
+
+
+# -- reading the lists ----------------------------------------------------------------------------------------
+
+
+def test_only_billing_statuses_are_kept() -> None:
+    subs = [
+        stripe_subscription(id=f"sub_{status}", status=status)
+        for status in (
+            "active",
+            "trialing",
+            "past_due",
+            "incomplete",
+            "incomplete_expired",
+            "unpaid",
+            "paused",
+            "canceled",
+        )
+    ]
+    assert [(x.subscription, x.status) for x in lines_of(subs, "price_1")] == [
+        ("sub_active", "active"),
+        ("sub_trialing", "trialing"),
+        ("sub_past_due", "past_due"),
+    ]
+
+
+def test_a_line_has_the_items_quantity_and_the_subscriptions_currency() -> None:
+    [found] = lines_of([stripe_subscription(quantity=7, currency="eur")], "price_1")
+    assert found == Line("sub_1", "active", "eur", 7, metered=False)
+
+
+def test_a_metered_item_has_no_quantity() -> None:
+    metered = stripe_price(
+        recurring={
+            "interval": "month",
+            "interval_count": 1,
+            "usage_type": "metered",
+            "meter": "mtr_1",
+            "trial_period_days": None,
+        }
+    )
+    [found] = lines_of([stripe_subscription(metered, quantity=None)], "price_1")
+    assert found.metered and found.quantity is None and found.found
+
+
+def test_the_item_on_the_price_is_picked_among_several() -> None:
+    sub = stripe_subscription()
+    other = {**sub["items"]["data"][0], "id": "si_2", "price": stripe_price(id="price_2"), "quantity": 40}
+    sub["items"]["data"].insert(0, other)
+    assert [x.quantity for x in lines_of([sub], "price_1")] == [1]
+    assert [x.quantity for x in lines_of([sub], "price_2")] == [40]
+
+
+def test_a_plan_item_is_found_by_its_plan_id() -> None:
+    sub = stripe_subscription(stripe_price(id="gold"), quantity=3)
+    sub["items"]["data"][0]["plan"] = plan_view(id="gold")
+    assert [x.quantity for x in lines_of([sub], "gold")] == [3]
+
+
+def test_a_subscription_whose_items_stop_short_of_the_price_is_counted_without_quantity() -> None:
+    sub = stripe_subscription(stripe_price(id="price_other"))
+    sub["items"]["has_more"] = True
+    [found] = lines_of([sub], "price_1")
+    assert not found.found and found.quantity is None
+
+
+class FakePager:
+    """A list endpoint over canned subscriptions, `per_page` a page, recording every request."""
+
+    def __init__(self, subscriptions: Mapping[str, list[dict[str, Any]]], per_page: int = 100) -> None:
+        self.subscriptions = subscriptions
+        self.per_page = per_page
+        self.requests: list[tuple[str, dict[str, Any]]] = []
+        self._lock = threading.Lock()
+
+    def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[list[dict[str, Any]]]:
+        query = dict(params or {})
+        on = query.get("price") or query.get("plan")
+        found = self.subscriptions.get(str(on), [])
+        for start in range(0, max(len(found), 1), self.per_page):
+            with self._lock:
+                self.requests.append((path, query))
+            yield found[start : start + self.per_page]
+
+
+def test_one_list_per_price_paginated_never_one_request_per_subscription() -> None:
+    many = [stripe_subscription(id=f"sub_{i}") for i in range(250)]
+    pager = FakePager({"price_1": many, "gold": [stripe_subscription(stripe_price(id="gold"))]}, per_page=100)
+    read = read_subscribers(
+        pager, [Target(Kind.PRICE, "price_1"), Target(Kind.PLAN, "gold"), Target(Kind.PRICE, "price_none")]
+    )
+    assert [r.target.id for r in read] == ["price_1", "gold", "price_none"]
+    assert [len(r.lines) for r in read] == [250, 1, 0]
+    assert [r.requests for r in read] == [3, 1, 1]
+    assert sorted(q for _path, q in ((p, tuple(sorted(q.items()))) for p, q in pager.requests)) == sorted(
+        [(("price", "price_1"),)] * 3 + [(("plan", "gold"),), (("price", "price_none"),)]
+    )
+    assert {path for path, _q in pager.requests} == {SUBSCRIPTIONS_PATH}
+
+
+def test_no_targets_no_requests() -> None:
+    pager = FakePager({})
+    assert read_subscribers(pager, []) == []
+    assert pager.requests == []
+
+
+# -- a month ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("amount", "interval", "count", "monthly"),
+    [
+        (1000, "month", 1, Decimal(1000)),
+        (12000, "year", 1, Decimal(1000)),
+        (3000, "month", 3, Decimal(1000)),
+        (1200, "week", 1, Decimal(5200)),
+        (120, "day", 1, Decimal(3650)),
+    ],
+)
+def test_a_period_as_a_month(amount: int, interval: str, count: int, monthly: Decimal) -> None:
+    assert to_monthly(amount, interval, count) == monthly
+
+
+def test_monthly_amount_uses_the_quote_calculator() -> None:
+    per_5_users = attrs(transform_quantity={"divide_by": 5, "round": "up"})
+    assert monthly_amount(Kind.PRICE, per_5_users, "usd", 6) == 2000  # 6 users: two blocks of 5 at $10
+    assert monthly_amount(Kind.PRICE, attrs(recurring={"interval": "year", "interval_count": 1}), "usd", 3) == 250
+    assert monthly_amount(Kind.PRICE, attrs(currency_options={"eur": EUR_OPTION}), "eur", 2) == 1800
+    assert monthly_amount(Kind.PRICE, attrs(), "gbp", 1) is None  # no amount in that currency
+    assert monthly_amount(Kind.PRICE, attrs(recurring=None, type="one_time"), "usd", 1) is None
+    gold = canonical(Kind.PLAN, plan_view(interval="year", amount=24000, amount_decimal="24000"))
+    assert monthly_amount(Kind.PLAN, gold, "usd", 1) == 2000
+
+
+# -- summaries ----------------------------------------------------------------------------------------------------
+
+
+def test_subscribers_staying_on_a_replaced_price() -> None:
+    lines = [
+        line(10, subscription="a"),
+        line(5, subscription="b", status="trialing"),
+        line(1, subscription="c", status="past_due"),
+    ]
+    impact = summarize(Effect.STAY, Kind.PRICE, "price_1", lines, attrs())
+    assert impact.subscriptions == 3 and impact.quantity == 16
+    assert impact.statuses == (("active", 1), ("trialing", 1), ("past_due", 1))
+    assert impact.currencies == (CurrencyAmounts("usd", 3, 16, 16000),)
+    assert not impact.pays_more
+
+
+def test_amounts_stay_apart_per_currency() -> None:
+    price = attrs(currency_options={"eur": EUR_OPTION})
+    impact = summarize(Effect.STILL_BILLED, Kind.PRICE, "price_1", [line(2), line(3, "eur"), line(1, "eur")], price)
+    assert impact.currencies == (CurrencyAmounts("eur", 2, 4, 3600), CurrencyAmounts("usd", 1, 2, 2000))
+
+
+def test_the_total_is_rounded_once_after_normalising() -> None:
+    weekly = attrs(recurring={"interval": "week", "interval_count": 1}, unit_amount=1, unit_amount_decimal=None)
+    # each: 1 cent a week = 4.333... cents a month; three of them 13 cents, not 3 × 4
+    impact = summarize(Effect.STAY, Kind.PRICE, "price_1", [line(1), line(1), line(1)], weekly)
+    assert impact.currencies[0].monthly == 13
+
+
+def test_metered_items_are_counted_but_not_priced() -> None:
+    metered = attrs(recurring={"interval": "month", "interval_count": 1, "usage_type": "metered", "meter": "m"})
+    impact = summarize(
+        Effect.STAY, Kind.PRICE, "price_1", [line(None, metered=True), line(None, metered=True)], metered
+    )
+    assert (impact.subscriptions, impact.metered, impact.unpriced, impact.quantity) == (2, 2, 2, 0)
+    assert impact.currencies == (CurrencyAmounts("usd", 2, 0, None, metered=2, unpriced=2),)
+
+
+def test_a_customer_chosen_amount_is_counted_but_not_priced() -> None:
+    chosen = attrs(unit_amount=None, unit_amount_decimal=None, custom_unit_amount={"enabled": True})
+    impact = summarize(Effect.STAY, Kind.PRICE, "price_1", [line(1)], chosen)
+    assert impact.subscriptions == 1 and impact.unpriced == 1 and impact.currencies[0].monthly is None
+
+
+def test_a_repriced_option_counts_only_its_currency_and_says_who_pays_more() -> None:
+    before = attrs(currency_options={"eur": EUR_OPTION})
+    after = attrs(currency_options={"eur": {**EUR_OPTION, "unit_amount": 1200, "unit_amount_decimal": "1200"}})
+    lines = [line(2, "eur"), line(1, "eur", status="trialing"), line(50, "usd")]
+    impact = summarize(Effect.NEW_AMOUNT, Kind.PRICE, "price_1", lines, before, after, currencies=["eur"])
+    assert impact.subscriptions == 2 and impact.quantity == 3
+    assert impact.currencies == (CurrencyAmounts("eur", 2, 3, 2700, 3600),)
+    assert impact.pays_more
+    cheaper = summarize(Effect.NEW_AMOUNT, Kind.PRICE, "price_1", lines, after, before, currencies=["eur"])
+    assert not cheaper.pays_more
+
+
+def test_no_subscribers_is_a_zero_not_a_gap() -> None:
+    impact = summarize(Effect.STILL_BILLED, Kind.PRICE, "price_1", [], attrs())
+    assert (impact.subscriptions, impact.quantity, impact.currencies) == (0, 0, ())
+
+
+def test_json_round_trips() -> None:
+    impact = SubscriberImpact(
+        "price_1",
+        Effect.NEW_AMOUNT,
+        3,
+        12,
+        (CurrencyAmounts("eur", 3, 12, 114000, 136800, 0, 0),),
+        (("active", 2), ("past_due", 1)),
+    )
+    assert SubscriberImpact.from_json(impact.to_json()) == impact
+    read = SubscriberRead(requests=4, prices_read=3, limit=100, uncounted=("price.x",), basis=("a month",))
+    assert SubscriberRead.from_json(read.to_json()) == read
