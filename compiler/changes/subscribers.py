@@ -20,10 +20,15 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
 from typing import Any
 
+from compiler.changes.changeset import Action, ChangeSet
+from compiler.changes.compile import SET_DEFAULT_PRICE
+from compiler.changes.model import Catalog
 from compiler.errors import PricebookError
 from compiler.stripe.kinds import Kind
-from compiler.stripe.pricing import PriceTerms, quote
-from compiler.stripe.subscriptions import BILLING_STATUSES, Line
+from compiler.stripe.money import format_money
+from compiler.stripe.pricing import PriceTerms, impact_quantities, quote
+from compiler.stripe.state import AccountState, LiveObject
+from compiler.stripe.subscriptions import BILLING_STATUSES, Line, Pager, Target, read_subscribers
 
 #: how a billing period becomes a month, said wherever a monthly amount is shown
 MONTHLY_BASIS = "a month is a twelfth of a year: yearly amounts ÷ 12, weekly × 52 ÷ 12, daily × 365 ÷ 12"
@@ -43,8 +48,8 @@ class Effect(StrEnum):
 @dataclass(frozen=True)
 class CurrencyAmounts:
     """The subscriptions billing in one currency: how many, their total quantity, and what they pay a month
-    (minor units; `monthly_after` only when the change reaches them). `unpriced` of them are counted but not in
-    the amounts, `metered` of those because they bill usage."""
+    (minor units; `monthly_after` only when the change reaches them, and `raised`: how many of them then pay
+    more). `unpriced` of them are counted but not in the amounts, `metered` of those because they bill usage."""
 
     currency: str
     subscriptions: int
@@ -53,6 +58,7 @@ class CurrencyAmounts:
     monthly_after: int | None = None
     metered: int = 0
     unpriced: int = 0
+    raised: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -63,6 +69,7 @@ class CurrencyAmounts:
             "monthly_after": self.monthly_after,
             "metered": self.metered,
             "unpriced": self.unpriced,
+            "raised": self.raised,
         }
 
     @classmethod
@@ -75,6 +82,7 @@ class CurrencyAmounts:
             _int_or_none(data.get("monthly_after")),
             int(data.get("metered") or 0),
             int(data.get("unpriced") or 0),
+            int(data.get("raised") or 0),
         )
 
 
@@ -95,12 +103,9 @@ class SubscriberImpact:
     unpriced: int = 0
 
     @property
-    def pays_more(self) -> bool:
-        """Whether the change raises what any of these subscriptions pays a month."""
-        return any(
-            c.monthly is not None and c.monthly_after is not None and c.monthly_after > c.monthly
-            for c in self.currencies
-        )
+    def raised(self) -> int:
+        """How many of these subscriptions pay more a month after the change."""
+        return sum(c.raised for c in self.currencies)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -250,7 +255,7 @@ def _currency_amounts(
     kind: Kind, currency: str, lines: Sequence[Line], before: Mapping[str, Any], after: Mapping[str, Any] | None
 ) -> CurrencyAmounts:
     now_total, after_total = Decimal(0), Decimal(0)
-    priced = unpriced = metered = quantity = 0
+    priced = unpriced = metered = quantity = raised = 0
     for line in lines:
         if line.quantity is None:
             unpriced += 1
@@ -265,6 +270,7 @@ def _currency_amounts(
         priced += 1
         now_total += now
         after_total += then or Decimal(0)
+        raised += then is not None and then > now
     return CurrencyAmounts(
         currency=currency,
         subscriptions=len(lines),
@@ -273,17 +279,356 @@ def _currency_amounts(
         monthly_after=_rounded(after_total) if priced and after is not None else None,
         metered=metered,
         unpriced=unpriced,
+        raised=raised,
     )
 
 
+# ---------------------------------------------------------------------------------------------------------
+# which prices a ChangeSet affects
+
+
+#: the order prices are read in when more are affected than the limit allows: who pays more first
+EFFECT_ORDER: tuple[Effect, ...] = (Effect.NEW_AMOUNT, Effect.STILL_BILLED, Effect.STAY, Effect.DEFAULT_MOVED)
+#: at most this many prices are read by default (`plan --max-subscriber-prices`)
+DEFAULT_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Affected:
+    """A live price whose subscribers a change reaches: read `target`, report on the change at `address`.
+
+    `before` are the live price's attrs, `after` the catalog's (for `NEW_AMOUNT`, with the repriced
+    `currencies`)."""
+
+    address: str
+    target: Target
+    effect: Effect
+    before: Mapping[str, Any]
+    after: Mapping[str, Any] | None = None
+    currencies: tuple[str, ...] | None = None
+
+
+def affected_prices(changeset: ChangeSet, state: AccountState) -> list[Affected]:
+    """The live prices and plans whose subscribers the ChangeSet reaches, in `EFFECT_ORDER`, then by address:
+
+    - a replaced price (they stay on the old one) and an archived price or plan (they go on billing on it);
+    - a price whose currency options are repriced in place (they pay the new amounts from the next invoice);
+    - a product's current default price when the default moves off it (they stay on the old default)."""
+    found: dict[str, Affected] = {}
+    for change in changeset.changes:
+        if change.kind not in (Kind.PRICE, Kind.PLAN) or change.live_id is None or change.before is None:
+            continue
+        target = Target(change.kind, change.live_id)
+        if change.action is Action.REPLACE:
+            found[target.id] = Affected(change.address, target, Effect.STAY, change.before, change.after)
+        elif change.action is Action.ARCHIVE:
+            found[target.id] = Affected(change.address, target, Effect.STILL_BILLED, change.before)
+        elif change.action is Action.UPDATE and change.after is not None:
+            repriced = repriced_currencies(change.kind, change.before, change.after)
+            if repriced:
+                found[target.id] = Affected(
+                    change.address, target, Effect.NEW_AMOUNT, change.before, change.after, repriced
+                )
+    for product, old in _default_moves(changeset, state):
+        if old.id not in found:
+            found[old.id] = Affected(f"product.{product}", Target(old.kind, old.id), Effect.DEFAULT_MOVED, old.attrs)
+    return sorted(found.values(), key=lambda a: (EFFECT_ORDER.index(a.effect), a.address, a.target.id))
+
+
+def _default_moves(changeset: ChangeSet, state: AccountState) -> list[tuple[str, LiveObject]]:
+    """(product id, its current default price) for each product whose default price the ChangeSet moves."""
+    moving = {call.address.partition(".")[2] for call in changeset.calls if call.action == SET_DEFAULT_PRICE}
+    prices = {o.id: o for o in state.objects if o.kind in (Kind.PRICE, Kind.PLAN)}
+    by_key = {o.key: o for o in prices.values() if o.kind is Kind.PRICE and o.key}
+    out = []
+    for product in state.of_kind(Kind.PRODUCT):
+        current = product.attrs.get("default_price")  # the price's lookup_key, or its id when it has none
+        if product.id not in moving or not isinstance(current, str):
+            continue
+        old = by_key.get(current) or prices.get(current)
+        if old is not None:
+            out.append((product.id, old))
+    return out
+
+
+def repriced_currencies(kind: Kind, before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[str, ...]:
+    """The currency options of a price, present before and after, whose pricing terms differ: updated in
+    place, they reach the subscriptions billing in them."""
+    if kind is not Kind.PRICE:
+        return ()
+    old, new = before.get("currency_options"), after.get("currency_options")
+    if not isinstance(old, Mapping) or not isinstance(new, Mapping):
+        return ()
+    return tuple(
+        code for code in sorted(old.keys() & new.keys()) if _terms(kind, before, code) != _terms(kind, after, code)
+    )
+
+
+def _terms(kind: Kind, attrs: Mapping[str, Any], currency: str) -> PriceTerms | None:
+    try:
+        return PriceTerms.from_attrs(kind, attrs, currency)
+    except (PricebookError, ValueError):
+        return None
+
+
+def raises_an_amount(kind: Kind, before: Mapping[str, Any], after: Mapping[str, Any], currency: str) -> bool:
+    """Whether `after` charges more than `before` in `currency` at any telling quantity (tier bounds,
+    transform steps): a subscriber somewhere pays more, whoever the subscribers turn out to be."""
+    old, new = _terms(kind, before, currency), _terms(kind, after, currency)
+    if old is None or new is None:
+        return False
+    try:
+        return any(quote(new, q).amount > quote(old, q).amount for q in impact_quantities([old, new]))
+    except (PricebookError, ValueError):
+        return False
+
+
+def within_limit(affected: Sequence[Affected], limit: int | None) -> tuple[list[Affected], list[Affected]]:
+    """The prices to read and the ones left uncounted: the first `limit` in `EFFECT_ORDER` (None: all)."""
+    if limit is None or len(affected) <= limit:
+        return list(affected), []
+    return list(affected[:limit]), list(affected[limit:])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# warnings that matter to money
+
+#: where Stripe says how to move subscriptions to another price
+CHANGE_PRICE_DOCS = "https://docs.stripe.com/billing/subscriptions/change-price"
+PAY_MORE = "existing-subscribers-pay-more"
+NO_REPLACEMENT = "subscribers-without-replacement"
+DEFAULT_MOVED = "default-price-moves-with-subscribers"
+
+
+@dataclass(frozen=True)
+class MoneyWarning:
+    """Something a reviewer must see before approving, because it moves money: it does not block the apply."""
+
+    address: str
+    rule: str
+    message: str
+    hint: str
+
+
+def _money(amounts: Iterable[tuple[int | None, str]]) -> str:
+    return " + ".join(format_money(amount, code) for amount, code in amounts if amount is not None)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def _every(period: tuple[str, int] | None) -> str:
+    if period is None:
+        return "once"
+    interval, count = period
+    return f"every {interval}" if count == 1 else f"every {count} {interval}s"
+
+
+def pay_more_warnings(
+    changeset: ChangeSet, impacts: Mapping[str, SubscriberImpact], *, counted: bool
+) -> list[MoneyWarning]:
+    """A warning for every in-place repricing that raises what existing subscribers pay: with the count and
+    the monthly amounts when their subscribers were read (`impacts`, by address), from the amounts alone when
+    they were not (`counted` False, or the price was left uncounted). None when nobody is on the price."""
+    out = []
+    for change in changeset.changes:
+        if change.action is not Action.UPDATE or change.before is None or change.after is None:
+            continue
+        raised = [
+            c
+            for c in repriced_currencies(change.kind, change.before, change.after)
+            if raises_an_amount(change.kind, change.before, change.after, c)
+        ]
+        if not raised:
+            continue
+        impact = impacts.get(change.address)
+        if impact is None:
+            why = "subscribers not counted (--no-subscribers)" if not counted else "subscribers not counted"
+            out.append(
+                MoneyWarning(
+                    change.address,
+                    PAY_MORE,
+                    f"existing subscriptions billed in {', '.join(raised)} pay more from their next invoice: "
+                    f"{change.address} changes its {', '.join(raised)} amounts in place ({why})",
+                    _PAY_MORE_HINT,
+                )
+            )
+            continue
+        paying = [c for c in impact.currencies if c.raised]
+        if not paying:
+            continue
+        amounts = "; ".join(
+            f"{_plural(c.raised, 'subscription')} in {c.currency} pay more"
+            + (
+                f", {_money([(c.monthly, c.currency)])} → {_money([(c.monthly_after, c.currency)])} a month "
+                f"for all {c.subscriptions:,} in {c.currency}"
+                if c.monthly is not None
+                else ""
+            )
+            for c in paying
+        )
+        out.append(
+            MoneyWarning(
+                change.address,
+                PAY_MORE,
+                f"{amounts} from their next invoice: {change.address} changes its amounts in place",
+                _PAY_MORE_HINT,
+            )
+        )
+    return out
+
+
+_PAY_MORE_HINT = (
+    "an update in place reaches every existing subscription; to keep them on what they pay now, make the "
+    "change a new price (a replace) instead, or tell them before you apply"
+)
+
+
+def has_replacement(catalog: Catalog, kind: Kind, before: Mapping[str, Any], currencies: Iterable[str]) -> bool:
+    """Whether the catalog offers a price (or plan) the subscribers of `before` could be moved to: on the same
+    product, billed over the same period, in every currency they pay in."""
+    product, period = before.get("product"), period_of(kind, before)
+    wanted = set(currencies)
+    for resource in catalog:
+        if resource.kind not in (Kind.PRICE, Kind.PLAN) or resource.attrs.get("product") != product:
+            continue
+        if resource.attrs.get("active") is False or period_of(resource.kind, resource.attrs) != period:
+            continue
+        offered = {str(resource.attrs.get("currency") or "").lower()}
+        options = resource.attrs.get("currency_options")
+        offered |= set(options) if isinstance(options, Mapping) else set()
+        if wanted <= offered:
+            return True
+    return False
+
+
+def left_behind_warnings(
+    affected: Sequence[Affected], impacts: Mapping[str, SubscriberImpact], catalog: Catalog
+) -> list[MoneyWarning]:
+    """Warnings for subscribers the change leaves where they are with nowhere to go: on an archived or replaced
+    price when no catalog price could take them, and on a default price the product moves off."""
+    out = []
+    for entry in affected:
+        impact = impacts.get(entry.address)
+        if impact is None or impact.subscriptions == 0:
+            continue
+        kind = entry.target.kind
+        currencies = [c.currency for c in impact.currencies]
+        who = _plural(impact.subscriptions, "subscription")
+        if entry.effect is Effect.DEFAULT_MOVED:
+            out.append(
+                MoneyWarning(
+                    entry.address,
+                    DEFAULT_MOVED,
+                    f"{entry.address}'s default price moves off {entry.target.id}, while {who} stay on it",
+                    "checkouts and links that use the product's default price sell the new one; existing subscriptions "
+                    f"keep the old price until you move them ({CHANGE_PRICE_DOCS})",
+                )
+            )
+            continue
+        if entry.effect not in (Effect.STAY, Effect.STILL_BILLED):
+            continue
+        if has_replacement(catalog, kind, entry.before, currencies):
+            continue
+        where = "after it is archived" if entry.effect is Effect.STILL_BILLED else "after it is replaced"
+        out.append(
+            MoneyWarning(
+                entry.address,
+                NO_REPLACEMENT,
+                f"{who} still bill on {entry.target.id} {where}, and no price in the catalog bills product "
+                f"{entry.before.get('product')} {_every(period_of(kind, entry.before))} in {', '.join(currencies)} "
+                "for them to move to",
+                "keep a price they can move to in the catalog (same product, period and currency), then move them "
+                f"({CHANGE_PRICE_DOCS}); or leave them on the archived price knowingly",
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the whole pass
+
+
+#: what every subscriber count and amount rests on, said once in the plan
+BASIS = (
+    "subscriptions that bill: active, trialing (from the end of the trial) and past_due",
+    f"amounts are list prices per month before discounts, tax and proration ({MONTHLY_BASIS}); "
+    "metered items are counted, not priced (no quantity until usage is reported)",
+)
+TEST_CLOCK_BASIS = (
+    "test mode: subscriptions on test clocks are not counted (Stripe lists them only per clock or customer)"
+)
+
+
+@dataclass(frozen=True)
+class SubscriberReport:
+    """The subscriber impact of a ChangeSet: each affected change's `SubscriberImpact` (by address), how it was
+    read, and the warnings about money."""
+
+    impacts: Mapping[str, SubscriberImpact]
+    read: SubscriberRead
+    warnings: tuple[MoneyWarning, ...] = ()
+
+
+def subscriber_report(
+    changeset: ChangeSet,
+    catalog: Catalog,
+    state: AccountState,
+    pager: Pager | None,
+    *,
+    limit: int | None = DEFAULT_LIMIT,
+) -> SubscriberReport:
+    """Read who is on each price the ChangeSet affects (`affected_prices`, at most `limit` of them: one list
+    each) and say what the change means for them. `pager` None (`--no-subscribers`) reads nothing; the warnings
+    that need no count (existing subscribers paying more) are still given."""
+    if pager is None:
+        read = SubscriberRead(skipped=True)
+        return SubscriberReport({}, read, tuple(pay_more_warnings(changeset, {}, counted=False)))
+    chosen, left = within_limit(affected_prices(changeset, state), limit)
+    results = read_subscribers(pager, [entry.target for entry in chosen])
+    impacts = {
+        entry.address: summarize(
+            entry.effect,
+            entry.target.kind,
+            entry.target.id,
+            found.lines,
+            entry.before,
+            entry.after,
+            currencies=entry.currencies,
+        )
+        for entry, found in zip(chosen, results, strict=True)
+    }
+    read = SubscriberRead(
+        requests=sum(found.requests for found in results),
+        prices_read=len(chosen),
+        limit=limit,
+        uncounted=tuple(entry.address for entry in left),
+        basis=BASIS if state.livemode else (*BASIS, TEST_CLOCK_BASIS),
+    )
+    warnings = pay_more_warnings(changeset, impacts, counted=True) + left_behind_warnings(chosen, impacts, catalog)
+    return SubscriberReport(impacts, read, tuple(warnings))
+
+
 __all__ = [
+    "BASIS",
+    "DEFAULT_LIMIT",
+    "EFFECT_ORDER",
     "MONTHLY_BASIS",
+    "Affected",
     "CurrencyAmounts",
     "Effect",
+    "MoneyWarning",
     "SubscriberImpact",
     "SubscriberRead",
+    "SubscriberReport",
+    "affected_prices",
     "monthly_amount",
     "period_of",
+    "raises_an_amount",
+    "repriced_currencies",
+    "subscriber_report",
     "summarize",
     "to_monthly",
+    "within_limit",
 ]

@@ -10,17 +10,24 @@ from typing import Any
 
 import pytest
 
+from compiler.changes.diff import diff
+from compiler.changes.model import Catalog, Resource
 from compiler.changes.subscribers import (
     CurrencyAmounts,
     Effect,
     SubscriberImpact,
     SubscriberRead,
+    affected_prices,
     monthly_amount,
+    raises_an_amount,
+    subscriber_report,
     summarize,
     to_monthly,
+    within_limit,
 )
-from compiler.stripe.fields import canonical
-from compiler.stripe.kinds import Kind
+from compiler.stripe.fields import MANAGED_METADATA, canonical, catalog_canonical
+from compiler.stripe.kinds import IDENTITY_FIELD, Kind
+from compiler.stripe.state import AccountState, LiveObject
 from compiler.stripe.subscriptions import SUBSCRIPTIONS_PATH, Line, Target, lines_of, read_subscribers
 from tests.stripe_objects import plan_view, stripe_price, stripe_subscription
 
@@ -185,7 +192,7 @@ def test_subscribers_staying_on_a_replaced_price() -> None:
     assert impact.subscriptions == 3 and impact.quantity == 16
     assert impact.statuses == (("active", 1), ("trialing", 1), ("past_due", 1))
     assert impact.currencies == (CurrencyAmounts("usd", 3, 16, 16000),)
-    assert not impact.pays_more
+    assert impact.raised == 0
 
 
 def test_amounts_stay_apart_per_currency() -> None:
@@ -222,10 +229,10 @@ def test_a_repriced_option_counts_only_its_currency_and_says_who_pays_more() -> 
     lines = [line(2, "eur"), line(1, "eur", status="trialing"), line(50, "usd")]
     impact = summarize(Effect.NEW_AMOUNT, Kind.PRICE, "price_1", lines, before, after, currencies=["eur"])
     assert impact.subscriptions == 2 and impact.quantity == 3
-    assert impact.currencies == (CurrencyAmounts("eur", 2, 3, 2700, 3600),)
-    assert impact.pays_more
+    assert impact.currencies == (CurrencyAmounts("eur", 2, 3, 2700, 3600, raised=2),)
+    assert impact.raised == 2
     cheaper = summarize(Effect.NEW_AMOUNT, Kind.PRICE, "price_1", lines, after, before, currencies=["eur"])
-    assert not cheaper.pays_more
+    assert cheaper.raised == 0
 
 
 def test_no_subscribers_is_a_zero_not_a_gap() -> None:
@@ -239,9 +246,205 @@ def test_json_round_trips() -> None:
         Effect.NEW_AMOUNT,
         3,
         12,
-        (CurrencyAmounts("eur", 3, 12, 114000, 136800, 0, 0),),
+        (CurrencyAmounts("eur", 3, 12, 114000, 136800, 0, 0, 3),),
         (("active", 2), ("past_due", 1)),
     )
     assert SubscriberImpact.from_json(impact.to_json()) == impact
     read = SubscriberRead(requests=4, prices_read=3, limit=100, uncounted=("price.x",), basis=("a month",))
     assert SubscriberRead.from_json(read.to_json()) == read
+
+
+# -- which prices a ChangeSet affects, and the warnings ----------------------------------------------------------
+
+
+def res(kind: Kind, key: str, **params: Any) -> Resource:
+    params = {IDENTITY_FIELD[kind]: key, **params}
+    if kind is not Kind.METER:
+        params["metadata"] = {**params.get("metadata", {}), **MANAGED_METADATA}
+    return Resource(kind, key, params, catalog_canonical(kind, params))
+
+
+def live(resource: Resource, object_id: str, **override: Any) -> LiveObject:
+    return LiveObject(resource.kind, object_id, resource.key, True, {**resource.attrs, **override})
+
+
+MONTHLY: dict[str, Any] = {"product": "suite", "currency": "usd", "recurring": {"interval": "month"}}
+SUITE = res(Kind.PRODUCT, "suite", name="Suite", default_price="seats")
+SEATS = res(Kind.PRICE, "seats", unit_amount=1000, **MONTHLY)
+SUPPORT = res(Kind.PRICE, "support", unit_amount=500, **MONTHLY, currency_options={"eur": {"unit_amount": 450}})
+LEGACY = res(Kind.PRICE, "legacy", unit_amount=700, product="suite", currency="usd", recurring={"interval": "year"})
+ADDON = res(Kind.PRODUCT, "addon", name="Add-on", default_price="addon_basic")
+BASIC = res(Kind.PRICE, "addon_basic", unit_amount=300, **{**MONTHLY, "product": "addon"})
+PLUS = res(Kind.PRICE, "addon_plus", unit_amount=600, **{**MONTHLY, "product": "addon"})
+ACCOUNT = AccountState.of(
+    [
+        live(SUITE, "suite"),
+        live(SEATS, "price_seats"),
+        live(SUPPORT, "price_support"),
+        live(LEGACY, "price_legacy"),
+        live(ADDON, "addon"),
+        live(BASIC, "price_basic"),
+        live(PLUS, "price_plus"),
+    ]
+)
+
+
+def edited_catalog(*, eur: int = 540) -> Catalog:
+    """Seats repriced (a replace), support's eur amount changed in place, legacy removed (archived), and the
+    add-on's default price moved from basic to plus."""
+    return Catalog.of(
+        [
+            SUITE,
+            res(Kind.PRICE, "seats", unit_amount=1200, **MONTHLY),
+            res(Kind.PRICE, "support", unit_amount=500, **MONTHLY, currency_options={"eur": {"unit_amount": eur}}),
+            res(Kind.PRODUCT, "addon", name="Add-on", default_price="addon_plus"),
+            BASIC,
+            PLUS,
+        ]
+    )
+
+
+def subs_on(price: Resource, price_id: str, *quantities: int, currency: str = "usd", **fields: Any) -> list[Any]:
+    live_price = stripe_price(
+        id=price_id, lookup_key=price.key, **{k: v for k, v in price.params.items() if k in ("currency", "unit_amount")}
+    )
+    return [
+        stripe_subscription(live_price, q, id=f"sub_{price_id}_{currency}_{n}", currency=currency, **fields)
+        for n, q in enumerate(quantities)
+    ]
+
+
+def test_affected_prices_in_order_of_who_is_hurt_most() -> None:
+    changeset = diff(edited_catalog(), ACCOUNT)
+    found = [(a.effect, a.address, a.target.id, a.currencies) for a in affected_prices(changeset, ACCOUNT)]
+    assert found == [
+        (Effect.NEW_AMOUNT, "price.support", "price_support", ("eur",)),
+        (Effect.STILL_BILLED, "price.legacy", "price_legacy", None),
+        (Effect.STAY, "price.seats", "price_seats", None),
+        (Effect.DEFAULT_MOVED, "product.addon", "price_basic", None),
+    ]
+
+
+def test_a_replaced_default_price_is_read_once_for_its_replace() -> None:
+    # seats is suite's default: the replace moves the default too, and the old price is read once, as a replace
+    changeset = diff(edited_catalog(), ACCOUNT)
+    targets = [a.target.id for a in affected_prices(changeset, ACCOUNT)]
+    assert targets.count("price_seats") == 1
+
+
+def test_an_unchanged_catalog_affects_nothing() -> None:
+    catalog = Catalog.of([SUITE, SEATS, SUPPORT, LEGACY, ADDON, BASIC, PLUS])
+    assert affected_prices(diff(catalog, ACCOUNT), ACCOUNT) == []
+
+
+def test_within_limit_reads_the_first_and_names_the_rest() -> None:
+    affected = affected_prices(diff(edited_catalog(), ACCOUNT), ACCOUNT)
+    read, left = within_limit(affected, 2)
+    assert [a.address for a in read] == ["price.support", "price.legacy"]
+    assert [a.address for a in left] == ["price.seats", "product.addon"]
+    assert within_limit(affected, None) == (affected, [])
+
+
+def test_the_report_counts_each_affected_price_with_one_list() -> None:
+    pager = FakePager(
+        {
+            "price_seats": subs_on(SEATS, "price_seats", 10, 4),
+            "price_support": subs_on(SUPPORT, "price_support", 2, 1, currency="eur")
+            + subs_on(SUPPORT, "price_support", 9),
+            "price_legacy": subs_on(LEGACY, "price_legacy", 3),
+            "price_basic": subs_on(BASIC, "price_basic", 1, 1, 1),
+        }
+    )
+    catalog = edited_catalog()
+    report = subscriber_report(diff(catalog, ACCOUNT), catalog, ACCOUNT, pager)
+    assert report.read.requests == 4 == len(pager.requests)
+    assert report.read.prices_read == 4 and report.read.uncounted == ()
+    seats = report.impacts["price.seats"]
+    assert (seats.effect, seats.subscriptions, seats.quantity) == (Effect.STAY, 2, 14)
+    assert seats.currencies == (CurrencyAmounts("usd", 2, 14, 14000),)  # what they go on paying: the old price
+    support = report.impacts["price.support"]
+    assert support.currencies == (CurrencyAmounts("eur", 2, 3, 1350, 1620, raised=2),)  # the usd one is untouched
+    legacy = report.impacts["price.legacy"]
+    assert legacy.currencies == (CurrencyAmounts("usd", 1, 3, 175),)  # 3 × $7.00 a year = $1.75 a month
+    assert report.impacts["product.addon"].subscriptions == 3
+    rules = sorted((w.rule, w.address) for w in report.warnings)
+    assert rules == [
+        ("default-price-moves-with-subscribers", "product.addon"),
+        ("existing-subscribers-pay-more", "price.support"),
+        ("subscribers-without-replacement", "price.legacy"),  # nothing else bills suite yearly in usd
+    ]
+    pay_more = next(w for w in report.warnings if w.rule == "existing-subscribers-pay-more")
+    assert "2 subscriptions in eur pay more, €13.50 → €16.20 a month" in pay_more.message
+
+
+def test_a_replacement_in_the_catalog_silences_the_warning() -> None:
+    yearly = res(
+        Kind.PRICE, "suite_yearly", unit_amount=9000, product="suite", currency="usd", recurring={"interval": "year"}
+    )
+    catalog = Catalog.of([*edited_catalog(), yearly])
+    pager = FakePager({"price_legacy": subs_on(LEGACY, "price_legacy", 3)})
+    report = subscriber_report(diff(catalog, ACCOUNT), catalog, ACCOUNT, pager)
+    assert "subscribers-without-replacement" not in {w.rule for w in report.warnings}
+
+
+def test_nobody_on_the_prices_no_warnings_about_them() -> None:
+    catalog = edited_catalog()
+    report = subscriber_report(diff(catalog, ACCOUNT), catalog, ACCOUNT, FakePager({}))
+    assert report.warnings == ()
+    assert all(i.subscriptions == 0 for i in report.impacts.values())
+    assert report.read.requests == 4
+
+
+def test_a_cheaper_option_is_no_warning() -> None:
+    catalog = edited_catalog(eur=400)
+    pager = FakePager({"price_support": subs_on(SUPPORT, "price_support", 2, currency="eur")})
+    report = subscriber_report(diff(catalog, ACCOUNT), catalog, ACCOUNT, pager)
+    assert "existing-subscribers-pay-more" not in {w.rule for w in report.warnings}
+
+
+def test_over_the_limit_the_rest_is_named_and_still_warned_about_from_the_amounts() -> None:
+    catalog = edited_catalog()
+    pager = FakePager({})
+    report = subscriber_report(diff(catalog, ACCOUNT), catalog, ACCOUNT, pager, limit=0)
+    assert pager.requests == [] and report.impacts == {}
+    assert report.read.uncounted == ("price.support", "price.legacy", "price.seats", "product.addon")
+    [warning] = report.warnings
+    assert warning.rule == "existing-subscribers-pay-more" and "subscribers not counted" in warning.message
+
+
+def test_no_subscribers_reads_nothing_and_still_warns_who_pays_more() -> None:
+    catalog = edited_catalog()
+    report = subscriber_report(diff(catalog, ACCOUNT), catalog, ACCOUNT, None)
+    assert report.read.skipped and report.impacts == {}
+    [warning] = report.warnings
+    assert "--no-subscribers" in warning.message and "eur" in warning.message
+
+
+def test_some_pay_more_and_some_less_when_tiers_are_reshaped() -> None:
+    before = attrs()  # $10.00 a unit
+    after = attrs(
+        billing_scheme="tiered",
+        tiers_mode="volume",
+        unit_amount=None,
+        unit_amount_decimal=None,
+        tiers=[
+            {
+                "up_to": 5,
+                "unit_amount": 800,
+                "unit_amount_decimal": None,
+                "flat_amount": None,
+                "flat_amount_decimal": None,
+            },
+            {
+                "up_to": None,
+                "unit_amount": 1200,
+                "unit_amount_decimal": None,
+                "flat_amount": None,
+                "flat_amount_decimal": None,
+            },
+        ],
+    )
+    impact = summarize(Effect.NEW_AMOUNT, Kind.PRICE, "price_1", [line(2), line(20)], before, after, currencies=["usd"])
+    assert impact.raised == 1
+    assert raises_an_amount(Kind.PRICE, before, after, "usd")
+    assert raises_an_amount(Kind.PRICE, after, before, "usd")  # the other way round, the small ones pay more
