@@ -13,6 +13,7 @@ BENCHES = (
     "compile_bench",
     "emulator_bench",
     "plan_bench",
+    "subscribers_bench",
     "apply_bench",
     "usage_bench",
 )
