@@ -24,11 +24,12 @@ from compiler.changes.changeset import Action, ChangeSet
 from compiler.changes.compile import SET_DEFAULT_PRICE
 from compiler.changes.model import Catalog
 from compiler.errors import PricebookError
+from compiler.stripe.facts import BILLING_STATUSES
 from compiler.stripe.kinds import Kind
 from compiler.stripe.money import format_money
 from compiler.stripe.pricing import PriceTerms, impact_quantities, quote
 from compiler.stripe.state import AccountState, LiveObject
-from compiler.stripe.subscriptions import BILLING_STATUSES, Line, Pager, Target, read_subscribers
+from compiler.stripe.subscriptions import Line, Pager, Target, read_subscribers
 
 #: how a billing period becomes a month, said wherever a monthly amount is shown
 MONTHLY_BASIS = "a month is a twelfth of a year: yearly amounts ÷ 12, weekly × 52 ÷ 12, daily × 365 ÷ 12"
@@ -238,7 +239,7 @@ def summarize(
         _currency_amounts(kind, code, group, before, after if effect is Effect.NEW_AMOUNT else None)
         for code, group in sorted(by_currency.items())
     )
-    statuses = tuple((s, n) for s in BILLING_STATUSES if (n := sum(1 for line in counted if line.status == s)))
+    statuses = tuple((s.value, n) for s in BILLING_STATUSES if (n := sum(1 for line in counted if line.status == s)))
     return SubscriberImpact(
         price=price_id,
         effect=effect,

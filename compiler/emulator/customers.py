@@ -1,6 +1,7 @@
 """Customers: enough of them to own subscriptions (create, retrieve, list), with Stripe's test payment methods.
 
-A customer can be given one of Stripe's test-mode payment methods (`payment_method=pm_card_visa`) and make it
+A customer can be given one of Stripe's test-mode payment methods (`payment_method=pm_card_visa`, see
+`facts.TEST_PAYMENT_METHODS`) and make it
 the default for invoices (`invoice_settings[default_payment_method]`); that decides whether a subscription's
 first invoice can be charged. Stripe attaches a copy of a test payment method under a new `pm_` id; the
 emulator keeps the name the client gave, so the same name can be passed as the default in the same request.
@@ -27,19 +28,11 @@ from compiler.emulator.common import (
 )
 from compiler.emulator.errors import ApiError, invalid, no_such
 from compiler.emulator.store import Record, Store
+from compiler.stripe.facts import PAYMENT_METHOD_NOT_ATTACHED, TEST_PAYMENT_METHODS
 
 EXPANDABLE = ("test_clock",)
 LIMITS = {"description": 5000, "email": 512, "name": 256, "phone": 20, "invoice_prefix": 12}
 
-#: Stripe's test payment methods the emulator knows, and whether a charge to each succeeds
-#: (https://docs.stripe.com/testing#cards): `pm_card_chargeCustomerFail` attaches, then every charge fails
-TEST_PAYMENT_METHODS: Mapping[str, bool] = {
-    "pm_card_visa": True,
-    "pm_card_visa_debit": True,
-    "pm_card_mastercard": True,
-    "pm_card_amex": True,
-    "pm_card_chargeCustomerFail": False,
-}
 #: parameters that change how a customer is billed and that the emulator does not model
 NOT_MODELLED = ("cash_balance", "source", "tax", "tax_id_data")
 
@@ -82,9 +75,7 @@ def create_customer(ctx: Ctx) -> Record:
     default = settings.get("default_payment_method")
     if default is not None and default not in attached:
         raise invalid(
-            f"The customer does not have a payment method with the ID {default}. The payment method must be "
-            "attached to the customer.",
-            param="invoice_settings[default_payment_method]",
+            PAYMENT_METHOD_NOT_ATTACHED.format(method=default), param="invoice_settings[default_payment_method]"
         )
     record: Record = {
         "id": store.new_id("cus_"),
@@ -144,13 +135,7 @@ def charge_succeeds(customer: Record, method: str | None) -> bool | None:
 
 def check_attached(customer: Record, method: str, param: str) -> None:
     if method not in customer["_payment_methods"]:
-        raise ApiError(
-            400,
-            f"The customer does not have a payment method with the ID {method}. The payment method must be "
-            "attached to the customer.",
-            param=param,
-            code="resource_missing",
-        )
+        raise ApiError(400, PAYMENT_METHOD_NOT_ATTACHED.format(method=method), param=param, code="resource_missing")
 
 
 def customer_view(store: Store, record: Record, expand: frozenset[str]) -> Record:

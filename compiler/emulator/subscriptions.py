@@ -55,14 +55,25 @@ from compiler.emulator.customers import (
 from compiler.emulator.errors import ApiError, exclusive, invalid, missing_param, no_such
 from compiler.emulator.prices import plan_view, price_view
 from compiler.emulator.store import Record, Store
-from compiler.stripe.facts import TRIAL_DAYS, TRIAL_TOO_LONG
+from compiler.stripe.facts import (
+    CARD_DECLINED,
+    ENDED_STATUSES,
+    INACTIVE_PRICE_ON_SUBSCRIPTION,
+    INCOMPLETE_EXPIRY,
+    NO_PAYMENT_METHOD,
+    ONE_CURRENCY_PER_CUSTOMER,
+    ONE_TIME_PRICE_ON_SUBSCRIPTION,
+    QUANTITY_ON_METERED_ITEM,
+    SUBSCRIPTION_ITEMS,
+    SUBSCRIPTION_MISMATCH,
+    SUBSCRIPTIONS_PATH,
+    TRIAL_DAYS,
+    TRIAL_TOO_LONG,
+    SubscriptionStatus,
+)
 
 EXPANDABLE = ("customer", "test_clock")
-MAX_ITEMS = 20
-INCOMPLETE_FOR = 23 * 3600  # "If the first invoice is not paid within 23 hours ... incomplete_expired"
 DAY = 86400
-#: what `status=ended` lists: canceled, and expired because the first payment never came
-ENDED = ("canceled", "incomplete_expired")
 NOT_MODELLED = (
     "add_invoice_items",
     "application_fee_percent",
@@ -83,11 +94,6 @@ NOT_MODELLED = (
     "transfer_data",
 )
 ITEM_NOT_MODELLED = ("billing_thresholds", "current_trial", "discounts", "price_data", "tax_rates")
-NO_PAYMENT_METHOD = (
-    "This customer has no attached payment source or default payment method. Please consider adding a default "
-    "payment method. For more information, visit "
-    "https://docs.stripe.com/billing/subscriptions/payment-methods-setting#payment-method-priority."
-)
 
 
 # -- billing periods ----------------------------------------------------------------------------------------------
@@ -135,12 +141,9 @@ def _price_of_item(store: Store, item: Mapping[str, Any], index: int) -> tuple[R
     if record is None:
         raise no_such(kind, str(item[kind]), param=param, status=400)
     if record["recurring"] is None:
-        raise invalid(
-            "The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`.",
-            param=param,
-        )
+        raise invalid(ONE_TIME_PRICE_ON_SUBSCRIPTION, param=param)
     if not record["active"]:
-        raise invalid(f"The {kind} specified is inactive. This field only accepts active {kind}s.", param=param)
+        raise invalid(INACTIVE_PRICE_ON_SUBSCRIPTION.format(kind=kind), param=param)
     return record, param
 
 
@@ -157,8 +160,8 @@ def _items(store: Store, raw: Any, currency: str | None) -> tuple[list[tuple[Rec
     """Each item's price record and quantity (None on a metered price), and the subscription's currency."""
     if not isinstance(raw, list) or not raw:
         raise missing_param("items")
-    if len(raw) > MAX_ITEMS:
-        raise invalid(f"A subscription can have at most {MAX_ITEMS} items.", param="items")
+    if len(raw) > SUBSCRIPTION_ITEMS.value:
+        raise invalid(f"A subscription can have at most {SUBSCRIPTION_ITEMS.value} items.", param="items")
     out: list[tuple[Record, int | None]] = []
     seen: set[str] = set()
     for index, item in enumerate(raw):
@@ -169,11 +172,7 @@ def _items(store: Store, raw: Any, currency: str | None) -> tuple[list[tuple[Rec
         metered = record["recurring"]["usage_type"] == "metered"
         quantity = item.get("quantity")
         if metered and quantity is not None:
-            raise invalid(
-                f"Quantity should not be specified where usage_type is `metered`. Remove quantity from "
-                f"`items[{index}]`.",
-                param=f"items[{index}][quantity]",
-            )
+            raise invalid(QUANTITY_ON_METERED_ITEM.format(index=index), param=f"items[{index}][quantity]")
         if quantity is not None:
             non_negative(quantity, f"items[{index}][quantity]")
         check_metadata(item.get("metadata"), f"items[{index}][metadata]")
@@ -181,11 +180,7 @@ def _items(store: Store, raw: Any, currency: str | None) -> tuple[list[tuple[Rec
     chosen = currency or out[0][0]["currency"]
     intervals = {(r["recurring"]["interval"], r["recurring"]["interval_count"]) for r, _q in out}
     if len(intervals) > 1:
-        raise invalid(
-            "Currency and interval fields must match across all plans on this subscription. "
-            "Found mismatch in interval field.",
-            param="items",
-        )
+        raise invalid(f"{SUBSCRIPTION_MISMATCH} Found mismatch in interval field.", param="items")
     for index, (record, _quantity) in enumerate(out):
         if chosen not in record["currency_options"]:
             raise invalid(
@@ -223,9 +218,9 @@ def _trial_end(params: Mapping[str, Any], prices: Sequence[Record], now: int) ->
 def _first_status(params: Mapping[str, Any], customer: Record, trial_end: int | None, charges: bool) -> str:
     """The status a new subscription starts in, or the error Stripe answers instead of creating it."""
     if trial_end is not None:
-        return "trialing"
+        return SubscriptionStatus.TRIALING
     if params.get("collection_method") == "send_invoice":
-        return "active"
+        return SubscriptionStatus.ACTIVE
     behavior = params.get("payment_behavior", "allow_incomplete")
     if behavior == "pending_if_incomplete":
         raise invalid(
@@ -233,17 +228,17 @@ def _first_status(params: Mapping[str, Any], customer: Record, trial_end: int | 
             param="payment_behavior",
         )
     if behavior == "default_incomplete" and charges:
-        return "incomplete"
+        return SubscriptionStatus.INCOMPLETE
     if not charges:
-        return "active"
+        return SubscriptionStatus.ACTIVE
     paid = charge_succeeds(customer, params.get("default_payment_method"))
     if paid is None:
         raise invalid(NO_PAYMENT_METHOD)
     if paid:
-        return "active"
+        return SubscriptionStatus.ACTIVE
     if behavior == "error_if_incomplete":
-        raise ApiError(402, "Your card was declined.", type="card_error", code="card_declined")
-    return "incomplete"
+        raise ApiError(402, CARD_DECLINED, type="card_error", code="card_declined")
+    return SubscriptionStatus.INCOMPLETE
 
 
 def create_subscription(ctx: Ctx) -> Record:
@@ -270,11 +265,7 @@ def create_subscription(ctx: Ctx) -> Record:
             raise invalid(currencies.unsupported_message(requested), param="currency")
     items, currency = _items(store, params.get("items"), requested or customer["currency"])
     if customer["currency"] is not None and customer["currency"] != currency:
-        raise invalid(
-            "You cannot combine currencies on a single customer. This customer has had a subscription, coupon, "
-            f"or invoice item with currency {customer['currency']}",
-            param="currency",
-        )
+        raise invalid(ONE_CURRENCY_PER_CUSTOMER.format(currency=customer["currency"]), param="currency")
     collection = params.get("collection_method", "charge_automatically")
     days_until_due = params.get("days_until_due")
     if collection == "send_invoice" and days_until_due is None:
@@ -369,7 +360,7 @@ def create_subscription(ctx: Ctx) -> Record:
 def _end(record: Record, status: str, at: int) -> None:
     record["status"] = status
     record["ended_at"] = at
-    if status == "canceled":
+    if status == SubscriptionStatus.CANCELED:
         record["canceled_at"] = at
 
 
@@ -378,29 +369,31 @@ def settle(store: Store, record: Record) -> None:
     customer = store.customers.get(record["customer"])
     now = customer_now(store, customer) if customer is not None else store.now()
     status = record["status"]
-    if status == "incomplete" and now >= record["created"] + INCOMPLETE_FOR:
-        _end(record, "incomplete_expired", record["created"] + INCOMPLETE_FOR)
+    if status == SubscriptionStatus.INCOMPLETE and now >= record["created"] + INCOMPLETE_EXPIRY.value:
+        _end(record, SubscriptionStatus.INCOMPLETE_EXPIRED, record["created"] + INCOMPLETE_EXPIRY.value)
         return
     trial_end = record["trial_end"]
-    if status == "trialing" and trial_end is not None and now >= trial_end:
+    if status == SubscriptionStatus.TRIALING and trial_end is not None and now >= trial_end:
         status = record["status"] = _after_trial(record, customer)
-        if status == "canceled":
-            _end(record, "canceled", trial_end)
+        if status == SubscriptionStatus.CANCELED:
+            _end(record, SubscriptionStatus.CANCELED, trial_end)
             return
     due_after = record["_due_after"]
     overdue = due_after is not None and now >= record["billing_cycle_anchor"] + due_after
-    if status == "active" and overdue and record["_charges"]:
-        record["status"] = "past_due"
+    if status == SubscriptionStatus.ACTIVE and overdue and record["_charges"]:
+        record["status"] = SubscriptionStatus.PAST_DUE
 
 
 def _after_trial(record: Record, customer: Record | None) -> str:
     if record["collection_method"] == "send_invoice" or not record["_charges"]:
-        return "active"
+        return SubscriptionStatus.ACTIVE
     paid = charge_succeeds(customer, record["default_payment_method"]) if customer is not None else None
     if paid is not None:
-        return "active" if paid else "past_due"
+        return SubscriptionStatus.ACTIVE if paid else SubscriptionStatus.PAST_DUE
     behavior = record["trial_settings"]["end_behavior"]["missing_payment_method"]
-    return {"cancel": "canceled", "pause": "paused"}.get(behavior, "past_due")
+    return {"cancel": SubscriptionStatus.CANCELED, "pause": SubscriptionStatus.PAUSED}.get(
+        behavior, SubscriptionStatus.PAST_DUE
+    )
 
 
 # -- views --------------------------------------------------------------------------------------------------------
@@ -478,10 +471,10 @@ def cancel_subscription(ctx: Ctx) -> Record:
     store = ctx.store
     record = require(store.subscriptions, str(ctx.object_id), "subscription")
     settle(store, record)
-    if record["status"] in ENDED:
+    if record["status"] in ENDED_STATUSES:
         raise invalid(f"This subscription has already ended ({record['status']}): it cannot be canceled.")
     customer = store.customers.get(record["customer"])
-    _end(record, "canceled", customer_now(store, customer) if customer is not None else store.now())
+    _end(record, SubscriptionStatus.CANCELED, customer_now(store, customer) if customer is not None else store.now())
     details = ctx.params.get("cancellation_details") or {}
     record["cancellation_details"] = {
         "comment": details.get("comment") or None,
@@ -497,11 +490,13 @@ def _in_range(value: int, bounds: Any) -> bool:
 
 def _status_matches(status: str, wanted: Any) -> bool:
     if wanted is None:
-        return status != "canceled"  # "If no value is supplied, all subscriptions that have not been canceled"
+        return (
+            status != SubscriptionStatus.CANCELED
+        )  # "If no value is supplied, all subscriptions that have not been canceled"
     if wanted == "all":
         return True
     if wanted == "ended":
-        return status in ENDED
+        return status in ENDED_STATUSES
     return bool(status == wanted)
 
 
@@ -542,7 +537,7 @@ def list_subscriptions(ctx: Ctx) -> Record:
     return list_page(
         ctx,
         records,
-        url="/v1/subscriptions",
+        url=SUBSCRIPTIONS_PATH,
         render=lambda r: subscription_view(store, r, expand),
         kind="subscription",
         pool=store.subscriptions,

@@ -13,10 +13,9 @@ from compiler.emulator.common import Ctx, check_length, expanded, list_page, pub
 from compiler.emulator.errors import invalid, no_such
 from compiler.emulator.store import Record
 from compiler.emulator.subscriptions import period_end
+from compiler.stripe.facts import TEST_CLOCK_ADVANCE_PERIODS, TEST_CLOCK_LIFETIME
 
 KIND = "test_helpers.test_clock"
-DELETES_AFTER = 30 * 86400  # a clock Stripe deletes by itself 30 days after it was created
-MAX_AHEAD_YEARS = 2  # with no subscription on it, a clock may advance at most two years at a time
 
 
 def create_test_clock(ctx: Ctx) -> Record:
@@ -38,7 +37,7 @@ def create_test_clock(ctx: Ctx) -> Record:
         "id": store.new_id("clock_"),
         "object": KIND,
         "created": now,
-        "deletes_after": now + DELETES_AFTER,
+        "deletes_after": now + TEST_CLOCK_LIFETIME.value,
         "frozen_time": int(params["frozen_time"]),
         "livemode": False,
         "name": params.get("name"),
@@ -74,13 +73,14 @@ def _furthest(ctx: Ctx, clock: Record) -> int:
     """How far the clock may go: two billing periods of its shortest subscription, or two years without one."""
     store = ctx.store
     start = int(clock["frozen_time"])
+    periods = TEST_CLOCK_ADVANCE_PERIODS.value
     ends = [
-        period_end(start, price["recurring"]["interval"], price["recurring"]["interval_count"], 2)
+        period_end(start, price["recurring"]["interval"], price["recurring"]["interval_count"], periods)
         for sub in store.subscriptions.values()
         if sub["test_clock"] == clock["id"] and sub["status"] != "canceled"
         for price in (store.prices.get(sub["_items"][0]["_price"]) or sub["_items"][0]["_snapshot"],)
     ]
-    return min(ends) if ends else period_end(start, "year", MAX_AHEAD_YEARS)
+    return min(ends) if ends else period_end(start, "year", periods)
 
 
 def advance_test_clock(ctx: Ctx) -> Record:

@@ -238,6 +238,89 @@ METERED_NEEDS_METER = "Metered prices must be backed by a meter: set `meter`."
 DEACTIVATED_METER = "You can't attach a deactivated meter to a price: '{meter}'."
 
 
+# --- subscriptions: who is on a price -------------------------------------------------------------------
+
+SUBSCRIPTION_DOC = "https://docs.stripe.com/api/subscriptions/create"
+SUBSCRIPTION_LIST_DOC = "https://docs.stripe.com/api/subscriptions/list"
+SUBSCRIPTION_STATUS_DOC = "https://docs.stripe.com/billing/subscriptions/overview#subscription-statuses"
+TEST_CLOCK_DOC = "https://docs.stripe.com/billing/testing/test-clocks"
+TEST_CARDS_DOC = "https://docs.stripe.com/testing#cards"
+
+SUBSCRIPTIONS_PATH = "/v1/subscriptions"
+
+
+class SubscriptionStatus(StrEnum):
+    """A subscription's `status` (https://docs.stripe.com/api/subscriptions/object#subscription_object-status)."""
+
+    INCOMPLETE = "incomplete"
+    INCOMPLETE_EXPIRED = "incomplete_expired"
+    TRIALING = "trialing"
+    ACTIVE = "active"
+    PAST_DUE = "past_due"
+    CANCELED = "canceled"
+    UNPAID = "unpaid"
+    PAUSED = "paused"
+
+
+#: subscriptions that bill: invoiced now, invoiced once their trial ends, or invoiced and not yet paid
+BILLING_STATUSES: tuple[SubscriptionStatus, ...] = (
+    SubscriptionStatus.ACTIVE,
+    SubscriptionStatus.TRIALING,
+    SubscriptionStatus.PAST_DUE,
+)
+#: what a subscription list's `status=ended` returns; without `status` a list returns every status but canceled
+ENDED_STATUSES: tuple[SubscriptionStatus, ...] = (SubscriptionStatus.CANCELED, SubscriptionStatus.INCOMPLETE_EXPIRED)
+
+SUBSCRIPTION_ITEMS = Limit(20, "items of one subscription", SUBSCRIPTION_DOC + "#create_subscription-items", VERIFIED)
+INCOMPLETE_EXPIRY = Limit(
+    23 * 3600,
+    "seconds a subscription stays incomplete before it expires, its first invoice unpaid",
+    SUBSCRIPTION_STATUS_DOC,
+    VERIFIED,
+)
+TEST_CLOCK_LIFETIME = Limit(
+    30 * 86400, "seconds before Stripe deletes a test clock by itself", TEST_CLOCK_DOC, VERIFIED
+)
+TEST_CLOCK_ADVANCE_PERIODS = Limit(
+    2,
+    "billing periods of its shortest subscription a test clock may advance at once (two years without one)",
+    "https://docs.stripe.com/api/test_clocks/advance",
+    VERIFIED,
+)
+
+#: Stripe's test payment methods, and whether a charge to each succeeds (`pm_card_chargeCustomerFail` attaches to
+#: the customer, then every charge to it fails)
+TEST_PAYMENT_METHODS: Mapping[str, bool] = {
+    "pm_card_visa": True,
+    "pm_card_visa_debit": True,
+    "pm_card_mastercard": True,
+    "pm_card_amex": True,
+    "pm_card_chargeCustomerFail": False,
+}
+
+NO_PAYMENT_METHOD = (
+    "This customer has no attached payment source or default payment method. Please consider adding a default "
+    "payment method. For more information, visit "
+    "https://docs.stripe.com/billing/subscriptions/payment-methods-setting#payment-method-priority."
+)
+PAYMENT_METHOD_NOT_ATTACHED = (
+    "The customer does not have a payment method with the ID {method}. The payment method must be attached to the "
+    "customer."
+)
+CARD_DECLINED = "Your card was declined."
+ONE_CURRENCY_PER_CUSTOMER = (
+    "You cannot combine currencies on a single customer. This customer has had a subscription, coupon, or invoice "
+    "item with currency {currency}"
+)
+ONE_TIME_PRICE_ON_SUBSCRIPTION = (
+    "The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`."
+)
+INACTIVE_PRICE_ON_SUBSCRIPTION = "The {kind} specified is inactive. This field only accepts active {kind}s."
+QUANTITY_ON_METERED_ITEM = (
+    "Quantity should not be specified where usage_type is `metered`. Remove quantity from `items[{index}]`."
+)
+
+
 # --- meter events: recording usage ----------------------------------------------------------------------
 
 METER_EVENT_DOC = "https://docs.stripe.com/api/billing/meter-event/create"

@@ -23,11 +23,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from compiler.stripe.facts import BILLING_STATUSES, SUBSCRIPTIONS_PATH
 from compiler.stripe.kinds import Kind
 
-SUBSCRIPTIONS_PATH = "/v1/subscriptions"
-#: the statuses of subscriptions that bill (invoice now, or once their trial ends)
-BILLING_STATUSES = ("active", "trialing", "past_due")
 #: lists in flight at once; the pacer, not this, bounds the request rate
 READ_THREADS = 4
 
@@ -133,4 +131,4 @@ def _item_on(subscription: Mapping[str, Any], price_id: str) -> Mapping[str, Any
     return None
 
 
-__all__ = ["BILLING_STATUSES", "SUBSCRIPTIONS_PATH", "Line", "Pager", "Subscribers", "Target", "read_subscribers"]
+__all__ = ["Line", "Pager", "Subscribers", "Target", "lines_of", "read_subscribers"]

@@ -25,10 +25,11 @@ from compiler.changes.subscribers import (
     to_monthly,
     within_limit,
 )
+from compiler.stripe.facts import SUBSCRIPTIONS_PATH
 from compiler.stripe.fields import MANAGED_METADATA, canonical, catalog_canonical
 from compiler.stripe.kinds import IDENTITY_FIELD, Kind
 from compiler.stripe.state import AccountState, LiveObject
-from compiler.stripe.subscriptions import SUBSCRIPTIONS_PATH, Line, Target, lines_of, read_subscribers
+from compiler.stripe.subscriptions import Line, Target, lines_of, read_subscribers
 from tests.stripe_objects import plan_view, stripe_price, stripe_subscription
 
 EUR_OPTION = {
