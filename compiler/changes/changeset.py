@@ -4,8 +4,10 @@ A `ChangeSet` holds one `Change` per catalog or account object that needs someth
 before/after values and whether each forces a replacement), the `problems` that block it (changes Stripe cannot
 make, identities held by objects pricebook does not own), `calls`: the ordered API calls that carry it out,
 `left_alone`: the active objects of the account pricebook neither owns nor touches, so a reviewer can tell
-"left alone" from "not seen", and `warnings`: what the catalog's check warned about, shown wherever the ChangeSet
-is. Renderers and apply only read this; neither touches Stripe to explain or decide anything.
+"left alone" from "not seen", `warnings`: what the catalog's check warned about, shown wherever the ChangeSet
+is, and who pays: on each change the subscriptions on the price it reaches (`SubscriberImpact`), how they were
+read (`subscribers`) and the `money_warnings` a reviewer must see first. Renderers and apply only read this;
+neither touches Stripe to explain or decide anything.
 """
 
 from __future__ import annotations
@@ -94,6 +96,9 @@ class Change:
     #: price impact rows (quantity, before, after, currency): filled in after the diff (`impact.with_price_impact`)
     #: for created, replaced and repriced prices and plans
     impact: tuple[Mapping[str, Any], ...] = ()
+    #: who is on the live price the change reaches, and what it means for them: filled in after the diff
+    #: (`subscribers.with_subscribers`) for replaced, archived and repriced prices and moved default prices
+    subscribers: SubscriberImpact | None = None
 
     @property
     def address(self) -> str:
@@ -112,6 +117,7 @@ class Change:
             "after": self.after,
             "notes": [n.to_json() for n in self.notes],
             "impact": [dict(i) for i in self.impact],
+            "subscribers": self.subscribers.to_json() if self.subscribers is not None else None,
         }
 
     @classmethod
@@ -127,6 +133,7 @@ class Change:
             data.get("after"),
             tuple(Note.from_json(n) for n in data.get("notes") or ()),
             tuple(data.get("impact") or ()),
+            SubscriberImpact.from_json(data["subscribers"]) if data.get("subscribers") else None,
         )
 
 
@@ -147,6 +154,166 @@ class Problem:
         return cls(str(data["address"]), str(data["rule"]), str(data["message"]), str(data.get("hint", "")))
 
 
+# ---------------------------------------------------------------------------------------------------------
+# who pays: subscriber impact (filled in after the diff by `subscribers.with_subscribers`)
+
+
+class Effect(StrEnum):
+    """What a change means for the subscriptions on the price it touches."""
+
+    STAY = "stay"  # replace: they stay on the old price; new subscribers get the new one
+    STILL_BILLED = "still-billed"  # archive: they go on billing on the archived price
+    NEW_AMOUNT = "new-amount"  # a currency option repriced in place: they pay the new amount from the next invoice
+    DEFAULT_MOVED = "default-moved"  # the product's default price moves off the price they are on
+
+
+@dataclass(frozen=True)
+class CurrencyAmounts:
+    """The subscriptions billing in one currency: how many, their total quantity, and what they pay a month
+    (minor units; `monthly_after` only when the change reaches them, and `raised`: how many of them then pay
+    more). `unpriced` of them are counted but not in the amounts, `metered` of those because they bill usage."""
+
+    currency: str
+    subscriptions: int
+    quantity: int
+    monthly: int | None
+    monthly_after: int | None = None
+    metered: int = 0
+    unpriced: int = 0
+    raised: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "currency": self.currency,
+            "subscriptions": self.subscriptions,
+            "quantity": self.quantity,
+            "monthly": self.monthly,
+            "monthly_after": self.monthly_after,
+            "metered": self.metered,
+            "unpriced": self.unpriced,
+            "raised": self.raised,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CurrencyAmounts:
+        return cls(
+            str(data["currency"]),
+            int(data["subscriptions"]),
+            int(data["quantity"]),
+            _int_or_none(data.get("monthly")),
+            _int_or_none(data.get("monthly_after")),
+            int(data.get("metered") or 0),
+            int(data.get("unpriced") or 0),
+            int(data.get("raised") or 0),
+        )
+
+
+@dataclass(frozen=True)
+class SubscriberImpact:
+    """The billing subscriptions on one live price (`price`, its Stripe id) and what the change means for them.
+
+    For `NEW_AMOUNT`, only the subscriptions in the repriced currencies are counted: the others pay what they
+    paid. `statuses` counts them by billing status (only the statuses that occur, in `BILLING_STATUSES` order)."""
+
+    price: str
+    effect: Effect
+    subscriptions: int
+    quantity: int
+    currencies: tuple[CurrencyAmounts, ...] = ()
+    statuses: tuple[tuple[str, int], ...] = ()
+    metered: int = 0
+    unpriced: int = 0
+
+    @property
+    def raised(self) -> int:
+        """How many of these subscriptions pay more a month after the change."""
+        return sum(c.raised for c in self.currencies)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "price": self.price,
+            "effect": self.effect.value,
+            "subscriptions": self.subscriptions,
+            "quantity": self.quantity,
+            "metered": self.metered,
+            "unpriced": self.unpriced,
+            "statuses": dict(self.statuses),
+            "currencies": [c.to_json() for c in self.currencies],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SubscriberImpact:
+        statuses = data.get("statuses") or {}
+        return cls(
+            str(data["price"]),
+            Effect(data["effect"]),
+            int(data["subscriptions"]),
+            int(data["quantity"]),
+            tuple(CurrencyAmounts.from_json(c) for c in data.get("currencies") or ()),
+            tuple((str(s), int(n)) for s, n in statuses.items()),
+            int(data.get("metered") or 0),
+            int(data.get("unpriced") or 0),
+        )
+
+
+@dataclass(frozen=True)
+class SubscriberRead:
+    """How the subscriber impact was read: `requests` spent, the prices read, and the ones left uncounted
+    (their addresses) because more prices were affected than `limit` allows. `skipped` when the user said
+    `--no-subscribers`."""
+
+    requests: int = 0
+    prices_read: int = 0
+    limit: int | None = None
+    uncounted: tuple[str, ...] = ()
+    skipped: bool = False
+    basis: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "skipped": self.skipped,
+            "requests": self.requests,
+            "prices_read": self.prices_read,
+            "limit": self.limit,
+            "uncounted": list(self.uncounted),
+            "basis": list(self.basis),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SubscriberRead:
+        return cls(
+            int(data.get("requests") or 0),
+            int(data.get("prices_read") or 0),
+            _int_or_none(data.get("limit")),
+            tuple(str(a) for a in data.get("uncounted") or ()),
+            bool(data.get("skipped")),
+            tuple(str(b) for b in data.get("basis") or ()),
+        )
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+@dataclass(frozen=True)
+class MoneyWarning:
+    """Something a reviewer must see before approving because it moves money (existing subscribers paying more,
+    subscriptions left on a price with nowhere to go): shown above everything else, it does not block the apply.
+    `rule` is one of `subscribers.MONEY_WARNING_RULES`."""
+
+    address: str
+    rule: str
+    message: str
+    hint: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"address": self.address, "rule": self.rule, "message": self.message, "hint": self.hint}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> MoneyWarning:
+        return cls(str(data["address"]), str(data["rule"]), str(data["message"]), str(data.get("hint", "")))
+
+
 @dataclass(frozen=True)
 class ChangeSet:
     changes: tuple[Change, ...] = ()
@@ -161,6 +328,10 @@ class ChangeSet:
     left_alone: tuple[str, ...] = ()
     #: the warnings of the catalog it was planned from (an error would have stopped the plan), in file order
     warnings: tuple[Diagnostic, ...] = ()
+    #: how the subscribers on the affected prices were read (None: the plan did not look)
+    subscribers: SubscriberRead | None = None
+    #: what moves money for existing subscribers, shown before everything else
+    money_warnings: tuple[MoneyWarning, ...] = ()
 
     @property
     def has_changes(self) -> bool:
@@ -192,6 +363,8 @@ class ChangeSet:
             "calls": [c.to_json() for c in self.calls],
             "left_alone": self.left_alone_ids(),
             "warnings": [w.to_json() for w in self.warnings],
+            "subscribers": self.subscribers.to_json() if self.subscribers is not None else None,
+            "money_warnings": [w.to_json() for w in self.money_warnings],
         }
 
     @classmethod
@@ -206,6 +379,8 @@ class ChangeSet:
             str(data.get("format_version", FORMAT_VERSION)),
             _left_alone_from_json(data.get("left_alone")),
             tuple(Diagnostic.from_json(w) for w in data.get("warnings") or ()),
+            SubscriberRead.from_json(data["subscribers"]) if data.get("subscribers") else None,
+            tuple(MoneyWarning.from_json(w) for w in data.get("money_warnings") or ()),
         )
 
 

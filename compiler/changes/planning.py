@@ -2,8 +2,9 @@
 
 `changeset_for` is the one way both commands get their ChangeSet (apply without `--plan` calls it too), so
 the preview and the real run start from the same list of calls. It runs the steps in order: read the account,
-diff (`diff`: what changes), price impact (`impact`: what it costs customers), and the catalog's warnings, which
-travel with the catalog from the check to every command that shows the ChangeSet.
+diff (`diff`: what changes), price impact (`impact`: what it costs customers), the catalog's warnings, which
+travel with the catalog from the check to every command that shows the ChangeSet, and who pays (`subscribers`:
+the subscriptions on the prices the change reaches, one more list per such price).
 """
 
 from __future__ import annotations
@@ -15,16 +16,22 @@ from compiler.changes.changeset import ChangeSet
 from compiler.changes.diff import diff
 from compiler.changes.impact import with_price_impact
 from compiler.changes.model import CheckedCatalog
+from compiler.changes.subscribers import SubscriberOptions, with_subscribers
 from compiler.stripe.facts import API_VERSION
 from compiler.stripe.gateway import Connection, Gateway
 from compiler.stripe.kinds import Kind
 from compiler.stripe.state import AccountState, Lister, LiveObject, read_account
 
 
-def changeset_for(checked: CheckedCatalog, gateway: Lister) -> tuple[ChangeSet, AccountState]:
-    """Read the account once (`read_state`) and plan the catalog against it (read-only: no write is sent)."""
+def changeset_for(
+    checked: CheckedCatalog, gateway: Lister, subscribers: SubscriberOptions | None = None
+) -> tuple[ChangeSet, AccountState]:
+    """Read the account once (`read_state`), plan the catalog against it and read who pays on the prices the
+    plan reaches, as `subscribers` says (read-only: no write is sent)."""
     state = read_state(gateway, (r.key for r in checked.catalog.of_kind(Kind.PLAN)))
-    return plan_against(checked, state), state
+    changeset = plan_against(checked, state)
+    options = subscribers or SubscriberOptions()
+    return with_subscribers(changeset, checked.catalog, state, gateway, options), state
 
 
 def plan_against(checked: CheckedCatalog, state: AccountState) -> ChangeSet:

@@ -1,8 +1,10 @@
-"""Subscriber impact: how many subscriptions bill on an affected price, at what quantity, for how much a month.
+"""Who pays: how many subscriptions bill on each price a plan reaches, at what quantity, for how much a month.
 
-Pure: it takes the billing subscriptions `stripe.subscriptions` read (`Line`s) and the price's canonical attrs
-before and after the change, and prices each subscription's item with the quote calculator
-(`compiler.stripe.pricing`, the same one `pricebook quote` and the price impact use) at the item's quantity.
+A pass after the diff (`with_subscribers`), like the price impact: `affected_prices` finds the live prices the
+ChangeSet reaches (replaced, archived, repriced in place, or a default price the product moves off), at most a
+limit of them are read (one subscription list each, `stripe.subscriptions`), and each is summed up per currency
+(`summarize`): each subscription's item priced with the quote calculator (`compiler.stripe.pricing`, the same
+one `pricebook quote` and the price impact use) at the item's quantity. The money warnings follow from that.
 
 - Amounts are per currency and never added across currencies: a subscription bills in its own currency, the
   price's own or one of its currency options.
@@ -14,16 +16,25 @@ before and after the change, and prices each subscription's item with the quote 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
-from enum import StrEnum
 from typing import Any
 
-from compiler.changes.changeset import Action, ChangeSet
-from compiler.changes.compile import SET_DEFAULT_PRICE
+from compiler.changes.changeset import (
+    Action,
+    ChangeSet,
+    CurrencyAmounts,
+    Effect,
+    MoneyWarning,
+    SubscriberImpact,
+    SubscriberRead,
+)
+from compiler.changes.diff import repriced_currencies
 from compiler.changes.model import Catalog
 from compiler.errors import PricebookError
+from compiler.stripe.calls import CallAction
 from compiler.stripe.facts import BILLING_STATUSES
 from compiler.stripe.kinds import Kind
 from compiler.stripe.money import format_money
@@ -32,146 +43,9 @@ from compiler.stripe.state import AccountState, LiveObject
 from compiler.stripe.subscriptions import Line, Pager, Target, read_subscribers
 
 #: how a billing period becomes a month, said wherever a monthly amount is shown
-MONTHLY_BASIS = "a month is a twelfth of a year: yearly amounts ÷ 12, weekly × 52 ÷ 12, daily × 365 ÷ 12"
+MONTHLY_BASIS = "a year ÷ 12, a week × 52 ÷ 12, a day × 365 ÷ 12"
 #: periods of each interval in a year
 _PER_YEAR: Mapping[str, int] = {"day": 365, "week": 52, "month": 12, "year": 1}
-
-
-class Effect(StrEnum):
-    """What a change means for the subscriptions on the price it touches."""
-
-    STAY = "stay"  # replace: they stay on the old price; new subscribers get the new one
-    STILL_BILLED = "still-billed"  # archive: they go on billing on the archived price
-    NEW_AMOUNT = "new-amount"  # a currency option repriced in place: they pay the new amount from the next invoice
-    DEFAULT_MOVED = "default-moved"  # the product's default price moves off the price they are on
-
-
-@dataclass(frozen=True)
-class CurrencyAmounts:
-    """The subscriptions billing in one currency: how many, their total quantity, and what they pay a month
-    (minor units; `monthly_after` only when the change reaches them, and `raised`: how many of them then pay
-    more). `unpriced` of them are counted but not in the amounts, `metered` of those because they bill usage."""
-
-    currency: str
-    subscriptions: int
-    quantity: int
-    monthly: int | None
-    monthly_after: int | None = None
-    metered: int = 0
-    unpriced: int = 0
-    raised: int = 0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "currency": self.currency,
-            "subscriptions": self.subscriptions,
-            "quantity": self.quantity,
-            "monthly": self.monthly,
-            "monthly_after": self.monthly_after,
-            "metered": self.metered,
-            "unpriced": self.unpriced,
-            "raised": self.raised,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> CurrencyAmounts:
-        return cls(
-            str(data["currency"]),
-            int(data["subscriptions"]),
-            int(data["quantity"]),
-            _int_or_none(data.get("monthly")),
-            _int_or_none(data.get("monthly_after")),
-            int(data.get("metered") or 0),
-            int(data.get("unpriced") or 0),
-            int(data.get("raised") or 0),
-        )
-
-
-@dataclass(frozen=True)
-class SubscriberImpact:
-    """The billing subscriptions on one live price (`price`, its Stripe id) and what the change means for them.
-
-    For `NEW_AMOUNT`, only the subscriptions in the repriced currencies are counted: the others pay what they
-    paid. `statuses` counts them by billing status (only the statuses that occur, in `BILLING_STATUSES` order)."""
-
-    price: str
-    effect: Effect
-    subscriptions: int
-    quantity: int
-    currencies: tuple[CurrencyAmounts, ...] = ()
-    statuses: tuple[tuple[str, int], ...] = ()
-    metered: int = 0
-    unpriced: int = 0
-
-    @property
-    def raised(self) -> int:
-        """How many of these subscriptions pay more a month after the change."""
-        return sum(c.raised for c in self.currencies)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "price": self.price,
-            "effect": self.effect.value,
-            "subscriptions": self.subscriptions,
-            "quantity": self.quantity,
-            "metered": self.metered,
-            "unpriced": self.unpriced,
-            "statuses": dict(self.statuses),
-            "currencies": [c.to_json() for c in self.currencies],
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> SubscriberImpact:
-        statuses = data.get("statuses") or {}
-        return cls(
-            str(data["price"]),
-            Effect(data["effect"]),
-            int(data["subscriptions"]),
-            int(data["quantity"]),
-            tuple(CurrencyAmounts.from_json(c) for c in data.get("currencies") or ()),
-            tuple((str(s), int(n)) for s, n in statuses.items()),
-            int(data.get("metered") or 0),
-            int(data.get("unpriced") or 0),
-        )
-
-
-@dataclass(frozen=True)
-class SubscriberRead:
-    """How the subscriber impact was read: `requests` spent, the prices read, and the ones left uncounted
-    (their addresses) because more prices were affected than `limit` allows. `skipped` when the user said
-    `--no-subscribers`."""
-
-    requests: int = 0
-    prices_read: int = 0
-    limit: int | None = None
-    uncounted: tuple[str, ...] = ()
-    skipped: bool = False
-    basis: tuple[str, ...] = field(default=())
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "skipped": self.skipped,
-            "requests": self.requests,
-            "prices_read": self.prices_read,
-            "limit": self.limit,
-            "uncounted": list(self.uncounted),
-            "basis": list(self.basis),
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> SubscriberRead:
-        return cls(
-            int(data.get("requests") or 0),
-            int(data.get("prices_read") or 0),
-            _int_or_none(data.get("limit")),
-            tuple(str(a) for a in data.get("uncounted") or ()),
-            bool(data.get("skipped")),
-            tuple(str(b) for b in data.get("basis") or ()),
-        )
-
-
-def _int_or_none(value: Any) -> int | None:
-    return None if value is None else int(value)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -325,7 +199,7 @@ def affected_prices(changeset: ChangeSet, state: AccountState) -> list[Affected]
         elif change.action is Action.ARCHIVE:
             found[target.id] = Affected(change.address, target, Effect.STILL_BILLED, change.before)
         elif change.action is Action.UPDATE and change.after is not None:
-            repriced = repriced_currencies(change.kind, change.before, change.after)
+            repriced = repriced_amounts(change.kind, change.before, change.after)
             if repriced:
                 found[target.id] = Affected(
                     change.address, target, Effect.NEW_AMOUNT, change.before, change.after, repriced
@@ -338,7 +212,7 @@ def affected_prices(changeset: ChangeSet, state: AccountState) -> list[Affected]
 
 def _default_moves(changeset: ChangeSet, state: AccountState) -> list[tuple[str, LiveObject]]:
     """(product id, its current default price) for each product whose default price the ChangeSet moves."""
-    moving = {call.address.partition(".")[2] for call in changeset.calls if call.action == SET_DEFAULT_PRICE}
+    moving = {call.address.partition(".")[2] for call in changeset.calls if call.action is CallAction.SET_DEFAULT_PRICE}
     prices = {o.id: o for o in state.objects if o.kind in (Kind.PRICE, Kind.PLAN)}
     by_key = {o.key: o for o in prices.values() if o.kind is Kind.PRICE and o.key}
     out = []
@@ -352,16 +226,13 @@ def _default_moves(changeset: ChangeSet, state: AccountState) -> list[tuple[str,
     return out
 
 
-def repriced_currencies(kind: Kind, before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[str, ...]:
-    """The currency options of a price, present before and after, whose pricing terms differ: updated in
-    place, they reach the subscriptions billing in them."""
+def repriced_amounts(kind: Kind, before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[str, ...]:
+    """The repriced currency options of an update in place (`diff.repriced_currencies`) whose amounts change, not
+    only their tax behavior: the currencies whose subscribers pay something else from their next invoice."""
     if kind is not Kind.PRICE:
         return ()
-    old, new = before.get("currency_options"), after.get("currency_options")
-    if not isinstance(old, Mapping) or not isinstance(new, Mapping):
-        return ()
     return tuple(
-        code for code in sorted(old.keys() & new.keys()) if _terms(kind, before, code) != _terms(kind, after, code)
+        code for code in repriced_currencies(before, after) if _terms(kind, before, code) != _terms(kind, after, code)
     )
 
 
@@ -396,23 +267,37 @@ def within_limit(affected: Sequence[Affected], limit: int | None) -> tuple[list[
 
 #: where Stripe says how to move subscriptions to another price
 CHANGE_PRICE_DOCS = "https://docs.stripe.com/billing/subscriptions/change-price"
-PAY_MORE = "existing-subscribers-pay-more"
-NO_REPLACEMENT = "subscribers-without-replacement"
-DEFAULT_MOVED = "default-price-moves-with-subscribers"
 
 
 @dataclass(frozen=True)
-class MoneyWarning:
-    """Something a reviewer must see before approving, because it moves money: it does not block the apply."""
-
-    address: str
-    rule: str
-    message: str
-    hint: str
+class MoneyWarningRule:
+    id: str  # stable: `MoneyWarning.rule`, in every view of the plan and in its JSON
+    means: str  # what was found, in general terms
+    way_out: str  # what the user can do about it (each warning's hint)
 
 
-def _money(amounts: Iterable[tuple[int | None, str]]) -> str:
-    return " + ".join(format_money(amount, code) for amount, code in amounts if amount is not None)
+PAY_MORE = MoneyWarningRule(
+    "existing-subscribers-pay-more",
+    "a price updated in place (a currency option's amounts) charges existing subscriptions more from their next "
+    "invoice; without a count (`--no-subscribers`, or past the limit) it is said from the amounts alone",
+    "an update in place reaches every existing subscription: to keep them on what they pay, change the price so "
+    "that it is replaced instead (a new price for new subscribers), or tell them before you apply",
+)
+NO_REPLACEMENT = MoneyWarningRule(
+    "subscribers-without-replacement",
+    "subscriptions go on billing on a price that is archived or replaced, and no price in the catalog bills the "
+    "same product over the same period in their currency for them to move to",
+    "keep a price they can move to in the catalog (same product, period and currency) and move them "
+    f"({CHANGE_PRICE_DOCS}), or leave them on the old price knowingly",
+)
+DEFAULT_MOVED = MoneyWarningRule(
+    "default-price-moves-with-subscribers",
+    "a product's default price moves to another price while subscriptions bill on the old one",
+    "checkouts and links that use the product's default price sell the new one; existing subscriptions keep the "
+    f"old price until you move them ({CHANGE_PRICE_DOCS})",
+)
+#: every warning about money a plan can give, in the order the reference lists them
+MONEY_WARNING_RULES: tuple[MoneyWarningRule, ...] = (PAY_MORE, NO_REPLACEMENT, DEFAULT_MOVED)
 
 
 def _plural(count: int, noun: str) -> str:
@@ -424,6 +309,19 @@ def _every(period: tuple[str, int] | None) -> str:
         return "once"
     interval, count = period
     return f"every {interval}" if count == 1 else f"every {count} {interval}s"
+
+
+def _pays_more(amounts: CurrencyAmounts) -> str:
+    """`38 subscriptions in eur pay more from their next invoice: €1,140.00 → €1,368.00 a month`."""
+    n, code = amounts.subscriptions, amounts.currency
+    who = (
+        _plural(n, "subscription") if amounts.raised == n else f"{amounts.raised:,} of the {_plural(n, 'subscription')}"
+    )
+    text = f"{who} in {code} pay{'s' if amounts.raised == 1 else ''} more from their next invoice"
+    if amounts.monthly is not None and amounts.monthly_after is not None:
+        total = f"{format_money(amounts.monthly, code)} → {format_money(amounts.monthly_after, code)} a month"
+        text += f": {total}" if amounts.raised == n else f" (all {n:,}: {total})"
+    return text
 
 
 def pay_more_warnings(
@@ -438,52 +336,26 @@ def pay_more_warnings(
             continue
         raised = [
             c
-            for c in repriced_currencies(change.kind, change.before, change.after)
+            for c in repriced_amounts(change.kind, change.before, change.after)
             if raises_an_amount(change.kind, change.before, change.after, c)
         ]
         if not raised:
             continue
         impact = impacts.get(change.address)
-        if impact is None:
-            why = "subscribers not counted (--no-subscribers)" if not counted else "subscribers not counted"
-            out.append(
-                MoneyWarning(
-                    change.address,
-                    PAY_MORE,
-                    f"existing subscriptions billed in {', '.join(raised)} pay more from their next invoice: "
-                    f"{change.address} changes its {', '.join(raised)} amounts in place ({why})",
-                    _PAY_MORE_HINT,
-                )
-            )
+        if impact is not None:
+            paying = [_pays_more(c) for c in impact.currencies if c.raised]
+            if paying:
+                message = f"its amounts change in place: {'; '.join(paying)}"
+                out.append(MoneyWarning(change.address, PAY_MORE.id, message, PAY_MORE.way_out))
             continue
-        paying = [c for c in impact.currencies if c.raised]
-        if not paying:
-            continue
-        amounts = "; ".join(
-            f"{_plural(c.raised, 'subscription')} in {c.currency} pay more"
-            + (
-                f", {_money([(c.monthly, c.currency)])} → {_money([(c.monthly_after, c.currency)])} a month "
-                f"for all {c.subscriptions:,} in {c.currency}"
-                if c.monthly is not None
-                else ""
-            )
-            for c in paying
+        why = "subscribers not counted: --no-subscribers" if not counted else "subscribers not counted"
+        currencies = ", ".join(raised)
+        message = (
+            f"its {currencies} amounts change in place: existing subscriptions billed in {currencies} pay more "
+            f"from their next invoice ({why})"
         )
-        out.append(
-            MoneyWarning(
-                change.address,
-                PAY_MORE,
-                f"{amounts} from their next invoice: {change.address} changes its amounts in place",
-                _PAY_MORE_HINT,
-            )
-        )
+        out.append(MoneyWarning(change.address, PAY_MORE.id, message, PAY_MORE.way_out))
     return out
-
-
-_PAY_MORE_HINT = (
-    "an update in place reaches every existing subscription; to keep them on what they pay now, make the "
-    "change a new price (a replace) instead, or tell them before you apply"
-)
 
 
 def has_replacement(catalog: Catalog, kind: Kind, before: Mapping[str, Any], currencies: Iterable[str]) -> bool:
@@ -518,32 +390,22 @@ def left_behind_warnings(
         currencies = [c.currency for c in impact.currencies]
         who = _plural(impact.subscriptions, "subscription")
         if entry.effect is Effect.DEFAULT_MOVED:
-            out.append(
-                MoneyWarning(
-                    entry.address,
-                    DEFAULT_MOVED,
-                    f"{entry.address}'s default price moves off {entry.target.id}, while {who} stay on it",
-                    "checkouts and links that use the product's default price sell the new one; existing subscriptions "
-                    f"keep the old price until you move them ({CHANGE_PRICE_DOCS})",
-                )
-            )
+            stay = "stays" if impact.subscriptions == 1 else "stay"
+            message = f"its default price moves off {entry.target.id}, while {who} {stay} on it"
+            out.append(MoneyWarning(entry.address, DEFAULT_MOVED.id, message, DEFAULT_MOVED.way_out))
             continue
         if entry.effect not in (Effect.STAY, Effect.STILL_BILLED):
             continue
         if has_replacement(catalog, kind, entry.before, currencies):
             continue
         where = "after it is archived" if entry.effect is Effect.STILL_BILLED else "after it is replaced"
-        out.append(
-            MoneyWarning(
-                entry.address,
-                NO_REPLACEMENT,
-                f"{who} still bill on {entry.target.id} {where}, and no price in the catalog bills product "
-                f"{entry.before.get('product')} {_every(period_of(kind, entry.before))} in {', '.join(currencies)} "
-                "for them to move to",
-                "keep a price they can move to in the catalog (same product, period and currency), then move them "
-                f"({CHANGE_PRICE_DOCS}); or leave them on the archived price knowingly",
-            )
+        bill = "bills" if impact.subscriptions == 1 else "bill"
+        message = (
+            f"{who} still {bill} on {entry.target.id} {where}, and no price in the catalog bills product "
+            f"{entry.before.get('product')} {_every(period_of(kind, entry.before))} in {', '.join(currencies)} "
+            "for them to move to"
         )
+        out.append(MoneyWarning(entry.address, NO_REPLACEMENT.id, message, NO_REPLACEMENT.way_out))
     return out
 
 
@@ -553,13 +415,11 @@ def left_behind_warnings(
 
 #: what every subscriber count and amount rests on, said once in the plan
 BASIS = (
-    "subscriptions that bill: active, trialing (from the end of the trial) and past_due",
-    f"amounts are list prices per month before discounts, tax and proration ({MONTHLY_BASIS}); "
+    "counted: subscriptions that bill (active, trialing, past_due)",
+    f"a month: list prices at each item's quantity, before discounts, tax and proration ({MONTHLY_BASIS}); "
     "metered items are counted, not priced (no quantity until usage is reported)",
 )
-TEST_CLOCK_BASIS = (
-    "test mode: subscriptions on test clocks are not counted (Stripe lists them only per clock or customer)"
-)
+TEST_CLOCK_BASIS = "test mode: Stripe does not list subscriptions on test clocks here, so they are not counted"
 
 
 @dataclass(frozen=True)
@@ -611,25 +471,48 @@ def subscriber_report(
     return SubscriberReport(impacts, read, tuple(warnings))
 
 
+@dataclass(frozen=True)
+class SubscriberOptions:
+    """What `plan` reads of who pays: nothing with `read` False (`--no-subscribers`), else at most `limit`
+    affected prices (`--max-subscriber-prices`; None: all)."""
+
+    read: bool = True
+    limit: int | None = DEFAULT_LIMIT
+
+
+def with_subscribers(
+    changeset: ChangeSet, catalog: Catalog, state: AccountState, pager: Pager, options: SubscriberOptions
+) -> ChangeSet:
+    """`changeset` with who pays: each affected change's subscriber impact, how they were read, and the money
+    warnings (see `subscriber_report`)."""
+    report = subscriber_report(changeset, catalog, state, pager if options.read else None, limit=options.limit)
+    changes = tuple(
+        dataclasses.replace(change, subscribers=report.impacts[change.address])
+        if change.address in report.impacts
+        else change
+        for change in changeset.changes
+    )
+    return dataclasses.replace(changeset, changes=changes, subscribers=report.read, money_warnings=report.warnings)
+
+
 __all__ = [
     "BASIS",
     "DEFAULT_LIMIT",
     "EFFECT_ORDER",
+    "MONEY_WARNING_RULES",
     "MONTHLY_BASIS",
     "Affected",
-    "CurrencyAmounts",
-    "Effect",
-    "MoneyWarning",
-    "SubscriberImpact",
-    "SubscriberRead",
+    "MoneyWarningRule",
+    "SubscriberOptions",
     "SubscriberReport",
     "affected_prices",
     "monthly_amount",
     "period_of",
     "raises_an_amount",
-    "repriced_currencies",
+    "repriced_amounts",
     "subscriber_report",
     "summarize",
     "to_monthly",
+    "with_subscribers",
     "within_limit",
 ]

@@ -3,20 +3,21 @@
 
 from __future__ import annotations
 
+import ast
 import threading
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+import compiler.changes
+from compiler.changes.changeset import CurrencyAmounts, Effect, SubscriberImpact, SubscriberRead
 from compiler.changes.diff import diff
 from compiler.changes.model import Catalog, Resource
 from compiler.changes.subscribers import (
-    CurrencyAmounts,
-    Effect,
-    SubscriberImpact,
-    SubscriberRead,
+    MONEY_WARNING_RULES,
     affected_prices,
     monthly_amount,
     raises_an_amount,
@@ -375,7 +376,10 @@ def test_the_report_counts_each_affected_price_with_one_list() -> None:
         ("subscribers-without-replacement", "price.legacy"),  # nothing else bills suite yearly in usd
     ]
     pay_more = next(w for w in report.warnings if w.rule == "existing-subscribers-pay-more")
-    assert "2 subscriptions in eur pay more, €13.50 → €16.20 a month" in pay_more.message
+    assert pay_more.message == (
+        "its amounts change in place: 2 subscriptions in eur pay more from their next invoice: "
+        "€13.50 → €16.20 a month"
+    )
 
 
 def test_a_replacement_in_the_catalog_silences_the_warning() -> None:
@@ -449,3 +453,18 @@ def test_some_pay_more_and_some_less_when_tiers_are_reshaped() -> None:
     assert impact.raised == 1
     assert raises_an_amount(Kind.PRICE, before, after, "usd")
     assert raises_an_amount(Kind.PRICE, after, before, "usd")  # the other way round, the small ones pay more
+
+
+def test_money_warnings_come_from_their_registry() -> None:
+    """Unique stable ids with a meaning and a way out, and every `MoneyWarning(...)` of compiler/changes takes
+    its rule from the registry, never a literal."""
+    ids = [rule.id for rule in MONEY_WARNING_RULES]
+    assert len(ids) == len(set(ids)) and all(rule.means and rule.way_out for rule in MONEY_WARNING_RULES)
+    literal = []
+    for path in sorted(Path(compiler.changes.__file__).resolve().parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            if node.func.id == "MoneyWarning" and isinstance(node.args[1], ast.Constant | ast.JoinedStr):
+                literal.append(f"{path.name}:{node.lineno}")
+    assert literal == []
