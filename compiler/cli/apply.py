@@ -19,7 +19,9 @@ from compiler.changes.changeset import ChangeSet
 from compiler.changes.model import load_catalog
 from compiler.changes.planfile import ensure_fresh, load_changeset
 from compiler.changes.planning import changeset_for, current_fingerprint
+from compiler.changes.subscribers import SubscriberOptions
 from compiler.cli.common import catalog_options, connection_options, paths_argument, resolve_paths
+from compiler.cli.plan import subscriber_options, subscribers_wanted
 from compiler.errors import ApplyFailed, UsageError
 from compiler.render.color import should_color
 from compiler.render.text import render_text
@@ -27,10 +29,12 @@ from compiler.stripe.facts import API_VERSION
 from compiler.stripe.gateway import Gateway, GatewayStats, connection_from_env
 
 
-def _compute(paths: list[str], var: tuple[str, ...], vars_file: str | None, gateway: Gateway) -> ChangeSet:
-    """The ChangeSet `plan` would show for `paths` (the catalog's warnings with it), read through the same gateway
-    (and pace) apply writes with."""
-    changeset, _ = changeset_for(load_catalog(paths, var, vars_file), gateway)
+def _compute(
+    paths: list[str], var: tuple[str, ...], vars_file: str | None, gateway: Gateway, subscribers: SubscriberOptions
+) -> ChangeSet:
+    """The ChangeSet `plan` would show for `paths` (the catalog's warnings and who pays with it), read through the
+    same gateway (and pace) apply writes with."""
+    changeset, _ = changeset_for(load_catalog(paths, var, vars_file), gateway, subscribers)
     return changeset
 
 
@@ -127,6 +131,7 @@ def report(result: ApplyResult, stats: GatewayStats, echo: Callable[..., None] =
     default=None,
     help="Independent calls sent in parallel, within --rate [default: from the rate, 10 at 25/s].",
 )
+@subscriber_options
 @catalog_options
 @connection_options
 def command(
@@ -135,6 +140,8 @@ def command(
     auto_approve: bool,
     rate: float | None,
     workers: int | None,
+    no_subscribers: bool,
+    subscriber_limit: int,
     var: tuple[str, ...],
     vars_file: str | None,
     api_base: str | None,
@@ -146,7 +153,11 @@ def command(
     connection = connection_from_env(api_base, live=live)
     gateway = Gateway(connection, rate=rate)
     # without --plan: the same computation as `pricebook plan`, so apply carries out what the preview showed
-    changeset = _saved(plan_file, gateway) if plan_file else _compute(resolve_paths(paths), var, vars_file, gateway)
+    if plan_file:
+        changeset = _saved(plan_file, gateway)  # it shows who paid what when it was planned
+    else:
+        wanted = subscribers_wanted(no_subscribers, subscriber_limit)
+        changeset = _compute(resolve_paths(paths), var, vars_file, gateway, wanted)
 
     click.echo(render_text(changeset, color=should_color(sys.stdout, os.environ)), nl=False)
     check_applicable(changeset, gateway)

@@ -16,7 +16,8 @@ import click
 from compiler.changes.changeset import ChangeSet
 from compiler.changes.model import load_catalog
 from compiler.changes.planning import changeset_for, reading_gateway
-from compiler.cli.common import catalog_options, connection_options, paths_argument, resolve_paths
+from compiler.changes.subscribers import DEFAULT_LIMIT, SubscriberOptions
+from compiler.cli.common import F, catalog_options, connection_options, paths_argument, resolve_paths
 from compiler.errors import ExitCode, UsageError
 from compiler.render.color import should_color
 from compiler.render.json import render_json
@@ -25,6 +26,29 @@ from compiler.render.text import render_text
 from compiler.stripe.gateway import connection_from_env
 
 FORMATS = ("text", "markdown", "json")
+
+
+def subscriber_options(func: F) -> F:
+    """--no-subscribers and --max-subscriber-prices N: how much of who pays the plan reads."""
+    func = click.option(
+        "--max-subscriber-prices",
+        "subscriber_limit",
+        type=click.IntRange(min=0),
+        default=DEFAULT_LIMIT,
+        show_default=True,
+        metavar="N",
+        help="Count the subscribers of at most N affected prices (one list request each); the plan names the rest.",
+    )(func)
+    func = click.option(
+        "--no-subscribers",
+        is_flag=True,
+        help="Do not read who is on the prices the plan replaces, archives or reprices (no extra requests).",
+    )(func)
+    return func
+
+
+def subscribers_wanted(no_subscribers: bool, subscriber_limit: int) -> SubscriberOptions:
+    return SubscriberOptions(read=not no_subscribers, limit=subscriber_limit)
 
 
 @click.command("plan")
@@ -49,6 +73,7 @@ FORMATS = ("text", "markdown", "json")
     is_flag=True,
     help="Exit 0 when there is nothing to do, 2 when there are changes (1 on error either way).",
 )
+@subscriber_options
 @catalog_options
 @connection_options
 def command(
@@ -56,6 +81,8 @@ def command(
     fmt: str,
     out: str | None,
     detailed_exitcode: bool,
+    no_subscribers: bool,
+    subscriber_limit: int,
     var: tuple[str, ...],
     vars_file: str | None,
     api_base: str | None,
@@ -64,7 +91,8 @@ def command(
     """Show what it takes to make the Stripe account match the catalog below PATHS (default plans/)."""
     connection = connection_from_env(api_base, live=live)  # refuses a live key without --live, before any read
     checked = load_catalog(resolve_paths(paths), var, vars_file)
-    changeset, _ = changeset_for(checked, reading_gateway(connection))
+    subscribers = subscribers_wanted(no_subscribers, subscriber_limit)
+    changeset, _ = changeset_for(checked, reading_gateway(connection), subscribers)
     click.echo(render(changeset, fmt), nl=False)
     ctx = click.get_current_context()
     if changeset.problems:

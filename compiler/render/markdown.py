@@ -22,6 +22,7 @@ from typing import Any
 import jinja2
 
 from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange
+from compiler.render.subscribers import money_rows, read_lines, sentences
 from compiler.render.values import (
     FORCES,
     KNOWN_AFTER_APPLY,
@@ -149,6 +150,7 @@ def _environment() -> jinja2.Environment:
     env.filters["json"] = _call_params
     env.filters["quantity"] = impact_quantity
     env.filters["by_currency"] = impact_groups
+    env.filters["subscriber_sentences"] = sentences
     return env
 
 
@@ -193,6 +195,7 @@ def render_markdown(changeset: ChangeSet, *, limit: int | None = COMMENT_LIMIT) 
         text = _render(changeset, everything, everything, detail)
         if len(text) <= limit:
             return text
+
     def with_sections(n: int) -> str:
         return _render(changeset, everything, everything[:n], SUMMARY_ONLY)
 
@@ -227,25 +230,43 @@ def _left_out(detail: int, rows_omitted: int, sections_omitted: int) -> str:
     return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else "".join(parts)
 
 
+def _read_notes(changeset: ChangeSet) -> tuple[list[str], list[str]]:
+    """How the subscribers were counted: (the sentences, what the counts rest on); empty when nothing was to
+    read."""
+    read = changeset.subscribers
+    if read is None or not (read.skipped or read.prices_read or read.uncounted):
+        return [], []
+    lines = read_lines(read)
+    return [line for line in lines if not line.startswith(" ")], [
+        line.strip() for line in lines if line.startswith(" ")
+    ]
+
+
 def _render(changeset: ChangeSet, rows: Sequence[_Section], sections: Sequence[_Section], detail: int) -> str:
     counts = changeset.counts()
     total = len(visible(changeset.changes))
-    text = _environment().get_template(TEMPLATE).render(
-        cs=changeset,
-        mode=mode_name(changeset.livemode),
-        summary=summary_line(counts),
-        unchanged=counts.get(Action.NOOP.value, 0),
-        rows=rows,
-        rows_omitted=total - len(rows),
-        sections=sections,
-        sections_omitted=total - len(sections),
-        calls=list(enumerate(changeset.calls, 1)),
-        none=NONE,
-        detail=detail,
-        full=FULL,
-        left_out=_left_out(detail, total - len(rows), total - len(sections)),
-        left_alone=left_alone_line(changeset),
-        left_alone_groups=_left_alone_groups(changeset),
+    text = (
+        _environment()
+        .get_template(TEMPLATE)
+        .render(
+            cs=changeset,
+            mode=mode_name(changeset.livemode),
+            summary=summary_line(counts),
+            unchanged=counts.get(Action.NOOP.value, 0),
+            rows=rows,
+            rows_omitted=total - len(rows),
+            sections=sections,
+            sections_omitted=total - len(sections),
+            calls=list(enumerate(changeset.calls, 1)),
+            none=NONE,
+            detail=detail,
+            full=FULL,
+            left_out=_left_out(detail, total - len(rows), total - len(sections)),
+            left_alone=left_alone_line(changeset),
+            left_alone_groups=_left_alone_groups(changeset),
+            money_rows=money_rows(changeset.changes),
+            read=_read_notes(changeset),
+        )
     )
     # one blank line between blocks however the template's conditionals fell
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"

@@ -10,9 +10,10 @@ time (`$4,260.00 + €1,140.00 a month`): amounts in different currencies are ne
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-from compiler.changes.subscribers import CurrencyAmounts, Effect, SubscriberImpact, SubscriberRead
+from compiler.changes.changeset import Change, CurrencyAmounts, Effect, SubscriberImpact, SubscriberRead
 from compiler.stripe.money import format_money
 
 #: how the plan names the flags that change what is read
@@ -112,4 +113,80 @@ def read_lines(read: SubscriberRead) -> list[str]:
     return lines
 
 
-__all__ = ["LIMIT_FLAG", "NO_SUBSCRIBERS_FLAG", "count", "monthly", "read_lines", "sentences"]
+#: what happens to the subscriptions on a price, as the money table says it
+WHAT_HAPPENS: dict[Effect, str] = {
+    Effect.STAY: "stay on the old price",
+    Effect.STILL_BILLED: "still billed after it is archived",
+    Effect.NEW_AMOUNT: "pay the new amount",
+    Effect.DEFAULT_MOVED: "stay on the old default price",
+}
+#: a money table cell with nothing to show
+NOTHING = "—"
+
+
+@dataclass(frozen=True)
+class MoneyRow:
+    """One row of the money table (the PR comment's "who pays"): the change, what happens to its subscribers,
+    how many, their quantity and what they pay a month, as text."""
+
+    address: str
+    what: str
+    subscriptions: str
+    quantity: str
+    monthly: str
+
+
+def _quantity(quantity: int, metered: int) -> str:
+    """`1,310`, `2 metered`, `8 + 2 metered` (a metered item has no quantity)."""
+    if not metered:
+        return f"{quantity:,}"
+    return f"{metered:,} metered" if not quantity else f"{quantity:,} + {metered:,} metered"
+
+
+def money_rows(changes: Iterable[Change]) -> list[MoneyRow]:
+    """The money table: a row per change with subscriber impact (a row per repriced currency for a repricing in
+    place), in the order of the changes."""
+    rows = []
+    for change in changes:
+        impact = change.subscribers
+        if impact is None:
+            continue
+        what = WHAT_HAPPENS[impact.effect]
+        if impact.effect is Effect.NEW_AMOUNT and impact.currencies:
+            for c in impact.currencies:
+                before, after = monthly([c]).removesuffix(" a month"), monthly([c], after=True).removesuffix(" a month")
+                amount = f"{before} → {after}" if before and after else NOTHING
+                rows.append(
+                    MoneyRow(
+                        change.address,
+                        f"{what} ({c.currency})",
+                        f"{c.subscriptions:,}",
+                        _quantity(c.quantity, c.metered),
+                        amount,
+                    )
+                )
+            continue
+        amount = monthly(impact.currencies).removesuffix(" a month") or NOTHING
+        rows.append(
+            MoneyRow(
+                change.address,
+                what,
+                f"{impact.subscriptions:,}",
+                _quantity(impact.quantity, impact.metered),
+                amount,
+            )
+        )
+    return rows
+
+
+__all__ = [
+    "LIMIT_FLAG",
+    "NO_SUBSCRIBERS_FLAG",
+    "WHAT_HAPPENS",
+    "MoneyRow",
+    "count",
+    "money_rows",
+    "monthly",
+    "read_lines",
+    "sentences",
+]

@@ -6,9 +6,11 @@
         ~ unit_amount = 1000 -> 1200 # forces replacement
       }
 
-Every line comes from the ChangeSet alone: the header (account mode, pinned API version, state fingerprint), one
-block per change, the price impact, the API calls in the order apply sends them, the catalog's warnings, the
-problems that block the apply, the summary line, and a count of what pricebook leaves alone in the account.
+Every line comes from the ChangeSet alone: the header (account mode, pinned API version, state fingerprint), the
+warnings about money (above everything else: existing subscribers paying more, subscriptions left with nowhere to
+go), one block per change with who is on its price and the price impact, the API calls in the order apply sends
+them, the catalog's warnings, the problems that block the apply, the summary line, a count of what pricebook
+leaves alone in the account, and how the subscribers were counted.
 Colour is an argument (see `color.should_color`), so the output is reproducible.
 """
 
@@ -17,8 +19,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange, Problem
+from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange, MoneyWarning, Problem
 from compiler.errors import Diagnostic
+from compiler.render.subscribers import read_lines, sentences
 from compiler.render.values import (
     FORCES,
     KNOWN_AFTER_APPLY,
@@ -77,6 +80,8 @@ def render_text(changeset: ChangeSet, *, color: bool) -> str:
         lines += warnings
         lines += ["", paint("No changes.", BOLD) + " The account matches the catalog: nothing to do.", *left_alone]
         return "\n".join(lines) + "\n"
+    if changeset.money_warnings:
+        lines += ["", *_money_warnings(changeset.money_warnings, paint)]
     if shown:
         lines += ["", "Resource actions are indicated with the following symbols:"]
         used = {c.action for c in shown}
@@ -96,6 +101,9 @@ def render_text(changeset: ChangeSet, *, color: bool) -> str:
         noun = "problem blocks" if count == 1 else "problems block"
         lines.append(paint(f"{count} {noun} the apply: pricebook apply refuses to start until fixed.", RED, BOLD))
     lines += left_alone
+    read = changeset.subscribers
+    if read is not None and (read.skipped or read.prices_read or read.uncounted):
+        lines += read_lines(read)
     return "\n".join(lines) + "\n"
 
 
@@ -134,6 +142,8 @@ def _change(change: Change, paint: _Paint) -> list[str]:
         lines += _field(field, change.action, width, paint)
     lines.append("    }")
     lines += [f"    {paint('# note:', CYAN)} {note.text}" for note in change.notes]
+    if change.subscribers is not None:
+        lines += [f"    {paint('# subscribers:', CYAN)} {text}" for text in sentences(change.subscribers)]
     if change.impact:
         pad = max(len(impact_quantity(i)) for i in change.impact)
         for currency, entries in impact_groups(change.impact):
@@ -187,6 +197,16 @@ def _warnings(warnings: Sequence[Diagnostic], paint: _Paint) -> list[str]:
         if warning.hint:
             lines.append(f"  hint: {warning.hint}")
     return lines
+
+
+def _money_warnings(warnings: Sequence[MoneyWarning], paint: _Paint) -> list[str]:
+    """`Warning: price.x: message [rule]` and its hint, one block each, under a line that says what they are."""
+    count = len(warnings)
+    lines = [paint(f"Money: {count} warning{'' if count == 1 else 's'} about what existing subscribers pay", BOLD)]
+    for warning in warnings:
+        lines.append(f"{paint('Warning:', YELLOW, BOLD)} {warning.address}: {warning.message} [{warning.rule}]")
+        lines += [f"  hint: {warning.hint}", ""]
+    return lines[:-1]
 
 
 def _problems(problems: Sequence[Problem], paint: _Paint) -> list[str]:

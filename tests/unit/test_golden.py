@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,10 @@ class Sanity:
     problems: tuple[str, ...] = ()  # rule ids
     calls: tuple[str, ...] = ()  # "<action> <address>", in this relative order
     left_alone: tuple[str, ...] = ()  # `kind.id` of every object the plan says it leaves alone
+    #: address -> (subscriptions, quantity, {currency: (a month now, a month after)}) for each change with any
+    subscribers: Mapping[str, tuple[int, int, Mapping[str, tuple[int | None, int | None]]]] = field(
+        default_factory=dict
+    )
 
 
 SANITY: Mapping[str, Sanity] = {
@@ -83,6 +87,14 @@ SANITY: Mapping[str, Sanity] = {
         left_alone=("meter.mtr_LegacyCalls01", "product.legacy_addon", "price.price_LegacyAddon01",
                     "price.price_SetupFee01", "plan.gold-legacy"),
     ),
+    "subscribers": Sanity(
+        {"create": 0, "update": 1, "replace": 1, "archive": 1},
+        subscribers={
+            "price.team_monthly": (3, 8, {"usd": (8000, None)}),
+            "price.team_yearly_legacy": (2, 4, {"usd": (3333, None)}),
+            "price.team_eu": (2, 3, {"eur": (8400, 9300)}),
+        },
+    ),
     "lookup_key_held_by_unmanaged": Sanity({"update": 0, "replace": 0, "archive": 0},
                                            problems=("lookup-key-held-by-unmanaged-price",),
                                            left_alone=("price.price_HandMadeAnnual01",)),
@@ -107,14 +119,23 @@ class AccountLists:
         """The whole list as one page."""
         params = params or {}
         kind = {"/v1/billing/meters": "billing.meter", "/v1/products": "product", "/v1/prices": "price",
-                "/v1/plans": "plan"}[path]
+                "/v1/plans": "plan", "/v1/subscriptions": "subscription"}[path]
         found = [o for o in self.objects if o.get("object") == kind]
+        if kind == "subscription":
+            # filtered on the price (or plan) of an item; without `status`, every status but canceled
+            on = params.get("price") or params.get("plan")
+            yield [o for o in found if o.get("status") != "canceled" and on in _item_prices(o)]
+            return
         if "active" in params:
             wanted = str(params["active"]).lower() == "true"
             found = [o for o in found if bool(o.get("active")) is wanted]
         if "data.tiers" not in (params.get("expand") or ()):
             found = [{k: v for k, v in o.items() if k != "tiers"} for o in found]
         yield found
+
+
+def _item_prices(subscription: Mapping[str, Any]) -> set[str]:
+    return {item["price"]["id"] for item in subscription["items"]["data"]}
 
 
 def compute(scenario: str) -> ChangeSet:
@@ -156,6 +177,16 @@ def test_scenario_shows_what_it_is_about(scenario: str) -> None:
     assert {a: counts[a] for a in sanity.counts} == dict(sanity.counts)
     assert sorted(p.rule for p in changeset.problems) == sorted(sanity.problems)
     assert changeset.left_alone == sanity.left_alone
+    counted = {
+        c.address: (
+            c.subscribers.subscriptions,
+            c.subscribers.quantity,
+            {a.currency: (a.monthly, a.monthly_after) for a in c.subscribers.currencies},
+        )
+        for c in changeset.changes
+        if c.subscribers is not None and c.subscribers.subscriptions
+    }
+    assert counted == dict(sanity.subscribers)
     sent = [f"{c.action} {c.address}" for c in changeset.calls]
     assert [s for s in sent if s in sanity.calls] == list(sanity.calls)
     assert changeset.api_version == API_VERSION

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from compiler.changes.subscribers import CurrencyAmounts, Effect, SubscriberImpact, SubscriberRead
+from compiler.changes.changeset import CurrencyAmounts, Effect, SubscriberImpact, SubscriberRead
 from compiler.render.subscribers import read_lines, sentences
 
 

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from compiler.changes.problems import PROBLEM_RULES
+from compiler.changes.subscribers import MONEY_WARNING_RULES
 from scripts.rules_doc import BEGIN, DOC, END, generated, render
 from tests.rule_cases import FAILING
 
@@ -31,6 +33,15 @@ def test_the_reference_keeps_its_hand_written_parts() -> None:
 def test_every_plan_time_problem_is_in_the_reference() -> None:
     # with test_problems (no Problem in compiler/changes is made but from the registry), every id a plan reports
     current = DOC.read_text(encoding="utf-8")
-    section = current[current.index("## Plan-time problems") : current.index("## Usage files")]
+    section = current[current.index("## Plan-time problems") : current.index("## Warnings about money")]
     listed = re.findall(r"^\| `([a-z0-9-]+)` \|", section, re.MULTILINE)
     assert listed == [rule.id for rule in PROBLEM_RULES]
+
+
+def test_every_money_warning_is_in_the_reference_and_the_changeset_schema() -> None:
+    current = DOC.read_text(encoding="utf-8")
+    section = current[current.index("## Warnings about money") : current.index("## Usage files")]
+    listed = re.findall(r"^\| `([a-z0-9-]+)` \|", section, re.MULTILINE)
+    assert listed == [rule.id for rule in MONEY_WARNING_RULES]
+    schema = json.loads((DOC.parents[1] / "schemas" / "changeset.schema.json").read_text(encoding="utf-8"))
+    assert schema["$defs"]["money_warning"]["properties"]["rule"]["enum"] == listed
