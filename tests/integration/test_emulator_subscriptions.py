@@ -347,3 +347,17 @@ def test_emulator_handle_counts_list_requests(client: stripe.StripeClient, emula
     seats = price(client)
     client.v1.subscriptions.list(params={"price": seats.id})
     assert [(r["method"], r["path"]) for r in emulator.requests()][-1] == ("GET", "/v1/subscriptions")
+
+
+def test_the_emulators_clock_moves_subscriptions_on_too(client: stripe.StripeClient, emulator: EmulatorHandle) -> None:
+    invoiced = subscribe(
+        client,
+        customer(client, card=None),
+        {"price": price(client).id},
+        collection_method="send_invoice",
+        days_until_due=10,
+    )
+    assert status(client, invoiced) == "active"
+    status_code, _, _ = emulator.raw("POST", f"/_emulator/clock?advance={11 * DAY}", "", api_key=None)
+    assert status_code == 200
+    assert status(client, invoiced) == "past_due"
