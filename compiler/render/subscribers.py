@@ -57,7 +57,7 @@ def _unpriced(impact: SubscriberImpact | CurrencyAmounts) -> str:
         parts.append(f"{impact.metered:,} metered (counted, not priced: no quantity until usage)")
     other = impact.unpriced - impact.metered
     if other:
-        parts.append(f"{other:,} not priced (no amount to compute for them)")
+        parts.append(f"{other:,} not priced (no amount to compute, or their item was not in the list)")
     return "".join(f"; {p}" for p in parts)
 
 

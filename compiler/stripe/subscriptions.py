@@ -51,17 +51,14 @@ class Target:
 @dataclass(frozen=True)
 class Line:
     """One billing subscription's item on the price: its status, the currency it bills in, and the quantity
-    (None on a metered price: it bills usage, there is no quantity until then).
-
-    `found` is False when the subscription was listed for the price but its embedded items stopped short of the
-    item (a subscription embeds a page of its items): it is counted, its quantity is unknown."""
+    (None on a metered price: it bills usage, there is no quantity until then; None too when the subscription was
+    listed for the price but the page of items it embeds stopped short of the item: counted, not priced)."""
 
     subscription: str
     status: str
     currency: str
     quantity: int | None
     metered: bool
-    found: bool = True
 
 
 @dataclass(frozen=True)
@@ -101,7 +98,7 @@ def lines_of(subscriptions: Iterable[Mapping[str, Any]], price_id: str) -> list[
         item = _item_on(sub, price_id)
         currency = str(sub.get("currency") or "").lower()
         if item is None:
-            out.append(Line(str(sub["id"]), status, currency, None, metered=False, found=False))
+            out.append(Line(str(sub["id"]), status, currency, None, metered=False))
             continue
         metered = _usage_type(item) == "metered"
         quantity = item.get("quantity")

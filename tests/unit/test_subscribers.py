@@ -89,7 +89,7 @@ def test_a_metered_item_has_no_quantity() -> None:
         }
     )
     [found] = lines_of([stripe_subscription(metered, quantity=None)], "price_1")
-    assert found.metered and found.quantity is None and found.found
+    assert found.metered and found.quantity is None
 
 
 def test_the_item_on_the_price_is_picked_among_several() -> None:
@@ -110,7 +110,7 @@ def test_a_subscription_whose_items_stop_short_of_the_price_is_counted_without_q
     sub = stripe_subscription(stripe_price(id="price_other"))
     sub["items"]["has_more"] = True
     [found] = lines_of([sub], "price_1")
-    assert not found.found and found.quantity is None
+    assert found == Line("sub_1", "active", "usd", None, metered=False)
 
 
 class FakePager:
