@@ -104,12 +104,16 @@ class PricebookError(Exception):
 
     exit_code: ExitCode = ExitCode.ERROR
     hint: str | None = None
+    #: the rule id the error is shown with (`error[rule]`), for errors that have one
+    rule: str | None = None
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, rule: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         if hint is not None:
             self.hint = hint
+        if rule is not None:
+            self.rule = rule
 
 
 class Diagnosed(PricebookError):
@@ -157,8 +161,9 @@ class StripeApiError(PricebookError):
         code: str | None = None,
         param: str | None = None,
         hint: str | None = None,
+        rule: str | None = None,
     ) -> None:
-        super().__init__(message, hint=hint)
+        super().__init__(message, hint=hint, rule=rule)
         self.status = status
         self.code = code
         self.param = param

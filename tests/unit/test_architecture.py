@@ -1,7 +1,7 @@
 """The tree shows the pipeline: every module's imports (module-level or inside a function) go down the layers,
 never up and never round in a cycle; the emulator stands apart; every user-facing error lives in errors.py.
 
-    errors < stripe < catalog < changes < (render, apply, export, usage, emulator) < cli < __main__
+    errors < bounds < stripe < catalog < changes < (render, apply, export, usage, emulator) < cli < __main__
 
 A module may import its own package and any lower layer. The modules of the layer above `changes` do not import
 each other (only the command line puts them together). The emulator, our second opinion on Stripe, imports only
@@ -27,17 +27,18 @@ PACKAGE = Path(compiler.__file__).resolve().parent
 #: the layer of each unit (a subpackage or a top-level module of `compiler`), lowest first
 LAYERS: Mapping[str, int] = {
     "compiler.errors": 0,
-    "compiler.stripe": 1,
-    "compiler.catalog": 2,
-    "compiler.changes": 3,
-    "compiler.render": 4,
-    "compiler.apply": 4,
-    "compiler.export": 4,
-    "compiler.usage": 4,
-    "compiler.emulator": 4,
-    "compiler.cli": 5,
-    "compiler.__main__": 6,  # `python -m compiler`: the command line's entry point
-    "compiler": 6,
+    "compiler.bounds": 1,  # pricebook's own bounds on work, read by every layer above
+    "compiler.stripe": 2,
+    "compiler.catalog": 3,
+    "compiler.changes": 4,
+    "compiler.render": 5,
+    "compiler.apply": 5,
+    "compiler.export": 5,
+    "compiler.usage": 5,
+    "compiler.emulator": 5,
+    "compiler.cli": 6,
+    "compiler.__main__": 7,  # `python -m compiler`: the command line's entry point
+    "compiler": 7,
 }
 EMULATOR_MAY_IMPORT = ("compiler.stripe", "compiler.emulator")
 EMULATOR_THIRD_PARTY = frozenset({"stripe"})
