@@ -10,7 +10,7 @@ online, so a code outside this set is an error while a code inside it is not a p
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 
 _SUPPORTED_CODES = """
     usd aed afn all amd ang aoa ars aud awg azn bam bbd bdt bgn bhd bif bmd bnd bob brl bsd bwp byn bzd
@@ -47,6 +47,11 @@ def minor_digits(currency: str) -> int:
     return 2
 
 
+#: where arithmetic on amounts is exact: Decimal's default context keeps 28 digits and rounds (or raises
+#: InvalidOperation) beyond them, which a quote at a large quantity with a sub-cent price goes past
+EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
+
+
 def to_major(amount: int | Decimal, currency: str) -> Decimal:
     """An amount in minor units as a Decimal in major units: `to_major(1000, "usd") == Decimal("10.00")`."""
-    return Decimal(amount).scaleb(-minor_digits(currency))
+    return Decimal(amount).scaleb(-minor_digits(currency), EXACT)

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from compiler.stripe.currencies import EXACT
 from compiler.stripe.facts import PLAN_AMOUNT, PLAN_NAME_OF, PRICE_AMOUNT, TIER_AMOUNT_PAIRS
 from compiler.stripe.kinds import Kind
 
@@ -236,7 +237,7 @@ def decimal_text(value: Any) -> str | None:
         return str(value)
     if not number.is_finite():
         return str(value)
-    text = format(number.normalize(), "f")
+    text = format(number.normalize(EXACT), "f")
     return "0" if text in ("-0", "") else text
 
 

@@ -7,9 +7,9 @@ Stripe amounts are integers (or exact decimals) in the currency's minor unit; ho
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
-from compiler.stripe.currencies import minor_digits, to_major
+from compiler.stripe.currencies import EXACT, minor_digits, to_major
 
 #: Only symbols that name one currency unambiguously; `$` and `¥` are claimed by several, so they go to the
 #: most common one and every other currency is written with its ISO code after the number (`12.50 CHF`).
@@ -23,7 +23,8 @@ def format_money(amount_minor: Decimal | int, currency: str) -> str:
     code = currency.lower()
     major = to_major(amount_minor, code)
     digits = max(minor_digits(code), _fraction_digits(major))
-    text = f"{abs(major):,.{digits}f}"
+    with localcontext(EXACT):
+        text = f"{abs(major):,.{digits}f}"
     sign = "-" if major < 0 else ""
     symbol = SYMBOLS.get(code)
     if symbol is not None:
@@ -33,5 +34,5 @@ def format_money(amount_minor: Decimal | int, currency: str) -> str:
 
 def _fraction_digits(number: Decimal) -> int:
     """How many digits after the point `number` needs (trailing zeros dropped)."""
-    exponent = number.normalize().as_tuple().exponent
+    exponent = number.normalize(EXACT).as_tuple().exponent
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0

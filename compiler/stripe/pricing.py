@@ -12,13 +12,14 @@ made (`Assumption`), and only when that assumption affects the amount shown.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import MAX_PREC, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from compiler.errors import NotQuotable
-from compiler.stripe.currencies import DIVISIBLE_BY_100, THREE_DECIMAL
+from compiler.stripe.currencies import DIVISIBLE_BY_100, EXACT, THREE_DECIMAL
 from compiler.stripe.fields import decimal_text
 from compiler.stripe.kinds import Kind
 from compiler.stripe.money import format_money
@@ -30,6 +31,9 @@ VOLUME = "volume"
 
 #: how many tier boundaries `telling_quantities` samples (each gives up_to and up_to + 1)
 MAX_TIER_BOUNDARIES = 4
+#: the largest quantity `quote` takes: a billion billion units is beyond any invoice line, and the bound keeps the
+#: amounts it prints to a few dozen digits
+MAX_QUANTITY = 10**18
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -242,7 +246,7 @@ class Line:
 
     @property
     def subtotal(self) -> Decimal:
-        with localcontext(prec=MAX_PREC):
+        with localcontext(EXACT):
             return self.quantity * self.unit_amount + self.flat_amount
 
     def describe(self, currency: str) -> str:
@@ -306,6 +310,12 @@ def quote(terms: PriceTerms, quantity: int) -> Quote:
     """What Stripe charges for `quantity` units (or units of usage) of `terms`, as one invoice line."""
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
         raise ValueError(f"quantity must be a non-negative integer, not {quantity!r}")
+    if quantity > MAX_QUANTITY:
+        raise NotQuotable(
+            f"quantity {_show_quantity(quantity)} is above the largest quantity pricebook quotes ({MAX_QUANTITY:,})",
+            hint="quote a quantity of at most 10^18",
+            rule="quantity-too-large",
+        )
     assumptions: list[Assumption] = []
     if not terms.is_tiered:
         billed = terms.transform.apply(quantity) if terms.transform else quantity
@@ -320,11 +330,15 @@ def quote(terms: PriceTerms, quantity: int) -> Quote:
         lines = _graduated_lines(terms.tiers, quantity)
         if quantity == 0 and terms.tiers[0].flat_amount:
             assumptions.append(ZERO_USAGE_GRADUATED)
-    with localcontext(prec=MAX_PREC):  # sums of exact products stay exact whatever their size
+    with localcontext(EXACT):  # sums of exact products stay exact whatever their size
         exact = sum((line.subtotal for line in lines), Decimal(0))
         amount = int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    assumptions.extend(_rounding_assumptions(terms.currency, lines, exact, amount))
+        assumptions.extend(_rounding_assumptions(terms.currency, lines, exact, amount))
     return Quote(terms.currency, quantity, billed, lines, exact, amount, tuple(assumptions))
+
+
+def _show_quantity(quantity: int) -> str:
+    return f"{quantity:,}" if quantity < 10**60 else f"of about {math.ceil(quantity.bit_length() * 0.30103):,} digits"
 
 
 def _tier_spans(tiers: Sequence[Tier]) -> list[tuple[int, int | None, Tier]]:

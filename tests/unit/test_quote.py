@@ -13,6 +13,7 @@ from compiler.stripe.kinds import Kind
 from compiler.stripe.money import format_money
 from compiler.stripe.pricing import (
     HALF_UP,
+    MAX_QUANTITY,
     ZERO_USAGE_GRADUATED,
     ZERO_USAGE_VOLUME,
     PriceTerms,
@@ -203,9 +204,32 @@ def test_decimal_rounding_below_half_goes_down_without_assumption() -> None:
 
 def test_decimal_amounts_stay_exact_at_large_quantities() -> None:
     # float arithmetic would drift here; Decimal keeps every digit
-    result = quote(price(unit_amount_decimal="0.000000000001"), 10**40 + 1)
-    assert result.exact == Decimal("10000000000000000000000000000.000000000001")
-    assert result.amount == 10**28
+    result = quote(price(unit_amount_decimal="0.000000000001"), 10**18 - 1)
+    assert result.exact == Decimal("999999.999999999999")
+    assert result.amount == 10**6
+
+
+def test_the_largest_quantity_is_quoted_exactly_beyond_decimals_default_28_digits() -> None:
+    # 38 significant digits: Decimal's default context would round them, or raise InvalidOperation (as it did)
+    tiers = [
+        {"up_to": 1, "unit_amount_decimal": "0.5"},
+        {"up_to": "inf", "unit_amount_decimal": "99999999.999999999999"},
+    ]
+    terms = price(billing_scheme="tiered", tiers_mode="graduated", tiers=tiers)
+    result = quote(terms, MAX_QUANTITY)
+    # 0.5 + (10**18 - 1) x 99999999.999999999999
+    assert result.exact == Decimal("99999999999999999899000000.500000000001")
+    assert result.amount == 99999999999999999899000001
+    assert result.formatted == "$999,999,999,999,999,998,990,000.01"
+    assert result.to_json()["amount_exact"] == "99999999999999999899000000.500000000001"
+    assert result.lines[1].describe("usd").endswith("= $999,999,999,999,999,998,990,000.00000000000001")
+
+
+def test_a_quantity_above_the_largest_is_refused_with_its_rule() -> None:
+    with pytest.raises(NotQuotable) as refused:
+        quote(price(unit_amount=1), MAX_QUANTITY + 1)
+    assert refused.value.rule == "quantity-too-large"
+    assert "1,000,000,000,000,000,001" in refused.value.message and refused.value.hint
 
 
 def test_graduated_rounds_the_line_not_each_tier_and_says_so_when_it_matters() -> None:
