@@ -54,6 +54,8 @@ class Case:
     also: tuple[str, ...] = ()
     #: the case file cannot be read (the test makes reading it fail)
     unreadable: bool = False
+    #: environment variables for the run: pricebook's bounds, lowered so that a small case reaches them
+    env: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def ids(self) -> set[str]:
@@ -616,6 +618,40 @@ LOADER_FAILING: list[Case] = [
     Case("template-undefined", "products:\n  - id: {{ nope }}\n    name: N\n", file="case.yaml.j2"),
     Case("template-sandbox", "products:\n  - id: {{ ''.__class__.__mro__ }}\n", file="case.yaml.j2"),
     Case("template-error", "products:\n  - id: p{{ 1 // 0 }}\n    name: N\n", file="case.yaml.j2"),
+    Case("file-too-large", "products: []\n" + "#" * 2000 + "\n", env={"PRICEBOOK_MAX_FILE_MB": "0.001"}),
+    Case(
+        "file-too-large",
+        "products:\n  - id: p\n    name: {{ 'x' * 600 }}{{ 'y' * 600 }}  #!\n",
+        "rendered",
+        file="case.yaml.j2",
+        env={"PRICEBOOK_MAX_FILE_MB": "0.001"},
+    ),
+    Case(
+        "file-too-large",
+        "products: []\n",
+        "vars",
+        args=("--vars", "{dir}/vars.yaml"),
+        extra={"vars.yaml": "x: " + "y" * 2000 + "\n"},
+        env={"PRICEBOOK_MAX_FILE_MB": "0.001"},
+    ),
+    Case(
+        "template-too-deep",
+        "products: []\n" + "{% if true %}" * 2000 + "{% endif %}" * 2000 + "\n",
+        file="case.yaml.j2",
+    ),
+    Case(
+        "template-timeout",
+        "products: []\n{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}  #!\n",
+        file="case.yaml.j2",
+        env={"PRICEBOOK_TEMPLATE_SECONDS": "0.05"},
+    ),
+    Case("template-too-large", "products:\n  - id: p\n    name: {{ 'a' * 1000000000 }}  #!\n", file="case.yaml.j2"),
+    Case("template-integer", "products:\n  - id: p\n    name: N{{ 10 ** 100000000 }}  #!\n", file="case.yaml.j2"),
+    Case(
+        "template-recursion",
+        "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}  #!\nproducts:\n  - id: p{{ f(1) }}\n",
+        file="case.yaml.j2",
+    ),
     Case("var-option", "products: []\n", args=("--var", "no_equals_sign")),
     Case("vars-file", "products: []\n", args=("--vars", "{dir}/vars.json"), extra={"vars.json": "[1, 2]\n"}),
     Case("yaml-syntax", "products: [\n"),
@@ -628,9 +664,16 @@ LOADER_FAILING: list[Case] = [
     Case("yaml-alias-limit", _alias_bomb()),
     Case("yaml-recursive-alias", "a: &loop\n  - *loop\n"),
     Case("yaml-too-deep", "products: " + "[" * 70 + "]" * 70 + "\n"),
+    Case("yaml-too-large", "products: [1, 2, 3, 4, 5]  #!\n", env={"PRICEBOOK_MAX_FILE_VALUES": "5"}),
     Case("yaml-merge", "products:\n  - {<<: 5, id: other, name: Other}\n"),
     Case("yaml-octal", P + "    currency: usd\n    unit_amount: 0700  #!\n"),
     Case("money-float", P + "    currency: usd\n    unit_amount: 9.99  #!\n"),
+    Case(
+        "too-many-problems",
+        "products: [1, 2, 3]\n",
+        env={"PRICEBOOK_MAX_PROBLEMS": "2"},
+        also=("schema-type",),  # the two problems it found before it stopped
+    ),
 ]
 
 FAILING: list[Case] = [*RULE_FAILING, *SCHEMA_FAILING, *LOADER_FAILING]

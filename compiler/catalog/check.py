@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from compiler import bounds
 from compiler.catalog import files, money_floats, yaml_reader
 from compiler.catalog.files import find_files, load_files, template_variables
 from compiler.catalog.rules import check_entries, covering_rules
@@ -27,7 +28,12 @@ from compiler.stripe.kinds import Kind
 
 #: every rule id reported before the schema: finding and reading the files, the YAML, floats where amounts go
 #: (id -> what it checks; "(warning)" at the end marks a warning)
-READING_RULE_IDS: Mapping[str, str] = {**files.RULE_IDS, **yaml_reader.RULE_IDS, **money_floats.RULE_IDS}
+READING_RULE_IDS: Mapping[str, str] = {
+    **files.RULE_IDS,
+    **yaml_reader.RULE_IDS,
+    **money_floats.RULE_IDS,
+    "too-many-problems": "the check found more schema problems than PRICEBOOK_MAX_PROBLEMS and stopped",
+}
 
 
 @dataclass(frozen=True)
@@ -135,8 +141,12 @@ def check_documents(
     documents: Sequence[Document], diagnostics: Sequence[Diagnostic] = (), *, files: int | None = None
 ) -> CheckResult:
     """The float amounts, the schema and the rules over read documents (`diagnostics` are the files' and the
-    reader's; `files` how many were read)."""
+    reader's; `files` how many were read).
+
+    Once the schema has found `bounds.PROBLEMS_FOUND` problems the check stops, as a compiler does after too many
+    errors: finding (and printing) a million times "must be a mapping" helps nobody, and takes minutes."""
     found: list[Diagnostic] = list(diagnostics)
+    room = bounds.PROBLEMS_FOUND.count
     candidates: list[Entry] = []  # what the rules see
     rejected: list[Entry] = []  # kept from the rules
     #: schema errors a rule may say better: (the entry, the schema's diagnostic, the rules that explain it)
@@ -155,6 +165,8 @@ def check_documents(
         # a value the reader refused reads as null: what the schema says of the null there is an echo
         refused = {d.location for d in reading_errors.get(doc.file, []) if d.rule in _NULLED_BY_READER}
         for path, diagnostic in check_document_paths(doc):
+            if len(found) + len(deferred) >= room:
+                return _stopped(documents, found, diagnostic.location.file, files)
             if diagnostic.location in refused:
                 hard.append(path)
                 continue
@@ -184,6 +196,22 @@ def check_documents(
         diagnostics=tuple(sort_diagnostics(found)),
         files=len(documents) if files is None else files,
         rejected=(*rejected, *(e for e in candidates if (e.doc.file, e.path) in unfit)),
+    )
+
+
+def _stopped(documents: Sequence[Document], found: list[Diagnostic], file: str, files: int | None) -> CheckResult:
+    """The result of a check that stopped at `bounds.PROBLEMS_FOUND` problems (in `file`): what it found, and why
+    it found no more."""
+    stop = Diagnostic(
+        Location(file),
+        "too-many-problems",
+        f"checking stopped after {bounds.PROBLEMS_FOUND.show()}: fix these and run it again",
+        bounds.PROBLEMS_FOUND.hint(),
+    )
+    return CheckResult(
+        documents=tuple(documents),
+        diagnostics=tuple(sort_diagnostics([*found, stop])),
+        files=len(documents) if files is None else files,
     )
 
 

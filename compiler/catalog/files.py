@@ -4,6 +4,10 @@ Templates (`*.yaml.j2`) are rendered in Jinja2's sandbox with undefined variable
 by `--var NAME=VALUE` and `--vars FILE`. Positions inside a rendered template refer to the rendered text (which
 matches the template line for line as long as the template does not add or remove lines before the place).
 Every way a file can be unreadable becomes a `Diagnostic`; nothing raises for bad input.
+
+Nothing read here can take unbounded time or memory: a file is read up to `bounds.FILE_MB` and no further (a
+`--vars /dev/zero` stops there), a `--vars` JSON file nests no deeper than a YAML one may, and templates render
+in a sandbox that bounds their time and the size of what they build (`catalog.sandbox`).
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ from pathlib import Path
 
 import jinja2
 import jinja2.exceptions
-import jinja2.sandbox
 
+from compiler import bounds
+from compiler.catalog.sandbox import BoundedEnvironment, TemplateLimit
 from compiler.catalog.source import Document
-from compiler.catalog.yaml_reader import load_text
+from compiler.catalog.yaml_reader import MAX_DEPTH, load_text
 from compiler.errors import Diagnostic, Location, Severity
 
 CATALOG_SUFFIXES = (".yaml", ".yml")
@@ -29,11 +34,17 @@ RULE_IDS: Mapping[str, str] = {
     "path-not-found": "a path given on the command line does not exist",
     "no-files": "a directory holds no *.yaml, *.yml or *.yaml.j2 file (warning)",
     "io-error": "a file cannot be read",
+    "file-too-large": "a catalog file, `--vars` file or rendered template is larger than PRICEBOOK_MAX_FILE_MB",
     "encoding": "a file is not UTF-8",
     "template-syntax": "a *.yaml.j2 template does not parse",
     "template-undefined": "a template uses a variable that --var/--vars do not define",
     "template-sandbox": "a template does something Jinja2's sandbox forbids",
     "template-error": "a template fails while rendering",
+    "template-too-deep": "a template nests its tags or expressions too deeply to be compiled",
+    "template-timeout": "a template renders for longer than PRICEBOOK_TEMPLATE_SECONDS",
+    "template-too-large": "a template builds a string, list or output larger than PRICEBOOK_MAX_FILE_MB",
+    "template-integer": "a template computes an integer of more digits than PRICEBOOK_TEMPLATE_DIGITS",
+    "template-recursion": "a template's calls nest deeper than PRICEBOOK_TEMPLATE_CALL_DEPTH",
     "var-option": "a --var option is not NAME=VALUE",
     "vars-file": "a --vars file is unreadable or not a mapping of names",
 }
@@ -118,6 +129,24 @@ def decode(raw: bytes, file: str) -> tuple[str | None, list[Diagnostic]]:
         ]
 
 
+def read_bounded(path: Path) -> bytes | None:
+    """The file's bytes, or None when it is larger than `bounds.FILE_MB` (reading stops there: `/dev/zero`
+    is not read to the end). OSError as `Path.read_bytes` raises it."""
+    limit = bounds.file_bytes()
+    with path.open("rb") as handle:
+        raw = handle.read(limit + 1)
+    return raw if len(raw) <= limit else None
+
+
+def _too_large(file: str, what: str, advice: str) -> Diagnostic:
+    return Diagnostic(
+        Location(file),
+        "file-too-large",
+        f"{what} is larger than {bounds.FILE_MB.show()}",
+        f"{advice}; {bounds.FILE_MB.hint()}",
+    )
+
+
 _TEMPLATE_NAME = "<pricebook-template>"
 
 
@@ -130,10 +159,23 @@ def _template_line(error: BaseException) -> int:
     return line
 
 
-def _environment() -> jinja2.sandbox.SandboxedEnvironment:
-    return jinja2.sandbox.SandboxedEnvironment(
-        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False
-    )
+def _environment() -> BoundedEnvironment:
+    return BoundedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
+
+
+def _render(template: jinja2.Template, variables: Mapping[str, object]) -> str:
+    """The template's text, piece by piece, stopped once it is larger than a catalog file may be."""
+    limit = bounds.file_bytes()
+    pieces: list[str] = []
+    size = lines = 0
+    for piece in template.generate(dict(variables)):
+        size += len(piece)
+        if size > limit:
+            message = f"the rendered template is larger than {bounds.FILE_MB.show()}"
+            raise TemplateLimit("file-too-large", message, bounds.FILE_MB, line=lines + 1)
+        lines += piece.count("\n")
+        pieces.append(piece)
+    return "".join(pieces)
 
 
 def render_template(source: str, file: str, variables: Mapping[str, object]) -> tuple[str | None, list[Diagnostic]]:
@@ -150,9 +192,41 @@ def render_template(source: str, file: str, variables: Mapping[str, object]) -> 
                 "see https://jinja.palletsprojects.com/templates/",
             )
         ]
+    except TemplateLimit as limit:  # met while folding constants
+        return None, [_limit_diagnostic(limit, file, 1)]
+    except (RecursionError, SyntaxError, MemoryError) as error:
+        # Jinja2's parser recurses once per nested tag or bracket, and Python compiles at most 20 nested loops
+        return None, [
+            Diagnostic(
+                Location(file, 1, 1),  # the place the error names is in the Python Jinja2 made, not the template
+                "template-too-deep",
+                f"the template nests its tags or expressions too deeply to be compiled ({type(error).__name__})",
+                "nest fewer {% if %}/{% for %} blocks and brackets: move repeated parts into a macro",
+            )
+        ]
     template = env.template_class.from_code(env, code, env.make_globals(None), None)
     try:
-        return template.render(dict(variables)), []
+        return _render(template, variables), []
+    except TemplateLimit as limit:
+        return None, [_limit_diagnostic(limit, file, limit.line or _template_line(limit))]
+    except RecursionError as error:
+        return None, [
+            Diagnostic(
+                Location(file, _template_line(error) or 1, 1),
+                "template-recursion",
+                "the template recursed deeper than Python allows (a macro that calls itself without end?)",
+                "make the recursion end sooner",
+            )
+        ]
+    except MemoryError as error:
+        return None, [
+            Diagnostic(
+                Location(file, _template_line(error) or 1, 1),
+                "template-too-large",
+                "the template ran out of memory",
+                "build smaller values",
+            )
+        ]
     except jinja2.UndefinedError as error:
         return None, [
             Diagnostic(
@@ -181,12 +255,18 @@ def render_template(source: str, file: str, variables: Mapping[str, object]) -> 
         ]
 
 
+def _limit_diagnostic(limit: TemplateLimit, file: str, line: int) -> Diagnostic:
+    return Diagnostic(Location(file, line or 1, 1), limit.rule, limit.message, limit.bound.hint())
+
+
 def load_file(path: Path, variables: Mapping[str, object]) -> tuple[Document | None, list[Diagnostic]]:
     file = display_path(path)
     try:
-        raw = path.read_bytes()
+        raw = read_bounded(path)
     except OSError as error:
         return None, [Diagnostic(Location(file), "io-error", f"cannot read the file: {error.strerror}")]
+    if raw is None:
+        return None, [_too_large(file, "the file", "split the catalog into several files")]
     text, problems = decode(raw, file)
     if text is None:
         return None, problems
@@ -229,19 +309,18 @@ def load_vars_file(path: str) -> tuple[dict[str, object], list[Diagnostic]]:
     """A `--vars` file: a YAML or JSON mapping from variable names to values."""
     file = display_path(Path(path))
     try:
-        raw = Path(path).read_bytes()
+        raw = read_bounded(Path(path))
     except OSError as error:
         return {}, [Diagnostic(Location(file), "vars-file", f"cannot read the variables file: {error.strerror}")]
+    if raw is None:
+        return {}, [_too_large(file, "the variables file", "--vars takes a YAML or JSON file of names and values")]
     text, problems = decode(raw, file)
     if text is None:
         return {}, problems
     if path.endswith(".json"):
-        try:
-            data = json.loads(text)
-        except ValueError as error:
-            line = getattr(error, "lineno", 1)
-            col = getattr(error, "colno", 1)
-            return {}, [Diagnostic(Location(file, line, col), "vars-file", f"invalid JSON: {error}")]
+        data, problem = _json_vars(text, file)
+        if problem is not None:
+            return {}, [problem]
         doc: Document | None = Document(file, data, {(): Location(file, 1, 1)})
     else:
         doc, problems = load_text(text, file)
@@ -262,6 +341,52 @@ def load_vars_file(path: str) -> tuple[dict[str, object], list[Diagnostic]]:
             continue
         result[name] = value
     return result, diagnostics
+
+
+def _json_vars(text: str, file: str) -> tuple[object, Diagnostic | None]:
+    """A JSON `--vars` file's data, nested no deeper than a YAML one may be, with at most as many values."""
+    try:
+        data = json.loads(text)
+    except RecursionError:  # the decoder recurses once per level
+        data = None
+        depth = MAX_DEPTH + 1
+    except ValueError as error:
+        line = getattr(error, "lineno", 1)
+        col = getattr(error, "colno", 1)
+        return None, Diagnostic(Location(file, line, col), "vars-file", f"invalid JSON: {error}")
+    else:
+        depth, values = _shape(data)
+        if values > bounds.FILE_VALUES.count:
+            return None, Diagnostic(
+                Location(file),
+                "vars-file",
+                f"the variables file holds more than {bounds.FILE_VALUES.show()}",
+                bounds.FILE_VALUES.hint(),
+            )
+    if depth > MAX_DEPTH:
+        return None, Diagnostic(
+            Location(file),
+            "vars-file",
+            f"the variables file nests deeper than {MAX_DEPTH} levels",
+            "template variables need only a few levels of nesting: look for runaway brackets",
+        )
+    return data, None
+
+
+def _shape(data: object) -> tuple[int, int]:
+    """How deep `data` nests (a scalar is 0) and how many values it holds, without recursion."""
+    deepest = values = 0
+    stack: list[tuple[object, int]] = [(data, 0)]
+    while stack:
+        item, depth = stack.pop()
+        values += 1
+        if isinstance(item, dict):
+            deepest = max(deepest, depth + 1)
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            deepest = max(deepest, depth + 1)
+            stack.extend((v, depth + 1) for v in item)
+    return deepest, values
 
 
 def template_variables(var_options: Sequence[str], vars_file: str | None) -> tuple[dict[str, object], list[Diagnostic]]:

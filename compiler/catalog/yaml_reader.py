@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from compiler import bounds
 from compiler.catalog.source import Document, NodePath
 from compiler.errors import Diagnostic, Location, Severity
 
@@ -58,6 +59,7 @@ RULE_IDS: Mapping[str, str] = {
     "yaml-alias-limit": "aliases expand to too many nodes (an alias bomb)",
     "yaml-recursive-alias": "an alias used inside its own anchor",
     "yaml-too-deep": "nesting deeper than MAX_DEPTH",
+    "yaml-too-large": "more values than PRICEBOOK_MAX_FILE_VALUES allows in one file",
     "yaml-merge": "a `<<` merge of something that is not a mapping",
     "yaml-octal": "an integer with a leading zero (YAML 1.1 would read it as octal)",
 }
@@ -157,6 +159,7 @@ class _Builder:
         self.open_anchors: set[str] = set()
         self.alias_nodes = 0  # nodes that aliases added
         self.nodes = 0  # nodes written out in the file
+        self.max_nodes = bounds.FILE_VALUES.count
         self.first_mark: Any = None
         #: every float put into a mapping, by path (floats are rare: a catalog's numbers are integers)
         self.floats: dict[NodePath, float] = {}
@@ -187,6 +190,7 @@ class _Builder:
         frame: _Frame | None = None
         value: Any
         nodes = 0
+        budget = self.max_nodes - self.nodes  # for `nodes`
         while True:
             event = get_event()
             cls = type(event)
@@ -235,6 +239,8 @@ class _Builder:
                 marks[path] = mark
                 if cls is scalar_event:
                     nodes += 1
+                    if nodes > budget:
+                        raise self.too_large(mark)
                     tag = event.tag
                     text = event.value
                     if tag is None and (not event.implicit[0] or (text and text[0] not in not_only_str)):
@@ -245,6 +251,8 @@ class _Builder:
                         self.anchors[event.anchor] = (value, path)
                 elif cls is map_start or cls is seq_start:
                     nodes += 1
+                    if nodes > budget:
+                        raise self.too_large(mark)
                     if len(stack) >= MAX_DEPTH:
                         raise self.abort(
                             mark,
@@ -258,6 +266,7 @@ class _Builder:
                 elif cls is alias_event:
                     self.nodes += nodes
                     nodes = 0
+                    budget = self.max_nodes - self.nodes
                     value = self.alias(event, mark, path)
                 else:  # pragma: no cover - libyaml sends no other events inside a document
                     continue
@@ -282,6 +291,14 @@ class _Builder:
             container[key] = value
             if type(value) is float:
                 floats[child_path] = value
+
+    def too_large(self, mark: Any) -> _Abort:
+        return self.abort(
+            mark,
+            "yaml-too-large",
+            f"the file holds more than {bounds.FILE_VALUES.show()} (counting every scalar, mapping and list)",
+            "split the catalog into several files; " + bounds.FILE_VALUES.hint(),
+        )
 
     def scalar(self, text: str, tag: str | None, plain: bool, mark: Any) -> Any:
         if tag is None:

@@ -2,29 +2,71 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import click
 
-from compiler.errors import Diagnosed, PricebookError, StripeApiError, sort_diagnostics
+from compiler import bounds
+from compiler.errors import Diagnosed, Diagnostic, PricebookError, StripeApiError, sort_diagnostics
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_PATHS = ("plans/",)
 
 
+class DiagnosticPrinter:
+    """Prints diagnostics on stderr, the first `bounds.DIAGNOSTICS_SHOWN` of them; `finish` counts the rest, as a
+    compiler does (a million times the same error would take minutes to print and nobody would read it)."""
+
+    def __init__(self) -> None:
+        self.shown = bounds.DIAGNOSTICS_SHOWN.count
+        self.printed = 0
+        self.errors = 0  # not printed
+        self.warnings = 0
+
+    def __call__(self, diagnostic: Diagnostic) -> None:
+        if self.printed < self.shown:
+            click.echo(diagnostic.format(), err=True)
+            self.printed += 1
+        elif diagnostic.is_error:
+            self.errors += 1
+        else:
+            self.warnings += 1
+
+    def finish(self) -> None:
+        counts = [
+            f"{n:,} more {word}{'' if n == 1 else 's'}"
+            for n, word in ((self.errors, "error"), (self.warnings, "warning"))
+            if n
+        ]
+        if counts:
+            click.echo(
+                f"pricebook: {' and '.join(counts)} not shown (the first {self.shown:,} are above); "
+                f"set {bounds.DIAGNOSTICS_SHOWN.env}=N to see more",
+                err=True,
+            )
+
+
+def echo_diagnostics(diagnostics: Iterable[Diagnostic]) -> None:
+    """`diagnostics` on stderr, as `DiagnosticPrinter` prints them."""
+    printer = DiagnosticPrinter()
+    for diagnostic in diagnostics:
+        printer(diagnostic)
+    printer.finish()
+
+
 def report_error(exc: PricebookError) -> None:
     """Print an error for a person: the diagnostics of an invalid catalog, or the message and its hint."""
     if isinstance(exc, Diagnosed):
-        for diagnostic in sort_diagnostics(exc.diagnostics):
-            click.echo(diagnostic.format(), err=True)
+        echo_diagnostics(sort_diagnostics(exc.diagnostics))
         click.echo(f"pricebook: {exc.message}", err=True)
         return
     text = exc.message
     if isinstance(exc, StripeApiError) and (exc.code or exc.status):
         text = f"Stripe refused the request ({exc.status} {exc.code or ''}): {exc.message}".replace("  ", " ")
-    click.echo(f"pricebook: error: {text}", err=True)
+    label = f"error[{exc.rule}]" if exc.rule else "error"
+    click.echo(f"pricebook: {label}: {text}", err=True)
     if exc.hint:
         click.echo(f"  hint: {exc.hint}", err=True)
 

@@ -12,7 +12,7 @@ import click
 from compiler.changes.changeset import FORMAT_VERSION
 from compiler.changes.compile import compile_catalog
 from compiler.changes.model import Catalog, load_catalog
-from compiler.cli.common import catalog_options, paths_argument, resolve_paths
+from compiler.cli.common import catalog_options, echo_diagnostics, paths_argument, resolve_paths
 from compiler.errors import Diagnostic, InvalidCatalog, Location
 from compiler.render.curl import render_calls
 from compiler.stripe.calls import ApiCall
@@ -40,8 +40,7 @@ from compiler.stripe.facts import API_VERSION
 def command(paths: tuple[str, ...], fmt: str, conform: bool, var: tuple[str, ...], vars_file: str | None) -> None:
     """Print the ordered API calls that create the catalog below PATHS (default plans/) in an empty account."""
     checked = load_catalog(resolve_paths(paths), var, vars_file)
-    for warning in checked.warnings:
-        click.echo(warning.format(), err=True)
+    echo_diagnostics(checked.warnings)
     catalog = checked.catalog
     calls = compile_catalog(catalog)
     if conform:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import click
 
 from compiler.changes.model import Catalog, Resource, load_catalog
-from compiler.cli.common import catalog_options, paths_argument, resolve_paths
+from compiler.cli.common import catalog_options, echo_diagnostics, paths_argument, resolve_paths
 from compiler.errors import UsageError
 from compiler.stripe.kinds import Kind
 from compiler.stripe.pricing import Assumption, PriceTerms, Quote, quote
@@ -44,8 +44,7 @@ def command(
     """What a customer pays for the price (or plan) KEY at each --quantity: transform, tiers, flat fees."""
     # checked first: quoting an invalid catalog would price something Stripe would refuse to create
     checked = load_catalog(resolve_paths(paths), var, vars_file)
-    for warning in checked.warnings:
-        click.echo(warning.format(), err=True)
+    echo_diagnostics(checked.warnings)
     resource = find_quotable(checked.catalog, key)
     terms = PriceTerms.from_attrs(resource.kind, resource.attrs, currency)
     quotes = [quote(terms, q) for q in quantities]

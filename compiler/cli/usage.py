@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from compiler.changes.model import Catalog, Resource, load_catalog
-from compiler.cli.common import catalog_options, connection_options
+from compiler.cli.common import DiagnosticPrinter, catalog_options, connection_options, echo_diagnostics
 from compiler.cli.quote import find_quotable
 from compiler.cli.quote import render_text as render_quote
 from compiler.errors import InvalidUsage, NotQuotable, PricebookError, UsageError
@@ -79,8 +79,7 @@ def _meter(meters: Meters, event_name: str) -> Meter:
 def _load_catalog(paths: Sequence[str], var: Sequence[str], vars_file: str | None) -> Catalog:
     """The checked catalog (an invalid one stops here, every diagnostic shown once), its warnings on stderr."""
     checked = load_catalog(paths, var, vars_file)
-    for warning in checked.warnings:
-        click.echo(warning.format(), err=True)
+    echo_diagnostics(checked.warnings)
     return checked.catalog
 
 
@@ -331,13 +330,9 @@ def _dry_run(
     else:
         _, gateway = _connect(api_base, live)
         meters = account_meters(gateway)
-    report = preflight(
-        usage_file,
-        meters,
-        now=int(time.time()),
-        journal_path=journal,
-        on_problem=lambda d: click.echo(d.format(), err=True),
-    )
+    printer = DiagnosticPrinter()
+    report = preflight(usage_file, meters, now=int(time.time()), journal_path=journal, on_problem=printer)
+    printer.finish()
     done = f", {report.already_in_journal:,} already recorded by an earlier import" if report.already_in_journal else ""
     checked = f"{report.rows:,} rows checked against the meters of {meters.source}{done}"
     if not report.ok:

@@ -7,7 +7,7 @@ import json
 import click
 
 from compiler.catalog.check import CheckResult, check_with_options
-from compiler.cli.common import catalog_options, paths_argument, resolve_paths
+from compiler.cli.common import catalog_options, echo_diagnostics, paths_argument, resolve_paths
 from compiler.errors import ExitCode
 
 
@@ -29,8 +29,7 @@ def command(paths: tuple[str, ...], fmt: str, var: tuple[str, ...], vars_file: s
     if fmt == "json":
         click.echo(json.dumps([d.to_json() for d in result.diagnostics], indent=2, ensure_ascii=False))
     else:
-        for diagnostic in result.diagnostics:
-            click.echo(diagnostic.format(), err=True)
+        echo_diagnostics(result.diagnostics)
         click.echo(summary(result, targets), err=True)
     if not result.ok:
         click.get_current_context().exit(ExitCode.ERROR)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,14 +21,14 @@ EVERY_ID = {*READING_RULE_IDS, *SCHEMA_RULE_IDS, *RULES_BY_ID}
 
 def _unreadable(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     """Reading the file `name` fails as an unreadable file does (a test may run as a user who can read all)."""
-    read_bytes = Path.read_bytes
+    open_file = Path.open
 
-    def refuse(path: Path) -> bytes:
+    def refuse(path: Path, *args: Any, **kwargs: Any) -> Any:
         if path.name == name:
             raise PermissionError(13, "Permission denied", str(path))
-        return read_bytes(path)
+        return open_file(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr(Path, "open", refuse)
 
 
 @pytest.mark.parametrize("case", params(FAILING))
@@ -35,7 +36,7 @@ def test_validate_reports_exactly_the_case_rule(case: Case, tmp_path: Path, monk
     plans = write_case(case, tmp_path)
     if case.unreadable:
         _unreadable(monkeypatch, case.file)
-    result = invoke(validate, str(plans), "--format", "json", *case_args(case, plans))
+    result = invoke(validate, str(plans), "--format", "json", *case_args(case, plans), env=dict(case.env))
     found = json.loads(result.stdout)
     assert {d["rule"] for d in found} == case.ids, found
     errors = [d for d in found if d["severity"] == "error"]

@@ -451,9 +451,9 @@ def _key_diagnostics(doc: Document, path: NodePath, error: ValidationError) -> I
         yield Diagnostic(where, PATTERN, f"currency option {_show(key)} is not a lowercase currency code", hint)
 
 
-def check_document_paths(doc: Document) -> list[tuple[NodePath, Diagnostic]]:
-    """Every schema problem of one document, with the path of the node it is about."""
-    out: list[tuple[NodePath, Diagnostic]] = []
+def check_document_paths(doc: Document) -> Iterator[tuple[NodePath, Diagnostic]]:
+    """Every schema problem of one document, with the path of the node it is about, found as they are asked
+    for (a caller that has seen enough stops the search)."""
     # jsonschema may report each missing name of one `required` as an error of its own, saying which only in
     # its message text; the first error of a `required` reports every missing name and the others add nothing
     required_seen: set[tuple[NodePath, int]] = set()
@@ -463,8 +463,7 @@ def check_document_paths(doc: Document) -> list[tuple[NodePath, Diagnostic]]:
             if seen in required_seen:
                 continue
             required_seen.add(seen)
-        out.extend(_diagnostics(doc, error, path))
-    return out
+        yield from _diagnostics(doc, error, path)
 
 
 def check_document(doc: Document) -> list[Diagnostic]:
