@@ -14,10 +14,15 @@ Two things sit between pricebook and the SDK, shared by every thread that uses o
 - a retry loop of our own (the SDK's is switched off, so 429s can be counted and paced): it obeys
   `Stripe-Should-Retry` first, else retries 409, 429, 5xx and connection errors with capped exponential
   backoff, and never any other 4xx (docs.stripe.com/error-low-level).
+
+Every request has a deadline (`bounds.HTTP_DEADLINE`, retries included) and every answer a size bound, kept by
+the HTTP client (`stripe.http`); every list is followed through a `paging.CursorChain`, which stops a list that
+repeats a page or never ends.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import os
@@ -31,6 +36,7 @@ from urllib.parse import urlsplit
 
 import stripe
 
+from compiler import bounds
 from compiler.errors import REDACTED, PricebookError, StripeApiError, UsageError
 from compiler.stripe.calls import ApiCall
 from compiler.stripe.facts import (
@@ -42,6 +48,8 @@ from compiler.stripe.facts import (
     RATE_LIMIT_TEST,
 )
 from compiler.stripe.fields import SPECS
+from compiler.stripe.http import BoundedHTTPClient, BoundExceeded, HttpBounds
+from compiler.stripe.paging import CursorChain
 from compiler.stripe.sdkparams import REQUEST_OPTION_KEYS
 
 PAGE_SIZE = LIST_LIMIT.value
@@ -122,7 +130,9 @@ COLLECTION_PATHS = frozenset(spec.path for spec in SPECS.values())
 
 
 def convert_error(exc: stripe.StripeError) -> StripeApiError:
-    """A stripe SDK error as pricebook's own (message and code as Stripe sent them)."""
+    """A stripe SDK error as pricebook's own (message and code as Stripe sent them; a bound's rule and hint)."""
+    if isinstance(exc, BoundExceeded):
+        return StripeApiError(str(exc.user_message), rule=exc.rule, hint=exc.hint)
     err = getattr(exc, "error", None)
     code = getattr(err, "code", None) or getattr(exc, "code", None)
     param = getattr(err, "param", None)
@@ -268,10 +278,16 @@ class Gateway:
         rate: float | None = None,
         retry: RetryPolicy | None = None,
         http_client: stripe.HTTPClient | None = None,
+        http_bounds: HttpBounds | None = None,
         sleep: Callable[[float], None] = time.sleep,
         seed: int | None = None,
     ) -> None:
         self._connection = connection
+        if http_client is None:
+            http_client = BoundedHTTPClient(http_bounds)
+        #: the bounded client, when the gateway sends through one (a test may give the SDK another)
+        self._http = http_client if isinstance(http_client, BoundedHTTPClient) else None
+        self.request_deadline = self._http.limits.deadline if self._http else HttpBounds.from_env().deadline
         # another API base (the emulator) answers the meter event stream on the same address
         base = connection.api_base
         addresses: dict[str, str] = {"api": base, "meter_events": base} if base else {}
@@ -342,18 +358,24 @@ class Gateway:
         failures = 0
         rate_limited = 0
         may_have_run = False  # did an earlier attempt of this request possibly execute?
+        deadline: float | None = None  # set by the first send
+        earlier: stripe.StripeError | None = None  # the failure of the attempt before
         while True:
             waited = self.pacer.acquire()
             self._counters.add(requests=1, paced_seconds=waited)
+            if deadline is None:
+                deadline = time.monotonic() + self.request_deadline
             try:
-                response = self._client.raw_request(method.lower(), path, **params, **options)
+                with self._http.deadline(deadline) if self._http else contextlib.nullcontext():
+                    response = self._client.raw_request(method.lower(), path, **params, **options)
             except stripe.APIConnectionError as exc:
                 retry = exc.should_retry and should_retry(None, exc.headers, connection_error=True)
                 failures += 1
                 may_have_run = True
                 if not retry or failures > self.retry.max_retries:
-                    raise self._convert(exc) from None
-                self._back_off(failures)
+                    raise self._failed(exc, method, path, earlier) from None
+                self._back_off(failures, deadline, method, path, exc)
+                earlier = exc
                 continue
             except stripe.StripeError as exc:
                 status = exc.http_status
@@ -378,7 +400,8 @@ class Gateway:
                     attempt = failures
                 if not budget_left or not should_retry(status, exc.headers):
                     raise self._convert(exc) from None
-                self._back_off(attempt)
+                self._back_off(attempt, deadline, method, path, exc)
+                earlier = exc
                 continue
             if renew_stale_key and not may_have_run and _replayed(response.headers) and "idempotency_key" in options:
                 options["idempotency_key"] = _renewed(options["idempotency_key"])
@@ -388,11 +411,33 @@ class Gateway:
             body: dict[str, Any] = json.loads(response.body)
             return body, response.headers
 
-    def _back_off(self, attempt: int) -> None:
-        self._counters.add(retries=1)
+    def _back_off(self, attempt: int, deadline: float, method: str, path: str, exc: stripe.StripeError) -> None:
+        """Waits before retry number `attempt`; a retry that could not start before the request's deadline is
+        not made (the request fails with its last error, and says why it was not tried again)."""
         with self._rng_lock:
             delay = self.retry.delay(attempt, self._rng)
+        if time.monotonic() + delay >= deadline:
+            raise StripeApiError(
+                f"{method.upper()} {path}: no whole answer within {self.request_deadline:g} seconds, "
+                f"retries included (the last attempt: {self._convert(exc).message})",
+                rule="http-deadline",
+                hint=bounds.HTTP_DEADLINE.hint(),
+            ) from None
+        self._counters.add(retries=1)
         self._sleep(delay)
+
+    def _failed(
+        self, exc: stripe.StripeError, method: str, path: str, earlier: stripe.StripeError | None
+    ) -> StripeApiError:
+        """The error a request ends with: a bound the HTTP client met is told with the request it was met by, and
+        a deadline with what the attempt before it met."""
+        error = self._convert(exc)
+        if not isinstance(exc, BoundExceeded):
+            return error
+        message = f"{method.upper()} {path}: {error.message}"
+        if exc.rule == "http-deadline" and earlier is not None:
+            message += f", retries included (the attempt before: {self._convert(earlier).message})"
+        return StripeApiError(message, rule=error.rule, hint=error.hint)
 
     def _convert(self, exc: stripe.StripeError) -> StripeApiError:
         error = convert_error(exc)
@@ -402,6 +447,7 @@ class Gateway:
             code=error.code,
             param=error.param,
             hint=self.redact(error.hint) if error.hint else None,
+            rule=error.rule,
         )
 
     def redact(self, text: str) -> str:
@@ -444,13 +490,15 @@ class Gateway:
         """The pages of a list endpoint, 100 objects each, following `starting_after`; each page is requested
         only when the one before has been consumed."""
         query: dict[str, Any] = {**(params or {}), "limit": PAGE_SIZE}
+        chain = CursorChain(path)
         while True:
             page, _ = self.request("GET", path, query)
             data: list[dict[str, Any]] = list(page.get("data") or [])
+            cursor = chain.advance(data, bool(page.get("has_more")))
             yield data
-            if not page.get("has_more") or not data:
+            if cursor is None:
                 return
-            query = {**query, "starting_after": data[-1]["id"]}
+            query = {**query, "starting_after": cursor}
 
     def list_all(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Every object of a list endpoint (`pages`, joined)."""

@@ -1,0 +1,248 @@
+"""Answers no Stripe would give, from a server on 127.0.0.1 started and stopped by each test: every one ends in a
+clean error that names its bound, quickly, whatever the server does.
+
+The bounds are lowered (a fraction of a second, a few kilobytes) so that each case is over in about a second.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from compiler.errors import StripeApiError
+from compiler.stripe.gateway import Connection, Gateway, RetryPolicy
+from compiler.stripe.http import HttpBounds
+from tests.cli import PRICEBOOK, REPO
+
+KEY = "sk_test_hostile"
+FAST = HttpBounds(timeout=0.2, deadline=0.6, max_bytes=20_000)
+QUICK_RETRIES = RetryPolicy(max_retries=3, initial_delay=0.05, max_delay=0.1)
+
+#: what the server does after reading a request: given the request's path and query, and the connection
+Behaviour = Callable[[str, socket.socket, threading.Event], None]
+
+
+@dataclass
+class HostileServer:
+    behaviour: Behaviour
+    requests: list[str] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def serve(self) -> None:
+        self.listener.settimeout(0.05)  # so that it sees `stop` soon
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self.handle, args=(conn,), daemon=True).start()
+
+    def handle(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(5)
+            data = b""
+            try:
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        return
+                    data += chunk
+                target = data.split(b" ", 2)[1].decode()
+                self.requests.append(target)
+                self.behaviour(target, conn, self.stop)
+            except OSError:
+                return  # the client gave up: that is what the test wants
+
+    port: int = 0
+    listener: socket.socket = field(default_factory=socket.socket)
+
+
+@contextmanager
+def hostile(behaviour: Behaviour) -> Iterator[HostileServer]:
+    server = HostileServer(behaviour)
+    server.listener.bind(("127.0.0.1", 0))
+    server.listener.listen()
+    server.port = server.listener.getsockname()[1]
+    thread = threading.Thread(target=server.serve, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.stop.set()
+        server.listener.close()
+        thread.join(timeout=2)
+
+
+def _head(conn: socket.socket, length: int | None = None) -> None:
+    size = f"Content-Length: {length}\r\n" if length is not None else ""
+    conn.sendall(f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{size}Connection: close\r\n\r\n".encode())
+
+
+def _json(conn: socket.socket, body: object) -> None:
+    data = json.dumps(body).encode()
+    _head(conn, len(data))
+    conn.sendall(data)
+
+
+def endless(target: str, conn: socket.socket, stop: threading.Event) -> None:
+    _head(conn)
+    block = b" " * 4096
+    while not stop.is_set():
+        conn.sendall(block)
+
+
+def trickle(target: str, conn: socket.socket, stop: threading.Event) -> None:
+    _head(conn)
+    conn.sendall(b'{"id": "x"')
+    while not stop.wait(0.05):
+        conn.sendall(b" ")
+
+
+def trickled_headers(target: str, conn: socket.socket, stop: threading.Event) -> None:
+    for byte in b"HTTP/1.1 200 OK\r\nX-Slow: ":
+        conn.sendall(bytes([byte]))
+    while not stop.wait(0.05):
+        conn.sendall(b"a")
+
+
+def silent(target: str, conn: socket.socket, stop: threading.Event) -> None:
+    stop.wait(5)
+
+
+def same_page(target: str, conn: socket.socket, stop: threading.Event) -> None:
+    _json(conn, {"object": "list", "data": [{"id": "price_1"}, {"id": "price_2"}], "has_more": True})
+
+
+def fresh_pages(target: str, conn: socket.socket, stop: threading.Event) -> None:
+    start = int(target.rsplit("price_", 1)[1]) + 1 if "starting_after=price_" in target else 0
+    _json(conn, {"object": "list", "data": [{"id": f"price_{start + i}"} for i in range(100)], "has_more": True})
+
+
+def gateway(server: HostileServer, limits: HttpBounds = FAST) -> Gateway:
+    return Gateway(Connection(KEY, server.url), rate=1000, retry=QUICK_RETRIES, http_bounds=limits)
+
+
+def _fails(action: Callable[[], object]) -> tuple[StripeApiError, float]:
+    started = time.monotonic()
+    with pytest.raises(StripeApiError) as failed:
+        action()
+    return failed.value, time.monotonic() - started
+
+
+def test_an_endless_answer_stops_at_the_size_bound() -> None:
+    with hostile(endless) as server:
+        error, seconds = _fails(lambda: gateway(server).request("GET", "/v1/prices", {}))
+    assert error.rule == "response-too-large"
+    assert "GET /v1/prices: the answer is larger than 0.02 MB" in error.message
+    assert error.hint and "PRICEBOOK_MAX_RESPONSE_MB" in error.hint
+    assert seconds < 1
+    assert len(server.requests) == 1  # never sent again: it would be as large again
+
+
+def test_an_answer_declared_larger_than_the_bound_stops_too() -> None:
+    def declared(target: str, conn: socket.socket, stop: threading.Event) -> None:
+        _head(conn, 10**12)
+        while not stop.is_set():
+            conn.sendall(b"x" * 4096)
+
+    with hostile(declared) as server:
+        error, _ = _fails(lambda: gateway(server).request("GET", "/v1/prices", {}))
+    assert error.rule == "response-too-large"
+
+
+def test_a_trickling_body_stops_at_the_deadline() -> None:
+    with hostile(trickle) as server:
+        error, seconds = _fails(lambda: gateway(server).request("GET", "/v1/prices", {}))
+    assert error.rule == "http-deadline"
+    assert "no whole answer within 0.6 seconds" in error.message
+    assert error.hint and "PRICEBOOK_HTTP_DEADLINE" in error.hint
+    assert 0.5 < seconds < 1.2
+
+
+def test_trickling_headers_stop_at_the_deadline_too() -> None:
+    with hostile(trickled_headers) as server:
+        error, seconds = _fails(lambda: gateway(server).request("GET", "/v1/prices", {}))
+    assert error.rule == "http-deadline"
+    assert seconds < 1.2
+
+
+def test_a_silent_server_is_retried_until_the_deadline_then_named() -> None:
+    with hostile(silent) as server:
+        error, seconds = _fails(lambda: gateway(server).request("GET", "/v1/prices", {}))
+    assert error.rule == "http-deadline"
+    assert error.message.startswith("GET /v1/prices: no whole answer within 0.6 seconds, retries included")
+    assert "the server sent nothing for 0.2 seconds" in error.message
+    assert 2 <= len(server.requests) <= 4  # each silence is retried while the deadline leaves room
+    assert seconds < 1.2
+
+
+def test_a_silent_server_with_no_retries_left_says_it_was_silent() -> None:
+    limits = HttpBounds(timeout=0.2, deadline=5, max_bytes=20_000)
+    with hostile(silent) as server:
+        quick = Gateway(
+            Connection(KEY, server.url), retry=RetryPolicy(max_retries=1, initial_delay=0.05), http_bounds=limits
+        )
+        error, seconds = _fails(lambda: quick.request("GET", "/v1/prices", {}))
+    assert error.rule == "http-timeout"
+    assert error.hint and "PRICEBOOK_HTTP_TIMEOUT" in error.hint
+    assert len(server.requests) == 2 and seconds < 1.5
+
+
+def test_a_list_that_repeats_its_page_is_an_error_not_an_endless_read() -> None:
+    with hostile(same_page) as server:
+        error, _ = _fails(lambda: gateway(server).list_all("/v1/prices"))
+    assert error.rule == "list-cursor"
+    assert "came back to the page after price_2" in error.message
+    assert server.requests == ["/v1/prices?limit=100", "/v1/prices?limit=100&starting_after=price_2"]
+
+
+def test_a_list_that_never_ends_stops_at_the_object_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRICEBOOK_MAX_LIST_OBJECTS", "250")
+    with hostile(fresh_pages) as server:
+        error, _ = _fails(lambda: gateway(server).list_all("/v1/prices"))
+    assert error.rule == "list-too-long"
+    assert "past 250 objects" in error.message
+    assert len(server.requests) == 3
+
+
+def test_the_command_line_reports_a_hostile_server_cleanly(tmp_path: Path) -> None:
+    """`pricebook plan` end to end, the bounds set as a user sets them: one line naming the bound, exit 1."""
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    (plans / "catalog.yaml").write_text("products:\n  - id: p\n    name: P\n", encoding="utf-8")
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("STRIPE_", "PRICEBOOK_"))}
+    with hostile(trickle) as server:
+        env.update(
+            STRIPE_API_KEY=KEY,
+            STRIPE_API_BASE=server.url,
+            PRICEBOOK_HTTP_TIMEOUT="0.3",
+            PRICEBOOK_HTTP_DEADLINE="0.5",
+        )
+        started = time.monotonic()
+        result = subprocess.run(
+            [*PRICEBOOK, "plan", str(plans)], env=env, cwd=REPO, capture_output=True, text=True, timeout=30
+        )
+        seconds = time.monotonic() - started
+    assert result.returncode == 1, result.stderr
+    assert (
+        "pricebook: error[http-deadline]: GET /v1/billing/meters: no whole answer within 0.5 seconds" in result.stderr
+    )
+    assert "hint: set PRICEBOOK_HTTP_DEADLINE=N" in result.stderr
+    assert "Traceback" not in result.stderr and KEY not in result.stderr
+    assert seconds < 10
