@@ -19,6 +19,7 @@ import contextlib
 import queue
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -77,12 +78,17 @@ def _chunks(raw: Any) -> Iterator[bytes]:
 
 
 class _Worker:
-    """A daemon thread that sends the requests of one thread, one at a time."""
+    """A daemon thread that sends the requests of one thread, one at a time.
 
-    def __init__(self, client: BoundedHTTPClient) -> None:
-        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
-        self._client = client
-        threading.Thread(target=self._run, name="pricebook-http", daemon=True).start()
+    It ends when this object goes: when the thread it sends for ends, or its client goes (both hold it only in
+    the client's thread-local storage), or when `retire`d. The thread itself holds neither this object nor the
+    client, so that they can go; its connections go with it (the SDK keeps them per thread)."""
+
+    def __init__(self) -> None:
+        jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._jobs = jobs
+        threading.Thread(target=_serve, args=(jobs,), name="pricebook-http", daemon=True).start()
+        weakref.finalize(self, jobs.put, None)
 
     def submit(self, work: Callable[[], tuple[bytes, int, Mapping[str, str]]]) -> Future[Any]:
         future: Future[Any] = Future()
@@ -100,10 +106,11 @@ class _Worker:
         """Ends the thread once its current request is over."""
         self._jobs.put(None)
 
-    def _run(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            job()
-        self._client.close()  # type: ignore[no-untyped-call]  # this thread's connections (the SDK keeps them per thread)
+
+def _serve(jobs: queue.SimpleQueue[Callable[[], None] | None]) -> None:
+    while (job := jobs.get()) is not None:
+        job()
+        del job  # not to keep the last request's closure (and its client) while waiting for the next
 
 
 class BoundedHTTPClient(stripe.RequestsClient):
@@ -137,7 +144,7 @@ class BoundedHTTPClient(stripe.RequestsClient):
         at = getattr(self._local, "deadline", None) or time.monotonic() + self.limits.deadline
         worker: _Worker | None = getattr(self._local, "worker", None)
         if worker is None:
-            worker = self._local.worker = _Worker(self)
+            worker = self._local.worker = _Worker()
         future = worker.submit(lambda: self._send(method, url, headers, post_data, at))
         try:
             result: tuple[bytes, int, Mapping[str, str]] = future.result(timeout=max(at - time.monotonic(), 0.0))

@@ -6,6 +6,7 @@ The bounds are lowered (a fraction of a second, a few kilobytes) so that each ca
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import socket
@@ -246,3 +247,23 @@ def test_the_command_line_reports_a_hostile_server_cleanly(tmp_path: Path) -> No
     assert "hint: set PRICEBOOK_HTTP_DEADLINE=N" in result.stderr
     assert "Traceback" not in result.stderr and KEY not in result.stderr
     assert seconds < 10
+
+
+def test_gateways_leave_no_sending_threads_behind() -> None:
+    """Each sending thread gets a worker; it ends with the gateway (or the thread), not with the process."""
+
+    def answer(target: str, conn: socket.socket, stop: threading.Event) -> None:
+        _json(conn, {"id": "prod_1", "object": "product"})
+
+    def workers() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name == "pricebook-http"]
+
+    before = set(workers())
+    with hostile(answer) as server:
+        for _ in range(20):
+            assert gateway(server).request("GET", "/v1/products/prod_1", {})[0]["id"] == "prod_1"
+        gc.collect()
+        waited = time.monotonic() + 2
+        while set(workers()) - before and time.monotonic() < waited:
+            time.sleep(0.01)
+    assert set(workers()) - before == set()
