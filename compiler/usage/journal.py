@@ -240,7 +240,7 @@ def _lines(path: Path, display: str) -> Iterator[tuple[dict[str, Any] | None, De
                 continue
             try:
                 data = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 if not text.endswith("\n"):
                     return  # the last write of a killed import: its rows are not recorded, and are sent again
                 message = "this line of the journal is not JSON"

@@ -238,12 +238,13 @@ def _jsonl_rows(lines: Iterator[str], display: str) -> Iterator[SourceRow]:
         number += 1
         try:
             data = json.loads(text)
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:  # the decoder recurses once per level of nesting
+            reason = "it nests too deeply" if isinstance(error, RecursionError) else str(error)
             problem = _problem(
                 display,
                 line_number,
                 "usage-json-syntax",
-                f"this line is not valid JSON: {error}",
+                f"this line is not valid JSON: {reason}",
                 hint='each line is one event: {"event_name": ..., "payload": {...}}',
             )
             yield SourceRow(number, line_number, problems=(problem,))

@@ -92,6 +92,15 @@ def test_json_lines(tmp_path: Path) -> None:
     assert [p.rule for p in found[3].problems] == ["usage-unknown-field"]
 
 
+def test_a_json_line_nested_too_deeply_for_the_decoder_is_a_bad_row(tmp_path: Path) -> None:
+    # it was an internal error (RecursionError)
+    deep = '{"a": ' * 100_000 + "1" + "}" * 100_000
+    found = rows(tmp_path / "u.jsonl", deep + "\n", FileFormat.JSONL)
+    assert [[(p.rule, p.message) for p in r.problems] for r in found] == [
+        [("usage-json-syntax", "this line is not valid JSON: it nests too deeply")]
+    ]
+
+
 def test_the_format_follows_the_extension_or_the_first_byte(tmp_path: Path) -> None:
     assert FileFormat.of(tmp_path / "a.csv") is FileFormat.CSV
     assert FileFormat.of(tmp_path / "a.ndjson") is FileFormat.JSONL
