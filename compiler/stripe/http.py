@@ -161,12 +161,10 @@ class BoundedHTTPClient(stripe.RequestsClient):
             raw, status, answer_headers = self.request_stream(method, url, headers, post_data)
         except stripe.APIConnectionError as exc:
             if isinstance(exc.__cause__, self.requests.exceptions.Timeout):
-                raise BoundExceeded(
-                    "http-timeout",
-                    f"the server sent nothing for {_seconds(self.limits.timeout)}",
-                    bounds.HTTP_TIMEOUT,
-                    should_retry=True,
-                ) from exc
+                waited = _seconds(self.limits.timeout)
+                connecting = isinstance(exc.__cause__, self.requests.exceptions.ConnectTimeout)
+                message = f"no connection within {waited}" if connecting else f"the server sent nothing for {waited}"
+                raise BoundExceeded("http-timeout", message, bounds.HTTP_TIMEOUT, should_retry=True) from exc
             raise
         try:
             body = self._read(raw, at)
