@@ -80,7 +80,7 @@ FILE_VALUES = Bound(
 TEMPLATE_SECONDS = Bound("PRICEBOOK_TEMPLATE_SECONDS", 10, "seconds", "the time one template may take to render")
 TEMPLATE_DIGITS = Bound("PRICEBOOK_TEMPLATE_DIGITS", 1000, "digits", "the digits of an integer a template computes")
 TEMPLATE_CALL_DEPTH = Bound(
-    "PRICEBOOK_TEMPLATE_CALL_DEPTH", 100, "calls", "macros (and recursive loops) calling each other, nested"
+    "PRICEBOOK_TEMPLATE_CALL_DEPTH", 100, "levels", "how deeply a template's calls (macros, recursive loops) nest"
 )
 
 # -- diagnostics ------------------------------------------------------------------------------------------------

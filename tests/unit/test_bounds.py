@@ -146,7 +146,7 @@ def test_templates_stop_at_the_call_depth() -> None:
     source = "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}\nproducts: []\n{{ f(1) }}\n"
     text, problems = render(source)
     assert text is None and [(p.rule, p.location.line) for p in problems] == [("template-recursion", 1)]
-    assert "deeper than 100 calls" in problems[0].message
+    assert "calls nest deeper than 100 levels" in problems[0].message
 
 
 def test_a_recursive_loop_is_bounded_too() -> None:
