@@ -106,7 +106,7 @@ HTTP_DEADLINE = Bound(
 RESPONSE_MB = Bound("PRICEBOOK_MAX_RESPONSE_MB", 50, "MB", "the size of one answer of the server")
 LIST_OBJECTS = Bound("PRICEBOOK_MAX_LIST_OBJECTS", 1_000_000, "objects", "the objects one list of the account may hold")
 
-#: every bound, in the order the documentation lists them
+#: every bound
 ALL: tuple[Bound, ...] = (
     FILE_MB,
     FILE_VALUES,
