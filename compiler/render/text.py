@@ -121,6 +121,7 @@ def _header(changeset: ChangeSet, paint: _Paint) -> list[str]:
     lines = [f"pricebook plan: {mode} account, Stripe API version {changeset.api_version or NONE}"]
     if changeset.fingerprint:
         lines.append(f"Account state fingerprint: {changeset.fingerprint}")
+    lines.append(f"Plan hash: {changeset.plan_hash}")
     return lines
 
 

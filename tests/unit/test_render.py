@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -212,9 +213,11 @@ def test_text_no_changes() -> None:
 MULTI = Change(Kind.PRICE, "team", Action.REPLACE, "tiers cannot change in place", live_id="price_2",
                notes=(Note("price impact assumes half a minor unit is rounded up", NoteTopic.ASSUMPTION, "half-up"),),
                impact=({"quantity": 1, "before": "$10.00", "after": "$10.01", "currency": "usd",
-                        "note": "assumes half-up"},
-                       {"quantity": 10, "before": "$100.00", "after": "$120.00", "currency": "usd"},
-                       {"quantity": 10, "before": "€90.00", "after": "€110.00", "currency": "eur"}))
+                        "change_percent": 0.1, "note": "assumes half-up"},
+                       {"quantity": 10, "before": "$100.00", "after": "$120.00", "currency": "usd",
+                        "change_percent": 20.0},
+                       {"quantity": 10, "before": "€90.00", "after": "€110.00", "currency": "eur",
+                        "change_percent": 22.2}))
 
 
 def test_text_groups_price_impact_by_currency_and_marks_assumed_amounts() -> None:
@@ -222,10 +225,10 @@ def test_text_groups_price_impact_by_currency_and_marks_assumed_amounts() -> Non
     start = lines.index("    price impact (usd):")
     assert lines[start : start + 5] == [
         "    price impact (usd):",
-        "      quantity  1: $10.00 -> $10.01  (assumes half-up)",
-        "      quantity 10: $100.00 -> $120.00",
+        "      quantity  1: $10.00 -> $10.01 (+0.1%)  (assumes half-up)",
+        "      quantity 10: $100.00 -> $120.00 (+20%)",
         "    price impact (eur):",
-        "      quantity 10: €90.00 -> €110.00",
+        "      quantity 10: €90.00 -> €110.00 (+22.2%)",
     ]
     assert "    # note: price impact assumes half a minor unit is rounded up" in "\n".join(lines)
 
@@ -391,6 +394,47 @@ def test_json_is_stable_and_starts_with_the_format_version() -> None:
     assert text.startswith('{\n  "format_version": "2",\n  "api_version": "2026-10-28.endive",')
     data = json.loads(text)
     assert data["summary"] == {"create": 2, "update": 1, "replace": 1, "archive": 1, "no-op": 1}
+
+
+# -- the plan hash ----------------------------------------------------------------------------------------
+
+
+def test_the_plan_hash_is_in_json_and_text_and_survives_a_saved_plan() -> None:
+    changeset = _changeset()
+    digest = changeset.plan_hash
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", digest)
+    data = json.loads(render_json(changeset))
+    assert data["plan_hash"] == digest
+    assert ChangeSet.from_json(data).plan_hash == digest  # `apply --plan FILE` sees the hash that was approved
+    assert f"Plan hash: {digest}\n" in render_text(changeset, color=False)
+
+
+_SENT = _changeset()
+
+
+@pytest.mark.parametrize(
+    ("edit", "same"),
+    [
+        # what apply would send, and what it rests on: another hash
+        (lambda cs: dataclasses.replace(cs, calls=(*cs.calls[:-1], dataclasses.replace(
+            cs.calls[-1], params={"active": True}))), False),
+        (lambda cs: dataclasses.replace(cs, calls=cs.calls[:-1]), False),
+        (lambda cs: dataclasses.replace(cs, changes=(*cs.changes[:2], dataclasses.replace(cs.changes[2], fields=(
+            FieldChange("nickname", "Older", "New"),)), *cs.changes[3:])), False),  # someone edited it by hand
+        (lambda cs: dataclasses.replace(cs, livemode=True), False),
+        (lambda cs: dataclasses.replace(cs, api_version="2099-01-01.x"), False),
+        # what explains it, or the rest of the account: the same hash
+        (lambda cs: dataclasses.replace(cs, fingerprint="sha256:other"), True),
+        (lambda cs: dataclasses.replace(cs, changes=tuple(
+            dataclasses.replace(c, reason="reworded", notes=(), impact=()) for c in cs.changes)), True),
+        (lambda cs: dataclasses.replace(cs, left_alone=LEFT_ALONE, warnings=(HUF,)), True),
+        (lambda cs: dataclasses.replace(cs, changes=cs.changes[:-1]), True),  # an object that needs nothing
+    ],
+)
+def test_the_plan_hash_covers_what_is_sent_not_how_it_is_explained(
+    edit: Callable[[ChangeSet], ChangeSet], same: bool
+) -> None:
+    assert (edit(_SENT).plan_hash == _SENT.plan_hash) is same
 
 
 # -- the JSON schema --------------------------------------------------------------------------------------
