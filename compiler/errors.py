@@ -164,6 +164,13 @@ class StripeApiError(PricebookError):
         self.param = param
 
 
+def error_text(exc: PricebookError) -> str:
+    """The error in one line, as a person reads it: a refusal by Stripe says so, with its status and code."""
+    if isinstance(exc, StripeApiError) and (exc.code or exc.status):
+        return f"Stripe refused the request ({exc.status} {exc.code or ''}): {exc.message}".replace("  ", " ")
+    return exc.message
+
+
 class UnsafeChange(PricebookError):
     """A change Stripe cannot make, or one pricebook will not make (an object it does not own)."""
 

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
-from compiler.errors import Diagnosed, PricebookError, StripeApiError, sort_diagnostics
+from compiler.errors import Diagnosed, PricebookError, error_text, sort_diagnostics
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -21,10 +21,7 @@ def report_error(exc: PricebookError) -> None:
             click.echo(diagnostic.format(), err=True)
         click.echo(f"pricebook: {exc.message}", err=True)
         return
-    text = exc.message
-    if isinstance(exc, StripeApiError) and (exc.code or exc.status):
-        text = f"Stripe refused the request ({exc.status} {exc.code or ''}): {exc.message}".replace("  ", " ")
-    click.echo(f"pricebook: error: {text}", err=True)
+    click.echo(f"pricebook: error: {error_text(exc)}", err=True)
     if exc.hint:
         click.echo(f"  hint: {exc.hint}", err=True)
 
