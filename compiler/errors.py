@@ -179,6 +179,10 @@ class StalePlan(PricebookError):
     """A saved ChangeSet whose account fingerprint no longer matches the account."""
 
 
+class PlanChanged(PricebookError):
+    """The plan about to be applied is not the one approved (`apply --expect-plan-hash`)."""
+
+
 class NotQuotable(PricebookError):
     """The price has no amount the calculator can compute (customer-chosen amount, missing currency, bad tiers)."""
 
