@@ -8,8 +8,28 @@ STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 LATEST := .venv-latest
 LOWEST := .venv-lowest
-PLANS ?= plans/
 SCHEMAS := schemas/catalog.schema.json schemas/changeset.schema.json
+
+# What the catalog targets (validate, compile, quote, plan, apply) work on, for CI: `make plan PLANS=catalog/
+# FORMAT=markdown`. Each is empty unless set; the README's "Make targets" says what each becomes.
+#   PLANS      the catalog directory or files
+#   VARS       a YAML/JSON file of template variables (--vars)
+#   VAR        template variables, NAME=VALUE separated by spaces (--var, each)
+#   LIVE       1, true or yes: allow a live-mode key (--live)
+#   FORMAT     plan: text, markdown (the PR comment) or json
+#   PLAN_FILE  plan: also save the plan there (--out); apply: apply that saved, reviewed plan (--plan)
+#   PLAN_HASH  apply: refuse any plan but the approved one, whose hash this is (--expect-plan-hash)
+#   ARGS       anything more for the command (--max-bytes 1048576, --show-plan, --rate 50, ...)
+PLANS ?= plans/
+VARS ?=
+VAR ?=
+LIVE ?=
+FORMAT ?= text
+PLAN_FILE ?=
+PLAN_HASH ?=
+ARGS ?=
+CATALOG_FLAGS = $(if $(VARS),--vars $(VARS)) $(foreach v,$(VAR),--var $(v))
+CONNECTION_FLAGS = $(if $(filter 1 true yes,$(LIVE)),--live)
 
 .PHONY: install lock test test-latest test-lowest lint schemas unit wheel demo validate compile quote plan apply bench emulator clean
 
@@ -67,19 +87,24 @@ test-lowest: $(STAMP)
 	$(LOWEST)/bin/python -m pytest
 
 validate: $(STAMP)
-	$(BIN)/pricebook validate $(PLANS)
+	$(BIN)/pricebook validate $(PLANS) $(CATALOG_FLAGS)
 
 compile: $(STAMP)
-	$(BIN)/pricebook compile $(PLANS) --format curl
+	$(BIN)/pricebook compile $(PLANS) --format curl $(CATALOG_FLAGS)
 
 quote: $(STAMP)
-	$(BIN)/pricebook quote $(PLANS) --price standard-cost-per-5-users --quantity 1 --quantity 3 --quantity 5 --quantity 6 --quantity 7
+	$(BIN)/pricebook quote $(PLANS) $(CATALOG_FLAGS) --price standard-cost-per-5-users --quantity 1 --quantity 3 --quantity 5 --quantity 6 --quantity 7
 
+# The command line goes to stderr (`set -x`), so stdout is the plan alone: `make -s plan FORMAT=markdown > x.md`.
 plan: $(STAMP)
-	$(BIN)/pricebook plan $(PLANS)
+	@set -x; $(BIN)/pricebook plan $(PLANS) --format $(FORMAT) $(if $(PLAN_FILE),--out $(PLAN_FILE)) \
+		$(CATALOG_FLAGS) $(CONNECTION_FLAGS) $(ARGS)
 
+# A saved plan (PLAN_FILE) is applied as it was reviewed, with no confirmation; otherwise the catalog is planned
+# afresh and applied with --auto-approve (CI has no one to ask), and PLAN_HASH pins it to the approved plan.
 apply: $(STAMP)
-	$(BIN)/pricebook apply --auto-approve $(PLANS)
+	@set -x; $(BIN)/pricebook apply $(if $(PLAN_FILE),--plan $(PLAN_FILE),--auto-approve $(PLANS) $(CATALOG_FLAGS)) \
+		$(if $(PLAN_HASH),--expect-plan-hash $(PLAN_HASH)) $(CONNECTION_FLAGS) $(ARGS)
 
 demo: $(STAMP)
 	$(BIN)/python -m scripts.demo

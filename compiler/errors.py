@@ -169,12 +169,23 @@ class StripeApiError(PricebookError):
         self.param = param
 
 
+def error_text(exc: PricebookError) -> str:
+    """The error in one line, as a person reads it: a refusal by Stripe says so, with its status and code."""
+    if isinstance(exc, StripeApiError) and (exc.code or exc.status):
+        return f"Stripe refused the request ({exc.status} {exc.code or ''}): {exc.message}".replace("  ", " ")
+    return exc.message
+
+
 class UnsafeChange(PricebookError):
     """A change Stripe cannot make, or one pricebook will not make (an object it does not own)."""
 
 
 class StalePlan(PricebookError):
     """A saved ChangeSet whose account fingerprint no longer matches the account."""
+
+
+class PlanChanged(PricebookError):
+    """The plan about to be applied is not the one approved (`apply --expect-plan-hash`)."""
 
 
 class NotQuotable(PricebookError):

@@ -12,8 +12,11 @@ neither touches Stripe to explain or decide anything.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -343,6 +346,11 @@ class ChangeSet:
             out[change.action.value] += 1
         return out
 
+    @property
+    def plan_hash(self) -> str:
+        """`sha256:<64 hex>`: a digest of what apply would send and what it rests on (see `_plan_digest`)."""
+        return _plan_digest(self)
+
     def left_alone_ids(self) -> dict[str, list[str]]:
         """The ids left alone, per kind (every kind present, possibly empty), in `left_alone`'s order."""
         out: dict[str, list[str]] = {kind.value: [] for kind in LEFT_ALONE_KINDS}
@@ -357,6 +365,7 @@ class ChangeSet:
             "api_version": self.api_version,
             "fingerprint": self.fingerprint,
             "livemode": self.livemode,
+            "plan_hash": self.plan_hash,
             "summary": self.counts(),
             "changes": [c.to_json() for c in self.changes],
             "problems": [p.to_json() for p in self.problems],
@@ -382,6 +391,38 @@ class ChangeSet:
             SubscriberRead.from_json(data["subscribers"]) if data.get("subscribers") else None,
             tuple(MoneyWarning.from_json(w) for w in data.get("money_warnings") or ()),
         )
+
+
+def _plan_digest(changeset: ChangeSet) -> str:
+    """`sha256:<64 hex>`, the digest a reviewer approves and `apply --expect-plan-hash` checks.
+
+    It covers what apply would send and what that rests on: the API version and mode the calls are written for,
+    every call (method, path, parameters, what it is about, what it waits for), and, for each change, its action,
+    the live object it touches and each field's before and after value. So the same catalog planned again against
+    an account whose touched objects are unchanged gives the same hash, even if unrelated objects changed (the
+    account fingerprint would differ), while a plan that would send anything else, or that rests on a price
+    someone edited by hand since, gets another one. Wording (reasons, notes, price impact, subscriber counts) is
+    left out: it explains the plan, it is not what is sent. The same bytes whether the ChangeSet was computed or
+    read back from a saved plan."""
+    payload = {
+        "api_version": changeset.api_version,
+        "livemode": changeset.livemode,
+        "changes": [
+            [c.address, c.action.value, c.live_id, [f.to_json() for f in c.fields]]
+            for c in changeset.changes
+            if c.action is not Action.NOOP
+        ],
+        "calls": [c.to_json() for c in changeset.calls],
+    }
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_plain)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """A Decimal as the JSON view writes it (`1.50`, never `1.5E+0`), so a saved plan hashes the same."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 def _left_alone_from_json(data: Any) -> tuple[str, ...]:

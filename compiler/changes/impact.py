@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from compiler.changes.changeset import Action, Change, ChangeSet, Note, NoteTopic
@@ -30,8 +31,8 @@ MAX_OPTION_CURRENCIES = 4
 
 @dataclass(frozen=True)
 class Impact:
-    """A change's price impact: the rows (`quantity`, `before`, `after`, `currency`, and a `note` naming the
-    assumptions an amount depends on) and the notes that spell those assumptions out, once each."""
+    """A change's price impact: the rows (`quantity`, `before`, `after`, `currency`, `change_percent`, and a
+    `note` naming the assumptions an amount depends on) and the notes that spell those assumptions out, once each."""
 
     rows: tuple[dict[str, Any], ...] = ()
     notes: tuple[Note, ...] = ()
@@ -142,17 +143,32 @@ def _impact_rows(old: PriceTerms | None, new: PriceTerms | None, most: int) -> l
         for quantity in _few(impact_quantities(terms), most):
             row: dict[str, Any] = {"quantity": quantity, "before": None, "after": None, "currency": terms[-1].currency}
             assumed: dict[str, str] = {}  # text -> id
+            amounts: dict[str, int] = {}
             for side, side_terms in (("before", old), ("after", new)):
                 if side_terms is not None:
                     priced = quote(side_terms, quantity)
                     row[side] = format_money(priced.amount, side_terms.currency)
+                    amounts[side] = priced.amount
                     assumed.update((a.text, a.id) for a in priced.assumptions)
+            comparable = old is not None and new is not None and old.currency == new.currency
+            row["change_percent"] = change_percent(amounts.get("before"), amounts.get("after")) if comparable else None
             if assumed:
                 row["note"] = "assumes " + ", ".join(dict.fromkeys(assumed.values()))
             rows.append((row, tuple(assumed.items())))
     except (PricebookError, ValueError):
         return None
     return rows
+
+
+def change_percent(before: int | None, after: int | None) -> float | None:
+    """`after` against `before` (minor units) in percent, one decimal (`10.0`, `-3.5`); None when there is
+    nothing to compare with (no amount on one side, or a `before` of zero: from free, any amount is infinitely
+    more)."""
+    if before is None or after is None:
+        return None
+    if before == 0:
+        return 0.0 if after == 0 else None
+    return float((Decimal(after - before) * 100 / before).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 def _few(values: Sequence[int], most: int) -> list[int]:
@@ -163,4 +179,4 @@ def _few(values: Sequence[int], most: int) -> list[int]:
     return sorted(picked)
 
 
-__all__ = ["Impact", "impact_of", "with_price_impact"]
+__all__ = ["Impact", "change_percent", "impact_of", "with_price_impact"]

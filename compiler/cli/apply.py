@@ -1,13 +1,16 @@
 """`pricebook apply [PATH...] | --plan FILE`: carry out the diff, exactly as the preview showed it.
 
 The ChangeSet is computed from the catalog and a fresh read of the account (or loaded from a saved plan, which is
-refused when the account has changed since), shown, confirmed on a terminal (or `--auto-approve` in CI), and
-sent by `compiler.apply`. Exit 0 when everything was done, 1 otherwise (including a refusal to start).
+refused when the account has changed since), shown (summed up when it is long), checked against the hash of the
+plan approved in review (`--expect-plan-hash`), confirmed on a terminal (or `--auto-approve` in CI; a saved plan
+is the approval itself), and sent by `compiler.apply`, with its progress on stderr. Exit 0 when everything was
+done, 1 otherwise (including a refusal to start).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -22,9 +25,10 @@ from compiler.changes.planning import changeset_for, current_fingerprint
 from compiler.changes.subscribers import SubscriberOptions
 from compiler.cli.common import catalog_options, connection_options, paths_argument, resolve_paths
 from compiler.cli.plan import subscriber_options, subscribers_wanted
-from compiler.errors import ApplyFailed, UsageError
+from compiler.cli.progress import ProgressLine, duration, eta
+from compiler.errors import ApplyFailed, PlanChanged, UsageError
 from compiler.render.color import should_color
-from compiler.render.text import render_text
+from compiler.render.text import render_text, render_text_summary
 from compiler.stripe.facts import API_VERSION
 from compiler.stripe.gateway import Gateway, GatewayStats, connection_from_env
 
@@ -55,23 +59,31 @@ def can_ask() -> bool:
 
 
 class _ProgressLine:
-    """One line on the terminal, rewritten as calls finish (stderr, so stdout stays the plan and the summary)."""
+    """Apply's progress: calls done of all, the pace, the time left (and on a terminal the call last finished)."""
 
-    def __init__(self) -> None:
-        self.shown = False
+    def __init__(self, tty: bool, clock: Callable[[], float] | None = None) -> None:
+        self.line = ProgressLine(tty, clock=clock)
+        self.started = self.line.clock()
 
     def __call__(self, progress: Progress) -> None:
-        text = f"Applying: {progress.done}/{progress.total} done"
+        if not self.line.due() or (not self.line.tty and progress.done + progress.failed >= progress.total):
+            return  # a log line is due only every few seconds, and the report follows the last call
+        elapsed = self.line.clock() - self.started
+        finished = progress.done + progress.failed
+        text = f"Applying: {progress.done:,}/{progress.total:,} calls done ({progress.done / progress.total:.0%})"
         if progress.failed:
-            text += f", {progress.failed} failed"
-        text += f" - {progress.last.action.value} {progress.last.address}"
-        width = 100
-        click.echo("\r" + text[:width].ljust(width), nl=False, err=True)
-        self.shown = True
+            text += f", {progress.failed:,} failed"
+        if elapsed > 0:
+            text += f", {finished / elapsed:,.1f}/s"
+        left = eta(finished, progress.total, elapsed)
+        if left is not None:
+            text += f", ETA {duration(left)}"
+        if self.line.tty:
+            text += f" - {progress.last.action.value} {progress.last.address}"
+        self.line.show(text)
 
     def close(self) -> None:
-        if self.shown:
-            click.echo(err=True)
+        self.line.close()
 
 
 def _counts(result: ApplyResult) -> str:
@@ -107,6 +119,45 @@ def report(result: ApplyResult, stats: GatewayStats, echo: Callable[..., None] =
     echo(f"  {_stats_line(stats)}", err=True)
 
 
+#: a plan of more lines than this is summed up before apply starts, not printed whole (`--show-plan` prints it)
+MAX_PLAN_LINES = 200
+
+_PLAN_HASH = re.compile(r"(?:sha256:)?([0-9a-f]{64})")
+
+
+def _expected_hash(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """`sha256:<64 hex>` from the hash as the plan shows it (the `sha256:` prefix may be left off)."""
+    if value is None:
+        return None
+    found = _PLAN_HASH.fullmatch(value.strip().lower())
+    if found is None:
+        raise click.BadParameter("give the whole plan hash, `sha256:` and 64 hex digits, as the plan shows it")
+    return "sha256:" + found.group(1)
+
+
+def show_changes(changeset: ChangeSet, *, whole: bool, color: bool) -> None:
+    """The plan before apply starts: whole when asked or short, else summed up (a plan of 10,000 lines in a CI
+    log buries what matters)."""
+    text = render_text(changeset, color=color)
+    lines = text.count("\n")
+    if whole or lines <= MAX_PLAN_LINES:
+        click.echo(text, nl=False)
+        return
+    click.echo(render_text_summary(changeset, color=color), nl=False)
+    click.echo(f"The whole plan ({lines:,} lines) is not shown here: `pricebook apply --show-plan` shows it.")
+
+
+def check_hash(changeset: ChangeSet, expected: str | None) -> None:
+    """Refuse a plan other than the one approved (its hash, from the pull-request comment)."""
+    if expected is not None and changeset.plan_hash != expected:
+        raise PlanChanged(
+            f"the plan differs from the one approved: its hash is {changeset.plan_hash}, the approved one "
+            f"{expected}; nothing was changed",
+            hint="someone changed the account or the catalog since the plan was approved: run `pricebook plan`, "
+            "review the new plan and approve its hash",
+        )
+
+
 @click.command("apply")
 @paths_argument
 @click.option(
@@ -114,9 +165,24 @@ def report(result: ApplyResult, stats: GatewayStats, echo: Callable[..., None] =
     "plan_file",
     type=click.Path(dir_okay=False),
     metavar="FILE",
-    help="Carry out a plan saved with `pricebook plan --out FILE` (refused if the account changed).",
+    help="Carry out a plan saved with `pricebook plan --out FILE` (refused if the account changed). The saved "
+    "plan is the approval: no confirmation is asked.",
 )
-@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (for CI).")
+@click.option(
+    "--auto-approve", is_flag=True, help="Do not ask for confirmation (for CI; not needed with --plan)."
+)
+@click.option(
+    "--expect-plan-hash",
+    metavar="HASH",
+    callback=_expected_hash,
+    help="Refuse to apply unless the plan's hash is HASH (`sha256:...`, as the plan and its pull-request "
+    "comment show it): the plan approved in review, and no other.",
+)
+@click.option(
+    "--show-plan",
+    is_flag=True,
+    help=f"Print the whole plan before applying, however long (longer than {MAX_PLAN_LINES} lines it is summed up).",
+)
 @click.option(
     "--rate",
     type=click.FloatRange(min=0.1),
@@ -138,6 +204,8 @@ def command(
     paths: tuple[str, ...],
     plan_file: str | None,
     auto_approve: bool,
+    expect_plan_hash: str | None,
+    show_plan: bool,
     rate: float | None,
     workers: int | None,
     no_subscribers: bool,
@@ -159,28 +227,31 @@ def command(
         wanted = subscribers_wanted(no_subscribers, subscriber_limit)
         changeset = _compute(resolve_paths(paths), var, vars_file, gateway, wanted)
 
-    click.echo(render_text(changeset, color=should_color(sys.stdout, os.environ)), nl=False)
+    show_changes(changeset, whole=show_plan, color=should_color(sys.stdout, os.environ))
+    check_hash(changeset, expect_plan_hash)
     check_applicable(changeset, gateway)
     if not changeset.calls:  # the rendered plan has said so
         return
-    if not auto_approve:
+    if plan_file:
+        click.echo(f"Applying the saved plan {plan_file}: it is the approval, so no confirmation is asked.")
+    elif not auto_approve:
         if not can_ask():
             raise UsageError(
                 "refusing to apply without confirmation: there is no terminal to ask on",
-                hint="review the changes above and pass --auto-approve (as `make apply` does in CI)",
+                hint="review the changes above and pass --auto-approve (as `make apply` does in CI), or apply a "
+                "reviewed plan saved with `pricebook plan --out FILE` with `pricebook apply --plan FILE`",
             )
         if not click.confirm("Apply these changes?", default=False):
             click.echo("Apply cancelled: nothing was changed.")
             click.get_current_context().exit(1)
 
-    progress = _ProgressLine() if sys.stderr.isatty() else None
+    progress = _ProgressLine(sys.stderr.isatty())
     try:
         result = apply_changeset(
             changeset, gateway, on_progress=progress, workers=workers or workers_for(gateway.rate_limit)
         )
     finally:
-        if progress is not None:
-            progress.close()
+        progress.close()
     report(result, gateway.stats)
     if not result.ok:
         raise ApplyFailed(

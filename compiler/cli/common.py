@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import click
 
 from compiler import bounds
-from compiler.errors import Diagnosed, Diagnostic, PricebookError, StripeApiError, sort_diagnostics
+from compiler.errors import Diagnosed, Diagnostic, PricebookError, error_text, sort_diagnostics
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,11 +62,8 @@ def report_error(exc: PricebookError) -> None:
         echo_diagnostics(sort_diagnostics(exc.diagnostics))
         click.echo(f"pricebook: {exc.message}", err=True)
         return
-    text = exc.message
-    if isinstance(exc, StripeApiError) and (exc.code or exc.status):
-        text = f"Stripe refused the request ({exc.status} {exc.code or ''}): {exc.message}".replace("  ", " ")
     label = f"error[{exc.rule}]" if exc.rule else "error"
-    click.echo(f"pricebook: {label}: {text}", err=True)
+    click.echo(f"pricebook: {label}: {error_text(exc)}", err=True)
     if exc.hint:
         click.echo(f"  hint: {exc.hint}", err=True)
 

@@ -3,11 +3,16 @@
 Exit codes: 0 when it ran (with `--detailed-exitcode`: 0 nothing to do, 2 changes to make), 1 on any error,
 including problems that block the apply (an identity held by an object pricebook does not own, a change Stripe
 cannot make).
+
+`--format markdown` is the pull-request comment (`render.markdown`); when there is no plan to show (an invalid
+catalog, a read that failed, a refused key) it still prints a comment, one that shows the errors, so a workflow
+that posts whatever the step printed never posts an empty one. The exit code is 1 all the same.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -18,12 +23,12 @@ from compiler.changes.model import load_catalog
 from compiler.changes.planning import changeset_for, reading_gateway
 from compiler.changes.subscribers import DEFAULT_LIMIT, SubscriberOptions
 from compiler.cli.common import F, catalog_options, connection_options, paths_argument, resolve_paths
-from compiler.errors import ExitCode, UsageError
+from compiler.errors import ExitCode, PricebookError, UsageError
 from compiler.render.color import should_color
 from compiler.render.json import render_json
-from compiler.render.markdown import render_markdown
+from compiler.render.markdown import COMMENT_LIMIT, GITHUB_COMMENT_LIMIT, render_markdown, render_markdown_failure
 from compiler.render.text import render_text
-from compiler.stripe.gateway import connection_from_env
+from compiler.stripe.gateway import LIVE_PREFIXES, connection_from_env
 
 FORMATS = ("text", "markdown", "json")
 
@@ -73,6 +78,22 @@ def subscribers_wanted(no_subscribers: bool, subscriber_limit: int) -> Subscribe
     is_flag=True,
     help="Exit 0 when there is nothing to do, 2 when there are changes (1 on error either way).",
 )
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(min=0),
+    default=COMMENT_LIMIT,
+    show_default=True,
+    metavar="N",
+    help="markdown: shorten the comment to N bytes, saying what it left out (GitHub refuses a comment over "
+    f"{GITHUB_COMMENT_LIMIT:,} characters; a job summary takes 1 MiB: 1048576); 0 keeps everything.",
+)
+@click.option(
+    "--full-plan-url",
+    metavar="URL",
+    callback=lambda _ctx, _param, value: _checked_url(value),
+    help="markdown: where a shortened comment points for the full plan (the workflow run's job summary, an "
+    "artifact).",
+)
 @subscriber_options
 @catalog_options
 @connection_options
@@ -81,6 +102,8 @@ def command(
     fmt: str,
     out: str | None,
     detailed_exitcode: bool,
+    max_bytes: int,
+    full_plan_url: str | None,
     no_subscribers: bool,
     subscriber_limit: int,
     var: tuple[str, ...],
@@ -89,11 +112,22 @@ def command(
     live: bool,
 ) -> None:
     """Show what it takes to make the Stripe account match the catalog below PATHS (default plans/)."""
-    connection = connection_from_env(api_base, live=live)  # refuses a live key without --live, before any read
-    checked = load_catalog(resolve_paths(paths), var, vars_file)
-    subscribers = subscribers_wanted(no_subscribers, subscriber_limit)
-    changeset, _ = changeset_for(checked, reading_gateway(connection), subscribers)
-    click.echo(render(changeset, fmt), nl=False)
+    try:
+        connection = connection_from_env(api_base, live=live)  # refuses a live key without --live, before any read
+        checked = load_catalog(resolve_paths(paths), var, vars_file)
+        subscribers = subscribers_wanted(no_subscribers, subscriber_limit)
+        changeset, _ = changeset_for(checked, reading_gateway(connection), subscribers)
+    except PricebookError as exc:
+        if fmt == "markdown":  # a comment that shows the errors, rather than an empty one; the exit code stays 1
+            click.echo(render_markdown_failure(exc, livemode=_key_is_live()), nl=False)
+        raise
+    if fmt == "markdown":
+        text = render_markdown(changeset, limit=max_bytes or None, full_plan_url=full_plan_url)
+    elif fmt == "json":
+        text = render_json(changeset)
+    else:
+        text = render_text(changeset, color=should_color(sys.stdout, os.environ))
+    click.echo(text, nl=False)
     ctx = click.get_current_context()
     if changeset.problems:
         count = len(changeset.problems)
@@ -110,12 +144,16 @@ def command(
     ctx.exit(ExitCode.OK)
 
 
-def render(changeset: ChangeSet, fmt: str) -> str:
-    if fmt == "json":
-        return render_json(changeset)
-    if fmt == "markdown":
-        return render_markdown(changeset)
-    return render_text(changeset, color=should_color(sys.stdout, os.environ))
+def _key_is_live() -> bool:
+    """Whether STRIPE_API_KEY is a live-mode key (for a comment about a plan that could not be made)."""
+    return os.environ.get("STRIPE_API_KEY", "").strip().startswith(LIVE_PREFIXES)
+
+
+def _checked_url(value: str | None) -> str | None:
+    """An http(s) URL a markdown link can hold as it is."""
+    if value is not None and (not re.fullmatch(r"https?://[^\s<>]+", value)):
+        raise click.BadParameter("give an http:// or https:// URL without spaces or angle brackets")
+    return value
 
 
 def save(changeset: ChangeSet, out: str) -> None:

@@ -24,6 +24,7 @@ import click
 
 from compiler.changes.model import Catalog, Resource, load_catalog
 from compiler.cli.common import DiagnosticPrinter, catalog_options, connection_options, echo_diagnostics
+from compiler.cli.progress import ProgressLine, duration
 from compiler.cli.quote import find_quotable
 from compiler.cli.quote import render_text as render_quote
 from compiler.errors import InvalidUsage, NotQuotable, PricebookError, UsageError
@@ -49,8 +50,6 @@ from compiler.usage.verify import VerifyReport, verify
 
 if TYPE_CHECKING:  # the SDK is imported when a command talks to Stripe: an offline --dry-run never loads it
     from compiler.stripe.gateway import Connection, Gateway
-
-PLAIN_EVERY = 5.0  # seconds between progress lines when stderr is not a terminal
 
 
 @click.group("usage")
@@ -175,41 +174,26 @@ def record(
 
 
 class _ProgressLine:
-    """Progress on stderr: one line rewritten on a terminal, a line every few seconds otherwise (CI logs)."""
+    """An import's progress: rows read, sent, already there, rejected, the pace and the time left."""
 
     def __init__(self, display: str, tty: bool) -> None:
         self.display = display
-        self.tty = tty
-        self.shown = False
-        self._last = time.monotonic()  # a plain line only once an import has run a while
+        self.line = ProgressLine(tty)
 
     def __call__(self, progress: Progress) -> None:
-        now = time.monotonic()
-        if not self.tty and (now - self._last < PLAIN_EVERY or progress.fraction >= 1.0):
+        if not self.line.due() or (not self.line.tty and progress.fraction >= 1.0):  # the report follows
             return
-        self._last = now
         c = progress.counts
         rate = (c.sent + c.already_at_stripe) / progress.elapsed if progress.elapsed > 0 else 0.0
         eta = progress.eta
-        text = (
+        self.line.show(
             f"{self.display}: {c.rows:,} rows ({progress.fraction:.0%}), {c.sent:,} sent, "
             f"{c.already:,} already there, {c.rejected:,} rejected, {rate:,.0f} events/s"
-            + (f", ETA {_duration(eta)}" if eta is not None else "")
+            + (f", ETA {duration(eta)}" if eta is not None else "")
         )
-        if self.tty:
-            click.echo("\r" + text.ljust(110), nl=False, err=True)
-            self.shown = True
-        else:
-            click.echo(text, err=True)
 
     def close(self) -> None:
-        if self.shown:
-            click.echo(err=True)
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+        self.line.close()
 
 
 @command.command("import")

@@ -10,10 +10,10 @@ time (`$4,260.00 + €1,140.00 a month`): amounts in different currencies are ne
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from compiler.changes.changeset import Change, CurrencyAmounts, Effect, SubscriberImpact, SubscriberRead
+from compiler.changes.changeset import CurrencyAmounts, Effect, SubscriberImpact, SubscriberRead
 from compiler.stripe.money import format_money
 
 #: how the plan names the flags that change what is read
@@ -113,26 +113,16 @@ def read_lines(read: SubscriberRead) -> list[str]:
     return lines
 
 
-#: what happens to the subscriptions on a price, as the money table says it
-WHAT_HAPPENS: dict[Effect, str] = {
-    Effect.STAY: "stay on the old price",
-    Effect.STILL_BILLED: "still billed after it is archived",
-    Effect.NEW_AMOUNT: "pay the new amount",
-    Effect.DEFAULT_MOVED: "stay on the old default price",
-}
 #: a money table cell with nothing to show
 NOTHING = "—"
 
 
 @dataclass(frozen=True)
-class MoneyRow:
-    """One row of the money table (the PR comment's "who pays"): the change, what happens to its subscribers,
-    how many, their quantity and what they pay a month, as text."""
+class Cells:
+    """What the PR comment's money table says of the subscriptions on a price, or on one of its currencies:
+    `3 (quantity 8)` and `$80.00` (a month), `2 (quantity 3)` and `€84.00 → €93.00` for a repricing in place."""
 
-    address: str
-    what: str
     subscriptions: str
-    quantity: str
     monthly: str
 
 
@@ -143,49 +133,32 @@ def _quantity(quantity: int, metered: int) -> str:
     return f"{metered:,} metered" if not quantity else f"{quantity:,} + {metered:,} metered"
 
 
-def money_rows(changes: Iterable[Change]) -> list[MoneyRow]:
-    """The money table: a row per change with subscriber impact (a row per repriced currency for a repricing in
-    place), in the order of the changes."""
-    rows = []
-    for change in changes:
-        impact = change.subscribers
-        if impact is None:
-            continue
-        what = WHAT_HAPPENS[impact.effect]
-        if impact.effect is Effect.NEW_AMOUNT and impact.currencies:
-            for c in impact.currencies:
-                before, after = monthly([c]).removesuffix(" a month"), monthly([c], after=True).removesuffix(" a month")
-                amount = f"{before} → {after}" if before and after else NOTHING
-                rows.append(
-                    MoneyRow(
-                        change.address,
-                        f"{what} ({c.currency})",
-                        f"{c.subscriptions:,}",
-                        _quantity(c.quantity, c.metered),
-                        amount,
-                    )
-                )
-            continue
-        amount = monthly(impact.currencies).removesuffix(" a month") or NOTHING
-        rows.append(
-            MoneyRow(
-                change.address,
-                what,
-                f"{impact.subscriptions:,}",
-                _quantity(impact.quantity, impact.metered),
-                amount,
-            )
-        )
-    return rows
+def money_cells(impact: SubscriberImpact) -> dict[str, Cells]:
+    """The cells for a price's subscriptions: per repriced currency for a repricing in place (only they pay
+    anything new), else the whole price's under ""."""
+    if impact.effect is Effect.NEW_AMOUNT:
+        cells = {}
+        for c in impact.currencies:
+            before, after = monthly([c]).removesuffix(" a month"), monthly([c], after=True).removesuffix(" a month")
+            amount = f"{before} → {after}" if before and after else NOTHING
+            cells[c.currency] = Cells(_how_many(c.subscriptions, c.quantity, c.metered), amount)
+        return cells
+    amount = monthly(impact.currencies).removesuffix(" a month") or NOTHING
+    return {"": Cells(_how_many(impact.subscriptions, impact.quantity, impact.metered), amount)}
+
+
+def _how_many(subscriptions: int, quantity: int, metered: int) -> str:
+    """`3 (quantity 8)`, `2 (quantity 2 metered)`, `0`."""
+    return f"{subscriptions:,} (quantity {_quantity(quantity, metered)})" if subscriptions else "0"
 
 
 __all__ = [
     "LIMIT_FLAG",
+    "NOTHING",
     "NO_SUBSCRIBERS_FLAG",
-    "WHAT_HAPPENS",
-    "MoneyRow",
+    "Cells",
     "count",
-    "money_rows",
+    "money_cells",
     "monthly",
     "read_lines",
     "sentences",

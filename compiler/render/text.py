@@ -16,6 +16,7 @@ Colour is an argument (see `color.should_color`), so the output is reproducible.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -42,6 +43,7 @@ from compiler.render.values import (
     visible,
 )
 from compiler.stripe.calls import ApiCall
+from compiler.stripe.kinds import KIND_ORDER
 
 RESET = "\x1b[0m"
 BOLD = "\x1b[1m"
@@ -101,10 +103,51 @@ def render_text(changeset: ChangeSet, *, color: bool) -> str:
         noun = "problem blocks" if count == 1 else "problems block"
         lines.append(paint(f"{count} {noun} the apply: pricebook apply refuses to start until fixed.", RED, BOLD))
     lines += left_alone
+    lines += _read(changeset)
+    return "\n".join(lines) + "\n"
+
+
+def _read(changeset: ChangeSet) -> list[str]:
+    """How the subscribers were counted, when there was anything to count."""
     read = changeset.subscribers
     if read is not None and (read.skipped or read.prices_read or read.uncounted):
-        lines += read_lines(read)
+        return read_lines(read)
+    return []
+
+
+def render_text_summary(changeset: ChangeSet, *, color: bool) -> str:
+    """The plan summed up, for a plan too long to print whole before apply: the header, the warnings about money,
+    how many objects of each kind each action touches, how many calls apply sends, then the catalog's warnings,
+    the problems, the summary line and how subscribers were counted, as `render_text` has them (what warns is
+    never left out)."""
+    paint = _Paint(color)
+    lines = _header(changeset, paint)
+    shown = visible(changeset.changes)
+    if changeset.money_warnings:
+        lines += ["", *_money_warnings(changeset.money_warnings, paint)]
+    if shown:
+        lines += ["", "pricebook will perform these actions:"]
+        width = max(len(WORDING[a].verb) for a in SUMMARY_ORDER)
+        for action in SUMMARY_ORDER:
+            kinds = Counter(c.kind for c in shown if c.action is action)
+            if kinds:
+                counted = ", ".join(_many(kinds[k], k.value) for k in KIND_ORDER if k in kinds)
+                sign = paint.sign(SYMBOLS[action])
+                lines.append(f"{sign.rjust(5 + _invisible(sign))} {WORDING[action].verb.ljust(width)}  {counted}")
+        lines += ["", f"{len(changeset.calls):,} API calls to send."]
+    if changeset.warnings:
+        lines += ["", *_warnings(changeset.warnings, paint)]
+    if changeset.problems:
+        lines += ["", *_problems(changeset.problems, paint)]
+    lines += ["", paint(summary_line(changeset.counts()), BOLD)]
+    if changeset.left_alone:
+        lines.append(left_alone_line(changeset))
+    lines += _read(changeset)
     return "\n".join(lines) + "\n"
+
+
+def _many(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
 def _invisible(text: str) -> int:
@@ -121,6 +164,7 @@ def _header(changeset: ChangeSet, paint: _Paint) -> list[str]:
     lines = [f"pricebook plan: {mode} account, Stripe API version {changeset.api_version or NONE}"]
     if changeset.fingerprint:
         lines.append(f"Account state fingerprint: {changeset.fingerprint}")
+    lines.append(f"Plan hash: {changeset.plan_hash}")
     return lines
 
 

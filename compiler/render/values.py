@@ -160,9 +160,18 @@ def impact_groups(impact: Sequence[Mapping[str, Any]]) -> list[tuple[str, list[M
     return list(groups.items())
 
 
+def percent_text(value: Any) -> str:
+    """`+20%`, `-3.5%`, `0%` for an impact row's `change_percent`; "" when there is none."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return ""
+    text = f"{value:+.1f}" if value else "0"
+    return f"{text.removesuffix('.0')}%"
+
+
 def impact_text(entry: Mapping[str, Any]) -> str:
-    """`$20.00 -> $24.00`, `$24.00` for a new price, `$20.00 (unchanged)` when the amount is the same."""
+    """`$20.00 -> $24.00 (+20%)`, `$24.00` for a new price, `$20.00 (unchanged)` when the amount is the same."""
     before, after = entry.get("before"), entry.get("after")
+    percent = percent_text(entry.get("change_percent"))
     if before is None:
         text = str(after)
     elif after is None:
@@ -170,6 +179,6 @@ def impact_text(entry: Mapping[str, Any]) -> str:
     elif before == after:
         text = f"{after} (unchanged)"
     else:
-        text = f"{before} -> {after}"
+        text = f"{before} -> {after}" + (f" ({percent})" if percent else "")
     note = entry.get("note")
     return f"{text}  ({note})" if note else text

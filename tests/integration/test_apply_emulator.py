@@ -276,6 +276,32 @@ def test_a_saved_plan_applies_once_and_a_stale_one_is_refused(
     no_key(stale)
 
 
+def test_a_saved_plan_is_the_approval_no_confirmation_is_asked(
+    emulator: EmulatorHandle, plans: Path, tmp_path: Path
+) -> None:
+    saved = tmp_path / "changes.json"
+    assert run(["plan", str(plans), "--out", str(saved)], emulator).returncode == 0
+    result = run(["apply", "--plan", str(saved)], emulator)  # no terminal, no --auto-approve: CI as it is
+    assert result.returncode == 0, result.stderr
+    assert f"Applying the saved plan {saved}: it is the approval, so no confirmation is asked." in result.stdout
+    assert "Apply complete" in result.stdout
+    assert run(["plan", str(plans), "--detailed-exitcode"], emulator).returncode == 0
+
+
+def test_apply_refuses_a_plan_other_than_the_approved_one(emulator: EmulatorHandle, plans: Path) -> None:
+    approved = json.loads(run(["plan", str(plans), "--format", "json"], emulator).stdout)["plan_hash"]
+    edit(plans / "productivity.yaml", "unit_amount: 1000\n", "unit_amount: 1100\n")  # a change after the review
+    refused = run(["apply", "--auto-approve", "--expect-plan-hash", approved, str(plans)], emulator)
+    assert refused.returncode == 1
+    assert "the plan differs from the one approved" in refused.stderr and approved in refused.stderr
+    assert writes_since(emulator, 0) == []
+    now = json.loads(run(["plan", str(plans), "--format", "json"], emulator).stdout)["plan_hash"]
+    assert now != approved
+    applied = run(["apply", "--auto-approve", "--expect-plan-hash", now, str(plans)], emulator)
+    assert applied.returncode == 0, applied.stderr
+    assert f"Plan hash: {now}" in applied.stdout
+
+
 def test_a_saved_plan_is_refused_when_someone_else_changed_the_account(
     emulator: EmulatorHandle, plans: Path, tmp_path: Path
 ) -> None:

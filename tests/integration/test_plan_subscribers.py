@@ -6,6 +6,7 @@ and reading them costs one list per affected price."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -201,13 +202,14 @@ def test_text_says_who_pays_what(emulator: EmulatorHandle, account: Path) -> Non
     assert pay_more < out.index("pricebook will perform the following actions")
 
 
-def test_markdown_has_the_money_table(emulator: EmulatorHandle, account: Path) -> None:
+def test_markdown_has_who_pays_in_the_money_table(emulator: EmulatorHandle, account: Path) -> None:
     out, _ = plan(emulator, account, "--format", "markdown")
-    assert "| `price.team_monthly` | stay on the old price | 3 | 8 | $80.00 |" in out
-    assert "| `price.team_yearly_legacy` | still billed after it is archived | 2 | 4 | $33.33 |" in out
-    assert "| `price.team_eu` | pay the new amount (eur) | 2 | 3 | €84.00 → €93.00 |" in out
-    assert out.index("`existing-subscribers-pay-more`") < out.index("| | Object | Action | Why |")
-    assert "| `price.team_calls` | stay on the old price | 2 | 2 metered | — |" in out
+    money = out[out.index("#### Price changes") :]
+    assert "| `team_monthly` | 1 | $10.00/month | $12.00/month | +20% | 3 (quantity 8) | $80.00 |" in money
+    assert "| `team_yearly_legacy` | 1 | $100.00/year | 2 (quantity 4) | $33.33 |" in money
+    assert "| `team_eu` | 1 | €28.00/month | €31.00/month | +10.7% | 2 (quantity 3) | €84.00 → €93.00 |" in money
+    assert re.search(r"\| `team_calls` \| [\d,]+ \| .* \| 2 \(quantity 2 metered\) \| — \|", money)
+    assert out.index("`existing-subscribers-pay-more`") < out.index("#### Price changes")
 
 
 def test_one_list_per_affected_price_and_none_without_subscribers(emulator: EmulatorHandle, account: Path) -> None:

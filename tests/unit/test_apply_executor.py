@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from pathlib import Path
@@ -500,17 +501,40 @@ def test_the_report_of_a_stopped_apply_names_done_failed_and_not_attempted() -> 
     assert "set default price product.suite" in text and "archive price.old" in text
 
 
-def test_the_progress_line_rewrites_itself(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_progress_line_rewrites_itself_with_the_time_left(capsys: pytest.CaptureFixture[str]) -> None:
     from compiler.cli.apply import _ProgressLine
 
-    line = _ProgressLine()
+    clock = [100.0]
+    line = _ProgressLine(tty=True, clock=lambda: clock[0])
     calls = catalog_calls(1)
+    clock[0] += 2.0
     line(Progress(total=4, done=1, failed=0, in_flight=2, last=calls[0]))
+    clock[0] += 2.0
     line(Progress(total=4, done=2, failed=1, in_flight=0, last=calls[1]))
     line.close()
     err = capsys.readouterr().err
     assert err.count("\r") == 2 and err.endswith("\n")
-    assert "Applying: 2/4 done, 1 failed - create product.suite" in err
+    assert "Applying: 1/4 calls done (25%), 0.5/s, ETA 0:00:06 - create meter.emails " in err
+    # 3 of 4 finished in 4 s: one more takes about 1.3 s
+    assert "Applying: 2/4 calls done (50%), 1 failed, 0.8/s, ETA 0:00:01 - create product.suite" in err
+
+
+def test_outside_a_terminal_progress_is_a_line_every_few_seconds(capsys: pytest.CaptureFixture[str]) -> None:
+    from compiler.cli.apply import _ProgressLine
+    from compiler.cli.progress import PLAIN_EVERY
+
+    clock = [0.0]
+    line = _ProgressLine(tty=False, clock=lambda: clock[0])
+    calls = catalog_calls(1)
+    for done in range(1, 1001):  # 1,000 calls at 25 a second: 40 s
+        clock[0] = done / 25
+        line(Progress(total=1000, done=done, failed=0, in_flight=8, last=calls[0]))
+    line.close()
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == int(40 // PLAIN_EVERY) - 1  # one every 5 s, none for the last call (the report follows)
+    assert "\r" not in "".join(lines)
+    assert lines[0] == "Applying: 125/1,000 calls done (12%), 25.0/s, ETA 0:00:35"
+    assert all(re.fullmatch(r"Applying: [\d,]+/1,000 calls done \(\d+%\), 25\.0/s, ETA 0:00:\d\d", x) for x in lines)
 
 
 @pytest.mark.parametrize(

@@ -180,7 +180,7 @@ def test_immutable_price_change_is_a_replace_in_order_create_move_default_archiv
     assert archive.params == {"active": False}
     # price impact: what 6 users pay, before and after
     six = next(i for i in seats.impact if i["quantity"] == 6)
-    assert six == {"quantity": 6, "before": "$20.00", "after": "$24.00", "currency": "usd"}
+    assert six == {"quantity": 6, "before": "$20.00", "after": "$24.00", "currency": "usd", "change_percent": 20.0}
     assert change(cs, "product.suite").action is Action.NOOP
 
 
@@ -501,7 +501,8 @@ def test_price_impact_says_once_what_it_assumed_and_marks_the_rows() -> None:
     halves = change(cs, "price.half")
     assert Note(f"price impact assumes {HALF_UP.text}", NoteTopic.ASSUMPTION, "half-up") in halves.notes
     assert next(r for r in halves.impact if r["quantity"] == 1) == {
-        "quantity": 1, "before": None, "after": "$0.01", "currency": "usd", "note": "assumes half-up"}
+        "quantity": 1, "before": None, "after": "$0.01", "currency": "usd", "change_percent": None,
+        "note": "assumes half-up"}
 
 
 def test_a_repriced_currency_option_shows_what_its_subscribers_will_pay() -> None:

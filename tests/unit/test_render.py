@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -12,11 +13,11 @@ from typing import Any
 import jsonschema
 import pytest
 
-from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange, Note, NoteTopic, Problem
+from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange, MoneyWarning, Note, NoteTopic, Problem
 from compiler.errors import Diagnostic, Location, Severity
 from compiler.render.color import should_color
 from compiler.render.json import render_json
-from compiler.render.markdown import code, escape_text, fenced, render_markdown
+from compiler.render.markdown import code, escape_text, fenced, hash_marker, render_markdown, size, sticky_marker
 from compiler.render.text import render_text
 from compiler.stripe.calls import ApiCall, CallAction
 from compiler.stripe.kinds import Kind
@@ -212,9 +213,11 @@ def test_text_no_changes() -> None:
 MULTI = Change(Kind.PRICE, "team", Action.REPLACE, "tiers cannot change in place", live_id="price_2",
                notes=(Note("price impact assumes half a minor unit is rounded up", NoteTopic.ASSUMPTION, "half-up"),),
                impact=({"quantity": 1, "before": "$10.00", "after": "$10.01", "currency": "usd",
-                        "note": "assumes half-up"},
-                       {"quantity": 10, "before": "$100.00", "after": "$120.00", "currency": "usd"},
-                       {"quantity": 10, "before": "€90.00", "after": "€110.00", "currency": "eur"}))
+                        "change_percent": 0.1, "note": "assumes half-up"},
+                       {"quantity": 10, "before": "$100.00", "after": "$120.00", "currency": "usd",
+                        "change_percent": 20.0},
+                       {"quantity": 10, "before": "€90.00", "after": "€110.00", "currency": "eur",
+                        "change_percent": 22.2}))
 
 
 def test_text_groups_price_impact_by_currency_and_marks_assumed_amounts() -> None:
@@ -222,10 +225,10 @@ def test_text_groups_price_impact_by_currency_and_marks_assumed_amounts() -> Non
     start = lines.index("    price impact (usd):")
     assert lines[start : start + 5] == [
         "    price impact (usd):",
-        "      quantity  1: $10.00 -> $10.01  (assumes half-up)",
-        "      quantity 10: $100.00 -> $120.00",
+        "      quantity  1: $10.00 -> $10.01 (+0.1%)  (assumes half-up)",
+        "      quantity 10: $100.00 -> $120.00 (+20%)",
         "    price impact (eur):",
-        "      quantity 10: €90.00 -> €110.00",
+        "      quantity 10: €90.00 -> €110.00 (+22.2%)",
     ]
     assert "    # note: price impact assumes half a minor unit is rounded up" in "\n".join(lines)
 
@@ -268,28 +271,83 @@ def test_colour_only_on_a_terminal_without_no_color() -> None:
 # -- markdown ---------------------------------------------------------------------------------------------
 
 
-def test_markdown_summary_table_sections_and_details() -> None:
+def test_markdown_first_line_says_where_what_and_whether_anything_is_destructive() -> None:
+    first = render_markdown(_changeset()).splitlines()[0]
+    assert first == (
+        "### pricebook plan · test mode · 2 to create, 1 to update, 1 to replace, 1 to archive · "
+        "⚠️ destructive: 1 archived, 1 replaced (old version archived)"
+    )
+    live = render_markdown(_changeset(problems=(HELD,), livemode=True), environment="production").splitlines()[0]
+    assert live.startswith("### pricebook plan · production (LIVE mode) · ❌ 1 problem blocks the apply · 2 to create")
+    create = Change(Kind.PRICE, "p", Action.CREATE, "new in the catalog")
+    assert render_markdown(ChangeSet((create,))).splitlines()[0] == (
+        "### pricebook plan · test mode · 1 to create · nothing destructive"
+    )
+
+
+def test_markdown_counts_as_destructive_what_takes_something_away() -> None:
+    off = Change(Kind.PRICE, "p", Action.UPDATE, "active differs", live_id="price_1",
+                 fields=(FieldChange("active", True, False),))
+    meter = Change(Kind.METER, "m", Action.UPDATE, "status differs", live_id="mtr_1",
+                   fields=(FieldChange("status", "active", "inactive"),))
+    repriced = Change(Kind.PRICE, "r", Action.UPDATE, "currency_options differ", live_id="price_2",
+                      impact=({"quantity": 1, "before": "€9.00", "after": "€10.00", "currency": "eur",
+                               "change_percent": 11.1},))
+    first = render_markdown(ChangeSet((off, meter, repriced))).splitlines()[0]
+    assert first.endswith(
+        "3 to update · ⚠️ destructive: 1 archived, 1 meter deactivated, "
+        "1 repriced in place (existing subscriptions pay the new amount)"
+    )
+
+
+def test_markdown_money_table_comes_first_with_before_after_and_change() -> None:
+    md = render_markdown(ChangeSet((MULTI, *_changeset().changes[:2])))
+    money = md[md.index("#### Price changes") : md.index("#### Other changes")]
+    assert md.index("#### Other changes") < md.index("<details>")
+    assert "**`-/+` 1 price to replace** (tiers cannot change in place). New subscriptions pay the new price" in money
+    # the telling quantity: the one whose amount changes the most; each other currency that changes on its own row
+    assert "| `team` | 10 | $100.00 | $120.00 | +20% |\n|  | 10 | €90.00 | €110.00 | +22.2% |" in money
+    assert "| `suite_monthly` | 1 | $10.00 |" in money
+    assert "- **`+` 1 product to create** (new in the catalog): `suite`" in md
+
+
+def test_markdown_says_a_shared_reason_forcing_field_and_note_once_per_group() -> None:
+    shared = Note("subscriptions on the old price keep it")
+    changes = tuple(
+        Change(Kind.PRICE, f"p{n}", Action.REPLACE, "unit_amount cannot change in place", live_id=f"price_{n}",
+               fields=(FieldChange("unit_amount", 1000, 1200, True),),
+               notes=(shared, Note(f"product.x{n}'s default price moves to the new price")),
+               impact=({"quantity": 1, "before": "$10.00", "after": "$12.00", "currency": "usd",
+                        "change_percent": 20.0},))
+        for n in range(3)
+    )
+    md = render_markdown(ChangeSet(changes))
+    assert md.count("unit_amount cannot change in place") == 2  # the money group and the details group
+    assert md.count("subscriptions on the old price keep it") == 1
+    assert md.count("Each one's replacement is forced by `unit_amount`.") == 1
+    assert "Forces replacement" not in md
+    assert all(f"- product.x{n}'s default price moves to the new price" in md for n in range(3))
+    assert md.count("<details><summary><code>price.p") == 3
+
+
+def test_markdown_details_fold_each_object() -> None:
     md = render_markdown(_changeset())
-    assert md.startswith("### pricebook plan\n")
-    assert "**Plan: 2 to create, 1 to update, 1 to replace, 1 to archive.**" in md
-    assert "| `-/+` | `price.team` | replace | unit\\_amount" not in md  # underscores are not escaped
-    assert "| `-/+` | `price.team` | replace | unit_amount cannot change in place |" in md
-    assert "#### `-/+` replace `price.team`" in md
-    assert md.count("<details>") == md.count("</details>") == 6  # 5 changes + the calls
+    assert "<details><summary><code>price.team</code>: $20.00 → $24.00 at 6</summary>" in md
     assert "+ unit_amount = 1200  # forces replacement" in md
     assert "- **Forces replacement:** `unit_amount`" in md
-    assert "| 6 | $20.00 | $24.00 |" in md
-    assert "> [!NOTE]\n> subscriptions on the old price keep it\n" in md
-    assert "| test mode | `2026-10-28.endive` | `sha256:0123abcd` |" in md
+    assert "| 6 | $20.00 | $24.00 |  |" in md
+    assert "- subscriptions on the old price keep it\n" in md
+    assert "<details><summary><code>product.suite</code>: 2 fields to set</summary>" in md
+    assert md.count("<details>") == md.count("</details>") == 6  # 5 changes + the calls
 
 
 def test_markdown_has_one_price_impact_table_per_currency() -> None:
     md = render_markdown(ChangeSet((MULTI,)))
     usd, eur = md.index("**Price impact (usd)**"), md.index("**Price impact (eur)**")
     assert usd < eur
-    assert "| 1 | $10.00 | $10.01 (assumes half-up) |" in md[usd:eur]
-    assert "| 10 | €90.00 | €110.00 |" in md[eur:]
-    assert "> price impact assumes half a minor unit is rounded up" in md
+    assert "| 1 | $10.00 | $10.01 (assumes half-up) | +0.1% |" in md[usd:eur]
+    assert "| 10 | €90.00 | €110.00 | +22.2% |" in md[eur:]
+    assert "- price impact assumes half a minor unit is rounded up" in md
 
 
 def test_markdown_folds_the_ids_it_leaves_alone() -> None:
@@ -313,21 +371,38 @@ def test_markdown_lists_calls_with_params_in_order() -> None:
     assert '     "unit_amount": 1000' in calls  # params as an indented JSON block under the item
 
 
-def test_markdown_escapes_table_cells() -> None:
-    change = Change(Kind.PRODUCT, "p", Action.UPDATE, "name `a|b` <b>changed</b>", live_id="prod_1",
+def test_markdown_escapes_what_the_catalog_and_the_account_write() -> None:
+    change = Change(Kind.PRODUCT, "p<b>", Action.UPDATE, "name `a|b` <b>changed</b>", live_id="prod_1",
                     fields=(FieldChange("name", "a|b", "c"),))
     md = render_markdown(ChangeSet((change,)))
-    row = next(line for line in md.splitlines() if line.startswith("| `~` |"))
-    # four cells: the pipe inside the reason must not open a fifth
-    assert len(re.findall(r"(?<!\\)\|", row)) == 5
-    assert "\\`a\\|b\\` \\<b\\>changed\\</b\\>" in row
+    assert "- **`~` 1 product to update in place** (name \\`a\\|b\\` \\<b\\>changed\\</b\\>): `p<b>`" in md
+    assert "<summary><code>product.p&lt;b&gt;</code>: 1 field changed</summary>" in md
+    price = Change(Kind.PRICE, "x|y", Action.CREATE, "new", impact=({"quantity": 1, "before": None,
+                                                                       "after": "$1.00", "currency": "usd"},))
+    row = next(line for line in render_markdown(ChangeSet((price,))).splitlines() if line.startswith("| `x"))
+    assert len(re.findall(r"(?<!\\)\|", row)) == 4  # three cells: the pipe in the key must not open a fourth
 
 
-def test_markdown_shortens_the_fingerprint_json_keeps_it_whole() -> None:
+def test_markdown_shows_the_plan_hash_and_the_short_fingerprint_json_keeps_it_whole() -> None:
     digest = "sha256:" + "ab" * 32
     changeset = ChangeSet(api_version="v", fingerprint=digest)
-    assert "| `sha256:abababababab` |" in render_markdown(changeset)
+    md = render_markdown(changeset)
+    assert f"| test mode | `v` | `sha256:abababababab` | `{changeset.plan_hash}` |" in md
     assert digest in render_json(changeset) and digest in render_text(changeset, color=False)
+
+
+def test_markdown_ends_with_the_sticky_marker_and_the_plan_hash() -> None:
+    changeset = _changeset()
+    md = render_markdown(changeset)
+    ending = f"<!-- pricebook-plan environment=test -->\n<!-- pricebook-plan-hash {changeset.plan_hash} -->\n"
+    assert md.endswith(ending)
+    assert sticky_marker("production") == "<!-- pricebook-plan environment=production -->"
+    # one comment per environment: test and live plans never overwrite each other
+    assert "<!-- pricebook-plan environment=live -->" in render_markdown(_changeset(livemode=True))
+    assert "environment=eu-prod -->" in render_markdown(changeset, environment="eu-prod")
+    # no name can end the HTML comment early
+    assert sticky_marker("a -->b c") == "<!-- pricebook-plan environment=a%20--%3Eb%20c -->"
+    assert re.fullmatch(r"<!-- pricebook-plan-hash sha256:[0-9a-f]{64} -->", hash_marker(changeset.plan_hash))
 
 
 def test_markdown_filters() -> None:
@@ -358,7 +433,7 @@ def test_markdown_lists_the_catalogs_warnings_before_the_problems() -> None:
     ) in md[section:]
     assert "Catalog warnings" not in render_markdown(_changeset())
     nothing = render_markdown(ChangeSet(warnings=(EMPTY,)))
-    assert "**No changes.**" in nothing and "`empty-file`" in nothing
+    assert nothing.splitlines()[0].endswith("· no changes") and "`empty-file`" in nothing
 
 
 def test_markdown_warns_about_live_mode() -> None:
@@ -369,9 +444,11 @@ def test_markdown_warns_about_live_mode() -> None:
 
 
 def test_markdown_no_changes() -> None:
-    md = render_markdown(ChangeSet(api_version="v", fingerprint="f"))
-    assert "**No changes.**" in md
-    assert "<details>" not in md
+    changeset = ChangeSet(api_version="v", fingerprint="f")
+    md = render_markdown(changeset)
+    assert md.splitlines()[0] == "### pricebook plan · test mode · no changes"
+    assert "<details>" not in md and "Price changes" not in md
+    assert md.endswith(hash_marker(changeset.plan_hash) + "\n")
 
 
 # -- json -------------------------------------------------------------------------------------------------
@@ -391,6 +468,48 @@ def test_json_is_stable_and_starts_with_the_format_version() -> None:
     assert text.startswith('{\n  "format_version": "2",\n  "api_version": "2026-10-28.endive",')
     data = json.loads(text)
     assert data["summary"] == {"create": 2, "update": 1, "replace": 1, "archive": 1, "no-op": 1}
+
+
+# -- the plan hash ----------------------------------------------------------------------------------------
+
+
+def test_the_plan_hash_is_in_json_text_and_markdown_and_survives_a_saved_plan() -> None:
+    changeset = _changeset()
+    digest = changeset.plan_hash
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", digest)
+    data = json.loads(render_json(changeset))
+    assert data["plan_hash"] == digest
+    assert ChangeSet.from_json(data).plan_hash == digest  # `apply --plan FILE` sees the hash that was approved
+    assert f"Plan hash: {digest}\n" in render_text(changeset, color=False)
+    assert f"`{digest}`" in render_markdown(changeset)
+
+
+_SENT = _changeset()
+
+
+@pytest.mark.parametrize(
+    ("edit", "same"),
+    [
+        # what apply would send, and what it rests on: another hash
+        (lambda cs: dataclasses.replace(cs, calls=(*cs.calls[:-1], dataclasses.replace(
+            cs.calls[-1], params={"active": True}))), False),
+        (lambda cs: dataclasses.replace(cs, calls=cs.calls[:-1]), False),
+        (lambda cs: dataclasses.replace(cs, changes=(*cs.changes[:2], dataclasses.replace(cs.changes[2], fields=(
+            FieldChange("nickname", "Older", "New"),)), *cs.changes[3:])), False),  # someone edited it by hand
+        (lambda cs: dataclasses.replace(cs, livemode=True), False),
+        (lambda cs: dataclasses.replace(cs, api_version="2099-01-01.x"), False),
+        # what explains it, or the rest of the account: the same hash
+        (lambda cs: dataclasses.replace(cs, fingerprint="sha256:other"), True),
+        (lambda cs: dataclasses.replace(cs, changes=tuple(
+            dataclasses.replace(c, reason="reworded", notes=(), impact=()) for c in cs.changes)), True),
+        (lambda cs: dataclasses.replace(cs, left_alone=LEFT_ALONE, warnings=(HUF,)), True),
+        (lambda cs: dataclasses.replace(cs, changes=cs.changes[:-1]), True),  # an object that needs nothing
+    ],
+)
+def test_the_plan_hash_covers_what_is_sent_not_how_it_is_explained(
+    edit: Callable[[ChangeSet], ChangeSet], same: bool
+) -> None:
+    assert (edit(_SENT).plan_hash == _SENT.plan_hash) is same
 
 
 # -- the JSON schema --------------------------------------------------------------------------------------
@@ -444,7 +563,8 @@ def _big_changeset(count: int) -> ChangeSet:
     changes = tuple(
         Change(Kind.PRICE, f"price_{n:04}", Action.REPLACE, "unit_amount cannot change", live_id=f"price_{n:04}x",
                fields=(FieldChange("unit_amount", 1000, 1200, True),),
-               impact=({"quantity": 1, "before": "$10.00", "after": "$12.00"},))
+               impact=({"quantity": 1, "before": "$10.00", "after": "$12.00", "currency": "usd",
+                        "change_percent": 20.0},))
         for n in range(count)
     )
     calls = tuple(
@@ -460,28 +580,20 @@ def test_markdown_sheds_detail_to_fit_a_pull_request_comment() -> None:
     whole = render_markdown(changeset, limit=None)
     assert len(whole) > 60_000 and "Shortened" not in whole
     short = render_markdown(changeset)
-    assert len(short) <= 60_000
-    assert "> Shortened to fit in a pull-request comment: the details of " in short
-    assert "the API calls, the field diffs and the call parameters are left out" in short
-    assert "| `price.price_0399` |" in short  # the summary table keeps every row
-    assert re.search(r"Details below for the first \d+ of 400 changes\.", short)
+    assert size(short) <= 60_000
+    assert "> Shortened to fit in a pull-request comment: left out the details of " in short
+    assert "the API calls and the field diffs. `pricebook plan --format markdown --max-bytes 0`" in short
+    assert "| `price_0399` | 1 | $10.00 | $12.00 | +20% |" in short  # the money table keeps every price
+    assert re.search(r"Details of \d+ of these 400 below; the others are left out of this comment\.", short)
     assert "#### Problems" in short and "lookup-key-held-by-unmanaged-price" in short  # never shed
-    assert "**Plan: 0 to create, 0 to update, 400 to replace, 0 to archive.**" in short
-
-
-def test_markdown_cuts_table_rows_last() -> None:
-    tiny = render_markdown(_big_changeset(400), limit=5_000)
-    assert len(tiny) <= 5_000
-    assert re.search(r"… and \d+ more changes, not shown here\.", tiny)
-    assert "#### `-/+`" not in tiny and "<details>" not in tiny
-    assert "| `price.price_0000` |" in tiny and "#### Problems" in tiny
+    assert short.splitlines()[0] == whole.splitlines()[0]
 
 
 def test_markdown_drops_call_parameters_first() -> None:
     changeset = _changeset()
     whole = render_markdown(changeset, limit=None)
-    shorter = render_markdown(changeset, limit=len(whole) - 1)
-    assert "the call parameters are left out" in shorter
+    shorter = render_markdown(changeset, limit=size(whole) - 1)
+    assert "left out the call parameters." in shorter
     assert '"unit_amount": 1000' not in shorter  # the parameters went
     assert "+ unit_amount = 1200  # forces replacement" in shorter  # the field diffs stayed
     assert "1. `POST /v1/products`" in shorter  # and so did the call list
@@ -489,3 +601,22 @@ def test_markdown_drops_call_parameters_first() -> None:
 
 def test_markdown_small_plan_is_not_shortened() -> None:
     assert "Shortened" not in render_markdown(_changeset())
+
+
+def test_thousands_of_warnings_are_listed_up_to_a_number_before_the_money_table_shrinks() -> None:
+    warnings = tuple(
+        Diagnostic(Location("plans/a.yaml", n, 1), "currency-special-case", f"warning {n}: " + "x" * 60, None,
+                   Severity.WARNING)
+        for n in range(1, 1501)
+    )
+    raised = tuple(
+        MoneyWarning(f"price.p{n}", "existing-subscribers-pay-more", "2 pay more " + "y" * 60, "tell them")
+        for n in range(1500)
+    )
+    md = render_markdown(dataclasses.replace(_changeset(), warnings=warnings, money_warnings=raised))
+    assert size(md) <= 60_000
+    assert "| `team` | 6 | $20.00 | $24.00 |  |" in md  # the money table as a table
+    assert "**1,500 warnings about what existing subscribers pay**" in md
+    assert re.search(r"> - … and [\d,]+ more, left out of this comment\.", md)
+    assert re.search(r"- … and [\d,]+ more warnings, left out of this comment\.", md)
+    assert re.search(r"left out .*[\d,]+ warnings and problems", md)

@@ -65,6 +65,7 @@ def test_progress_on_a_terminal_and_in_a_log(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from compiler.cli import usage as usage_cli
+    from compiler.cli.progress import PLAIN_EVERY
     from compiler.usage.importer import Counts, Progress
 
     clock = [100.0]
@@ -73,7 +74,7 @@ def test_progress_on_a_terminal_and_in_a_log(
 
     log = usage_cli._ProgressLine("u.csv", tty=False)
     log(Progress(counts, 0.25, 2.0))  # too soon for a log line
-    clock[0] += usage_cli.PLAIN_EVERY
+    clock[0] += PLAIN_EVERY
     log(Progress(counts, 0.5, 7.0))
     lines = capsys.readouterr().err.splitlines()
     assert lines == ["u.csv: 500 rows (50%), 400 sent, 100 already there, 0 rejected, 57 events/s, ETA 0:00:07"]
