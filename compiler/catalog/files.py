@@ -24,15 +24,16 @@ from compiler import bounds
 from compiler.catalog.sandbox import BoundedEnvironment, TemplateLimit
 from compiler.catalog.source import Document
 from compiler.catalog.yaml_reader import MAX_DEPTH, load_text
-from compiler.errors import Diagnostic, Location, Severity
+from compiler.errors import Diagnostic, Location
 
 CATALOG_SUFFIXES = (".yaml", ".yml")
 TEMPLATE_SUFFIXES = (".yaml.j2", ".yml.j2")
 
-#: every rule id reported here (all errors except `no-files`, a warning)
+#: every rule id reported here (all errors)
 RULE_IDS: Mapping[str, str] = {
     "path-not-found": "a path given on the command line does not exist",
-    "no-files": "a directory holds no *.yaml, *.yml or *.yaml.j2 file (warning)",
+    "no-files": "a directory given holds no *.yaml, *.yml or *.yaml.j2 file (an empty catalog would archive "
+    "everything pricebook manages)",
     "io-error": "a file cannot be read",
     "file-too-large": "a catalog file, `--vars` file or rendered template is larger than PRICEBOOK_MAX_FILE_MB",
     "encoding": "a file is not UTF-8",
@@ -82,13 +83,13 @@ def find_files(paths: Sequence[str]) -> tuple[list[Path], list[Diagnostic]]:
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
             if not candidates:
+                # an error, not an empty catalog: planned against an account, it would archive everything
                 diagnostics.append(
                     Diagnostic(
                         Location(display_path(path)),
                         "no-files",
-                        "no *.yaml, *.yml or *.yaml.j2 files here",
-                        None,
-                        Severity.WARNING,
+                        "no *.yaml, *.yml or *.yaml.j2 files here, so no catalog to read",
+                        "check the path: pass the directory that holds the catalog files (default plans/)",
                     )
                 )
         elif path.is_file():

@@ -82,7 +82,7 @@ def test_missing_path_and_empty_directory(tmp_path: Path) -> None:
     assert docs == []
     assert [(p.rule, p.severity) for p in problems] == [
         ("path-not-found", Severity.ERROR),
-        ("no-files", Severity.WARNING),
+        ("no-files", Severity.ERROR),
     ]
 
 
