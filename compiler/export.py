@@ -173,8 +173,9 @@ def export_account(
             leave_out(NO_IDENTITY, obj)
             if obj.managed:
                 warnings.append(
-                    f"price {obj.id} is pricebook's but has no lookup_key, so no catalog can name it: "
-                    "plan will archive it (give it a lookup_key in Stripe and import again to keep it)"
+                    f"price {obj.id} is pricebook's but has no lookup_key, so no catalog can name it: plan reports "
+                    "it as a problem and never archives it (give it a lookup_key in Stripe and import again to keep "
+                    "it, or archive it in the Dashboard)"
                 )
         else:
             target = main if obj.managed else extra

@@ -364,6 +364,11 @@ RULE_FAILING: list[Case] = [
         P + "    currency: usd\n    unit_amount: 5\n    metadata:\n      managed_by: me  #!\n",
     ),
     Case(
+        "reserved-metadata-key",
+        P + "    currency: usd\n    unit_amount: 5\n    metadata:\n      pricebook_replaces: price_1  #!\n",
+        variant="replaces",
+    ),
+    Case(
         "metadata-invalid",
         P + "    currency: usd\n    unit_amount: 5\n    metadata:\n      tier[1]: gold  #!\n",
     ),
@@ -544,7 +549,7 @@ PASSING: list[Passing] = [
         ("reserved-metadata-key", "metadata-invalid", "product-name-required", "unknown-default-price"),
         "products:\n  - id: other\n    name: Other\n    default_price: other_once\n"
         + "    metadata: {"
-        + ", ".join(f"k{n}: v" for n in range(49))  # Stripe's 50 keys less pricebook's managed_by
+        + ", ".join(f"k{n}: v" for n in range(48))  # Stripe's 50 keys less pricebook's two
         + "}\n"
         "    prices:\n      - lookup_key: other_once\n        currency: usd\n        unit_amount: 5\n"
         "        metadata: {seats: '3'}\n",

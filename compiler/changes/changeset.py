@@ -5,9 +5,10 @@ before/after values and whether each forces a replacement), the `problems` that 
 make, identities held by objects pricebook does not own), `calls`: the ordered API calls that carry it out,
 `left_alone`: the active objects of the account pricebook neither owns nor touches, so a reviewer can tell
 "left alone" from "not seen", `warnings`: what the catalog's check warned about, shown wherever the ChangeSet
-is, and who pays: on each change the subscriptions on the price it reaches (`SubscriberImpact`), how they were
-read (`subscribers`) and the `money_warnings` a reviewer must see first. Renderers and apply only read this;
-neither touches Stripe to explain or decide anything.
+is, who pays: on each change the subscriptions on the price it reaches (`SubscriberImpact`), how they were
+read (`subscribers`) and the `money_warnings` a reviewer must see first, and `mass_archive`: whether it archives
+many objects at once (blocked unless the user said so), which every view states first. Renderers and apply only
+read this; neither touches Stripe to explain or decide anything.
 """
 
 from __future__ import annotations
@@ -318,6 +319,44 @@ class MoneyWarning:
 
 
 @dataclass(frozen=True)
+class MassArchive:
+    """Many archives at once of objects the catalog no longer lists: more than `limit`, or every managed object of
+    a kind (`whole_kinds`). Blocked by a `mass-archive` problem unless the user `allowed` it
+    (--allow-mass-archive), which a saved plan records."""
+
+    count: int
+    limit: int
+    whole_kinds: tuple[Kind, ...] = ()
+    allowed: bool = False
+
+    def describe(self) -> str:
+        """`12 objects the catalog no longer lists (more than 10; every managed price)`."""
+        why = [f"more than {self.limit}"] if self.count > self.limit else []
+        why += [f"every managed {kind.value}" for kind in self.whole_kinds]
+        noun = "object" if self.count == 1 else "objects"
+        return f"{self.count} {noun} the catalog no longer lists ({'; '.join(why)})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "limit": self.limit,
+            "every_managed": [kind.value for kind in self.whole_kinds],
+            "allowed": self.allowed,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> MassArchive | None:
+        if data is None:
+            return None
+        return cls(
+            int(data["count"]),
+            int(data["limit"]),
+            tuple(Kind(k) for k in data.get("every_managed") or ()),
+            bool(data["allowed"]),
+        )
+
+
+@dataclass(frozen=True)
 class ChangeSet:
     changes: tuple[Change, ...] = ()
     calls: tuple[ApiCall, ...] = ()
@@ -335,6 +374,8 @@ class ChangeSet:
     subscribers: SubscriberRead | None = None
     #: what moves money for existing subscribers, shown before everything else
     money_warnings: tuple[MoneyWarning, ...] = ()
+    #: set when it archives many objects at once (None: few or none)
+    mass_archive: MassArchive | None = None
 
     @property
     def has_changes(self) -> bool:
@@ -366,6 +407,7 @@ class ChangeSet:
             "fingerprint": self.fingerprint,
             "livemode": self.livemode,
             "plan_hash": self.plan_hash,
+            "mass_archive": self.mass_archive.to_json() if self.mass_archive is not None else None,
             "summary": self.counts(),
             "changes": [c.to_json() for c in self.changes],
             "problems": [p.to_json() for p in self.problems],
@@ -390,6 +432,7 @@ class ChangeSet:
             tuple(Diagnostic.from_json(w) for w in data.get("warnings") or ()),
             SubscriberRead.from_json(data["subscribers"]) if data.get("subscribers") else None,
             tuple(MoneyWarning.from_json(w) for w in data.get("money_warnings") or ()),
+            MassArchive.from_json(data.get("mass_archive")),
         )
 
 

@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from compiler.changes.model import Catalog, Resource
 from compiler.stripe.calls import PLACEHOLDER, ApiCall, CallAction, placeholder
-from compiler.stripe.fields import SPECS, currency_options_to_send
+from compiler.stripe.fields import REPLACES_KEY, SPECS, currency_options_to_send
 from compiler.stripe.kinds import Kind
 
 #: how a call names the Stripe id of a referenced object: a live id, or a placeholder when it doesn't exist yet
@@ -42,13 +42,15 @@ def placeholder_ref(kind: Kind, key: str) -> str:
     return placeholder(f"{kind.value}.{key}")
 
 
-def create_call(resource: Resource, ref: Ref, *, transfer_lookup_key: bool = False) -> ApiCall:
+def create_call(resource: Resource, ref: Ref, *, replaces: str | None = None) -> ApiCall:
     """The POST that creates `resource`, with meter references turned into ids by `ref`.
 
-    `transfer_lookup_key=True` (prices only) moves the lookup_key from the price being replaced.
+    `replaces` (prices only) is the id of the live price this one replaces: the lookup_key moves from it
+    (`transfer_lookup_key=true`), and the new price records it in metadata (`REPLACES_KEY`), in the same call, so
+    the old version stays identifiable as pricebook's own if the apply stops before archiving it.
     """
-    if transfer_lookup_key and resource.kind is not Kind.PRICE:
-        raise ValueError(f"transfer_lookup_key applies to prices, not to {resource.address}")
+    if replaces is not None and resource.kind is not Kind.PRICE:
+        raise ValueError(f"only a price replaces another, not {resource.address}")
     skip = _NOT_CREATE_PARAMS.get(resource.kind, frozenset())
     # A shallow copy: nested values are shared with the catalog (both are read-only plain data by contract),
     # and the one nested value rewritten, `recurring`, is copied first. Compiling 10,000 prices stays cheap.
@@ -61,8 +63,9 @@ def create_call(resource: Resource, ref: Ref, *, transfer_lookup_key: bool = Fal
         options = currency_options_to_send(params)
         if options is not None:
             params["currency_options"] = options
-        if transfer_lookup_key:
+        if replaces is not None:
             params["transfer_lookup_key"] = True
+            params["metadata"] = {**(params.get("metadata") or {}), REPLACES_KEY: replaces}
     elif resource.kind is Kind.PLAN and isinstance(params.get("meter"), str):
         params["meter"] = _ref(ref, Kind.METER, params["meter"], found)
     return ApiCall(

@@ -8,6 +8,12 @@ catalog no longer lists are archived; objects pricebook does not own are never t
 listed in `ChangeSet.left_alone`), and one that holds an identity the catalog wants is a problem that says how
 to adopt it.
 
+What no catalog entry can name is never archived: a managed price without a lookup_key is a problem, unless it is
+the old version of a price pricebook replaced (the new price names it, `fields.REPLACES_KEY`), left active by an
+apply that stopped before archiving it: that replace is finished (its product's default price moved on, then the
+old version archived). And archiving many objects at once (`problems.MASS_ARCHIVE_LIMIT`, or every managed object
+of a kind) is blocked unless the caller allows it: that is what an empty, partial or mistyped catalog looks like.
+
 `ChangeSet.calls` is the list apply sends, in the order of their stages (`stripe.calls.Stage`): meters,
 products, new prices and plans, price and plan updates (reactivations included), default price moves, then
 archives (so an old price is archived only once it is no longer a default price, and a default price is active
@@ -18,11 +24,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange, Note, Problem
+from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange, MassArchive, Note, Problem
 from compiler.changes.compile import create_call, default_price_call, path_id
 from compiler.changes.model import Catalog, Resource
 from compiler.changes.problems import (
@@ -31,6 +37,9 @@ from compiler.changes.problems import (
     FIELD_CANNOT_BE_UNSET,
     IMMUTABLE_FIELD,
     LOOKUP_KEY_HELD_BY_UNMANAGED_PRICE,
+    MANAGED_PRICE_WITHOUT_LOOKUP_KEY,
+    MASS_ARCHIVE,
+    MASS_ARCHIVE_LIMIT,
     PLAN_ID_HELD_BY_PRICE,
     PLAN_ID_HELD_BY_UNMANAGED_PLAN,
     PRODUCT_ID_HELD_BY_UNMANAGED_PRODUCT,
@@ -70,6 +79,8 @@ class _Diff:
     notes: dict[tuple[Kind, str], list[Note]] = field(default_factory=dict)
     #: the live prices that replaced catalog prices leave behind; archived once default moves are known
     old_versions: list[tuple[Resource, LiveObject]] = field(default_factory=list)
+    #: the objects archived because the catalog no longer lists them (what the mass-archive guard counts)
+    removed: list[LiveObject] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         objs = self.state.objects
@@ -77,6 +88,8 @@ class _Diff:
         self.products = {o.id: o for o in objs if o.kind is Kind.PRODUCT}
         self.prices = {o.key: o for o in objs if o.kind is Kind.PRICE and o.key}
         self.family = {o.id: o for o in objs if o.kind in (Kind.PRICE, Kind.PLAN)}
+        #: the id of each price pricebook replaced -> the managed price that replaced it (active or not)
+        self.replaced_by = {o.replaces: o for o in objs if o.kind is Kind.PRICE and o.managed and o.replaces}
 
     # -- references ---------------------------------------------------------------------------------------
 
@@ -152,7 +165,7 @@ class _Diff:
             self._update(resource, live, fields, notes=_in_place_notes(live.attrs, resource.attrs))
             return
         self.decided[resource.address] = Action.REPLACE
-        self.calls.append(create_call(resource, self.ref, transfer_lookup_key=True))
+        self.calls.append(create_call(resource, self.ref, replaces=live.id))
         notes = [REPLACE_NOTE, LOOKUP_KEY_MOVES]
         if live.active:
             self.old_versions.append((resource, live))
@@ -196,9 +209,9 @@ class _Diff:
         wanted = resource.attrs.get("default_price")
         current_key = live.attrs.get("default_price") if live is not None else None
         current_id = self._current_default_id(live)
-        follows = self.catalog.get(Kind.PRICE, current_key) if isinstance(current_key, str) else None
+        follows = self._followed(current_key)
         if wanted is None and follows is not None and follows.product == resource.key:
-            wanted = current_key  # not named in the catalog, but it follows its price through a replace
+            wanted = follows.key  # not named in the catalog, but it follows its price through a replace
         move = self._default_move(resource, wanted, current_id)
         if live is None:
             self._create(resource)
@@ -206,7 +219,7 @@ class _Diff:
                 self.calls.append(move)
             return
         fields = [f for f in _compare(Kind.PRODUCT, live.attrs, resource.attrs) if f[0] != "default_price"]
-        if resource.attrs.get("default_price") is not None and current_key != wanted:
+        if (resource.attrs.get("default_price") is not None or move is not None) and current_key != wanted:
             fields.append(("default_price", current_key, wanted, Mutability.UPDATE))
         if move is not None:
             self.calls.append(move)
@@ -222,6 +235,17 @@ class _Diff:
             action = CallAction.ARCHIVE if params.get("active") is False else CallAction.UPDATE
             self.calls.append(_post(_object_path(Kind.PRODUCT, live.id), params, resource.address, action))
         self._change(resource, live, Action.UPDATE, _update_reason(live, fields), fields)
+
+    def _followed(self, current_key: Any) -> Resource | None:
+        """The catalog price a product's current default price (`current_key`: a lookup_key, or the id of a price
+        without one) is a version of: the price with that lookup_key, or, for the old version of a price
+        pricebook replaced, the price with its successor's lookup_key."""
+        if not isinstance(current_key, str):
+            return None
+        successor = self.replaced_by.get(current_key)
+        if successor is not None and successor.key is not None and current_key not in self.prices:
+            return self.catalog.get(Kind.PRICE, successor.key)
+        return self.catalog.get(Kind.PRICE, current_key)
 
     def _current_default_id(self, live: LiveObject | None) -> str | None:
         if live is None:
@@ -297,6 +321,9 @@ class _Diff:
         for obj in sorted(self.family.values(), key=lambda o: (KIND_ORDER.index(o.kind), o.key or "", o.id)):
             if not obj.managed or not obj.active:
                 continue
+            if obj.kind is Kind.PRICE and obj.key is None:
+                self._nameless(obj, still_default)
+                continue
             if obj.kind is Kind.PRICE and obj.key in catalog_prices:
                 continue
             if obj.kind is Kind.PLAN and obj.key in catalog_plans:
@@ -304,6 +331,7 @@ class _Diff:
             if still_default(obj, obj.address, "is no longer in the catalog", DEFAULT_PRICE_REMOVED):
                 continue
             self._archive(obj, "no longer in the catalog")
+            self.removed.append(obj)
 
         for product in sorted(self.products.values(), key=lambda o: o.id):
             if not product.managed or not product.active or product.id in catalog_products:
@@ -327,6 +355,69 @@ class _Diff:
                 )
                 continue
             self._archive(product, "no longer in the catalog")
+            self.removed.append(product)
+
+    def _nameless(self, obj: LiveObject, still_default: Callable[[LiveObject, str, str, ProblemRule], bool]) -> None:
+        """A managed active price without a lookup_key: no catalog entry can name it, so it is never archived as
+        removed. The old version of a price pricebook replaced is pricebook's own, left by an apply that stopped
+        before archiving it: the replace is finished now."""
+        successor = self.replaced_by.get(obj.id)
+        if successor is None:
+            self.problems.append(
+                Problem(
+                    obj.address,
+                    MANAGED_PRICE_WITHOUT_LOOKUP_KEY.id,
+                    f"price {obj.id} is marked {MANAGED_BY_KEY}={MANAGED_BY_VALUE} but has no lookup_key, so no "
+                    "catalog entry can name it: pricebook leaves it as it is rather than archive it",
+                    MANAGED_PRICE_WITHOUT_LOOKUP_KEY.way_out,
+                )
+            )
+            return
+        replaced = f"price.{successor.key}" if successor.key else f"price {successor.id}"
+        why = f"is the old version of {replaced}"
+        if still_default(obj, obj.address, why, DEFAULT_PRICE_BLOCKS_REPLACE):
+            return
+        path = _object_path(Kind.PRICE, obj.id)
+        self.calls.append(_post(path, {"active": False}, obj.address, CallAction.ARCHIVE_OLD_VERSION))
+        self.changes.append(
+            Change(
+                Kind.PRICE,
+                obj.id,
+                Action.ARCHIVE,
+                f"the old version of {replaced}, which replaced it ({successor.id}): an earlier apply stopped "
+                "before archiving it",
+                obj.id,
+                (FieldChange("active", True, False),),
+                before=obj.attrs,
+                notes=(ARCHIVED_PRICE_KEPT,),
+            )
+        )
+
+    def mass_archive(self, allowed: bool) -> MassArchive | None:
+        """The removals, when they are many: more than the limit, or every managed object of a kind that a
+        catalog can name (a managed price without a lookup_key is never removed, so it does not count)."""
+        if not self.removed:
+            return None
+        whole = []
+        for kind in (Kind.PRODUCT, Kind.PRICE, Kind.PLAN):
+            removed = sum(1 for o in self.removed if o.kind is kind)
+            nameable = sum(1 for o in self.state.of_kind(kind) if o.managed and o.active and o.key is not None)
+            if removed and removed == nameable:
+                whole.append(kind)
+        if len(self.removed) <= MASS_ARCHIVE_LIMIT and not whole:
+            return None
+        mass = MassArchive(len(self.removed), MASS_ARCHIVE_LIMIT, tuple(whole), allowed)
+        if not allowed:
+            self.problems.append(
+                Problem(
+                    "catalog",
+                    MASS_ARCHIVE.id,
+                    f"this plan archives {mass.describe()}: pricebook does not archive that many at once unless "
+                    "told to",
+                    MASS_ARCHIVE.way_out,
+                )
+            )
+        return mass
 
     def _archive(self, obj: LiveObject, reason: str) -> None:
         key = obj.key if obj.key is not None else obj.id
@@ -465,10 +556,14 @@ class _Diff:
 # the public entry point
 
 
-def diff(catalog: Catalog, state: AccountState, *, api_version: str = "") -> ChangeSet:
-    """What it takes to make the account match the catalog, as data (see the module docstring)."""
+def diff(
+    catalog: Catalog, state: AccountState, *, api_version: str = "", allow_mass_archive: bool = False
+) -> ChangeSet:
+    """What it takes to make the account match the catalog, as data (see the module docstring).
+    `allow_mass_archive`: the user said --allow-mass-archive, so many archives at once are not a problem."""
     work = _Diff(catalog, state)
     work.run()
+    mass = work.mass_archive(allow_mass_archive)
     order = {kind: index for index, kind in enumerate(KIND_ORDER)}
     changes = sorted(work.changes, key=lambda c: (order[c.kind], c.key, c.live_id or ""))
     problems = sorted(work.problems, key=lambda p: (p.address, p.rule))
@@ -480,6 +575,7 @@ def diff(catalog: Catalog, state: AccountState, *, api_version: str = "") -> Cha
         fingerprint=state.fingerprint,
         livemode=state.livemode,
         left_alone=left_alone(catalog, state),
+        mass_archive=mass,
     )
 
 

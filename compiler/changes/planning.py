@@ -24,19 +24,26 @@ from compiler.stripe.state import AccountState, Lister, LiveObject, read_account
 
 
 def changeset_for(
-    checked: CheckedCatalog, gateway: Lister, subscribers: SubscriberOptions | None = None
+    checked: CheckedCatalog,
+    gateway: Lister,
+    subscribers: SubscriberOptions | None = None,
+    *,
+    allow_mass_archive: bool = False,
 ) -> tuple[ChangeSet, AccountState]:
     """Read the account once (`read_state`), plan the catalog against it and read who pays on the prices the
-    plan reaches, as `subscribers` says (read-only: no write is sent)."""
+    plan reaches, as `subscribers` says (read-only: no write is sent). `allow_mass_archive`: see `plan_against`."""
     state = read_state(gateway, (r.key for r in checked.catalog.of_kind(Kind.PLAN)))
-    changeset = plan_against(checked, state)
+    changeset = plan_against(checked, state, allow_mass_archive=allow_mass_archive)
     options = subscribers or SubscriberOptions()
     return with_subscribers(changeset, checked.catalog, state, gateway, options), state
 
 
-def plan_against(checked: CheckedCatalog, state: AccountState) -> ChangeSet:
-    """The ChangeSet for an account already read (pure): the diff, its price impact and the catalog's warnings."""
-    changeset = with_price_impact(diff(checked.catalog, state, api_version=API_VERSION))
+def plan_against(checked: CheckedCatalog, state: AccountState, *, allow_mass_archive: bool = False) -> ChangeSet:
+    """The ChangeSet for an account already read (pure): the diff, its price impact and the catalog's warnings.
+    `allow_mass_archive`: the user said many archives at once are meant (see `diff`)."""
+    changeset = with_price_impact(
+        diff(checked.catalog, state, api_version=API_VERSION, allow_mass_archive=allow_mass_archive)
+    )
     return dataclasses.replace(changeset, warnings=checked.warnings)
 
 

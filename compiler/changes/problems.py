@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from compiler.stripe.fields import MANAGED_BY_KEY, MANAGED_BY_VALUE, SPECS
+from compiler.stripe.fields import MANAGED_BY_KEY, MANAGED_BY_VALUE, REPLACES_KEY, SPECS
 from compiler.stripe.kinds import Kind
 
 
@@ -69,6 +69,27 @@ DEFAULT_PRICE_REMOVED = ProblemRule(
     "give the product another default_price (in the catalog if pricebook manages it, otherwise in the "
     "Dashboard), or remove the product from the catalog to archive it",
 )
+MANAGED_PRICE_WITHOUT_LOOKUP_KEY = ProblemRule(
+    "managed-price-without-lookup-key",
+    f"an active price carries metadata {MANAGED_BY_KEY}={MANAGED_BY_VALUE} but has no lookup_key, so no catalog "
+    "entry can name it; pricebook never archives what the catalog never named (the old version of a price "
+    f"pricebook replaced is its own: the new price names it in metadata {REPLACES_KEY}, and the plan archives it)",
+    "adopt it (`pricebook adopt` writes a catalog entry for it), or give it a lookup_key in the Dashboard and add "
+    f"it to the catalog; if nobody should use it, archive it in the Dashboard or remove its {MANAGED_BY_KEY} metadata",
+)
+#: the flag of plan and apply by which the user says that many archives at once are meant
+ALLOW_MASS_ARCHIVE = "--allow-mass-archive"
+#: a plan may archive this many objects the catalog no longer lists (and not every managed one of a kind) unless
+#: the user says ALLOW_MASS_ARCHIVE
+MASS_ARCHIVE_LIMIT = 10
+
+MASS_ARCHIVE = ProblemRule(
+    "mass-archive",
+    f"the plan archives many objects because the catalog no longer lists them: more than {MASS_ARCHIVE_LIMIT}, "
+    "or every managed object of a kind. An empty, partial or mistyped catalog looks exactly like that",
+    "check the catalog path and that every file is there; if you do mean to archive them, run plan (or apply) "
+    f"again with {ALLOW_MASS_ARCHIVE}",
+)
 
 FIELD_CANNOT_BE_UNSET = ProblemRule(
     "field-cannot-be-unset",
@@ -92,15 +113,21 @@ PROBLEM_RULES: tuple[ProblemRule, ...] = (
     DEFAULT_PRICE_BLOCKS_REPLACE,
     DEFAULT_PRICE_REMOVED,
     FIELD_CANNOT_BE_UNSET,
+    MANAGED_PRICE_WITHOUT_LOOKUP_KEY,
+    MASS_ARCHIVE,
 )
 
 
 __all__ = [
+    "ALLOW_MASS_ARCHIVE",
     "DEFAULT_PRICE_BLOCKS_REPLACE",
     "DEFAULT_PRICE_REMOVED",
     "FIELD_CANNOT_BE_UNSET",
     "IMMUTABLE_FIELD",
     "LOOKUP_KEY_HELD_BY_UNMANAGED_PRICE",
+    "MANAGED_PRICE_WITHOUT_LOOKUP_KEY",
+    "MASS_ARCHIVE",
+    "MASS_ARCHIVE_LIMIT",
     "METER_IMMUTABLE_FIELD",
     "PLAN_ID_HELD_BY_PRICE",
     "PLAN_ID_HELD_BY_UNMANAGED_PLAN",

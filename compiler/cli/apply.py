@@ -22,8 +22,15 @@ from compiler.changes.changeset import ChangeSet
 from compiler.changes.model import load_catalog
 from compiler.changes.planfile import ensure_fresh, load_changeset
 from compiler.changes.planning import changeset_for, current_fingerprint
+from compiler.changes.problems import ALLOW_MASS_ARCHIVE
 from compiler.changes.subscribers import SubscriberOptions
-from compiler.cli.common import catalog_options, connection_options, paths_argument, resolve_paths
+from compiler.cli.common import (
+    catalog_options,
+    connection_options,
+    mass_archive_option,
+    paths_argument,
+    resolve_paths,
+)
 from compiler.cli.plan import subscriber_options, subscribers_wanted
 from compiler.cli.progress import ProgressLine, duration, eta
 from compiler.errors import ApplyFailed, PlanChanged, UsageError
@@ -34,11 +41,17 @@ from compiler.stripe.gateway import Gateway, GatewayStats, connection_from_env
 
 
 def _compute(
-    paths: list[str], var: tuple[str, ...], vars_file: str | None, gateway: Gateway, subscribers: SubscriberOptions
+    paths: list[str],
+    var: tuple[str, ...],
+    vars_file: str | None,
+    gateway: Gateway,
+    subscribers: SubscriberOptions,
+    allow_mass_archive: bool,
 ) -> ChangeSet:
     """The ChangeSet `plan` would show for `paths` (the catalog's warnings and who pays with it), read through the
     same gateway (and pace) apply writes with."""
-    changeset, _ = changeset_for(load_catalog(paths, var, vars_file), gateway, subscribers)
+    checked = load_catalog(paths, var, vars_file)
+    changeset, _ = changeset_for(checked, gateway, subscribers, allow_mass_archive=allow_mass_archive)
     return changeset
 
 
@@ -198,6 +211,7 @@ def check_hash(changeset: ChangeSet, expected: str | None) -> None:
     help="Independent calls sent in parallel, within --rate [default: from the rate, 10 at 25/s].",
 )
 @subscriber_options
+@mass_archive_option
 @catalog_options
 @connection_options
 def command(
@@ -210,6 +224,7 @@ def command(
     workers: int | None,
     no_subscribers: bool,
     subscriber_limit: int,
+    allow_mass_archive: bool,
     var: tuple[str, ...],
     vars_file: str | None,
     api_base: str | None,
@@ -218,6 +233,11 @@ def command(
     """Apply the catalog below PATHS (default plans/) to the Stripe account, after showing the changes."""
     if plan_file and paths:
         raise UsageError("give either PATHs or --plan FILE, not both")
+    if plan_file and allow_mass_archive:
+        raise UsageError(
+            f"{ALLOW_MASS_ARCHIVE} goes with the plan, not with --plan FILE: a saved plan records whether it was given",
+            hint=f"make the plan again with `pricebook plan {ALLOW_MASS_ARCHIVE} --out FILE` and apply that",
+        )
     connection = connection_from_env(api_base, live=live)
     gateway = Gateway(connection, rate=rate)
     # without --plan: the same computation as `pricebook plan`, so apply carries out what the preview showed
@@ -225,7 +245,7 @@ def command(
         changeset = _saved(plan_file, gateway)  # it shows who paid what when it was planned
     else:
         wanted = subscribers_wanted(no_subscribers, subscriber_limit)
-        changeset = _compute(resolve_paths(paths), var, vars_file, gateway, wanted)
+        changeset = _compute(resolve_paths(paths), var, vars_file, gateway, wanted, allow_mass_archive)
 
     show_changes(changeset, whole=show_plan, color=should_color(sys.stdout, os.environ))
     check_hash(changeset, expect_plan_hash)

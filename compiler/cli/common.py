@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import click
 
 from compiler import bounds
+from compiler.changes.problems import ALLOW_MASS_ARCHIVE, MASS_ARCHIVE_LIMIT
 from compiler.errors import Diagnosed, Diagnostic, PricebookError, error_text, sort_diagnostics
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -90,6 +91,17 @@ def connection_options(func: F) -> F:
         "--api-base", envvar="STRIPE_API_BASE", metavar="URL", help="Talk to this API base (e.g. the emulator)."
     )(func)
     return func
+
+
+def mass_archive_option(func: F) -> F:
+    """--allow-mass-archive: many archives at once (see `changes.problems.MASS_ARCHIVE`) are meant."""
+    return click.option(
+        ALLOW_MASS_ARCHIVE,
+        "allow_mass_archive",
+        is_flag=True,
+        help=f"Allow archiving more than {MASS_ARCHIVE_LIMIT} objects the catalog no longer lists, or every managed "
+        "object of a kind, at once (without it such a plan is blocked: an empty or partial catalog looks like that).",
+    )(func)
 
 
 def resolve_paths(paths: tuple[str, ...]) -> list[str]:

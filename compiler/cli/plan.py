@@ -22,7 +22,14 @@ from compiler.changes.changeset import ChangeSet
 from compiler.changes.model import load_catalog
 from compiler.changes.planning import changeset_for, reading_gateway
 from compiler.changes.subscribers import DEFAULT_LIMIT, SubscriberOptions
-from compiler.cli.common import F, catalog_options, connection_options, paths_argument, resolve_paths
+from compiler.cli.common import (
+    F,
+    catalog_options,
+    connection_options,
+    mass_archive_option,
+    paths_argument,
+    resolve_paths,
+)
 from compiler.errors import ExitCode, PricebookError, UsageError
 from compiler.render.color import should_color
 from compiler.render.json import render_json
@@ -95,6 +102,7 @@ def subscribers_wanted(no_subscribers: bool, subscriber_limit: int) -> Subscribe
     "artifact).",
 )
 @subscriber_options
+@mass_archive_option
 @catalog_options
 @connection_options
 def command(
@@ -106,6 +114,7 @@ def command(
     full_plan_url: str | None,
     no_subscribers: bool,
     subscriber_limit: int,
+    allow_mass_archive: bool,
     var: tuple[str, ...],
     vars_file: str | None,
     api_base: str | None,
@@ -116,7 +125,9 @@ def command(
         connection = connection_from_env(api_base, live=live)  # refuses a live key without --live, before any read
         checked = load_catalog(resolve_paths(paths), var, vars_file)
         subscribers = subscribers_wanted(no_subscribers, subscriber_limit)
-        changeset, _ = changeset_for(checked, reading_gateway(connection), subscribers)
+        changeset, _ = changeset_for(
+            checked, reading_gateway(connection), subscribers, allow_mass_archive=allow_mass_archive
+        )
     except PricebookError as exc:
         if fmt == "markdown":  # a comment that shows the errors, rather than an empty one; the exit code stays 1
             click.echo(render_markdown_failure(exc, livemode=_key_is_live()), nl=False)

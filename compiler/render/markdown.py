@@ -4,7 +4,7 @@ From the top, as a pricing reviewer reads it:
 
 1. the headline: environment, counts per action, whether anything destructive happens (archives, replaces,
    repricing in place), then the account, API version, fingerprint and plan hash, and the callouts (shortened,
-   live mode, problems);
+   live mode, many archives at once, problems);
 2. the money table: every created, replaced, repriced and archived price and plan with its amount before and
    after at a telling quantity and the change in percent, grouped by what it means for customers and by reason
    (a reason shared by 500 prices is said once) (`render.money`);
@@ -41,7 +41,8 @@ from urllib.parse import quote
 
 import jinja2
 
-from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange, MoneyWarning
+from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange, MassArchive, MoneyWarning
+from compiler.changes.problems import ALLOW_MASS_ARCHIVE
 from compiler.errors import Diagnosed, Diagnostic, InvalidCatalog, PricebookError, error_text, sort_diagnostics
 from compiler.render.money import (
     EFFECT_MEANING,
@@ -196,6 +197,8 @@ class _Head:
     more_money_warnings: int
     shortened: str
     full_plan: str
+    mass_archive: MassArchive | None = None
+    allow_flag: str = ALLOW_MASS_ARCHIVE
     none: str = NONE
 
 
@@ -771,6 +774,7 @@ class _Comment:
             more_money_warnings=max(0, len(self.cs.money_warnings) - (cut.listed or len(self.cs.money_warnings))),
             shortened=self.left_out(cut),
             full_plan=self.full_plan_text(),
+            mass_archive=self.cs.mass_archive,
         )
         return _part(self.macros.head(head))
 

@@ -6,11 +6,11 @@
         ~ unit_amount = 1000 -> 1200 # forces replacement
       }
 
-Every line comes from the ChangeSet alone: the header (account mode, pinned API version, state fingerprint), the
-warnings about money (above everything else: existing subscribers paying more, subscriptions left with nowhere to
-go), one block per change with who is on its price and the price impact, the API calls in the order apply sends
-them, the catalog's warnings, the problems that block the apply, the summary line, a count of what pricebook
-leaves alone in the account, and how the subscribers were counted.
+Every line comes from the ChangeSet alone: the header (account mode, pinned API version, state fingerprint, and
+whether it archives many objects at once), the warnings about money (above everything else: existing subscribers
+paying more, subscriptions left with nowhere to go), one block per change with who is on its price and the price
+impact, the API calls in the order apply sends them, the catalog's warnings, the problems that block the apply,
+the summary line, a count of what pricebook leaves alone in the account, and how the subscribers were counted.
 Colour is an argument (see `color.should_color`), so the output is reproducible.
 """
 
@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange, MoneyWarning, Problem
+from compiler.changes.problems import ALLOW_MASS_ARCHIVE
 from compiler.errors import Diagnostic
 from compiler.render.subscribers import read_lines, sentences
 from compiler.render.values import (
@@ -165,6 +166,14 @@ def _header(changeset: ChangeSet, paint: _Paint) -> list[str]:
     if changeset.fingerprint:
         lines.append(f"Account state fingerprint: {changeset.fingerprint}")
     lines.append(f"Plan hash: {changeset.plan_hash}")
+    mass = changeset.mass_archive
+    if mass is not None:
+        if mass.allowed:
+            lines.append(f"{paint('Mass archive:', YELLOW, BOLD)} this plan archives {mass.describe()}, "
+                         f"allowed by {ALLOW_MASS_ARCHIVE}.")
+        else:
+            lines.append(f"{paint('Mass archive:', RED, BOLD)} this plan archives {mass.describe()}: "
+                         f"blocked unless {ALLOW_MASS_ARCHIVE} is given.")
     return lines
 
 

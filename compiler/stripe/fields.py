@@ -24,6 +24,12 @@ from compiler.stripe.kinds import Kind
 MANAGED_BY_KEY = "managed_by"
 MANAGED_BY_VALUE = "pricebook"
 MANAGED_METADATA: Mapping[str, str] = {MANAGED_BY_KEY: MANAGED_BY_VALUE}
+#: on a price that replaced another, the id of the one it replaced. The old version loses its lookup_key to the
+#: new price (transfer_lookup_key) and is archived by the same apply; if that apply stops before the archive,
+#: this is what tells the old version, left active without a lookup_key, for pricebook's own leftover
+REPLACES_KEY = "pricebook_replaces"
+#: the metadata keys pricebook writes itself: a catalog may not set them (nor count on Stripe's room for them)
+RESERVED_METADATA_KEYS: tuple[str, ...] = (MANAGED_BY_KEY, REPLACES_KEY)
 
 #: what Stripe returns for a meter's optional settings when they were not given
 DEFAULT_CUSTOMER_MAPPING: Mapping[str, str] = {"event_payload_key": "stripe_customer_id", "type": "by_id"}
@@ -329,9 +335,10 @@ def _recurring(raw: Any) -> dict[str, Any] | None:
 
 
 def _metadata(raw: Any) -> dict[str, str]:
+    """Metadata as compared: pricebook's record of a replace is its own, never the catalog's to set or unset."""
     if not isinstance(raw, Mapping):
         return {}
-    return {str(k): str(v) for k, v in sorted(raw.items())}
+    return {str(k): str(v) for k, v in sorted(raw.items()) if k != REPLACES_KEY}
 
 
 def _with_defaults(spec: KindSpec, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -407,3 +414,9 @@ def currency_options_to_send(params: Mapping[str, Any]) -> dict[str, Any] | None
 
 def is_managed(metadata: Any) -> bool:
     return isinstance(metadata, Mapping) and metadata.get(MANAGED_BY_KEY) == MANAGED_BY_VALUE
+
+
+def replaced_id(metadata: Any) -> str | None:
+    """The id of the price a price replaced, from its metadata (`REPLACES_KEY`), if pricebook recorded one."""
+    value = metadata.get(REPLACES_KEY) if isinstance(metadata, Mapping) else None
+    return value if isinstance(value, str) and value else None

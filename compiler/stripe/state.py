@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from compiler.stripe.facts import plan_from_price
-from compiler.stripe.fields import SPECS, canonical, is_managed
+from compiler.stripe.fields import SPECS, canonical, is_managed, replaced_id
 from compiler.stripe.kinds import KIND_ORDER, Kind
 
 PRICE_EXPAND = ("data.tiers", "data.currency_options")
@@ -73,7 +73,8 @@ class LiveObject:
     """One object of the account in the diff's terms.
 
     `key` is the catalog identity it holds (a product id, a price's lookup_key, a plan id, a meter's event_name),
-    None for a price without a lookup_key. `attrs` is its canonical form (`resources.canonical`).
+    None for a price without a lookup_key. `attrs` is its canonical form (`resources.canonical`). `replaces` is,
+    for a price pricebook created to replace another, the id of the price it replaced (`fields.REPLACES_KEY`).
     """
 
     kind: Kind
@@ -82,6 +83,7 @@ class LiveObject:
     managed: bool
     attrs: Mapping[str, Any]
     raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+    replaces: str | None = None
 
     @property
     def address(self) -> str:
@@ -124,7 +126,10 @@ def fingerprint(objects: Sequence[LiveObject]) -> str:
 
 
 def _row(obj: LiveObject) -> str:
-    return json.dumps([obj.kind.value, obj.id, obj.key, obj.managed, obj.attrs], sort_keys=True, default=str)
+    row: list[Any] = [obj.kind.value, obj.id, obj.key, obj.managed, obj.attrs]
+    if obj.replaces is not None:  # the diff reads it (an old version left active); rows of other objects unchanged
+        row.append(obj.replaces)
+    return json.dumps(row, sort_keys=True, default=str)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -267,8 +272,15 @@ def _price(raw: Mapping[str, Any], meter_names: Mapping[str, str]) -> LiveObject
         meter = str(recurring["meter"])
         values["recurring"] = {**recurring, "meter": meter_names.get(meter, meter)}
     key = raw.get("lookup_key") or None
+    metadata = raw.get("metadata")
     return LiveObject(
-        Kind.PRICE, str(raw["id"]), key, is_managed(raw.get("metadata")), canonical(Kind.PRICE, values), raw
+        Kind.PRICE,
+        str(raw["id"]),
+        key,
+        is_managed(metadata),
+        canonical(Kind.PRICE, values),
+        raw,
+        replaced_id(metadata),
     )
 
 

@@ -30,13 +30,13 @@ def gateway(emulator: EmulatorHandle) -> Gateway:
     return Gateway(Connection(emulator.api_key, emulator.url), rate=500)
 
 
-def plan(paths: Path, emulator: EmulatorHandle) -> ChangeSet:
-    changeset, _ = changeset_for(load_catalog([str(paths)]), gateway(emulator))
+def plan(paths: Path, emulator: EmulatorHandle, *, allow_mass_archive: bool = False) -> ChangeSet:
+    changeset, _ = changeset_for(load_catalog([str(paths)]), gateway(emulator), allow_mass_archive=allow_mass_archive)
     return changeset
 
 
-def apply(paths: Path, emulator: EmulatorHandle) -> tuple[ChangeSet, ApplyResult]:
-    changeset = plan(paths, emulator)
+def apply(paths: Path, emulator: EmulatorHandle, *, allow_mass_archive: bool = False) -> tuple[ChangeSet, ApplyResult]:
+    changeset = plan(paths, emulator, allow_mass_archive=allow_mass_archive)
     result = apply_changeset(changeset, gateway(emulator))
     assert result.ok, result.failed
     return changeset, result
@@ -178,7 +178,8 @@ def test_unmanaged_objects_are_untouched(emulator: EmulatorHandle, plans: Path) 
     shutil.rmtree(plans)
     plans.mkdir()
     (plans / "empty.yaml").write_text("products: []\n")
-    removal, _ = apply(plans, emulator)  # everything pricebook made is archived; the rest stays as it was
+    # everything pricebook made is archived (on purpose: the flag says so); the rest stays as it was
+    removal, _ = apply(plans, emulator, allow_mass_archive=True)
     assert removal.calls
     touched = {w["path"] for w in writes_since(emulator, mark)}
     assert f"/v1/products/{product.id}" not in touched and f"/v1/prices/{price.id}" not in touched

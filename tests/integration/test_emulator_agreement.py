@@ -55,6 +55,9 @@ DIVERGENCES: Mapping[str, str] = {
     "three-decimal-last-digit": _THREE_DECIMALS,
     "three-decimal-last-digit-in-currency-option": _THREE_DECIMALS,
     "reserved-metadata-key": "pricebook's own rule: it writes metadata managed_by itself to mark what it owns",
+    "reserved-metadata-key-replaces": (
+        "pricebook's own rule: it writes metadata pricebook_replaces itself on a price that replaces another"
+    ),
     "nested-price-product": "pricebook's own rule: a nested price takes its product from where it is written",
     "metadata-invalid-not-a-string": (
         "Stripe's form encoding turns a YAML number into text, which Stripe takes; pricebook wants it quoted, "

@@ -198,14 +198,19 @@ def test_compiling_leaves_the_catalog_as_it_was() -> None:
 def test_create_call_uses_live_ids_from_ref_and_transfers_lookup_key() -> None:
     price = catalog_of(CATALOG).get(Kind.PRICE, "emails_per_1000_monthly")
     assert price is not None
-    call = create_call(price, lambda kind, key: f"mtr_live_{key}", transfer_lookup_key=True)
+    call = create_call(price, lambda kind, key: f"mtr_live_{key}", replaces="price_old")
     assert call.params["recurring"]["meter"] == "mtr_live_emails_sent"
     assert call.params["transfer_lookup_key"] is True
+    # the new price records the one it replaces, beside the ownership mark (the catalog's params stay as they were)
+    assert call.params["metadata"] == {"managed_by": "pricebook", "pricebook_replaces": "price_old"}
+    assert "pricebook_replaces" not in price.params["metadata"]
     assert call.depends_on == ()
+    plain = create_call(price, lambda kind, key: f"mtr_live_{key}")
+    assert "transfer_lookup_key" not in plain.params and "pricebook_replaces" not in plain.params["metadata"]
     with pytest.raises(ValueError):
         product = catalog_of(CATALOG).get(Kind.PRODUCT, "marketing_emails")
         assert product is not None
-        create_call(product, placeholder_ref, transfer_lookup_key=True)
+        create_call(product, placeholder_ref, replaces="prod_old")
 
 
 def test_default_price_call_quotes_the_product_id_and_keeps_placeholders() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from typing import Any
@@ -612,6 +613,130 @@ def test_every_problem_rule_is_one_the_diff_reports() -> None:
         diff(Catalog.of([METER, suite, SEATS, EMAILS, GOLD]),
              state([*applied(product=live(PRODUCT, "suite", default_price="gone")), gone])),
         diff(CATALOG, state(applied(gold=live(GOLD, "gold", nickname="by hand")))),
+        diff(CATALOG, state([*applied(), keyless("price_by_hand")])),
+        diff(Catalog.of([METER, PRODUCT, SEATS, EMAILS]), state(applied())),
     ]
     reported = {p.rule for cs in scenarios for p in cs.problems}
     assert reported == {rule.id for rule in PROBLEM_RULES}
+
+
+# -- what no catalog entry can name, and pricebook's own leftovers ----------------------------------------------
+
+
+def keyless(object_id: str, *, replaced_by: LiveObject | None = None, **override: Any) -> LiveObject:
+    """A managed active price without a lookup_key (as `transfer_lookup_key` leaves the old version of a price)."""
+    attrs = {**live(SEATS, object_id).attrs, "unit_amount": 900, **override}
+    return LiveObject(Kind.PRICE, object_id, None, True, attrs)
+
+
+def successor(of: str, resource: Resource = SEATS, object_id: str = "price_seats") -> LiveObject:
+    """The live price that replaced `of`: it holds the lookup_key, and names `of` (metadata pricebook_replaces)."""
+    return dataclasses.replace(live(resource, object_id), replaces=of)
+
+
+def test_a_managed_price_without_a_lookup_key_is_a_problem_never_an_archive() -> None:
+    cs = diff(CATALOG, state([*applied(), keyless("price_by_hand")]))
+    (problem,) = cs.problems
+    assert (problem.rule, problem.address) == ("managed-price-without-lookup-key", "price.price_by_hand")
+    assert "no lookup_key" in problem.message and "adopt" in problem.hint and "lookup_key" in problem.hint
+    assert cs.calls == ()
+    assert all(c.action is Action.NOOP for c in cs.changes)
+    assert cs.mass_archive is None
+
+
+def test_the_old_version_an_interrupted_replace_left_active_is_archived() -> None:
+    # the replace created price_seats (which took the lookup_key and names price_old) and stopped before
+    # archiving price_old: the next plan finishes the replace
+    cs = diff(CATALOG, state([*applied(seats=successor("price_old")), keyless("price_old")]))
+    assert cs.problems == ()
+    old = change(cs, "price.price_old")
+    assert old.action is Action.ARCHIVE and old.live_id == "price_old"
+    assert "old version of price.seats" in old.reason and "stopped before archiving" in old.reason
+    assert [(c.path, c.params, c.action.value) for c in cs.calls] == [
+        ("/v1/prices/price_old", {"active": False}, "archive old version")
+    ]
+    assert cs.mass_archive is None  # finishing pricebook's own replace is no removal
+
+
+def test_an_interrupted_replace_that_left_the_old_version_the_default_moves_the_default_first() -> None:
+    # stopped after the create, before the default price move: the product still points at the old version
+    product = live(PRODUCT, "suite", default_price="price_old")  # a price without lookup_key shows as its id
+    catalog = Catalog.of([METER, res(Kind.PRODUCT, "suite", name="Suite"), SEATS, EMAILS, GOLD])  # names none
+    cs = diff(catalog, state([*applied(product=product, seats=successor("price_old")), keyless("price_old")]))
+    assert cs.problems == ()
+    assert [(c.action.value, c.path, c.params) for c in cs.calls] == [
+        ("set default price", "/v1/products/suite", {"default_price": "price_seats"}),
+        ("archive old version", "/v1/prices/price_old", {"active": False}),
+    ]
+    moved = change(cs, "product.suite")
+    assert moved.action is Action.UPDATE
+    assert [(f.path, f.before, f.after) for f in moved.fields] == [("default_price", "price_old", "seats")]
+
+
+def test_only_a_managed_successor_makes_a_price_pricebook_s_leftover() -> None:
+    foreign = dataclasses.replace(
+        unmanaged(Kind.PRICE, "price_theirs", "theirs", product="suite", currency="usd", unit_amount=7),
+        replaces="price_old",
+    )
+    cs = diff(CATALOG, state([*applied(), foreign, keyless("price_old")]))
+    assert [p.rule for p in cs.problems] == ["managed-price-without-lookup-key"]
+    assert cs.calls == ()
+
+
+def test_a_replace_names_the_price_it_replaces_on_the_new_price() -> None:
+    seats = res(Kind.PRICE, "seats", **{**SEATS.params, "unit_amount": 1200})
+    cs = diff(Catalog.of([METER, PRODUCT, seats, EMAILS, GOLD]), state(applied()))
+    (create,) = [c for c in cs.calls if c.action.value == "create"]
+    assert create.params["metadata"] == {"managed_by": "pricebook", "pricebook_replaces": "price_seats"}
+    # and the record is pricebook's, never compared: the new price, as Stripe returns it, is up to date
+    raw = {**create.params, "id": "price_new", "object": "price", "active": True, "type": "recurring"}
+    assert canonical(Kind.PRICE, raw)["metadata"] == seats.attrs["metadata"]
+
+
+# -- many archives at once ----------------------------------------------------------------------------------------
+
+
+def extra_prices(count: int) -> list[LiveObject]:
+    return [
+        live(res(Kind.PRICE, f"old_{n}", product="suite", currency="usd", unit_amount=n + 1), f"price_old_{n}")
+        for n in range(count)
+    ]
+
+
+def test_archiving_more_than_the_limit_is_blocked_unless_allowed() -> None:
+    account = state([*applied(), *extra_prices(11)])
+    cs = diff(CATALOG, account)
+    assert cs.mass_archive is not None
+    assert (cs.mass_archive.count, cs.mass_archive.limit, cs.mass_archive.whole_kinds) == (11, 10, ())
+    assert not cs.mass_archive.allowed
+    (problem,) = cs.problems
+    assert problem.rule == "mass-archive" and "11 objects the catalog no longer lists (more than 10)" in problem.message
+    assert "--allow-mass-archive" in problem.hint
+    allowed = diff(CATALOG, account, allow_mass_archive=True)
+    assert allowed.problems == () and allowed.mass_archive is not None and allowed.mass_archive.allowed
+    assert len([c for c in allowed.calls if c.action.value == "archive"]) == 11
+    # ten are few enough
+    assert diff(CATALOG, state([*applied(), *extra_prices(10)])).mass_archive is None
+
+
+def test_archiving_every_managed_object_of_a_kind_is_blocked() -> None:
+    cs = diff(Catalog.of([METER, PRODUCT, SEATS, EMAILS]), state(applied()))  # the only plan is gone
+    assert cs.mass_archive is not None and cs.mass_archive.whole_kinds == (Kind.PLAN,)
+    assert [p.rule for p in cs.problems] == ["mass-archive"]
+    assert "every managed plan" in cs.problems[0].message
+    # an empty catalog: every product, price and plan (none of them a default price, which would stay active)
+    empty = diff(Catalog.of([]), state(applied(product=live(PRODUCT, "suite", default_price=None))))
+    assert empty.mass_archive is not None
+    assert empty.mass_archive.whole_kinds == (Kind.PRODUCT, Kind.PRICE, Kind.PLAN)
+    # a price without a lookup_key cannot be removed, so the others are still every price a catalog can name
+    prices_gone = diff(Catalog.of([METER, res(Kind.PRODUCT, "suite", name="Suite"), GOLD]),
+                       state([*applied(product=live(PRODUCT, "suite", default_price=None)), keyless("price_k")]))
+    assert prices_gone.mass_archive is not None and prices_gone.mass_archive.whole_kinds == (Kind.PRICE,)
+
+
+def test_the_mass_archive_record_round_trips_through_json() -> None:
+    cs = diff(CATALOG, state([*applied(), *extra_prices(12)]), allow_mass_archive=True)
+    back = ChangeSet.from_json(json.loads(json.dumps(cs.to_json())))
+    assert back.mass_archive == cs.mass_archive
+    assert cs.to_json()["mass_archive"] == {"count": 12, "limit": 10, "every_managed": [], "allowed": True}
+    assert diff(CATALOG, state(applied())).to_json()["mass_archive"] is None

@@ -399,7 +399,7 @@ def test_a_managed_price_without_lookup_key_cannot_be_written_and_says_so() -> N
     export = export_account(state)
     assert export.left_out == {NO_IDENTITY: {Kind.PRICE: 1}}
     (warning,) = export.warnings
-    assert "price_x" in warning and "plan will archive it" in warning
+    assert "price_x" in warning and "never archives it" in warning and "plan reports it as a problem" in warning
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,17 @@ from typing import Any
 import jsonschema
 import pytest
 
-from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange, MoneyWarning, Note, NoteTopic, Problem
+from compiler.changes.changeset import (
+    Action,
+    Change,
+    ChangeSet,
+    FieldChange,
+    MassArchive,
+    MoneyWarning,
+    Note,
+    NoteTopic,
+    Problem,
+)
 from compiler.errors import Diagnostic, Location, Severity
 from compiler.render.color import should_color
 from compiler.render.json import render_json
@@ -525,8 +535,44 @@ def _validator() -> jsonschema.Draft202012Validator:
 
 def test_schema_accepts_rendered_json() -> None:
     validator = _validator()
-    for changeset in (_changeset(), _changeset(problems=(HELD,)), _changeset(warnings=(HUF, EMPTY)), ChangeSet()):
+    mass = dataclasses.replace(_changeset(), mass_archive=MASS)
+    for changeset in (_changeset(), _changeset(problems=(HELD,)), _changeset(warnings=(HUF, EMPTY)), ChangeSet(), mass):
         validator.validate(json.loads(render_json(changeset)))
+
+
+# -- many archives at once: every view says so first --------------------------------------------------------------
+
+MASS = MassArchive(12, 10, (Kind.PRICE,), allowed=False)
+MASS_PROBLEM = Problem("catalog", "mass-archive", "this plan archives 12 objects ...", "... --allow-mass-archive")
+
+
+@pytest.mark.parametrize("allowed", [False, True])
+def test_every_view_states_a_mass_archive_before_the_changes(allowed: bool) -> None:
+    problems = () if allowed else (MASS_PROBLEM,)
+    changeset = dataclasses.replace(
+        _changeset(problems=problems), mass_archive=dataclasses.replace(MASS, allowed=allowed)
+    )
+    said = "12 objects the catalog no longer lists (more than 10; every managed price)"
+    text = render_text(changeset, color=False)
+    header = text.split("\n\n", 1)[0]  # the lines before the first blank one
+    expected = "allowed by --allow-mass-archive." if allowed else "blocked unless --allow-mass-archive is given."
+    assert f"Mass archive: this plan archives {said}" in header and header.endswith(expected)
+    markdown = render_markdown(changeset)
+    line = next(n for n, text in enumerate(markdown.splitlines()) if "**Mass archive:**" in text)
+    first_section = next(n for n, text in enumerate(markdown.splitlines()) if text.startswith("#### "))
+    assert line < first_section
+    assert markdown.splitlines()[line - 1] == ("> [!WARNING]" if allowed else "> [!CAUTION]")
+    assert said in markdown.splitlines()[line]
+    data = json.loads(render_json(changeset))
+    assert list(data).index("mass_archive") < list(data).index("changes")
+    assert data["mass_archive"] == {"count": 12, "limit": 10, "every_managed": ["price"], "allowed": allowed}
+
+
+def test_no_view_mentions_a_mass_archive_when_there_is_none() -> None:
+    changeset = _changeset()
+    assert "Mass archive" not in render_text(changeset, color=False)
+    assert "Mass archive" not in render_markdown(changeset)
+    assert json.loads(render_json(changeset))["mass_archive"] is None
 
 
 def test_json_warnings_are_what_validate_prints() -> None:

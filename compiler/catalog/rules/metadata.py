@@ -9,27 +9,35 @@ from compiler.catalog.rules.registry import OWN, Basis, Cover, Finding, entry_ru
 from compiler.catalog.schema.messages import LENGTH, PATTERN, RESERVED, SIZE, TYPE, UNKNOWN_FIELD
 from compiler.catalog.source import Entry
 from compiler.stripe.facts import METADATA_KEY_FORBIDDEN, METADATA_KEY_LENGTH, METADATA_KEYS, METADATA_VALUE_LENGTH
-from compiler.stripe.fields import MANAGED_BY_KEY, MANAGED_METADATA
+from compiler.stripe.fields import MANAGED_BY_KEY, RESERVED_METADATA_KEYS
 from compiler.stripe.kinds import Kind
 
-#: the metadata keys a catalog object may have: Stripe's limit less the ones pricebook adds to every object
-CATALOG_METADATA_KEYS = METADATA_KEYS.value - len(MANAGED_METADATA)
+#: the metadata keys a catalog object may have: Stripe's limit less the ones pricebook writes itself
+CATALOG_METADATA_KEYS = METADATA_KEYS.value - len(RESERVED_METADATA_KEYS)
+_RESERVED_LIST = " and ".join(RESERVED_METADATA_KEYS)
 
 
 @entry_rule(
     "reserved-metadata-key",
-    "managed_by is pricebook's own metadata key",
+    f"{_RESERVED_LIST} are pricebook's own metadata keys",
     OWN,
     (Kind.PRODUCT, *PRICED),
     when=("metadata",),
-    covers=(Cover(RESERVED, ("metadata", MANAGED_BY_KEY)),),
+    covers=tuple(Cover(RESERVED, ("metadata", key)) for key in RESERVED_METADATA_KEYS),
 )
 def reserved_metadata_key(entry: Entry) -> Iterator[Finding]:
-    if MANAGED_BY_KEY in as_map(entry.data.get("metadata")):
+    metadata = as_map(entry.data.get("metadata"))
+    if MANAGED_BY_KEY in metadata:
         yield Finding(
             entry.where("metadata", MANAGED_BY_KEY, key=True),
             f"{entry.label()} sets metadata {MANAGED_BY_KEY}, which pricebook writes itself to mark what it owns",
             f"remove metadata.{MANAGED_BY_KEY}; pricebook sets it to 'pricebook' on every object it creates",
+        )
+    for key in (k for k in RESERVED_METADATA_KEYS if k != MANAGED_BY_KEY and k in metadata):
+        yield Finding(
+            entry.where("metadata", key, key=True),
+            f"{entry.label()} sets metadata {key}, which pricebook writes itself",
+            f"remove metadata.{key}; pricebook sets it on a price that replaces another, to the replaced price's id",
         )
 
 
@@ -64,7 +72,7 @@ def metadata_invalid(entry: Entry) -> Iterator[Finding]:
         yield Finding(
             entry.where("metadata", key=True),
             f"{entry.label()} has {len(metadata)} metadata keys; Stripe allows {METADATA_KEYS.value} and pricebook "
-            f"adds {MANAGED_BY_KEY}",
+            f"keeps {len(RESERVED_METADATA_KEYS)} for itself ({_RESERVED_LIST})",
             f"keep at most {CATALOG_METADATA_KEYS} keys",
         )
     for key, value in metadata.items():

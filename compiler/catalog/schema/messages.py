@@ -17,7 +17,7 @@ from compiler.catalog.schema.validation import schema_document, schema_errors
 from compiler.catalog.source import Document, NodePath
 from compiler.errors import Diagnostic, Location
 from compiler.stripe.facts import DECIMAL_FIELDS, DECIMAL_PLACES, METADATA_KEY_LENGTH, METADATA_KEYS, MONEY_FIELDS
-from compiler.stripe.fields import MANAGED_BY_KEY
+from compiler.stripe.fields import RESERVED_METADATA_KEYS
 
 #: the schema's patterns of a decimal amount, and of one that must be a whole number (`flat_amount_decimal`)
 DECIMAL_PATTERN = rf"^[0-9]+(\.[0-9]{{1,{DECIMAL_PLACES.value}}})?$"
@@ -44,7 +44,8 @@ RULE_IDS: Mapping[str, str] = {
     LENGTH: "a string that is empty or longer than Stripe allows",
     RANGE: "a number below or above what Stripe allows",
     SIZE: "a list or mapping with more items than Stripe allows (images, marketing features, metadata keys)",
-    RESERVED: "metadata managed_by, when another schema error keeps the object from `reserved-metadata-key`",
+    RESERVED: "metadata managed_by or pricebook_replaces, when another schema error keeps the object from "
+    "`reserved-metadata-key`",
     NESTED_PRODUCT: "product on a nested price, when another schema error keeps it from `nested-price-product`",
 }
 
@@ -295,8 +296,8 @@ def _value_diagnostics(doc: Document, error: ValidationError, path: NodePath) ->
         count = len(instance) if isinstance(instance, list | dict) else 0
         if keyword == "maxProperties" and path and path[-1] == "metadata":
             message = (
-                f"metadata has {count} keys; Stripe allows {METADATA_KEYS.value} and pricebook uses one "
-                f"(`{MANAGED_BY_KEY}`)"
+                f"metadata has {count} keys; Stripe allows {METADATA_KEYS.value} and pricebook keeps "
+                f"{len(RESERVED_METADATA_KEYS)} for itself ({', '.join(f'`{k}`' for k in RESERVED_METADATA_KEYS)})"
             )
         elif keyword.startswith("min"):
             message = f"`{field}` must have at least {value} item(s)"
@@ -437,7 +438,8 @@ def _key_diagnostics(doc: Document, path: NodePath, error: ValidationError) -> I
         yield Diagnostic(
             where,
             RESERVED,
-            "metadata key `managed_by` is reserved: pricebook sets it to mark the objects it manages",
+            f"metadata key {_show(key)} is reserved: pricebook writes it itself "
+            f"({', '.join(f'`{k}`' for k in RESERVED_METADATA_KEYS)} are pricebook's)",
             "use another key name",
         )
     elif in_metadata and error.validator in ("maxLength", "minLength"):
