@@ -15,6 +15,8 @@ SCHEMAS := schemas/catalog.schema.json schemas/changeset.schema.json
 #   PLANS      the catalog directory or files
 #   VARS       a YAML/JSON file of template variables (--vars)
 #   VAR        template variables, NAME=VALUE separated by spaces (--var, each)
+#   ENV        an environment of pricebook.toml (--env): its key, mode and template variables; taken from make's
+#              command line only (`make plan ENV=live`): POSIX shells use an ENV variable for a startup file
 #   LIVE       1, true or yes: allow a live-mode key (--live)
 #   FORMAT     plan: text, markdown (the PR comment) or json
 #   PLAN_FILE  plan: also save the plan there (--out); apply: apply that saved, reviewed plan (--plan)
@@ -29,7 +31,8 @@ PLAN_FILE ?=
 PLAN_HASH ?=
 ARGS ?=
 CATALOG_FLAGS = $(if $(VARS),--vars $(VARS)) $(foreach v,$(VAR),--var $(v))
-CONNECTION_FLAGS = $(if $(filter 1 true yes,$(LIVE)),--live)
+ENV_FLAG = $(if $(filter command line,$(origin ENV)),$(if $(ENV),--env $(ENV)))
+CONNECTION_FLAGS = $(ENV_FLAG) $(if $(filter 1 true yes,$(LIVE)),--live)
 
 .PHONY: install lock test test-latest test-lowest lint schemas unit wheel demo validate compile quote plan apply bench emulator clean
 
@@ -87,13 +90,13 @@ test-lowest: $(STAMP)
 	$(LOWEST)/bin/python -m pytest
 
 validate: $(STAMP)
-	$(BIN)/pricebook validate $(PLANS) $(CATALOG_FLAGS)
+	$(BIN)/pricebook validate $(PLANS) $(CATALOG_FLAGS) $(ENV_FLAG)
 
 compile: $(STAMP)
-	$(BIN)/pricebook compile $(PLANS) --format curl $(CATALOG_FLAGS)
+	$(BIN)/pricebook compile $(PLANS) --format curl $(CATALOG_FLAGS) $(ENV_FLAG)
 
 quote: $(STAMP)
-	$(BIN)/pricebook quote $(PLANS) $(CATALOG_FLAGS) --price standard-cost-per-5-users --quantity 1 --quantity 3 --quantity 5 --quantity 6 --quantity 7
+	$(BIN)/pricebook quote $(PLANS) $(CATALOG_FLAGS) $(ENV_FLAG) --price standard-cost-per-5-users --quantity 1 --quantity 3 --quantity 5 --quantity 6 --quantity 7
 
 # The command line goes to stderr (`set -x`), so stdout is the plan alone: `make -s plan FORMAT=markdown > x.md`.
 plan: $(STAMP)

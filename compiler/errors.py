@@ -146,6 +146,13 @@ class InvalidUsage(Diagnosed):
         super().__init__("the event was not sent", diagnostics)
 
 
+class InvalidConfig(Diagnosed):
+    """The environments file (pricebook.toml) cannot be used; `diagnostics` says where."""
+
+    def __init__(self, file: str, diagnostics: list[Diagnostic]) -> None:
+        super().__init__(f"{file} is not a valid environments file", diagnostics)
+
+
 class UsageError(PricebookError):
     """The command line itself is wrong (a missing key, a live key without --live, a bad flag value)."""
 

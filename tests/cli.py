@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,16 +31,20 @@ def run_pricebook(
     key: str | None = None,
     base_from_env: bool = True,
     timeout: float = 120,
+    cwd: Path = REPO,
+    extra_env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """`pricebook ARGS` in a subprocess from the repository root, against `emulator`: STRIPE_API_KEY is `key`
-    (the emulator's test key by default), STRIPE_API_BASE its URL (unless `base_from_env=False`: then the args
-    must name it with --api-base), NO_COLOR set, and no other STRIPE_ variable of this environment."""
+    """`pricebook ARGS` in a subprocess from `cwd` (the repository root), against `emulator`: STRIPE_API_KEY is
+    `key` (the emulator's test key by default), STRIPE_API_BASE its URL (unless `base_from_env=False`: then the
+    args must name it with --api-base), NO_COLOR set, then `extra_env` (the key variables of environments, say:
+    an empty value reads as unset), and no other STRIPE_ variable of this environment."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("STRIPE_")}
     env.update({"STRIPE_API_KEY": key or emulator.api_key, "NO_COLOR": "1"})
     if base_from_env:
         env["STRIPE_API_BASE"] = emulator.url
+    env.update(extra_env or {})
     return subprocess.run(
-        [*PRICEBOOK, *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False
+        [*PRICEBOOK, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
     )
 
 

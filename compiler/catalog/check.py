@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from compiler import bounds
 from compiler.catalog import files, money_floats, yaml_reader
-from compiler.catalog.files import find_files, load_files, template_variables
+from compiler.catalog.files import NO_PRESET, PresetVariables, find_files, load_files, template_variables
 from compiler.catalog.rules import check_entries, covering_rules
 from compiler.catalog.schema import check_document_paths
 from compiler.catalog.source import Document, Entry, NodePath, iter_entries
@@ -223,9 +223,12 @@ def check_catalog(paths: Sequence[str], variables: Mapping[str, object] | None =
         return check_documents(documents, [*problems, *diagnostics], files=len(files))
 
 
-def check_with_options(paths: Sequence[str], var: Sequence[str], vars_file: str | None) -> CheckResult:
-    """`check_catalog` with the command line's `--var NAME=VALUE` and `--vars FILE` (problems are diagnostics)."""
-    variables, problems = template_variables(var, vars_file)
+def check_with_options(
+    paths: Sequence[str], var: Sequence[str], vars_file: str | None, preset: PresetVariables = NO_PRESET
+) -> CheckResult:
+    """`check_catalog` with the command line's `--var NAME=VALUE` and `--vars FILE` over the `preset` variables
+    (an environment's), problems as diagnostics."""
+    variables, problems = template_variables(var, vars_file, preset)
     if any(p.is_error for p in problems):
         return CheckResult(diagnostics=tuple(sort_diagnostics(problems)))
     result = check_catalog(paths, variables)

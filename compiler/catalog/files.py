@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import traceback
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
@@ -27,6 +28,8 @@ from compiler.catalog.yaml_reader import MAX_DEPTH, load_text
 from compiler.errors import Diagnostic, Location
 
 CATALOG_SUFFIXES = (".yaml", ".yml")
+#: the template variable that holds the environment chosen with --env (a mapping: `name`, `live`)
+ENV_VARIABLE = "env"
 TEMPLATE_SUFFIXES = (".yaml.j2", ".yml.j2")
 
 #: every rule id reported here (all errors)
@@ -229,12 +232,15 @@ def render_template(source: str, file: str, variables: Mapping[str, object]) -> 
             )
         ]
     except jinja2.UndefinedError as error:
+        hint = "pass it with --var NAME=VALUE or in a --vars file"
+        if error.message == f"'{ENV_VARIABLE}' is undefined":
+            hint = f"templates get `{ENV_VARIABLE}` from the environment: choose one with --env NAME (pricebook.toml)"
         return None, [
             Diagnostic(
                 Location(file, _template_line(error) or 1, 1),
                 "template-undefined",
                 f"template variable error: {error.message}",
-                "pass it with --var NAME=VALUE or in a --vars file",
+                hint,
             )
         ]
     except jinja2.exceptions.SecurityError as error:
@@ -390,12 +396,39 @@ def _shape(data: object) -> tuple[int, int]:
     return deepest, values
 
 
-def template_variables(var_options: Sequence[str], vars_file: str | None) -> tuple[dict[str, object], list[Diagnostic]]:
-    """Variables for templates: the `--vars` file first, then each `--var` (which wins)."""
-    variables: dict[str, object] = {}
+@dataclass(frozen=True)
+class PresetVariables:
+    """Template variables from before the command line (an environment of pricebook.toml): `defaults`, which the
+    --vars file and --var override, and `fixed`, which nothing overrides (`env`: a --var or --vars of that name
+    is an error, not a silent loser)."""
+
+    defaults: Mapping[str, object] = field(default_factory=dict)
+    fixed: Mapping[str, object] = field(default_factory=dict)
+
+
+#: no environment: the command line's variables alone
+NO_PRESET = PresetVariables()
+
+
+def template_variables(
+    var_options: Sequence[str], vars_file: str | None, preset: PresetVariables = NO_PRESET
+) -> tuple[dict[str, object], list[Diagnostic]]:
+    """Variables for templates: the preset defaults first, then the `--vars` file, then each `--var` (which
+    wins), then the preset's fixed ones."""
+    variables: dict[str, object] = dict(preset.defaults)
     diagnostics: list[Diagnostic] = []
     if vars_file is not None:
-        variables, diagnostics = load_vars_file(vars_file)
+        from_file, diagnostics = load_vars_file(vars_file)
+        for name in sorted(from_file.keys() & preset.fixed.keys()):
+            diagnostics.append(
+                Diagnostic(
+                    Location(display_path(Path(vars_file))),
+                    "vars-file",
+                    f"{name!r} is set by the environment (--env), not by a variables file",
+                    f"rename the variable; templates read the environment as {name}.name and {name}.live",
+                )
+            )
+        variables.update(from_file)
     options, bad = parse_var_options(var_options)
     for item in bad:
         diagnostics.append(
@@ -406,14 +439,27 @@ def template_variables(var_options: Sequence[str], vars_file: str | None) -> tup
                 "write --var region=eu (the name must be a valid identifier)",
             )
         )
+    for name in sorted(options.keys() & preset.fixed.keys()):
+        diagnostics.append(
+            Diagnostic(
+                Location("--var"),
+                "var-option",
+                f"--var {name}=... would hide the environment (--env), which templates read as {name}",
+                "choose another variable name",
+            )
+        )
     variables.update(options)
+    variables.update(preset.fixed)
     return variables, diagnostics
 
 
 __all__ = [
     "CATALOG_SUFFIXES",
+    "ENV_VARIABLE",
+    "NO_PRESET",
     "RULE_IDS",
     "TEMPLATE_SUFFIXES",
+    "PresetVariables",
     "decode",
     "display_path",
     "find_files",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.catalog.check import check_with_options
+from compiler.catalog.files import NO_PRESET, PresetVariables
 from compiler.catalog.source import Entry
 from compiler.errors import Diagnostic, Location
 from compiler.stripe.fields import MANAGED_METADATA, catalog_canonical
@@ -105,9 +106,15 @@ class CheckedCatalog:
     warnings: tuple[Diagnostic, ...] = ()
 
 
-def load_catalog(paths: Sequence[str], var: Sequence[str] = (), vars_file: str | None = None) -> CheckedCatalog:
-    """The checked catalog below `paths`, with the command line's --var NAME=VALUE and --vars FILE for templates;
-    an invalid one stops here (InvalidCatalog, with every diagnostic)."""
-    result = check_with_options(paths, var, vars_file)
+def load_catalog(
+    paths: Sequence[str],
+    var: Sequence[str] = (),
+    vars_file: str | None = None,
+    preset: PresetVariables = NO_PRESET,
+) -> CheckedCatalog:
+    """The checked catalog below `paths`, with the command line's --var NAME=VALUE and --vars FILE over the
+    `preset` variables (an environment's) for templates; an invalid one stops here (InvalidCatalog, with every
+    diagnostic)."""
+    result = check_with_options(paths, var, vars_file, preset)
     result.raise_for_errors()
     return CheckedCatalog(build_catalog(result.entries), tuple(result.warnings))

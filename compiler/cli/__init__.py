@@ -55,10 +55,19 @@ def cli() -> None:
     """Stripe pricing as code: validate, compile, plan and apply a catalog kept as YAML; record usage."""
 
 
+#: what a Stripe secret or restricted key starts with, in either mode
+_KEY_PREFIXES = ("sk_", "rk_")
+
+
 def redact_key(text: str) -> str:
-    """`text` without the API key of the environment (what `Gateway.redact` does for its connection's key)."""
-    key = os.environ.get("STRIPE_API_KEY", "").strip()
-    return text.replace(key, REDACTED) if key else text
+    """`text` without any API key this process may have read (what `Gateway.redact` does for its connection's
+    key): STRIPE_API_KEY's, and that of any environment variable holding a Stripe key, since an environment of
+    pricebook.toml reads its key from a variable of its own."""
+    for name, value in os.environ.items():
+        key = value.strip()
+        if key and (name == "STRIPE_API_KEY" or (key.startswith(_KEY_PREFIXES) and len(key) > 12)):
+            text = text.replace(key, REDACTED)
+    return text
 
 
 def main() -> None:

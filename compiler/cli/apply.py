@@ -18,6 +18,7 @@ from collections.abc import Callable
 import click
 
 from compiler.apply import ApplyResult, Progress, apply_changeset, check_applicable, workers_for
+from compiler.catalog.files import PresetVariables
 from compiler.changes.changeset import ChangeSet
 from compiler.changes.model import load_catalog
 from compiler.changes.planfile import ensure_fresh, load_changeset
@@ -26,31 +27,36 @@ from compiler.changes.problems import ALLOW_MASS_ARCHIVE
 from compiler.changes.subscribers import SubscriberOptions
 from compiler.cli.common import (
     catalog_options,
+    connect,
     connection_options,
+    environment_option,
     mass_archive_option,
     paths_argument,
     resolve_paths,
+    template_vars,
 )
+from compiler.cli.environments import Environment
 from compiler.cli.plan import subscriber_options, subscribers_wanted
 from compiler.cli.progress import ProgressLine, duration, eta
 from compiler.errors import ApplyFailed, PlanChanged, UsageError
 from compiler.render.color import should_color
 from compiler.render.text import render_text, render_text_summary
 from compiler.stripe.facts import API_VERSION
-from compiler.stripe.gateway import Gateway, GatewayStats, connection_from_env
+from compiler.stripe.gateway import Gateway, GatewayStats
 
 
 def _compute(
     paths: list[str],
     var: tuple[str, ...],
     vars_file: str | None,
+    preset: PresetVariables,
     gateway: Gateway,
     subscribers: SubscriberOptions,
     allow_mass_archive: bool,
 ) -> ChangeSet:
     """The ChangeSet `plan` would show for `paths` (the catalog's warnings and who pays with it), read through the
     same gateway (and pace) apply writes with."""
-    checked = load_catalog(paths, var, vars_file)
+    checked = load_catalog(paths, var, vars_file, preset)
     changeset, _ = changeset_for(checked, gateway, subscribers, allow_mass_archive=allow_mass_archive)
     return changeset
 
@@ -214,6 +220,7 @@ def check_hash(changeset: ChangeSet, expected: str | None) -> None:
 @mass_archive_option
 @catalog_options
 @connection_options
+@environment_option
 def command(
     paths: tuple[str, ...],
     plan_file: str | None,
@@ -229,6 +236,7 @@ def command(
     vars_file: str | None,
     api_base: str | None,
     live: bool,
+    environment: Environment | None,
 ) -> None:
     """Apply the catalog below PATHS (default plans/) to the Stripe account, after showing the changes."""
     if plan_file and paths:
@@ -238,14 +246,15 @@ def command(
             f"{ALLOW_MASS_ARCHIVE} goes with the plan, not with --plan FILE: a saved plan records whether it was given",
             hint=f"make the plan again with `pricebook plan {ALLOW_MASS_ARCHIVE} --out FILE` and apply that",
         )
-    connection = connection_from_env(api_base, live=live)
+    connection = connect(environment, api_base, live)
     gateway = Gateway(connection, rate=rate)
     # without --plan: the same computation as `pricebook plan`, so apply carries out what the preview showed
     if plan_file:
         changeset = _saved(plan_file, gateway)  # it shows who paid what when it was planned
     else:
         wanted = subscribers_wanted(no_subscribers, subscriber_limit)
-        changeset = _compute(resolve_paths(paths), var, vars_file, gateway, wanted, allow_mass_archive)
+        preset = template_vars(environment)
+        changeset = _compute(resolve_paths(paths), var, vars_file, preset, gateway, wanted, allow_mass_archive)
 
     show_changes(changeset, whole=show_plan, color=should_color(sys.stdout, os.environ))
     check_hash(changeset, expect_plan_hash)

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from compiler import bounds
-from compiler.changes.problems import ALLOW_MASS_ARCHIVE, MASS_ARCHIVE_LIMIT
-from compiler.errors import Diagnosed, Diagnostic, PricebookError, error_text, sort_diagnostics
+from compiler.errors import Diagnosed, Diagnostic, PricebookError, UsageError, error_text, sort_diagnostics
+
+# Imported where used: every command imports this module for `report_error`, and `pricebook --version` or
+# `pricebook emulator` need neither the catalog's reader nor the stripe SDK (which validate never loads either).
+if TYPE_CHECKING:
+    from compiler.catalog.files import PresetVariables
+    from compiler.cli.environments import Environment
+    from compiler.stripe.gateway import Connection
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -85,16 +91,81 @@ def catalog_options(func: F) -> F:
 
 
 def connection_options(func: F) -> F:
-    """--api-base URL (or STRIPE_API_BASE) and --live. The key itself only ever comes from STRIPE_API_KEY."""
+    """--api-base URL and --live. The key itself only ever comes from an environment variable (`connect`)."""
     func = click.option("--live", is_flag=True, help="Allow a live-mode key (sk_live_/rk_live_).")(func)
     func = click.option(
-        "--api-base", envvar="STRIPE_API_BASE", metavar="URL", help="Talk to this API base (e.g. the emulator)."
+        "--api-base",
+        metavar="URL",
+        help="Talk to this API base (e.g. the emulator) [the environment's api_base, else STRIPE_API_BASE].",
     )(func)
     return func
 
 
+def select_environment(name: str | None) -> Environment | None:
+    """The environment `--env NAME` names, else pricebook.toml's default one (None: neither)."""
+    from compiler.cli.environments import select
+
+    return select(name)
+
+
+def _env_option(func: F, name: str, callback: Callable[..., Any] | None) -> F:
+    from compiler.cli.environments import CONFIG_FILE
+
+    return click.option(
+        "--env",
+        name,
+        metavar="NAME",
+        callback=callback,
+        help=f"The environment of {CONFIG_FILE} to use: its key, mode and template variables "
+        "[its default_environment].",
+    )(func)
+
+
+def environment_option(func: F) -> F:
+    """--env NAME: an environment of pricebook.toml (else its default_environment, if it names one), passed to
+    the command as `environment`: its key and mode for `connect`, its template variables for `template_vars`."""
+    return _env_option(func, "environment", lambda _ctx, _param, value: select_environment(value))
+
+
+def environment_name_option(func: F) -> F:
+    """--env NAME as the name alone (`env_name`), for a command that reports even a bad environment its own way
+    (`plan --format markdown` prints a comment that shows the error): it calls `select_environment` itself."""
+    return _env_option(func, "env_name", None)
+
+
+def template_vars(environment: Environment | None) -> PresetVariables:
+    """What templates get from the environment: its variables (--vars and --var override them) and `env`
+    (which nothing overrides)."""
+    from compiler.catalog.files import ENV_VARIABLE, NO_PRESET, PresetVariables
+
+    if environment is None:
+        return NO_PRESET
+    return PresetVariables(environment.variables, {ENV_VARIABLE: environment.template_value()})
+
+
+def connect(environment: Environment | None, api_base: str | None, live: bool) -> Connection:
+    """The connection a command talks to Stripe through: the environment's key, mode and API base, or without
+    one STRIPE_API_KEY with --live for a live key. Refused before anything is sent (a missing key, a key of the
+    wrong mode)."""
+    from compiler.stripe.gateway import DeclaredMode, connection_from_env
+
+    if environment is None:
+        return connection_from_env(api_base, live=live)
+    if live and not environment.live:
+        raise UsageError(
+            f"--live contradicts environment {environment.name!r}, which {environment.location} declares test-mode",
+            hint="drop --live, or choose the live environment with --env",
+        )
+    declared = DeclaredMode(environment.name, environment.live, str(environment.location))
+    return connection_from_env(
+        api_base or environment.api_base, live=live, key_variable=environment.api_key_env, declared=declared
+    )
+
+
 def mass_archive_option(func: F) -> F:
     """--allow-mass-archive: many archives at once (see `changes.problems.MASS_ARCHIVE`) are meant."""
+    from compiler.changes.problems import ALLOW_MASS_ARCHIVE, MASS_ARCHIVE_LIMIT
+
     return click.option(
         ALLOW_MASS_ARCHIVE,
         "allow_mass_archive",

@@ -12,7 +12,15 @@ import click
 from compiler.changes.changeset import FORMAT_VERSION
 from compiler.changes.compile import compile_catalog
 from compiler.changes.model import Catalog, load_catalog
-from compiler.cli.common import catalog_options, echo_diagnostics, paths_argument, resolve_paths
+from compiler.cli.common import (
+    catalog_options,
+    echo_diagnostics,
+    environment_option,
+    paths_argument,
+    resolve_paths,
+    template_vars,
+)
+from compiler.cli.environments import Environment
 from compiler.errors import Diagnostic, InvalidCatalog, Location
 from compiler.render.curl import render_calls
 from compiler.stripe.calls import ApiCall
@@ -37,9 +45,17 @@ from compiler.stripe.facts import API_VERSION
     help="Also hold every call against the stripe SDK's request types (unknown, missing or mistyped params).",
 )
 @catalog_options
-def command(paths: tuple[str, ...], fmt: str, conform: bool, var: tuple[str, ...], vars_file: str | None) -> None:
+@environment_option
+def command(
+    paths: tuple[str, ...],
+    fmt: str,
+    conform: bool,
+    var: tuple[str, ...],
+    vars_file: str | None,
+    environment: Environment | None,
+) -> None:
     """Print the ordered API calls that create the catalog below PATHS (default plans/) in an empty account."""
-    checked = load_catalog(resolve_paths(paths), var, vars_file)
+    checked = load_catalog(resolve_paths(paths), var, vars_file, template_vars(environment))
     echo_diagnostics(checked.warnings)
     catalog = checked.catalog
     calls = compile_catalog(catalog)

@@ -15,7 +15,8 @@ import click
 from compiler.catalog.files import CATALOG_SUFFIXES, TEMPLATE_SUFFIXES
 from compiler.catalog.schema import schema_text
 from compiler.changes.planning import reading_gateway
-from compiler.cli.common import connection_options
+from compiler.cli.common import connect, connection_options, environment_option
+from compiler.cli.environments import Environment
 from compiler.errors import ExitCode, UsageError
 from compiler.export import (
     ADOPT_STEP,
@@ -29,7 +30,6 @@ from compiler.export import (
     describe_counts,
     export_account,
 )
-from compiler.stripe.gateway import connection_from_env
 from compiler.stripe.kinds import Kind
 from compiler.stripe.state import AccountState, read_account
 
@@ -58,9 +58,18 @@ SCHEMA_FILE = "catalog.schema.json"
 )
 @click.option("--all-meters", is_flag=True, help="Also write the active meters that no written price or plan uses.")
 @connection_options
-def command(out: str, force: bool, include_unmanaged: bool, all_meters: bool, api_base: str | None, live: bool) -> None:
+@environment_option
+def command(
+    out: str,
+    force: bool,
+    include_unmanaged: bool,
+    all_meters: bool,
+    api_base: str | None,
+    live: bool,
+    environment: Environment | None,
+) -> None:
     """Write the Stripe account's catalog (what pricebook manages) as YAML files into DIR."""
-    connection = connection_from_env(api_base, live=live)  # refuses a live key without --live, before any read
+    connection = connect(environment, api_base, live)  # refuses a key of the wrong mode, before any read
     target = Path(out)
     existing = catalog_files(target)
     if existing and not force:

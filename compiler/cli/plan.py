@@ -25,17 +25,21 @@ from compiler.changes.subscribers import DEFAULT_LIMIT, SubscriberOptions
 from compiler.cli.common import (
     F,
     catalog_options,
+    connect,
     connection_options,
+    environment_name_option,
     mass_archive_option,
     paths_argument,
     resolve_paths,
+    select_environment,
+    template_vars,
 )
 from compiler.errors import ExitCode, PricebookError, UsageError
 from compiler.render.color import should_color
 from compiler.render.json import render_json
 from compiler.render.markdown import COMMENT_LIMIT, GITHUB_COMMENT_LIMIT, render_markdown, render_markdown_failure
 from compiler.render.text import render_text
-from compiler.stripe.gateway import LIVE_PREFIXES, connection_from_env
+from compiler.stripe.gateway import LIVE_PREFIXES
 
 FORMATS = ("text", "markdown", "json")
 
@@ -105,6 +109,7 @@ def subscribers_wanted(no_subscribers: bool, subscriber_limit: int) -> Subscribe
 @mass_archive_option
 @catalog_options
 @connection_options
+@environment_name_option
 def command(
     paths: tuple[str, ...],
     fmt: str,
@@ -119,21 +124,27 @@ def command(
     vars_file: str | None,
     api_base: str | None,
     live: bool,
+    env_name: str | None,
 ) -> None:
     """Show what it takes to make the Stripe account match the catalog below PATHS (default plans/)."""
+    environment = None
     try:
-        connection = connection_from_env(api_base, live=live)  # refuses a live key without --live, before any read
-        checked = load_catalog(resolve_paths(paths), var, vars_file)
+        environment = select_environment(env_name)
+        connection = connect(environment, api_base, live)  # refuses a key of the wrong mode, before any read
+        checked = load_catalog(resolve_paths(paths), var, vars_file, template_vars(environment))
         subscribers = subscribers_wanted(no_subscribers, subscriber_limit)
         changeset, _ = changeset_for(
             checked, reading_gateway(connection), subscribers, allow_mass_archive=allow_mass_archive
         )
     except PricebookError as exc:
         if fmt == "markdown":  # a comment that shows the errors, rather than an empty one; the exit code stays 1
-            click.echo(render_markdown_failure(exc, livemode=_key_is_live()), nl=False)
+            name = environment.name if environment is not None else env_name
+            livemode = environment.live if environment is not None else _key_is_live()
+            click.echo(render_markdown_failure(exc, environment=name, livemode=livemode), nl=False)
         raise
     if fmt == "markdown":
-        text = render_markdown(changeset, limit=max_bytes or None, full_plan_url=full_plan_url)
+        name = environment.name if environment is not None else None
+        text = render_markdown(changeset, environment=name, limit=max_bytes or None, full_plan_url=full_plan_url)
     elif fmt == "json":
         text = render_json(changeset)
     else:

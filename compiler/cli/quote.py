@@ -9,7 +9,15 @@ from collections.abc import Sequence
 import click
 
 from compiler.changes.model import Catalog, Resource, load_catalog
-from compiler.cli.common import catalog_options, echo_diagnostics, paths_argument, resolve_paths
+from compiler.cli.common import (
+    catalog_options,
+    echo_diagnostics,
+    environment_option,
+    paths_argument,
+    resolve_paths,
+    template_vars,
+)
+from compiler.cli.environments import Environment
 from compiler.errors import UsageError
 from compiler.stripe.kinds import Kind
 from compiler.stripe.pricing import Assumption, PriceTerms, Quote, quote
@@ -32,6 +40,7 @@ QUOTABLE = (Kind.PRICE, Kind.PLAN)
 @click.option("--currency", metavar="CUR", help="Quote one of the price's currency_options.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @catalog_options
+@environment_option
 def command(
     paths: tuple[str, ...],
     key: str,
@@ -40,10 +49,11 @@ def command(
     fmt: str,
     var: tuple[str, ...],
     vars_file: str | None,
+    environment: Environment | None,
 ) -> None:
     """What a customer pays for the price (or plan) KEY at each --quantity: transform, tiers, flat fees."""
     # checked first: quoting an invalid catalog would price something Stripe would refuse to create
-    checked = load_catalog(resolve_paths(paths), var, vars_file)
+    checked = load_catalog(resolve_paths(paths), var, vars_file, template_vars(environment))
     echo_diagnostics(checked.warnings)
     resource = find_quotable(checked.catalog, key)
     terms = PriceTerms.from_attrs(resource.kind, resource.attrs, currency)

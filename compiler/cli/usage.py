@@ -23,7 +23,16 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from compiler.changes.model import Catalog, Resource, load_catalog
-from compiler.cli.common import DiagnosticPrinter, catalog_options, connection_options, echo_diagnostics
+from compiler.cli.common import (
+    DiagnosticPrinter,
+    catalog_options,
+    connect,
+    connection_options,
+    echo_diagnostics,
+    environment_option,
+    template_vars,
+)
+from compiler.cli.environments import Environment
 from compiler.cli.progress import ProgressLine, duration
 from compiler.cli.quote import find_quotable
 from compiler.cli.quote import render_text as render_quote
@@ -60,10 +69,10 @@ def command() -> None:
 # -- shared -----------------------------------------------------------------------------------------------------------
 
 
-def _connect(api_base: str | None, live: bool) -> tuple[Connection, Gateway]:
-    from compiler.stripe.gateway import Gateway, connection_from_env
+def _connect(environment: Environment | None, api_base: str | None, live: bool) -> tuple[Connection, Gateway]:
+    from compiler.stripe.gateway import Gateway
 
-    connection = connection_from_env(api_base, live=live)
+    connection = connect(environment, api_base, live)
     return connection, Gateway(connection)
 
 
@@ -75,9 +84,11 @@ def _meter(meters: Meters, event_name: str) -> Meter:
     return meter
 
 
-def _load_catalog(paths: Sequence[str], var: Sequence[str], vars_file: str | None) -> Catalog:
+def _load_catalog(
+    paths: Sequence[str], var: Sequence[str], vars_file: str | None, environment: Environment | None
+) -> Catalog:
     """The checked catalog (an invalid one stops here, every diagnostic shown once), its warnings on stderr."""
-    checked = load_catalog(paths, var, vars_file)
+    checked = load_catalog(paths, var, vars_file, template_vars(environment))
     echo_diagnostics(checked.warnings)
     return checked.catalog
 
@@ -126,6 +137,7 @@ def _terminate_as_interrupt() -> Iterator[None]:
 @click.option("--identifier", metavar="ID", help="Stripe keeps one event per identifier [derived from the event].")
 @click.option("--payload", "extra", multiple=True, metavar="KEY=VALUE", help="Another payload key (repeatable).")
 @connection_options
+@environment_option
 def record(
     event_name: str,
     customer: str,
@@ -135,9 +147,10 @@ def record(
     extra: tuple[str, ...],
     api_base: str | None,
     live: bool,
+    environment: Environment | None,
 ) -> None:
     """Record one meter event, answered by Stripe at once (v1)."""
-    _, gateway = _connect(api_base, live)
+    _, gateway = _connect(environment, api_base, live)
     meters = account_meters(gateway)
     meter = meters.get(event_name)
     customer_key = meter.customer_key if meter else facts.DEFAULT_CUSTOMER_PAYLOAD_KEY
@@ -244,6 +257,7 @@ class _ProgressLine:
 )
 @catalog_options
 @connection_options
+@environment_option
 def import_(
     file: Path,
     fmt: str | None,
@@ -261,6 +275,7 @@ def import_(
     vars_file: str | None,
     api_base: str | None,
     live: bool,
+    environment: Environment | None,
 ) -> None:
     """Send the meter events of FILE (CSV or JSON Lines) exactly once; run it again to resume."""
     usage_file = UsageFile.at(file, FileFormat(fmt) if fmt else None)
@@ -268,9 +283,9 @@ def import_(
     if catalog_paths and not dry_run:
         raise UsageError("--catalog checks offline and goes with --dry-run", hint="an import reads the account")
     if dry_run:
-        _dry_run(usage_file, journal, catalog_paths, var, vars_file, api_base, live)
+        _dry_run(usage_file, journal, catalog_paths, var, vars_file, api_base, live, environment)
         return
-    connection, account = _connect(api_base, live)
+    connection, account = _connect(environment, api_base, live)
     chosen = Via(via)
     events = _events_gateway(connection, account, chosen, rate)
     meters = account_meters(account)
@@ -308,11 +323,12 @@ def _dry_run(
     vars_file: str | None,
     api_base: str | None,
     live: bool,
+    environment: Environment | None,
 ) -> None:
     if catalog_paths:
-        meters = catalog_meters(_load_catalog(catalog_paths, var, vars_file), ", ".join(catalog_paths))
+        meters = catalog_meters(_load_catalog(catalog_paths, var, vars_file, environment), ", ".join(catalog_paths))
     else:
-        _, gateway = _connect(api_base, live)
+        _, gateway = _connect(environment, api_base, live)
         meters = account_meters(gateway)
     printer = DiagnosticPrinter()
     report = preflight(usage_file, meters, now=int(time.time()), journal_path=journal, on_problem=printer)
@@ -438,6 +454,7 @@ def _finish_import(report: ImportReport, verified: VerifyReport | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @catalog_options
 @connection_options
+@environment_option
 def summary(
     customer: str,
     event_name: str | None,
@@ -452,11 +469,13 @@ def summary(
     vars_file: str | None,
     api_base: str | None,
     live: bool,
+    environment: Environment | None,
 ) -> None:
     """A customer's usage of a meter over a period, from Stripe's event summaries, and what it costs."""
     price: Resource | None = None
     if price_key is not None:
-        price = find_quotable(_load_catalog(catalog_paths or ("plans/",), var, vars_file), price_key)
+        catalog = _load_catalog(catalog_paths or ("plans/",), var, vars_file, environment)
+        price = find_quotable(catalog, price_key)
         price_meter = price.meter
         if price_meter is None:
             raise UsageError(
@@ -475,7 +494,7 @@ def summary(
             hint="the meters are the catalog's meters, by event_name (e.g. --meter emails_sent)",
         )
     span = period(start, end, GroupingWindow(by) if by else None, now=int(time.time()))
-    _, gateway = _connect(api_base, live)
+    _, gateway = _connect(environment, api_base, live)
     meter = _meter(account_meters(gateway), event_name)
     usage = summarize(gateway, meter, customer, span)
     cost = _cost(price, usage, currency) if price is not None else None
@@ -534,6 +553,7 @@ def _summary_text(usage: UsageSummary) -> str:
 @click.option("--format", "fmt", type=click.Choice([f.value for f in FileFormat]), help="[by extension]")
 @click.option("--journal", "journal_path", type=click.Path(dir_okay=False, path_type=Path), help="[FILE.journal]")
 @connection_options
+@environment_option
 def cancel_command(
     event_name: str | None,
     identifiers: tuple[str, ...],
@@ -542,6 +562,7 @@ def cancel_command(
     journal_path: Path | None,
     api_base: str | None,
     live: bool,
+    environment: Environment | None,
 ) -> None:
     """Cancel meter events, by identifier or by imported file, within 24 hours of Stripe receiving them."""
     if (file is None) == (not identifiers):
@@ -549,7 +570,7 @@ def cancel_command(
             "give --identifier ID (with --meter) or --file FILE, one of the two",
             hint="--file cancels every event an import of that file sent; --identifier one event",
         )
-    _, gateway = _connect(api_base, live)
+    _, gateway = _connect(environment, api_base, live)
     meters = account_meters(gateway)
     now = int(time.time())
     if file is None:

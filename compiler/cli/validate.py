@@ -7,7 +7,15 @@ import json
 import click
 
 from compiler.catalog.check import CheckResult, check_with_options
-from compiler.cli.common import catalog_options, echo_diagnostics, paths_argument, resolve_paths
+from compiler.cli.common import (
+    catalog_options,
+    echo_diagnostics,
+    environment_option,
+    paths_argument,
+    resolve_paths,
+    template_vars,
+)
+from compiler.cli.environments import Environment
 from compiler.errors import ExitCode
 
 
@@ -22,10 +30,13 @@ from compiler.errors import ExitCode
     help="text: one line per problem on stderr; json: a list of problems on stdout.",
 )
 @catalog_options
-def command(paths: tuple[str, ...], fmt: str, var: tuple[str, ...], vars_file: str | None) -> None:
+@environment_option
+def command(
+    paths: tuple[str, ...], fmt: str, var: tuple[str, ...], vars_file: str | None, environment: Environment | None
+) -> None:
     """Check the catalog files below PATHS (default plans/) against the schema and Stripe's rules."""
     targets = resolve_paths(paths)
-    result = check_with_options(targets, var, vars_file)
+    result = check_with_options(targets, var, vars_file, template_vars(environment))
     if fmt == "json":
         click.echo(json.dumps([d.to_json() for d in result.diagnostics], indent=2, ensure_ascii=False))
     else:

@@ -78,23 +78,60 @@ class Connection:
         return self.api_key.startswith(LIVE_PREFIXES)
 
 
-def connection_from_env(api_base: str | None = None, *, live: bool = False) -> Connection:
-    """The key from STRIPE_API_KEY, the base from --api-base or STRIPE_API_BASE; a live key needs --live."""
-    key = os.environ.get("STRIPE_API_KEY", "").strip()
+#: where the key comes from when no environment says otherwise
+API_KEY_VARIABLE = "STRIPE_API_KEY"
+
+
+@dataclass(frozen=True)
+class DeclaredMode:
+    """What an environment of pricebook.toml says of its key: which mode it must be, and where it says so."""
+
+    environment: str
+    live: bool
+    where: str  # `pricebook.toml:7`
+
+
+def connection_from_env(
+    api_base: str | None = None,
+    *,
+    live: bool = False,
+    key_variable: str = API_KEY_VARIABLE,
+    declared: DeclaredMode | None = None,
+) -> Connection:
+    """The key from `key_variable` (STRIPE_API_KEY), the base from --api-base or STRIPE_API_BASE. Without an
+    environment, a live key needs --live (`live`); an environment (`declared`) says which mode its key must be,
+    and a key of the other mode is refused either way, before anything is sent."""
+    key = os.environ.get(key_variable, "").strip()
     if not key:
+        if declared is not None:
+            raise UsageError(
+                f"{key_variable} is not set: environment {declared.environment!r} ({declared.where}) reads its "
+                "key from it",
+                hint=f"export {key_variable}=sk_{'live' if declared.live else 'test'}_... (in CI, from the "
+                "secrets of this environment)",
+            )
         raise UsageError(
-            "STRIPE_API_KEY is not set",
-            hint="export STRIPE_API_KEY=sk_test_... (or run `pricebook emulator` and use any sk_test_ key with "
+            f"{key_variable} is not set",
+            hint=f"export {key_variable}=sk_test_... (or run `pricebook emulator` and use any sk_test_ key with "
             "--api-base http://127.0.0.1:12111)",
         )
     base = api_base or os.environ.get("STRIPE_API_BASE") or None
     if base is not None:
         check_api_base(base)
-    conn = Connection(key, base, live)
-    if conn.livemode and not live:
+    conn = Connection(key, base, live or (declared is not None and declared.live))
+    if declared is not None and conn.livemode != declared.live:
+        held, wanted = ("live", "test") if conn.livemode else ("test", "live")
+        raise UsageError(
+            f"refusing a {held}-mode key: environment {declared.environment!r} is declared {wanted}-mode "
+            f"({declared.where}), and {key_variable} holds a {held}-mode key",
+            hint=f"put the {wanted}-mode key ({'sk_live_/rk_live_' if wanted == 'live' else 'sk_test_/rk_test_'}) "
+            f"in {key_variable}, or choose the environment that key belongs to with --env",
+        )
+    if conn.livemode and not conn.live:
         raise UsageError(
             "refusing to use a live-mode key without --live",
-            hint="this would read or change your live Stripe account; pass --live if that is what you mean",
+            hint="this would read or change your live Stripe account; pass --live if that is what you mean "
+            "(or declare the environment live in pricebook.toml)",
         )
     return conn
 
