@@ -1,5 +1,6 @@
-"""A local Stripe for products, prices, plans, billing meters and their events, and the customers, subscriptions
-and test clocks that show who is on a price (`pricebook emulator`).
+"""A local Stripe (`pricebook emulator`) for products, prices, plans, billing meters and their events, the
+customers, subscriptions and test clocks that show who is on a price, and the account itself (`GET /v1/account`,
+which a restricted key may not read).
 
 Written from Stripe's docs, the error texts Stripe is known to answer with (`compiler.stripe.facts`) and the SDK's
 generated params, never from what pricebook's client sends.

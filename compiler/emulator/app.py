@@ -21,7 +21,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compiler.emulator import customers, meter_events, meters, prices, product_endpoints, subscriptions, testclocks
+from compiler.emulator import (
+    account,
+    customers,
+    meter_events,
+    meters,
+    prices,
+    product_endpoints,
+    subscriptions,
+    testclocks,
+)
 from compiler.emulator.common import Ctx
 from compiler.emulator.errors import ApiError
 from compiler.emulator.forms import FormError, decode
@@ -32,6 +41,7 @@ from compiler.stripe import facts, sdkparams
 from compiler.stripe.facts import API_VERSION
 
 TEST_KEY_PREFIXES = ("sk_test_", "rk_test_")
+RESTRICTED_PREFIX = "rk_"
 CONTROL_PREFIX = "/_emulator/"
 LOG_LIMIT = 200_000  # a long benchmark must not grow the log without bound
 #: the endpoints Stripe's live meter-event limit covers (`Knobs.meter_event_rate_limit`)
@@ -59,6 +69,7 @@ def _route(method: str, template: str, handler: Handler) -> Route:
 
 
 ROUTES: tuple[Route, ...] = (
+    _route("GET", facts.ACCOUNT_PATH, account.retrieve_account),
     _route("POST", "/v1/products", product_endpoints.create_product),
     _route("GET", "/v1/products", product_endpoints.list_products),
     _route("GET", "/v1/products/{id}", product_endpoints.retrieve_product),
@@ -246,10 +257,11 @@ class Emulator:
     def _api(
         self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes, key: str | None
     ) -> tuple[int, Any, Mapping[str, str], bool, str | None]:
+        api_key = ""
         if path == facts.METER_EVENT_STREAM_PATH:
             meter_events.authenticate_stream(self.store, headers.get("authorization", ""))
         else:
-            self._authenticate(headers.get("authorization", ""))
+            api_key = self._authenticate(headers.get("authorization", ""))
         limiter = self.meter_rate if path in METER_EVENT_PATHS and self.meter_rate.per_second else self.rate
         if not limiter.allow():
             # Stripe answers 429 and the SDK retries only what the header allows; a rate-limited request did
@@ -275,7 +287,8 @@ class Emulator:
         if fault is Fault.BEFORE_COMMIT:
             # Nothing ran and nothing is stored: a retry with the same key executes afresh.
             raise InjectedFault(fault)
-        result = route.handler(Ctx(store=self.store, params=params, object_id=object_id))
+        ctx = Ctx(self.store, params, object_id, key=_mask(api_key), restricted=api_key.startswith(RESTRICTED_PREFIX))
+        result = route.handler(ctx)
         self._save_after_write(route, key, fp, result, fault)
         if fault is Fault.AFTER_COMMIT:
             # No Stripe-Should-Retry: Stripe can't tell the client its write committed. A retry with the same key
@@ -294,7 +307,8 @@ class Emulator:
         if route.writes:
             self._save()
 
-    def _authenticate(self, authorization: str) -> None:
+    def _authenticate(self, authorization: str) -> str:
+        """The API key of a request; 401 for none, or one this test-mode account does not know."""
         scheme, _, api_key = authorization.partition(" ")
         if scheme.lower() == "basic":
             # Stripe's docs use `curl -u sk_test_...:`: the key is the Basic auth user name.
@@ -315,6 +329,7 @@ class Emulator:
         if not api_key.startswith(TEST_KEY_PREFIXES):
             # The emulator is a test-mode account: every other key is unknown to it. Never echo the key.
             raise ApiError(401, f"Invalid API Key provided: {_mask(api_key)}")
+        return api_key
 
     def _match(self, method: str, path: str) -> tuple[Route, str | None]:
         for route in ROUTES:

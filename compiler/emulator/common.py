@@ -29,6 +29,9 @@ class Ctx:
     store: Store
     params: dict[str, Any]
     object_id: str | None = None
+    #: the request was made with this API key (masked as Stripe shows it in errors), a restricted one or not
+    key: str = ""
+    restricted: bool = False
 
     @property
     def expand(self) -> tuple[str, ...]:

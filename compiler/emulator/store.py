@@ -37,9 +37,16 @@ class Store:
     test_clocks: dict[str, Record] = field(default_factory=dict)
     seq: int = 0
     clock_offset: float = 0.0  # seconds the account's clock runs ahead of this machine's (set by tests)
+    #: `GET /v1/account`'s id: every emulator is an account of its own (a seed fixes it, as it fixes object ids),
+    #: and stays the same account through a reset and, with `--state`, a restart
+    account_id: str = ""
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
+        if not self.account_id:
+            # a generator of its own: the account's id moves no object's id
+            accounts = random.Random(f"account-{self.seed}") if self.seed is not None else random.SystemRandom()
+            self.account_id = "acct_" + "".join(accounts.choice(_ID_ALPHABET) for _ in range(16))
         self._by_lookup_key: dict[str, str] = {}  # lookup_key -> price id; keeps creates O(1) at 10,000 prices
 
     # -- lookup keys: unique across prices, indexed ---------------------------------------------------------
@@ -102,6 +109,7 @@ class Store:
             "subscriptions": self.subscriptions,
             "test_clocks": self.test_clocks,
             "seq": self.seq,
+            "account_id": self.account_id,
         }
 
     def load_json(self, data: dict[str, Any]) -> None:
@@ -113,6 +121,7 @@ class Store:
         self.subscriptions = dict(data.get("subscriptions", {}))
         self.test_clocks = dict(data.get("test_clocks", {}))
         self.seq = int(data.get("seq", 0))
+        self.account_id = str(data.get("account_id") or self.account_id)
         self._reindex()
 
 

@@ -443,3 +443,15 @@ def is_event_already_exists(status: int | None, message: str | None) -> bool:
     """Stripe's answer to an identifier it already has: the event is there."""
     head = EVENT_ALREADY_EXISTS.split("{", 1)[0]
     return status == 400 and bool(message) and str(message).startswith(head)
+
+
+# --- the account ----------------------------------------------------------------------------------------
+
+ACCOUNT_DOC = "https://docs.stripe.com/api/accounts/retrieve"
+#: the account the key belongs to (`acct_...`); a restricted key needs a permission of its own to read it
+ACCOUNT_PATH = "/v1/account"
+RESTRICTED_KEYS_DOC = "https://docs.stripe.com/keys/restricted-api-keys"
+#: Stripe's 403 to a restricted key without the permission an endpoint needs
+KEY_LACKS_PERMISSION = (
+    "The provided key '{key}' does not have the required permissions for this endpoint on account '{account}'."
+)

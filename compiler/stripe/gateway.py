@@ -40,6 +40,7 @@ from compiler import bounds
 from compiler.errors import REDACTED, PricebookError, StripeApiError, UsageError
 from compiler.stripe.calls import ApiCall
 from compiler.stripe.facts import (
+    ACCOUNT_PATH,
     API_VERSION,
     LIST_LIMIT,
     METER_EVENT_SESSION_PATH,
@@ -522,6 +523,20 @@ class Gateway:
             {"api_key": token},
             renew_stale_key=False,
         )
+
+    def account_id(self) -> str | None:
+        """The id of the account the key belongs to (`GET /v1/account`, `acct_...`), or None when the key may not
+        read it: Stripe answers 403 to a restricted key that was not given that permission."""
+        try:
+            body, _ = self.request("GET", ACCOUNT_PATH, {})
+        except StripeApiError as exc:
+            if exc.status == 403:
+                return None
+            raise
+        account = body.get("id")
+        if not isinstance(account, str) or not account:
+            raise StripeApiError(f"the answer to GET {ACCOUNT_PATH} has no account id")
+        return account
 
     def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[list[dict[str, Any]]]:
         """The pages of a list endpoint, 100 objects each, following `starting_after`; each page is requested

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import threading
+from pathlib import Path
 
 import pytest
 import stripe
@@ -14,6 +15,8 @@ from click.testing import CliRunner
 
 from compiler.cli.emulator import command
 from compiler.emulator import EmulatorHandle, run_in_thread
+from compiler.stripe.gateway import Connection, Gateway
+from tests.integration.conftest import EmulatorFactory
 
 
 def test_sdk_round_trip_creates_a_product_with_a_custom_id(emulator: EmulatorHandle) -> None:
@@ -251,3 +254,44 @@ def test_concurrent_clients_lose_no_writes(emulator: EmulatorHandle) -> None:
     listed = emulator.client().v1.products.list(params={"limit": 100})
     assert len({p.id for p in listed.data}) == 100
     assert [e["status"] for e in emulator.requests()].count(200) == 101
+
+
+def test_the_account_is_one_of_its_own_and_outlives_a_reset(
+    emulator: EmulatorHandle, emulator_factory: EmulatorFactory
+) -> None:
+    first = emulator.client().raw_request("get", "/v1/account").data
+    assert first["object"] == "account" and first["id"].startswith("acct_")
+    emulator.reset()
+    assert emulator.client().raw_request("get", "/v1/account").data["id"] == first["id"]
+    other = emulator_factory().client().raw_request("get", "/v1/account").data
+    assert other["id"] != first["id"]
+    # a seed fixes it, as it fixes the ids of objects
+    seeded = [emulator_factory(seed=7).client().raw_request("get", "/v1/account").data["id"] for _ in range(2)]
+    assert seeded[0] == seeded[1] != first["id"]
+
+
+def test_the_account_outlives_a_restart_with_state(emulator_factory: EmulatorFactory, tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    first = emulator_factory(state_path=state)
+    account = first.client().raw_request("get", "/v1/account").data["id"]
+    first.client().v1.products.create(params={"id": "p", "name": "P"})  # a write saves the state
+    first.stop()
+    assert emulator_factory(state_path=state).client().raw_request("get", "/v1/account").data["id"] == account
+
+
+def test_a_restricted_key_may_not_read_the_account(emulator: EmulatorHandle) -> None:
+    key = "rk_test_0123456789abcdefWXYZ"
+    client = stripe.StripeClient(key, base_addresses={"api": emulator.url}, max_network_retries=0)
+    with pytest.raises(stripe.PermissionError) as info:
+        client.raw_request("get", "/v1/account")
+    assert info.value.http_status == 403
+    message = str(info.value.user_message)
+    assert message.startswith("The provided key 'rk_test_") and "does not have the required permissions" in message
+    assert key not in message
+    assert client.v1.products.list().data == []  # what it may read, it reads
+
+
+def test_the_gateway_reads_the_account_id_or_says_it_cannot(emulator: EmulatorHandle) -> None:
+    expected = emulator.client().raw_request("get", "/v1/account").data["id"]
+    assert Gateway(Connection(emulator.api_key, emulator.url)).account_id() == expected
+    assert Gateway(Connection("rk_test_0123456789abcdef", emulator.url)).account_id() is None
