@@ -8,13 +8,39 @@ Every user-facing exception class is defined here; the stripe SDK's own exceptio
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from typing import Any
 
-#: what an API key becomes wherever text that may hold one is shown or stored
+#: what a secret (an API key, a meter event session token) becomes wherever text that may hold one is shown
 REDACTED = "[redacted]"
+#: a value shorter than this is no key or token Stripe issues; redacting it would mangle ordinary text
+_SHORTEST_SECRET = 8
+
+_secrets: frozenset[str] = frozenset()
+_secrets_lock = threading.Lock()
+
+
+def keep_secret(value: str) -> None:
+    """Have `redact` remove `value` from every text from now on (the gateway registers its API key and each meter
+    event session token; the command line the STRIPE_API_KEY it starts with)."""
+    global _secrets
+    value = value.strip()
+    if len(value) < _SHORTEST_SECRET:
+        return
+    with _secrets_lock:
+        _secrets = _secrets | {value}
+
+
+def redact(text: str) -> str:
+    """`text` without any secret `keep_secret` was given: the one scrub every user-facing string goes through
+    (messages, codes, parameters echoed, hints, reports, the internal-error line), whatever field it came in."""
+    for secret in _secrets:  # a snapshot: the set is replaced, never changed in place
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
 
 
 class ExitCode(IntEnum):
@@ -177,10 +203,11 @@ class StripeApiError(PricebookError):
 
 
 def error_text(exc: PricebookError) -> str:
-    """The error in one line, as a person reads it: a refusal by Stripe says so, with its status and code."""
+    """The error in one line, as a person reads it: a refusal by Stripe says so, with its status and code (no
+    secret in any of them: `redact`)."""
     if isinstance(exc, StripeApiError) and (exc.code or exc.status):
-        return f"Stripe refused the request ({exc.status} {exc.code or ''}): {exc.message}".replace("  ", " ")
-    return exc.message
+        return redact(f"Stripe refused the request ({exc.status} {exc.code or ''}): {exc.message}".replace("  ", " "))
+    return redact(exc.message)
 
 
 class UnsafeChange(PricebookError):

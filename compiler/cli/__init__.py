@@ -9,11 +9,12 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import traceback
 
 import click
 
-from compiler.cli.common import report_error
-from compiler.errors import REDACTED, ExitCode, PricebookError
+from compiler.cli.common import redacted_output, report_error
+from compiler.errors import ExitCode, PricebookError, keep_secret, redact
 from compiler.stripe.facts import API_VERSION
 
 #: every command, in `--help` order: its name and the module of this package that defines it as `command`
@@ -59,38 +60,45 @@ def cli() -> None:
 _KEY_PREFIXES = ("sk_", "rk_")
 
 
-def redact_key(text: str) -> str:
-    """`text` without any API key this process may have read (what `Gateway.redact` does for its connection's
-    key): STRIPE_API_KEY's, and that of any environment variable holding a Stripe key, since an environment of
-    pricebook.toml reads its key from a variable of its own."""
+def keep_environment_secrets() -> None:
+    """Make every API key this process may read a secret `redact` removes: STRIPE_API_KEY's, and that of any
+    environment variable holding a Stripe key, since an environment of pricebook.toml reads its key from a
+    variable of its own."""
     for name, value in os.environ.items():
         key = value.strip()
         if key and (name == "STRIPE_API_KEY" or (key.startswith(_KEY_PREFIXES) and len(key) > 12)):
-            text = text.replace(key, REDACTED)
-    return text
+            keep_secret(key)
 
 
 def main() -> None:
-    """Entry point: every PricebookError becomes a message and its exit code, never a traceback."""
+    """Entry point: every PricebookError becomes a message and its exit code, never a traceback; nothing printed
+    shows a secret (the keys of the environment are known as secrets from the start)."""
+    keep_environment_secrets()
+    with redacted_output():
+        code = _run()
+    sys.exit(code)
+
+
+def _run() -> int:
     try:
         code = cli.main(standalone_mode=False)
     except PricebookError as exc:
         report_error(exc)
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
-        sys.exit(ExitCode.ERROR)
+        return ExitCode.ERROR
     except click.ClickException as exc:
         exc.show()
-        sys.exit(ExitCode.ERROR if exc.exit_code == 2 else exc.exit_code)
+        return ExitCode.ERROR if exc.exit_code == 2 else exc.exit_code
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
-        sys.exit(130)
+        return 130
     except Exception as exc:  # a bug of ours: say so briefly; PRICEBOOK_DEBUG=1 shows the traceback
+        # the text of an unexpected error may echo a request, key or session token included
         if os.environ.get("PRICEBOOK_DEBUG"):
-            raise
-        # the text of an unexpected error may echo a request, API key included: scrubbed as the gateway does
-        click.echo(f"pricebook: internal error: {redact_key(f'{type(exc).__name__}: {exc}')}", err=True)
+            click.echo(redact(traceback.format_exc()), err=True, nl=False)
+        click.echo(redact(f"pricebook: internal error: {type(exc).__name__}: {exc}"), err=True)
         click.echo("  hint: run again with PRICEBOOK_DEBUG=1 for a traceback, and report it", err=True)
-        sys.exit(ExitCode.ERROR)
-    sys.exit(code if isinstance(code, int) else ExitCode.OK)
+        return ExitCode.ERROR
+    return code if isinstance(code, int) else ExitCode.OK

@@ -38,7 +38,7 @@ from compiler.cli.common import (
 from compiler.cli.environments import Environment
 from compiler.cli.plan import subscriber_options, subscribers_wanted
 from compiler.cli.progress import ProgressLine, duration, eta
-from compiler.errors import ApplyFailed, PlanChanged, UsageError
+from compiler.errors import ApplyFailed, PlanChanged, UsageError, redact
 from compiler.render.color import should_color
 from compiler.render.text import render_text, render_text_summary
 from compiler.stripe.facts import API_VERSION
@@ -118,24 +118,29 @@ def _stats_line(stats: GatewayStats) -> str:
 
 
 def report(result: ApplyResult, stats: GatewayStats, echo: Callable[..., None] = click.echo) -> None:
-    """The summary: everything done, or what was done, what failed (Stripe's words) and what was not attempted."""
+    """The summary: everything done, or what was done, what failed (Stripe's words) and what was not attempted.
+    Every line is scrubbed of secrets: a failure's message or code is whatever the server sent."""
+
+    def say(text: str, *, err: bool = False) -> None:
+        echo(redact(text), err=err)
+
     if result.ok:
-        echo(f"Apply complete: {len(result.done)} call(s) done ({_counts(result)}) in {result.seconds:.1f} s.")
-        echo(f"  {_stats_line(stats)}")
+        say(f"Apply complete: {len(result.done)} call(s) done ({_counts(result)}) in {result.seconds:.1f} s.")
+        say(f"  {_stats_line(stats)}")
         return
     why = "interrupted" if result.interrupted else "stopped"
-    echo(f"Apply {why} after {result.seconds:.1f} s: the account is partly changed.", err=True)
-    echo(f"  done ({len(result.done)}): {_counts(result)}", err=True)
+    say(f"Apply {why} after {result.seconds:.1f} s: the account is partly changed.", err=True)
+    say(f"  done ({len(result.done)}): {_counts(result)}", err=True)
     for failure in result.failed:
         status = f" ({failure.status}{' ' + failure.code if failure.code else ''})" if failure.status else ""
-        echo(f"  failed: {failure.call.action.value} {failure.call.address}{status}: {failure.message}", err=True)
+        say(f"  failed: {failure.call.action.value} {failure.call.address}{status}: {failure.message}", err=True)
     if result.not_attempted:
-        echo(f"  not attempted ({len(result.not_attempted)}):", err=True)
+        say(f"  not attempted ({len(result.not_attempted)}):", err=True)
         for call in result.not_attempted[:20]:
-            echo(f"    {call.action.value} {call.address}", err=True)
+            say(f"    {call.action.value} {call.address}", err=True)
         if len(result.not_attempted) > 20:
-            echo(f"    ... and {len(result.not_attempted) - 20} more", err=True)
-    echo(f"  {_stats_line(stats)}", err=True)
+            say(f"    ... and {len(result.not_attempted) - 20} more", err=True)
+    say(f"  {_stats_line(stats)}", err=True)
 
 
 #: a plan of more lines than this is summed up before apply starts, not printed whole (`--show-plan` prints it)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, TypeVar
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from compiler import bounds
-from compiler.errors import Diagnosed, Diagnostic, PricebookError, UsageError, error_text, sort_diagnostics
+from compiler.errors import Diagnosed, Diagnostic, PricebookError, UsageError, error_text, redact, sort_diagnostics
 
 # Imported where used: every command imports this module for `report_error`, and `pricebook --version` or
 # `pricebook emulator` need neither the catalog's reader nor the stripe SDK (which validate never loads either).
@@ -34,7 +36,7 @@ class DiagnosticPrinter:
 
     def __call__(self, diagnostic: Diagnostic) -> None:
         if self.printed < self.shown:
-            click.echo(diagnostic.format(), err=True)
+            click.echo(redact(diagnostic.format()), err=True)
             self.printed += 1
         elif diagnostic.is_error:
             self.errors += 1
@@ -64,15 +66,65 @@ def echo_diagnostics(diagnostics: Iterable[Diagnostic]) -> None:
 
 
 def report_error(exc: PricebookError) -> None:
-    """Print an error for a person: the diagnostics of an invalid catalog, or the message and its hint."""
+    """Print an error for a person: the diagnostics of an invalid catalog, or the message and its hint. Every
+    line is scrubbed of secrets, whichever field (message, code, hint) brought one."""
     if isinstance(exc, Diagnosed):
         echo_diagnostics(sort_diagnostics(exc.diagnostics))
-        click.echo(f"pricebook: {exc.message}", err=True)
+        click.echo(redact(f"pricebook: {exc.message}"), err=True)
         return
     label = f"error[{exc.rule}]" if exc.rule else "error"
-    click.echo(f"pricebook: {label}: {error_text(exc)}", err=True)
+    click.echo(redact(f"pricebook: {label}: {error_text(exc)}"), err=True)
     if exc.hint:
-        click.echo(f"  hint: {exc.hint}", err=True)
+        click.echo(redact(f"  hint: {exc.hint}"), err=True)
+
+
+class RedactingStream:
+    """A text stream that writes through `errors.redact`: the last net under everything a command prints, so a
+    secret that reached some output no one thought of (a catalog value, an echoed argument) is still not shown.
+
+    Each write is scrubbed whole; click writes a message and its newline in one write."""
+
+    def __init__(self, inner: IO[str]) -> None:
+        self._inner = inner
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):  # click probes for a binary stream by writing b""; this one is text only
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        self._inner.write(redact(text))
+        return len(text)
+
+    def writelines(self, lines: Iterator[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        self._inner.flush()
+
+    def isatty(self) -> bool:
+        return self._inner.isatty()
+
+    def fileno(self) -> int:
+        return self._inner.fileno()
+
+    # click reads these to decide whether a stream needs wrapping for its encoding: this one is the one under it
+    @property
+    def encoding(self) -> str:
+        return str(getattr(self._inner, "encoding", None) or "utf-8")
+
+    @property
+    def errors(self) -> str | None:
+        return getattr(self._inner, "errors", None)
+
+
+@contextmanager
+def redacted_output() -> Iterator[None]:
+    """stdout and stderr through `RedactingStream` for the duration (the command line's entry point)."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = RedactingStream(out), RedactingStream(err)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
 
 
 def paths_argument(func: F) -> F:

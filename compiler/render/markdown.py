@@ -43,7 +43,15 @@ import jinja2
 
 from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange, MassArchive, MoneyWarning
 from compiler.changes.problems import ALLOW_MASS_ARCHIVE
-from compiler.errors import Diagnosed, Diagnostic, InvalidCatalog, PricebookError, error_text, sort_diagnostics
+from compiler.errors import (
+    Diagnosed,
+    Diagnostic,
+    InvalidCatalog,
+    PricebookError,
+    error_text,
+    redact,
+    sort_diagnostics,
+)
 from compiler.render.money import (
     EFFECT_MEANING,
     MoneyEffect,
@@ -928,7 +936,7 @@ def render_markdown_failure(
     failure = _Failure(
         headline=title,
         message=f"pricebook could not compute the plan: {error_text(error)}.".replace("..", "."),
-        hint=error.hint or "",
+        hint=redact(error.hint or ""),
         diagnostics=shown,
         more=len(diagnostics) - len(shown),
     )

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 import stripe
 
 from compiler import bounds
-from compiler.errors import REDACTED, PricebookError, StripeApiError, UsageError
+from compiler.errors import PricebookError, StripeApiError, UsageError, keep_secret, redact
 from compiler.stripe.calls import ApiCall
 from compiler.stripe.facts import (
     ACCOUNT_PATH,
@@ -175,7 +175,13 @@ def convert_error(exc: stripe.StripeError) -> StripeApiError:
     code = getattr(err, "code", None) or getattr(exc, "code", None)
     param = getattr(err, "param", None)
     message = getattr(err, "message", None) or exc.user_message or str(exc) or type(exc).__name__
-    return StripeApiError(str(message), status=exc.http_status, code=code, param=param)
+    # any server may answer: a code or param that is not a string is shown as the text it is
+    return StripeApiError(
+        str(message),
+        status=exc.http_status,
+        code=None if code is None else str(code),
+        param=None if param is None else str(param),
+    )
 
 
 # -- pacing -------------------------------------------------------------------------------------------------------
@@ -321,6 +327,7 @@ class Gateway:
         seed: int | None = None,
     ) -> None:
         self._connection = connection
+        keep_secret(connection.api_key)
         if http_client is None:
             http_client = BoundedHTTPClient(http_bounds)
         #: the bounded client, when the gateway sends through one (a test may give the SDK another)
@@ -347,8 +354,6 @@ class Gateway:
         self._rng = random.Random(seed)
         self._rng_lock = threading.Lock()
         self._counters = _Counters()
-        self._secrets: set[str] = set()  # meter event session tokens: redacted like the key
-        self._secrets_lock = threading.Lock()
 
     @property
     def livemode(self) -> bool:
@@ -446,7 +451,7 @@ class Gateway:
                 renew_stale_key = False
                 self._counters.add(renewed_keys=1)
                 continue
-            body: dict[str, Any] = json.loads(response.body)
+            body: dict[str, Any] = json.loads(redact(response.body))
             return body, response.headers
 
     def _back_off(self, attempt: int, deadline: float, method: str, path: str, exc: stripe.StripeError) -> None:
@@ -478,25 +483,20 @@ class Gateway:
         return StripeApiError(message, rule=error.rule, hint=error.hint)
 
     def _convert(self, exc: stripe.StripeError) -> StripeApiError:
+        """The SDK's error as pricebook's, every text in it scrubbed: a server may echo the key in any field."""
         error = convert_error(exc)
         return StripeApiError(
-            self.redact(error.message),
+            redact(error.message),
             status=error.status,
-            code=error.code,
-            param=error.param,
-            hint=self.redact(error.hint) if error.hint else None,
+            code=redact(error.code) if error.code else None,
+            param=redact(error.param) if error.param else None,
+            hint=redact(error.hint) if error.hint else None,
             rule=error.rule,
         )
 
     def redact(self, text: str) -> str:
-        """`text` without the API key or a session token (an error echoing the request must not leak them)."""
-        key = self._connection.api_key
-        text = text.replace(key, REDACTED) if key else text
-        with self._secrets_lock:
-            secrets = tuple(self._secrets)
-        for secret in secrets:
-            text = text.replace(secret, REDACTED)
-        return text
+        """`text` without the API key or a session token (`errors.redact`)."""
+        return redact(text)
 
     # -- meter events ---------------------------------------------------------------------------------------------
 
@@ -506,8 +506,7 @@ class Gateway:
         token = session.get("authentication_token")
         if not isinstance(token, str) or not token:
             raise StripeApiError("the meter event session came back without an authentication token")
-        with self._secrets_lock:
-            self._secrets.add(token)
+        keep_secret(token)
         return session
 
     def stream_meter_events(self, token: str, events: list[dict[str, Any]]) -> None:

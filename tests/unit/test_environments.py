@@ -10,11 +10,11 @@ from textwrap import dedent
 
 import pytest
 
-from compiler.cli import redact_key
+from compiler.cli import keep_environment_secrets
 from compiler.cli.common import connect
 from compiler.cli.environments import RULE_IDS, Environment, find_config, load_config, select
 from compiler.cli.validate import command as validate
-from compiler.errors import InvalidConfig, Location, UsageError
+from compiler.errors import InvalidConfig, Location, UsageError, redact
 from tests.cli import invoke
 
 CONFIG = """\
@@ -223,7 +223,8 @@ def test_without_an_environment_the_key_is_stripe_api_key_and_a_live_one_needs_l
 def test_internal_errors_are_scrubbed_of_any_key_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KEY_OF_LIVE", LIVE_KEY)
     monkeypatch.setenv("STRIPE_API_KEY", TEST_KEY)
-    assert redact_key(f"boom: {LIVE_KEY} and {TEST_KEY}") == "boom: [redacted] and [redacted]"
+    keep_environment_secrets()
+    assert redact(f"boom: {LIVE_KEY} and {TEST_KEY}") == "boom: [redacted] and [redacted]"
 
 
 # -- template variables -------------------------------------------------------------------------------------------

@@ -1,0 +1,49 @@
+"""pricebook against a server that is not Stripe (a mistyped or hijacked STRIPE_API_BASE), run as a user runs it:
+whatever it answers, no secret is shown and no answer becomes an internal error."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from compiler.errors import REDACTED
+from tests.cli import PRICEBOOK, REPO
+from tests.hostile import Answer, Request, as_json, hostile_server
+
+KEY = "sk_test_51HOSTILEhostileHOSTILE0001"
+
+
+def run(args: list[str], *, base: str | None = None, key: str = KEY) -> subprocess.CompletedProcess[str]:
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("STRIPE_", "PRICEBOOK_"))}
+    env.update({"STRIPE_API_KEY": key, "NO_COLOR": "1"})
+    if base is not None:
+        env["STRIPE_API_BASE"] = base
+    return subprocess.run([*PRICEBOOK, *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=60)
+
+
+def refuse_with_the_key_as_code(request: Request) -> Answer:
+    return as_json({"error": {"type": "invalid_request_error", "message": "nope", "code": request.api_key}}, 400)
+
+
+def test_a_400_whose_code_holds_the_key_prints_no_key() -> None:
+    with hostile_server(refuse_with_the_key_as_code) as base:
+        done = run(["plan", "plans/"], base=base)
+    assert done.returncode == 1
+    assert KEY not in done.stdout + done.stderr
+    assert f"Stripe refused the request (400 {REDACTED})" in done.stderr
+
+
+def test_an_api_base_that_holds_the_key_is_refused_without_showing_it() -> None:
+    done = run(["plan", "plans/", "--api-base", f"http://{KEY}.example"])
+    assert done.returncode == 1
+    assert KEY not in done.stdout + done.stderr
+    assert f"refusing to send the API key to 'http://{REDACTED}.example'" in done.stderr
+
+
+def test_whatever_a_command_prints_passes_the_net(tmp_path: Path) -> None:
+    # a value no one thought to scrub (here the user's own catalog) still never shows the key
+    (tmp_path / "catalog.yaml").write_text(f"products:\n  - id: suite\n    name: 'Suite {KEY}'\n")
+    done = run(["compile", str(tmp_path)])
+    assert done.returncode == 0, done.stderr
+    assert KEY not in done.stdout and f"Suite {REDACTED}" in done.stdout
