@@ -210,6 +210,17 @@ def error_text(exc: PricebookError) -> str:
     return redact(exc.message)
 
 
+class UnexpectedAnswer(PricebookError):
+    """An answer Stripe never sends: not JSON, not an object, the wrong shape, or an object of the other mode than
+    the key's. The API base is not Stripe (or something between rewrote the answer); converted in `gateway`."""
+
+    rule = "unexpected-answer"
+    hint = (
+        "check --api-base and STRIPE_API_BASE: unset, pricebook talks to Stripe; set, it must be Stripe's API or "
+        "`pricebook emulator`"
+    )
+
+
 class UnsafeChange(PricebookError):
     """A change Stripe cannot make, or one pricebook will not make (an object it does not own)."""
 

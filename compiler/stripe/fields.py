@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from compiler.stripe.currencies import EXACT
-from compiler.stripe.facts import PLAN_AMOUNT, PLAN_NAME_OF, PRICE_AMOUNT, TIER_AMOUNT_PAIRS
+from compiler.stripe.facts import DECIMAL_LENGTH, PLAN_AMOUNT, PLAN_NAME_OF, PRICE_AMOUNT, TIER_AMOUNT_PAIRS
 from compiler.stripe.kinds import Kind
 
 MANAGED_BY_KEY = "managed_by"
@@ -233,15 +233,25 @@ SPECS: Mapping[Kind, KindSpec] = {s.kind: s for s in (METER, PRODUCT, PRICE, PLA
 # canonical form
 
 
-def decimal_text(value: Any) -> str | None:
-    """A decimal amount as Stripe writes it back: a plain string without exponent or trailing zeros."""
-    if value is None:
-        return None
+def _decimal(value: Any) -> Decimal | None:
+    """`value` as a finite Decimal of a size an amount can have; None for anything else (`1e99999` from a server
+    that is not Stripe would otherwise be written out in 100,000 digits)."""
     try:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        return str(value)
-    if not number.is_finite():
+        return None
+    if not number.is_finite() or (number and abs(number.adjusted()) > DECIMAL_LENGTH.value):
+        return None
+    return number
+
+
+def decimal_text(value: Any) -> str | None:
+    """A decimal amount as Stripe writes it back: a plain string without exponent or trailing zeros (anything
+    that is no such amount, as written)."""
+    if value is None:
+        return None
+    number = _decimal(value)
+    if number is None:
         return str(value)
     text = format(number.normalize(EXACT), "f")
     return "0" if text in ("-0", "") else text
@@ -255,11 +265,8 @@ def amount_pair(integer: Any, decimal: Any) -> tuple[int | None, str | None]:
     """
     text = decimal_text(decimal)
     if text is not None:
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            return (None, text)
-        if number == number.to_integral_value():
+        number = _decimal(text)
+        if number is not None and number == number.to_integral_value():
             return (int(number), None)
         return (None, text)
     if isinstance(integer, int) and not isinstance(integer, bool):

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 import stripe
 
 from compiler import bounds
-from compiler.errors import PricebookError, StripeApiError, UsageError, keep_secret, redact
+from compiler.errors import PricebookError, StripeApiError, UnexpectedAnswer, UsageError, keep_secret, redact
 from compiler.stripe.calls import ApiCall
 from compiler.stripe.facts import (
     ACCOUNT_PATH,
@@ -165,6 +165,26 @@ def _is_loopback(host: str) -> bool:
 NOT_BODY_KEYS = REQUEST_OPTION_KEYS | {"base", "usage"}
 #: POSTs to these paths create an object (and must never be sent twice under different keys)
 COLLECTION_PATHS = frozenset(spec.path for spec in SPECS.values())
+
+
+def _json_kind(value: Any) -> str:
+    """How to name a JSON value that should have been an object."""
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "a JSON array"
+    if isinstance(value, str):
+        return "a JSON string"
+    return f"the JSON value {json.dumps(value)}"
+
+
+def _excerpt(body: Any, width: int = 80) -> str:
+    """The start of a body pricebook could not read, for the message (scrubbed, bytes decoded as far as they go)."""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    text = " ".join(str(body or "").split())
+    shown = text[:width] + ("..." if len(text) > width else "")
+    return redact(repr(shown)) if text else "an empty body"
 
 
 def convert_error(exc: stripe.StripeError) -> StripeApiError:
@@ -422,6 +442,10 @@ class Gateway:
                 continue
             except stripe.StripeError as exc:
                 status = exc.http_status
+                if status is not None and 200 <= status < 300:  # a success the SDK could not read as JSON
+                    raise UnexpectedAnswer(
+                        f"the answer to {method} {path} is not JSON ({_excerpt(exc.http_body)})"
+                    ) from None
                 if renew_stale_key and not may_have_run and _replayed(exc.headers) and "idempotency_key" in options:
                     options["idempotency_key"] = _renewed(options["idempotency_key"])
                     renew_stale_key = False
@@ -436,23 +460,51 @@ class Gateway:
                     if status is not None and status >= 500 and _replayed(exc.headers):
                         # Stripe stored this answer for the key: the same key can only replay it again. A later
                         # apply reads the account afresh (the write may have committed) and uses a new key.
-                        raise self._convert(exc) from None
+                        raise self._refused(exc, method, path) from None
                     failures += 1
                     may_have_run = may_have_run or status is None or status == 409 or status >= 500
                     budget_left = failures <= self.retry.max_retries
                     attempt = failures
                 if not budget_left or not should_retry(status, exc.headers):
-                    raise self._convert(exc) from None
+                    raise self._refused(exc, method, path) from None
                 self._back_off(attempt, deadline, method, path, exc)
                 earlier = exc
                 continue
+            except UnicodeDecodeError as exc:  # the SDK logs every body as text, and fails on one that is not
+                byte = exc.object[exc.start : exc.start + 1].hex()
+                raise UnexpectedAnswer(
+                    f"the answer to {method} {path} is not UTF-8 text (byte 0x{byte} at offset {exc.start})"
+                ) from None
+            except (AttributeError, TypeError, KeyError, ValueError) as exc:
+                # the SDK fails on other answers no Stripe sends (an error body with `"error": null`)
+                raise UnexpectedAnswer(
+                    f"the answer to {method} {path} cannot be read ({type(exc).__name__}: {redact(str(exc))})"
+                ) from None
             if renew_stale_key and not may_have_run and _replayed(response.headers) and "idempotency_key" in options:
                 options["idempotency_key"] = _renewed(options["idempotency_key"])
                 renew_stale_key = False
                 self._counters.add(renewed_keys=1)
                 continue
-            body: dict[str, Any] = json.loads(redact(response.body))
-            return body, response.headers
+            return self._answer(method, path, response.body), response.headers
+
+    def _answer(self, method: str, path: str, text: str) -> dict[str, Any]:
+        """A successful answer's JSON object, scrubbed of secrets; UnexpectedAnswer for what Stripe never sends: a
+        JSON value that is not an object, or an object of the other mode than the key's (a test key's write
+        answered by a live account, or the reverse)."""
+        body = json.loads(redact(text))  # the SDK parsed it already: it is JSON
+        if not isinstance(body, dict):
+            raise UnexpectedAnswer(f"the answer to {method} {path} is {_json_kind(body)}, not an object")
+        listed = body.get("data")
+        for obj in [body, *(listed if isinstance(listed, list) else ())]:
+            mode = obj.get("livemode") if isinstance(obj, dict) else None
+            if isinstance(mode, bool) and mode != self.livemode:
+                said, key = ("live", "test") if mode else ("test", "live")
+                raise UnexpectedAnswer(
+                    f"the answer to {method} {path} is a {said}-mode object, but the key is a {key}-mode key: "
+                    "whatever answered is not the account the key belongs to"
+                    + ("; the write may have been made there" if method.upper() == "POST" else ""),
+                )
+        return body
 
     def _back_off(self, attempt: int, deadline: float, method: str, path: str, exc: stripe.StripeError) -> None:
         """Waits before retry number `attempt`; a retry that could not start before the request's deadline is
@@ -481,6 +533,17 @@ class Gateway:
         if exc.rule == "http-deadline" and earlier is not None:
             message += f", retries included (the attempt before: {self._convert(earlier).message})"
         return StripeApiError(message, rule=error.rule, hint=error.hint)
+
+    def _refused(self, exc: stripe.StripeError, method: str, path: str) -> PricebookError:
+        """The error an HTTP error status ends a request with: Stripe's refusal (`_convert`), or, without Stripe's
+        `{"error": {...}}` in the body, an UnexpectedAnswer: no refusal of Stripe's."""
+        body = exc.json_body
+        if exc.http_status is not None and not (isinstance(body, dict) and isinstance(body.get("error"), dict)):
+            return UnexpectedAnswer(
+                f"the answer to {method} {path} is HTTP {exc.http_status} without a Stripe error in its body "
+                f"({_excerpt(exc.http_body)})"
+            )
+        return self._convert(exc)
 
     def _convert(self, exc: stripe.StripeError) -> StripeApiError:
         """The SDK's error as pricebook's, every text in it scrubbed: a server may echo the key in any field."""
@@ -534,7 +597,7 @@ class Gateway:
             raise
         account = body.get("id")
         if not isinstance(account, str) or not account:
-            raise StripeApiError(f"the answer to GET {ACCOUNT_PATH} has no account id")
+            raise UnexpectedAnswer(f"the answer to GET {ACCOUNT_PATH} has no account id")
         return account
 
     def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[list[dict[str, Any]]]:
@@ -544,7 +607,7 @@ class Gateway:
         chain = CursorChain(path)
         while True:
             page, _ = self.request("GET", path, query)
-            data: list[dict[str, Any]] = list(page.get("data") or [])
+            data = _list_page(page, path)
             cursor = chain.advance(data, bool(page.get("has_more")))
             yield data
             if cursor is None:
@@ -556,7 +619,7 @@ class Gateway:
         return [obj for page in self.pages(path, params) for obj in page]
 
     def send(self, call: ApiCall, idempotency_key: str) -> dict[str, Any]:
-        """One write; `call` must have no placeholders left."""
+        """One write; `call` must have no placeholders left. Its answer is the object written, with its id."""
         body, _ = self.request(
             call.method,
             call.path,
@@ -565,4 +628,18 @@ class Gateway:
             # decided by the path, not by the call's own say-so: a create is never sent under a second key
             renew_stale_key=call.path not in COLLECTION_PATHS,
         )
+        if not isinstance(body.get("id"), str) or not body["id"]:
+            raise UnexpectedAnswer(f"the answer to {call.method} {call.path} is no object with an id")
         return body
+
+
+def _list_page(page: Mapping[str, Any], path: str) -> list[dict[str, Any]]:
+    """A list answer's objects: `data` a list of objects with an id each, `has_more` true or false (Stripe's list
+    shape, https://docs.stripe.com/api/pagination); UnexpectedAnswer for anything else."""
+    data = page.get("data")
+    if not isinstance(data, list) or not isinstance(page.get("has_more", False), bool):
+        raise UnexpectedAnswer(f"the answer to GET {path} is not a list (`data` and `has_more`)")
+    for index, obj in enumerate(data):
+        if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not obj["id"]:
+            raise UnexpectedAnswer(f"the answer to GET {path} lists something that is no object with an id (#{index})")
+    return data

@@ -37,6 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from compiler.errors import UnexpectedAnswer
 from compiler.stripe.facts import plan_from_price
 from compiler.stripe.fields import SPECS, canonical, is_managed, replaced_id
 from compiler.stripe.kinds import KIND_ORDER, Kind
@@ -179,6 +180,7 @@ class _Builder:
 
     def add_meters(self, raws: Iterable[Mapping[str, Any]]) -> None:
         for raw in raws:
+            _check_identity(raw, "event_name", SPECS[Kind.METER].path)
             if raw.get("event_name"):
                 self.meter_names[str(raw["id"])] = str(raw["event_name"])
             self._add(_meter(raw))
@@ -187,6 +189,7 @@ class _Builder:
         # One family, one id space: the price view decides what an object is (it has lookup_key and
         # currency_options), and a plan it shows is read from it in the Plans API's shape.
         for raw in raws:
+            _check_identity(raw, "lookup_key", SPECS[Kind.PRICE].path)
             pid = str(raw["id"])
             if pid in self.seen:  # a page boundary moved while reading: each object once
                 continue
@@ -221,6 +224,16 @@ class _Builder:
 
     def finish(self, *, livemode: bool) -> AccountState:
         return AccountState.of(self.objects, livemode=livemode)
+
+
+def _check_identity(raw: Mapping[str, Any], field: str, path: str) -> None:
+    """The identity pricebook finds an object by is text or absent in every object Stripe sends (the list itself
+    was checked by the gateway: each object has an id)."""
+    value = raw.get(field)
+    if value is not None and not isinstance(value, str):
+        raise UnexpectedAnswer(
+            f"the answer to GET {path} holds {raw.get('id')!r}, whose {field} is not text but {type(value).__name__}"
+        )
 
 
 def _is_price(price_view: Mapping[str, Any]) -> bool:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from compiler.changes.model import Catalog
+from compiler.errors import UnexpectedAnswer
 from compiler.stripe import facts
 from compiler.stripe.facts import MeterFormula
 from compiler.stripe.kinds import Kind
@@ -72,7 +73,13 @@ def account_meters(gateway: Pages) -> Meters:
     found: dict[str, Meter] = {}
     for page in gateway.pages(facts.METERS_PATH):
         for obj in page:
-            meter = Meter.from_object(obj, from_account=True)
+            try:
+                meter = Meter.from_object(obj, from_account=True)
+            except (KeyError, ValueError, TypeError, AttributeError):  # no Stripe meter lacks these or has others
+                raise UnexpectedAnswer(
+                    f"the answer to GET {facts.METERS_PATH} holds {obj.get('id')!r}, which is no meter "
+                    "(an event_name, a known aggregation formula and mappings are missing or of another type)"
+                ) from None
             # event names are unique per account; should two show up, the active one is the one events reach
             if meter.event_name not in found or meter.active:
                 found[meter.event_name] = meter

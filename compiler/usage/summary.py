@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from compiler.errors import UsageError
+from compiler.errors import UnexpectedAnswer, UsageError
 from compiler.stripe import facts
 from compiler.stripe.facts import GroupingWindow
 from compiler.usage.events import parse_timestamp
@@ -136,11 +136,16 @@ def summarize(reader: SummaryReader, meter: Meter, customer: str, span: Period) 
             "end_time": span.end,
             "value_grouping_window": span.window.value,
         }
-        found = reader.list_all(facts.meter_event_summaries_path(meter.id), params)
-        windows = tuple(
-            sorted(
-                (WindowValue(int(s["start_time"]), int(s["end_time"]), float(s["aggregated_value"])) for s in found),
-                key=lambda w: w.start,
-            )
-        )
+        path = facts.meter_event_summaries_path(meter.id)
+        found = reader.list_all(path, params)
+        try:
+            values = [
+                WindowValue(int(w["start_time"]), int(w["end_time"]), float(w["aggregated_value"])) for w in found
+            ]
+        except (KeyError, TypeError, ValueError):  # Stripe's summaries have a start, an end and a number
+            raise UnexpectedAnswer(
+                f"the answer to GET {path} holds event summaries without a start_time, end_time and "
+                "aggregated_value that are numbers"
+            ) from None
+        windows = tuple(sorted(values, key=lambda w: w.start))
     return UsageSummary(meter, customer, span, total, windows)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from compiler.errors import UnexpectedAnswer
 from compiler.stripe import facts
 from compiler.stripe.facts import MeterFormula
 from compiler.usage.events import UsageEvent
@@ -132,8 +133,14 @@ def aggregated_value(reader: SummaryReader, meter_id: str, customer: str, start:
         facts.meter_event_summaries_path(meter_id),
         {"customer": customer, "start_time": start, "end_time": end},
     )
-    data = page.get("data") or []
-    return float(sum(float(s.get("aggregated_value") or 0) for s in data))
+    data = page.get("data")
+    try:
+        return float(sum(float(s.get("aggregated_value") or 0) for s in data or ()))
+    except (TypeError, ValueError, AttributeError):  # Stripe's summaries are objects with a number
+        raise UnexpectedAnswer(
+            f"the answer to GET {facts.meter_event_summaries_path(meter_id)} holds no event summaries "
+            "with a number as their aggregated_value"
+        ) from None
 
 
 def verify(

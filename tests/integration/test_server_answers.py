@@ -7,6 +7,8 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from compiler.errors import REDACTED
 from tests.cli import PRICEBOOK, REPO
 from tests.hostile import Answer, Request, as_json, hostile_server
@@ -47,3 +49,49 @@ def test_whatever_a_command_prints_passes_the_net(tmp_path: Path) -> None:
     done = run(["compile", str(tmp_path)])
     assert done.returncode == 0, done.stderr
     assert KEY not in done.stdout and f"Suite {REDACTED}" in done.stdout
+
+
+EMPTY_LIST = {"object": "list", "data": [], "has_more": False}
+
+
+def empty_account(request: Request) -> Answer | None:
+    """What an empty account answers to pricebook's reads; None for anything else."""
+    if request.method == "GET" and request.path.startswith("/v1/account"):
+        return as_json({"id": "acct_hostile", "object": "account"})
+    if request.method == "GET":
+        return as_json(EMPTY_LIST)
+    return None
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        (Answer(200, b"[1, 2]"), "is a JSON array, not an object"),
+        (Answer(200, b"null"), "is null, not an object"),
+        (Answer(200, b'"hello"'), "is a JSON string, not an object"),
+        (Answer(200, b'{"object": "list", "data": [], "has_more": false, "x": "\xff"}'), "is not UTF-8 text"),
+        (Answer(400, b'{"error": {"message": "\xff"}}'), "is not UTF-8 text"),
+        (as_json({"error": None}, 400), "cannot be read"),
+        (as_json({"object": "list", "data": [{"name": "x"}], "has_more": False}), "no object with an id"),
+        (as_json({"object": "list", "data": 5, "has_more": False}), "is not a list"),
+    ],
+)
+def test_an_answer_stripe_never_sends_is_an_error_with_a_hint(answer: Answer, said: str) -> None:
+    with hostile_server(lambda request: answer) as base:
+        done = run(["plan", "plans/"], base=base)
+    assert done.returncode == 1
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr
+    assert said in done.stderr
+    assert "  hint: check --api-base and STRIPE_API_BASE" in done.stderr
+
+
+def test_a_write_answered_in_live_mode_under_a_test_key_stops_apply() -> None:
+    def respond(request: Request) -> Answer:
+        return empty_account(request) or as_json({"id": "obj_1", "object": "billing.meter", "livemode": True})
+
+    with hostile_server(respond) as base:
+        done = run(["apply", "plans/", "--auto-approve"], base=base)
+    assert done.returncode == 1
+    assert "internal error" not in done.stderr
+    assert "is a live-mode object, but the key is a test-mode key" in done.stderr
+    assert "done (0)" in done.stderr  # the first write's answer stopped the run
