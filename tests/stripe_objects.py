@@ -170,13 +170,18 @@ class ListPages:
         lists: Mapping[str, Sequence[Mapping[str, Any]]],
         *,
         livemode: bool = False,
+        account: str | None = "acct_listpages",
     ) -> None:
         self.lists = lists
         self._livemode = livemode
+        self.account = account
 
     @property
     def livemode(self) -> bool:
         return self._livemode
+
+    def account_id(self) -> str | None:
+        return self.account
 
     def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[list[dict[str, Any]]]:
         found = [dict(o) for o in self.lists.get(path, ())]

@@ -9,6 +9,10 @@ is, who pays: on each change the subscriptions on the price it reaches (`Subscri
 read (`subscribers`) and the `money_warnings` a reviewer must see first, and `mass_archive`: whether it archives
 many objects at once (blocked unless the user said so), which every view states first. Renderers and apply only
 read this; neither touches Stripe to explain or decide anything.
+
+It also names what it was computed from: the `account` (its id) and the account state (`fingerprint`), and the
+`catalog`, each object's fields as written. A saved plan is applied only after its changes and calls are derived
+again from that catalog and the account, and found to be exactly the ones it shows (`planfile`).
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from compiler.changes.model import Resource
 from compiler.errors import Diagnostic
 from compiler.stripe.calls import ApiCall
+from compiler.stripe.fields import catalog_canonical
 from compiler.stripe.kinds import Kind
 
 #: the version of the ChangeSet's JSON; a saved plan of another version is refused (history in the README)
@@ -376,6 +382,10 @@ class ChangeSet:
     money_warnings: tuple[MoneyWarning, ...] = ()
     #: set when it archives many objects at once (None: few or none)
     mass_archive: MassArchive | None = None
+    #: the id of the account it was computed against (`acct_...`); None when the key may not read it
+    account: str | None = None
+    #: the catalog it was computed from, each object's fields as written (what a saved plan is checked against)
+    catalog: tuple[Resource, ...] = ()
 
     @property
     def has_changes(self) -> bool:
@@ -404,6 +414,7 @@ class ChangeSet:
         return {
             "format_version": self.format_version,
             "api_version": self.api_version,
+            "account": self.account,
             "fingerprint": self.fingerprint,
             "livemode": self.livemode,
             "plan_hash": self.plan_hash,
@@ -416,10 +427,12 @@ class ChangeSet:
             "warnings": [w.to_json() for w in self.warnings],
             "subscribers": self.subscribers.to_json() if self.subscribers is not None else None,
             "money_warnings": [w.to_json() for w in self.money_warnings],
+            "catalog": [_resource_json(r) for r in self.catalog],
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ChangeSet:
+        account = data.get("account")
         return cls(
             tuple(Change.from_json(c) for c in data.get("changes") or ()),
             tuple(ApiCall.from_json(c) for c in data.get("calls") or ()),
@@ -433,6 +446,8 @@ class ChangeSet:
             SubscriberRead.from_json(data["subscribers"]) if data.get("subscribers") else None,
             tuple(MoneyWarning.from_json(w) for w in data.get("money_warnings") or ()),
             MassArchive.from_json(data.get("mass_archive")),
+            None if account is None else str(account),
+            tuple(_resource_from_json(r) for r in data.get("catalog") or ()),
         )
 
 
@@ -457,15 +472,27 @@ def _plan_digest(changeset: ChangeSet) -> str:
         ],
         "calls": [c.to_json() for c in changeset.calls],
     }
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_plain)
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=json_value)
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _plain(value: Any) -> Any:
-    """A Decimal as the JSON view writes it (`1.50`, never `1.5E+0`), so a saved plan hashes the same."""
+def json_value(value: Any) -> Any:
+    """`json.dumps`'s `default` for a ChangeSet: a Decimal as the JSON view writes it (`1.50`, never `1.5E+0`), so
+    a saved plan reads back, and hashes, the same."""
     if isinstance(value, Decimal):
         return format(value, "f")
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _resource_json(resource: Resource) -> dict[str, Any]:
+    return {"kind": resource.kind.value, "key": resource.key, "params": dict(resource.params)}
+
+
+def _resource_from_json(data: Mapping[str, Any]) -> Resource:
+    """A catalog object as `_resource_json` wrote it, its canonical form computed as the catalog computes it."""
+    kind = Kind(data["kind"])
+    params = dict(data["params"])
+    return Resource(kind, str(data["key"]), params, catalog_canonical(kind, params))
 
 
 def _left_alone_from_json(data: Any) -> tuple[str, ...]:

@@ -576,6 +576,8 @@ def diff(
         livemode=state.livemode,
         left_alone=left_alone(catalog, state),
         mass_archive=mass,
+        account=state.account,
+        catalog=catalog.resources,
     )
 
 

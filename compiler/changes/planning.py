@@ -59,14 +59,11 @@ def read_state(gateway: Lister, plan_ids: Iterable[str] = ()) -> AccountState:
     return read_account(gateway, plans_list=lambda family: needs_plans_list(wanted, family))
 
 
-def current_fingerprint(saved: ChangeSet, gateway: Lister) -> str:
-    """The account's fingerprint now, read exactly as `plan` read it for `saved` (for `apply --plan`).
-
-    There is no catalog here, so the plans-list decision takes the plan ids from `saved`'s changes: they hold
-    every catalog plan, and any other plan in them was in the state `plan` read. On an unchanged account this
-    reads `/v1/plans` exactly when `plan` did, so an unchanged account gives the saved fingerprint."""
-    plan_ids = (c.key for c in saved.changes if c.kind is Kind.PLAN)
-    return read_state(gateway, plan_ids).fingerprint
+def current_state(saved: ChangeSet, gateway: Lister) -> AccountState:
+    """The account now, read exactly as `plan` read it for `saved` (for `apply --plan`): the plans-list decision
+    takes the plan ids of the catalog `saved` holds, as `plan` took them from the files, so an unchanged account
+    gives the saved fingerprint."""
+    return read_state(gateway, (r.key for r in saved.catalog if r.kind is Kind.PLAN))
 
 
 def missing_plans(plan_ids: Iterable[str], family: Iterable[LiveObject]) -> list[str]:
@@ -94,7 +91,7 @@ def reading_gateway(connection: Connection) -> Gateway:
 
 __all__ = [
     "changeset_for",
-    "current_fingerprint",
+    "current_state",
     "missing_plans",
     "needs_plans_list",
     "plan_against",

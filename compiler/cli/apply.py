@@ -1,10 +1,11 @@
 """`pricebook apply [PATH...] | --plan FILE`: carry out the diff, exactly as the preview showed it.
 
-The ChangeSet is computed from the catalog and a fresh read of the account (or loaded from a saved plan, which is
-refused when the account has changed since), shown (summed up when it is long), checked against the hash of the
-plan approved in review (`--expect-plan-hash`), confirmed on a terminal (or `--auto-approve` in CI; a saved plan
-is the approval itself), and sent by `compiler.apply`, with its progress on stderr. Exit 0 when everything was
-done, 1 otherwise (including a refusal to start).
+The ChangeSet is computed from the catalog and a fresh read of the account (or, for a saved plan, derived again
+from the catalog it holds, and refused unless the account is the one it was made against, unchanged, and the
+changes and calls come out exactly as the file shows them), shown (summed up when it is long), checked against the
+hash of the plan approved in review (`--expect-plan-hash`), confirmed on a terminal (or `--auto-approve` in CI; a
+saved plan is the approval itself), and sent by `compiler.apply`, with its progress on stderr. Exit 0 when
+everything was done, 1 otherwise (including a refusal to start).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from compiler.apply import ApplyResult, Progress, apply_changeset, check_applica
 from compiler.catalog.files import PresetVariables
 from compiler.changes.changeset import ChangeSet
 from compiler.changes.model import load_catalog
-from compiler.changes.planfile import ensure_fresh, load_changeset
-from compiler.changes.planning import changeset_for, current_fingerprint
+from compiler.changes.planfile import check_account, load_changeset, rederived
+from compiler.changes.planning import changeset_for, current_state
 from compiler.changes.problems import ALLOW_MASS_ARCHIVE
 from compiler.changes.subscribers import SubscriberOptions
 from compiler.cli.common import (
@@ -62,14 +63,19 @@ def _compute(
 
 
 def _saved(plan_file: str, gateway: Gateway) -> ChangeSet:
+    """The ChangeSet of a saved plan, as apply sends it: derived again from the plan's catalog and the account read
+    now, and refused unless that is exactly what the file shows (`changes.planfile`)."""
     saved = load_changeset(plan_file)
     if saved.api_version and saved.api_version != API_VERSION:
         raise UsageError(
             f"the saved plan was made for Stripe API version {saved.api_version}, this pricebook speaks {API_VERSION}",
             hint="run `pricebook plan` again with this version of pricebook",
         )
-    ensure_fresh(saved, current_fingerprint(saved, gateway))
-    return saved
+    state = current_state(saved, gateway)
+    notice = check_account(saved, state)
+    if notice is not None:
+        click.echo(f"pricebook: note: {notice}", err=True)
+    return rederived(saved, state, plan_file)
 
 
 def can_ask() -> bool:

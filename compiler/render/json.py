@@ -9,18 +9,9 @@ is built in a fixed order.
 from __future__ import annotations
 
 import json
-from decimal import Decimal
-from typing import Any
 
-from compiler.changes.changeset import ChangeSet
-
-
-def _default(value: Any) -> Any:
-    # canonical attrs keep decimal amounts as strings already; a stray Decimal is written the same way
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+from compiler.changes.changeset import ChangeSet, json_value
 
 
 def render_json(changeset: ChangeSet) -> str:
-    return json.dumps(changeset.to_json(), indent=2, ensure_ascii=False, default=_default) + "\n"
+    return json.dumps(changeset.to_json(), indent=2, ensure_ascii=False, default=json_value) + "\n"

@@ -65,6 +65,7 @@ from compiler.render.money import (
 )
 from compiler.render.subscribers import NOTHING, Cells, money_cells, read_lines, sentences
 from compiler.render.values import (
+    ACCOUNT_UNKNOWN,
     FORCES,
     KNOWN_AFTER_APPLY,
     NONE,
@@ -196,6 +197,7 @@ class _Head:
     headline: str
     named: bool  # an environment was named (else the account's mode is all there is to say)
     where: str
+    account: str | None  # its id; None when the key may not read it
     api_version: str
     fingerprint: str
     plan_hash: str
@@ -208,6 +210,7 @@ class _Head:
     mass_archive: MassArchive | None = None
     allow_flag: str = ALLOW_MASS_ARCHIVE
     none: str = NONE
+    account_unknown: str = ACCOUNT_UNKNOWN
 
 
 @dataclass(frozen=True)
@@ -773,6 +776,7 @@ class _Comment:
             headline=headline(self.cs, self.environment),
             named=self.environment is not None,
             where=f"**{_where(self.environment, True)}**" if self.cs.livemode else _where(self.environment, False),
+            account=self.cs.account,
             api_version=self.cs.api_version,
             fingerprint=self.cs.fingerprint,
             plan_hash=self.plan_hash,

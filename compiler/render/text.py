@@ -25,6 +25,7 @@ from compiler.changes.problems import ALLOW_MASS_ARCHIVE
 from compiler.errors import Diagnostic
 from compiler.render.subscribers import read_lines, sentences
 from compiler.render.values import (
+    ACCOUNT_UNKNOWN,
     FORCES,
     KNOWN_AFTER_APPLY,
     NONE,
@@ -162,7 +163,8 @@ def _invisible(text: str) -> int:
 def _header(changeset: ChangeSet, paint: _Paint) -> list[str]:
     mode = mode_name(changeset.livemode)
     mode = paint(mode, RED, BOLD) if changeset.livemode else mode
-    lines = [f"pricebook plan: {mode} account, Stripe API version {changeset.api_version or NONE}"]
+    account = changeset.account or f"({ACCOUNT_UNKNOWN})"
+    lines = [f"pricebook plan: {mode} account {account}, Stripe API version {changeset.api_version or NONE}"]
     if changeset.fingerprint:
         lines.append(f"Account state fingerprint: {changeset.fingerprint}")
     lines.append(f"Plan hash: {changeset.plan_hash}")

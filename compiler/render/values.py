@@ -146,6 +146,10 @@ def mode_name(livemode: bool) -> str:
     return "LIVE mode" if livemode else "test mode"
 
 
+#: what the plan says of an account whose id the key may not read (a restricted key)
+ACCOUNT_UNKNOWN = "id not readable with this key"
+
+
 def impact_quantity(entry: Mapping[str, Any]) -> str:
     """`6`: the quantity of an impact line (its currency heads the group it is shown in, see `impact_groups`)."""
     return str(entry.get("quantity", "?"))

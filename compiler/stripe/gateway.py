@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import stripe
 
@@ -403,6 +403,12 @@ class Gateway:
         since undone by hand. Replaying it would change nothing, so the write is sent once more under a renewed
         key. Such writes set fields to values, so running them again is harmless; creates are never renewed.
         """
+        if any(unquote(segment) in (".", "..") for segment in path.split("/")):
+            # an HTTP client resolves dot segments (`%2e%2e` decoded first): the request would reach another path
+            raise PricebookError(
+                f"refusing to send {method} {path}: a path segment is `.` or `..` once decoded",
+                hint="pricebook sends an object's id as one path segment; a saved plan with this path was edited",
+            )
         smuggled = sorted(NOT_BODY_KEYS & set(params))
         if smuggled:
             raise PricebookError(

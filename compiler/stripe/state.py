@@ -3,6 +3,8 @@
 `read_account` sends one paginated list per resource type (100 a page, with the expansions the diff needs) and
 never a request per object, in this order:
 
+    GET /v1/account                                    the account's id, which names it in a saved plan (a
+                                                       restricted key may not read it: then there is none)
     GET /v1/billing/meters                             every status
     GET /v1/prices?active=true   expand tiers, currency_options
     GET /v1/prices?active=false  expand tiers, currency_options (the price list shows active prices by default)
@@ -61,10 +63,13 @@ PlansListRule = Callable[[Sequence["LiveObject"]], bool]
 
 
 class Lister(Protocol):
-    """What `read_account` needs of a `Gateway`: the pages of a list, and whether the key is a live-mode one."""
+    """What `read_account` needs of a `Gateway`: the pages of a list, whether the key is a live-mode one, and the
+    id of the account it belongs to (None where the key may not read it)."""
 
     @property
     def livemode(self) -> bool: ...
+
+    def account_id(self) -> str | None: ...
 
     def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[list[dict[str, Any]]]: ...
 
@@ -102,12 +107,15 @@ class AccountState:
     objects: tuple[LiveObject, ...] = ()
     fingerprint: str = ""
     livemode: bool = False
+    #: the account's id (`acct_...`), None when the key may not read it (a restricted key); not in the
+    #: fingerprint, which is about the objects alone
+    account: str | None = None
 
     @classmethod
-    def of(cls, objects: Iterable[LiveObject], *, livemode: bool = False) -> AccountState:
+    def of(cls, objects: Iterable[LiveObject], *, livemode: bool = False, account: str | None = None) -> AccountState:
         """A state with its objects in a stable order and its fingerprint computed."""
         ordered = tuple(sorted(objects, key=_sort_key))
-        return cls(ordered, fingerprint(ordered), livemode)
+        return cls(ordered, fingerprint(ordered), livemode, account)
 
     def of_kind(self, kind: Kind) -> tuple[LiveObject, ...]:
         return tuple(o for o in self.objects if o.kind is kind)
@@ -143,6 +151,7 @@ def read_account(gateway: Lister, *, plans_list: bool | PlansListRule = False) -
     Each page is normalised as soon as it arrives, so the work hides in the gaps the gateway's pacing leaves
     between requests. `GET /v1/plans` is read too when `plans_list` is True, or is a function that says so when
     given the price family the price lists showed (see the module docstring for why it is not always needed)."""
+    account = gateway.account_id()
     builder = _Builder()
     for page in _pages(gateway, *LISTS[0]):
         builder.add_meters(page)
@@ -154,7 +163,7 @@ def read_account(gateway: Lister, *, plans_list: bool | PlansListRule = False) -
             builder.add_plans(page)
     for page in _pages(gateway, *LISTS[1]):  # last: a default price is named by its price's lookup_key
         builder.add_products(page)
-    return builder.finish(livemode=gateway.livemode)
+    return builder.finish(livemode=gateway.livemode, account=account)
 
 
 def _pages(gateway: Lister, path: str, params: Mapping[str, Any]) -> Iterator[list[dict[str, Any]]]:
@@ -222,8 +231,8 @@ class _Builder:
     def _add(self, obj: LiveObject) -> None:
         self.objects.append(obj)
 
-    def finish(self, *, livemode: bool) -> AccountState:
-        return AccountState.of(self.objects, livemode=livemode)
+    def finish(self, *, livemode: bool, account: str | None) -> AccountState:
+        return AccountState.of(self.objects, livemode=livemode, account=account)
 
 
 def _check_identity(raw: Mapping[str, Any], field: str, path: str) -> None:

@@ -77,12 +77,26 @@ def empty_account(request: Request) -> Answer | None:
     ],
 )
 def test_an_answer_stripe_never_sends_is_an_error_with_a_hint(answer: Answer, said: str) -> None:
-    with hostile_server(lambda request: answer) as base:
+    def respond(request: Request) -> Answer:
+        if request.path.startswith("/v1/account"):
+            return as_json({"id": "acct_hostile", "object": "account"})
+        return answer
+
+    with hostile_server(respond) as base:
         done = run(["plan", "plans/"], base=base)
     assert done.returncode == 1
     assert "internal error" not in done.stderr and "Traceback" not in done.stderr
     assert said in done.stderr
     assert "  hint: check --api-base and STRIPE_API_BASE" in done.stderr
+
+
+def test_an_account_without_an_id_is_an_error_with_a_hint() -> None:
+    with hostile_server(lambda request: as_json({"object": "account"})) as base:
+        done = run(["plan", "plans/"], base=base)
+    assert done.returncode == 1
+    assert done.stderr.startswith(
+        "pricebook: error[unexpected-answer]: the answer to GET /v1/account has no account id\n  hint: "
+    )
 
 
 def test_a_write_answered_in_live_mode_under_a_test_key_stops_apply() -> None:

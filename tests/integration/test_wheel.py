@@ -107,7 +107,12 @@ def served(installed: Installed, tmp_path: Path) -> Iterator[str]:
 
 def test_the_wheel_holds_the_package_and_its_data(installed: Installed) -> None:
     names = set(zipfile.ZipFile(installed.wheel).namelist())
-    assert {"compiler/cli/__init__.py", "compiler/data/catalog.schema.json", "compiler/py.typed"} <= names
+    assert {
+        "compiler/cli/__init__.py",
+        "compiler/data/catalog.schema.json",
+        "compiler/data/changeset.schema.json",  # what `apply --plan` checks a saved plan against
+        "compiler/py.typed",
+    } <= names
     assert any(n.startswith("compiler/render/templates/") and n.endswith(".j2") for n in names)
     assert not any(n.startswith("tests/") or n.startswith("scripts/") for n in names)
 

@@ -22,6 +22,7 @@ from compiler.usage.summary import Period, summarize
 
 KEY = "sk_test_ANSWERSanswers00001"
 LIVE_KEY = "sk_live_ANSWERSanswers00001"
+ACCOUNT = {"id": "acct_1", "object": "account"}  # what read_account asks first
 WRITE = ApiCall("POST", "/v1/prices", {"currency": "usd", "unit_amount": 5}, "price.a", CallAction.CREATE, "price.a")
 
 
@@ -133,7 +134,7 @@ def test_an_object_whose_identity_is_not_text() -> None:
     empty = {"object": "list", "data": [], "has_more": False}
     price = {"id": "price_1", "object": "price", "lookup_key": 5, "currency": "usd", "product": "p"}
     prices = {"object": "list", "data": [price], "has_more": False}
-    error = refused(lambda: read_account(gateway(empty, prices, empty, empty, empty)))
+    error = refused(lambda: read_account(gateway(ACCOUNT, empty, prices, empty, empty, empty)))
     assert error.message == "the answer to GET /v1/prices holds 'price_1', whose lookup_key is not text but int"
 
 
@@ -142,7 +143,8 @@ def test_a_live_decimal_amount_of_no_size_stripe_holds_is_shown_as_written() -> 
     empty = {"object": "list", "data": [], "has_more": False}
     price = {"id": "price_1", "object": "price", "lookup_key": "k", "currency": "usd", "product": "p",
              "unit_amount_decimal": "1e99999", "active": True}
-    state = read_account(gateway(empty, {"object": "list", "data": [price], "has_more": False}, empty, empty, empty))
+    prices = {"object": "list", "data": [price], "has_more": False}
+    state = read_account(gateway(ACCOUNT, empty, prices, empty, empty, empty))
     (obj,) = state.objects
     assert obj.attrs["unit_amount_decimal"] == "1e99999" and obj.attrs["unit_amount"] is None
 

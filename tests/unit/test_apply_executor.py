@@ -359,7 +359,11 @@ def _saved(tmp_path: Path, saved: ChangeSet, **changes: Any) -> Path:
         ("POST", "/v1/products/{{product.elsewhere}}"),  # a placeholder the call does not depend on
         ("DELETE", "/v1/plans/basic"),
         ("GET", "/v1/products"),
-        ("post", "/v1/products"),
+        ("POST", "/v1/products/%2e%2e"),  # `..` once decoded: an HTTP client would send /v1/products/.. and resolve it
+        ("POST", "/v1/products/.%2E"),
+        ("POST", "/v1/products/%2e"),
+        ("POST", "/v1/products/%73uite"),  # an id spelled otherwise than pricebook spells it
+        ("POST", "/v1/products/%ff"),  # no UTF-8 once decoded
     ],
 )
 def test_a_saved_plan_with_a_call_pricebook_never_makes_is_refused(tmp_path: Path, method: str, path: str) -> None:

@@ -507,3 +507,13 @@ def test_a_stream_batch_is_retried_after_a_500_with_the_same_events() -> None:
     gateway.stream_meter_events(TOKEN, [dict(e) for e in EVENTS])
     assert len(http.sent) == 2
     assert http.sent[0].body == http.sent[1].body
+
+
+@pytest.mark.parametrize("path", ["/v1/prices/..", "/v1/prices/%2e%2e", "/v1/prices/%2E", "/v1/prices/.%2e/x"])
+def test_a_path_with_a_dot_segment_is_never_sent(path: str) -> None:
+    # an HTTP client resolves `..` (and decodes `%2e` first): the request would reach another endpoint
+    gateway, http = make([])
+    call = ApiCall("POST", path, {"active": False}, "price.a", CallAction.ARCHIVE)
+    with pytest.raises(PricebookError, match=r"a path segment is `\.` or `\.\.` once decoded"):
+        gateway.send(call, "k1")
+    assert http.sent == []

@@ -115,6 +115,9 @@ class AccountLists:
     def livemode(self) -> bool:
         return self._livemode
 
+    def account_id(self) -> str | None:
+        return "acct_golden"
+
     def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[list[dict[str, Any]]]:
         """The whole list as one page."""
         params = params or {}

@@ -74,6 +74,7 @@ def _changeset(
         fingerprint="sha256:0123abcd",
         livemode=livemode,
         warnings=warnings,
+        account="acct_1R",
     )
 
 
@@ -123,9 +124,11 @@ def test_text_summary_line() -> None:
 
 def test_text_header_names_account_mode_api_version_and_fingerprint() -> None:
     text = render_text(_changeset(), color=False)
-    assert text.splitlines()[0] == "pricebook plan: test mode account, Stripe API version 2026-10-28.endive"
+    assert text.splitlines()[0] == "pricebook plan: test mode account acct_1R, Stripe API version 2026-10-28.endive"
     assert "sha256:0123abcd" in text
     assert "LIVE mode" in render_text(_changeset(livemode=True), color=False)
+    unnamed = render_text(dataclasses.replace(_changeset(), account=None), color=False).splitlines()[0]
+    assert unnamed.startswith("pricebook plan: test mode account (id not readable with this key), ")
 
 
 def test_text_shows_price_impact_and_notes() -> None:
@@ -397,7 +400,8 @@ def test_markdown_shows_the_plan_hash_and_the_short_fingerprint_json_keeps_it_wh
     digest = "sha256:" + "ab" * 32
     changeset = ChangeSet(api_version="v", fingerprint=digest)
     md = render_markdown(changeset)
-    assert f"| test mode | `v` | `sha256:abababababab` | `{changeset.plan_hash}` |" in md
+    where = "test mode (id not readable with this key)"  # a ChangeSet of no account
+    assert f"| {where} | `v` | `sha256:abababababab` | `{changeset.plan_hash}` |" in md
     assert digest in render_json(changeset) and digest in render_text(changeset, color=False)
 
 
@@ -448,7 +452,7 @@ def test_markdown_lists_the_catalogs_warnings_before_the_problems() -> None:
 
 def test_markdown_warns_about_live_mode() -> None:
     md = render_markdown(_changeset(livemode=True))
-    assert "| **LIVE mode** |" in md
+    assert "| **LIVE mode** `acct_1R` |" in md
     assert "> [!WARNING]\n> This plan was computed against the **live-mode** account" in md
     assert "[!WARNING]" not in render_markdown(_changeset())
 

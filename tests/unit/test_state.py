@@ -7,7 +7,7 @@ from typing import Any
 
 from compiler.changes.changeset import ChangeSet
 from compiler.changes.model import Catalog, CheckedCatalog, Resource
-from compiler.changes.planning import changeset_for, current_fingerprint
+from compiler.changes.planning import changeset_for, current_state
 from compiler.stripe.fields import catalog_canonical
 from compiler.stripe.kinds import Kind
 from compiler.stripe.state import LISTS, PLANS_LIST, AccountState, LiveObject, fingerprint, read_account
@@ -215,10 +215,15 @@ class FakeLister:
     def __init__(self, objects: Mapping[tuple[str, str], list[dict[str, Any]]]) -> None:
         self.objects = objects
         self.calls: list[tuple[str, str, dict[str, Any]]] = []
+        self.account_reads = 0  # GET /v1/account
 
     @property
     def livemode(self) -> bool:
         return False
+
+    def account_id(self) -> str | None:
+        self.account_reads += 1
+        return "acct_fake"
 
     def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[list[dict[str, Any]]]:
         query: dict[str, Any] = {**(params or {}), "limit": 100}
@@ -260,6 +265,7 @@ def test_read_account_sends_one_list_per_resource_type_with_the_expansions() -> 
     prices = {o.key: o.active for o in state.of_kind(Kind.PRICE)}
     assert len(prices) == 251 and prices["old"] is False
     assert only(state, Kind.PRODUCT).attrs["default_price"] == "k7"
+    assert (lister.account_reads, state.account) == (1, "acct_fake")  # one more request: the account's id
 
     with_plans = FakeLister({})
     read_account(with_plans, plans_list=True)
@@ -335,7 +341,7 @@ def test_apply_plan_reads_the_account_as_the_plan_did_so_an_unchanged_account_is
     planned, _ = changeset_for(CheckedCatalog(catalog), FakeLister(account))
     saved = ChangeSet.from_json(planned.to_json())
     lister = FakeLister(account)
-    assert current_fingerprint(saved, lister) == planned.fingerprint
+    assert current_state(saved, lister).fingerprint == planned.fingerprint
     assert "/v1/plans" in [p for _, p, _ in lister.calls]
     assert read_account(FakeLister(account)).fingerprint != planned.fingerprint  # the read apply used to make
 
@@ -343,6 +349,6 @@ def test_apply_plan_reads_the_account_as_the_plan_did_so_an_unchanged_account_is
     retired = {**hidden, "id": "retired"}
     account = {("/v1/plans", "None"): [retired]}
     planned, _ = changeset_for(CheckedCatalog(Catalog.of([])), FakeLister(account))
-    assert current_fingerprint(ChangeSet.from_json(planned.to_json()), FakeLister(account)) == planned.fingerprint
+    assert current_state(ChangeSet.from_json(planned.to_json()), FakeLister(account)).fingerprint == planned.fingerprint
     changed = {("/v1/plans", "None"): [{**retired, "nickname": "renamed"}]}
-    assert current_fingerprint(planned, FakeLister(changed)) != planned.fingerprint
+    assert current_state(planned, FakeLister(changed)).fingerprint != planned.fingerprint
