@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from compiler.catalog.check import READING_RULE_IDS
+from compiler.catalog.rule_index import validate_rules
 from compiler.catalog.rules import RULES, Rule
 from compiler.catalog.rules.engine import TOPICS
 from compiler.catalog.schema import RULE_IDS as SCHEMA_RULE_IDS
@@ -46,8 +47,6 @@ _TOPIC_TITLES: Mapping[str, str] = {
     "subscriptions": "Subscriptions",
 }
 
-_WARNING_MARK = " (warning)"
-
 
 def _cell(text: str) -> str:
     """Text for a table cell: `|` escaped, and `*` too outside code spans (where markdown would italicize)."""
@@ -63,9 +62,10 @@ def _basis(rule: Rule) -> tuple[str, str]:
 
 
 def _loader_rows() -> Iterator[str]:
-    for rule_id, what in READING_RULE_IDS.items():
-        severity = "warning" if what.endswith(_WARNING_MARK) else "error"
-        yield f"| `{rule_id}` | {severity} | {_cell(what.removesuffix(_WARNING_MARK))} |"
+    infos = validate_rules()
+    for rule_id in READING_RULE_IDS:
+        info = infos[rule_id]
+        yield f"| `{rule_id}` | {info.severity.value} | {_cell(info.summary)} |"
 
 
 def _limits() -> Iterator[tuple[str, facts.Limit]]:

@@ -67,6 +67,8 @@ def test_a_missing_module_stops_the_command_that_needs_it(module: str, args: lis
 #: commands that never talk to Stripe, with arguments that make them do their whole work on the example catalog
 OFFLINE = [
     ["validate", "plans/"],
+    ["validate", "plans/", "--format", "github"],
+    ["validate", "plans/", "--format", "sarif"],
     ["compile", "plans/"],
     ["compile", "plans/", "--format", "curl"],
     ["quote", "plans/", "--price", "standard-cost-per-5-users", "--quantity", "6"],
