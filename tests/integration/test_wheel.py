@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli import REPO
+from tests.installs import clean_env, lock_constraints
 
 #: what goes into the build: the package and what pyproject.toml names (a copy, so the build leaves no build/
 #: or *.egg-info behind in the repository, nor ships a stale file from an earlier build there)
@@ -36,14 +37,6 @@ class Installed:
 def _run(args: list[str | Path], env: dict[str, str] | None = None) -> None:
     done = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=600, env=env)
     assert done.returncode == 0, f"{args}\n{done.stdout}\n{done.stderr}"
-
-
-def _constraints(lock: Path, out: Path) -> Path:
-    """requirements.lock without its hashes: pip takes hashes only when every requirement is pinned, and the
-    wheel just built is not in the lock."""
-    pins = [line.removesuffix("\\").strip() for line in lock.read_text().splitlines() if re.match(r"[A-Za-z0-9]", line)]
-    out.write_text("\n".join(pins) + "\n")
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -64,17 +57,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     venv = root / "venv"
     _run([sys.executable, "-m", "venv", venv])
     bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
-    constraints = _constraints(REPO / "requirements.lock", root / "constraints.txt")
-    _run([bin_dir / "python", "-m", "pip", "install", "--quiet", "-c", constraints, wheel], env=_clean_env())
+    constraints = lock_constraints(root / "constraints.txt")
+    _run([bin_dir / "python", "-m", "pip", "install", "--quiet", "-c", constraints, wheel], env=clean_env())
     return Installed(wheel, bin_dir)
-
-
-def _clean_env(**extra: str) -> dict[str, str]:
-    """This environment without what would lead the installed pricebook to this repository or this venv."""
-    drop = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PRICEBOOK_DEBUG")
-    env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("STRIPE_")}
-    env.update({"NO_COLOR": "1", **extra})
-    return env
 
 
 @pytest.fixture
@@ -83,7 +68,7 @@ def served(installed: Installed, tmp_path: Path) -> Iterator[str]:
     process = subprocess.Popen(
         [installed.bin / "pricebook", "emulator", "--host", "127.0.0.1", "--port", "0"],
         cwd=tmp_path,
-        env=_clean_env(),
+        env=clean_env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -122,7 +107,7 @@ def test_an_installed_pricebook_runs_a_catalog_of_another_repository(
 ) -> None:
     repository = tmp_path / "billing"
     shutil.copytree(REPO / "plans", repository / "catalog")
-    env = _clean_env(STRIPE_API_KEY="sk_test_wheelTEST0123456789abcdef", STRIPE_API_BASE=served)
+    env = clean_env(STRIPE_API_KEY="sk_test_wheelTEST0123456789abcdef", STRIPE_API_BASE=served)
 
     def pricebook(*args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
         command = [str(installed.bin / "pricebook"), *args]
