@@ -34,7 +34,7 @@ CATALOG_FLAGS = $(if $(VARS),--vars $(VARS)) $(foreach v,$(VAR),--var $(v))
 ENV_FLAG = $(if $(filter command line,$(origin ENV)),$(if $(ENV),--env $(ENV)))
 CONNECTION_FLAGS = $(ENV_FLAG) $(if $(filter 1 true yes,$(LIVE)),--live)
 
-.PHONY: install lock test test-latest test-lowest lint schemas unit wheel demo validate compile quote plan apply bench emulator clean
+.PHONY: install lock test test-latest test-lowest lint schemas actionlint unit wheel demo validate compile quote plan apply bench emulator clean
 
 # A new lock or pyproject builds the venv anew, so that it holds exactly what the lock says. The project itself
 # goes in without build isolation: its build backend (setuptools) is in the lock too.
@@ -55,14 +55,20 @@ lint: $(STAMP)
 	$(BIN)/ruff check compiler tests scripts
 	$(BIN)/mypy
 
-# both schemas against their metaschema, `format: regex` patterns checked as the ECMA-262 regexes they are
+# both schemas against their metaschema, `format: regex` patterns checked as the ECMA-262 regexes they are; the
+# action's metadata against the schema of GitHub Actions' action files
 schemas: $(STAMP)
 	$(BIN)/check-jsonschema --check-metaschema --regex-variant default $(SCHEMAS)
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions action.yml
+
+# action.yml and the example workflows of docs/github-actions.md, with actionlint and shellcheck
+actionlint: $(STAMP)
+	$(BIN)/python -m scripts.lint_actions
 
 unit: $(STAMP)
 	$(BIN)/pytest
 
-test: lint schemas unit
+test: lint schemas actionlint unit
 
 # The same checks with the newest release of everything instead of the lock, in a venv of its own: a break
 # that a new release of a dependency or a tool brings shows up here on purpose, not in a fresh clone by accident.

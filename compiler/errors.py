@@ -243,3 +243,8 @@ class ApplyFailed(PricebookError):
 
 class ExportError(PricebookError):
     """The YAML `import` wrote would not read back as the account's catalog (a bug of the exporter)."""
+
+
+class GitHubError(PricebookError):
+    """A GitHub Actions step cannot do its part: the runner's environment lacks what it needs, or GitHub's API
+    refused a request (the comment, the issue, the pull request of a commit)."""

@@ -27,6 +27,7 @@ COMMANDS = {
     "import": "import_",
     "usage": "usage",
     "schema": "schema",
+    "ci": "ci",
     "emulator": "emulator",
 }
 

@@ -1,7 +1,7 @@
 """The tree shows the pipeline: every module's imports (module-level or inside a function) go down the layers,
 never up and never round in a cycle; the emulator stands apart; every user-facing error lives in errors.py.
 
-    errors < bounds < stripe < catalog < changes < (render, apply, export, usage, emulator) < cli < __main__
+    errors < bounds < stripe < catalog < changes < (render, apply, export, usage, github, emulator) < cli < __main__
 
 A module may import its own package and any lower layer. The modules of the layer above `changes` do not import
 each other (only the command line puts them together). The emulator, our second opinion on Stripe, imports only
@@ -36,6 +36,7 @@ LAYERS: Mapping[str, int] = {
     "compiler.export": 5,
     "compiler.usage": 5,
     "compiler.emulator": 5,
+    "compiler.github": 5,
     "compiler.cli": 6,
     "compiler.__main__": 7,  # `python -m compiler`: the command line's entry point
     "compiler": 7,

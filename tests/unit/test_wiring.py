@@ -44,6 +44,7 @@ def test_every_command_is_registered() -> None:
         "import",
         "usage",
         "schema",
+        "ci",
         "emulator",
     ]
     for name in cli.list_commands(ctx):

@@ -1,0 +1,372 @@
+"""`pricebook ci validate|pr|apply|drift`: the steps of pricebook's GitHub Action (`action.yml`), one command
+each, so that what a workflow does can be run and tested outside GitHub with the variables the runner sets.
+
+Each runs pricebook's own commands as a user would (`$ pricebook ...` in the log, their output in it), and does
+the GitHub side itself:
+
+- `validate`: validate with annotations, and optionally as SARIF for code scanning (no key needed).
+- `pr`: validate with annotations; plan (`--detailed-exitcode`); post or update the pull request's plan comment
+  (found by its hidden marker); the whole plan in the job summary. Fails on an invalid catalog or a failed plan,
+  never on changes.
+- `apply`: plan again on the merged commit; find the pull request that merged it and the plan hash approved in
+  its comment; apply only that plan (`--expect-plan-hash`); plan once more, which must find nothing to do.
+- `drift`: plan on the default branch; changes there mean the account was edited outside the catalog (or an
+  apply did not finish): an issue says so (opened, or updated while it lasts, closed when it ends) and the job
+  fails.
+
+The options read the action's inputs from `PRICEBOOK_*` variables, so the action's step is one line. The Stripe
+key comes from `STRIPE_API_KEY` as everywhere; the GitHub token from `GITHUB_TOKEN`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from compiler.changes.changeset import ChangeSet
+from compiler.changes.planfile import load_changeset
+from compiler.errors import ExitCode, GitHubError
+from compiler.github.rest import GitHubApi
+from compiler.github.runner import SUMMARY_LIMIT, Runner
+from compiler.github.sticky import close_issue, marked_comment, merged_pull_request, upsert_comment, upsert_issue
+from compiler.render.markdown import render_markdown
+from compiler.render.text import render_text
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: the plan comment's hidden lines (`pricebook plan --format markdown` ends with them)
+STICKY = re.compile(r"^<!-- pricebook-plan environment=(?P<environment>[A-Za-z0-9._%-]+) -->$", re.MULTILINE)
+PLAN_HASH = re.compile(r"^<!-- pricebook-plan-hash (?P<hash>sha256:[0-9a-f]{64}) -->$", re.MULTILINE)
+#: what a summary leaves room for besides the plan (its heading, a line on the comment or the apply)
+_SUMMARY_MARGIN = 4096
+
+
+@dataclass(frozen=True)
+class Target:
+    """What every step plans against: the catalog, its template variables, the account."""
+
+    catalog: tuple[str, ...]
+    environment: str | None
+    var: tuple[str, ...]
+    vars_file: str | None
+    live: bool
+
+    def catalog_args(self) -> list[str]:
+        args = list(self.catalog)
+        for assignment in self.var:
+            args += ["--var", assignment]
+        if self.vars_file:
+            args += ["--vars", self.vars_file]
+        return args
+
+    def account_args(self) -> list[str]:
+        args = ["--env", self.environment] if self.environment else []
+        return args + (["--live"] if self.live else [])
+
+
+def target_options(func: F) -> F:
+    """The action's inputs, as options or from the variables its step sets."""
+    func = click.option(
+        "--live", is_flag=True, envvar="PRICEBOOK_LIVE", help="Allow a live-mode key [env PRICEBOOK_LIVE]."
+    )(func)
+    func = click.option(
+        "--vars", "vars_file", envvar="PRICEBOOK_VARS", metavar="FILE", help="Template variables [env PRICEBOOK_VARS]."
+    )(func)
+    func = click.option(
+        "--var",
+        multiple=True,
+        envvar="PRICEBOOK_VAR",
+        metavar="NAME=VALUE",
+        help="A template variable (repeatable) [env PRICEBOOK_VAR: whitespace-separated].",
+    )(func)
+    func = click.option(
+        "--env",
+        "environment",
+        envvar="PRICEBOOK_ENV",
+        metavar="NAME",
+        help="The environment (account) to plan against [env PRICEBOOK_ENV].",
+    )(func)
+    func = click.option(
+        "--catalog",
+        multiple=True,
+        envvar="PRICEBOOK_CATALOG",
+        metavar="PATH",
+        help="The catalog files or directories (repeatable) [env PRICEBOOK_CATALOG; default plans/].",
+    )(func)
+    return func
+
+
+def _target(
+    catalog: tuple[str, ...], environment: str | None, var: tuple[str, ...], vars_file: str | None, live: bool
+) -> Target:
+    return Target(catalog or ("plans/",), environment or None, var, vars_file or None, live)
+
+
+# -- running pricebook ------------------------------------------------------------------------------------------
+
+
+def pricebook(args: list[str], *, capture: bool = False) -> subprocess.CompletedProcess[str]:
+    """`pricebook ARGS` in a child process of this installation, shown in the log first; its stderr (and its
+    stdout unless captured) goes to the log. The API key stays in the environment, out of the arguments."""
+    click.echo(f"$ pricebook {shlex.join(args)}")
+    sys.stdout.flush()
+    command = [sys.executable, "-m", "compiler", *args]
+    return subprocess.run(command, stdout=subprocess.PIPE if capture else None, text=True, check=False)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One `pricebook plan --format markdown --detailed-exitcode --out FILE`: its exit code, the comment it
+    printed (also for an invalid catalog or a failed read), and the plan it saved (None when it saved none)."""
+
+    code: int
+    comment: str
+    changeset: ChangeSet | None
+
+    def _sticky(self) -> re.Match[str]:
+        found = STICKY.search(self.comment)
+        if found is None:
+            raise GitHubError("`pricebook plan --format markdown` printed no comment marker; see the log above")
+        return found
+
+    @property
+    def environment_marker(self) -> str:
+        """The comment's sticky marker: the same for every plan of this environment."""
+        return self._sticky().group(0)
+
+    @property
+    def environment(self) -> str:
+        return self._sticky().group("environment")
+
+    @property
+    def plan_hash(self) -> str | None:
+        """The hash of the plan the comment shows (None when there is no plan: a failure comment)."""
+        found = PLAN_HASH.search(self.comment)
+        return found.group("hash") if found else None
+
+
+def plan(target: Target, workdir: Path, full_plan_url: str = "") -> Planned:
+    saved = workdir / "pricebook-plan.json"
+    args = ["plan", *target.catalog_args(), *target.account_args()]
+    args += ["--format", "markdown", "--detailed-exitcode", "--out", str(saved)]
+    if full_plan_url:
+        args += ["--full-plan-url", full_plan_url]
+    done = pricebook(args, capture=True)
+    changeset = load_changeset(saved) if done.returncode != ExitCode.ERROR and saved.exists() else None
+    if changeset is not None:
+        with log_group("The plan"):
+            click.echo(render_text(changeset, color=False), nl=False)
+    return Planned(done.returncode, done.stdout, changeset)
+
+
+def full_plan(planned: Planned) -> str:
+    """The plan for a job summary: as much as GitHub takes there, or the comment when there is no plan."""
+    if planned.changeset is None:
+        return planned.comment
+    return render_markdown(planned.changeset, limit=SUMMARY_LIMIT - _SUMMARY_MARGIN)
+
+
+@contextmanager
+def log_group(title: str) -> Iterator[None]:
+    """A fold in the step's log."""
+    click.echo(f"::group::{title}")
+    try:
+        yield
+    finally:
+        click.echo("::endgroup::")
+
+
+def _api(runner: Runner) -> GitHubApi:
+    token = runner.require("GITHUB_TOKEN", runner.token)
+    return GitHubApi(runner.api_url, token, runner.require("GITHUB_REPOSITORY", runner.repository))
+
+
+def _outputs(runner: Runner, planned: Planned, **more: str) -> None:
+    runner.set_output("exitcode", str(planned.code))
+    runner.set_output("has-changes", "true" if planned.code == ExitCode.CHANGES else "false")
+    runner.set_output("plan-hash", planned.plan_hash or "")
+    for name, value in more.items():
+        runner.set_output(name.replace("_", "-"), value)
+
+
+def _done(code: int) -> NoReturn:
+    click.get_current_context().exit(code)
+
+
+# -- the command -------------------------------------------------------------------------------------------------
+
+
+@click.group("ci")
+def command() -> None:
+    """The steps of pricebook's GitHub Action: run them in a GitHub Actions job (see docs/github-actions.md)."""
+
+
+@command.command("validate")
+@target_options
+@click.option(
+    "--sarif",
+    "sarif_file",
+    envvar="PRICEBOOK_SARIF",
+    metavar="FILE",
+    help="Also write the problems as SARIF to FILE, for code scanning [env PRICEBOOK_SARIF].",
+)
+def validate_only(sarif_file: str | None, **options: Any) -> None:
+    """On any push: validate with annotations (no key needed), and write SARIF for code scanning."""
+    target = _target(**options)
+    validated = pricebook(["validate", *target.catalog_args(), "--format", "github"])
+    if sarif_file:
+        sarif = pricebook(["validate", *target.catalog_args(), "--format", "sarif"], capture=True)
+        if not sarif.stdout.strip():
+            raise GitHubError("`pricebook validate --format sarif` printed nothing; see the log above")
+        Path(sarif_file).write_text(sarif.stdout, encoding="utf-8")
+        click.echo(f"Wrote the problems as SARIF to {sarif_file}")
+    _done(ExitCode.OK if validated.returncode == ExitCode.OK else ExitCode.ERROR)
+
+
+@command.command("pr")
+@target_options
+def pull_request(**options: Any) -> None:
+    """On a pull request: validate (annotations), plan, update the plan comment, write the job summary."""
+    target = _target(**options)
+    runner = Runner.from_env(os.environ)
+    number = runner.pull_request_number
+    if number is None:
+        raise GitHubError(
+            f"`pricebook ci pr` runs on a pull_request event, not on {runner.event_name or 'no event'}",
+            hint="use command: apply on a push to the main branch, command: drift on a schedule",
+        )
+    api = _api(runner)
+    validated = pricebook(["validate", *target.catalog_args(), "--format", "github"])
+    with tempfile.TemporaryDirectory(prefix="pricebook-") as workdir:
+        planned = plan(target, Path(workdir), runner.run_url)
+    posted = upsert_comment(api, number, planned.comment, planned.environment_marker)
+    click.echo(f"{'Posted' if posted.created else 'Updated'} the plan comment: {posted.url}")
+    runner.add_summary(
+        f"## pricebook plan: pull request #{number}, environment {planned.environment}\n\n"
+        f"The comment on the pull request: {posted.url}\n\n{full_plan(planned)}"
+    )
+    _outputs(runner, planned, comment_url=posted.url)
+    failed = validated.returncode != ExitCode.OK or planned.code == ExitCode.ERROR
+    _done(ExitCode.ERROR if failed else ExitCode.OK)
+
+
+@command.command("apply")
+@target_options
+@click.option(
+    "--require-approval/--no-require-approval",
+    default=True,
+    envvar="PRICEBOOK_REQUIRE_APPROVAL",
+    show_default=True,
+    help="Apply only the plan whose hash the merged pull request's comment holds [env PRICEBOOK_REQUIRE_APPROVAL].",
+)
+def apply_merged(require_approval: bool, **options: Any) -> None:
+    """On a push to the main branch: apply the plan approved in the merged pull request, and nothing else."""
+    target = _target(**options)
+    runner = Runner.from_env(os.environ)
+    with tempfile.TemporaryDirectory(prefix="pricebook-") as workdir:
+        planned = plan(target, Path(workdir))
+        if planned.code == ExitCode.ERROR or planned.changeset is None:
+            runner.add_summary(f"## pricebook apply: the plan failed\n\n{planned.comment}")
+            _outputs(runner, planned, applied="false")
+            _done(ExitCode.ERROR)
+        if planned.code == ExitCode.OK:
+            click.echo("Nothing to apply: the account matches the catalog.")
+            runner.add_summary(f"## pricebook apply: nothing to do\n\n{full_plan(planned)}")
+            _outputs(runner, planned, applied="false")
+            return
+        approved = _approved_hash(runner, planned) if require_approval else None
+        args = ["apply", "--plan", str(Path(workdir) / "pricebook-plan.json"), *target.account_args()]
+        args += ["--expect-plan-hash", approved] if approved else []
+        applied = pricebook(args)
+    if applied.returncode != ExitCode.OK:
+        runner.add_summary(f"## pricebook apply failed\n\nSee the step's log. The plan:\n\n{full_plan(planned)}")
+        _outputs(runner, planned, applied="false")
+        _done(ExitCode.ERROR)
+    after = pricebook(["plan", *target.catalog_args(), *target.account_args(), "--detailed-exitcode"])
+    converged = after.returncode == ExitCode.OK
+    heading = "applied" if converged else "applied, but the account still differs from the catalog"
+    runner.add_summary(f"## pricebook apply: {heading}\n\n{full_plan(planned)}")
+    _outputs(runner, planned, applied="true")
+    if not converged:
+        raise GitHubError(
+            "after the apply, `pricebook plan` still finds changes (see the log)",
+            hint="run the workflow again; if the same changes remain, report it with the plan",
+        )
+
+
+def _approved_hash(runner: Runner, planned: Planned) -> str:
+    """The plan hash of the comment, for this environment, on the pull request that merged this commit."""
+    api = _api(runner)
+    sha = runner.require("GITHUB_SHA", runner.sha)
+    pull = merged_pull_request(api, sha)
+    if pull is None:
+        raise GitHubError(
+            f"no merged pull request brought commit {sha[:12]}, so no plan was approved for it; nothing was applied",
+            hint="change the catalog through a pull request, or run the action with require-approval: false",
+        )
+    comment = marked_comment(api, int(pull["number"]), planned.environment_marker)
+    found = PLAN_HASH.search(str(comment.get("body", ""))) if comment else None
+    if found is None:
+        raise GitHubError(
+            f"pull request #{pull['number']} has no plan comment with a plan hash for environment "
+            f"{planned.environment}; nothing was applied",
+            hint="the pull request's plan failed or never ran for this environment: plan it in a pull request",
+        )
+    click.echo(f"Approved in pull request #{pull['number']}: plan {found.group('hash')}")
+    return found.group("hash")
+
+
+@command.command("drift")
+@target_options
+@click.option(
+    "--issue/--no-issue",
+    default=True,
+    envvar="PRICEBOOK_DRIFT_ISSUE",
+    show_default=True,
+    help="Open (or update) an issue while the account drifts, close it when it no longer does "
+    "[env PRICEBOOK_DRIFT_ISSUE].",
+)
+def drift(issue: bool, **options: Any) -> None:
+    """On a schedule, on the main branch: changes to make mean the account was edited outside the catalog."""
+    target = _target(**options)
+    runner = Runner.from_env(os.environ)
+    with tempfile.TemporaryDirectory(prefix="pricebook-") as workdir:
+        planned = plan(target, Path(workdir), runner.run_url)
+    _outputs(runner, planned, drift="true" if planned.code == ExitCode.CHANGES else "false")
+    if planned.code == ExitCode.ERROR:
+        runner.add_summary(f"## pricebook drift check: the plan failed\n\n{planned.comment}")
+        _done(ExitCode.ERROR)
+    environment = planned.environment
+    marker = f"<!-- pricebook-drift environment={environment} -->"
+    where = runner.ref_name or "the default branch"
+    if planned.code == ExitCode.OK:
+        click.echo(f"No drift: the account of environment {environment} matches the catalog of {where}.")
+        runner.add_summary(f"## pricebook drift check: none\n\nThe account matches the catalog of {where}.\n")
+        if issue:
+            closed = close_issue(_api(runner), marker, f"The account matches the catalog again ({runner.run_url}).")
+            if closed is not None:
+                click.echo(f"Closed the drift issue: {closed.url}")
+        return
+    explanation = (
+        f"The account of environment **{environment}** differs from the catalog of `{where}`: someone changed "
+        "Stripe outside the catalog, or an apply of this branch did not finish. Bring the change into the "
+        "catalog through a pull request, or apply the catalog to undo it.\n\n"
+        f"Found by {runner.run_url or 'a drift check'}."
+    )
+    runner.add_summary(f"## pricebook drift check: the account drifted\n\n{explanation}\n\n{full_plan(planned)}")
+    if issue:
+        title = f"Stripe account drift: {environment} differs from the catalog"
+        posted = upsert_issue(_api(runner), marker, title, f"{explanation}\n\n{planned.comment}\n{marker}\n")
+        click.echo(f"{'Opened' if posted.created else 'Updated'} the drift issue: {posted.url}")
+    raise GitHubError(f"the account of environment {environment} drifted from the catalog (the plan above)")
