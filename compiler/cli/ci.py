@@ -177,6 +177,11 @@ def full_plan(planned: Planned) -> str:
     return render_markdown(planned.changeset, limit=SUMMARY_LIMIT - _SUMMARY_MARGIN)
 
 
+def _workdir() -> tempfile.TemporaryDirectory[str]:
+    """A directory for the saved plan: the runner's temporary directory, emptied after every job."""
+    return tempfile.TemporaryDirectory(prefix="pricebook-", dir=os.environ.get("RUNNER_TEMP") or None)
+
+
 @contextmanager
 def log_group(title: str) -> Iterator[None]:
     """A fold in the step's log."""
@@ -248,7 +253,7 @@ def pull_request(**options: Any) -> None:
         )
     api = _api(runner)
     validated = pricebook(["validate", *target.catalog_args(), "--format", "github"])
-    with tempfile.TemporaryDirectory(prefix="pricebook-") as workdir:
+    with _workdir() as workdir:
         planned = plan(target, Path(workdir), runner.run_url)
     posted = upsert_comment(api, number, planned.comment, planned.environment_marker)
     click.echo(f"{'Posted' if posted.created else 'Updated'} the plan comment: {posted.url}")
@@ -274,7 +279,7 @@ def apply_merged(require_approval: bool, **options: Any) -> None:
     """On a push to the main branch: apply the plan approved in the merged pull request, and nothing else."""
     target = _target(**options)
     runner = Runner.from_env(os.environ)
-    with tempfile.TemporaryDirectory(prefix="pricebook-") as workdir:
+    with _workdir() as workdir:
         planned = plan(target, Path(workdir))
         if planned.code == ExitCode.ERROR or planned.changeset is None:
             runner.add_summary(f"## pricebook apply: the plan failed\n\n{planned.comment}")
@@ -341,7 +346,7 @@ def drift(issue: bool, **options: Any) -> None:
     """On a schedule, on the main branch: changes to make mean the account was edited outside the catalog."""
     target = _target(**options)
     runner = Runner.from_env(os.environ)
-    with tempfile.TemporaryDirectory(prefix="pricebook-") as workdir:
+    with _workdir() as workdir:
         planned = plan(target, Path(workdir), runner.run_url)
     _outputs(runner, planned, drift="true" if planned.code == ExitCode.CHANGES else "false")
     if planned.code == ExitCode.ERROR:
