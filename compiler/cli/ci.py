@@ -40,14 +40,14 @@ from compiler.errors import ExitCode, GitHubError
 from compiler.github.rest import GitHubApi
 from compiler.github.runner import SUMMARY_LIMIT, Runner
 from compiler.github.sticky import close_issue, marked_comment, merged_pull_request, upsert_comment, upsert_issue
-from compiler.render.markdown import render_markdown
+from compiler.render.markdown import HASH_MARKER, MARKER, render_markdown
 from compiler.render.text import render_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: the plan comment's hidden lines (`pricebook plan --format markdown` ends with them)
-STICKY = re.compile(r"^<!-- pricebook-plan environment=(?P<environment>[A-Za-z0-9._%-]+) -->$", re.MULTILINE)
-PLAN_HASH = re.compile(r"^<!-- pricebook-plan-hash (?P<hash>sha256:[0-9a-f]{64}) -->$", re.MULTILINE)
+STICKY = re.compile(rf"^<!-- {re.escape(MARKER)} environment=(?P<environment>[A-Za-z0-9._%-]+) -->$", re.MULTILINE)
+PLAN_HASH = re.compile(rf"^<!-- {re.escape(HASH_MARKER)} (?P<hash>sha256:[0-9a-f]{{64}}) -->$", re.MULTILINE)
 #: what a summary leaves room for besides the plan (its heading, a line on the comment or the apply)
 _SUMMARY_MARGIN = 4096
 
@@ -147,13 +147,8 @@ class Planned:
 
     @property
     def environment(self) -> str:
+        """The environment's name, as the marker spells it (percent-encoded outside `A-Za-z0-9._-`)."""
         return self._sticky().group("environment")
-
-    @property
-    def plan_hash(self) -> str | None:
-        """The hash of the plan the comment shows (None when there is no plan: a failure comment)."""
-        found = PLAN_HASH.search(self.comment)
-        return found.group("hash") if found else None
 
 
 def plan(target: Target, workdir: Path, full_plan_url: str = "") -> Planned:
@@ -170,11 +165,11 @@ def plan(target: Target, workdir: Path, full_plan_url: str = "") -> Planned:
     return Planned(done.returncode, done.stdout, changeset)
 
 
-def full_plan(planned: Planned) -> str:
+def full_plan(planned: Planned, target: Target) -> str:
     """The plan for a job summary: as much as GitHub takes there, or the comment when there is no plan."""
     if planned.changeset is None:
         return planned.comment
-    return render_markdown(planned.changeset, limit=SUMMARY_LIMIT - _SUMMARY_MARGIN)
+    return render_markdown(planned.changeset, limit=SUMMARY_LIMIT - _SUMMARY_MARGIN, environment=target.environment)
 
 
 def _workdir() -> tempfile.TemporaryDirectory[str]:
@@ -200,7 +195,7 @@ def _api(runner: Runner) -> GitHubApi:
 def _outputs(runner: Runner, planned: Planned, **more: str) -> None:
     runner.set_output("exitcode", str(planned.code))
     runner.set_output("has-changes", "true" if planned.code == ExitCode.CHANGES else "false")
-    runner.set_output("plan-hash", planned.plan_hash or "")
+    runner.set_output("plan-hash", planned.changeset.plan_hash if planned.changeset else "")
     for name, value in more.items():
         runner.set_output(name.replace("_", "-"), value)
 
@@ -259,7 +254,7 @@ def pull_request(**options: Any) -> None:
     click.echo(f"{'Posted' if posted.created else 'Updated'} the plan comment: {posted.url}")
     runner.add_summary(
         f"## pricebook plan: pull request #{number}, environment {planned.environment}\n\n"
-        f"The comment on the pull request: {posted.url}\n\n{full_plan(planned)}"
+        f"The comment on the pull request: {posted.url}\n\n{full_plan(planned, target)}"
     )
     _outputs(runner, planned, comment_url=posted.url)
     failed = validated.returncode != ExitCode.OK or planned.code == ExitCode.ERROR
@@ -287,7 +282,7 @@ def apply_merged(require_approval: bool, **options: Any) -> None:
             _done(ExitCode.ERROR)
         if planned.code == ExitCode.OK:
             click.echo("Nothing to apply: the account matches the catalog.")
-            runner.add_summary(f"## pricebook apply: nothing to do\n\n{full_plan(planned)}")
+            runner.add_summary(f"## pricebook apply: nothing to do\n\n{full_plan(planned, target)}")
             _outputs(runner, planned, applied="false")
             return
         approved = _approved_hash(runner, planned) if require_approval else None
@@ -295,13 +290,14 @@ def apply_merged(require_approval: bool, **options: Any) -> None:
         args += ["--expect-plan-hash", approved] if approved else []
         applied = pricebook(args)
     if applied.returncode != ExitCode.OK:
-        runner.add_summary(f"## pricebook apply failed\n\nSee the step's log. The plan:\n\n{full_plan(planned)}")
+        plan_text = full_plan(planned, target)
+        runner.add_summary(f"## pricebook apply failed\n\nSee the step's log. The plan:\n\n{plan_text}")
         _outputs(runner, planned, applied="false")
         _done(ExitCode.ERROR)
     after = pricebook(["plan", *target.catalog_args(), *target.account_args(), "--detailed-exitcode"])
     converged = after.returncode == ExitCode.OK
     heading = "applied" if converged else "applied, but the account still differs from the catalog"
-    runner.add_summary(f"## pricebook apply: {heading}\n\n{full_plan(planned)}")
+    runner.add_summary(f"## pricebook apply: {heading}\n\n{full_plan(planned, target)}")
     _outputs(runner, planned, applied="true")
     if not converged:
         raise GitHubError(
@@ -369,7 +365,8 @@ def drift(issue: bool, **options: Any) -> None:
         "catalog through a pull request, or apply the catalog to undo it.\n\n"
         f"Found by {runner.run_url or 'a drift check'}."
     )
-    runner.add_summary(f"## pricebook drift check: the account drifted\n\n{explanation}\n\n{full_plan(planned)}")
+    plan_text = full_plan(planned, target)
+    runner.add_summary(f"## pricebook drift check: the account drifted\n\n{explanation}\n\n{plan_text}")
     if issue:
         title = f"Stripe account drift: {environment} differs from the catalog"
         posted = upsert_issue(_api(runner), marker, title, f"{explanation}\n\n{planned.comment}\n{marker}\n")

@@ -280,9 +280,10 @@ def test_every_rule_case_in_both_formats(case: Case, tmp_path: Path, monkeypatch
         unreadable(monkeypatch, case.file)
     monkeypatch.chdir(tmp_path)
     args = [str(plans.relative_to(tmp_path)), *case_args(case, plans)]
-    expected = json.loads(invoke(validate, *args, "--format", "json").stdout)
+    env = dict(case.env)
+    expected = json.loads(invoke(validate, *args, "--format", "json", env=env).stdout)
 
-    sarif = invoke(validate, *args, "--format", "sarif")
+    sarif = invoke(validate, *args, "--format", "sarif", env=env)
     assert sarif.exit_code == (1 if any(d["severity"] == "error" for d in expected) else 0)
     log = json.loads(sarif.stdout)
     check_sarif(log)
@@ -299,7 +300,7 @@ def test_every_rule_case_in_both_formats(case: Case, tmp_path: Path, monkeypatch
         assert result["level"] == validate_rules()[result["ruleId"]].severity.value
         assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
 
-    github = invoke(validate, *args, "--format", "github")
+    github = invoke(validate, *args, "--format", "github", env=env)
     assert github.exit_code == sarif.exit_code
     found = read_annotations(github.stdout)
     assert len(found) == len(expected)  # no case has more than 10 problems of a kind
