@@ -15,7 +15,9 @@ the GitHub side itself:
   fails.
 
 The options read the action's inputs from `PRICEBOOK_*` variables, so the action's step is one line. The Stripe
-key comes from `STRIPE_API_KEY` as everywhere; the GitHub token from `GITHUB_TOKEN`.
+key is where pricebook always reads it (the environment's variable, else `STRIPE_API_KEY`), or in
+`PRICEBOOK_STRIPE_API_KEY` (the action's stripe-api-key input), which is moved there; the GitHub token is in
+`GITHUB_TOKEN`.
 """
 
 from __future__ import annotations
@@ -31,11 +33,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
+from urllib.parse import unquote
 
 import click
 
 from compiler.changes.changeset import ChangeSet
 from compiler.changes.planfile import load_changeset
+from compiler.cli.common import select_environment
 from compiler.errors import ExitCode, GitHubError
 from compiler.github.rest import GitHubApi
 from compiler.github.runner import SUMMARY_LIMIT, Runner
@@ -48,6 +52,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: the plan comment's hidden lines (`pricebook plan --format markdown` ends with them)
 STICKY = re.compile(rf"^<!-- {re.escape(MARKER)} environment=(?P<environment>[A-Za-z0-9._%-]+) -->$", re.MULTILINE)
 PLAN_HASH = re.compile(rf"^<!-- {re.escape(HASH_MARKER)} (?P<hash>sha256:[0-9a-f]{{64}}) -->$", re.MULTILINE)
+#: where the action puts its stripe-api-key input, for `place_key` to move it where pricebook reads a key
+KEY_INPUT = "PRICEBOOK_STRIPE_API_KEY"
 #: what a summary leaves room for besides the plan (its heading, a line on the comment or the apply)
 _SUMMARY_MARGIN = 4096
 
@@ -63,16 +69,28 @@ class Target:
     live: bool
 
     def catalog_args(self) -> list[str]:
+        """What names the catalog: its paths, its template variables, the environment (templates see it)."""
         args = list(self.catalog)
         for assignment in self.var:
             args += ["--var", assignment]
         if self.vars_file:
             args += ["--vars", self.vars_file]
-        return args
+        return args + self.environment_args()
 
-    def account_args(self) -> list[str]:
-        args = ["--env", self.environment] if self.environment else []
-        return args + (["--live"] if self.live else [])
+    def environment_args(self) -> list[str]:
+        return ["--env", self.environment] if self.environment else []
+
+    def live_args(self) -> list[str]:
+        return ["--live"] if self.live else []
+
+
+def place_key(target: Target) -> None:
+    """The action's stripe-api-key input, moved to where pricebook reads the key: the variable the environment
+    names in pricebook.toml, else STRIPE_API_KEY. Nothing when the input is empty (the job's environment has it)."""
+    key = os.environ.pop(KEY_INPUT, "").strip()
+    if key:
+        environment = select_environment(target.environment)
+        os.environ[environment.api_key_env if environment is not None else "STRIPE_API_KEY"] = key
 
 
 def target_options(func: F) -> F:
@@ -153,7 +171,7 @@ class Planned:
 
 def plan(target: Target, workdir: Path, full_plan_url: str = "") -> Planned:
     saved = workdir / "pricebook-plan.json"
-    args = ["plan", *target.catalog_args(), *target.account_args()]
+    args = ["plan", *target.catalog_args(), *target.live_args()]
     args += ["--format", "markdown", "--detailed-exitcode", "--out", str(saved)]
     if full_plan_url:
         args += ["--full-plan-url", full_plan_url]
@@ -165,11 +183,12 @@ def plan(target: Target, workdir: Path, full_plan_url: str = "") -> Planned:
     return Planned(done.returncode, done.stdout, changeset)
 
 
-def full_plan(planned: Planned, target: Target) -> str:
+def full_plan(planned: Planned) -> str:
     """The plan for a job summary: as much as GitHub takes there, or the comment when there is no plan."""
     if planned.changeset is None:
         return planned.comment
-    return render_markdown(planned.changeset, limit=SUMMARY_LIMIT - _SUMMARY_MARGIN, environment=target.environment)
+    environment = unquote(planned.environment)
+    return render_markdown(planned.changeset, limit=SUMMARY_LIMIT - _SUMMARY_MARGIN, environment=environment)
 
 
 def _workdir() -> tempfile.TemporaryDirectory[str]:
@@ -239,6 +258,7 @@ def validate_only(sarif_file: str | None, **options: Any) -> None:
 def pull_request(**options: Any) -> None:
     """On a pull request: validate (annotations), plan, update the plan comment, write the job summary."""
     target = _target(**options)
+    place_key(target)
     runner = Runner.from_env(os.environ)
     number = runner.pull_request_number
     if number is None:
@@ -254,7 +274,7 @@ def pull_request(**options: Any) -> None:
     click.echo(f"{'Posted' if posted.created else 'Updated'} the plan comment: {posted.url}")
     runner.add_summary(
         f"## pricebook plan: pull request #{number}, environment {planned.environment}\n\n"
-        f"The comment on the pull request: {posted.url}\n\n{full_plan(planned, target)}"
+        f"The comment on the pull request: {posted.url}\n\n{full_plan(planned)}"
     )
     _outputs(runner, planned, comment_url=posted.url)
     failed = validated.returncode != ExitCode.OK or planned.code == ExitCode.ERROR
@@ -273,6 +293,7 @@ def pull_request(**options: Any) -> None:
 def apply_merged(require_approval: bool, **options: Any) -> None:
     """On a push to the main branch: apply the plan approved in the merged pull request, and nothing else."""
     target = _target(**options)
+    place_key(target)
     runner = Runner.from_env(os.environ)
     with _workdir() as workdir:
         planned = plan(target, Path(workdir))
@@ -282,22 +303,23 @@ def apply_merged(require_approval: bool, **options: Any) -> None:
             _done(ExitCode.ERROR)
         if planned.code == ExitCode.OK:
             click.echo("Nothing to apply: the account matches the catalog.")
-            runner.add_summary(f"## pricebook apply: nothing to do\n\n{full_plan(planned, target)}")
+            runner.add_summary(f"## pricebook apply: nothing to do\n\n{full_plan(planned)}")
             _outputs(runner, planned, applied="false")
             return
         approved = _approved_hash(runner, planned) if require_approval else None
-        args = ["apply", "--plan", str(Path(workdir) / "pricebook-plan.json"), *target.account_args()]
+        args = ["apply", "--plan", str(Path(workdir) / "pricebook-plan.json")]
+        args += [*target.environment_args(), *target.live_args()]
         args += ["--expect-plan-hash", approved] if approved else []
         applied = pricebook(args)
     if applied.returncode != ExitCode.OK:
-        plan_text = full_plan(planned, target)
+        plan_text = full_plan(planned)
         runner.add_summary(f"## pricebook apply failed\n\nSee the step's log. The plan:\n\n{plan_text}")
         _outputs(runner, planned, applied="false")
         _done(ExitCode.ERROR)
-    after = pricebook(["plan", *target.catalog_args(), *target.account_args(), "--detailed-exitcode"])
+    after = pricebook(["plan", *target.catalog_args(), *target.live_args(), "--detailed-exitcode"])
     converged = after.returncode == ExitCode.OK
     heading = "applied" if converged else "applied, but the account still differs from the catalog"
-    runner.add_summary(f"## pricebook apply: {heading}\n\n{full_plan(planned, target)}")
+    runner.add_summary(f"## pricebook apply: {heading}\n\n{full_plan(planned)}")
     _outputs(runner, planned, applied="true")
     if not converged:
         raise GitHubError(
@@ -341,6 +363,7 @@ def _approved_hash(runner: Runner, planned: Planned) -> str:
 def drift(issue: bool, **options: Any) -> None:
     """On a schedule, on the main branch: changes to make mean the account was edited outside the catalog."""
     target = _target(**options)
+    place_key(target)
     runner = Runner.from_env(os.environ)
     with _workdir() as workdir:
         planned = plan(target, Path(workdir), runner.run_url)
@@ -365,7 +388,7 @@ def drift(issue: bool, **options: Any) -> None:
         "catalog through a pull request, or apply the catalog to undo it.\n\n"
         f"Found by {runner.run_url or 'a drift check'}."
     )
-    plan_text = full_plan(planned, target)
+    plan_text = full_plan(planned)
     runner.add_summary(f"## pricebook drift check: the account drifted\n\n{explanation}\n\n{plan_text}")
     if issue:
         title = f"Stripe account drift: {environment} differs from the catalog"

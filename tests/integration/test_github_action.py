@@ -284,6 +284,27 @@ def test_a_pull_request_without_a_plan_for_this_environment_approves_nothing(rep
     assert repository.writes_to_stripe() == []
 
 
+def test_each_environment_of_pricebook_toml_has_its_own_comment_and_approval(repository: CatalogRepository) -> None:
+    # the key input goes to the variable pricebook.toml names for the environment (no STRIPE_API_KEY is set)
+    subprocess.run(["git", "init", "--quiet", str(repository.root)], check=True, timeout=60)
+    (repository.root / "pricebook.toml").write_text(
+        '[environments.staging]\napi_key_env = "STRIPE_STAGING_API_KEY"\n', encoding="utf-8"
+    )
+    repository.github.comment(7, f"the test environment's plan, another job's\n{STICKY}")
+    planned = repository.pull_request(environment="staging")
+    _ok(planned)
+    other, staging = repository.github.comments[7]
+    assert other["body"].endswith(STICKY)  # left alone
+    assert "<!-- pricebook-plan environment=staging -->" in staging["body"].splitlines()
+    assert planned.summary.startswith("## pricebook plan: pull request #7, environment staging\n")
+    repository.merged()
+    applied = repository.push(environment="staging")
+    _ok(applied)
+    assert f"Approved in pull request #7: plan {planned.outputs['plan-hash']}" in applied.stdout
+    assert "--env staging" in applied.stdout
+    assert repository.writes_to_stripe()
+
+
 # -- the drift check ---------------------------------------------------------------------------------------------
 
 

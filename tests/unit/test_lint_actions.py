@@ -48,7 +48,7 @@ def test_the_action_steps_become_a_job() -> None:
     ("where", "old", "new", "said"),
     [
         ("doc", "command: drift\n", "command: drift\n          bogus: 1\n", 'input "bogus" is not defined'),
-        ("doc", "secrets.STRIPE_API_KEY", "secret.STRIPE_API_KEY", 'undefined variable "secret"'),
+        ("doc", "secrets.STRIPE_WRITE_KEY", "secret.STRIPE_WRITE_KEY", 'undefined variable "secret"'),
         ("action", "inputs.catalog }}", "inputs.catalogue }}", 'property "catalogue" is not defined'),
         ("action", 'pricebook ci "$PRICEBOOK_COMMAND"', "pricebook ci $PRICEBOOK_COMMAND", "SC2086"),
         ("action", "actions/setup-python@v6", "actions/setup-python@v5", 'runtime "node20" is deprecated'),
