@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shlex
 import subprocess
 import sys
@@ -198,12 +199,13 @@ def _workdir() -> tempfile.TemporaryDirectory[str]:
 
 @contextmanager
 def log_group(title: str) -> Iterator[None]:
-    """A fold in the step's log."""
-    click.echo(f"::group::{title}")
+    """A fold in the step's log, where no line is read as a workflow command (the plan quotes the catalog)."""
+    token = secrets.token_hex(16)
+    click.echo(f"::group::{title}\n::stop-commands::{token}")
     try:
         yield
     finally:
-        click.echo("::endgroup::")
+        click.echo(f"::{token}::\n::endgroup::")
 
 
 def _api(runner: Runner) -> GitHubApi:
