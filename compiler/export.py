@@ -297,6 +297,7 @@ def _recurring(value: Mapping[str, Any]) -> _Flow:
             ("interval_count", None if value.get("interval_count") in (None, 1) else value.get("interval_count")),
             ("usage_type", None if value.get("usage_type") in (None, "licensed") else value.get("usage_type")),
             ("meter", value.get("meter")),
+            ("trial_period_days", value.get("trial_period_days")),
         ]
     )
 

@@ -267,6 +267,11 @@ RULE_FAILING: list[Case] = [
     ),
     Case("one-time-with-recurring-fields", P + "    currency: usd\n    unit_amount: 5\n    usage_type: metered  #!\n"),
     Case(
+        "one-time-with-recurring-fields",
+        P + "    currency: usd\n    unit_amount: 5\n    trial_period_days: 14  #!\n",
+        variant="trial",
+    ),
+    Case(
         "unknown-meter",
         P + "    currency: usd\n    unit_amount: 5\n    recurring:\n      interval: month\n      usage_type: metered\n"
         "      meter: api_call  #!\n",
@@ -279,6 +284,12 @@ RULE_FAILING: list[Case] = [
     ),
     Case("aggregate-usage-removed", PLAN + "    amount: 5\n    interval: month\n    aggregate_usage: max  #!\n"),
     Case("trial-too-long", PLAN + "    amount: 5\n    interval: month\n    trial_period_days: 731  #!\n"),
+    Case(
+        "trial-too-long",
+        P + "    currency: usd\n    unit_amount: 5\n    recurring:\n      interval: month\n"
+        "      trial_period_days: 731  #!\n",
+        variant="price",
+    ),
     Case("custom-unit-amount-enabled", P + "    currency: usd\n    custom_unit_amount: {minimum: 100}  #!\n"),
     Case(
         "custom-unit-amount-enabled",
@@ -510,7 +521,7 @@ PASSING: list[Passing] = [
         "  - lookup_key: yearly\n    product: suite\n    currency: usd\n    unit_amount: 5\n"
         "    recurring: {interval: year, interval_count: 3}\n"
         "  - lookup_key: daily\n    product: suite\n    currency: usd\n    unit_amount: 5\n"
-        "    recurring: {interval: day, interval_count: 1095}\n",
+        "    recurring: {interval: day, interval_count: 1095, trial_period_days: 730}\n",
     ),
     Passing(
         ("metered-needs-meter", "meter-needs-metered", "unknown-meter", "uncombinable-recurring-price"),

@@ -98,7 +98,8 @@ MAX_TIERS = Limit(
 )
 TRIAL_DAYS = Limit(
     730,
-    "a plan's trial_period_days (Stripe's error for longer subscription trials; taken to hold for plans too)",
+    "a plan's trial_period_days or a price's recurring.trial_period_days (Stripe's error for longer subscription "
+    "trials; taken to hold for plans and prices too)",
     PLAN_DOC + "#create_plan-trial_period_days",
     INFERRED,
 )

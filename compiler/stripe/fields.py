@@ -338,6 +338,7 @@ def _recurring(raw: Any) -> dict[str, Any] | None:
         "interval_count": raw.get("interval_count") or 1,
         "usage_type": raw.get("usage_type") or "licensed",
         "meter": raw.get("meter"),
+        "trial_period_days": raw.get("trial_period_days"),
     }
 
 

@@ -359,3 +359,26 @@ def test_setting_a_tax_behavior_on_a_price_with_currency_options_converges_in_on
     assert applied.returncode == 0, applied.stderr
     after = run_pricebook(["plan", "--detailed-exitcode", str(catalog)], emulator)
     assert after.returncode == 0, after.stdout
+
+
+def test_a_price_trial_is_created_kept_and_carried_by_a_replace(emulator: EmulatorHandle, plans: Path) -> None:
+    edit(
+        plans / "productivity.yaml",
+        "recurring: {interval: year}\n",
+        "recurring: {interval: year, trial_period_days: 14}\n",
+    )
+    apply(plans, emulator)
+    yearly = price_by_key(emulator, "suite_per_5_users_yearly")
+    assert yearly["recurring"]["trial_period_days"] == 14
+    assert plan(plans, emulator).calls == ()
+
+    # Stripe cannot change a price's trial: a new price with the new trial replaces it
+    edit(plans / "productivity.yaml", "trial_period_days: 14}", "trial_period_days: 30}")
+    changeset, _ = apply(plans, emulator)
+    (change,) = [c for c in changeset.changes if c.key == "suite_per_5_users_yearly"]
+    assert change.action == "replace"
+    assert [(f.path, f.before, f.after, f.forces_replacement) for f in change.fields] == [
+        ("recurring.trial_period_days", 14, 30, True)
+    ]
+    assert price_by_key(emulator, "suite_per_5_users_yearly")["recurring"]["trial_period_days"] == 30
+    assert plan(plans, emulator).calls == ()

@@ -524,3 +524,17 @@ def test_every_product_field_custom_amounts_and_plan_extras_round_trip() -> None
     plans = file(export, PLANS_FILE).text
     assert '    amount_decimal: "12.5"\n' in plans and "    trial_period_days: 14\n" in plans
     assert_no_changes(export, state)
+
+
+def test_a_price_trial_is_written_under_recurring() -> None:
+    recurring = {
+        "interval": "month",
+        "interval_count": 1,
+        "meter": None,
+        "trial_period_days": 14,
+        "usage_type": "licensed",
+    }
+    state = build_state([], [stripe_product()], [stripe_price(recurring=recurring)], [])
+    export = export_account(state)
+    assert "        recurring: {interval: month, trial_period_days: 14}\n" in file(export, PRODUCTS_FILE).text
+    assert_no_changes(export, state)

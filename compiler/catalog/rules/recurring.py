@@ -121,21 +121,17 @@ def meter_needs_metered(entry: Entry) -> Iterator[Finding]:
         )
 
 
-#: what a price takes under `recurring` (the catalog takes a trial only on a plan)
-_PRICE_RECURRING = tuple(name for name in RECURRING_FIELDS if name != "trial_period_days")
-
-
 @entry_rule(
     "one-time-with-recurring-fields",
     "a one-time price has no recurring fields",
     Basis(PRICE_DOC + "#create_price-recurring", VERIFIED),
     kinds=(Kind.PRICE,),
-    covers=tuple(Cover(UNKNOWN_FIELD, (name,)) for name in _PRICE_RECURRING),
+    covers=tuple(Cover(UNKNOWN_FIELD, (name,)) for name in RECURRING_FIELDS),
 )
 def one_time_with_recurring_fields(entry: Entry) -> Iterator[Finding]:
     if has(entry.data, "recurring"):
         return
-    for key in _PRICE_RECURRING:
+    for key in RECURRING_FIELDS:
         if key in entry.data:
             yield Finding(
                 entry.where(key, key=True),
@@ -170,17 +166,18 @@ def aggregate_usage_removed(entry: Entry) -> Iterator[Finding]:
 
 @entry_rule(
     "trial-too-long",
-    f"a plan's trial_period_days at most {TRIAL_DAYS.value}",
+    f"trial_period_days at most {TRIAL_DAYS.value} (a plan's, or a price's under recurring)",
     Basis.of(TRIAL_DAYS),
-    kinds=(Kind.PLAN,),
-    when=("trial_period_days",),
-    covers=(Cover(RANGE, ("trial_period_days",)),),
+    kinds=(Kind.PRICE, Kind.PLAN),
+    when=("trial_period_days", "recurring"),
+    covers=(Cover(RANGE, ("trial_period_days",)), Cover(RANGE, ("recurring", "trial_period_days"))),
 )
 def trial_too_long(entry: Entry) -> Iterator[Finding]:
-    days = entry.data.get("trial_period_days")
-    if is_int(days) and days > TRIAL_DAYS.value:
+    recurring = recurring_of(entry)
+    days = recurring.data.get("trial_period_days") if recurring is not None else None
+    if recurring is not None and is_int(days) and days > TRIAL_DAYS.value:
         yield Finding(
-            entry.where("trial_period_days"),
+            entry.where(*recurring.prefix, "trial_period_days"),
             f"trial_period_days of {entry.label()} is {days}; Stripe allows at most {TRIAL_DAYS.value}",
             f'Stripe would answer: "{TRIAL_TOO_LONG}"',
         )
