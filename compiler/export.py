@@ -159,7 +159,8 @@ def export_account(
         counts = left_out.setdefault(reason, {})
         counts[obj.kind] = counts.get(obj.kind, 0) + 1
 
-    products = {o.id: o for o in state.of_kind(Kind.PRODUCT)}
+    # by catalog id, which the prices name them by (their Stripe id, or the pricebook_id of an adopted one)
+    products = {o.key: o for o in state.of_kind(Kind.PRODUCT) if o.key is not None}
     meters = _meters_by_event_name(state.of_kind(Kind.METER))
     main, extra = _Selection(), _Selection()
 
@@ -201,7 +202,7 @@ def export_account(
             written_products.add(pid)
 
     for product in products.values():
-        if product.id in written_products:
+        if product.key in written_products or product.key is None:
             continue
         if not product.managed and not include_unmanaged:
             leave_out(UNMANAGED, product)
@@ -209,7 +210,7 @@ def export_account(
             leave_out(ARCHIVED, product)
         else:
             (main if product.managed else extra).products.append(product)
-            written_products.add(product.id)
+            written_products.add(product.key)
 
     written_meters: set[str] = set()
     for selection in (main, extra):
@@ -430,7 +431,7 @@ def _file(name: str, header: str, selection: _Selection, kinds: Sequence[Kind]) 
         counts[Kind.METER] = len(selection.meters)
     loose: list[dict[str, Any]] = []  # prices whose product is written in another file: they name it
     if Kind.PRODUCT in kinds:
-        written = {p.id for p in selection.products}
+        written = {p.key for p in selection.products}
         nested: dict[str, list[LiveObject]] = {}
         for price in sorted(selection.prices, key=lambda o: o.key or ""):
             owner = str(price.attrs.get("product"))
@@ -440,8 +441,8 @@ def _file(name: str, header: str, selection: _Selection, kinds: Sequence[Kind]) 
                 loose.append(entry_of(price))
         if selection.products:
             entries, chunks = [], []
-            for product in sorted(selection.products, key=lambda o: o.id):
-                entry, chunk = _product(product, nested.get(product.id, []))
+            for product in sorted(selection.products, key=lambda o: o.key or ""):
+                entry, chunk = _product(product, nested.get(str(product.key), []))
                 entries.append(entry)
                 chunks.append(chunk)
             section(Kind.PRODUCT, entries, "products:\n" + "\n".join(chunks))

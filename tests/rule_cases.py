@@ -380,6 +380,11 @@ RULE_FAILING: list[Case] = [
         variant="replaces",
     ),
     Case(
+        "reserved-metadata-key",
+        "products:\n  - id: other\n    name: Other\n    metadata:\n      pricebook_id: else  #!\n",
+        variant="pricebook-id",
+    ),
+    Case(
         "metadata-invalid",
         P + "    currency: usd\n    unit_amount: 5\n    metadata:\n      tier[1]: gold  #!\n",
     ),

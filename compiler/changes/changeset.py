@@ -64,6 +64,7 @@ class Note:
 
 
 class Action(StrEnum):
+    ADOPT = "adopt"  # an object made by hand becomes pricebook's (its mark, a lookup key), fields set as in update
     CREATE = "create"
     UPDATE = "update"
     REPLACE = "replace"  # create a new object, move references, archive the old one

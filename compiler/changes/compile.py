@@ -6,9 +6,10 @@ https://docs.stripe.com/api/products/create#create_product-default_price_data).
 
 Params are exactly what the user wrote (plus the ownership metadata the model already added): no defaults are
 filled in, so Stripe's documented examples come out parameter for parameter. References become Stripe ids
-through `ref`: products and plans have custom ids (the catalog id is the Stripe id), so a price's `product` is
-used as written; meter and price ids exist only after their create call, so in an empty account they are
-placeholders (`{{meter.emails_sent}}`) that apply resolves from the responses it has seen.
+through `ref`: pricebook creates products with their catalog ids, so in an empty account a price's `product` is
+used as written (in an account where a product was adopted, `ref` gives its Stripe id); meter and price ids exist
+only after their create call, so in an empty account they are placeholders (`{{meter.emails_sent}}`) that apply
+resolves from the responses it has seen.
 
 `create_call` and `default_price_call` are also the building blocks the diff uses for its creates.
 """
@@ -38,8 +39,9 @@ _NOT_CREATE_PARAMS: Mapping[Kind, frozenset[str]] = {
 
 
 def placeholder_ref(kind: Kind, key: str) -> str:
-    """The `ref` for an empty account: every referenced id is a placeholder."""
-    return placeholder(f"{kind.value}.{key}")
+    """The `ref` for an empty account: a product is created with its catalog id; any other referenced id is a
+    placeholder."""
+    return key if kind is Kind.PRODUCT else placeholder(f"{kind.value}.{key}")
 
 
 def create_call(resource: Resource, ref: Ref, *, replaces: str | None = None) -> ApiCall:
@@ -56,6 +58,8 @@ def create_call(resource: Resource, ref: Ref, *, replaces: str | None = None) ->
     # and the one nested value rewritten, `recurring`, is copied first. Compiling 10,000 prices stays cheap.
     params: dict[str, Any] = {k: v for k, v in resource.params.items() if k not in skip}
     found: list[str] = []  # the placeholders `ref` gave, in order
+    if resource.kind in (Kind.PRICE, Kind.PLAN) and isinstance(params.get("product"), str):
+        params["product"] = _ref(ref, Kind.PRODUCT, params["product"], found)
     if resource.kind is Kind.PRICE:
         recurring = params.get("recurring")
         if isinstance(recurring, Mapping) and isinstance(recurring.get("meter"), str):

@@ -6,7 +6,12 @@ create the new one with `transfer_lookup_key=true`, move the product's default p
 `Problem` when Stripe cannot make the change at all (a plan's amount, a meter's aggregation). Managed objects the
 catalog no longer lists are archived; objects pricebook does not own are never touched (the active ones are
 listed in `ChangeSet.left_alone`), and one that holds an identity the catalog wants is a problem that says how
-to adopt it.
+to adopt it, unless the catalog's record for this account adopts it (`adoption`): then it is an adopt, which
+marks it as pricebook's and sets whatever differs, as an update would.
+
+Objects are known by their catalog identity: a product's or plan's is its Stripe id or its metadata
+`pricebook_id` (the state reader decides), so references (a price's product, a default price) are resolved to
+the live object's Stripe id here, and one catalog serves accounts whose ids Stripe made up.
 
 What no catalog entry can name is never archived: a managed price without a lookup_key is a problem, unless it is
 the old version of a price pricebook replaced (the new price names it, `fields.REPLACES_KEY`), left active by an
@@ -28,10 +33,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from compiler.changes.adoption import adopting
 from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange, MassArchive, Note, Problem
 from compiler.changes.compile import create_call, default_price_call, path_id
 from compiler.changes.model import Catalog, Resource
 from compiler.changes.problems import (
+    ADOPT_CHANGES_FIXED_FIELD,
+    CATALOG_ID_AMBIGUOUS,
     DEFAULT_PRICE_BLOCKS_REPLACE,
     DEFAULT_PRICE_REMOVED,
     FIELD_CANNOT_BE_UNSET,
@@ -49,6 +57,7 @@ from compiler.stripe.calls import ApiCall, CallAction, in_stage_order, placehold
 from compiler.stripe.fields import (
     MANAGED_BY_KEY,
     MANAGED_BY_VALUE,
+    PRICEBOOK_ID_KEY,
     SPECS,
     Mutability,
     Removal,
@@ -81,12 +90,16 @@ class _Diff:
     old_versions: list[tuple[Resource, LiveObject]] = field(default_factory=list)
     #: the objects archived because the catalog no longer lists them (what the mass-archive guard counts)
     removed: list[LiveObject] = field(default_factory=list)
+    #: the objects the catalog adopts (Stripe id -> the identity each had before), from `adoption.adopting`
+    adopting: Mapping[str, str | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         objs = self.state.objects
         self.meters = {o.key: o for o in objs if o.kind is Kind.METER and o.key}
-        self.products = {o.id: o for o in objs if o.kind is Kind.PRODUCT}
+        self.product_list = [o for o in objs if o.kind is Kind.PRODUCT]
+        self.products = {o.key: o for o in reversed(self.product_list) if o.key}  # the first one on a tie
         self.prices = {o.key: o for o in objs if o.kind is Kind.PRICE and o.key}
+        self.plans = {o.key: o for o in reversed(objs) if o.kind is Kind.PLAN and o.key}
         self.family = {o.id: o for o in objs if o.kind in (Kind.PRICE, Kind.PLAN)}
         #: the id of each price pricebook replaced -> the managed price that replaced it (active or not)
         self.replaced_by = {o.replaces: o for o in objs if o.kind is Kind.PRICE and o.managed and o.replaces}
@@ -103,14 +116,19 @@ class _Diff:
             if price is None or self.decided.get(f"price.{key}") in (Action.CREATE, Action.REPLACE):
                 return placeholder(f"price.{key}")
             return price.id
-        return key  # products and plans: the catalog id is the Stripe id
+        if kind is Kind.PRODUCT:
+            product = self.products.get(key)
+            return product.id if product is not None else key  # a product is created with its catalog id
+        return key
 
     # -- per catalog object -------------------------------------------------------------------------------
 
     def run(self) -> None:
         ordered = sorted(self.catalog, key=lambda r: (KIND_ORDER.index(r.kind), r.key))
+        # an entry whose adoption has a problem is that problem alone (not a create besides it, say)
+        blocked = {p.address for p in self.problems}
         for kind in (Kind.METER, Kind.PRICE, Kind.PLAN, Kind.PRODUCT):  # products last: default prices
-            for resource in (r for r in ordered if r.kind is kind):
+            for resource in (r for r in ordered if r.kind is kind and r.address not in blocked):
                 getattr(self, f"_{kind.value}")(resource)
         self._removed()
         for index, change in enumerate(self.changes):
@@ -149,6 +167,9 @@ class _Diff:
             self.decided[resource.address] = Action.CREATE
             self._create(resource)
             return
+        if not live.managed and live.id in self.adopting:
+            self._adopt(resource, live, _compare(Kind.PRICE, live.attrs, resource.attrs))
+            return
         if not live.managed:
             self._unowned(resource, live, LOOKUP_KEY_HELD_BY_UNMANAGED_PRICE, "lookup_key")
             return
@@ -175,18 +196,24 @@ class _Diff:
         self._change(resource, live, Action.REPLACE, reason, fields, notes=notes)
 
     def _plan(self, resource: Resource) -> None:
-        live = self.family.get(resource.key)
-        if live is None:
-            self.decided[resource.address] = Action.CREATE
-            self._create(resource)
-            return
-        if live.kind is not Kind.PLAN:
+        held = self.family.get(resource.key)
+        if held is not None and held.kind is not Kind.PLAN:
             self._problem(
                 resource,
                 PLAN_ID_HELD_BY_PRICE,
                 f"the id {resource.key!r} belongs to a price in the account, not to a plan",
                 PLAN_ID_HELD_BY_PRICE.way_out,
             )
+            return
+        if self._ambiguous(resource, [o for o in self.family.values() if o.kind is Kind.PLAN]):
+            return
+        live = self.plans.get(resource.key)
+        if live is None:
+            self.decided[resource.address] = Action.CREATE
+            self._create(resource)
+            return
+        if not live.managed and live.id in self.adopting:
+            self._adopt(resource, live, _compare(Kind.PLAN, live.attrs, resource.attrs))
             return
         if not live.managed:
             self._unowned(resource, live, PLAN_ID_HELD_BY_UNMANAGED_PLAN, "plan id")
@@ -202,8 +229,11 @@ class _Diff:
         self._update(resource, live, fields)
 
     def _product(self, resource: Resource) -> None:
+        if self._ambiguous(resource, self.product_list):
+            return
         live = self.products.get(resource.key)
-        if live is not None and not live.managed:
+        adopt = live is not None and not live.managed and live.id in self.adopting
+        if live is not None and not live.managed and not adopt:
             self._unowned(resource, live, PRODUCT_ID_HELD_BY_UNMANAGED_PRODUCT, "product id")
             return
         wanted = resource.attrs.get("default_price")
@@ -225,6 +255,9 @@ class _Diff:
             self.calls.append(move)
             if current_key == wanted:  # same lookup_key, new price: say so on the price's replace
                 self._note(Kind.PRICE, str(wanted), Note(f"{resource.address}'s default price moves to the new price"))
+        if adopt:
+            self._adopt(resource, live, fields)
+            return
         if self._cannot_unset(resource, fields):
             return
         if not fields:
@@ -264,7 +297,7 @@ class _Diff:
         target = self.ref(Kind.PRICE, wanted)
         if target == current_id:
             return None
-        return default_price_call(product.key, product.key, target)
+        return default_price_call(product.key, self.ref(Kind.PRODUCT, product.key), target)
 
     # -- objects the catalog no longer lists -------------------------------------------------------------
 
@@ -273,15 +306,15 @@ class _Diff:
         catalog_plans = {r.key for r in self.catalog.of_kind(Kind.PLAN)}
         catalog_products = {r.key for r in self.catalog.of_kind(Kind.PRODUCT)}
         # the default price each product will have once the changeset is applied
-        defaults_after: dict[str, str] = {}
-        for product in self.products.values():
+        defaults_after: dict[str, str] = {}  # price id -> the catalog id of the product it is the default of
+        for product in self.product_list:
             current = self._current_default_id(product)
-            if current is not None:
-                defaults_after[current] = product.id
+            if current is not None and product.key is not None:
+                defaults_after[current] = product.key
         moved = {call.address for call in self.calls if call.action is CallAction.SET_DEFAULT_PRICE}
         defaults_after = {p: prod for p, prod in defaults_after.items() if f"product.{prod}" not in moved}
-        leaving_products = {p.id for p in self.products.values() if p.managed and p.id not in catalog_products} | {
-            p.id for p in self.products.values() if not p.active
+        leaving_products = {
+            p.key for p in self.product_list if (p.managed and p.key not in catalog_products) or not p.active
         }
 
         def still_default(obj: LiveObject, address: str, why: str, rule: ProblemRule) -> bool:
@@ -333,19 +366,19 @@ class _Diff:
             self._archive(obj, "no longer in the catalog")
             self.removed.append(obj)
 
-        for product in sorted(self.products.values(), key=lambda o: o.id):
-            if not product.managed or not product.active or product.id in catalog_products:
+        for product in sorted(self.product_list, key=lambda o: (o.key or "", o.id)):
+            if not product.managed or not product.active or product.key is None or product.key in catalog_products:
                 continue
             others = sorted(
                 o.id
                 for o in self.family.values()
-                if not o.managed and o.active and o.attrs.get("product") == product.id
+                if not o.managed and o.active and o.attrs.get("product") == product.key
             )
             if others:
                 self.changes.append(
                     Change(
                         Kind.PRODUCT,
-                        product.id,
+                        product.key,
                         Action.NOOP,
                         f"no longer in the catalog, but kept active: prices pricebook does not own use it "
                         f"({', '.join(others)})",
@@ -438,6 +471,86 @@ class _Diff:
                 notes=notes,
             )
         )
+
+    # -- adoption and identity ----------------------------------------------------------------------------
+
+    def _adopt(self, resource: Resource, live: LiveObject, fields: Sequence[_Field]) -> None:
+        """Take over an object made by hand: one call that marks it as pricebook's (metadata, a price's
+        lookup_key, a `pricebook_id` when its Stripe id is not the catalog's) and sets what else differs."""
+        if self._cannot_unset(resource, fields):
+            return
+        fixed = [f for f in fields if f[3] in (Mutability.REPLACE, Mutability.IMPOSSIBLE)]
+        if fixed:
+            detail = ", ".join(f"{name} {_short(b)} -> {_short(a)}" for name, b, a, _how in fixed)
+            self._problem(
+                resource,
+                ADOPT_CHANGES_FIXED_FIELD,
+                f"the catalog takes over {live.kind.value} {live.id}, but differs from it where Stripe cannot change "
+                f"an existing {live.kind.value} ({detail})",
+                ADOPT_CHANGES_FIXED_FIELD.way_out,
+            )
+            return
+        if resource.kind in (Kind.PRICE, Kind.PLAN):
+            self.decided[resource.address] = Action.ADOPT
+        path = _object_path(resource.kind, live.id)
+        params = _update_params(resource, live, [f for f in fields if f[0] != "default_price"])
+        if params.get("currency_options") == "":
+            # a removed currency option: Stripe can only clear the options, then set the remaining ones
+            self.calls.append(
+                _post(path, {"currency_options": ""}, resource.address, CallAction.CLEAR_CURRENCY_OPTIONS)
+            )
+            params["currency_options"] = _plain(currency_options_to_send(resource.params) or {})
+        archive = params.pop("active", None) is False
+        marks: list[FieldChange] = []
+        before = self.adopting.get(live.id)
+        if resource.kind is Kind.PRICE and before != resource.key:
+            params["lookup_key"] = resource.key
+            marks.append(FieldChange("lookup_key", before, resource.key))
+        if resource.kind in (Kind.PRODUCT, Kind.PLAN) and live.id != resource.key:
+            params["metadata"] = {**params.get("metadata", {}), PRICEBOOK_ID_KEY: resource.key}
+            marks.append(FieldChange(f"metadata.{PRICEBOOK_ID_KEY}", None, resource.key))
+        self.calls.append(_post(path, params, resource.address, CallAction.ADOPT))
+        if archive:  # after the default price moves, as any archive (until then it may be a default price)
+            self.calls.append(_post(path, {"active": False}, resource.address, CallAction.ARCHIVE))
+        reason = f"made outside pricebook: the catalog takes it over (metadata {MANAGED_BY_KEY}={MANAGED_BY_VALUE}"
+        reason += f", {marks[0].path} {resource.key!r})" if marks else ")"
+        names = [name for name, old, new, _how in fields if not _only_the_mark(old, new)]
+        if names:
+            reason += f" and sets {', '.join(names)} as the catalog says"
+        self.changes.append(
+            Change(
+                resource.kind,
+                resource.key,
+                Action.ADOPT,
+                reason,
+                live.id,
+                (*marks, *_field_changes(fields)),
+                before=live.attrs,
+                after=resource.attrs,
+                notes=tuple(_in_place_notes(live.attrs, resource.attrs)) if resource.kind is Kind.PRICE else (),
+            )
+        )
+
+    def _ambiguous(self, resource: Resource, pool: Sequence[LiveObject]) -> bool:
+        """Whether more than one object of the account answers to this product's or plan's catalog id (one by
+        its Stripe id, another by its metadata pricebook_id), or the id is another object's Stripe id; a problem
+        then."""
+        answering = [o for o in pool if resource.key in (o.key, o.id)]
+        if not answering or (len(answering) == 1 and answering[0].key == resource.key):
+            return False
+        shown = ", ".join(
+            f"{o.id} (its {'id' if o.id == resource.key else PRICEBOOK_ID_KEY})"
+            for o in sorted(answering, key=lambda o: o.id)
+        )
+        if len(answering) == 1:
+            shown += f", which pricebook knows as {answering[0].key!r}"
+        self._problem(
+            resource,
+            CATALOG_ID_AMBIGUOUS,
+            f"more than one {resource.kind.value} of the account answers to {resource.key!r}: {shown}",
+            CATALOG_ID_AMBIGUOUS.way_out,
+        )
+        return True
 
     # -- building blocks ----------------------------------------------------------------------------------
 
@@ -561,7 +674,9 @@ def diff(
 ) -> ChangeSet:
     """What it takes to make the account match the catalog, as data (see the module docstring).
     `allow_mass_archive`: the user said --allow-mass-archive, so many archives at once are not a problem."""
-    work = _Diff(catalog, state)
+    taken = adopting(catalog, state)
+    work = _Diff(catalog, taken.state, adopting=taken.before)
+    work.problems.extend(taken.problems)
     work.run()
     mass = work.mass_archive(allow_mass_archive)
     order = {kind: index for index, kind in enumerate(KIND_ORDER)}
@@ -574,17 +689,17 @@ def diff(
         api_version=api_version,
         fingerprint=state.fingerprint,
         livemode=state.livemode,
-        left_alone=left_alone(catalog, state),
+        left_alone=left_alone(catalog, state, adopted=frozenset(taken.before)),
         mass_archive=mass,
         account=state.account,
         catalog=catalog.resources,
     )
 
 
-def left_alone(catalog: Catalog, state: AccountState) -> tuple[str, ...]:
+def left_alone(catalog: Catalog, state: AccountState, *, adopted: frozenset[str] = frozenset()) -> tuple[str, ...]:
     """`kind.id` of the active account objects pricebook does not own: products, prices and plans without the
-    managed_by mark, and meters whose event_name the catalog does not name (a meter has no metadata: it is
-    pricebook's exactly when the catalog names it). Sorted by kind, then id.
+    managed_by mark (but those `adopted` now, by Stripe id), and meters whose event_name the catalog does not name
+    (a meter has no metadata: it is pricebook's exactly when the catalog names it). Sorted by kind, then id.
 
     Archived prices, plans and products and deactivated meters are left out: nobody can subscribe to them, and a
     long-lived account holds many (every price replaced by hand), which would bury the ones that matter."""
@@ -594,6 +709,7 @@ def left_alone(catalog: Catalog, state: AccountState) -> tuple[str, ...]:
         if not obj.active:
             continue
         foreign = obj.key not in catalog_meters if obj.kind is Kind.METER else not obj.managed
+        foreign = foreign and obj.id not in adopted
         if foreign:
             found.append((KIND_ORDER.index(obj.kind), obj.id, f"{obj.kind.value}.{obj.id}"))
     return tuple(entry for _order, _id, entry in sorted(found))
@@ -621,6 +737,13 @@ def _compare(kind: Kind, before: Mapping[str, Any], after: Mapping[str, Any]) ->
         if old != new:
             out.append((spec_field.name, old, new, spec_field.how_to_change(old, new)))
     return out
+
+
+def _only_the_mark(before: Any, after: Any) -> bool:
+    """Whether metadata `before` becomes `after` by gaining pricebook's mark alone."""
+    if not isinstance(before, Mapping) or not isinstance(after, Mapping):
+        return False
+    return {k: v for k, v in after.items() if k != MANAGED_BY_KEY} == dict(before) and MANAGED_BY_KEY in after
 
 
 def _field_changes(fields: Iterable[_Field]) -> list[FieldChange]:

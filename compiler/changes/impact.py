@@ -50,7 +50,7 @@ def _priced(change: Change) -> Change:
         return change
     if change.action in (Action.CREATE, Action.REPLACE):
         impact = impact_of(change.kind, change.before, change.after)
-    elif change.action is Action.UPDATE and change.kind is Kind.PRICE and change.before is not None:
+    elif change.action in (Action.UPDATE, Action.ADOPT) and change.kind is Kind.PRICE and change.before is not None:
         # an update in place reaches existing subscribers only through repriced currency options
         if not repriced_currencies(change.before, change.after):
             return change

@@ -52,17 +52,38 @@ class Resource:
 
 
 @dataclass(frozen=True)
+class Adoption:
+    """What the catalog takes over in one account: for some entries (kind, catalog identity), the Stripe id of
+    the object made by hand that the entry is (`plan` shows each as an adopt action until `apply` marks it)."""
+
+    account: str  # `acct_...`
+    livemode: bool
+    targets: Mapping[tuple[Kind, str], str]
+    location: Location | None = None
+
+    @property
+    def mode(self) -> str:
+        return "live" if self.livemode else "test"
+
+
+@dataclass(frozen=True)
 class Catalog:
     resources: tuple[Resource, ...] = ()
     _index: Mapping[tuple[Kind, str], Resource] = field(default_factory=dict, repr=False, compare=False)
+    #: per account, the objects made by hand that catalog entries take over
+    adoptions: tuple[Adoption, ...] = ()
 
     @classmethod
-    def of(cls, resources: Sequence[Resource]) -> Catalog:
+    def of(cls, resources: Sequence[Resource], adoptions: Sequence[Adoption] = ()) -> Catalog:
         ordered = tuple(sorted(resources, key=lambda r: KIND_ORDER.index(r.kind)))
-        return cls(ordered, {(r.kind, r.key): r for r in ordered})
+        return cls(ordered, {(r.kind, r.key): r for r in ordered}, tuple(adoptions))
 
     def get(self, kind: Kind, key: str) -> Resource | None:
         return self._index.get((kind, key))
+
+    def adoption(self, account: str, livemode: bool) -> Adoption | None:
+        """What the catalog takes over in this account (None: nothing)."""
+        return next((a for a in self.adoptions if a.account == account and a.livemode == livemode), None)
 
     def of_kind(self, kind: Kind) -> tuple[Resource, ...]:
         return tuple(r for r in self.resources if r.kind is kind)

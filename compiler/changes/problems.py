@@ -19,9 +19,11 @@ class ProblemRule:
 
 
 _ADOPT = (
-    f"to adopt it, add metadata {MANAGED_BY_KEY}={MANAGED_BY_VALUE} to it (Dashboard or API) and run plan again; "
-    "otherwise choose another {what} in the catalog"
+    "to take it over, run `pricebook adopt`, which records it in the catalog for this account (plan then adopts "
+    f"it, and apply marks it with metadata {MANAGED_BY_KEY}={MANAGED_BY_VALUE}); otherwise choose another "
+    "{what} in the catalog"
 )
+_RECORD = "the catalog's `adopt:` record for this account (adoptions.yaml, written by `pricebook adopt`)"
 
 LOOKUP_KEY_HELD_BY_UNMANAGED_PRICE = ProblemRule(
     "lookup-key-held-by-unmanaged-price",
@@ -98,6 +100,37 @@ FIELD_CANNOT_BE_UNSET = ProblemRule(
     "give the field a value again (the plan shows the account's, which keeps things as they are), or the explicit "
     '"none" the plan names where Stripe has one (such as shippable: false)',
 )
+ADOPT_TARGET_MISSING = ProblemRule(
+    "adopt-target-missing",
+    "the catalog takes over an object that the account does not have (or not of the entry's kind)",
+    f"correct the Stripe id in {_RECORD}, or remove the line to create the object instead",
+)
+ADOPT_TARGET_OWNED = ProblemRule(
+    "adopt-target-owned",
+    "the catalog takes over an object that is already pricebook's under another catalog id",
+    f"remove the line from {_RECORD}: the object is pricebook's already, as the catalog entry the message names",
+)
+ADOPT_IDENTITY_TAKEN = ProblemRule(
+    "adopt-identity-taken",
+    "the catalog takes over an object under an identity (a lookup_key, a product or plan id) that another object "
+    "of the account holds",
+    "give the catalog entry another identity (in its file and in the record alike), or take the identity off the "
+    "other object in the Dashboard",
+)
+ADOPT_CHANGES_FIXED_FIELD = ProblemRule(
+    "adopt-changes-fixed-field",
+    "an adopted object differs from its catalog entry in a field Stripe cannot change on an existing object (a "
+    "price's amount, currency or interval, a plan's amount, ...)",
+    "adopt it as it is: make the entry match the account (as `pricebook adopt` wrote it) and apply; then change "
+    "the field in a later plan, which replaces the price",
+)
+CATALOG_ID_AMBIGUOUS = ProblemRule(
+    "catalog-id-ambiguous",
+    "two objects of the account answer to one catalog product or plan id: one has it as its Stripe id, another in "
+    "its metadata pricebook_id",
+    "remove metadata pricebook_id from the one the catalog does not mean (Dashboard or API), or give the catalog "
+    "entry another id",
+)
 
 #: the problem of changing a field Stripe cannot change, by kind (a price's such fields mean a replace instead)
 IMMUTABLE_FIELD: dict[Kind, ProblemRule] = {Kind.PLAN: PLAN_IMMUTABLE_FIELD, Kind.METER: METER_IMMUTABLE_FIELD}
@@ -115,11 +148,21 @@ PROBLEM_RULES: tuple[ProblemRule, ...] = (
     FIELD_CANNOT_BE_UNSET,
     MANAGED_PRICE_WITHOUT_LOOKUP_KEY,
     MASS_ARCHIVE,
+    ADOPT_TARGET_MISSING,
+    ADOPT_TARGET_OWNED,
+    ADOPT_IDENTITY_TAKEN,
+    ADOPT_CHANGES_FIXED_FIELD,
+    CATALOG_ID_AMBIGUOUS,
 )
 
 
 __all__ = [
+    "ADOPT_CHANGES_FIXED_FIELD",
+    "ADOPT_IDENTITY_TAKEN",
+    "ADOPT_TARGET_MISSING",
+    "ADOPT_TARGET_OWNED",
     "ALLOW_MASS_ARCHIVE",
+    "CATALOG_ID_AMBIGUOUS",
     "DEFAULT_PRICE_BLOCKS_REPLACE",
     "DEFAULT_PRICE_REMOVED",
     "FIELD_CANNOT_BE_UNSET",

@@ -54,8 +54,8 @@ GREEN = "\x1b[32m"
 YELLOW = "\x1b[33m"
 CYAN = "\x1b[36m"
 
-#: Terraform's colours: green adds, yellow changes, red removes
-SIGN_COLORS = {"+": GREEN, "~": YELLOW, "-": RED, "-/+": RED, " ": ""}
+#: Terraform's colours: green adds, yellow changes, red removes; cyan takes over
+SIGN_COLORS = {"+": GREEN, "~": YELLOW, "-": RED, "-/+": RED, "<=": CYAN, " ": ""}
 
 
 @dataclass(frozen=True)

@@ -32,19 +32,21 @@ class Wording:
 
 
 WORDING: Mapping[Action, Wording] = {
+    Action.ADOPT: Wording("adopt", "adopt (made outside pricebook: mark it as pricebook's)", "will be adopted"),
     Action.CREATE: Wording("create", "create", "will be created"),
     Action.UPDATE: Wording("update in place", "update in place", "will be updated in place"),
     Action.REPLACE: Wording("replace", "replace (create new, then archive old)", "must be replaced"),
     Action.ARCHIVE: Wording("archive", "archive (active=false)", "will be archived"),
 }
 SYMBOLS: Mapping[Action, str] = {
+    Action.ADOPT: "<=",
     Action.CREATE: "+",
     Action.UPDATE: "~",
     Action.REPLACE: "-/+",
     Action.ARCHIVE: "-",
 }
-#: summary order, as in `Plan: 2 to create, 1 to update, 1 to replace, 1 to archive.`
-SUMMARY_ORDER: tuple[Action, ...] = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.ARCHIVE)
+#: summary order, as in `Plan: 2 to adopt, 2 to create, 1 to update, 1 to replace, 1 to archive.`
+SUMMARY_ORDER: tuple[Action, ...] = (Action.ADOPT, Action.CREATE, Action.UPDATE, Action.REPLACE, Action.ARCHIVE)
 
 
 def show(value: Any) -> str:
@@ -124,7 +126,12 @@ def short_fingerprint(value: str) -> str:
 
 
 def summary_line(counts: Mapping[str, int]) -> str:
-    parts = [f"{counts.get(action.value, 0)} to {action.value}" for action in SUMMARY_ORDER]
+    """Every action's count, but adoptions only when there are some (as Terraform counts imports)."""
+    parts = [
+        f"{counts.get(action.value, 0)} to {action.value}"
+        for action in SUMMARY_ORDER
+        if action is not Action.ADOPT or counts.get(action.value)
+    ]
     return "Plan: " + ", ".join(parts) + "."
 
 

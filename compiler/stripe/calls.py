@@ -28,6 +28,8 @@ PLACEHOLDER = re.compile(r"\{\{([a-z]+\.[^{}]+)\}\}")
 class CallAction(StrEnum):
     """What a call does to its object (the value is how the plan and apply's report name it)."""
 
+    #: marks an object made by hand as pricebook's (metadata, a price's lookup_key), with any field to set
+    ADOPT = "adopt"
     CREATE = "create"
     UPDATE = "update"
     #: Stripe cannot remove one currency option: the options are cleared, then the remaining ones set
@@ -43,9 +45,9 @@ class Stage(StrEnum):
     """When a call runs, in this order (`rank`). Why this order:
 
     - meters first: a metered price or plan names its meter's id;
-    - products next: a price or plan names its product;
-    - then new prices and plans, then updates of existing ones (reactivations among them), before the default
-      price moves: Stripe refuses an archived price as a product's default;
+    - products next (those adopted among them): a price or plan names its product;
+    - then new prices and plans, then updates of existing ones (reactivations and adoptions among them), before
+      the default price moves: Stripe refuses an archived price as a product's default;
     - archives after the moves: Stripe refuses to archive a product's default price;
     - products last, once nothing still to run is about their prices.
     """
@@ -74,11 +76,14 @@ STAGES: Mapping[tuple[Kind, CallAction], Stage] = {
     (Kind.METER, CallAction.REACTIVATE): Stage.METERS,
     (Kind.PRODUCT, CallAction.CREATE): Stage.PRODUCTS,
     (Kind.PRODUCT, CallAction.UPDATE): Stage.PRODUCTS,
+    (Kind.PRODUCT, CallAction.ADOPT): Stage.PRODUCTS,
     (Kind.PRICE, CallAction.CREATE): Stage.CREATES,
     (Kind.PLAN, CallAction.CREATE): Stage.CREATES,
     (Kind.PRICE, CallAction.UPDATE): Stage.UPDATES,
     (Kind.PLAN, CallAction.UPDATE): Stage.UPDATES,
     (Kind.PRICE, CallAction.CLEAR_CURRENCY_OPTIONS): Stage.UPDATES,
+    (Kind.PRICE, CallAction.ADOPT): Stage.UPDATES,
+    (Kind.PLAN, CallAction.ADOPT): Stage.UPDATES,
     (Kind.PRODUCT, CallAction.SET_DEFAULT_PRICE): Stage.DEFAULT_PRICES,
     (Kind.PRICE, CallAction.ARCHIVE): Stage.ARCHIVES,
     (Kind.PLAN, CallAction.ARCHIVE): Stage.ARCHIVES,

@@ -28,8 +28,14 @@ MANAGED_METADATA: Mapping[str, str] = {MANAGED_BY_KEY: MANAGED_BY_VALUE}
 #: new price (transfer_lookup_key) and is archived by the same apply; if that apply stops before the archive,
 #: this is what tells the old version, left active without a lookup_key, for pricebook's own leftover
 REPLACES_KEY = "pricebook_replaces"
+#: the catalog id of a product or plan whose Stripe id is another (one adopted from an account where Stripe made
+#: up the id): the catalog id names the object with that id, or the one whose metadata holds it under this key
+PRICEBOOK_ID_KEY = "pricebook_id"
 #: the metadata keys pricebook writes itself: a catalog may not set them (nor count on Stripe's room for them)
-RESERVED_METADATA_KEYS: tuple[str, ...] = (MANAGED_BY_KEY, REPLACES_KEY)
+RESERVED_METADATA_KEYS: tuple[str, ...] = (MANAGED_BY_KEY, REPLACES_KEY, PRICEBOOK_ID_KEY)
+#: how many of them one object carries at most: the mark, and the price a price replaced or the catalog id of an
+#: adopted product or plan (never both: a price has no pricebook_id, a product or plan replaces nothing)
+RESERVED_ON_ONE_OBJECT = 2
 
 #: what Stripe returns for a meter's optional settings when they were not given
 DEFAULT_CUSTOMER_MAPPING: Mapping[str, str] = {"event_payload_key": "stripe_customer_id", "type": "by_id"}
@@ -346,7 +352,8 @@ def _metadata(raw: Any) -> dict[str, str]:
     """Metadata as compared: pricebook's record of a replace is its own, never the catalog's to set or unset."""
     if not isinstance(raw, Mapping):
         return {}
-    return {str(k): str(v) for k, v in sorted(raw.items()) if k != REPLACES_KEY}
+    # pricebook_id is an identity (see `catalog_key`), not a field to compare
+    return {str(k): str(v) for k, v in sorted(raw.items()) if k not in (REPLACES_KEY, PRICEBOOK_ID_KEY)}
 
 
 def _with_defaults(spec: KindSpec, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -428,3 +435,10 @@ def replaced_id(metadata: Any) -> str | None:
     """The id of the price a price replaced, from its metadata (`REPLACES_KEY`), if pricebook recorded one."""
     value = metadata.get(REPLACES_KEY) if isinstance(metadata, Mapping) else None
     return value if isinstance(value, str) and value else None
+
+
+def catalog_key(raw: Mapping[str, Any]) -> str:
+    """The catalog id of a product or plan as Stripe sends it: its metadata `pricebook_id`, else its own id."""
+    metadata = raw.get("metadata")
+    named = metadata.get(PRICEBOOK_ID_KEY) if isinstance(metadata, Mapping) else None
+    return named if isinstance(named, str) and named else str(raw["id"])

@@ -27,11 +27,15 @@ its successor), otherwise a plan, in the Plans API's shape (the same fields unde
 never taken for a plan because the plans list shows it.
 
 References are turned into catalog identities before `resources.canonical`, so live attrs compare equal to the
-catalog's: a meter id becomes its event_name, a product's default_price id becomes that price's lookup_key.
+catalog's: a meter id becomes its event_name, a product's default_price id becomes that price's lookup_key, a
+price's or plan's product id becomes the product's catalog id. A product's or plan's catalog id is its Stripe id,
+or, for one adopted from an account where Stripe made the id up, its metadata `pricebook_id`
+(`fields.catalog_key`), so one catalog names the same product in every account.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -41,8 +45,8 @@ from typing import Any, Protocol
 
 from compiler.errors import UnexpectedAnswer
 from compiler.stripe.facts import plan_from_price
-from compiler.stripe.fields import SPECS, canonical, is_managed, replaced_id
-from compiler.stripe.kinds import KIND_ORDER, Kind
+from compiler.stripe.fields import SPECS, canonical, catalog_key, is_managed, replaced_id
+from compiler.stripe.kinds import IDENTITY_FIELD, KIND_ORDER, Kind
 
 PRICE_EXPAND = ("data.tiers", "data.currency_options")
 PLAN_EXPAND = ("data.tiers",)
@@ -95,6 +99,10 @@ class LiveObject:
     def address(self) -> str:
         return f"{self.kind.value}.{self.key if self.key is not None else self.id}"
 
+    def with_key(self, key: str) -> LiveObject:
+        """The same object known by another catalog identity (its attrs name it too)."""
+        return dataclasses.replace(self, key=key, attrs={**self.attrs, IDENTITY_FIELD[self.kind]: key})
+
     @property
     def active(self) -> bool:
         if self.kind is Kind.METER:
@@ -119,6 +127,22 @@ class AccountState:
 
     def of_kind(self, kind: Kind) -> tuple[LiveObject, ...]:
         return tuple(o for o in self.objects if o.kind is kind)
+
+    def renamed(self, keys: Mapping[str, str]) -> AccountState:
+        """This state with the objects of the Stripe ids in `keys` known by the catalog identity each maps to
+        (as they will be once adopted), and every reference to them renamed too; same fingerprint."""
+        objects = [o.with_key(keys[o.id]) if o.id in keys and o.kind is not Kind.METER else o for o in self.objects]
+        products = {o.id: keys[o.id] for o in objects if o.kind is Kind.PRODUCT and o.id in keys}
+        # a default price is named by its lookup_key when it has one, else by its id
+        prices = {
+            name: keys[o.id]
+            for o in self.objects
+            if o.kind is Kind.PRICE and o.id in keys
+            for name in (o.id, o.key)
+            if name is not None
+        }
+        ordered = tuple(sorted(relinked(objects, products=products, prices=prices), key=_sort_key))
+        return dataclasses.replace(self, objects=ordered)
 
 
 def _sort_key(obj: LiveObject) -> tuple[int, str, str]:
@@ -232,7 +256,9 @@ class _Builder:
         self.objects.append(obj)
 
     def finish(self, *, livemode: bool, account: str | None) -> AccountState:
-        return AccountState.of(self.objects, livemode=livemode, account=account)
+        # the prices were read before the products: name their products by catalog id now
+        renamed = {o.id: o.key for o in self.objects if o.kind is Kind.PRODUCT and o.key and o.key != o.id}
+        return AccountState.of(relinked(self.objects, products=renamed), livemode=livemode, account=account)
 
 
 def _check_identity(raw: Mapping[str, Any], field: str, path: str) -> None:
@@ -243,6 +269,24 @@ def _check_identity(raw: Mapping[str, Any], field: str, path: str) -> None:
         raise UnexpectedAnswer(
             f"the answer to GET {path} holds {raw.get('id')!r}, whose {field} is not text but {type(value).__name__}"
         )
+
+
+def relinked(
+    objects: Iterable[LiveObject],
+    *,
+    products: Mapping[str, str] | None = None,
+    prices: Mapping[str, str] | None = None,
+) -> list[LiveObject]:
+    """`objects` with references renamed: a price's or plan's `product` (a Stripe id in `products`) and a
+    product's `default_price` (a Stripe id in `prices`) become the catalog id each maps to."""
+    out = []
+    for obj in objects:
+        name, table = ("default_price", prices or {}) if obj.kind is Kind.PRODUCT else ("product", products or {})
+        value = obj.attrs.get(name)
+        if obj.kind is not Kind.METER and isinstance(value, str) and value in table:
+            obj = dataclasses.replace(obj, attrs={**obj.attrs, name: table[value]})
+        out.append(obj)
+    return out
 
 
 def _is_price(price_view: Mapping[str, Any]) -> bool:
@@ -265,7 +309,8 @@ def _meter(raw: Mapping[str, Any]) -> LiveObject:
 
 
 def _product(raw: Mapping[str, Any], lookup_keys: Mapping[str, Any]) -> LiveObject:
-    values = dict(raw)
+    key = catalog_key(raw)
+    values = {**raw, "id": key}
     default = raw.get("default_price")
     if isinstance(default, Mapping):  # expanded
         default = default.get("id")
@@ -273,12 +318,7 @@ def _product(raw: Mapping[str, Any], lookup_keys: Mapping[str, Any]) -> LiveObje
         # the catalog names a default price by lookup_key; one without keeps its id (never equal to a key)
         values["default_price"] = lookup_keys.get(default) or default
     return LiveObject(
-        Kind.PRODUCT,
-        str(raw["id"]),
-        str(raw["id"]),
-        is_managed(raw.get("metadata")),
-        canonical(Kind.PRODUCT, values),
-        raw,
+        Kind.PRODUCT, str(raw["id"]), key, is_managed(raw.get("metadata")), canonical(Kind.PRODUCT, values), raw
     )
 
 
@@ -307,13 +347,13 @@ def _price(raw: Mapping[str, Any], meter_names: Mapping[str, str]) -> LiveObject
 
 
 def _plan(raw: Mapping[str, Any], meter_names: Mapping[str, str]) -> LiveObject:
-    values = dict(raw)
+    key = catalog_key(raw)
+    values = {**raw, "id": key}
     values["product"] = _product_id(raw.get("product"))
     if raw.get("meter"):
         values["meter"] = meter_names.get(str(raw["meter"]), str(raw["meter"]))
-    return LiveObject(
-        Kind.PLAN, str(raw["id"]), str(raw["id"]), is_managed(raw.get("metadata")), canonical(Kind.PLAN, values), raw
-    )
+    managed = is_managed(raw.get("metadata"))
+    return LiveObject(Kind.PLAN, str(raw["id"]), key, managed, canonical(Kind.PLAN, values), raw)
 
 
 __all__ = [
@@ -324,4 +364,5 @@ __all__ = [
     "PlansListRule",
     "fingerprint",
     "read_account",
+    "relinked",
 ]

@@ -58,6 +58,7 @@ DIVERGENCES: Mapping[str, str] = {
     "reserved-metadata-key-replaces": (
         "pricebook's own rule: it writes metadata pricebook_replaces itself on a price that replaces another"
     ),
+    "reserved-metadata-key-pricebook-id": "pricebook's own rule: it writes metadata pricebook_id on what it adopts",
     "nested-price-product": "pricebook's own rule: a nested price takes its product from where it is written",
     "metadata-invalid-not-a-string": (
         "Stripe's form encoding turns a YAML number into text, which Stripe takes; pricebook wants it quoted, "

@@ -616,7 +616,9 @@ def test_every_problem_rule_is_one_the_diff_reports() -> None:
         diff(CATALOG, state([*applied(), keyless("price_by_hand")])),
         diff(Catalog.of([METER, PRODUCT, SEATS, EMAILS]), state(applied())),
     ]
-    reported = {p.rule for cs in scenarios for p in cs.problems}
+    from tests.unit.test_adopt_diff import problem_scenarios  # it builds on this module's catalog
+
+    reported = {p.rule for cs in [*scenarios, *problem_scenarios()] for p in cs.problems}
     assert reported == {rule.id for rule in PROBLEM_RULES}
 
 

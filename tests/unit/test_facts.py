@@ -10,12 +10,12 @@ import pytest
 from compiler.catalog.schema import schema_document
 from compiler.catalog.schema.messages import DECIMAL_PATTERN, WHOLE_DECIMAL_PATTERN
 from compiler.stripe import facts
-from compiler.stripe.fields import RESERVED_METADATA_KEYS
+from compiler.stripe.fields import RESERVED_ON_ONE_OBJECT
 
 #: every limit the schema states, by its place in the schema, with the fact it must equal
 SCHEMA_LIMITS: Mapping[str, int] = {
-    # the catalog may use Stripe's metadata keys less the ones pricebook writes itself
-    "$defs/metadata/maxProperties": facts.METADATA_KEYS.value - len(RESERVED_METADATA_KEYS),
+    # the catalog may use Stripe's metadata keys less the ones pricebook writes itself on one object
+    "$defs/metadata/maxProperties": facts.METADATA_KEYS.value - RESERVED_ON_ONE_OBJECT,
     "$defs/metadata/propertyNames/maxLength": facts.METADATA_KEY_LENGTH.value,
     "$defs/metadata/additionalProperties/maxLength": facts.METADATA_VALUE_LENGTH.value,
     "$defs/decimal/maxLength": facts.DECIMAL_LENGTH.value,

@@ -481,7 +481,7 @@ def test_json_is_stable_and_starts_with_the_format_version() -> None:
     assert text == render_json(_changeset())
     assert text.startswith('{\n  "format_version": "2",\n  "api_version": "2026-10-28.endive",')
     data = json.loads(text)
-    assert data["summary"] == {"create": 2, "update": 1, "replace": 1, "archive": 1, "no-op": 1}
+    assert data["summary"] == {"adopt": 0, "create": 2, "update": 1, "replace": 1, "archive": 1, "no-op": 1}
 
 
 # -- the plan hash ----------------------------------------------------------------------------------------

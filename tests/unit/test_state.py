@@ -352,3 +352,44 @@ def test_apply_plan_reads_the_account_as_the_plan_did_so_an_unchanged_account_is
     assert current_state(ChangeSet.from_json(planned.to_json()), FakeLister(account)).fingerprint == planned.fingerprint
     changed = {("/v1/plans", "None"): [{**retired, "nickname": "renamed"}]}
     assert current_state(planned, FakeLister(changed)).fingerprint != planned.fingerprint
+
+
+def test_an_adopted_product_or_plan_is_known_by_its_pricebook_id_and_references_follow() -> None:
+    adopted = {**MANAGED, "pricebook_id": "suite"}
+    state = build_state(
+        [],
+        [stripe_product(id="prod_E9aWj8Nap9i0Ub", metadata=adopted, default_price="price_1")],
+        [stripe_price(product="prod_E9aWj8Nap9i0Ub")],
+        [plan_view(id="plan_Q1x", product="prod_E9aWj8Nap9i0Ub", metadata={**MANAGED, "pricebook_id": "gold"})],
+    )
+    product, price, plan = only(state, Kind.PRODUCT), only(state, Kind.PRICE), only(state, Kind.PLAN)
+    assert (product.id, product.key, product.attrs["id"]) == ("prod_E9aWj8Nap9i0Ub", "suite", "suite")
+    assert product.attrs["default_price"] == "seats"
+    assert product.attrs["metadata"] == MANAGED  # pricebook_id is the identity, not a field to compare
+    assert price.attrs["product"] == "suite"
+    assert (plan.id, plan.key, plan.attrs["product"]) == ("plan_Q1x", "gold", "suite")
+    # without the key, the Stripe id is the catalog id
+    plain = build_state(
+        [], [stripe_product(id="prod_E9aWj8Nap9i0Ub")], [stripe_price(product="prod_E9aWj8Nap9i0Ub")], []
+    )
+    assert only(plain, Kind.PRODUCT).key == "prod_E9aWj8Nap9i0Ub"
+    assert only(plain, Kind.PRICE).attrs["product"] == "prod_E9aWj8Nap9i0Ub"
+
+
+def test_renamed_names_objects_by_the_identity_they_will_have_and_renames_references() -> None:
+    state = build_state(
+        [],
+        [stripe_product(id="prod_A", metadata={}, default_price="price_A")],
+        [stripe_price(id="price_A", lookup_key=None, product="prod_A", metadata={})],
+        [],
+    )
+    renamed = state.renamed({"prod_A": "suite", "price_A": "seats_monthly"})
+    product, price = only(renamed, Kind.PRODUCT), only(renamed, Kind.PRICE)
+    assert (product.id, product.key, product.attrs["id"], product.attrs["default_price"]) == (
+        "prod_A",
+        "suite",
+        "suite",
+        "seats_monthly",
+    )
+    assert (price.key, price.attrs["lookup_key"], price.attrs["product"]) == ("seats_monthly", "seats_monthly", "suite")
+    assert renamed.fingerprint == state.fingerprint  # what was read is unchanged

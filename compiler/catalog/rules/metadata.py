@@ -9,12 +9,18 @@ from compiler.catalog.rules.registry import OWN, Basis, Cover, Finding, entry_ru
 from compiler.catalog.schema.messages import LENGTH, PATTERN, RESERVED, SIZE, TYPE, UNKNOWN_FIELD
 from compiler.catalog.source import Entry
 from compiler.stripe.facts import METADATA_KEY_FORBIDDEN, METADATA_KEY_LENGTH, METADATA_KEYS, METADATA_VALUE_LENGTH
-from compiler.stripe.fields import MANAGED_BY_KEY, RESERVED_METADATA_KEYS
+from compiler.stripe.fields import (
+    MANAGED_BY_KEY,
+    PRICEBOOK_ID_KEY,
+    REPLACES_KEY,
+    RESERVED_METADATA_KEYS,
+    RESERVED_ON_ONE_OBJECT,
+)
 from compiler.stripe.kinds import Kind
 
-#: the metadata keys a catalog object may have: Stripe's limit less the ones pricebook writes itself
-CATALOG_METADATA_KEYS = METADATA_KEYS.value - len(RESERVED_METADATA_KEYS)
-_RESERVED_LIST = " and ".join(RESERVED_METADATA_KEYS)
+#: the metadata keys a catalog object may have: Stripe's limit less the ones pricebook writes on one object
+CATALOG_METADATA_KEYS = METADATA_KEYS.value - RESERVED_ON_ONE_OBJECT
+_RESERVED_LIST = ", ".join(RESERVED_METADATA_KEYS[:-1]) + " and " + RESERVED_METADATA_KEYS[-1]
 
 
 @entry_rule(
@@ -33,11 +39,16 @@ def reserved_metadata_key(entry: Entry) -> Iterator[Finding]:
             f"{entry.label()} sets metadata {MANAGED_BY_KEY}, which pricebook writes itself to mark what it owns",
             f"remove metadata.{MANAGED_BY_KEY}; pricebook sets it to 'pricebook' on every object it creates",
         )
+    # what each of pricebook's other keys holds, for the hint
+    writes = {
+        REPLACES_KEY: "on a price that replaces another, to the replaced price's id",
+        PRICEBOOK_ID_KEY: "on an adopted product or plan whose Stripe id is not its catalog id, to the catalog id",
+    }
     for key in (k for k in RESERVED_METADATA_KEYS if k != MANAGED_BY_KEY and k in metadata):
         yield Finding(
             entry.where("metadata", key, key=True),
             f"{entry.label()} sets metadata {key}, which pricebook writes itself",
-            f"remove metadata.{key}; pricebook sets it on a price that replaces another, to the replaced price's id",
+            f"remove metadata.{key}; pricebook sets it {writes[key]}",
         )
 
 

@@ -44,8 +44,8 @@ RULE_IDS: Mapping[str, str] = {
     LENGTH: "a string that is empty or longer than Stripe allows",
     RANGE: "a number below or above what Stripe allows",
     SIZE: "a list or mapping with more items than Stripe allows (images, marketing features, metadata keys)",
-    RESERVED: "metadata managed_by or pricebook_replaces, when another schema error keeps the object from "
-    "`reserved-metadata-key`",
+    RESERVED: "metadata managed_by, pricebook_replaces or pricebook_id, when another schema error keeps the object "
+    "from `reserved-metadata-key`",
     NESTED_PRODUCT: "product on a nested price, when another schema error keeps it from `nested-price-product`",
 }
 
