@@ -1,7 +1,8 @@
 """Writes the generated parts of `docs/rules.md` from the registries: every rule id `validate` can report (those
-of reading the files, the schema's and the cross-field rules'), the table of Stripe's limits they rest on, the
-problems only `plan` can find (`compiler/changes/problems.py`), the warnings about money it gives
-(`compiler/changes/subscribers.py`), and the problems of the environments file (`compiler/cli/environments.py`).
+of reading the files, the schema's, the adoption record's and the cross-field rules'), the table of Stripe's
+limits they rest on, the problems only `plan` can find (`compiler/changes/problems.py`), the warnings about money
+it gives (`compiler/changes/subscribers.py`), and the problems of the environments file
+(`compiler/cli/environments.py`).
 
 `python -m scripts.rules_doc` rewrites the parts between the markers and leaves the rest of the file as it is;
 `tests/unit/test_rules_doc.py` fails when the file is not what this writes.
@@ -13,7 +14,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from compiler.catalog.check import READING_RULE_IDS
+from compiler.catalog.check import ADOPTION_RULE_IDS, READING_RULE_IDS
 from compiler.catalog.rule_index import validate_rules
 from compiler.catalog.rules import RULES, Rule
 from compiler.catalog.rules.engine import TOPICS
@@ -99,6 +100,16 @@ def generated() -> str:
         "| id | what it checks |",
         "|---|---|",
         *(f"| `{rule_id}` | {_cell(what)} |" for rule_id, what in SCHEMA_RULE_IDS.items()),
+        "",
+        "## The adoption record",
+        "",
+        "The `adopt:` section names, per Stripe account, the objects made outside pricebook that catalog entries",
+        "take over (`pricebook adopt` writes it; `plan` adopts what it names). Its shape is the schema's; these",
+        "need the whole catalog. All are errors.",
+        "",
+        "| id | what it checks |",
+        "|---|---|",
+        *(f"| `{rule_id}` | {_cell(what)} |" for rule_id, what in ADOPTION_RULE_IDS.items()),
         "",
         "## Stripe's cross-field rules",
         "",

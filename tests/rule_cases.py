@@ -697,7 +697,26 @@ LOADER_FAILING: list[Case] = [
     ),
 ]
 
-FAILING: list[Case] = [*RULE_FAILING, *SCHEMA_FAILING, *LOADER_FAILING]
+# --- the adoption record (compiler.catalog.adoptions): not Stripe's, so not sent to the emulator -------------
+
+A = "adopt:\n  - account: acct_1Nv0FGQ9RKHgCVdK\n    mode: test\n"  # the head of the adoption cases (3 lines)
+
+ADOPTION_FAILING: list[Case] = [
+    Case("adopt-unknown-entry", A + "    prices:\n      suite_yearly: price_1Nv0A  #!\n"),
+    Case("adopt-unknown-entry", A + "    products:\n      suite_pro: prod_E9aWj8Nap9i0Ub  #!\n", variant="product"),
+    Case("adopt-duplicate-account", A + "  - account: acct_1Nv0FGQ9RKHgCVdK  #!\n    mode: test\n"),
+    Case(
+        "adopt-duplicate-object",
+        "prices:\n  - lookup_key: other\n    product: suite\n    currency: usd\n    unit_amount: 5\n"
+        + A
+        + "    prices:\n      suite_monthly: price_1Nv0A\n      other: price_1Nv0A  #!\n",
+    ),
+    # its shape is the schema's
+    Case("schema-enum", "adopt:\n  - account: acct_1Nv0FGQ9RKHgCVdK\n    mode: sandbox  #!\n", variant="adopt-mode"),
+    Case("schema-pattern", "adopt:\n  - account: 1Nv0FGQ9RKHgCVdK  #!\n    mode: test\n", variant="adopt-account"),
+]
+
+FAILING: list[Case] = [*RULE_FAILING, *SCHEMA_FAILING, *LOADER_FAILING, *ADOPTION_FAILING]
 
 
 def write_case(case: Case, directory: Path) -> Path:

@@ -163,7 +163,7 @@ def stripe_subscription(
 
 class ListPages:
     """`read_account`'s view of an account: each list endpoint answers with the objects given for it, as one page
-    (the price list keeps the ones whose `active` matches the request's)."""
+    (the price list keeps the ones whose `active` matches the request's); `account()` answers with its id."""
 
     def __init__(
         self,

@@ -9,6 +9,9 @@ Except where a rule explains a schema error better (`Rule.covers`: "move interva
 than "unknown field `interval`"): an object whose only schema errors are such errors goes through the rules,
 and each of those errors is shown only if none of the rules that explain it reported at that object. So a
 schema error is never lost: it is either said better by a rule at the same object, or said by the schema.
+
+The `adopt:` sections (the record of what the catalog takes over in each account) are read after the schema and
+checked against the entries (`adoptions.check_records`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from compiler import bounds
-from compiler.catalog import files, money_floats, yaml_reader
+from compiler.catalog import adoptions, files, money_floats, yaml_reader
+from compiler.catalog.adoptions import AdoptionRecord, check_records, read_records
 from compiler.catalog.files import NO_PRESET, PresetVariables, find_files, load_files, template_variables
 from compiler.catalog.rules import check_entries, covering_rules
 from compiler.catalog.schema import check_document_paths
@@ -34,6 +38,8 @@ READING_RULE_IDS: Mapping[str, str] = {
     **money_floats.RULE_IDS,
     "too-many-problems": "the check found more schema problems than PRICEBOOK_MAX_PROBLEMS and stopped",
 }
+#: the rule ids of the `adopt:` record's checks (id -> what it checks)
+ADOPTION_RULE_IDS: Mapping[str, str] = adoptions.RULE_IDS
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,8 @@ class CheckResult:
     files: int = 0
     #: the entries unfit for the model: the schema rejected them (most were kept from the rules, too)
     rejected: tuple[Entry, ...] = field(default=(), repr=False)
+    #: the items of the `adopt:` sections the schema found no error in, in file order
+    adoptions: tuple[AdoptionRecord, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -151,6 +159,7 @@ def check_documents(
     rejected: list[Entry] = []  # kept from the rules
     #: schema errors a rule may say better: (the entry, the schema's diagnostic, the rules that explain it)
     deferred: list[tuple[Entry, Diagnostic, frozenset[str]]] = []
+    records: list[AdoptionRecord] = []
     reading_errors: dict[str, list[Diagnostic]] = {}
     for d in diagnostics:
         if d.is_error:
@@ -177,6 +186,7 @@ def check_documents(
             else:
                 found.append(diagnostic)
                 hard.append(path)
+        records.extend(read_records(doc, adoptions.rejected_paths(hard)))
         bad = _rejected_paths(doc, entries, hard, reading_errors.get(doc.file, []))
         candidates.extend(e for e in entries if e.path not in bad)
         rejected.extend(e for e in entries if e.path in bad)
@@ -190,12 +200,14 @@ def check_documents(
         found.append(diagnostic)
         unfit.add(place)
     found.extend(_without_echoes(report.diagnostics, candidates, rejected))
+    found.extend(check_records(records, [*candidates, *rejected]))
     return CheckResult(
         documents=tuple(documents),
         entries=tuple(e for e in candidates if (e.doc.file, e.path) not in unfit),
         diagnostics=tuple(sort_diagnostics(found)),
         files=len(documents) if files is None else files,
         rejected=(*rejected, *(e for e in candidates if (e.doc.file, e.path) in unfit)),
+        adoptions=tuple(records),
     )
 
 
@@ -239,8 +251,9 @@ def check_with_options(
             diagnostics=tuple(sort_diagnostics([*result.diagnostics, *problems])),
             files=result.files,
             rejected=result.rejected,
+            adoptions=result.adoptions,
         )
     return result
 
 
-__all__ = ["CheckResult", "check_catalog", "check_documents", "check_with_options"]
+__all__ = ["ADOPTION_RULE_IDS", "CheckResult", "check_catalog", "check_documents", "check_with_options"]

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from compiler.catalog.adoptions import AdoptionRecord
 from compiler.catalog.check import check_with_options
 from compiler.catalog.files import NO_PRESET, PresetVariables
 from compiler.catalog.source import Entry
@@ -108,14 +109,16 @@ def resource_from_entry(entry: Entry) -> Resource | None:
     return Resource(entry.kind, key, params, catalog_canonical(entry.kind, params), entry.where())
 
 
-def build_catalog(entries: Sequence[Entry]) -> Catalog:
-    """The catalog model from entries that passed the schema and the rules (first definition wins)."""
+def build_catalog(entries: Sequence[Entry], records: Sequence[AdoptionRecord] = ()) -> Catalog:
+    """The catalog model from entries that passed the schema and the rules (first definition wins), with the
+    adoption record's items."""
     seen: dict[tuple[Kind, str], Resource] = {}
     for entry in entries:
         resource = resource_from_entry(entry)
         if resource is not None:
             seen.setdefault((resource.kind, resource.key), resource)
-    return Catalog.of(list(seen.values()))
+    adoptions = [Adoption(r.account, r.livemode, r.targets, r.where()) for r in records]
+    return Catalog.of(list(seen.values()), adoptions)
 
 
 @dataclass(frozen=True)
@@ -138,4 +141,4 @@ def load_catalog(
     diagnostic)."""
     result = check_with_options(paths, var, vars_file, preset)
     result.raise_for_errors()
-    return CheckedCatalog(build_catalog(result.entries), tuple(result.warnings))
+    return CheckedCatalog(build_catalog(result.entries, result.adoptions), tuple(result.warnings))

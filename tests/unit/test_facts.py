@@ -42,6 +42,8 @@ SCHEMA_LIMITS: Mapping[str, int] = {
     "$defs/plan/properties/nickname/maxLength": facts.STRING_LENGTH.value,
     "$defs/plan/properties/trial_period_days/maximum": facts.TRIAL_DAYS.value,
     "$defs/recurring/properties/trial_period_days/maximum": facts.TRIAL_DAYS.value,
+    # an adopted object's Stripe id
+    "$defs/adopted_objects/additionalProperties/maxLength": facts.STRING_LENGTH.value,
     "$defs/meter/properties/event_name/maxLength": facts.METER_EVENT_NAME.value,
     "$defs/meter/properties/display_name/maxLength": facts.METER_DISPLAY_NAME.value,
     "$defs/meter/properties/customer_mapping/properties/event_payload_key/maxLength": facts.METER_PAYLOAD_KEY.value,

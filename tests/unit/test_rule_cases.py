@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from compiler.catalog.check import READING_RULE_IDS
+from compiler.catalog.check import ADOPTION_RULE_IDS, READING_RULE_IDS
 from compiler.catalog.rules import RULES, RULES_BY_ID
 from compiler.catalog.schema import RULE_IDS as SCHEMA_RULE_IDS
 from compiler.cli.validate import command as validate
 from tests.cli import invoke
 from tests.rule_cases import FAILING, PASSING, Case, case_args, params, passing_params, write_case
 
-EVERY_ID = {*READING_RULE_IDS, *SCHEMA_RULE_IDS, *RULES_BY_ID}
+EVERY_ID = {*READING_RULE_IDS, *SCHEMA_RULE_IDS, *ADOPTION_RULE_IDS, *RULES_BY_ID}
 
 
 def _unreadable(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
