@@ -28,16 +28,24 @@ from typing import Any
 
 import yaml
 
+from compiler.catalog.adoptions import KIND_LISTS
+from compiler.catalog.adoptions import SECTION as ADOPTION_SECTION
 from compiler.catalog.yaml_reader import load_text
+from compiler.changes.model import Adoption
 from compiler.errors import ExportError
 from compiler.stripe.facts import PRICE_AMOUNT, TIER_AMOUNT_PAIRS
-from compiler.stripe.fields import MANAGED_BY_KEY, SPECS
+from compiler.stripe.fields import MANAGED_BY_KEY, SPECS, unstated
 from compiler.stripe.kinds import KIND_ORDER, SECTION, Kind
 from compiler.stripe.state import AccountState, LiveObject
 
 DEFAULT_SCHEMA_REF = "../schemas/catalog.schema.json"
 METERS_FILE, PRODUCTS_FILE, PLANS_FILE, UNMANAGED_FILE = "meters.yaml", "products.yaml", "plans.yaml", "unmanaged.yaml"
-ADOPT_STEP = f"add metadata {MANAGED_BY_KEY}=pricebook to it in the Dashboard (or with the API), then import again"
+#: where `pricebook adopt` keeps the record of what the catalog takes over in each account (the `adopt:` section)
+ADOPTIONS_FILE = "adoptions.yaml"
+ADOPT_STEP = (
+    f"run `pricebook adopt`, whose plan marks it with metadata {MANAGED_BY_KEY}=pricebook (a price without a "
+    "lookup_key gets one)"
+)
 WIDTH = 120
 
 #: house order of each kind's fields (as plans/ writes them); fields of SPECS not named here follow in SPECS order
@@ -142,16 +150,68 @@ class _Selection:
     def __bool__(self) -> bool:
         return bool(self.meters or self.products or self.prices or self.plans)
 
+    def all(self) -> tuple[LiveObject, ...]:
+        return (*self.meters, *self.products, *self.prices, *self.plans)
+
+
+def export_objects(
+    objects: Sequence[LiveObject],
+    *,
+    single_file: str | None = None,
+    schema_ref: str = DEFAULT_SCHEMA_REF,
+    livemode: bool = False,
+    written_by: str = "adopt",
+) -> Export:
+    """`objects` as catalog files, each written whatever its state (archived ones with `active: false`): meters.yaml,
+    products.yaml (prices nested under their products, a price whose product is not among `objects` at the top
+    level, naming it) and plans.yaml, or all in `single_file`. Files that would be empty are not returned."""
+    selection = _Selection()
+    for obj in objects:
+        {
+            Kind.METER: selection.meters,
+            Kind.PRODUCT: selection.products,
+            Kind.PRICE: selection.prices,
+            Kind.PLAN: selection.plans,
+        }[obj.kind].append(obj)
+    header = _header(schema_ref, livemode, written_by)
+    if single_file is not None:
+        files = [_file(single_file, header, selection, KIND_ORDER)] if selection else []
+    else:
+        files = []
+        if selection.meters:
+            files.append(_file(METERS_FILE, header, selection, (Kind.METER,)))
+        if selection.products or selection.prices:
+            files.append(_file(PRODUCTS_FILE, header, selection, (Kind.PRODUCT, Kind.PRICE)))
+        if selection.plans:
+            files.append(_file(PLANS_FILE, header, selection, (Kind.PLAN,)))
+    return Export(tuple(files), {}, tuple(unstated_warnings(objects)))
+
+
+def unstated_warnings(objects: Iterable[LiveObject]) -> list[str]:
+    """One warning per written object that has fields a catalog cannot state (`fields.unstated`)."""
+    out = []
+    for obj in objects:
+        fields = unstated(obj.kind, obj.raw) if obj.raw is not None else []
+        if fields:
+            out.append(
+                f"{obj.kind.value} {obj.id} has {', '.join(fields)}, which a catalog cannot state: pricebook leaves "
+                f"{'it' if len(fields) == 1 else 'them'} as in Stripe"
+                + (", but a price that replaces it will not have it" if obj.kind is Kind.PRICE else "")
+            )
+    return out
+
 
 def export_account(
     state: AccountState,
     *,
     include_unmanaged: bool = False,
     all_meters: bool = False,
+    include_archived: bool = False,
     schema_ref: str = DEFAULT_SCHEMA_REF,
 ) -> Export:
     """The catalog files of `state`: meters.yaml, products.yaml (prices nested), plans.yaml, and with
-    `include_unmanaged` unmanaged.yaml. Files that would be empty are not returned."""
+    `include_unmanaged` unmanaged.yaml. With `include_archived`, archived products, prices and plans are written
+    too, with `active: false`. Files that would be empty are not returned."""
     left_out: dict[str, dict[Kind, int]] = {}
     warnings: list[str] = []
 
@@ -168,7 +228,7 @@ def export_account(
     for obj in (*state.of_kind(Kind.PRICE), *state.of_kind(Kind.PLAN)):
         if not obj.managed and not include_unmanaged:
             leave_out(UNMANAGED, obj)
-        elif not obj.active:
+        elif not obj.active and not include_archived:
             leave_out(ARCHIVED, obj)
         elif obj.key is None:
             leave_out(NO_IDENTITY, obj)
@@ -206,7 +266,7 @@ def export_account(
             continue
         if not product.managed and not include_unmanaged:
             leave_out(UNMANAGED, product)
-        elif not product.active:
+        elif not product.active and not include_archived:
             leave_out(ARCHIVED, product)
         else:
             (main if product.managed else extra).products.append(product)
@@ -238,6 +298,7 @@ def export_account(
         else:
             leave_out(UNREFERENCED, meter)
 
+    warnings += unstated_warnings((*main.all(), *extra.all()))
     header = _header(schema_ref, state.livemode) + _skipped_note(left_out.get(ARCHIVED, {}))
     files: list[ExportFile] = []
     if main.meters:
@@ -377,18 +438,19 @@ def entry_of(obj: LiveObject, *, omit: Iterable[str] = ()) -> dict[str, Any]:
 
 _UNMANAGED_NOTE = f"""#
 # Objects pricebook does not manage (no metadata {MANAGED_BY_KEY}=pricebook), imported with --include-unmanaged.
-# pricebook never changes them, so `pricebook plan` refuses every one of them until it is adopted. To adopt
-# one, add metadata {MANAGED_BY_KEY}=pricebook to it in the Dashboard (or with the API): from then on it is
-# pricebook's, as this file describes it. Delete from this file what pricebook should leave alone.
+# pricebook never changes them, so `pricebook plan` refuses every one of them until it is adopted: `pricebook
+# adopt` writes the record that lets plan adopt them (or add metadata {MANAGED_BY_KEY}=pricebook to one by hand);
+# from then on it is pricebook's, as this file describes it. Delete from this file what pricebook should leave alone.
 """
 
 
-def _header(schema_ref: str, livemode: bool) -> str:
+def _header(schema_ref: str, livemode: bool, written_by: str = "import") -> str:
     mode = "live" if livemode else "test"
     return (
         f"# yaml-language-server: $schema={schema_ref}\n"
         "#\n"
-        f"# Written by `pricebook import` from a {mode}-mode account. Fields at their Stripe default are left out.\n"
+        f"# Written by `pricebook {written_by}` from a {mode}-mode account. Fields at their Stripe default are left "
+        "out.\n"
     )
 
 
@@ -406,6 +468,32 @@ def describe_archived(counts: Mapping[Kind, int]) -> str:
     if family:
         parts.append(f"{family} archived {'price or plan' if family == 1 else 'prices and plans'}")
     return ", ".join(parts)
+
+
+_RECORD_NOTE = f"""#
+# Written by `pricebook adopt`: per Stripe account, the objects made outside pricebook that catalog entries take
+# over. `pricebook plan` shows an adopt action for each that is not pricebook's yet, and `pricebook apply` marks it
+# (metadata {MANAGED_BY_KEY}=pricebook; a price gets its lookup_key). An entry renamed in its file is renamed here
+# too. Once applied, an item changes nothing: keep it as a record of where the objects came from, or delete it.
+"""
+
+
+def record_file(adoptions: Sequence[Adoption], *, schema_ref: str = DEFAULT_SCHEMA_REF) -> ExportFile:
+    """The adoption record (`adopt:`, one item per account and mode, names sorted) as ADOPTIONS_FILE."""
+    items: list[dict[str, Any]] = []
+    counts: dict[Kind, int] = {}
+    for adoption in adoptions:
+        item: dict[str, Any] = {"account": adoption.account, "mode": adoption.mode}
+        for name, kind in KIND_LISTS.items():
+            targets = {key: object_id for (k, key), object_id in adoption.targets.items() if k is kind}
+            if targets:
+                item[name] = dict(sorted(targets.items()))
+                counts[kind] = counts.get(kind, 0) + len(targets)
+        items.append(item)
+    header = f"# yaml-language-server: $schema={schema_ref}\n" + _RECORD_NOTE
+    text = header + _section(ADOPTION_SECTION, items)
+    _check_round_trip(ADOPTIONS_FILE, text, {ADOPTION_SECTION: items})
+    return ExportFile(ADOPTIONS_FILE, text, counts)
 
 
 def _skipped_note(archived: Mapping[Kind, int]) -> str:
@@ -532,6 +620,7 @@ def _check_round_trip(name: str, text: str, data: Mapping[str, Any]) -> None:
 
 
 __all__ = [
+    "ADOPTIONS_FILE",
     "ADOPT_STEP",
     "DEFAULT_SCHEMA_REF",
     "METERS_FILE",
@@ -544,4 +633,7 @@ __all__ = [
     "describe_counts",
     "entry_of",
     "export_account",
+    "export_objects",
+    "record_file",
+    "unstated_warnings",
 ]

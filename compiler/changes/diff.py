@@ -62,6 +62,7 @@ from compiler.stripe.fields import (
     Mutability,
     Removal,
     currency_options_to_send,
+    unstated,
 )
 from compiler.stripe.kinds import KIND_ORDER, Kind
 from compiler.stripe.state import AccountState, LiveObject
@@ -188,6 +189,14 @@ class _Diff:
         self.decided[resource.address] = Action.REPLACE
         self.calls.append(create_call(resource, self.ref, replaces=live.id))
         notes = [REPLACE_NOTE, LOOKUP_KEY_MOVES]
+        lost = unstated(Kind.PRICE, live.raw) if live.raw is not None else []
+        if lost:
+            notes.append(
+                Note(
+                    f"the old price also has {', '.join(lost)}, which a catalog cannot state: the new price will not "
+                    "have it (set it by hand after the apply, if it matters)"
+                )
+            )
         if live.active:
             self.old_versions.append((resource, live))
         else:

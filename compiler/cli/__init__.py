@@ -25,6 +25,7 @@ COMMANDS = {
     "plan": "plan",
     "apply": "apply",
     "import": "import_",
+    "adopt": "adopt",
     "usage": "usage",
     "schema": "schema",
     "ci": "ci",

@@ -57,6 +57,11 @@ SCHEMA_FILE = "catalog.schema.json"
     "(plan refuses them until they are adopted).",
 )
 @click.option("--all-meters", is_flag=True, help="Also write the active meters that no written price or plan uses.")
+@click.option(
+    "--include-archived",
+    is_flag=True,
+    help="Also write archived products, prices and plans, with active: false (as `adopt --include-archived` does).",
+)
 @connection_options
 @environment_option
 def command(
@@ -64,6 +69,7 @@ def command(
     force: bool,
     include_unmanaged: bool,
     all_meters: bool,
+    include_archived: bool,
     api_base: str | None,
     live: bool,
     environment: Environment | None,
@@ -85,6 +91,7 @@ def command(
         state,
         include_unmanaged=include_unmanaged,
         all_meters=all_meters,
+        include_archived=include_archived,
         schema_ref=Path(os.path.relpath(schema or target.resolve() / SCHEMA_FILE, target.resolve())).as_posix(),
     )
     click.echo(f"Read the {'live' if state.livemode else 'test'}-mode account: {describe_counts(_counts(state))}.")
@@ -168,8 +175,8 @@ def report(result: Export, target: Path) -> None:
     archived = result.left_out.get(ARCHIVED, {})
     if archived:
         click.echo(
-            f"Left out {describe_archived(archived)}: archived objects are not part of the catalog "
-            "(listed, plan would reactivate them)."
+            f"Left out {describe_archived(archived)}: archived objects are not part of the catalog unless "
+            "--include-archived writes them (with active: false)."
         )
     unmanaged = result.left_out.get(UNMANAGED, {})
     if unmanaged:

@@ -234,6 +234,20 @@ PLAN = KindSpec(
 
 SPECS: Mapping[Kind, KindSpec] = {s.kind: s for s in (METER, PRODUCT, PRICE, PLAN)}
 
+#: what Stripe sends about an object beyond what it is: ids, times, mode, the object's type, derived values
+_ABOUT = frozenset({"id", "object", "created", "updated", "livemode"})
+READ_ONLY: Mapping[Kind, frozenset[str]] = {
+    Kind.METER: _ABOUT | {"status_transitions"},
+    Kind.PRODUCT: _ABOUT,
+    Kind.PRICE: _ABOUT | {"type"},  # recurring or one_time, from `recurring`
+    Kind.PLAN: _ABOUT,
+}
+#: fields a catalog cannot state, at the value every object made without them has (anything else is a field the
+#: catalog would lose)
+_UNSTATED_DEFAULTS: Mapping[Kind, Mapping[str, Any]] = {Kind.PRODUCT: {"type": "service"}}
+#: what a price's `recurring` may hold that a catalog states (the rest it cannot)
+RECURRING_STATED = frozenset({"interval", "interval_count", "usage_type", "meter", "trial_period_days"})
+
 
 # ---------------------------------------------------------------------------------------------------------
 # canonical form
@@ -425,6 +439,30 @@ def currency_options_to_send(params: Mapping[str, Any]) -> dict[str, Any] | None
             sent["tax_behavior"] = tax
         out[currency] = sent
     return out
+
+
+def unstated(kind: Kind, raw: Mapping[str, Any]) -> list[str]:
+    """The fields (dotted paths) of a Stripe object as Stripe sends it that carry a value a catalog cannot state:
+    not in the field table, not about the object (its id, times, mode), not empty and not the value every object
+    has without it. An import or an adoption leaves them as they are; a replace would not carry them over."""
+    known = {f.name for f in SPECS[kind].fields} | READ_ONLY[kind]
+    defaults = _UNSTATED_DEFAULTS.get(kind, {})
+    out = [
+        name
+        for name, value in raw.items()
+        if name not in known and not _empty(value) and defaults.get(name, _NO_DEFAULT) != value
+    ]
+    recurring = raw.get("recurring") if kind is Kind.PRICE else None
+    if isinstance(recurring, Mapping):
+        out += [f"recurring.{k}" for k, v in recurring.items() if k not in RECURRING_STATED and not _empty(v)]
+    return sorted(out)
+
+
+_NO_DEFAULT = object()
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
 
 
 def is_managed(metadata: Any) -> bool:

@@ -96,6 +96,7 @@ COMMANDS = [
     ["plan", "plans"],
     ["apply", "--auto-approve", "plans"],
     ["import", "--out", "imported"],
+    ["adopt", "--out", "imported"],
     ["usage", "record", "--meter", "calls", "--customer", "cus_1", "--value", "1"],
     ["usage", "summary", "--customer", "cus_1", "--meter", "calls"],
     ["usage", "cancel", "--meter", "calls", "--identifier", "evt_1"],

@@ -34,6 +34,7 @@ LAYERS: Mapping[str, int] = {
     "compiler.render": 5,
     "compiler.apply": 5,
     "compiler.export": 5,
+    "compiler.adopt": 5,
     "compiler.usage": 5,
     "compiler.emulator": 5,
     "compiler.github": 5,

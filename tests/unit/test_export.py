@@ -361,7 +361,7 @@ def test_include_unmanaged_writes_them_apart_and_plan_refuses_them_until_adopted
     assert [f.name for f in export.files] == [PRODUCTS_FILE, UNMANAGED_FILE]
     unmanaged = file(export, UNMANAGED_FILE)
     assert "plan` refuses every one of them until it is adopted" in unmanaged.text
-    assert "To adopt\n# one, add metadata managed_by=pricebook to it" in unmanaged.text
+    assert "`pricebook\n# adopt` writes the record that lets plan adopt them" in unmanaged.text
     assert unmanaged.counts == {Kind.PRODUCT: 1, Kind.PRICE: 2, Kind.PLAN: 1}
     assert (
         "products:\n"

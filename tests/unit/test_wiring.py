@@ -42,6 +42,7 @@ def test_every_command_is_registered() -> None:
         "plan",
         "apply",
         "import",
+        "adopt",
         "usage",
         "schema",
         "ci",

@@ -1,0 +1,397 @@
+"""What `pricebook adopt` proposes (pure: a catalog and an account in, a proposal out; nothing is written).
+
+The objects of the account that are not pricebook's (no `managed_by` mark; a meter whose event_name the catalog
+does not name) are the candidates: the active ones, archived ones too when asked, or those picked by Stripe id or
+kind. Each candidate is
+
+- matched to an entry the catalog already has, when the catalog is meant for this account too (a second account
+  built by hand): a product by its id or else its name; a price by its lookup_key or else its content (product,
+  currency, amounts, recurring); a plan by its id or else its content. An entry is matched once, and a match must
+  be the only one, or it is listed for the user to resolve;
+- or written as a new entry: when the catalog is empty (a first adoption), or the candidate was picked. A new
+  entry gets a readable catalog identity: a product its Stripe id when a person chose it, else one from its name;
+  a price its lookup_key, else one from its product, interval and currency (`analytics_monthly_usd`); a plan its
+  id, likewise. Every identity is unique in the catalog and the account, and the same account always gives the
+  same names. A new price brings its product and meter into the catalog with it, whatever was picked.
+
+The record (`adopt:` for this account) names each match and each new entry by its Stripe id; meters need none
+(naming the event_name makes a meter pricebook's). An object the record already names is left to it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from compiler.changes.model import Catalog, Resource
+from compiler.stripe.facts import LOOKUP_KEY
+from compiler.stripe.kinds import KIND_ORDER, SECTION, Kind
+from compiler.stripe.state import AccountState, LiveObject
+
+#: an id Stripe made up, not one a person chose: `prod_E9aWj8Nap9i0Ub`, `plan_Gk0Z7xMv7bP1Lm`
+GENERATED_ID = re.compile(r"^(prod|price|plan)_[A-Za-z0-9]{14,}$")
+#: a product id or plan id made from a name: at most this long
+MAX_NAME = 60
+INTERVAL_WORDS: Mapping[str, str] = {"day": "daily", "week": "weekly", "month": "monthly", "year": "yearly"}
+
+#: what a price's content is, to match it to a catalog price in another account (and a plan's)
+PRICE_CONTENT = (
+    "product",
+    "currency",
+    "billing_scheme",
+    "unit_amount",
+    "unit_amount_decimal",
+    "custom_unit_amount",
+    "tiers_mode",
+    "tiers",
+    "recurring",
+    "transform_quantity",
+)
+PLAN_CONTENT = (
+    "product",
+    "currency",
+    "billing_scheme",
+    "amount",
+    "amount_decimal",
+    "tiers_mode",
+    "tiers",
+    "interval",
+    "interval_count",
+    "usage_type",
+    "meter",
+    "transform_usage",
+)
+
+
+@dataclass(frozen=True)
+class Options:
+    """Which objects to consider: archived ones too, or only those `picked` (Stripe ids, kinds: `price`)."""
+
+    include_archived: bool = False
+    picked: frozenset[str] = frozenset()
+
+    def picks(self, obj: LiveObject) -> bool:
+        return obj.id in self.picked or obj.kind.value in self.picked or SECTION[obj.kind] in self.picked
+
+
+@dataclass(frozen=True)
+class Unmatched:
+    obj: LiveObject
+    why: str
+
+
+@dataclass(frozen=True)
+class Proposal:
+    account: str
+    livemode: bool
+    #: the new catalog entries, as the objects they describe under their new identities (references renamed)
+    new: tuple[LiveObject, ...] = ()
+    #: existing catalog entries matched to an object: (object, catalog identity)
+    matched: tuple[tuple[LiveObject, str], ...] = ()
+    #: what the record adds for this account: (kind, catalog identity) -> Stripe id
+    targets: Mapping[tuple[Kind, str], str] = field(default_factory=dict)
+    #: candidates neither matched nor written, and why
+    unmatched: tuple[Unmatched, ...] = ()
+    #: catalog entries that nothing in the account is, or will be once adopted: plan will create them
+    missing: tuple[Resource, ...] = ()
+    #: new prices that had no lookup_key, with the one they got
+    named: tuple[LiveObject, ...] = ()
+    #: candidates left out: archived ones (without include_archived), and meters nothing adopted bills from
+    left_out: tuple[LiveObject, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.targets and not self.new
+
+
+def propose(catalog: Catalog, state: AccountState, options: Options = Options()) -> Proposal:
+    """What to adopt from `state` into `catalog` (see the module docstring)."""
+    recorded = catalog.adoption(state.account, state.livemode)
+    pending = set(recorded.targets.values()) if recorded is not None else set()
+    named_meters = {r.key for r in catalog.of_kind(Kind.METER)}
+    candidates: list[LiveObject] = []
+    left_out: list[LiveObject] = []
+    for obj in state.objects:
+        foreign = obj.key not in named_meters if obj.kind is Kind.METER else not obj.managed
+        if not foreign or obj.id in pending:
+            continue
+        if options.picked and not options.picks(obj):
+            continue
+        if not obj.active and not options.include_archived and not options.picks(obj):
+            left_out.append(obj)
+            continue
+        candidates.append(obj)
+    work = _Work(catalog, state, options, candidates)
+    work.run()
+    # a meter is adopted by naming it: by default only those an adopted price or plan bills from
+    billed = {m for o in work.new if (m := _meter_of(o)) is not None}
+    new = [o for o in work.new if o.kind is not Kind.METER or o.key in billed or options.picks(o)]
+    left_out += [o for o in work.new if o not in new]
+    return Proposal(
+        account=state.account,
+        livemode=state.livemode,
+        new=tuple(sorted(new, key=_order)),
+        matched=tuple(sorted(work.matched, key=lambda m: _order(m[0]))),
+        targets=dict(sorted(work.targets.items(), key=lambda t: (KIND_ORDER.index(t[0][0]), t[0][1]))),
+        unmatched=tuple(sorted(work.unmatched, key=lambda u: _order(u.obj))),
+        missing=tuple(work.missing()),
+        named=tuple(sorted(work.named, key=_order)),
+        left_out=tuple(sorted(left_out, key=_order)),
+    )
+
+
+def _order(obj: LiveObject) -> tuple[int, str, str]:
+    return (KIND_ORDER.index(obj.kind), obj.key or "", obj.id)
+
+
+def _meter_of(obj: LiveObject) -> str | None:
+    if obj.kind is Kind.PRICE:
+        recurring = obj.attrs.get("recurring")
+        value = recurring.get("meter") if isinstance(recurring, Mapping) else None
+    elif obj.kind is Kind.PLAN:
+        value = obj.attrs.get("meter")
+    else:
+        value = None
+    return value if isinstance(value, str) else None
+
+
+class _Work:
+    def __init__(self, catalog: Catalog, state: AccountState, options: Options, candidates: Sequence[LiveObject]):
+        self.catalog = catalog
+        self.state = state
+        self.options = options
+        self.candidates = list(candidates)
+        self.by_id = {o.id: o for o in state.objects}
+        #: Stripe id -> catalog identity, for every object the catalog will know (matched, new, recorded, owned)
+        self.keys: dict[str, str] = {
+            o.id: o.key for o in state.objects if o.key is not None and o.managed and o.kind is not Kind.METER
+        }
+        recorded = catalog.adoption(state.account, state.livemode)
+        if recorded is not None:
+            self.keys.update({object_id: key for (_kind, key), object_id in recorded.targets.items()})
+        #: catalog entries something in the account is or will be (a meter is pricebook's when the catalog names it)
+        named_meters = {r.key for r in catalog.of_kind(Kind.METER)}
+        self.taken: set[tuple[Kind, str]] = {
+            (o.kind, o.key)
+            for o in state.objects
+            if o.key is not None and (o.key in named_meters if o.kind is Kind.METER else o.managed)
+        }
+        if recorded is not None:
+            self.taken.update(recorded.targets)
+        self.matched: list[tuple[LiveObject, str]] = []
+        self.targets: dict[tuple[Kind, str], str] = {}
+        self.unmatched: list[Unmatched] = []
+        self.new: list[LiveObject] = []
+        self.named: list[LiveObject] = []
+        self.new_ids: set[str] = set()
+
+    # -- matching ---------------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        for kind in (Kind.PRODUCT, Kind.PRICE, Kind.PLAN):  # products first: prices and plans match through them
+            self._match(kind)
+        fresh = not any(True for _ in self.catalog)
+        for obj in self.candidates:
+            if obj.id in self.keys or any(u.obj is obj for u in self.unmatched):
+                continue
+            if fresh or self.options.picks(obj):
+                self._add(obj)
+            else:
+                self.unmatched.append(Unmatched(obj, self._no_match(obj)))
+        self._name_new()
+
+    def _match(self, kind: Kind) -> None:
+        free = [r for r in self.catalog.of_kind(kind) if (kind, r.key) not in self.taken]
+        if not free:
+            return
+        wanted: dict[str, list[LiveObject]] = {}
+        for obj in (o for o in self.candidates if o.kind is kind):
+            found = self._entries_for(obj, free)
+            if len(found) == 1:
+                wanted.setdefault(found[0].key, []).append(obj)
+            elif len(found) > 1:
+                shown = ", ".join(f"{kind.value}.{r.key}" for r in found)
+                self.unmatched.append(Unmatched(obj, f"it matches {len(found)} catalog entries ({shown})"))
+        for key, objs in wanted.items():
+            if len(objs) == 1:
+                self.matched.append((objs[0], key))
+                self.keys[objs[0].id] = key
+                self.targets[(kind, key)] = objs[0].id
+                self.taken.add((kind, key))
+                continue
+            others = ", ".join(o.id for o in objs)
+            self.unmatched += [
+                Unmatched(o, f"{len(objs)} objects of the account ({others}) match {kind.value}.{key}") for o in objs
+            ]
+
+    def _entries_for(self, obj: LiveObject, free: Sequence[Resource]) -> list[Resource]:
+        """The free catalog entries `obj` is: by identity first, else by content."""
+        same_key = [r for r in free if r.key in (obj.key, obj.id)]
+        if same_key:
+            return same_key
+        if obj.kind is Kind.PRODUCT:
+            return [r for r in free if r.attrs.get("name") == obj.attrs.get("name")]
+        fields = PRICE_CONTENT if obj.kind is Kind.PRICE else PLAN_CONTENT
+        content = self._content(obj, fields)
+        return [r for r in free if {f: r.attrs.get(f) for f in fields} == content]
+
+    def _content(self, obj: LiveObject, fields: Sequence[str]) -> dict[str, Any]:
+        content = {f: obj.attrs.get(f) for f in fields}
+        product = content.get("product")
+        if isinstance(product, str):
+            content["product"] = self.keys.get(self._product_id(product), product)
+        return content
+
+    def _product_id(self, product: str) -> str:
+        """The Stripe id of the product a price names (by its key when the state reader named it so)."""
+        found = next((o for o in self.state.of_kind(Kind.PRODUCT) if o.key == product), None)
+        return found.id if found is not None else product
+
+    def _no_match(self, obj: LiveObject) -> str:
+        if obj.kind is Kind.PRODUCT:
+            return f"no catalog product is named {obj.attrs.get('name')!r}"
+        if obj.kind is Kind.METER:
+            return "the catalog names no meter with this event_name"
+        return f"no catalog {obj.kind.value} has its product, currency, amounts and billing period"
+
+    def missing(self) -> list[Resource]:
+        return [r for r in self.catalog if r.kind is not Kind.METER and (r.kind, r.key) not in self.taken] + [
+            r for r in self.catalog.of_kind(Kind.METER) if (Kind.METER, r.key) not in self.taken
+        ]
+
+    # -- new entries ------------------------------------------------------------------------------------------
+
+    def _add(self, obj: LiveObject) -> None:
+        """`obj` as a new entry, with what it needs: its product, its meter."""
+        if obj.id in self.new_ids:
+            return
+        self.new_ids.add(obj.id)
+        self.new.append(obj)
+        if obj.kind in (Kind.PRICE, Kind.PLAN):
+            product = self._product_id(str(obj.attrs.get("product")))
+            if product not in self.keys and product in self.by_id:
+                self._add(self.by_id[product])
+            meter = _meter_of(obj)
+            if meter is not None and (Kind.METER, meter) not in self.taken:
+                holder = next((o for o in self.state.of_kind(Kind.METER) if o.key == meter and o.active), None)
+                holder = holder or next((o for o in self.state.of_kind(Kind.METER) if o.key == meter), None)
+                if holder is not None:
+                    self._add(holder)
+
+    def _name_new(self) -> None:
+        used = _Used(self.catalog, self.state)
+        ordered = sorted(self.new, key=_created)
+        for obj in ordered:  # products first, so prices and plans are named after theirs
+            if obj.kind is Kind.PRODUCT:
+                wanted = obj.id if not GENERATED_ID.match(obj.id) else _slug(obj.attrs.get("name"))
+                self.keys[obj.id] = used.claim(Kind.PRODUCT, wanted, obj.id)
+        for obj in ordered:
+            if obj.kind is Kind.PRICE:
+                key = used.claim(Kind.PRICE, obj.key or self._price_name(obj), obj.id)
+                if key != obj.key:
+                    self.named.append(obj)
+                self.keys[obj.id] = key
+            elif obj.kind is Kind.PLAN:
+                wanted = obj.id if not GENERATED_ID.match(obj.id) else self._price_name(obj)
+                self.keys[obj.id] = used.claim(Kind.PLAN, wanted, obj.id)
+        renamed = self.state.renamed({i: k for i, k in self.keys.items() if i in self.by_id})
+        by_id = {o.id: o for o in renamed.objects}
+        self.new = [by_id[o.id] for o in self.new]
+        self.named = [by_id[o.id] for o in self.named]
+        self.matched = [(by_id[o.id], key) for o, key in self.matched]
+        self.unmatched = [Unmatched(by_id[u.obj.id], u.why) for u in self.unmatched]
+        for obj in self.new:
+            if obj.kind is not Kind.METER and obj.key is not None:
+                self.targets[(obj.kind, obj.key)] = obj.id
+                self.taken.add((obj.kind, obj.key))
+            elif obj.kind is Kind.METER and obj.key is not None:
+                self.taken.add((Kind.METER, obj.key))
+
+    def _price_name(self, obj: LiveObject) -> str:
+        """`analytics_monthly_usd`: the product's catalog id, the billing period, the currency."""
+        product = str(obj.attrs.get("product"))
+        product_key = self.keys.get(self._product_id(product), product)
+        return f"{_slug(product_key)}_{_period(obj)}_{obj.attrs.get('currency') or 'xxx'}"
+
+
+def _created(obj: LiveObject) -> tuple[int, int, str]:
+    """Oldest first (the first made keeps the plain name), by kind; the id settles a tie."""
+    created = obj.raw.get("created") if obj.raw is not None else None
+    return (KIND_ORDER.index(obj.kind), created if isinstance(created, int) else 0, obj.id)
+
+
+class _Used:
+    """The identities taken, per kind, and by which object: the catalog's entries (by none) and the account's
+    objects (a product's or plan's id counts too, and a price's id among the plan ids: they share one id space)."""
+
+    def __init__(self, catalog: Catalog, state: AccountState) -> None:
+        self.holders: dict[Kind, dict[str, str | None]] = {
+            kind: {r.key: None for r in catalog.of_kind(kind)} for kind in Kind
+        }
+        for obj in state.objects:
+            names: list[tuple[Kind, str | None]] = [(obj.kind, obj.key)]
+            if obj.kind in (Kind.PRODUCT, Kind.PLAN):
+                names.append((obj.kind, obj.id))
+            elif obj.kind is Kind.PRICE:
+                names.append((Kind.PLAN, obj.id))
+            for kind, name in names:
+                if name is not None:
+                    self.holders[kind].setdefault(name, obj.id)
+
+    def claim(self, kind: Kind, wanted: str, owner: str) -> str:
+        """`wanted` when it is free or `owner`'s own, else the first free of `wanted_2`, `wanted_3`...; then it
+        is `owner`'s."""
+        limit = LOOKUP_KEY.value if kind is Kind.PRICE else MAX_NAME
+        base = wanted[:limit] if len(wanted) > limit and wanted != owner else wanted
+        key, n = base, 1
+        taken = self.holders[kind]
+        while key in taken and taken[key] != owner:
+            n += 1
+            key = f"{base[: limit - len(str(n)) - 1]}_{n}"
+        taken[key] = owner
+        return key
+
+
+def _slug(text: Any) -> str:
+    """`Analytics Pro (2024)` -> `analytics_pro_2024`: lowercase ASCII letters, digits and underscores."""
+    plain = unicodedata.normalize("NFKD", str(text or "")).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_")
+    return slug[:MAX_NAME].rstrip("_") or "product"
+
+
+def described(obj: LiveObject) -> str:
+    """`price price_1Nv0A (product analytics, usd, monthly)`: how the report names an object."""
+    if obj.kind is Kind.PRODUCT:
+        return f"product {obj.id} ({obj.attrs.get('name')!r})"
+    if obj.kind is Kind.METER:
+        return f"meter {obj.id} ({obj.key})"
+    product, currency = obj.attrs.get("product"), obj.attrs.get("currency")
+    return f"{obj.kind.value} {obj.id} (product {product}, {currency}, {_period(obj)})"
+
+
+def _period(obj: LiveObject) -> str:
+    """`monthly`, `every_3_months`, `one_time`: a price's or plan's billing period as a name takes it."""
+    if obj.kind is Kind.PRICE:
+        recurring = obj.attrs.get("recurring")
+        recurring = recurring if isinstance(recurring, Mapping) else {}
+        interval, count = recurring.get("interval"), recurring.get("interval_count")
+    else:
+        interval, count = obj.attrs.get("interval"), obj.attrs.get("interval_count")
+    if interval is None:
+        return "one_time"
+    if count in (None, 1):
+        return INTERVAL_WORDS.get(str(interval), str(interval))
+    return f"every_{count}_{interval}s"
+
+
+def count_kinds(objects: Iterable[LiveObject]) -> dict[Kind, int]:
+    counts: dict[Kind, int] = {}
+    for obj in objects:
+        counts[obj.kind] = counts.get(obj.kind, 0) + 1
+    return counts
+
+
+__all__ = ["GENERATED_ID", "Options", "Proposal", "Unmatched", "count_kinds", "described", "propose"]

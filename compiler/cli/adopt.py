@@ -1,0 +1,218 @@
+"""`pricebook adopt`: write catalog entries for objects made outside pricebook, and the record of what they take
+over in this account. Reads the account; never writes to it: `plan` then shows an adopt action for each, and
+`apply` carries them out, as for any change.
+
+Into a directory without catalog files (a first adoption) it writes meters.yaml, products.yaml and plans.yaml as
+`import` does; into a catalog (another account of the same catalog) it matches the account's objects to its
+entries and writes new entries only for what `--only` picks, to adopted.yaml. The record goes to adoptions.yaml
+either way. Exit 0 when it ran (unmatched objects are listed, not an error), 1 on any error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from compiler.adopt import Options, Proposal, count_kinds, described, propose
+from compiler.catalog.schema import schema_text
+from compiler.changes.model import Adoption, Catalog, CheckedCatalog, load_catalog
+from compiler.changes.planning import account_id, reading_gateway
+from compiler.cli.common import catalog_options, connect, connection_options, environment_option, template_vars
+from compiler.cli.environments import Environment
+from compiler.cli.import_ import SCHEMA_FILE, catalog_files, committed_schema
+from compiler.errors import ExitCode, UsageError
+from compiler.export import ADOPTIONS_FILE, ExportFile, describe_counts, export_objects, record_file
+from compiler.stripe.kinds import SECTION, Kind
+from compiler.stripe.state import AccountState, read_account
+
+DEFAULT_OUT = "plans/"
+#: the file new entries go to when the directory holds a catalog already (`adopted-2.yaml` if it is taken)
+NEW_ENTRIES_FILE = "adopted"
+KINDS = {name for kind in Kind for name in (kind.value, SECTION[kind])}
+
+
+@click.command("adopt")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    default=DEFAULT_OUT,
+    show_default=True,
+    metavar="DIR",
+    help="The catalog directory: its entries are matched, and the new ones and adoptions.yaml are written there.",
+)
+@click.option(
+    "--include-archived",
+    is_flag=True,
+    help="Also adopt archived products, prices and plans (written with active: false).",
+)
+@click.option(
+    "--only",
+    "picked",
+    multiple=True,
+    metavar="ID|KIND",
+    help="Adopt only these: Stripe ids (prod_..., price_..., a plan's or meter's id) or kinds (product, price, plan, "
+    "meter). Repeatable. What they name that matches no catalog entry is written as a new entry.",
+)
+@catalog_options
+@connection_options
+@environment_option
+def command(
+    out: str,
+    include_archived: bool,
+    picked: tuple[str, ...],
+    var: tuple[str, ...],
+    vars_file: str | None,
+    api_base: str | None,
+    live: bool,
+    environment: Environment | None,
+) -> None:
+    """Write catalog entries for the objects of the Stripe account that pricebook does not manage yet."""
+    connection = connect(environment, api_base, live)  # refuses a key of the wrong mode, before any read
+    target = Path(out)
+    existing = catalog_files(target)
+    preset = template_vars(environment)
+    checked = load_catalog([str(target)], var, vars_file, preset) if existing else CheckedCatalog(Catalog())
+    gateway = reading_gateway(connection)
+    # every plan too: the price lists may leave legacy plans out (see state.py), and adopt must miss none
+    state = read_account(gateway, plans_list=True)
+    state = dataclasses.replace(state, account=account_id(gateway))
+    _check_picks(picked, state)
+    proposal = propose(checked.catalog, state, Options(include_archived, frozenset(picked)))
+    mode = "live" if state.livemode else "test"
+    click.echo(f"Read the {mode}-mode account {state.account}: {describe_counts(count_kinds(state.objects))}.")
+    if proposal.empty:
+        click.echo("Nothing to adopt: every object of the account is pricebook's, recorded, or left out below.")
+    else:
+        schema = committed_schema(target)
+        schema_ref = Path(os.path.relpath(schema or target.resolve() / SCHEMA_FILE, target.resolve())).as_posix()
+        entries = export_objects(
+            proposal.new,
+            single_file=_free_name(target) if existing else None,
+            schema_ref=schema_ref,
+            livemode=state.livemode,
+        )
+        record = record_file(_merged_record(checked.catalog, proposal, target), schema_ref=schema_ref)
+        what = f"what the catalog takes over in this account: {describe_counts(_target_counts(proposal))}"
+        _write(target, [*entries.files, record], record_says=what, schema_copy=schema is None and not existing)
+        for warning in entries.warnings:
+            click.echo(f"warning: {warning}", err=True)
+    _report(proposal, target)
+    click.get_current_context().exit(ExitCode.OK)
+
+
+def _check_picks(picked: Sequence[str], state: AccountState) -> None:
+    ids = {o.id for o in state.objects}
+    unknown = [p for p in picked if p not in ids and p not in KINDS]
+    if unknown:
+        raise UsageError(
+            f"--only names what the account does not have: {', '.join(unknown)}",
+            hint="give Stripe ids of the account's objects (prod_..., price_..., a plan's or meter's id) or kinds: "
+            "product, price, plan, meter",
+        )
+
+
+def _free_name(target: Path) -> str:
+    """adopted.yaml, or adopted-2.yaml... the first the directory does not hold."""
+    n = 1
+    while True:
+        name = f"{NEW_ENTRIES_FILE}{'' if n == 1 else f'-{n}'}.yaml"
+        if not (target / name).exists():
+            return name
+        n += 1
+
+
+def _merged_record(catalog: Catalog, proposal: Proposal, target: Path) -> list[Adoption]:
+    """The items of target/adoptions.yaml, this account's with the proposal's targets added (a new item last)."""
+    record_path = (target / ADOPTIONS_FILE).resolve()
+    items: list[Adoption] = []
+    mine: Adoption | None = None
+    for adoption in catalog.adoptions:
+        where = Path(adoption.location.file).resolve() if adoption.location is not None else None
+        ours = adoption.account == proposal.account and adoption.livemode == proposal.livemode
+        if where != record_path:
+            if ours:
+                raise UsageError(
+                    f"the record of account {proposal.account} is in {adoption.location}, and adopt keeps it in "
+                    f"{target / ADOPTIONS_FILE}",
+                    hint=f"move that item of the adopt: section into {target / ADOPTIONS_FILE}, then run adopt again",
+                )
+            continue
+        if ours:
+            mine = Adoption(adoption.account, adoption.livemode, {**adoption.targets, **proposal.targets})
+            items.append(mine)
+        else:
+            items.append(adoption)
+    if mine is None:
+        items.append(Adoption(proposal.account, proposal.livemode, dict(proposal.targets)))
+    return items
+
+
+def _write(target: Path, files: Sequence[ExportFile], *, record_says: str, schema_copy: bool) -> None:
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        for file in files:
+            path = target / file.name
+            path.write_text(file.text, encoding="utf-8")
+            what = record_says if file.name == ADOPTIONS_FILE else describe_counts(file.counts)
+            click.echo(f"Wrote {path} ({what})")
+        if schema_copy:
+            path = target / SCHEMA_FILE
+            path.write_text(schema_text(), encoding="utf-8")
+            click.echo(f"Wrote {path} (the schema the files' $schema comment names, for editors: commit it too)")
+    except OSError as exc:
+        raise UsageError(f"cannot write into {target}: {exc.strerror or exc}") from None
+
+
+def _target_counts(proposal: Proposal) -> dict[Kind, int]:
+    counts: dict[Kind, int] = {}
+    for kind, _key in proposal.targets:
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
+def _report(proposal: Proposal, target: Path) -> None:
+    if proposal.named:
+        click.echo(
+            f"Named {len(proposal.named)} price(s) without a lookup_key (a catalog names a price by it; rename one "
+            f"in its entry and in {ADOPTIONS_FILE} alike before applying, if you like):"
+        )
+        width = max(len(str(o.key)) for o in proposal.named)
+        for obj in proposal.named:
+            click.echo(f"  {str(obj.key).ljust(width)}  {described(obj)}")
+    if proposal.matched:
+        click.echo(f"Matched {describe_counts(count_kinds(o for o, _ in proposal.matched))} to catalog entries:")
+        width = max(len(f"{o.kind.value}.{key}") for o, key in proposal.matched)
+        for obj, key in proposal.matched:
+            click.echo(f"  {f'{obj.kind.value}.{key}'.ljust(width)}  <=  {described(obj)}")
+    if proposal.unmatched:
+        click.echo(
+            f"Could not match {describe_counts(count_kinds(u.obj for u in proposal.unmatched))} (left alone; "
+            "`--only ID` writes one as a new catalog entry, or edit the catalog and run adopt again):"
+        )
+        for item in proposal.unmatched:
+            click.echo(f"  {described(item.obj)}: {item.why}")
+    if proposal.missing and (proposal.matched or proposal.unmatched):
+        shown = ", ".join(r.address for r in proposal.missing)
+        click.echo(f"In the catalog but not in this account (plan will create them): {shown}")
+    archived = [o for o in proposal.left_out if not o.active]
+    if archived:
+        click.echo(f"Left out {describe_counts(count_kinds(archived))} archived (--include-archived adopts them too).")
+    meters = [o for o in proposal.left_out if o.active]
+    if meters:
+        click.echo(
+            f"Left out {describe_counts(count_kinds(meters))} that no adopted price or plan bills from (--only meter "
+            "or its id adopts it)."
+        )
+    if not proposal.empty:
+        click.echo(
+            f"Next: `pricebook plan {target}` shows an adopt action for each, `pricebook apply {target}` carries them "
+            "out. Nothing was written to Stripe."
+        )
+
+
+__all__ = ["command"]

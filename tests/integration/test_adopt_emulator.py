@@ -1,0 +1,331 @@
+"""`pricebook adopt` against the emulator, as a user runs it: an account built by hand in the Dashboard (products,
+prices with and without lookup keys, a tiered one, a metered one with its meter, decimal and customer-chosen
+amounts, currency options, a trial, a legacy plan with transform_usage, a default price, archived prices) is
+adopted, planned (adopt actions only), applied, planned again (no changes) and imported (the same catalog); the
+same catalog then adopts a second account built the same way; nothing is archived that nobody removed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import stripe
+import yaml
+
+from compiler.emulator import EmulatorHandle
+from tests.cli import run_pricebook
+from tests.integration.conftest import EmulatorFactory
+
+SECRET_KEY = "sk_test_adoptTESTsecretKEY0123456789"
+
+
+def build_by_hand(client: stripe.StripeClient, *, extra: bool = False) -> dict[str, str]:
+    """The account of the issue: 6 products, 10 prices (6 of the 8 active ones without a lookup key, two tiered,
+    one metered with its meter, 2 archived), a legacy plan. Returns a few Stripe ids by name."""
+    products = client.v1.products
+    analytics = products.create({"name": "Analytics Pro", "description": "Dashboards", "metadata": {"team": "data"}})
+    api = products.create({"name": "API Access", "unit_label": "call"})
+    seats = products.create({"name": "Team Seats"})
+    storage = products.create({"name": "Storage"})
+    support = products.create({"name": "Premium Support"})
+    legacy = products.create({"name": "Legacy"})
+    meter = client.v1.billing.meters.create(
+        {
+            "display_name": "API calls",
+            "event_name": "api_calls",
+            "default_aggregation": {"formula": "sum"},
+            "customer_mapping": {"event_payload_key": "customer", "type": "by_id"},
+            "value_settings": {"event_payload_key": "calls"},
+        }
+    )
+    prices = client.v1.prices
+    monthly = prices.create(
+        {
+            "product": analytics.id,
+            "currency": "usd",
+            "unit_amount": 4900,
+            "nickname": "Analytics monthly",
+            "recurring": {"interval": "month"},
+            "currency_options": {"eur": {"unit_amount": 4500}},
+        }
+    )
+    yearly = prices.create(
+        {
+            "product": analytics.id,
+            "currency": "usd",
+            "unit_amount": 49000,
+            "recurring": {"interval": "year", "trial_period_days": 14},
+        }
+    )
+    prices.create(
+        {
+            "product": analytics.id,
+            "currency": "usd",
+            "unit_amount": 5900,
+            "lookup_key": "analytics_monthly_v2",
+            "recurring": {"interval": "month"},
+        }
+    )
+    prices.create(
+        {
+            "product": api.id,
+            "currency": "usd",
+            "billing_scheme": "tiered",
+            "tiers_mode": "graduated",
+            "tiers": [{"up_to": 1000, "unit_amount": 0}, {"up_to": "inf", "unit_amount_decimal": Decimal("0.5")}],
+            "recurring": {"interval": "month", "usage_type": "metered", "meter": meter.id},
+        }
+    )
+    prices.create(
+        {
+            "product": seats.id,
+            "currency": "usd",
+            "billing_scheme": "tiered",
+            "tiers_mode": "volume",
+            "tiers": [{"up_to": 10, "unit_amount": 1000}, {"up_to": "inf", "unit_amount": 800, "flat_amount": 500}],
+            "recurring": {"interval": "month"},
+            "lookup_key": "seats_volume",
+        }
+    )
+    prices.create(
+        {
+            "product": storage.id,
+            "currency": "usd",
+            "unit_amount_decimal": Decimal("12.5"),
+            "recurring": {"interval": "month"},
+            "transform_quantity": {"divide_by": 100, "round": "up"},
+        }
+    )
+    prices.create({"product": support.id, "currency": "usd", "custom_unit_amount": {"enabled": True, "minimum": 1000}})
+    prices.create({"product": support.id, "currency": "jpy", "unit_amount": 50000, "tax_behavior": "exclusive"})
+    old = prices.create(
+        {"product": storage.id, "currency": "usd", "unit_amount": 999, "recurring": {"interval": "month"}}
+    )
+    prices.update(old.id, {"active": False})
+    old_keyed = prices.create(
+        {
+            "product": analytics.id,
+            "currency": "usd",
+            "unit_amount": 3900,
+            "lookup_key": "analytics_old",
+            "recurring": {"interval": "month"},
+        }
+    )
+    prices.update(old_keyed.id, {"active": False})
+    client.v1.plans.create(
+        {
+            "id": "legacy-gold",
+            "product": legacy.id,
+            "currency": "usd",
+            "amount": 2000,
+            "interval": "month",
+            "transform_usage": {"divide_by": 5, "round": "up"},
+            "trial_period_days": 7,
+            "nickname": "Gold",
+        }
+    )
+    products.update(analytics.id, {"default_price": monthly.id})
+    ids = {"analytics": analytics.id, "monthly": monthly.id, "yearly": yearly.id, "old": old.id}
+    ids["old_keyed"] = old_keyed.id
+    if extra:  # something the first account does not have
+        ids["extra"] = products.create({"name": "Extra"}).id
+    return ids
+
+
+def run(args: list[str], emulator: EmulatorHandle) -> subprocess.CompletedProcess[str]:
+    result = run_pricebook(args, emulator, key=SECRET_KEY)
+    assert SECRET_KEY[8:] not in result.stdout + result.stderr
+    return result
+
+
+def ok(args: list[str], emulator: EmulatorHandle) -> subprocess.CompletedProcess[str]:
+    result = run(args, emulator)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def planned(catalog: Path, emulator: EmulatorHandle) -> dict[str, Any]:
+    """`plan --format json` (exit 0: it has no problems)."""
+    data: dict[str, Any] = json.loads(ok(["plan", str(catalog), "--format", "json"], emulator).stdout)
+    return data
+
+
+def exit_code(catalog: Path, emulator: EmulatorHandle) -> int:
+    return run(["plan", str(catalog), "--detailed-exitcode"], emulator).returncode
+
+
+def catalog_data(directory: Path, *names: str) -> dict[str, Any]:
+    return {name: yaml.safe_load((directory / name).read_text()) for name in names}
+
+
+def every_object(client: stripe.StripeClient) -> dict[str, dict[str, Any]]:
+    """Every product, price and plan of the account as Stripe sends it, by id."""
+    out = {p.id: p.to_dict() for p in client.v1.products.list({"limit": 100}).auto_paging_iter()}
+    for active in (True, False):
+        out.update({p.id: p.to_dict() for p in client.v1.prices.list({"active": active, "limit": 100})})
+    return out
+
+
+def assert_adopts_only(plan: dict[str, Any]) -> None:
+    summary = plan["summary"]
+    assert (summary["create"], summary["update"], summary["replace"], summary["archive"]) == (0, 0, 0, 0), summary
+    assert {c["action"] for c in plan["changes"]} <= {"adopt", "no-op"}
+    assert {c["action"] for c in plan["calls"]} == {"adopt"}
+    assert plan["problems"] == []
+
+
+def test_a_hand_built_account_is_adopted_applied_and_imported_as_the_same_catalog(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    client = emulator.client()
+    ids = build_by_hand(client)
+    before = every_object(client)
+    catalog = tmp_path / "plans"
+    mark = len(emulator.requests())
+
+    adopted = ok(["adopt", "--out", str(catalog)], emulator)
+    assert {r["method"] for r in emulator.requests()[mark:]} == {"GET"}  # adopt writes nothing to Stripe
+    assert sorted(p.name for p in catalog.iterdir()) == [
+        "adoptions.yaml",
+        "catalog.schema.json",
+        "meters.yaml",
+        "plans.yaml",
+        "products.yaml",
+    ]
+    assert "Named 6 price(s) without a lookup_key" in adopted.stdout
+    assert "analytics_pro_monthly_usd" in adopted.stdout and "Left out 2 prices archived" in adopted.stdout
+    products = (catalog / "products.yaml").read_text()
+    assert "  - id: analytics_pro\n    name: Analytics Pro\n" in products
+    assert "    default_price: analytics_pro_monthly_usd\n" in products
+    assert "recurring: {interval: year, trial_period_days: 14}" in products
+    record = yaml.safe_load((catalog / "adoptions.yaml").read_text())["adopt"]
+    account = client.v1.accounts.retrieve_current().id
+    assert [(item["account"], item["mode"]) for item in record] == [(account, "test")]
+    assert record[0]["prices"]["analytics_pro_monthly_usd"] == ids["monthly"]
+    assert record[0]["products"]["analytics_pro"] == ids["analytics"]
+    assert record[0]["plans"] == {"legacy-gold": "legacy-gold"}
+    ok(["validate", str(catalog)], emulator)
+
+    plan = planned(catalog, emulator)
+    assert_adopts_only(plan)
+    assert plan["summary"]["adopt"] == 15  # 6 products, 8 prices, 1 plan; the meter is named, nothing to mark
+    assert plan["left_alone"]["price"] == []  # archived ones are not listed, and nothing active is left
+    monthly = next(c for c in plan["changes"] if c["key"] == "analytics_pro_monthly_usd")
+    assert [(f["path"], f["before"], f["after"]) for f in monthly["fields"]] == [
+        ("lookup_key", None, "analytics_pro_monthly_usd"),
+        ("metadata.managed_by", None, "pricebook"),
+    ]
+    assert exit_code(catalog, emulator) == 2
+
+    applied = ok(["apply", str(catalog), "--auto-approve", "--rate", "500"], emulator)
+    assert "15 adopt" in applied.stdout
+    assert exit_code(catalog, emulator) == 0
+    after = every_object(client)
+    assert after[ids["analytics"]]["metadata"] == {
+        "team": "data",
+        "managed_by": "pricebook",
+        "pricebook_id": "analytics_pro",
+    }
+    assert after[ids["analytics"]]["default_price"] == ids["monthly"]
+    assert after[ids["monthly"]]["lookup_key"] == "analytics_pro_monthly_usd"
+    # nothing archived that was active, and the archived prices nobody adopted are as they were
+    assert [i for i, o in after.items() if before[i].get("active") and not o.get("active")] == []
+    for old in (ids["old"], ids["old_keyed"]):
+        assert after[old] == before[old]
+
+    imported = tmp_path / "imported"
+    ok(["import", "--out", str(imported)], emulator)
+    names = ("meters.yaml", "products.yaml", "plans.yaml")
+    assert catalog_data(imported, *names) == catalog_data(catalog, *names)
+
+
+def test_one_catalog_adopts_a_second_account_built_the_same_way(
+    emulator: EmulatorHandle, emulator_factory: EmulatorFactory, tmp_path: Path
+) -> None:
+    build_by_hand(emulator.client())
+    catalog = tmp_path / "plans"
+    ok(["adopt", "--out", str(catalog)], emulator)
+    ok(["apply", str(catalog), "--auto-approve", "--rate", "500"], emulator)
+    entries = {name: (catalog / name).read_text() for name in ("meters.yaml", "products.yaml", "plans.yaml")}
+
+    second = emulator_factory()
+    ids = build_by_hand(second.client(), extra=True)
+    assert exit_code(catalog, second) == 1  # before: its objects hold the catalog's lookup keys and plan id
+    adopted = ok(["adopt", "--out", str(catalog)], second)
+    assert "Matched 6 products, 8 prices, 1 plan to catalog entries" in adopted.stdout
+    assert f"product {ids['extra']} ('Extra'): no catalog product is named 'Extra'" in adopted.stdout
+    assert {name: (catalog / name).read_text() for name in entries} == entries  # only the record changed
+    record = yaml.safe_load((catalog / "adoptions.yaml").read_text())["adopt"]
+    assert len(record) == 2 and record[1]["products"]["analytics_pro"] == ids["analytics"]
+
+    assert_adopts_only(planned(catalog, second))
+    ok(["apply", str(catalog), "--auto-approve", "--rate", "500"], second)
+    assert exit_code(catalog, second) == 0
+    assert second.client().v1.products.retrieve(ids["extra"]).metadata.to_dict() == {}  # left alone
+    assert exit_code(catalog, emulator) == 0  # the first account is still in step
+
+
+def test_archived_objects_are_adopted_on_request_and_stay_archived(emulator: EmulatorHandle, tmp_path: Path) -> None:
+    ids = build_by_hand(emulator.client())
+    catalog = tmp_path / "plans"
+    ok(["adopt", "--out", str(catalog), "--include-archived"], emulator)
+    products = (catalog / "products.yaml").read_text()
+    assert "      - lookup_key: analytics_old\n" in products and "        active: false\n" in products
+    plan = planned(catalog, emulator)
+    assert_adopts_only(plan)
+    old = next(c for c in plan["calls"] if c["path"] == f"/v1/prices/{ids['old']}")
+    assert "active" not in old["params"]  # adopted as it is: archived
+    ok(["apply", str(catalog), "--auto-approve", "--rate", "500"], emulator)
+    assert exit_code(catalog, emulator) == 0
+    price = emulator.client().v1.prices.retrieve(ids["old"])
+    assert price.active is False and price.metadata.to_dict() == {"managed_by": "pricebook"}
+    imported = tmp_path / "imported"
+    ok(["import", "--out", str(imported), "--include-archived"], emulator)
+    assert catalog_data(imported, "products.yaml") == catalog_data(catalog, "products.yaml")
+
+
+def test_an_unmatched_object_is_adopted_as_a_new_entry_when_picked(
+    emulator: EmulatorHandle, emulator_factory: EmulatorFactory, tmp_path: Path
+) -> None:
+    build_by_hand(emulator.client())
+    catalog = tmp_path / "plans"
+    ok(["adopt", "--out", str(catalog)], emulator)
+    second = emulator_factory()
+    ids = build_by_hand(second.client(), extra=True)
+    ok(["adopt", "--out", str(catalog)], second)
+    picked = ok(["adopt", "--out", str(catalog), "--only", ids["extra"]], second)
+    assert f"Wrote {catalog / 'adopted.yaml'} (1 product)" in picked.stdout
+    assert "  - id: extra\n    name: Extra\n" in (catalog / "adopted.yaml").read_text()
+    plan = planned(catalog, second)
+    assert_adopts_only(plan)
+    assert "product.extra" in {c["address"] for c in plan["changes"] if c["action"] == "adopt"}
+    # in the first account, the new entry is a product to create: the catalog is one for both
+    first = planned(catalog, emulator)
+    assert [(c["address"], c["action"]) for c in first["changes"] if c["action"] == "create"] == [
+        ("product.extra", "create")
+    ]
+
+
+def test_a_name_is_renamed_in_its_entry_and_the_record_alike(emulator: EmulatorHandle, tmp_path: Path) -> None:
+    ids = build_by_hand(emulator.client())
+    catalog = tmp_path / "plans"
+    ok(["adopt", "--out", str(catalog)], emulator)
+    products = catalog / "products.yaml"
+    products.write_text(products.read_text().replace("analytics_pro_yearly_usd", "analytics_yearly"))
+    refused = run(["validate", str(catalog)], emulator)
+    assert refused.returncode == 1 and "adoptions.yaml" in refused.stderr + refused.stdout
+    assert "adopt-unknown-entry" in refused.stdout + refused.stderr
+    record = catalog / "adoptions.yaml"
+    record.write_text(record.read_text().replace("analytics_pro_yearly_usd", "analytics_yearly"))
+    ok(["apply", str(catalog), "--auto-approve", "--rate", "500"], emulator)
+    assert emulator.client().v1.prices.retrieve(ids["yearly"]).lookup_key == "analytics_yearly"
+    assert exit_code(catalog, emulator) == 0
+
+
+def test_a_live_key_is_refused_before_any_read(emulator: EmulatorHandle, tmp_path: Path) -> None:
+    result = run_pricebook(["adopt", "--out", str(tmp_path / "plans")], emulator, key="sk_live_adoptTESTkey0123456789")
+    assert result.returncode == 1 and "--live" in result.stderr
+    assert emulator.requests() == [] and not (tmp_path / "plans").exists()
