@@ -110,10 +110,17 @@ class Change:
     #: who is on the live price the change reaches, and what it means for them: filled in after the diff
     #: (`subscribers.with_subscribers`) for replaced, archived and repriced prices and moved default prices
     subscribers: SubscriberImpact | None = None
+    #: the name of the product it is, or that the price or plan belongs to (None for a meter), for the views
+    product_name: str | None = None
 
     @property
     def address(self) -> str:
         return f"{self.kind.value}.{self.key}"
+
+    @property
+    def label(self) -> str:
+        """`price.seats_monthly (Team Seats)`: the address, and the product's name beside it."""
+        return f"{self.address} ({self.product_name})" if self.product_name else self.address
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -129,6 +136,7 @@ class Change:
             "notes": [n.to_json() for n in self.notes],
             "impact": [dict(i) for i in self.impact],
             "subscribers": self.subscribers.to_json() if self.subscribers is not None else None,
+            "product_name": self.product_name,
         }
 
     @classmethod
@@ -145,6 +153,7 @@ class Change:
             tuple(Note.from_json(n) for n in data.get("notes") or ()),
             tuple(data.get("impact") or ()),
             SubscriberImpact.from_json(data["subscribers"]) if data.get("subscribers") else None,
+            data.get("product_name"),
         )
 
 

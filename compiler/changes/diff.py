@@ -135,7 +135,8 @@ class _Diff:
         for index, change in enumerate(self.changes):
             extra = self.notes.get((change.kind, change.key))
             if extra:
-                self.changes[index] = dataclasses.replace(change, notes=(*change.notes, *extra))
+                change = dataclasses.replace(change, notes=(*change.notes, *extra))
+            self.changes[index] = dataclasses.replace(change, product_name=self._product_name(change))
 
     def _meter(self, resource: Resource) -> None:
         live = self.meters.get(resource.key)
@@ -481,6 +482,23 @@ class _Diff:
             )
         )
 
+    def _product_name(self, change: Change) -> str | None:
+        """The name of the product `change` is about or belongs to: as the catalog says, else as the account."""
+        if change.kind is Kind.METER:
+            return None
+        product: Any = change.key
+        if change.kind is not Kind.PRODUCT:
+            resource = self.catalog.get(change.kind, change.key)
+            live = self.family.get(change.live_id or "")
+            product = resource.product if resource is not None else live.attrs.get("product") if live else None
+        if not isinstance(product, str):
+            return None
+        entry = self.catalog.get(Kind.PRODUCT, product)
+        name = entry.params.get("name") if entry is not None else None
+        if name is None and (live_product := self.products.get(product)) is not None:
+            name = live_product.attrs.get("name")
+        return name if isinstance(name, str) else None
+
     # -- adoption and identity ----------------------------------------------------------------------------
 
     def _adopt(self, resource: Resource, live: LiveObject, fields: Sequence[_Field]) -> None:
@@ -521,11 +539,11 @@ class _Diff:
         self.calls.append(_post(path, params, resource.address, CallAction.ADOPT))
         if archive:  # after the default price moves, as any archive (until then it may be a default price)
             self.calls.append(_post(path, {"active": False}, resource.address, CallAction.ARCHIVE))
-        reason = f"made outside pricebook: the catalog takes it over (metadata {MANAGED_BY_KEY}={MANAGED_BY_VALUE}"
-        reason += f", {marks[0].path} {resource.key!r})" if marks else ")"
+        # the same words for every adoption of a kind (the marks are in the fields), so a view can group them
+        reason = "made outside pricebook: the catalog takes it over"
         names = [name for name, old, new, _how in fields if not _only_the_mark(old, new)]
         if names:
-            reason += f" and sets {', '.join(names)} as the catalog says"
+            reason += f", and sets {', '.join(names)} as the catalog says"
         self.changes.append(
             Change(
                 resource.kind,

@@ -198,7 +198,7 @@ def affected_prices(changeset: ChangeSet, state: AccountState) -> list[Affected]
             found[target.id] = Affected(change.address, target, Effect.STAY, change.before, change.after)
         elif change.action is Action.ARCHIVE:
             found[target.id] = Affected(change.address, target, Effect.STILL_BILLED, change.before)
-        elif change.action is Action.UPDATE and change.after is not None:
+        elif change.action in (Action.UPDATE, Action.ADOPT) and change.after is not None:
             repriced = repriced_amounts(change.kind, change.before, change.after)
             if repriced:
                 found[target.id] = Affected(
@@ -332,7 +332,7 @@ def pay_more_warnings(
     they were not (`counted` False, or the price was left uncounted). None when nobody is on the price."""
     out = []
     for change in changeset.changes:
-        if change.action is not Action.UPDATE or change.before is None or change.after is None:
+        if change.action not in (Action.UPDATE, Action.ADOPT) or change.before is None or change.after is None:
             continue
         raised = [
             c

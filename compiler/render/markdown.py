@@ -257,6 +257,7 @@ class _Group:
 @dataclass(frozen=True)
 class _Section:
     address: str
+    product_name: str | None
     summary: str
     live_id: str | None
     action: str
@@ -302,6 +303,7 @@ class _Rank(IntEnum):
     ARCHIVED = 2
     UPDATED = 3
     CREATED = 4
+    ADOPTED = 5
 
 
 _RANK_OF: Mapping[Action, _Rank] = {
@@ -309,6 +311,7 @@ _RANK_OF: Mapping[Action, _Rank] = {
     Action.ARCHIVE: _Rank.ARCHIVED,
     Action.UPDATE: _Rank.UPDATED,
     Action.CREATE: _Rank.CREATED,
+    Action.ADOPT: _Rank.ADOPTED,
 }
 _DONE: Mapping[_Rank, str] = {
     _Rank.REPRICED: "to reprice in place",
@@ -316,6 +319,7 @@ _DONE: Mapping[_Rank, str] = {
     _Rank.ARCHIVED: "to archive",
     _Rank.UPDATED: "to update in place",
     _Rank.CREATED: "to create",
+    _Rank.ADOPTED: "to adopt",
 }
 
 
@@ -478,6 +482,7 @@ def _section(change: Change, money: PriceMoney | None, common: _Common) -> _Sect
     forcing = _forcing(change)
     return _Section(
         address=change.address,
+        product_name=change.product_name,
         summary=price_amounts(money) if money is not None else _fields_summary(change),
         live_id=change.live_id,
         action=change.action.value,
@@ -629,7 +634,7 @@ def _switched_off(change: Change) -> bool:
     """An archive, or an update that sets `active` to false (a meter: `status` to inactive)."""
     if change.action is Action.ARCHIVE:
         return True
-    return change.action is Action.UPDATE and any(
+    return change.action in (Action.UPDATE, Action.ADOPT) and any(
         (f.path == "active" and f.before is True and f.after is False)
         or (f.path == "status" and f.before == "active" and f.after == "inactive")
         for f in change.fields

@@ -89,7 +89,7 @@ def effect_of(change: Change) -> MoneyEffect | None:
     that reprices nothing: a nickname, metadata)."""
     if change.kind not in (Kind.PRICE, Kind.PLAN):
         return None
-    if change.action is Action.UPDATE:
+    if change.action in (Action.UPDATE, Action.ADOPT):  # an adoption updates in place what differs
         return MoneyEffect.REPRICED if change.impact else None
     return _EFFECT_OF.get(change.action)
 

@@ -181,7 +181,7 @@ def _header(changeset: ChangeSet, paint: _Paint) -> list[str]:
 
 def _change(change: Change, paint: _Paint) -> list[str]:
     sign = SYMBOLS[change.action]
-    lines = [paint(f"  # {change.address} {WORDING[change.action].headline}", BOLD)]
+    lines = [paint(f"  # {change.label} {WORDING[change.action].headline}", BOLD)]
     if change.reason:
         lines.append(f"  # {change.reason}")
     lead = paint.sign(sign).rjust(3 + _invisible(paint.sign(sign)))

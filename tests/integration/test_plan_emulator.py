@@ -192,7 +192,7 @@ def test_detailed_exitcode_zero_then_two_and_the_saved_plan(
     out = tmp_path / "changes.json"
     changed = run_plan(emulator, str(catalog_dir), "--detailed-exitcode", "--out", str(out))
     assert changed.returncode == 2, changed.stderr
-    assert "price.api_monthly must be replaced" in changed.stdout
+    assert "price.api_monthly (API) must be replaced" in changed.stdout
     saved: dict[str, Any] = json.loads(out.read_text())
     assert saved["summary"]["replace"] == 1
     assert [c["action"] for c in saved["calls"]] == ["create", "set default price", "archive old version"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from compiler.changes.changeset import ChangeSet
+from compiler.changes.changeset import Action, ChangeSet
 from compiler.changes.diff import diff
 from compiler.changes.model import Adoption, Catalog
 from compiler.stripe.calls import CallAction, Stage
@@ -130,7 +130,7 @@ def test_differences_that_can_change_in_place_are_set_by_the_adopt_call() -> Non
     assert call.params == {"metadata": MANAGED_METADATA, "nickname": "Seats", "lookup_key": "seats"}
     change = next(c for c in changeset.changes if c.key == "seats")
     assert ("lookup_key", "old_key", "seats") in [(f.path, f.before, f.after) for f in change.fields]
-    assert change.reason.endswith("and sets nickname as the catalog says")
+    assert change.reason == "made outside pricebook: the catalog takes it over, and sets nickname as the catalog says"
 
 
 def test_an_archived_object_stays_archived_and_one_the_catalog_archives_is_archived_after_the_moves() -> None:
@@ -247,3 +247,35 @@ def test_each_problem_of_adopting_has_a_scenario() -> None:
         "adopt-changes-fixed-field",
         "catalog-id-ambiguous",
     }
+
+
+def test_a_replace_says_what_the_old_price_has_that_the_new_one_will_not() -> None:
+    raw = {"id": "price_1Seats", "recurring": {"interval": "month", "aggregate_usage": "max"}, "tax_details": {}}
+    old = dataclasses.replace(live(SEATS, "price_1Seats", unit_amount=900), raw=raw)
+    changeset = diff(CATALOG, account(by_hand(seats=old)))
+    (change,) = [c for c in changeset.changes if c.key == "seats"]
+    assert change.action is Action.REPLACE
+    assert any("recurring.aggregate_usage, which a catalog cannot state" in n.text for n in change.notes)
+
+
+def test_every_view_names_the_product_beside_the_id() -> None:
+    from compiler.render.json import render_json
+    from compiler.render.markdown import render_markdown
+    from compiler.render.text import render_text
+
+    gone = hand_made(Kind.PRICE, "price_1Gone", "gone", product="prod_E9aWj8Nap9i0Ub", currency="usd", unit_amount=5)
+    managed_gone = dataclasses.replace(gone, managed=True)
+    changeset = diff(adopting(), account([*by_hand(), managed_gone]))
+    names = {c.address: c.product_name for c in changeset.changes}
+    # the catalog's name for its entries; the account's for what only the account has
+    assert names["price.seats"] == names["product.suite"] == names["plan.gold"] == "Suite"
+    assert names["price.gone"] == "Suite" and names["meter.emails_sent"] is None
+    assert "  # price.seats (Suite) will be adopted" in render_text(changeset, color=False)
+    markdown = render_markdown(changeset)
+    assert "<summary><code>price.seats</code> (Suite): 2 fields changed</summary>" in markdown
+    # adoptions of a kind share their reason (the marks are in the fields), so the comment groups them
+    assert (
+        "- **`<=` 2 prices to adopt** (made outside pricebook: the catalog takes it over): `emails`, `seats`"
+        in markdown
+    )
+    assert '"product_name": "Suite"' in render_json(changeset)

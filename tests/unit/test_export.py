@@ -538,3 +538,21 @@ def test_a_price_trial_is_written_under_recurring() -> None:
     export = export_account(state)
     assert "        recurring: {interval: month, trial_period_days: 14}\n" in file(export, PRODUCTS_FILE).text
     assert_no_changes(export, state)
+
+
+def test_fields_a_catalog_cannot_state_are_named_and_left_as_they_are() -> None:
+    recurring = {"interval": "month", "interval_count": 1, "meter": None, "trial_period_days": None}
+    state = build_state(
+        [],
+        [stripe_product(tax_details={"tax_code": "txcd_10000000"})],
+        [stripe_price(recurring={**recurring, "usage_type": "licensed", "aggregate_usage": "max"})],
+        [],
+    )
+    export = export_account(state)
+    assert export.warnings == (
+        "product suite has tax_details, which a catalog cannot state: pricebook leaves it as in Stripe",
+        "price price_1 has recurring.aggregate_usage, which a catalog cannot state: pricebook leaves it as in "
+        "Stripe, but a price that replaces it will not have it",
+    )
+    assert "tax_details" not in file(export, PRODUCTS_FILE).text
+    assert_no_changes(export, state)
