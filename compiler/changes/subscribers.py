@@ -211,18 +211,19 @@ def affected_prices(changeset: ChangeSet, state: AccountState) -> list[Affected]
 
 
 def _default_moves(changeset: ChangeSet, state: AccountState) -> list[tuple[str, LiveObject]]:
-    """(product id, its current default price) for each product whose default price the ChangeSet moves."""
+    """(product's catalog id, its current default price) for each product whose default price the ChangeSet moves
+    (an adopted product's catalog id is not its Stripe id)."""
     moving = {call.address.partition(".")[2] for call in changeset.calls if call.action is CallAction.SET_DEFAULT_PRICE}
     prices = {o.id: o for o in state.objects if o.kind in (Kind.PRICE, Kind.PLAN)}
     by_key = {o.key: o for o in prices.values() if o.kind is Kind.PRICE and o.key}
     out = []
     for product in state.of_kind(Kind.PRODUCT):
         current = product.attrs.get("default_price")  # the price's lookup_key, or its id when it has none
-        if product.id not in moving or not isinstance(current, str):
+        if product.key not in moving or not isinstance(current, str):
             continue
         old = by_key.get(current) or prices.get(current)
         if old is not None:
-            out.append((product.id, old))
+            out.append((product.key, old))
     return out
 
 

@@ -327,6 +327,13 @@ def test_affected_prices_in_order_of_who_is_hurt_most() -> None:
     ]
 
 
+def test_the_default_price_of_a_product_known_by_its_pricebook_id_is_found() -> None:
+    # a product adopted from an account where Stripe made its id up: its catalog id is not its Stripe id
+    account = AccountState.of([live(ADDON, "prod_Q9live") if o.id == "addon" else o for o in ACCOUNT.objects])
+    moved = [(a.address, a.target.id) for a in affected_prices(diff(edited_catalog(), account), account)]
+    assert ("product.addon", "price_basic") in moved
+
+
 def test_a_replaced_default_price_is_read_once_for_its_replace() -> None:
     # seats is suite's default: the replace moves the default too, and the old price is read once, as a replace
     changeset = diff(edited_catalog(), ACCOUNT)
