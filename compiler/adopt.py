@@ -68,7 +68,8 @@ PLAN_CONTENT = (
 
 @dataclass(frozen=True)
 class Options:
-    """Which objects to consider: archived ones too, or only those `picked` (Stripe ids, kinds: `price`)."""
+    """Which objects to consider: archived ones too, or only those `picked` (Stripe ids, kinds: `price`). An
+    archived object is considered with `include_archived`, or when picked by its id."""
 
     include_archived: bool = False
     picked: frozenset[str] = frozenset()
@@ -120,7 +121,7 @@ def propose(catalog: Catalog, state: AccountState, options: Options = Options())
             continue
         if options.picked and not options.picks(obj):
             continue
-        if not obj.active and not options.include_archived and not options.picks(obj):
+        if not obj.active and not options.include_archived and obj.id not in options.picked:
             left_out.append(obj)
             continue
         candidates.append(obj)

@@ -278,7 +278,9 @@ def test_archived_objects_are_adopted_on_request_and_stay_archived(emulator: Emu
     assert_adopts_only(plan)
     old = next(c for c in plan["calls"] if c["path"] == f"/v1/prices/{ids['old']}")
     assert "active" not in old["params"]  # adopted as it is: archived
-    ok(["apply", str(catalog), "--auto-approve", "--rate", "500"], emulator)
+    saved = tmp_path / "adopt.json"  # a saved plan carries adoptions like any change
+    ok(["plan", str(catalog), "--out", str(saved)], emulator)
+    ok(["apply", "--plan", str(saved), "--rate", "500"], emulator)
     assert exit_code(catalog, emulator) == 0
     price = emulator.client().v1.prices.retrieve(ids["old"])
     assert price.active is False and price.metadata.to_dict() == {"managed_by": "pricebook"}

@@ -87,6 +87,11 @@ def test_names_are_unique_and_the_same_every_time() -> None:
 
 def test_archived_ones_on_request_and_picks_by_id_or_kind() -> None:
     assert "price_1AnalyticsOld" in keys(propose(Catalog(), hand_built(), Options(include_archived=True)))
+    # an archived one by its id; a kind picks the active ones
+    assert "price_1AnalyticsOld" in keys(
+        propose(Catalog(), hand_built(), Options(picked=frozenset({"price_1AnalyticsOld"})))
+    )
+    assert "price_1AnalyticsOld" not in keys(propose(Catalog(), hand_built(), Options(picked=frozenset({"price"}))))
     picked = propose(Catalog(), hand_built(), Options(picked=frozenset({"price_1AnalyticsYearly"})))
     # a price brings its product, whatever was picked
     assert set(keys(picked)) == {"price_1AnalyticsYearly", "prod_E9aWj8Nap9i0Ub"}
