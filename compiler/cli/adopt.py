@@ -55,8 +55,9 @@ KINDS = {name for kind in Kind for name in (kind.value, SECTION[kind])}
     "picked",
     multiple=True,
     metavar="ID|KIND",
-    help="Adopt only these: Stripe ids (prod_..., price_..., a plan's or meter's id) or kinds (product, price, plan, "
-    "meter). Repeatable. What they name that matches no catalog entry is written as a new entry.",
+    help="Adopt only these: Stripe ids (prod_..., price_..., a plan's or meter's id; an archived object too) or kinds "
+    "(product, price, plan, meter: their active objects). Repeatable. What they name that matches no catalog entry "
+    "is written as a new entry.",
 )
 @catalog_options
 @connection_options
