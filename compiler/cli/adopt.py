@@ -202,7 +202,7 @@ def _report(proposal: Proposal, target: Path) -> None:
         click.echo(f"In the catalog but not in this account (plan will create them): {shown}")
     archived = [o for o in proposal.left_out if not o.active]
     if archived:
-        click.echo(f"Left out {describe_counts(count_kinds(archived))} archived (--include-archived adopts them too).")
+        click.echo(f"Left out {describe_counts(count_kinds(archived))}, archived (--include-archived adopts them too).")
     meters = [o for o in proposal.left_out if o.active]
     if meters:
         click.echo(

@@ -196,7 +196,8 @@ def test_a_hand_built_account_is_adopted_applied_and_imported_as_the_same_catalo
         "products.yaml",
     ]
     assert "Named 6 price(s) without a lookup_key" in adopted.stdout
-    assert "analytics_pro_monthly_usd" in adopted.stdout and "Left out 2 prices archived" in adopted.stdout
+    assert "analytics_pro_monthly_usd" in adopted.stdout
+    assert "Left out 2 prices, archived (--include-archived adopts them too)" in adopted.stdout
     products = (catalog / "products.yaml").read_text()
     assert "  - id: analytics_pro\n    name: Analytics Pro\n" in products
     assert "    default_price: analytics_pro_monthly_usd\n" in products
