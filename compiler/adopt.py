@@ -1,8 +1,9 @@
 """What `pricebook adopt` proposes (pure: a catalog and an account in, a proposal out; nothing is written).
 
 The objects of the account that are not pricebook's (no `managed_by` mark; a meter whose event_name the catalog
-does not name) are the candidates: the active ones, archived ones too when asked, or those picked by Stripe id or
-kind. Each candidate is
+does not name), and the active prices that have the mark but no lookup_key to name them by (marked by hand; not
+the old version of a price pricebook replaced), are the candidates: the active ones, archived ones too when
+asked, or those picked by Stripe id or kind. Each candidate is
 
 - matched to an entry the catalog already has, when the catalog is meant for this account too (a second account
   built by hand): a product by its id or else its name; a price by its lookup_key or else its content (product,
@@ -116,7 +117,7 @@ def propose(catalog: Catalog, state: AccountState, options: Options = Options())
     candidates: list[LiveObject] = []
     left_out: list[LiveObject] = []
     for obj in state.objects:
-        foreign = obj.key not in named_meters if obj.kind is Kind.METER else not obj.managed
+        foreign = obj.key not in named_meters if obj.kind is Kind.METER else not obj.managed or _nameless(obj, state)
         if not foreign or obj.id in pending:
             continue
         if options.picked and not options.picks(obj):
@@ -142,6 +143,14 @@ def propose(catalog: Catalog, state: AccountState, options: Options = Options())
         named=tuple(sorted(work.named, key=_order)),
         left_out=tuple(sorted(left_out, key=_order)),
     )
+
+
+def _nameless(obj: LiveObject, state: AccountState) -> bool:
+    """A price marked as pricebook's that no lookup_key names (marked by hand, say), active, and not the old
+    version of a price pricebook replaced (the plan archives that one): no catalog entry could name it before."""
+    if obj.kind is not Kind.PRICE or obj.key is not None or not obj.managed or not obj.active:
+        return False
+    return not any(o.kind is Kind.PRICE and o.managed and o.replaces == obj.id for o in state.objects)
 
 
 def _order(obj: LiveObject) -> tuple[int, str, str]:
@@ -198,7 +207,7 @@ class _Work:
         for obj in self.candidates:
             if obj.id in self.keys or any(u.obj is obj for u in self.unmatched):
                 continue
-            if fresh or self.options.picks(obj):
+            if fresh or self.options.picks(obj) or obj.managed:  # a marked price without a lookup_key is ours
                 self._add(obj)
             else:
                 self.unmatched.append(Unmatched(obj, self._no_match(obj)))
@@ -273,7 +282,8 @@ class _Work:
         self.new.append(obj)
         if obj.kind in (Kind.PRICE, Kind.PLAN):
             product = self._product_id(str(obj.attrs.get("product")))
-            if product not in self.keys and product in self.by_id:
+            # written too unless the catalog has it: matched, recorded, or pricebook's with an entry
+            if product in self.by_id and self.catalog.get(Kind.PRODUCT, self.keys.get(product, "")) is None:
                 self._add(self.by_id[product])
             meter = _meter_of(obj)
             if meter is not None and (Kind.METER, meter) not in self.taken:
@@ -286,7 +296,9 @@ class _Work:
         used = _Used(self.catalog, self.state)
         ordered = sorted(self.new, key=_created)
         for obj in ordered:  # products first, so prices and plans are named after theirs
-            if obj.kind is Kind.PRODUCT:
+            if obj.kind is Kind.PRODUCT and obj.managed and obj.key is not None:
+                self.keys[obj.id] = used.claim(Kind.PRODUCT, obj.key, obj.id)  # pricebook's: it keeps its name
+            elif obj.kind is Kind.PRODUCT:
                 wanted = obj.id if not GENERATED_ID.match(obj.id) else _slug(obj.attrs.get("name"))
                 self.keys[obj.id] = used.claim(Kind.PRODUCT, wanted, obj.id)
         for obj in ordered:
@@ -298,6 +310,7 @@ class _Work:
             elif obj.kind is Kind.PLAN:
                 wanted = obj.id if not GENERATED_ID.match(obj.id) else self._price_name(obj)
                 self.keys[obj.id] = used.claim(Kind.PLAN, wanted, obj.id)
+        before_named = {o.id for o in self.new if o.managed and o.kind is Kind.PRICE and o.key is None}
         renamed = self.state.renamed({i: k for i, k in self.keys.items() if i in self.by_id})
         by_id = {o.id: o for o in renamed.objects}
         self.new = [by_id[o.id] for o in self.new]
@@ -305,17 +318,20 @@ class _Work:
         self.matched = [(by_id[o.id], key) for o, key in self.matched]
         self.unmatched = [Unmatched(by_id[u.obj.id], u.why) for u in self.unmatched]
         for obj in self.new:
-            if obj.kind is not Kind.METER and obj.key is not None:
+            if obj.key is None:
+                continue
+            self.taken.add((obj.kind, obj.key))
+            # the record names what is not pricebook's yet, and a marked price that gets its lookup_key now
+            if obj.kind is not Kind.METER and (not obj.managed or obj.id in before_named):
                 self.targets[(obj.kind, obj.key)] = obj.id
-                self.taken.add((obj.kind, obj.key))
-            elif obj.kind is Kind.METER and obj.key is not None:
-                self.taken.add((Kind.METER, obj.key))
 
     def _price_name(self, obj: LiveObject) -> str:
         """`analytics_monthly_usd`: the product's catalog id, the billing period, the currency."""
-        product = str(obj.attrs.get("product"))
-        product_key = self.keys.get(self._product_id(product), product)
-        return f"{_slug(product_key)}_{_period(obj)}_{obj.attrs.get('currency') or 'xxx'}"
+        product = self._product_id(str(obj.attrs.get("product")))
+        name = self.keys.get(product, product)
+        if GENERATED_ID.match(name) and product in self.by_id:  # a product Stripe named: by its name, then
+            name = str(self.by_id[product].attrs.get("name"))
+        return f"{_slug(name)}_{_period(obj)}_{obj.attrs.get('currency') or 'xxx'}"
 
 
 def _created(obj: LiveObject) -> tuple[int, int, str]:

@@ -3,7 +3,8 @@
 The record (`model.Adoption`, the catalog's `adopt:` section) names, for some catalog entries, the Stripe object
 each takes over in one account. Each is checked here: the object must exist and be of the entry's kind, must not
 be pricebook's already under another catalog identity, and no other object may hold the identity. Those that
-pass are adopted: the diff sees them under their catalog identity (`AccountState.renamed`, which renames the
+pass are adopted (also a price marked as pricebook's that no lookup_key names, which no entry could name
+before): the diff sees them under their catalog identity (`AccountState.renamed`, which renames the
 references to them too), so it compares each with its entry like any other object. An object adopted before
 (pricebook's, under that identity) needs nothing: the record has done its work, and can stay or go.
 """
@@ -46,7 +47,7 @@ def adopting(catalog: Catalog, state: AccountState) -> Adopting:
         live = by_id.get(object_id)
         if live is None or live.kind is not kind:
             problems.append(_missing(address, adoption, kind, object_id, live))
-        elif live.managed:
+        elif live.managed and (live.key is not None or live.kind is not Kind.PRICE):
             if live.key != key:
                 problems.append(
                     Problem(

@@ -169,7 +169,7 @@ class _Diff:
             self.decided[resource.address] = Action.CREATE
             self._create(resource)
             return
-        if not live.managed and live.id in self.adopting:
+        if live.id in self.adopting:
             self._adopt(resource, live, _compare(Kind.PRICE, live.attrs, resource.attrs))
             return
         if not live.managed:
@@ -541,6 +541,8 @@ class _Diff:
             self.calls.append(_post(path, {"active": False}, resource.address, CallAction.ARCHIVE))
         # the same words for every adoption of a kind (the marks are in the fields), so a view can group them
         reason = "made outside pricebook: the catalog takes it over"
+        if live.managed:  # a price with the mark that no lookup_key named
+            reason = "marked as pricebook's, but no lookup_key named it: the catalog takes it over"
         names = [name for name, old, new, _how in fields if not _only_the_mark(old, new)]
         if names:
             reason += f", and sets {', '.join(names)} as the catalog says"

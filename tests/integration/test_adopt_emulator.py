@@ -332,3 +332,27 @@ def test_a_live_key_is_refused_before_any_read(emulator: EmulatorHandle, tmp_pat
     result = run_pricebook(["adopt", "--out", str(tmp_path / "plans")], emulator, key="sk_live_adoptTESTkey0123456789")
     assert result.returncode == 1 and "--live" in result.stderr
     assert emulator.requests() == [] and not (tmp_path / "plans").exists()
+
+
+def test_objects_marked_by_script_are_imported_and_the_prices_no_key_names_are_adopted(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    client = emulator.client()
+    ids = build_by_hand(client)
+    for obj in every_object(client).values():
+        if obj.get("active"):
+            resource = client.v1.products if obj["object"] == "product" else client.v1.prices
+            resource.update(obj["id"], {"metadata": {"managed_by": "pricebook"}})
+    catalog = tmp_path / "plans"
+    ok(["import", "--out", str(catalog)], emulator)
+    blocked = run(["plan", str(catalog)], emulator)
+    assert blocked.returncode == 1 and "managed-price-without-lookup-key" in blocked.stdout  # never archived
+
+    adopted = ok(["adopt", "--out", str(catalog)], emulator)
+    assert f"Wrote {catalog / 'adopted.yaml'}" in adopted.stdout and "Named 6 price(s)" in adopted.stdout
+    plan = planned(catalog, emulator)
+    assert_adopts_only(plan)
+    assert {c["action"] for c in plan["changes"] if c["kind"] == "price"} == {"adopt", "no-op"}
+    ok(["apply", str(catalog), "--auto-approve", "--rate", "500"], emulator)
+    assert exit_code(catalog, emulator) == 0
+    assert client.v1.prices.retrieve(ids["monthly"]).lookup_key is not None

@@ -26,7 +26,7 @@ def price(id: str, product: str, amount: int, **fields: Any) -> dict[str, Any]:
     usd = {"usd": {"custom_unit_amount": None, "tax_behavior": "unspecified", "unit_amount": amount,
                    "unit_amount_decimal": str(amount)}}  # fmt: skip
     base = {"lookup_key": None, "recurring": MONTH, "unit_amount": amount, "unit_amount_decimal": str(amount)}
-    return stripe_price(id=id, product=product, metadata={}, currency_options=usd, **{**base, **fields})
+    return stripe_price(id=id, product=product, currency_options=usd, **{"metadata": {}, **base, **fields})
 
 
 def hand_built(*extra: dict[str, Any]) -> AccountState:
@@ -196,3 +196,39 @@ def test_what_the_record_names_already_is_left_to_it() -> None:
     proposal = propose(catalog, state, Options(picked=frozenset({"product"})))
     assert [o.id for o in proposal.new] == []  # seats is the catalog's by its id: matched, not new
     assert [o.id for o, _key in proposal.matched] == ["seats"]
+
+
+def test_a_marked_price_without_a_lookup_key_gets_one_and_its_product_comes_with_it() -> None:
+    """Marked by script, no lookup_key: no catalog entry could name it. The old version of a price pricebook
+    replaced (the new one names it) is not one of those: the plan archives it."""
+    marked = {"managed_by": "pricebook"}
+    state = build_state(
+        [],
+        [stripe_product(id="prod_E9aWj8Nap9i0Ub", name="Analytics Pro", metadata=marked)],
+        [
+            price("price_1Marked", "prod_E9aWj8Nap9i0Ub", 4900, metadata=marked),
+            price("price_1Old", "prod_E9aWj8Nap9i0Ub", 100, metadata=marked),
+            price("price_1New", "prod_E9aWj8Nap9i0Ub", 200, metadata={**marked, "pricebook_replaces": "price_1Old"},
+                  lookup_key="analytics_basic"),
+        ],
+        [],
+    )  # fmt: skip
+    proposal = propose(Catalog(), dataclasses.replace(state, account=ACCOUNT))
+    # the product is pricebook's already: written under its own id (so the price has it), not recorded
+    assert keys(proposal) == {
+        "price_1Marked": "analytics_pro_monthly_usd",
+        "prod_E9aWj8Nap9i0Ub": "prod_E9aWj8Nap9i0Ub",
+    }
+    assert dict(proposal.targets) == {(Kind.PRICE, "analytics_pro_monthly_usd"): "price_1Marked"}
+    # into a catalog that has the product, the price alone
+    catalog = Catalog.of(
+        [
+            Resource(
+                Kind.PRODUCT,
+                "prod_E9aWj8Nap9i0Ub",
+                {"name": "Analytics Pro"},
+                catalog_canonical(Kind.PRODUCT, {"id": "prod_E9aWj8Nap9i0Ub", "name": "Analytics Pro"}),
+            )
+        ]
+    )
+    assert [o.id for o in propose(catalog, dataclasses.replace(state, account=ACCOUNT)).new] == ["price_1Marked"]

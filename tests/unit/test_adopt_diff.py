@@ -279,3 +279,16 @@ def test_every_view_names_the_product_beside_the_id() -> None:
         in markdown
     )
     assert '"product_name": "Suite"' in render_json(changeset)
+
+
+def test_a_marked_price_without_a_lookup_key_is_adopted_rather_than_a_problem() -> None:
+    made = hand_made(Kind.PRICE, "price_1Seats", None, **{**SEATS.params, "product": "prod_E9aWj8Nap9i0Ub"})
+    marked = dataclasses.replace(made, managed=True, attrs={**made.attrs, "metadata": dict(MANAGED_METADATA)})
+    without_record = diff(CATALOG, account(by_hand(seats=marked)))
+    assert "managed-price-without-lookup-key" in {p.rule for p in without_record.problems}
+    changeset = diff(adopting(), account(by_hand(seats=marked)))
+    assert changeset.problems == ()
+    (change,) = [c for c in changeset.changes if c.key == "seats"]
+    assert change.action is Action.ADOPT and change.reason.startswith("marked as pricebook's, but no lookup_key")
+    (call,) = [c for c in changeset.calls if c.address == "price.seats"]
+    assert call.params == {"lookup_key": "seats"}  # the mark is there already
