@@ -4,7 +4,8 @@ over in this account. Reads the account; never writes to it: `plan` then shows a
 
 Into a directory without catalog files (a first adoption) it writes meters.yaml, products.yaml and plans.yaml as
 `import` does; into a catalog (another account of the same catalog) it matches the account's objects to its
-entries and writes new entries only for what `--only` picks, to adopted.yaml. The record goes to adoptions.yaml
+entries and writes new entries, to adopted.yaml, only for what `--only` picks and for the prices marked as
+pricebook's that no lookup_key names. The record goes to adoptions.yaml
 either way. Exit 0 when it ran (unmatched objects are listed, not an error), 1 on any error.
 """
 
