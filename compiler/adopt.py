@@ -110,8 +110,12 @@ class Proposal:
 
 
 def propose(catalog: Catalog, state: AccountState, options: Options = Options()) -> Proposal:
-    """What to adopt from `state` into `catalog` (see the module docstring)."""
-    recorded = catalog.adoption(state.account, state.livemode)
+    """What to adopt from `state` into `catalog` (see the module docstring). The record names the account, so its
+    id must be known (`state.account`: the command refuses a key that cannot read it)."""
+    account = state.account
+    if account is None:
+        raise ValueError("adopting needs the account's id (GET /v1/account)")
+    recorded = catalog.adoption(account, state.livemode)
     pending = set(recorded.targets.values()) if recorded is not None else set()
     named_meters = {r.key for r in catalog.of_kind(Kind.METER)}
     candidates: list[LiveObject] = []
@@ -126,14 +130,14 @@ def propose(catalog: Catalog, state: AccountState, options: Options = Options())
             left_out.append(obj)
             continue
         candidates.append(obj)
-    work = _Work(catalog, state, options, candidates)
+    work = _Work(catalog, state, account, options, candidates)
     work.run()
     # a meter is adopted by naming it: by default only those an adopted price or plan bills from
     billed = {m for o in work.new if (m := _meter_of(o)) is not None}
     new = [o for o in work.new if o.kind is not Kind.METER or o.key in billed or options.picks(o)]
     left_out += [o for o in work.new if o not in new]
     return Proposal(
-        account=state.account,
+        account=account,
         livemode=state.livemode,
         new=tuple(sorted(new, key=_order)),
         matched=tuple(sorted(work.matched, key=lambda m: _order(m[0]))),
@@ -169,7 +173,9 @@ def _meter_of(obj: LiveObject) -> str | None:
 
 
 class _Work:
-    def __init__(self, catalog: Catalog, state: AccountState, options: Options, candidates: Sequence[LiveObject]):
+    def __init__(
+        self, catalog: Catalog, state: AccountState, account: str, options: Options, candidates: Sequence[LiveObject]
+    ) -> None:
         self.catalog = catalog
         self.state = state
         self.options = options
@@ -179,7 +185,7 @@ class _Work:
         self.keys: dict[str, str] = {
             o.id: o.key for o in state.objects if o.key is not None and o.managed and o.kind is not Kind.METER
         }
-        recorded = catalog.adoption(state.account, state.livemode)
+        recorded = catalog.adoption(account, state.livemode)
         if recorded is not None:
             self.keys.update({object_id: key for (_kind, key), object_id in recorded.targets.items()})
         #: catalog entries something in the account is or will be (a meter is pricebook's when the catalog names it)

@@ -1,5 +1,5 @@
-"""Every rule id `validate` can report, in one list: those of reading the files, the schema's and the cross-field
-rules', each with its severity, what it checks and the Stripe page it rests on (if any).
+"""Every rule id `validate` can report, in one list: those of reading the files, the schema's, the adoption
+record's and the cross-field rules', each with its severity, what it checks and the Stripe page it rests on (if any).
 
 For the outputs that describe the rules beside the problems they found (SARIF's `rules`), and for
 `docs/rules.md`.
@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
-from compiler.catalog.check import READING_RULE_IDS
+from compiler.catalog.check import ADOPTION_RULE_IDS, READING_RULE_IDS
 from compiler.catalog.rules import RULES
 from compiler.catalog.schema import RULE_IDS as SCHEMA_RULE_IDS
 from compiler.errors import Severity
@@ -38,8 +38,10 @@ def _reading(rule_id: str, what: str) -> RuleInfo:
 
 @cache
 def validate_rules() -> Mapping[str, RuleInfo]:
-    """Every validate-time rule by id: reading first, then the schema, then the rules in their registry's order."""
+    """Every validate-time rule by id: reading first, then the schema, the adoption record, then the rules in their
+    registry's order."""
     infos = [_reading(rule_id, what) for rule_id, what in READING_RULE_IDS.items()]
     infos += [RuleInfo(rule_id, Severity.ERROR, what) for rule_id, what in SCHEMA_RULE_IDS.items()]
+    infos += [RuleInfo(rule_id, Severity.ERROR, what) for rule_id, what in ADOPTION_RULE_IDS.items()]
     infos += [RuleInfo(rule.id, rule.severity, rule.summary, rule.basis.doc) for rule in RULES]
     return {info.id: info for info in infos}

@@ -11,7 +11,6 @@ either way. Exit 0 when it ran (unmatched objects are listed, not an error), 1 o
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,12 +20,13 @@ import click
 from compiler.adopt import Options, Proposal, count_kinds, described, propose
 from compiler.catalog.schema import schema_text
 from compiler.changes.model import Adoption, Catalog, CheckedCatalog, load_catalog
-from compiler.changes.planning import account_id, reading_gateway
+from compiler.changes.planning import reading_gateway
 from compiler.cli.common import catalog_options, connect, connection_options, environment_option, template_vars
 from compiler.cli.environments import Environment
 from compiler.cli.import_ import SCHEMA_FILE, catalog_files, committed_schema
 from compiler.errors import ExitCode, UsageError
 from compiler.export import ADOPTIONS_FILE, ExportFile, describe_counts, export_objects, record_file
+from compiler.stripe.facts import RESTRICTED_KEYS_DOC
 from compiler.stripe.kinds import SECTION, Kind
 from compiler.stripe.state import AccountState, read_account
 
@@ -82,7 +82,13 @@ def command(
     gateway = reading_gateway(connection)
     # every plan too: the price lists may leave legacy plans out (see state.py), and adopt must miss none
     state = read_account(gateway, plans_list=True)
-    state = dataclasses.replace(state, account=account_id(gateway))
+    if state.account is None:
+        raise UsageError(
+            "the key cannot read which account it belongs to (GET /v1/account refused it), and the record adopt "
+            "writes names the account",
+            hint=f"run adopt with a secret key of the account, or a restricted key allowed to read it "
+            f"({RESTRICTED_KEYS_DOC})",
+        )
     _check_picks(picked, state)
     proposal = propose(checked.catalog, state, Options(include_archived, frozenset(picked)))
     mode = "live" if state.livemode else "test"
