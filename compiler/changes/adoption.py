@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 
 from compiler.changes.changeset import Problem
 from compiler.changes.model import Adoption, Catalog
-from compiler.changes.problems import ADOPT_IDENTITY_TAKEN, ADOPT_TARGET_MISSING, ADOPT_TARGET_OWNED
+from compiler.changes.problems import (
+    ADOPT_ACCOUNT_UNKNOWN,
+    ADOPT_IDENTITY_TAKEN,
+    ADOPT_TARGET_MISSING,
+    ADOPT_TARGET_OWNED,
+)
 from compiler.stripe.kinds import IDENTITY_FIELD, KIND_ORDER, Kind
 from compiler.stripe.state import AccountState, LiveObject
 
@@ -33,7 +38,9 @@ class Adopting:
 
 def adopting(catalog: Catalog, state: AccountState) -> Adopting:
     """The objects the catalog's record adopts in the account of `state`, and what stops the others."""
-    adoption = catalog.adoption(state.account, state.livemode) if state.account else None
+    if state.account is None:
+        return Adopting(state, problems=_account_unknown(catalog, state))
+    adoption = catalog.adoption(state.account, state.livemode)
     if adoption is None:
         return Adopting(state)
     by_id = {o.id: o for o in state.objects if o.kind is not Kind.METER}
@@ -73,6 +80,33 @@ def adopting(catalog: Catalog, state: AccountState) -> Adopting:
             keys[object_id] = key
             before[object_id] = live.key
     return Adopting(state.renamed(keys) if keys else state, before, tuple(problems))
+
+
+def _account_unknown(catalog: Catalog, state: AccountState) -> tuple[Problem, ...]:
+    """A problem when the key cannot tell which account this is and an object of it that some record names is
+    not adopted yet (Stripe's generated ids are unique across accounts, so a named id found here is this account's).
+    None when every such object is pricebook's already: then the record has nothing left to do."""
+    named = {
+        object_id: f"{kind.value}.{key}"
+        for adoption in catalog.adoptions
+        for (kind, key), object_id in adoption.targets.items()
+    }
+    waiting = sorted(
+        o.id
+        for o in state.objects
+        if o.id in named and (not o.managed or (o.kind is Kind.PRICE and o.key is None))
+    )
+    if not waiting:
+        return ()
+    return (
+        Problem(
+            named[waiting[0]],
+            ADOPT_ACCOUNT_UNKNOWN.id,
+            f"the catalog's record takes over {', '.join(waiting)}, but the key cannot read which account it "
+            "belongs to (GET /v1/account refused it), so pricebook cannot tell whether the record is this account's",
+            ADOPT_ACCOUNT_UNKNOWN.way_out,
+        ),
+    )
 
 
 def _missing(address: str, adoption: Adoption, kind: Kind, object_id: str, found: LiveObject | None) -> Problem:

@@ -25,7 +25,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from compiler.changes.model import Resource
+from compiler.changes.model import Adoption, Resource
 from compiler.errors import Diagnostic
 from compiler.stripe.calls import ApiCall
 from compiler.stripe.fields import catalog_canonical
@@ -396,6 +396,9 @@ class ChangeSet:
     account: str | None = None
     #: the catalog it was computed from, each object's fields as written (what a saved plan is checked against)
     catalog: tuple[Resource, ...] = ()
+    #: the catalog's record of what it takes over in this account, if it has one (with `catalog`, what a saved
+    #: plan's adopt actions are checked against)
+    adoption: Adoption | None = None
 
     @property
     def has_changes(self) -> bool:
@@ -438,6 +441,7 @@ class ChangeSet:
             "subscribers": self.subscribers.to_json() if self.subscribers is not None else None,
             "money_warnings": [w.to_json() for w in self.money_warnings],
             "catalog": [_resource_json(r) for r in self.catalog],
+            "adopt": _adoption_json(self.adoption) if self.adoption is not None else None,
         }
 
     @classmethod
@@ -458,6 +462,7 @@ class ChangeSet:
             MassArchive.from_json(data.get("mass_archive")),
             None if account is None else str(account),
             tuple(_resource_from_json(r) for r in data.get("catalog") or ()),
+            _adoption_from_json(data["adopt"]) if data.get("adopt") else None,
         )
 
 
@@ -503,6 +508,24 @@ def _resource_from_json(data: Mapping[str, Any]) -> Resource:
     kind = Kind(data["kind"])
     params = dict(data["params"])
     return Resource(kind, str(data["key"]), params, catalog_canonical(kind, params))
+
+
+#: the adoption record's list of each kind, as the catalog's `adopt:` section names them
+_ADOPTED_LISTS: Mapping[str, Kind] = {"products": Kind.PRODUCT, "prices": Kind.PRICE, "plans": Kind.PLAN}
+
+
+def _adoption_json(adoption: Adoption) -> dict[str, Any]:
+    """The record's item of one account, as the catalog writes it (`adopt:`)."""
+    out: dict[str, Any] = {"account": adoption.account, "mode": adoption.mode}
+    for name, kind in _ADOPTED_LISTS.items():
+        out[name] = {key: object_id for (k, key), object_id in sorted(adoption.targets.items()) if k is kind}
+    return out
+
+
+def _adoption_from_json(data: Mapping[str, Any]) -> Adoption:
+    targets = {(kind, str(key)): str(object_id) for name, kind in _ADOPTED_LISTS.items()
+               for key, object_id in (data.get(name) or {}).items()}  # fmt: skip
+    return Adoption(str(data["account"]), data.get("mode") == "live", targets)
 
 
 def _left_alone_from_json(data: Any) -> tuple[str, ...]:

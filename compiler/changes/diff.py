@@ -722,6 +722,7 @@ def diff(
         mass_archive=mass,
         account=state.account,
         catalog=catalog.resources,
+        adoption=catalog.adoption(state.account, state.livemode) if state.account else None,
     )
 
 

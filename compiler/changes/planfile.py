@@ -271,8 +271,10 @@ def ensure_fresh(saved: ChangeSet, current_fingerprint: str) -> None:
 
 def check_targets(saved: ChangeSet, state: AccountState, source: str) -> None:
     """Refuse a call on an object that the plan does not create and the account does not show as pricebook's
-    (metadata managed_by, or a meter the plan's catalog names), or that is in neither."""
+    (metadata managed_by, or a meter the plan's catalog names) nor the plan's record adopts, or that is in none."""
     meters = {r.key for r in saved.catalog if r.kind is Kind.METER}
+    # an adopt call is on an object made outside pricebook: one the plan's record takes over
+    adopted = set(saved.adoption.targets.values()) if saved.adoption is not None else set()
     # products and plans have the ids the catalog gives them: a later call names one the plan creates by its id
     created = {(_family(c.kind), c.params.get("id")) for c in saved.calls if c.action is CallAction.CREATE}
     for call in saved.calls:
@@ -283,6 +285,8 @@ def check_targets(saved: ChangeSet, state: AccountState, source: str) -> None:
         why = None
         if obj is None:
             why = "is not in the account"
+        elif call.action is CallAction.ADOPT and obj.id in adopted:
+            continue
         elif not (obj.key in meters if obj.kind is Kind.METER else obj.managed):
             why = "is not pricebook's (no metadata managed_by=pricebook)" if obj.kind is not Kind.METER else (
                 "is not pricebook's (its event_name is not in the plan's catalog)"
@@ -313,7 +317,8 @@ def rederived(saved: ChangeSet, state: AccountState, source: str) -> ChangeSet:
     fingerprint does not cover; no call is made of it, so it is carried from the file as the reviewer saw it."""
     ensure_fresh(saved, state.fingerprint)
     check_targets(saved, state, source)
-    catalog = CheckedCatalog(Catalog.of(list(saved.catalog)), saved.warnings)
+    adoptions = [saved.adoption] if saved.adoption is not None else []
+    catalog = CheckedCatalog(Catalog.of(list(saved.catalog), adoptions), saved.warnings)
     # the plan records whether --allow-mass-archive was given: derived again under the same say-so
     allowed = saved.mass_archive is not None and saved.mass_archive.allowed
     derived = plan_against(catalog, state, allow_mass_archive=allowed)

@@ -124,6 +124,14 @@ ADOPT_CHANGES_FIXED_FIELD = ProblemRule(
     "adopt it as it is: make the entry match the account (as `pricebook adopt` wrote it) and apply; then change "
     "the field in a later plan, which replaces the price",
 )
+ADOPT_ACCOUNT_UNKNOWN = ProblemRule(
+    "adopt-account-unknown",
+    "the catalog's record takes over objects of this account, but the key cannot read which account it is (a "
+    "restricted key without the permission: GET /v1/account answers 403), so the record cannot be applied",
+    "plan with a secret key, or a restricted key allowed to read the account "
+    "(https://docs.stripe.com/keys/restricted-api-keys); once the objects are adopted the record changes nothing, "
+    "and its items may be deleted",
+)
 CATALOG_ID_AMBIGUOUS = ProblemRule(
     "catalog-id-ambiguous",
     "two objects of the account answer to one catalog product or plan id: one has it as its Stripe id, another in "
@@ -152,11 +160,13 @@ PROBLEM_RULES: tuple[ProblemRule, ...] = (
     ADOPT_TARGET_OWNED,
     ADOPT_IDENTITY_TAKEN,
     ADOPT_CHANGES_FIXED_FIELD,
+    ADOPT_ACCOUNT_UNKNOWN,
     CATALOG_ID_AMBIGUOUS,
 )
 
 
 __all__ = [
+    "ADOPT_ACCOUNT_UNKNOWN",
     "ADOPT_CHANGES_FIXED_FIELD",
     "ADOPT_IDENTITY_TAKEN",
     "ADOPT_TARGET_MISSING",

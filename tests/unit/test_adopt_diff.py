@@ -4,11 +4,19 @@ against an account whose products and plans carry their catalog id in metadata `
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from compiler.changes.changeset import Action, ChangeSet
 from compiler.changes.diff import diff
-from compiler.changes.model import Adoption, Catalog
+from compiler.changes.model import Adoption, Catalog, CheckedCatalog
+from compiler.changes.planfile import load_changeset, rederived
+from compiler.changes.planning import plan_against
+from compiler.errors import UnsafeChange
+from compiler.render.json import render_json
 from compiler.stripe.calls import CallAction, Stage
 from compiler.stripe.fields import MANAGED_METADATA, canonical
 from compiler.stripe.kinds import Kind
@@ -50,7 +58,7 @@ def by_hand(**edits: LiveObject) -> list[LiveObject]:
     return list(objs.values())
 
 
-def account(objects: list[LiveObject], account_id: str = ACCOUNT, *, livemode: bool = False) -> AccountState:
+def account(objects: list[LiveObject], account_id: str | None = ACCOUNT, *, livemode: bool = False) -> AccountState:
     return dataclasses.replace(AccountState.of(objects, livemode=livemode), account=account_id)
 
 
@@ -235,6 +243,7 @@ def problem_scenarios() -> list[ChangeSet]:
         diff(adopting({**TARGETS, (Kind.PLAN, "gold"): "gone"}), account([*by_hand(seats=seats), holder])),
         diff(adopting(), account(by_hand(gold=live(res(Kind.PLAN, "silver", **GOLD.params), "gold")))),
         diff(CATALOG, account([*by_hand(), live(PRODUCT, "prod_Q9live"), hand_made(Kind.PRODUCT, "suite", "suite")])),
+        diff(adopting(), account(by_hand(), None)),
     ]
 
 
@@ -246,6 +255,7 @@ def test_each_problem_of_adopting_has_a_scenario() -> None:
         "adopt-identity-taken",
         "adopt-changes-fixed-field",
         "catalog-id-ambiguous",
+        "adopt-account-unknown",
     }
 
 
@@ -292,3 +302,30 @@ def test_a_marked_price_without_a_lookup_key_is_adopted_rather_than_a_problem() 
     assert change.action is Action.ADOPT and change.reason.startswith("marked as pricebook's, but no lookup_key")
     (call,) = [c for c in changeset.calls if c.address == "price.seats"]
     assert call.params == {"lookup_key": "seats"}  # the mark is there already
+
+
+def test_a_key_that_cannot_read_its_account_blocks_what_the_record_would_adopt_and_nothing_else() -> None:
+    waiting = diff(adopting(), account(by_hand(), None))
+    assert [(p.address, p.rule) for p in waiting.problems if p.rule == "adopt-account-unknown"] == [
+        ("plan.gold", "adopt-account-unknown")
+    ]
+    (problem,) = [p for p in waiting.problems if p.rule == "adopt-account-unknown"]
+    assert "takes over gold, price_1Emails, price_1Seats, prod_E9aWj8Nap9i0Ub," in problem.message
+    adopted = [live(METER, "mtr_1"), live(PRODUCT, "prod_E9aWj8Nap9i0Ub"), live(SEATS, "price_1Seats"),
+               live(EMAILS, "price_1Emails"), live(GOLD, "gold")]  # fmt: skip
+    assert diff(adopting(), account(adopted, None)).problems == ()  # done: the record has nothing left to do
+
+
+def test_a_saved_plan_adopts_only_what_the_record_it_holds_names(tmp_path: Path) -> None:
+    state = account(by_hand())
+    changeset = plan_against(CheckedCatalog(adopting()), state)
+    saved = tmp_path / "plan.json"
+    saved.write_text(render_json(changeset))
+    again = rederived(load_changeset(saved), state, str(saved))
+    assert again.calls == changeset.calls and again.adoption == changeset.adoption
+    data = json.loads(saved.read_text())
+    assert data["adopt"]["prices"] == {"emails": "price_1Emails", "seats": "price_1Seats"}
+    del data["adopt"]["prices"]["seats"]  # the adopt call on price_1Seats stays: nothing names it now
+    saved.write_text(json.dumps(data))
+    with pytest.raises(UnsafeChange, match="price price_1Seats is not pricebook's"):
+        rederived(load_changeset(saved), state, str(saved))
