@@ -25,6 +25,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from compiler.catalog.adoptions import KIND_LISTS, MODES
 from compiler.changes.model import Adoption, Resource
 from compiler.errors import Diagnostic
 from compiler.stripe.calls import ApiCall
@@ -510,22 +511,18 @@ def _resource_from_json(data: Mapping[str, Any]) -> Resource:
     return Resource(kind, str(data["key"]), params, catalog_canonical(kind, params))
 
 
-#: the adoption record's list of each kind, as the catalog's `adopt:` section names them
-_ADOPTED_LISTS: Mapping[str, Kind] = {"products": Kind.PRODUCT, "prices": Kind.PRICE, "plans": Kind.PLAN}
-
-
 def _adoption_json(adoption: Adoption) -> dict[str, Any]:
     """The record's item of one account, as the catalog writes it (`adopt:`)."""
     out: dict[str, Any] = {"account": adoption.account, "mode": adoption.mode}
-    for name, kind in _ADOPTED_LISTS.items():
+    for name, kind in KIND_LISTS.items():
         out[name] = {key: object_id for (k, key), object_id in sorted(adoption.targets.items()) if k is kind}
     return out
 
 
 def _adoption_from_json(data: Mapping[str, Any]) -> Adoption:
-    targets = {(kind, str(key)): str(object_id) for name, kind in _ADOPTED_LISTS.items()
+    targets = {(kind, str(key)): str(object_id) for name, kind in KIND_LISTS.items()
                for key, object_id in (data.get(name) or {}).items()}  # fmt: skip
-    return Adoption(str(data["account"]), data.get("mode") == "live", targets)
+    return Adoption(str(data["account"]), MODES[data["mode"]], targets)
 
 
 def _left_alone_from_json(data: Any) -> tuple[str, ...]:
