@@ -16,8 +16,10 @@ the live object's Stripe id here, and one catalog serves accounts whose ids Stri
 What no catalog entry can name is never archived: a managed price without a lookup_key is a problem, unless it is
 the old version of a price pricebook replaced (the new price names it, `fields.REPLACES_KEY`), left active by an
 apply that stopped before archiving it: that replace is finished (its product's default price moved on, then the
-old version archived). And archiving many objects at once (`problems.MASS_ARCHIVE_LIMIT`, or every managed object
-of a kind) is blocked unless the caller allows it: that is what an empty, partial or mistyped catalog looks like.
+old version archived); or a second new version of one price, left by two applies replacing it at once (both name
+the price they replace, and the one holding the lookup_key stays). And archiving many objects at once
+(`problems.MASS_ARCHIVE_LIMIT`, or every managed object of a kind) is blocked unless the caller allows it: that is
+what an empty, partial or mistyped catalog looks like.
 
 `ChangeSet.calls` is the list apply sends, in the order of their stages (`stripe.calls.Stage`): meters,
 products, new prices and plans, price and plan updates (reactivations included), default price moves, then
@@ -104,6 +106,10 @@ class _Diff:
         self.family = {o.id: o for o in objs if o.kind in (Kind.PRICE, Kind.PLAN)}
         #: the id of each price pricebook replaced -> the managed price that replaced it (active or not)
         self.replaced_by = {o.replaces: o for o in objs if o.kind is Kind.PRICE and o.managed and o.replaces}
+        #: the id of each price pricebook replaced -> the managed price that replaced it and holds its lookup_key
+        self.holding_key = {
+            o.replaces: o for o in objs if o.kind is Kind.PRICE and o.managed and o.replaces and o.key is not None
+        }
 
     # -- references ---------------------------------------------------------------------------------------
 
@@ -402,10 +408,26 @@ class _Diff:
 
     def _nameless(self, obj: LiveObject, still_default: Callable[[LiveObject, str, str, ProblemRule], bool]) -> None:
         """A managed active price without a lookup_key: no catalog entry can name it, so it is never archived as
-        removed. The old version of a price pricebook replaced is pricebook's own, left by an apply that stopped
-        before archiving it: the replace is finished now."""
+        removed. Two kinds are pricebook's own leftovers, archived now: the old version of a price pricebook
+        replaced, left by an apply that stopped before archiving it (the replace is finished now); and a second new
+        version of one price, made when two applies replaced it at once (both name the price they replaced; the
+        one made later took the lookup_key from the other, and keeps it)."""
         successor = self.replaced_by.get(obj.id)
-        if successor is None:
+        twin = self.holding_key.get(obj.replaces) if obj.replaces else None
+        if successor is not None:
+            replaced = f"price.{successor.key}" if successor.key else f"price {successor.id}"
+            why = f"is the old version of {replaced}"
+            reason = (
+                f"the old version of {replaced}, which replaced it ({successor.id}): an earlier apply stopped "
+                "before archiving it"
+            )
+        elif twin is not None and twin.id != obj.id:
+            why = f"is a second new version of price.{twin.key}"
+            reason = (
+                f"a second new version of price.{twin.key}: two applies replaced {obj.replaces} at the same time, "
+                f"and {twin.id}, made later, took the lookup_key"
+            )
+        else:
             self.problems.append(
                 Problem(
                     obj.address,
@@ -416,8 +438,6 @@ class _Diff:
                 )
             )
             return
-        replaced = f"price.{successor.key}" if successor.key else f"price {successor.id}"
-        why = f"is the old version of {replaced}"
         if still_default(obj, obj.address, why, DEFAULT_PRICE_BLOCKS_REPLACE):
             return
         path = _object_path(Kind.PRICE, obj.id)
@@ -427,8 +447,7 @@ class _Diff:
                 Kind.PRICE,
                 obj.id,
                 Action.ARCHIVE,
-                f"the old version of {replaced}, which replaced it ({successor.id}): an earlier apply stopped "
-                "before archiving it",
+                reason,
                 obj.id,
                 (FieldChange("active", True, False),),
                 before=obj.attrs,

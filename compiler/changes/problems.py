@@ -139,6 +139,15 @@ CATALOG_ID_AMBIGUOUS = ProblemRule(
     "remove metadata pricebook_id from the one the catalog does not mean (Dashboard or API), or give the catalog "
     "entry another id",
 )
+ACCOUNT_CHANGED_WHILE_APPLYING = ProblemRule(
+    "account-changed-while-applying",
+    "while `apply --plan` carried out a saved plan, the account changed in a way the plan did not show (another "
+    "apply at the same time, or a change by hand): an object a call left to do is about is gone or no longer "
+    "pricebook's, a lookup key a replace moves is held by another price, or a price of pricebook's lost its "
+    "lookup key while still active; apply sends nothing the saved plan did not show, so it stops there",
+    "run `pricebook plan` to see the account as it is now, then `pricebook apply` the catalog (or save and review "
+    "a new plan): it archives a price of pricebook's left without a lookup key",
+)
 
 #: the problem of changing a field Stripe cannot change, by kind (a price's such fields mean a replace instead)
 IMMUTABLE_FIELD: dict[Kind, ProblemRule] = {Kind.PLAN: PLAN_IMMUTABLE_FIELD, Kind.METER: METER_IMMUTABLE_FIELD}
@@ -162,10 +171,12 @@ PROBLEM_RULES: tuple[ProblemRule, ...] = (
     ADOPT_CHANGES_FIXED_FIELD,
     ADOPT_ACCOUNT_UNKNOWN,
     CATALOG_ID_AMBIGUOUS,
+    ACCOUNT_CHANGED_WHILE_APPLYING,
 )
 
 
 __all__ = [
+    "ACCOUNT_CHANGED_WHILE_APPLYING",
     "ADOPT_ACCOUNT_UNKNOWN",
     "ADOPT_CHANGES_FIXED_FIELD",
     "ADOPT_IDENTITY_TAKEN",

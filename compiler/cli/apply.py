@@ -4,8 +4,11 @@ The ChangeSet is computed from the catalog and a fresh read of the account (or, 
 from the catalog it holds, and refused unless the account is the one it was made against, unchanged, and the
 changes and calls come out exactly as the file shows them), shown (summed up when it is long), checked against the
 hash of the plan approved in review (`--expect-plan-hash`), confirmed on a terminal (or `--auto-approve` in CI; a
-saved plan is the approval itself), and sent by `compiler.apply`, with its progress on stderr. Exit 0 when
-everything was done, 1 otherwise (including a refusal to start).
+saved plan is the approval itself), and sent by `compiler.apply`, with its progress on stderr, in rounds: after
+steps whose outcome is unknown it reads the account again and carries out what is left (of the catalog's plan, or
+of the saved plan and nothing beyond it), up to `--max-rounds`.
+
+Exit 0 when everything was done, 1 otherwise (including a refusal to start).
 """
 
 from __future__ import annotations
@@ -14,16 +17,29 @@ import os
 import re
 import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import click
 
-from compiler.apply import ApplyResult, Progress, apply_changeset, check_applicable, workers_for
+from compiler.apply import (
+    DEFAULT_MAX_ROUNDS,
+    ApplyReport,
+    ApplyResult,
+    Ending,
+    Progress,
+    Reread,
+    RoundCause,
+    StepDone,
+    apply_in_rounds,
+    check_applicable,
+    rounds_of_saved_plan,
+    workers_for,
+)
 from compiler.catalog.files import PresetVariables
 from compiler.changes.changeset import ChangeSet
 from compiler.changes.model import load_catalog
 from compiler.changes.planfile import check_account, load_changeset, rederived
-from compiler.changes.planning import changeset_for, current_state
+from compiler.changes.planning import changeset_for, current_state, plan_against, read_state
 from compiler.changes.problems import ALLOW_MASS_ARCHIVE
 from compiler.changes.subscribers import SubscriberOptions
 from compiler.cli.common import (
@@ -42,8 +58,11 @@ from compiler.cli.progress import ProgressLine, duration, eta
 from compiler.errors import ApplyFailed, PlanChanged, UsageError, redact
 from compiler.render.color import should_color
 from compiler.render.text import render_text, render_text_summary
+from compiler.stripe.calls import ApiCall
 from compiler.stripe.facts import API_VERSION
 from compiler.stripe.gateway import Gateway, GatewayStats
+from compiler.stripe.kinds import Kind
+from compiler.stripe.state import AccountState
 
 
 def _compute(
@@ -54,17 +73,23 @@ def _compute(
     gateway: Gateway,
     subscribers: SubscriberOptions,
     allow_mass_archive: bool,
-) -> ChangeSet:
+) -> tuple[ChangeSet, Reread]:
     """The ChangeSet `plan` would show for `paths` (the catalog's warnings and who pays with it), read through the
-    same gateway (and pace) apply writes with."""
+    same gateway (and pace) apply writes with; and how a later round plans the same catalog against the account
+    read again (who pays is not read again: nothing shows it then)."""
     checked = load_catalog(paths, var, vars_file, preset)
     changeset, _ = changeset_for(checked, gateway, subscribers, allow_mass_archive=allow_mass_archive)
-    return changeset
+    plan_ids = [r.key for r in checked.catalog.of_kind(Kind.PLAN)]
+
+    def reread(_round: ChangeSet, _result: ApplyResult) -> ChangeSet:
+        return plan_against(checked, read_state(gateway, plan_ids), allow_mass_archive=allow_mass_archive)
+
+    return changeset, reread
 
 
-def _saved(plan_file: str, gateway: Gateway) -> ChangeSet:
+def _saved(plan_file: str, gateway: Gateway) -> tuple[ChangeSet, AccountState]:
     """The ChangeSet of a saved plan, as apply sends it: derived again from the plan's catalog and the account read
-    now, and refused unless that is exactly what the file shows (`changes.planfile`)."""
+    now, and refused unless that is exactly what the file shows (`changes.planfile`); and that account."""
     saved = load_changeset(plan_file)
     if saved.api_version and saved.api_version != API_VERSION:
         raise UsageError(
@@ -75,7 +100,7 @@ def _saved(plan_file: str, gateway: Gateway) -> ChangeSet:
     notice = check_account(saved, state)
     if notice is not None:
         click.echo(f"pricebook: note: {notice}", err=True)
-    return rederived(saved, state, plan_file)
+    return rederived(saved, state, plan_file), state
 
 
 def can_ask() -> bool:
@@ -111,8 +136,8 @@ class _ProgressLine:
         self.line.close()
 
 
-def _counts(result: ApplyResult) -> str:
-    counts = Counter(step.call.action.value for step in result.done)
+def _counts(steps: Iterable[StepDone | ApiCall]) -> str:
+    counts = Counter((s.call if isinstance(s, StepDone) else s).action.value for s in steps)
     return ", ".join(f"{n} {action}" for action, n in counts.items()) or "nothing"
 
 
@@ -123,30 +148,131 @@ def _stats_line(stats: GatewayStats) -> str:
     )
 
 
-def report(result: ApplyResult, stats: GatewayStats, echo: Callable[..., None] = click.echo) -> None:
-    """The summary: everything done, or what was done, what failed (Stripe's words) and what was not attempted.
-    Every line is scrubbed of secrets: a failure's message or code is whatever the server sent."""
+#: why a round ran, as the report says it
+_ROUND_CAUSES = {
+    RoundCause.PLAN: "the plan",
+    RoundCause.UNKNOWN_OUTCOME: "what a fresh read left to do after steps with an unknown outcome",
+    RoundCause.LOOKUP_KEYS_MOVED: "what a fresh read after lookup keys moved found changed meanwhile: another "
+    "apply at the same time?",
+}
 
-    def say(text: str, *, err: bool = False) -> None:
+
+#: why an apply did not finish, as the first line of its report says it
+_STOPPED = {
+    Ending.REFUSED: "Stripe refused a call",
+    Ending.OUT_OF_ROUNDS: "steps are still to do after the last round --max-rounds allows",
+    Ending.NO_PROGRESS: "two rounds in a row left as much to do as before",
+    Ending.BLOCKED: "the account changed while apply ran",
+    Ending.READ_FAILED: "reading the account again between rounds failed",
+}
+
+
+def _failure_line(step_call: ApiCall, message: str, status: int | None, code: str | None, unknown: bool) -> str:
+    shown = f" ({status}{' ' + code if code else ''})" if status else ""
+    outcome = " - outcome unknown" if unknown else ""
+    return f"  failed: {step_call.action.value} {step_call.address}{shown}{outcome}: {message}"
+
+
+def _calls_list(title: str, calls: tuple[ApiCall, ...], echo: Callable[..., None]) -> None:
+    echo(f"  {title} ({len(calls)}):", err=True)
+    for call in calls[:20]:
+        echo(f"    {call.action.value} {call.address}", err=True)
+    if len(calls) > 20:
+        echo(f"    ... and {len(calls) - 20} more", err=True)
+
+
+def _round_lines(outcome: ApplyReport, echo: Callable[..., None], err: bool) -> None:
+    if len(outcome.rounds) < 2:
+        return
+    for number, one in enumerate(outcome.rounds, 1):
+        result = one.result
+        total = len(result.done) + len(result.failed) + len(result.not_attempted)
+        parts = [f"{len(result.done)} done"]
+        unknown = sum(1 for f in result.failed if f.outcome_unknown)
+        if unknown:
+            parts.append(f"{unknown} with an unknown outcome")
+        if len(result.failed) > unknown:
+            parts.append(f"{len(result.failed) - unknown} refused")
+        if result.not_attempted:
+            parts.append(f"{len(result.not_attempted)} not attempted")
+        echo(f"  round {number} ({_ROUND_CAUSES[one.cause]}): {total} call(s), {', '.join(parts)}", err=err)
+
+
+def report(outcome: ApplyReport, stats: GatewayStats, echo: Callable[..., None] = click.echo) -> None:
+    """The summary: everything done, or what was done, what failed (Stripe's words), what was not attempted and
+    what a read of the account still showed to do. Every line is scrubbed of secrets: a failure's message or code
+    is whatever the server sent."""
+
+    def say(text: str = "", *, err: bool = False) -> None:
         echo(redact(text), err=err)
 
-    if result.ok:
-        say(f"Apply complete: {len(result.done)} call(s) done ({_counts(result)}) in {result.seconds:.1f} s.")
+    done = outcome.done
+    if outcome.ok and len(outcome.rounds) == 1:
+        say(f"Apply complete: {len(done)} call(s) done ({_counts(done)}) in {outcome.seconds:.1f} s.")
         say(f"  {_stats_line(stats)}")
         return
-    why = "interrupted" if result.interrupted else "stopped"
-    say(f"Apply {why} after {result.seconds:.1f} s: the account is partly changed.", err=True)
-    say(f"  done ({len(result.done)}): {_counts(result)}", err=True)
-    for failure in result.failed:
-        status = f" ({failure.status}{' ' + failure.code if failure.code else ''})" if failure.status else ""
-        say(f"  failed: {failure.call.action.value} {failure.call.address}{status}: {failure.message}", err=True)
-    if result.not_attempted:
-        say(f"  not attempted ({len(result.not_attempted)}):", err=True)
-        for call in result.not_attempted[:20]:
-            say(f"    {call.action.value} {call.address}", err=True)
-        if len(result.not_attempted) > 20:
-            say(f"    ... and {len(result.not_attempted) - 20} more", err=True)
+    if outcome.ok:
+        say(
+            f"Apply complete in {len(outcome.rounds)} rounds, {outcome.seconds:.1f} s: every change is made (the "
+            "outcome of a step that was unknown was settled by reading the account again)."
+        )
+        _round_lines(outcome, say, err=False)
+        say(f"  {_stats_line(stats)}")
+        return
+    last: ApplyResult = outcome.last
+    if outcome.ending is Ending.INTERRUPTED:
+        first = f"Apply interrupted after {outcome.seconds:.1f} s"
+    else:
+        first = f"Apply stopped after {outcome.seconds:.1f} s ({_STOPPED[outcome.ending]})"
+    say(f"{first}: the account is partly changed.", err=True)
+    if outcome.error:
+        say(f"  {outcome.error}", err=True)
+    say(f"  done ({len(done)}): {_counts(done)}", err=True)
+    for failure in last.failed:
+        line = _failure_line(failure.call, failure.message, failure.status, failure.code, failure.outcome_unknown)
+        say(line, err=True)
+    if last.not_attempted:
+        _calls_list("not attempted", last.not_attempted, say)
+    left = outcome.left
+    if left is not None and left.problems:
+        for problem in left.problems:
+            say(f"  problem: {problem.address}: {problem.message}", err=True)
+            say(f"    hint: {problem.hint}", err=True)
+    elif left is not None and left.calls:
+        _calls_list("still to do, as the last read of the account shows", left.calls, say)
+    _round_lines(outcome, say, err=True)
     say(f"  {_stats_line(stats)}", err=True)
+
+
+def _announce(number: int, cause: RoundCause, changeset: ChangeSet) -> None:
+    click.echo(
+        f"Round {number}, {_ROUND_CAUSES[cause]}: {len(changeset.calls)} call(s) ({_counts(changeset.calls)})",
+        err=True,
+    )
+
+
+def _carry_out(
+    changeset: ChangeSet, gateway: Gateway, reread: Reread, *, max_rounds: int, workers: int
+) -> ApplyReport:
+    progress = _ProgressLine(sys.stderr.isatty())
+
+    def announce(number: int, cause: RoundCause, changeset: ChangeSet) -> None:
+        progress.close()
+        progress.started = progress.line.clock()  # the pace and time left of this round's calls
+        _announce(number, cause, changeset)
+
+    try:
+        return apply_in_rounds(
+            changeset,
+            gateway,
+            reread,
+            max_rounds=max_rounds,
+            on_round=announce,
+            on_progress=progress,
+            workers=workers,
+        )
+    finally:
+        progress.close()
 
 
 #: a plan of more lines than this is summed up before apply starts, not printed whole (`--show-plan` prints it)
@@ -227,6 +353,15 @@ def check_hash(changeset: ChangeSet, expected: str | None) -> None:
     default=None,
     help="Independent calls sent in parallel, within --rate [default: from the rate, 10 at 25/s].",
 )
+@click.option(
+    "--max-rounds",
+    type=click.IntRange(min=1, max=100),
+    default=DEFAULT_MAX_ROUNDS,
+    show_default=True,
+    metavar="N",
+    help="After steps whose outcome is unknown (a 500, a dropped connection), apply reads the account again and "
+    "carries out what is left, in at most N rounds in all.",
+)
 @subscriber_options
 @mass_archive_option
 @catalog_options
@@ -240,6 +375,7 @@ def command(
     show_plan: bool,
     rate: float | None,
     workers: int | None,
+    max_rounds: int,
     no_subscribers: bool,
     subscriber_limit: int,
     allow_mass_archive: bool,
@@ -260,12 +396,16 @@ def command(
     connection = connect(environment, api_base, live)
     gateway = Gateway(connection, rate=rate)
     # without --plan: the same computation as `pricebook plan`, so apply carries out what the preview showed
+    reread: Reread
     if plan_file:
-        changeset = _saved(plan_file, gateway)  # it shows who paid what when it was planned
+        changeset, start = _saved(plan_file, gateway)  # it shows who paid what when it was planned
+        saved = changeset
+        reread = rounds_of_saved_plan(saved, start, lambda: current_state(saved, gateway))
     else:
         wanted = subscribers_wanted(no_subscribers, subscriber_limit)
         preset = template_vars(environment)
-        changeset = _compute(resolve_paths(paths), var, vars_file, preset, gateway, wanted, allow_mass_archive)
+        found = resolve_paths(paths)
+        changeset, reread = _compute(found, var, vars_file, preset, gateway, wanted, allow_mass_archive)
 
     show_changes(changeset, whole=show_plan, color=should_color(sys.stdout, os.environ))
     check_hash(changeset, expect_plan_hash)
@@ -285,17 +425,23 @@ def command(
             click.echo("Apply cancelled: nothing was changed.")
             click.get_current_context().exit(1)
 
-    progress = _ProgressLine(sys.stderr.isatty())
-    try:
-        result = apply_changeset(
-            changeset, gateway, on_progress=progress, workers=workers or workers_for(gateway.rate_limit)
+    outcome = _carry_out(
+        changeset, gateway, reread, max_rounds=max_rounds, workers=workers or workers_for(gateway.rate_limit)
+    )
+    report(outcome, gateway.stats)
+    if not outcome.ok:
+        last = outcome.last
+        rounds = f" ({len(outcome.rounds)} rounds)" if len(outcome.rounds) > 1 else ""
+        again = (
+            "run `pricebook apply` again: it reads the account afresh and finishes the job without duplicating "
+            "anything"
         )
-    finally:
-        progress.close()
-    report(result, gateway.stats)
-    if not result.ok:
+        if outcome.ending is Ending.BLOCKED:
+            raise ApplyFailed(
+                f"the account changed while apply ran{rounds}",
+                hint="see the problems above; `pricebook plan` shows the account as it is now",
+            )
         raise ApplyFailed(
-            f"{len(result.failed)} step(s) failed, {len(result.not_attempted)} not attempted",
-            hint="fix the cause if Stripe refused the request, then run `pricebook apply` again: it reads the "
-            "account afresh and finishes the job without duplicating anything",
+            f"{len(last.failed)} step(s) failed, {len(last.not_attempted)} not attempted{rounds}",
+            hint=f"fix the cause Stripe gave, then {again}" if outcome.ending is Ending.REFUSED else again,
         )

@@ -120,6 +120,12 @@ class ApiCall:
             raise ValueError(f"pricebook never sends {self.action.value!r} for a {self.kind.value}")
         return stage
 
+    @property
+    def moves_lookup_key(self) -> bool:
+        """Whether the call takes a lookup_key from the price holding it (a replace's create): the one write
+        that changes an object other than its own."""
+        return self.params.get("transfer_lookup_key") is True
+
     def placeholders(self) -> set[str]:
         """The placeholders this call declares (in `depends_on`) and uses."""
         text = self.path + json.dumps(self.params, sort_keys=True, default=str)
@@ -133,6 +139,19 @@ class ApiCall:
         """
         wanted = {address: ids[address] for address in self.depends_on}
         return dataclasses.replace(self, path=_resolve(self.path, wanted), params=_resolve(self.params, wanted))
+
+    def with_known_ids(self, ids: Mapping[str, str]) -> ApiCall:
+        """This call with the ids of `ids` put in for its placeholders; the others stay (and in `depends_on`).
+        Resolving the result later sends exactly what resolving this call with all the ids would."""
+        known = {address: ids[address] for address in self.depends_on if address in ids}
+        if not known:
+            return self
+        return dataclasses.replace(
+            self,
+            path=_resolve(self.path, known),
+            params=_resolve(self.params, known),
+            depends_on=tuple(address for address in self.depends_on if address not in known),
+        )
 
     def idempotency_key(self, salt: str) -> str:
         """A key derived from what the call does (not random), so a retry can never create a second object.

@@ -220,14 +220,34 @@ def test_without_a_terminal_or_auto_approve_apply_refuses(emulator: EmulatorHand
 
 
 def test_a_failing_apply_reports_what_was_done_and_exits_1(emulator_factory: EmulatorFactory, plans: Path) -> None:
-    # Every write fails with a 500: Stripe's message, the done / failed / not attempted report, exit 1.
+    # Every write fails with a 500, in one round: Stripe's message, the done / failed / not attempted report, exit 1.
     broken = emulator_factory(fail_rate=1.0, seed=3)
-    result = run(["apply", "--auto-approve", "--rate", "500", str(plans)], broken)
+    result = run(["apply", "--auto-approve", "--rate", "500", "--max-rounds", "1", str(plans)], broken)
     assert result.returncode == 1
-    assert "Apply stopped" in result.stderr
-    assert "failed: create" in result.stderr and "(500" in result.stderr
+    assert "Apply stopped after" in result.stderr and "--max-rounds" in result.stderr
+    assert "failed: create" in result.stderr and "(500) - outcome unknown" in result.stderr
     assert "not attempted" in result.stderr
     assert "run `pricebook apply` again" in result.stderr
+    no_key(result)
+
+
+def test_when_every_write_answers_500_apply_still_finishes_in_rounds(
+    emulator_factory: EmulatorFactory, plans: Path
+) -> None:
+    # Half the 500s come after the write committed: each round's read shows those done, so the rounds finish the
+    # catalog, every object once, and the next plan is empty.
+    broken = emulator_factory(fail_rate=1.0, seed=3)
+    planned = json.loads(run(["plan", "--format", "json", str(plans)], broken).stdout)
+    family = [c for c in planned["changes"] if c["kind"] in ("price", "plan")]
+    result = run(["apply", "--auto-approve", "--rate", "500", str(plans)], broken)
+    assert result.returncode == 0, result.stderr
+    assert "Apply complete in " in result.stdout
+    assert "round 2 (what a fresh read left to do after steps with an unknown outcome)" in result.stdout
+    assert "Round 2, what a fresh read left to do after steps with an unknown outcome: " in result.stderr
+    after = run(["plan", "--detailed-exitcode", str(plans)], broken)
+    assert after.returncode == 0, after.stdout
+    assert len(all_prices(broken)) == len(family)  # every price and plan once
+    assert all(r["status"] == 500 for r in broken.requests() if r["method"] == "POST")
     no_key(result)
 
 

@@ -11,7 +11,17 @@ from typing import Any
 
 import pytest
 
-from compiler.apply import ApplyResult, Progress, apply_changeset, local_dependencies, stage_groups, workers_for
+from compiler.apply import (
+    ApplyResult,
+    Progress,
+    Record,
+    StepLog,
+    apply_changeset,
+    apply_in_rounds,
+    local_dependencies,
+    stage_groups,
+    workers_for,
+)
 from compiler.changes.changeset import ChangeSet, Problem
 from compiler.changes.planfile import ensure_fresh, load_changeset
 from compiler.errors import StalePlan, StripeApiError, UnsafeChange, UsageError
@@ -191,38 +201,76 @@ def test_a_failure_stops_the_run_and_reports_done_failed_and_not_attempted() -> 
     assert len(gateway.sent) == 4  # nothing after the failure was started
 
 
-def test_in_flight_calls_finish_after_a_failure_but_nothing_new_starts() -> None:
+def test_in_flight_calls_finish_after_a_refusal_but_nothing_new_starts() -> None:
     calls = [create("price", f"p{n}") for n in range(20)]
-    gateway = FakeGateway(delay=0.02, fail={"price.p2 create": StripeApiError("boom", status=500)})
+    refusal = StripeApiError("Invalid currency", status=400, code="parameter_invalid")
+    gateway = FakeGateway(delay=0.02, fail={"price.p2 create": refusal})
     result = apply_changeset(changeset(calls), gateway, workers=4)
-    assert len(result.failed) == 1
+    (failure,) = result.failed
+    assert not failure.outcome_unknown and result.refused == (failure,)
     assert len(result.done) + len(result.failed) + len(result.not_attempted) == 20
     assert len(gateway.sent) == len(result.done) + 1
     assert len(result.not_attempted) >= 20 - 4 - 4  # at most one more round of workers after the failure
     assert all(e[0] == "end" for e in gateway.events[-1:])
 
 
-def test_ctrl_c_lets_calls_in_flight_finish_and_reports(monkeypatch: pytest.MonkeyPatch) -> None:
-    from concurrent.futures import wait as real_wait
+@pytest.mark.parametrize("status", [500, 502, 409, 429, None])
+def test_after_a_step_of_unknown_outcome_its_stage_goes_on_but_the_next_does_not_start(status: int | None) -> None:
+    # a 5xx may have committed, a dropped connection (no status) may have too: the other creates of the stage are
+    # independent and go on; what may depend on the failed one (the next stages) waits for a fresh read
+    calls = catalog_calls(6)
+    unknown = StripeApiError("An unknown error occurred", status=status)
+    gateway = FakeGateway(fail={"price.p2 create": unknown})
+    result = apply_changeset(changeset(calls), gateway, workers=3)
+    (failure,) = result.failed
+    assert failure.outcome_unknown and not result.refused
+    assert failure.index == calls.index(next(c for c in calls if c.address == "price.p2"))
+    assert sorted(d.call.address for d in result.done) == sorted(
+        ["meter.emails", "product.suite", *(f"price.p{n}" for n in range(6) if n != 2)]
+    )
+    assert [c.action for c in result.not_attempted] == [CallAction.SET_DEFAULT_PRICE, CallAction.ARCHIVE]
+    assert all(calls[d.index].address == d.call.address for d in result.done)  # each step knows its call
 
-    import compiler.apply as apply_module
 
-    calls_seen = {"n": 0}
+def test_a_call_that_depends_on_a_step_of_unknown_outcome_is_not_attempted() -> None:
+    # one stage, one object: the meter's deactivation waits for its update, which may not have happened
+    calls = [
+        update("meter", "a", CallAction.UPDATE, {"display_name": "A"}),
+        ApiCall("POST", "/v1/billing/meters/mtr_a/deactivate", {}, "meter.a", CallAction.DEACTIVATE),
+        update("meter", "b", CallAction.UPDATE, {"display_name": "B"}),
+    ]
+    gateway = FakeGateway(fail={"meter.a update": StripeApiError("boom", status=500)})
+    result = apply_changeset(changeset(calls), gateway, workers=1)
+    assert [d.call.address for d in result.done] == ["meter.b"]
+    assert [c.action for c in result.not_attempted] == [CallAction.DEACTIVATE]
 
-    def interrupting_wait(futures: Any, return_when: str = "ALL_COMPLETED") -> Any:
-        calls_seen["n"] += 1
-        if calls_seen["n"] == 3:
-            raise KeyboardInterrupt
-        return real_wait(futures, return_when=return_when)
 
-    monkeypatch.setattr(apply_module, "wait", interrupting_wait)
+def test_a_stop_lets_calls_in_flight_finish_and_starts_nothing_new() -> None:
+    stop = threading.Event()
     calls = [create("price", f"p{n}") for n in range(30)]
     gateway = FakeGateway(delay=0.01)
-    result = apply_changeset(changeset(calls), gateway, workers=4)
+
+    def progress(p: Progress) -> None:
+        if p.done == 5:
+            stop.set()
+
+    result = apply_changeset(changeset(calls), gateway, workers=4, stop=stop, on_progress=progress)
     assert result.interrupted and not result.ok and not result.failed
     assert len(result.done) == len(gateway.sent)  # everything started was finished and reported
     assert len(result.done) + len(result.not_attempted) == 30
-    assert result.not_attempted
+    assert 5 <= len(result.done) <= 5 + 4
+
+
+def test_the_step_log_holds_what_is_done_and_in_flight_at_any_moment() -> None:
+    log = StepLog()
+    seen: list[Record] = []
+    calls = [create("price", f"p{n}") for n in range(12)]
+    gateway = FakeGateway(delay=0.01)
+    apply_changeset(changeset(calls), gateway, workers=3, log=log, on_progress=lambda _: seen.append(log.record()))
+    assert [len(r.done) for r in seen] == list(range(1, 13))
+    assert any(r.in_flight for r in seen)
+    final = log.record()
+    assert len(final.done) == 12 and not final.in_flight and not final.failed
 
 
 def test_zero_workers_still_means_one() -> None:
@@ -467,6 +515,10 @@ def test_a_saved_plan_without_a_format_version_is_refused(tmp_path: Path) -> Non
 # -- the command's report -------------------------------------------------------------------------------------------
 
 
+def no_reread(_round: ChangeSet, _result: ApplyResult) -> ChangeSet:
+    raise AssertionError("no read was due")
+
+
 def _echoed() -> tuple[list[tuple[str, bool]], Any]:
     lines: list[tuple[str, bool]] = []
 
@@ -480,9 +532,9 @@ def test_the_report_of_a_complete_apply() -> None:
     from compiler.cli.apply import report
     from compiler.stripe.gateway import GatewayStats
 
-    result = apply_changeset(changeset(catalog_calls(2)), FakeGateway())
+    outcome = apply_in_rounds(changeset(catalog_calls(2)), FakeGateway(), no_reread)
     lines, echo = _echoed()
-    report(result, GatewayStats(requests=12, rate_limited=2, retries=2), echo)
+    report(outcome, GatewayStats(requests=12, rate_limited=2, retries=2), echo)
     text = "\n".join(m for m, _ in lines)
     assert "Apply complete: 6 call(s) done (4 create, 1 set default price, 1 archive)" in text
     assert "2 rate-limited (429)" in text
@@ -494,11 +546,13 @@ def test_the_report_of_a_stopped_apply_names_done_failed_and_not_attempted() -> 
     from compiler.stripe.gateway import GatewayStats
 
     refusal = StripeApiError("No such product: 'suite'", status=400, code="resource_missing")
-    result = apply_changeset(changeset(catalog_calls(2)), FakeGateway(fail={"price.p0 create": refusal}), workers=1)
+    gateway = FakeGateway(fail={"price.p0 create": refusal})
+    outcome = apply_in_rounds(changeset(catalog_calls(2)), gateway, no_reread, workers=1)
     lines, echo = _echoed()
-    report(result, GatewayStats(), echo)
+    report(outcome, GatewayStats(), echo)
     text = "\n".join(m for m, _ in lines)
     assert all(err for _, err in lines)
+    assert text.startswith("Apply stopped after ") and "(Stripe refused a call): the account is partly" in text
     assert "done (2): 2 create" in text
     assert "failed: create price.p0 (400 resource_missing): No such product: 'suite'" in text
     assert "not attempted (3):" in text

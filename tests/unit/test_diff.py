@@ -12,6 +12,7 @@ from compiler.changes.diff import diff
 from compiler.changes.impact import with_price_impact
 from compiler.changes.model import Catalog, Resource
 from compiler.changes.problems import PROBLEM_RULES
+from compiler.changes.remaining import left_of_saved_plan
 from compiler.stripe.calls import ApiCall, placeholder
 from compiler.stripe.fields import MANAGED_METADATA, PLAN, canonical, catalog_canonical
 from compiler.stripe.kinds import IDENTITY_FIELD, Kind
@@ -592,7 +593,8 @@ def test_a_price_the_catalog_marks_inactive_is_archived_after_the_default_price_
 
 
 def test_every_problem_rule_is_one_the_diff_reports() -> None:
-    """The registry of plan-time problems is the whole list: each of its rules comes out of some diff."""
+    """The registry of plan-time problems is the whole list: each of its rules comes out of some diff (or of the
+    check of what is left of a saved plan between rounds of apply)."""
     gone = live(res(Kind.PRICE, "gone", product="suite", currency="usd", unit_amount=1), "price_gone")
     suite = res(Kind.PRODUCT, "suite", name="Suite")  # names no default price
     scenarios = [
@@ -618,7 +620,10 @@ def test_every_problem_rule_is_one_the_diff_reports() -> None:
     ]
     from tests.unit.test_adopt_diff import problem_scenarios  # it builds on this module's catalog
 
-    reported = {p.rule for cs in [*scenarios, *problem_scenarios()] for p in cs.problems}
+    # and the one a saved plan's later round finds: a price of pricebook's left active without its lookup key
+    left = LiveObject(Kind.PRICE, "price_left", None, True, {"active": True})
+    later, _ = left_of_saved_plan(ChangeSet(), [], set(), {}, AccountState.of([]), AccountState.of([left]))
+    reported = {p.rule for cs in [*scenarios, *problem_scenarios(), later] for p in cs.problems}
     assert reported == {rule.id for rule in PROBLEM_RULES}
 
 
@@ -673,6 +678,21 @@ def test_an_interrupted_replace_that_left_the_old_version_the_default_moves_the_
     moved = change(cs, "product.suite")
     assert moved.action is Action.UPDATE
     assert [(f.path, f.before, f.after) for f in moved.fields] == [("default_price", "price_old", "seats")]
+
+
+def test_a_second_new_version_two_applies_made_at_once_is_archived() -> None:
+    # both replaced price_old; price_later took the lookup_key from price_earlier, left active without one
+    earlier = dataclasses.replace(keyless("price_earlier"), replaces="price_old")
+    later = successor("price_old", object_id="price_later")
+    cs = diff(CATALOG, state([*applied(seats=later), earlier]))
+    assert cs.problems == ()
+    twin = change(cs, "price.price_earlier")
+    assert twin.action is Action.ARCHIVE
+    assert "second new version of price.seats" in twin.reason and "price_later" in twin.reason
+    assert [(c.path, c.action.value) for c in cs.calls] == [("/v1/prices/price_earlier", "archive old version")]
+    # a price that replaced something, but whose key nobody holds for that replace, is still nobody's to archive
+    alone = diff(CATALOG, state([*applied(), earlier]))
+    assert [p.rule for p in alone.problems] == ["managed-price-without-lookup-key"]
 
 
 def test_only_a_managed_successor_makes_a_price_pricebook_s_leftover() -> None:

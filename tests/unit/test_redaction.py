@@ -9,7 +9,7 @@ import json
 import pytest
 
 import compiler.cli
-from compiler.apply import ApplyResult, StepFailed
+from compiler.apply import ApplyReport, ApplyResult, Ending, Round, RoundCause, StepFailed
 from compiler.cli import main
 from compiler.cli.apply import report
 from compiler.cli.common import RedactingStream, report_error
@@ -113,7 +113,8 @@ def test_the_apply_report_is_printed_without_a_secret() -> None:
     call = ApiCall("POST", "/v1/prices", {"nickname": KEY}, "price.a", CallAction.CREATE, "price.a")
     result = ApplyResult(failed=(StepFailed(call, f"refused {KEY}", 400, KEY),))
     lines: list[str] = []
-    report(result, GatewayStats(), lambda text, **_: lines.append(text))
+    outcome = ApplyReport((Round(RoundCause.PLAN, result),), Ending.REFUSED)
+    report(outcome, GatewayStats(), lambda text, **_: lines.append(text))
     assert any("failed: create price.a" in line for line in lines)
     assert not any(KEY in line for line in lines)
     assert f"(400 {REDACTED}): refused {REDACTED}" in "\n".join(lines)
