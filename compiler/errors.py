@@ -47,6 +47,7 @@ class ExitCode(IntEnum):
     OK = 0
     ERROR = 1  # invalid input, failed command
     CHANGES = 2  # `plan --detailed-exitcode` found changes
+    INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report a command the signal ended
 
 
 @dataclass(frozen=True, order=True)
@@ -239,6 +240,12 @@ class NotQuotable(PricebookError):
 
 class ApplyFailed(PricebookError):
     """Some calls of an apply were not carried out (the report says which); running apply again finishes the job."""
+
+
+class Interrupted(PricebookError):
+    """Ctrl-C stopped the command; what it had done is reported before it exits."""
+
+    exit_code = ExitCode.INTERRUPTED
 
 
 class ExportError(PricebookError):

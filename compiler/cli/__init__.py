@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
 import traceback
+from typing import NoReturn
 
 import click
 
 from compiler.cli.common import redacted_output, report_error
+from compiler.cli.interrupts import exit_now
 from compiler.errors import ExitCode, PricebookError, keep_secret, redact
 from compiler.stripe.facts import API_VERSION
 
@@ -72,6 +75,14 @@ def keep_environment_secrets() -> None:
             keep_secret(key)
 
 
+def interrupted() -> NoReturn:
+    """Exit after Ctrl-C: 130 (128 + SIGINT, what shells report), a line on stderr, no traceback. A command that
+    changes anything reports what it did before it gets here (`apply` handles Ctrl-C itself)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the exit itself
+    click.echo("pricebook: interrupted", err=True)
+    exit_now(ExitCode.INTERRUPTED)
+
+
 def main() -> None:
     """Entry point: every PricebookError becomes a message and its exit code, never a traceback; nothing printed
     shows a secret (the keys of the environment are known as secrets from the start)."""
@@ -87,15 +98,17 @@ def _run() -> int:
     except PricebookError as exc:
         report_error(exc)
         return exc.exit_code
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C (and end of input at a prompt) into Abort; a Ctrl-C stays one
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+            interrupted()
         click.echo("Aborted.", err=True)
         return ExitCode.ERROR
     except click.ClickException as exc:
         exc.show()
         return ExitCode.ERROR if exc.exit_code == 2 else exc.exit_code
     except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        return 130
+        interrupted()
     except Exception as exc:  # a bug of ours: say so briefly; PRICEBOOK_DEBUG=1 shows the traceback
         # the text of an unexpected error may echo a request, key or session token included
         if os.environ.get("PRICEBOOK_DEBUG"):

@@ -8,7 +8,9 @@ saved plan is the approval itself), and sent by `compiler.apply`, with its progr
 steps whose outcome is unknown it reads the account again and carries out what is left (of the catalog's plan, or
 of the saved plan and nothing beyond it), up to `--max-rounds`.
 
-Exit 0 when everything was done, 1 otherwise (including a refusal to start).
+Exit 0 when everything was done, 1 otherwise (including a refusal to start), 130 after Ctrl-C. Ctrl-C stops
+starting calls and lets those in flight finish; a second one quits at once. Either way the report of what was done
+is printed first.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ from compiler.apply import (
     ApplyResult,
     Ending,
     Progress,
+    Record,
     Reread,
     RoundCause,
     StepDone,
+    StepLog,
     apply_in_rounds,
     check_applicable,
     rounds_of_saved_plan,
@@ -53,9 +57,18 @@ from compiler.cli.common import (
     template_vars,
 )
 from compiler.cli.environments import Environment
+from compiler.cli.interrupts import (
+    Interrupts,
+    StdoutOrStderr,
+    exit_now,
+    interrupts,
+    run_interruptibly,
+    silence_stdout,
+    stdout_closed,
+)
 from compiler.cli.plan import subscriber_options, subscribers_wanted
 from compiler.cli.progress import ProgressLine, duration, eta
-from compiler.errors import ApplyFailed, PlanChanged, UsageError, redact
+from compiler.errors import ApplyFailed, ExitCode, Interrupted, PlanChanged, UsageError, redact
 from compiler.render.color import should_color
 from compiler.render.text import render_text, render_text_summary
 from compiler.stripe.calls import ApiCall
@@ -244,6 +257,29 @@ def report(outcome: ApplyReport, stats: GatewayStats, echo: Callable[..., None] 
     say(f"  {_stats_line(stats)}", err=True)
 
 
+def report_quit(record: Record, stats: GatewayStats) -> None:
+    """What was done when the user quit with a second Ctrl-C, from apply's running record (scrubbed of secrets,
+    as `report` is)."""
+
+    def echo(text: str = "", *, err: bool = True) -> None:
+        click.echo(redact(text), err=err)
+
+    echo("Apply quit at once (a second Ctrl-C): the account is partly changed.", err=True)
+    echo(f"  done ({len(record.done)}): {_counts(record.done)}", err=True)
+    for failure in record.failed:
+        line = _failure_line(failure.call, failure.message, failure.status, failure.code, failure.outcome_unknown)
+        echo(line, err=True)
+    if record.in_flight:
+        _calls_list("sent, no answer yet: outcome unknown", record.in_flight, echo)
+    echo(f"  in round {record.rounds}; what was left was not attempted", err=True)
+    echo(f"  {_stats_line(stats)}", err=True)
+    echo(
+        "  hint: run `pricebook plan` to see what is left, then `pricebook apply`: it reads the account afresh and "
+        "finishes the job without duplicating anything",
+        err=True,
+    )
+
+
 def _announce(number: int, cause: RoundCause, changeset: ChangeSet) -> None:
     click.echo(
         f"Round {number}, {_ROUND_CAUSES[cause]}: {len(changeset.calls)} call(s) ({_counts(changeset.calls)})",
@@ -251,9 +287,20 @@ def _announce(number: int, cause: RoundCause, changeset: ChangeSet) -> None:
     )
 
 
+def _stopping() -> None:
+    click.echo(
+        "\nStopping: no new call starts; the ones in flight finish and the report follows "
+        "(Ctrl-C again to quit at once).",
+        err=True,
+    )
+
+
 def _carry_out(
-    changeset: ChangeSet, gateway: Gateway, reread: Reread, *, max_rounds: int, workers: int
+    changeset: ChangeSet, gateway: Gateway, reread: Reread, state: Interrupts, *, max_rounds: int, workers: int
 ) -> ApplyReport:
+    """Apply in rounds in a thread of its own, so that Ctrl-C (`state`, see `cli.interrupts`) never lands in its
+    bookkeeping. After a second Ctrl-C this reports what was done and ends the process."""
+    log = StepLog()
     progress = _ProgressLine(sys.stderr.isatty())
 
     def announce(number: int, cause: RoundCause, changeset: ChangeSet) -> None:
@@ -261,7 +308,7 @@ def _carry_out(
         progress.started = progress.line.clock()  # the pace and time left of this round's calls
         _announce(number, cause, changeset)
 
-    try:
+    def work() -> ApplyReport:
         return apply_in_rounds(
             changeset,
             gateway,
@@ -270,9 +317,18 @@ def _carry_out(
             on_round=announce,
             on_progress=progress,
             workers=workers,
+            stop=state.stop,
+            log=log,
         )
+
+    try:
+        finished, outcome = run_interruptibly(work, state)
     finally:
         progress.close()
+    if not finished or outcome is None:
+        report_quit(log.record(), gateway.stats)
+        exit_now(ExitCode.INTERRUPTED)
+    return outcome
 
 
 #: a plan of more lines than this is summed up before apply starts, not printed whole (`--show-plan` prints it)
@@ -291,16 +347,18 @@ def _expected_hash(_ctx: click.Context, _param: click.Parameter, value: str | No
     return "sha256:" + found.group(1)
 
 
-def show_changes(changeset: ChangeSet, *, whole: bool, color: bool) -> None:
+def show_changes(
+    changeset: ChangeSet, *, whole: bool, color: bool, echo: Callable[..., None] = click.echo
+) -> None:
     """The plan before apply starts: whole when asked or short, else summed up (a plan of 10,000 lines in a CI
     log buries what matters)."""
     text = render_text(changeset, color=color)
     lines = text.count("\n")
     if whole or lines <= MAX_PLAN_LINES:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
         return
-    click.echo(render_text_summary(changeset, color=color), nl=False)
-    click.echo(f"The whole plan ({lines:,} lines) is not shown here: `pricebook apply --show-plan` shows it.")
+    echo(render_text_summary(changeset, color=color), nl=False)
+    echo(f"The whole plan ({lines:,} lines) is not shown here: `pricebook apply --show-plan` shows it.")
 
 
 def check_hash(changeset: ChangeSet, expected: str | None) -> None:
@@ -407,13 +465,14 @@ def command(
         found = resolve_paths(paths)
         changeset, reread = _compute(found, var, vars_file, preset, gateway, wanted, allow_mass_archive)
 
-    show_changes(changeset, whole=show_plan, color=should_color(sys.stdout, os.environ))
+    out = StdoutOrStderr()
+    show_changes(changeset, whole=show_plan, color=should_color(sys.stdout, os.environ), echo=out)
     check_hash(changeset, expect_plan_hash)
     check_applicable(changeset, gateway)
     if not changeset.calls:  # the rendered plan has said so
         return
     if plan_file:
-        click.echo(f"Applying the saved plan {plan_file}: it is the approval, so no confirmation is asked.")
+        out(f"Applying the saved plan {plan_file}: it is the approval, so no confirmation is asked.")
     elif not auto_approve:
         if not can_ask():
             raise UsageError(
@@ -422,13 +481,26 @@ def command(
                 "reviewed plan saved with `pricebook plan --out FILE` with `pricebook apply --plan FILE`",
             )
         if not click.confirm("Apply these changes?", default=False):
-            click.echo("Apply cancelled: nothing was changed.")
+            out("Apply cancelled: nothing was changed.")
             click.get_current_context().exit(1)
+    if out.closed or stdout_closed():
+        silence_stdout()
+        raise UsageError(
+            "refusing to apply: standard output is closed (its reader exited, as `| head` does), so the plan "
+            "could not be shown in full; nothing was changed",
+            hint="send the output to a file or read all of it (`| tee apply.log`, `| less`)",
+        )
 
-    outcome = _carry_out(
-        changeset, gateway, reread, max_rounds=max_rounds, workers=workers or workers_for(gateway.rate_limit)
-    )
-    report(outcome, gateway.stats)
+    # from here on Ctrl-C stops apply the orderly way, and the report is written whatever happens
+    with interrupts(on_first=_stopping) as state:
+        workers = workers or workers_for(gateway.rate_limit)
+        outcome = _carry_out(changeset, gateway, reread, state, max_rounds=max_rounds, workers=workers)
+        report(outcome, gateway.stats, out)
+    if state.stop.is_set() and not outcome.ok:
+        raise Interrupted(
+            "interrupted: the calls in flight finished, the rest was not attempted",
+            hint="run `pricebook apply` again to finish the job: it reads the account afresh and duplicates nothing",
+        )
     if not outcome.ok:
         last = outcome.last
         rounds = f" ({len(outcome.rounds)} rounds)" if len(outcome.rounds) > 1 else ""

@@ -12,7 +12,10 @@ from compiler.apply import (
     ApplyReport,
     ApplyResult,
     Ending,
+    Record,
     RoundCause,
+    StepDone,
+    StepFailed,
     apply_in_rounds,
 )
 from compiler.changes.changeset import ChangeSet, Problem
@@ -218,3 +221,22 @@ def test_the_report_of_a_blocked_apply_names_each_problem_with_its_hint() -> Non
     text = "\n".join(m for m, _ in _report(outcome))
     assert "(the account changed while apply ran)" in text
     assert "problem: price.price_1: the account changed: x" in text and "hint: run plan" in text
+
+
+def test_the_report_after_a_second_ctrl_c_names_what_was_in_flight(capsys: pytest.CaptureFixture[str]) -> None:
+    from compiler.cli.apply import report_quit
+
+    calls = catalog_calls(1)
+    record = Record(
+        done=(StepDone(calls[0], "mtr_1"),),
+        failed=(StepFailed(calls[1], "boom", 500, None, True, 1),),
+        in_flight=(calls[2],),
+        rounds=2,
+    )
+    report_quit(record, GatewayStats(requests=9))
+    err = capsys.readouterr().err
+    assert "Apply quit at once" in err
+    assert "done (1): 1 create" in err
+    assert "failed: create product.suite (500) - outcome unknown: boom" in err
+    assert "sent, no answer yet: outcome unknown (1):\n    create price.p0" in err
+    assert "9 requests in all" in err
