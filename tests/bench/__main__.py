@@ -15,6 +15,7 @@ BENCHES = (
     "plan_bench",
     "subscribers_bench",
     "apply_bench",
+    "reliability_bench",
     "usage_bench",
 )
 
