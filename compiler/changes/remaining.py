@@ -23,9 +23,9 @@ import dataclasses
 from collections.abc import Collection, Mapping, Sequence
 
 from compiler.changes.changeset import Action, ChangeSet, Problem
+from compiler.changes.planfile import object_id
 from compiler.changes.problems import ACCOUNT_CHANGED_WHILE_APPLYING
-from compiler.stripe.calls import PLACEHOLDER, ApiCall, CallAction
-from compiler.stripe.fields import SPECS
+from compiler.stripe.calls import ApiCall, CallAction
 from compiler.stripe.kinds import Kind
 from compiler.stripe.state import AccountState, LiveObject
 
@@ -57,12 +57,14 @@ class _Account:
 
 
     def shows_done(self, call: ApiCall) -> bool:
-        """Whether the account shows what `call` (no create) does: an archive, a meter's status, a default price.
-        An update of fields is not looked into: sending it again is as harmless, and as cheap."""
+        """Whether the account shows what `call` (no create) does: an adoption, an archive, a meter's status, a
+        default price. An update of fields is not looked into: sending it again is as harmless, and as cheap."""
         target = object_id(call)
         live = self.by_id[call.kind].get(target) if target is not None else None
         if live is None:
             return False
+        if call.action is CallAction.ADOPT:
+            return live.managed
         if call.action in (CallAction.ARCHIVE, CallAction.ARCHIVE_OLD_VERSION):
             return not live.active
         if call.action in (CallAction.DEACTIVATE, CallAction.REACTIVATE):
@@ -73,14 +75,6 @@ class _Account:
             price = self.by_id[Kind.PRICE].get(wanted)
             return live.attrs.get("default_price") in {wanted, price.key if price is not None else None}
         return False
-
-
-def object_id(call: ApiCall) -> str | None:
-    """The id of the existing object a call is about (`/v1/prices/price_1` -> `price_1`); None for a create, or an
-    object this apply creates (a placeholder)."""
-    rest = call.path[len(SPECS[call.kind].path) :].strip("/")
-    segment = rest.split("/", 1)[0]
-    return segment if segment and not PLACEHOLDER.fullmatch(segment) else None
 
 
 def left_of_saved_plan(
@@ -102,6 +96,8 @@ def left_of_saved_plan(
     replaced = {c.address: c.live_id for c in saved.changes if c.action is Action.REPLACE and c.live_id}
     # products and plans are created under the catalog's id, which later calls name in their paths
     created_here = {str(c.params["id"]) for c in saved.calls if c.creates is not None and "id" in c.params}
+    # an object the plan's record adopts is pricebook's only once its adopt call has run
+    adopted = set(saved.adoption.targets.values()) if saved.adoption is not None else set()
     known = dict(ids)
     problems: list[Problem] = []
     calls: list[ApiCall] = []
@@ -116,7 +112,7 @@ def left_of_saved_plan(
                 continue
         elif position in unsure and account.shows_done(call.with_known_ids(known)):
             continue
-        why = _no_longer_valid(call, account, replaced.get(call.address), created_here)
+        why = _no_longer_valid(call, account, replaced.get(call.address), created_here, adopted)
         if why is not None:
             problems.append(_changed(call.address, why))
         calls.append(call)
@@ -125,9 +121,12 @@ def left_of_saved_plan(
     return dataclasses.replace(saved, calls=() if problems else next_round, problems=tuple(problems)), known
 
 
-def _no_longer_valid(call: ApiCall, account: _Account, replaced: str | None, created_here: set[str]) -> str | None:
+def _no_longer_valid(
+    call: ApiCall, account: _Account, replaced: str | None, created_here: set[str], adopted: set[str]
+) -> str | None:
     """Why the account no longer vouches for sending `call` again (None when it does). An object the plan itself
-    creates (`created_here`) is made before any call about it runs."""
+    creates (`created_here`) is made before any call about it runs; one it adopts (`adopted`) is pricebook's once
+    adopted."""
     if call.creates is not None:
         if not call.moves_lookup_key:
             return None  # Stripe refuses a second object with the same identity
@@ -142,7 +141,7 @@ def _no_longer_valid(call: ApiCall, account: _Account, replaced: str | None, cre
     live = account.by_id[call.kind].get(target)
     if live is None:
         return f"{call.kind.value} {target} is no longer in the account"
-    if not live.managed:
+    if not live.managed and not (call.action is CallAction.ADOPT and target in adopted):
         return f"{call.kind.value} {target} is no longer pricebook's"
     return None
 
@@ -170,4 +169,4 @@ def _changed(address: str, why: str) -> Problem:
     return Problem(address, rule.id, f"the account changed while apply ran: {why}", rule.way_out)
 
 
-__all__ = ["left_of_saved_plan", "object_id"]
+__all__ = ["left_of_saved_plan"]

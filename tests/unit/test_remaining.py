@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.changes.changeset import Action, Change, ChangeSet
-from compiler.changes.remaining import left_of_saved_plan, object_id
+from compiler.changes.model import Adoption
+from compiler.changes.remaining import left_of_saved_plan
 from compiler.stripe.calls import ApiCall, CallAction
 from compiler.stripe.kinds import Kind
 from compiler.stripe.state import AccountState, LiveObject
@@ -134,16 +135,6 @@ def test_a_price_of_pricebooks_left_active_without_its_key_is_a_problem_unless_t
     assert not nxt.problems
 
 
-def test_object_id_reads_the_path_not_a_placeholder() -> None:
-    assert object_id(archive("price_1", "x")) == "price_1"
-    assert object_id(create_price("x")) is None
-    assert object_id(move_default("x")) == "suite"
-    deactivate = ApiCall("POST", "/v1/billing/meters/mtr_1/deactivate", {}, "meter.e", CallAction.DEACTIVATE)
-    assert object_id(deactivate) == "mtr_1"
-    path = "/v1/products/{{product.p}}"
-    assert object_id(ApiCall("POST", path, {}, "product.p", CallAction.UPDATE, None, ("product.p",))) is None
-
-
 def test_a_call_on_an_object_the_plan_itself_creates_is_left_to_do() -> None:
     # a product is created under its catalog id, and its default price move names that id in its path
     params = {"id": "suite", "name": "S"}
@@ -163,3 +154,20 @@ def test_a_default_move_or_archive_the_account_shows_done_is_not_sent_again() ->
     still = account(product("suite"), price("price_old", None), price("price_new", "pro"))
     nxt, _ = left_of_saved_plan(SAVED, left, {0, 1}, {"price.pro": "price_new"}, START, still)
     assert [c.action for c in nxt.calls] == [CallAction.SET_DEFAULT_PRICE, CallAction.ARCHIVE_OLD_VERSION]
+
+
+def test_an_adoption_left_to_do_is_sent_again_and_one_the_account_shows_is_done() -> None:
+    # the plan's record takes over price_hand (made by hand, not yet pricebook's): its adopt call stays valid
+    adopt = ApiCall("POST", "/v1/prices/price_hand", {"lookup_key": "hand"}, "price.hand", CallAction.ADOPT)
+    record = Adoption("acct_1", False, {(Kind.PRICE, "hand"): "price_hand"})
+    saved = ChangeSet(calls=(adopt,), fingerprint="fp", adoption=record)
+    before = account(product("suite"), price("price_hand", None, managed=False))
+    nxt, _ = left_of_saved_plan(saved, [adopt], {0}, {}, before, before)
+    assert nxt.calls == (adopt,) and not nxt.problems
+    after = account(product("suite"), price("price_hand", "hand"))
+    nxt, _ = left_of_saved_plan(saved, [adopt], {0}, {}, before, after)
+    assert nxt.calls == () and not nxt.problems
+    # an object no record names is no one's to adopt
+    stray = ChangeSet(calls=(adopt,), fingerprint="fp")
+    nxt, _ = left_of_saved_plan(stray, [adopt], set(), {}, before, before)
+    assert "no longer pricebook's" in nxt.problems[0].message
