@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
@@ -16,6 +16,7 @@ from compiler.errors import Diagnosed, Diagnostic, PricebookError, UsageError, e
 # `pricebook emulator` need neither the catalog's reader nor the stripe SDK (which validate never loads either).
 if TYPE_CHECKING:
     from compiler.catalog.files import PresetVariables
+    from compiler.changes.model import Catalog
     from compiler.cli.environments import Environment
     from compiler.stripe.gateway import Connection
 
@@ -193,6 +194,18 @@ def template_vars(environment: Environment | None) -> PresetVariables:
     if environment is None:
         return NO_PRESET
     return PresetVariables(environment.variables, {ENV_VARIABLE: environment.template_value()})
+
+
+def load_checked(
+    paths: Sequence[str], var: Sequence[str], vars_file: str | None, environment: Environment | None
+) -> Catalog:
+    """The checked catalog below `paths` for a command that shows its warnings at once (plan and apply carry them
+    in the ChangeSet instead): an invalid one stops here, every diagnostic shown once; its warnings on stderr."""
+    from compiler.changes.model import load_catalog
+
+    checked = load_catalog(paths, var, vars_file, template_vars(environment))
+    echo_diagnostics(checked.warnings)
+    return checked.catalog
 
 
 def connect(environment: Environment | None, api_base: str | None, live: bool) -> Connection:

@@ -11,14 +11,13 @@ import click
 
 from compiler.changes.changeset import FORMAT_VERSION
 from compiler.changes.compile import compile_catalog
-from compiler.changes.model import Catalog, load_catalog
+from compiler.changes.model import Catalog
 from compiler.cli.common import (
     catalog_options,
-    echo_diagnostics,
     environment_option,
+    load_checked,
     paths_argument,
     resolve_paths,
-    template_vars,
 )
 from compiler.cli.environments import Environment
 from compiler.errors import Diagnostic, InvalidCatalog, Location
@@ -55,9 +54,7 @@ def command(
     environment: Environment | None,
 ) -> None:
     """Print the ordered API calls that create the catalog below PATHS (default plans/) in an empty account."""
-    checked = load_catalog(resolve_paths(paths), var, vars_file, template_vars(environment))
-    echo_diagnostics(checked.warnings)
-    catalog = checked.catalog
+    catalog = load_checked(resolve_paths(paths), var, vars_file, environment)
     calls = compile_catalog(catalog)
     if conform:
         problems = conformance_diagnostics(catalog, calls)

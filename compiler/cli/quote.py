@@ -8,14 +8,13 @@ from collections.abc import Sequence
 
 import click
 
-from compiler.changes.model import Catalog, Resource, load_catalog
+from compiler.changes.model import Catalog, Resource
 from compiler.cli.common import (
     catalog_options,
-    echo_diagnostics,
     environment_option,
+    load_checked,
     paths_argument,
     resolve_paths,
-    template_vars,
 )
 from compiler.cli.environments import Environment
 from compiler.errors import UsageError
@@ -53,9 +52,8 @@ def command(
 ) -> None:
     """What a customer pays for the price (or plan) KEY at each --quantity: transform, tiers, flat fees."""
     # checked first: quoting an invalid catalog would price something Stripe would refuse to create
-    checked = load_catalog(resolve_paths(paths), var, vars_file, template_vars(environment))
-    echo_diagnostics(checked.warnings)
-    resource = find_quotable(checked.catalog, key)
+    catalog = load_checked(resolve_paths(paths), var, vars_file, environment)
+    resource = find_quotable(catalog, key)
     terms = PriceTerms.from_attrs(resource.kind, resource.attrs, currency)
     quotes = [quote(terms, q) for q in quantities]
     if fmt == "json":

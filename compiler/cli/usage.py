@@ -22,15 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from compiler.changes.model import Catalog, Resource, load_catalog
+from compiler.changes.model import Resource
 from compiler.cli.common import (
     DiagnosticPrinter,
     catalog_options,
     connect,
     connection_options,
-    echo_diagnostics,
     environment_option,
-    template_vars,
+    load_checked,
 )
 from compiler.cli.environments import Environment
 from compiler.cli.progress import ProgressLine, duration
@@ -82,15 +81,6 @@ def _meter(meters: Meters, event_name: str) -> Meter:
         known = ", ".join(meters.names()[:10]) or "none"
         raise UsageError(f"no meter has the event_name {event_name!r} in {meters.source}", hint=f"meters: {known}")
     return meter
-
-
-def _load_catalog(
-    paths: Sequence[str], var: Sequence[str], vars_file: str | None, environment: Environment | None
-) -> Catalog:
-    """The checked catalog (an invalid one stops here, every diagnostic shown once), its warnings on stderr."""
-    checked = load_catalog(paths, var, vars_file, template_vars(environment))
-    echo_diagnostics(checked.warnings)
-    return checked.catalog
 
 
 def _events_gateway(connection: Connection, account: Gateway, via: Via, rate: float | None) -> Gateway:
@@ -326,7 +316,7 @@ def _dry_run(
     environment: Environment | None,
 ) -> None:
     if catalog_paths:
-        meters = catalog_meters(_load_catalog(catalog_paths, var, vars_file, environment), ", ".join(catalog_paths))
+        meters = catalog_meters(load_checked(catalog_paths, var, vars_file, environment), ", ".join(catalog_paths))
     else:
         _, gateway = _connect(environment, api_base, live)
         meters = account_meters(gateway)
@@ -474,7 +464,7 @@ def summary(
     """A customer's usage of a meter over a period, from Stripe's event summaries, and what it costs."""
     price: Resource | None = None
     if price_key is not None:
-        catalog = _load_catalog(catalog_paths or ("plans/",), var, vars_file, environment)
+        catalog = load_checked(catalog_paths or ("plans/",), var, vars_file, environment)
         price = find_quotable(catalog, price_key)
         price_meter = price.meter
         if price_meter is None:
