@@ -11,21 +11,19 @@ either way. Exit 0 when it ran (unmatched objects are listed, not an error), 1 o
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
 from compiler.adopt import Options, Proposal, count_kinds, described, propose
-from compiler.catalog.schema import schema_text
 from compiler.changes.model import Adoption, Catalog, CheckedCatalog, load_catalog
 from compiler.changes.planning import reading_gateway
 from compiler.cli.common import catalog_options, connect, connection_options, environment_option, template_vars
 from compiler.cli.environments import Environment
-from compiler.cli.import_ import SCHEMA_FILE, catalog_files, committed_schema
+from compiler.cli.import_ import catalog_files, committed_schema, schema_ref, write_files
 from compiler.errors import ExitCode, UsageError
-from compiler.export import ADOPTIONS_FILE, ExportFile, describe_counts, export_objects, record_file
+from compiler.export import ADOPTIONS_FILE, describe_counts, export_objects, record_file
 from compiler.stripe.facts import RESTRICTED_KEYS_DOC
 from compiler.stripe.kinds import SECTION, Kind
 from compiler.stripe.state import AccountState, read_account
@@ -97,16 +95,21 @@ def command(
         click.echo("Nothing to adopt: every object of the account is pricebook's, recorded, or left out below.")
     else:
         schema = committed_schema(target)
-        schema_ref = Path(os.path.relpath(schema or target.resolve() / SCHEMA_FILE, target.resolve())).as_posix()
+        ref = schema_ref(target, schema)
         entries = export_objects(
             proposal.new,
             single_file=_free_name(target) if existing else None,
-            schema_ref=schema_ref,
+            schema_ref=ref,
             livemode=state.livemode,
         )
-        record = record_file(_merged_record(checked.catalog, proposal, target), schema_ref=schema_ref)
+        record = record_file(_merged_record(checked.catalog, proposal, target), schema_ref=ref)
         what = f"what the catalog takes over in this account: {describe_counts(_target_counts(proposal))}"
-        _write(target, [*entries.files, record], record_says=what, schema_copy=schema is None and not existing)
+        write_files(
+            target,
+            [*entries.files, record],
+            schema_copy=schema is None and not existing,
+            says=lambda file: what if file.name == ADOPTIONS_FILE else describe_counts(file.counts),
+        )
         for warning in entries.warnings:
             click.echo(f"warning: {warning}", err=True)
     _report(proposal, target)
@@ -158,22 +161,6 @@ def _merged_record(catalog: Catalog, proposal: Proposal, target: Path) -> list[A
     if mine is None:
         items.append(Adoption(proposal.account, proposal.livemode, dict(proposal.targets)))
     return items
-
-
-def _write(target: Path, files: Sequence[ExportFile], *, record_says: str, schema_copy: bool) -> None:
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-        for file in files:
-            path = target / file.name
-            path.write_text(file.text, encoding="utf-8")
-            what = record_says if file.name == ADOPTIONS_FILE else describe_counts(file.counts)
-            click.echo(f"Wrote {path} ({what})")
-        if schema_copy:
-            path = target / SCHEMA_FILE
-            path.write_text(schema_text(), encoding="utf-8")
-            click.echo(f"Wrote {path} (the schema the files' $schema comment names, for editors: commit it too)")
-    except OSError as exc:
-        raise UsageError(f"cannot write into {target}: {exc.strerror or exc}") from None
 
 
 def _target_counts(proposal: Proposal) -> dict[Kind, int]:

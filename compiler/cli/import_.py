@@ -8,6 +8,8 @@ Exit 0 when the files were written (or there was nothing to write), 1 on any err
 from __future__ import annotations
 
 import os
+from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import click
@@ -26,12 +28,12 @@ from compiler.export import (
     UNMANAGED_FILE,
     UNREFERENCED,
     Export,
+    ExportFile,
     describe_archived,
     describe_counts,
     export_account,
 )
-from compiler.stripe.kinds import Kind
-from compiler.stripe.state import AccountState, read_account
+from compiler.stripe.state import read_account
 
 DEFAULT_OUT = "imported/"
 #: the catalog schema's file name: in `schemas/` of a catalog repository (`pricebook schema --out`), or beside
@@ -92,9 +94,10 @@ def command(
         include_unmanaged=include_unmanaged,
         all_meters=all_meters,
         include_archived=include_archived,
-        schema_ref=Path(os.path.relpath(schema or target.resolve() / SCHEMA_FILE, target.resolve())).as_posix(),
+        schema_ref=schema_ref(target, schema),
     )
-    click.echo(f"Read the {'live' if state.livemode else 'test'}-mode account: {describe_counts(_counts(state))}.")
+    read = describe_counts(Counter(o.kind for o in state.objects))
+    click.echo(f"Read the {'live' if state.livemode else 'test'}-mode account: {read}.")
     written = write(result, target, schema_copy=schema is None)
     report(result, target)
     if result.files and schema is not None and not _is_current(schema):
@@ -148,19 +151,38 @@ def _shown(path: Path) -> str:
     return str(path.relative_to(here)) if path.is_relative_to(here) else str(path)
 
 
+def schema_ref(target: Path, schema: Path | None) -> str:
+    """What the files written into `target` name in their `$schema` comment, relative to them: the committed copy
+    `schema` (see `committed_schema`), else the copy written beside them."""
+    return Path(os.path.relpath(schema or target.resolve() / SCHEMA_FILE, target.resolve())).as_posix()
+
+
 def write(result: Export, target: Path, schema_copy: bool) -> set[Path]:
     """Write the files, and with `schema_copy` the schema beside them; the resolved paths written."""
     if not result.files:
         click.echo("The account holds nothing pricebook manages: no file written.")
         return set()
+    return write_files(target, result.files, schema_copy=schema_copy)
+
+
+def write_files(
+    target: Path,
+    files: Sequence[ExportFile],
+    *,
+    schema_copy: bool,
+    says: Callable[[ExportFile], str] = lambda file: describe_counts(file.counts),
+) -> set[Path]:
+    """Write `files` into `target` (made if need be), each announced with what it holds (`says`), and with
+    `schema_copy` the schema beside them; the resolved paths written. A file that cannot be written is a
+    UsageError."""
     written: set[Path] = set()
     try:
         target.mkdir(parents=True, exist_ok=True)
-        for file in result.files:
+        for file in files:
             path = target / file.name
             path.write_text(file.text, encoding="utf-8")
             written.add(path.resolve())
-            click.echo(f"Wrote {path} ({describe_counts(file.counts)})")
+            click.echo(f"Wrote {path} ({says(file)})")
         if schema_copy:
             path = target / SCHEMA_FILE
             path.write_text(schema_text(), encoding="utf-8")
@@ -205,9 +227,3 @@ def report(result: Export, target: Path) -> None:
     elif result.files:
         click.echo(f"Check it with: pricebook plan {target} (it shows no changes)")
 
-
-def _counts(state: AccountState) -> dict[Kind, int]:
-    counts: dict[Kind, int] = {}
-    for obj in state.objects:
-        counts[obj.kind] = counts.get(obj.kind, 0) + 1
-    return counts
