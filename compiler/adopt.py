@@ -29,6 +29,7 @@ from typing import Any
 
 from compiler.changes.model import Catalog, Resource
 from compiler.stripe.facts import LOOKUP_KEY
+from compiler.stripe.fields import meter_of
 from compiler.stripe.kinds import KIND_ORDER, SECTION, Kind
 from compiler.stripe.state import AccountState, LiveObject
 
@@ -133,7 +134,7 @@ def propose(catalog: Catalog, state: AccountState, options: Options = Options())
     work = _Work(catalog, state, account, options, candidates)
     work.run()
     # a meter is adopted by naming it: by default only those an adopted price or plan bills from
-    billed = {m for o in work.new if (m := _meter_of(o)) is not None}
+    billed = {m for o in work.new if (m := meter_of(o.kind, o.attrs)) is not None}
     new = [o for o in work.new if o.kind is not Kind.METER or o.key in billed or options.picks(o)]
     left_out += [o for o in work.new if o not in new]
     return Proposal(
@@ -159,17 +160,6 @@ def _nameless(obj: LiveObject, state: AccountState) -> bool:
 
 def _order(obj: LiveObject) -> tuple[int, str, str]:
     return (KIND_ORDER.index(obj.kind), obj.key or "", obj.id)
-
-
-def _meter_of(obj: LiveObject) -> str | None:
-    if obj.kind is Kind.PRICE:
-        recurring = obj.attrs.get("recurring")
-        value = recurring.get("meter") if isinstance(recurring, Mapping) else None
-    elif obj.kind is Kind.PLAN:
-        value = obj.attrs.get("meter")
-    else:
-        value = None
-    return value if isinstance(value, str) else None
 
 
 class _Work:
@@ -291,7 +281,7 @@ class _Work:
             # written too unless the catalog has it: matched, recorded, or pricebook's with an entry
             if product in self.by_id and self.catalog.get(Kind.PRODUCT, self.keys.get(product, "")) is None:
                 self._add(self.by_id[product])
-            meter = _meter_of(obj)
+            meter = meter_of(obj.kind, obj.attrs)
             if meter is not None and (Kind.METER, meter) not in self.taken:
                 holder = next((o for o in self.state.of_kind(Kind.METER) if o.key == meter and o.active), None)
                 holder = holder or next((o for o in self.state.of_kind(Kind.METER) if o.key == meter), None)

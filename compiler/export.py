@@ -34,7 +34,7 @@ from compiler.catalog.yaml_reader import load_text
 from compiler.changes.model import Adoption
 from compiler.errors import ExportError
 from compiler.stripe.facts import PRICE_AMOUNT, TIER_AMOUNT_PAIRS
-from compiler.stripe.fields import MANAGED_BY_KEY, SPECS, unstated
+from compiler.stripe.fields import MANAGED_BY_KEY, SPECS, meter_of, unstated
 from compiler.stripe.kinds import KIND_ORDER, SECTION, Kind
 from compiler.stripe.state import AccountState, LiveObject
 
@@ -274,7 +274,8 @@ def export_account(
 
     written_meters: set[str] = set()
     for selection in (main, extra):
-        for name in sorted({m for o in (*selection.prices, *selection.plans) if (m := _meter_ref(o)) is not None}):
+        billed = (meter_of(o.kind, o.attrs) for o in (*selection.prices, *selection.plans))
+        for name in sorted({m for m in billed if m is not None}):
             if name in written_meters:
                 continue
             meter = meters.get(name)
@@ -323,15 +324,6 @@ def _meters_by_event_name(meters: Iterable[LiveObject]) -> dict[str, LiveObject]
         if held is None or (meter.active and not held.active):
             out[meter.key] = meter
     return out
-
-
-def _meter_ref(obj: LiveObject) -> str | None:
-    if obj.kind is Kind.PRICE:
-        recurring = obj.attrs.get("recurring")
-        value = recurring.get("meter") if isinstance(recurring, Mapping) else None
-    else:
-        value = obj.attrs.get("meter")
-    return value if isinstance(value, str) else None
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from compiler.catalog.check import check_with_options
 from compiler.catalog.files import NO_PRESET, PresetVariables
 from compiler.catalog.source import Entry
 from compiler.errors import Diagnostic, Location
-from compiler.stripe.fields import MANAGED_METADATA, catalog_canonical
+from compiler.stripe.fields import MANAGED_METADATA, catalog_canonical, meter_of
 from compiler.stripe.kinds import KIND_ORDER, Kind
 
 
@@ -42,14 +42,7 @@ class Resource:
     @property
     def meter(self) -> str | None:
         """The event_name of the meter a metered price or plan bills from."""
-        if self.kind is Kind.PRICE:
-            recurring = self.params.get("recurring")
-            value = recurring.get("meter") if isinstance(recurring, Mapping) else None
-        elif self.kind is Kind.PLAN:
-            value = self.params.get("meter")
-        else:
-            value = None
-        return value if isinstance(value, str) else None
+        return meter_of(self.kind, self.params)
 
 
 @dataclass(frozen=True)

@@ -480,3 +480,16 @@ def catalog_key(raw: Mapping[str, Any]) -> str:
     metadata = raw.get("metadata")
     named = metadata.get(PRICEBOOK_ID_KEY) if isinstance(metadata, Mapping) else None
     return named if isinstance(named, str) and named else str(raw["id"])
+
+
+def meter_of(kind: Kind, values: Mapping[str, Any]) -> str | None:
+    """The meter a metered price (`recurring.meter`) or plan (`meter`) bills from, in the canonical form's terms
+    (the meter's event_name); None for anything else."""
+    if kind is Kind.PRICE:
+        recurring = values.get("recurring")
+        value = recurring.get("meter") if isinstance(recurring, Mapping) else None
+    elif kind is Kind.PLAN:
+        value = values.get("meter")
+    else:
+        value = None
+    return value if isinstance(value, str) else None
