@@ -2,9 +2,8 @@
 
 - `emulator`: a fresh, empty emulator with no knobs. One server serves the whole session (startup is cheap,
   but a reset is cheaper); it is reset before each test.
-- `emulator_factory(rate_limit=..., fail_rate=..., latency_ms=..., seed=..., state_path=...,
-  meter_event_rate_limit=..., meter_event_delay_ms=...)`: its own server with those knobs, stopped when the test
-  ends.
+- `emulator_factory(state_path=..., **knobs)`: its own server with those `Knobs` (rate_limit, fail_rate,
+  latency_ms, seed, meter_event_rate_limit, meter_event_delay_ms), stopped when the test ends.
 
 Both give an `EmulatorHandle`: `.url`, `.api_key`, `.client()`, `.requests()`, `.reset()`.
 
@@ -16,6 +15,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import stripe
@@ -55,25 +55,9 @@ def client(emulator: EmulatorHandle) -> stripe.StripeClient:
 def emulator_factory() -> Iterator[EmulatorFactory]:
     started: list[EmulatorHandle] = []
 
-    def start(
-        *,
-        rate_limit: int | None = None,
-        fail_rate: float = 0.0,
-        latency_ms: int = 0,
-        seed: int | None = None,
-        state_path: Path | None = None,
-        meter_event_rate_limit: int | None = None,
-        meter_event_delay_ms: int = 0,
-    ) -> EmulatorHandle:
-        knobs = Knobs(
-            rate_limit=rate_limit,
-            fail_rate=fail_rate,
-            latency_ms=latency_ms,
-            seed=seed,
-            meter_event_rate_limit=meter_event_rate_limit,
-            meter_event_delay_ms=meter_event_delay_ms,
-        )
-        handle = run_in_thread(knobs=knobs, state_path=state_path)
+    def start(*, state_path: Path | None = None, **knobs: Any) -> EmulatorHandle:
+        """A server with these `Knobs` (their names as keywords: a misspelt one is a TypeError)."""
+        handle = run_in_thread(knobs=Knobs(**knobs), state_path=state_path)
         started.append(handle)
         return handle
 
