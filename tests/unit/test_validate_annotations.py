@@ -33,20 +33,9 @@ from tests.cli import invoke
 from tests.rule_cases import FAILING, Case, case_args, params, write_case
 from tests.unit.test_rule_cases import EVERY_ID
 from tests.unit.test_rule_cases import _unreadable as unreadable
+from tests.unit.test_validate_cli import VALID
 
 SARIF_SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "sarif" / "sarif-schema-2.1.0.json"
-
-VALID = """\
-products:
-  - id: p
-    name: P
-    prices:
-      - lookup_key: p_monthly
-        currency: usd
-        unit_amount: 1000
-        recurring: {interval: month}
-"""
-
 
 # -- the runner's side: how a line of a step's output becomes a command ------------------------------------------
 
