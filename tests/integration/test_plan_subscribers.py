@@ -19,7 +19,8 @@ from tests.cli import run_pricebook
 
 ROOT = Path(__file__).resolve().parents[2]
 
-BASE = """\
+#: the meter and the product both catalogs have; each adds its prices
+HEAD = """\
 meters:
   - event_name: team_calls
     display_name: Team API calls
@@ -30,6 +31,9 @@ products:
     name: Team
     default_price: team_monthly
     prices:
+"""
+
+BASE = HEAD + """\
       - lookup_key: team_monthly
         currency: usd
         unit_amount: 1000
@@ -52,17 +56,7 @@ products:
 
 #: team_monthly 10.00 -> 12.00 (a replace), team_yearly_legacy removed (an archive), team_eu's eur 28.00 -> 31.00
 #: (in place), team_calls 0.02 -> 0.03 (a replace of a metered price)
-EDITED = """\
-meters:
-  - event_name: team_calls
-    display_name: Team API calls
-    default_aggregation: {formula: sum}
-
-products:
-  - id: team
-    name: Team
-    default_price: team_monthly
-    prices:
+EDITED = HEAD + """\
       - lookup_key: team_monthly
         currency: usd
         unit_amount: 1200
