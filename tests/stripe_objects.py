@@ -8,6 +8,7 @@ expansions pricebook asks for expanded), with pricebook's ownership mark. Keywor
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -134,6 +135,20 @@ def stripe_product(**fields: Any) -> dict[str, Any]:
     }
     base.update(fields)
     return base
+
+
+def unset_value(resource: type, name: str) -> Any:
+    """What Stripe returns for a field that holds nothing, per the stripe SDK's resource class (`stripe.Price`):
+    null where the field is Optional, [] for a list, and {} for metadata (always an object, "All keys can be
+    unset", though the SDK types a plan's as Optional)."""
+    if name == "metadata":
+        return {}
+    annotation = resource.__annotations__[name]
+    if type(None) in typing.get_args(annotation):
+        return None
+    origin: object = typing.get_origin(annotation)
+    assert origin is list, (name, annotation)
+    return []
 
 
 def stripe_subscription(

@@ -8,7 +8,6 @@ with the precision the parameter's docstring states. Each case is derived from t
 
 from __future__ import annotations
 
-import typing
 from typing import Any
 
 import pytest
@@ -16,6 +15,7 @@ import stripe
 
 from compiler.emulator import EmulatorHandle
 from compiler.stripe import sdkparams
+from tests.stripe_objects import unset_value
 
 #: each kind's update endpoint (with the id the fixture below creates) and the SDK's resource class
 UPDATES: dict[str, tuple[str, type]] = {
@@ -95,18 +95,6 @@ def _account(client: stripe.StripeClient) -> dict[str, str]:
     return {kind: path.format(price=price.id, meter=meter.id) for kind, (path, _cls) in UPDATES.items()}
 
 
-def _empty_as_stripe_returns_it(resource: type, name: str) -> Any:
-    """What Stripe returns for a field that holds nothing, per the SDK's resource type."""
-    if name == "metadata":
-        return {}  # always an object ("All keys can be unset"), though the SDK types a plan's as Optional
-    annotation = resource.__annotations__[name]
-    if type(None) in typing.get_args(annotation):
-        return None
-    origin: object = typing.get_origin(annotation)
-    assert origin is list, (name, annotation)
-    return []
-
-
 def test_the_derived_cases_cover_what_the_catalog_changes() -> None:
     # the derivation must find the fields behind issue-sized bugs, or it derives nothing useful
     refused, unset = set(_params(empty_ok=False)), set(_params(empty_ok=True))
@@ -140,7 +128,7 @@ def test_an_empty_string_unsets_where_the_sdk_offers_it(emulator: EmulatorHandle
     path = _account(client)[kind]
     updated = client.raw_request("post", path, **{name: ""}).data
     fetched = client.raw_request("get", path).data
-    expected = _empty_as_stripe_returns_it(UPDATES[kind][1], name)
+    expected = unset_value(UPDATES[kind][1], name)
     assert updated[name] == expected
     assert fetched[name] == expected
 

@@ -9,7 +9,6 @@ and what to write instead.
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -25,6 +24,7 @@ from compiler.stripe.conformance import check_call
 from compiler.stripe.fields import MANAGED_METADATA, SPECS, Field, Mutability, Removal, canonical, catalog_canonical
 from compiler.stripe.kinds import IDENTITY_FIELD, Kind
 from compiler.stripe.state import AccountState, LiveObject
+from tests.stripe_objects import unset_value
 
 #: the SDK's resource class of each kind: what Stripe returns
 RESOURCES: Mapping[Kind, type] = {
@@ -197,14 +197,7 @@ UNSETTABLE = [(kind, name) for kind, name in FIELDS if _takes_empty(kind, name)]
 def test_what_stripe_returns_for_an_unset_field_compares_equal_to_the_dropped_field(kind: Kind, name: str) -> None:
     # after an apply unsets a field, the next plan must see no change: Stripe's empty value and the catalog's
     # missing field have one canonical form
-    annotation = RESOURCES[kind].__annotations__[name]
-    origin: object = typing.get_origin(annotation)
-    if type(None) in typing.get_args(annotation):
-        returned: Any = None
-    elif origin is list:
-        returned = []
-    else:
-        returned = {}  # a map (metadata)
+    returned = unset_value(RESOURCES[kind], name)
     assert canonical(kind, {name: returned})[name] == canonical(kind, {})[name]
 
 
