@@ -7,15 +7,12 @@ The bounds are lowered (a fraction of a second, a few kilobytes) so that each ca
 from __future__ import annotations
 
 import gc
-import json
 import os
 import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,115 +21,47 @@ from compiler.errors import StripeApiError
 from compiler.stripe.gateway import Connection, Gateway, RetryPolicy
 from compiler.stripe.http import HttpBounds
 from tests.cli import PRICEBOOK, REPO
+from tests.hostile import HostileServer, Request, as_json, hostile, send, send_head
 
 KEY = "sk_test_hostile"
 FAST = HttpBounds(timeout=0.2, deadline=0.6, max_bytes=20_000)
 QUICK_RETRIES = RetryPolicy(max_retries=3, initial_delay=0.05, max_delay=0.1)
 
-#: what the server does after reading a request: given the request's path and query, and the connection
-Behaviour = Callable[[str, socket.socket, threading.Event], None]
 
-
-@dataclass
-class HostileServer:
-    behaviour: Behaviour
-    requests: list[str] = field(default_factory=list)
-    stop: threading.Event = field(default_factory=threading.Event)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def serve(self) -> None:
-        self.listener.settimeout(0.05)  # so that it sees `stop` soon
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self.handle, args=(conn,), daemon=True).start()
-
-    def handle(self, conn: socket.socket) -> None:
-        with conn:
-            conn.settimeout(5)
-            data = b""
-            try:
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(4096)
-                    if not chunk:
-                        return
-                    data += chunk
-                target = data.split(b" ", 2)[1].decode()
-                self.requests.append(target)
-                self.behaviour(target, conn, self.stop)
-            except OSError:
-                return  # the client gave up: that is what the test wants
-
-    port: int = 0
-    listener: socket.socket = field(default_factory=socket.socket)
-
-
-@contextmanager
-def hostile(behaviour: Behaviour) -> Iterator[HostileServer]:
-    server = HostileServer(behaviour)
-    server.listener.bind(("127.0.0.1", 0))
-    server.listener.listen()
-    server.port = server.listener.getsockname()[1]
-    thread = threading.Thread(target=server.serve, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.stop.set()
-        server.listener.close()
-        thread.join(timeout=2)
-
-
-def _head(conn: socket.socket, length: int | None = None) -> None:
-    size = f"Content-Length: {length}\r\n" if length is not None else ""
-    conn.sendall(f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{size}Connection: close\r\n\r\n".encode())
-
-
-def _json(conn: socket.socket, body: object) -> None:
-    data = json.dumps(body).encode()
-    _head(conn, len(data))
-    conn.sendall(data)
-
-
-def endless(target: str, conn: socket.socket, stop: threading.Event) -> None:
-    _head(conn)
+def endless(request: Request, conn: socket.socket, stop: threading.Event) -> None:
+    send_head(conn)
     block = b" " * 4096
     while not stop.is_set():
         conn.sendall(block)
 
 
-def trickle(target: str, conn: socket.socket, stop: threading.Event) -> None:
-    _head(conn)
+def trickle(request: Request, conn: socket.socket, stop: threading.Event) -> None:
+    send_head(conn)
     conn.sendall(b'{"id": "x"')
     while not stop.wait(0.05):
         conn.sendall(b" ")
 
 
-def trickled_headers(target: str, conn: socket.socket, stop: threading.Event) -> None:
+def trickled_headers(request: Request, conn: socket.socket, stop: threading.Event) -> None:
     for byte in b"HTTP/1.1 200 OK\r\nX-Slow: ":
         conn.sendall(bytes([byte]))
     while not stop.wait(0.05):
         conn.sendall(b"a")
 
 
-def silent(target: str, conn: socket.socket, stop: threading.Event) -> None:
+def silent(request: Request, conn: socket.socket, stop: threading.Event) -> None:
     stop.wait(5)
 
 
-def same_page(target: str, conn: socket.socket, stop: threading.Event) -> None:
-    _json(conn, {"object": "list", "data": [{"id": "price_1"}, {"id": "price_2"}], "has_more": True})
+def same_page(request: Request, conn: socket.socket, stop: threading.Event) -> None:
+    send(conn, as_json({"object": "list", "data": [{"id": "price_1"}, {"id": "price_2"}], "has_more": True}))
 
 
-def fresh_pages(target: str, conn: socket.socket, stop: threading.Event) -> None:
+def fresh_pages(request: Request, conn: socket.socket, stop: threading.Event) -> None:
+    target = request.path
     start = int(target.rsplit("price_", 1)[1]) + 1 if "starting_after=price_" in target else 0
-    _json(conn, {"object": "list", "data": [{"id": f"price_{start + i}"} for i in range(100)], "has_more": True})
+    page = [{"id": f"price_{start + i}"} for i in range(100)]
+    send(conn, as_json({"object": "list", "data": page, "has_more": True}))
 
 
 def gateway(server: HostileServer, limits: HttpBounds = FAST) -> Gateway:
@@ -157,8 +86,8 @@ def test_an_endless_answer_stops_at_the_size_bound() -> None:
 
 
 def test_an_answer_declared_larger_than_the_bound_stops_too() -> None:
-    def declared(target: str, conn: socket.socket, stop: threading.Event) -> None:
-        _head(conn, 10**12)
+    def declared(request: Request, conn: socket.socket, stop: threading.Event) -> None:
+        send_head(conn, length=10**12)
         while not stop.is_set():
             conn.sendall(b"x" * 4096)
 
@@ -210,7 +139,7 @@ def test_a_list_that_repeats_its_page_is_an_error_not_an_endless_read() -> None:
         error, _ = _fails(lambda: gateway(server).list_all("/v1/prices"))
     assert error.rule == "list-cursor"
     assert "came back to the page after price_2" in error.message
-    assert server.requests == ["/v1/prices?limit=100", "/v1/prices?limit=100&starting_after=price_2"]
+    assert server.paths == ["/v1/prices?limit=100", "/v1/prices?limit=100&starting_after=price_2"]
 
 
 def test_a_list_that_never_ends_stops_at_the_object_bound(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -251,8 +180,8 @@ def test_the_command_line_reports_a_hostile_server_cleanly(tmp_path: Path) -> No
 def test_gateways_leave_no_sending_threads_behind() -> None:
     """Each sending thread gets a worker; it ends with the gateway (or the thread), not with the process."""
 
-    def answer(target: str, conn: socket.socket, stop: threading.Event) -> None:
-        _json(conn, {"id": "prod_1", "object": "product"})
+    def answer(request: Request, conn: socket.socket, stop: threading.Event) -> None:
+        send(conn, as_json({"id": "prod_1", "object": "product"}))
 
     def workers() -> list[threading.Thread]:
         return [t for t in threading.enumerate() if t.name == "pricebook-http"]
