@@ -23,7 +23,7 @@ from compiler.cli.environments import Environment
 from compiler.errors import Diagnostic, InvalidCatalog, Location
 from compiler.render.curl import render_calls
 from compiler.stripe.calls import ApiCall
-from compiler.stripe.conformance import check_calls
+from compiler.stripe.conformance import check_calls, rule_id
 from compiler.stripe.facts import API_VERSION
 
 
@@ -81,7 +81,7 @@ def conformance_diagnostics(catalog: Catalog, calls: Sequence[ApiCall]) -> list[
         out.append(
             Diagnostic(
                 places.get(call.address) or Location("<compiled>"),
-                f"sdk-{problem.code.replace('_', '-')}",
+                rule_id(problem.code),
                 f"{call.address} ({call.method} {call.path}){where}: {problem.message}",
                 hint="pricebook compiled a call the stripe SDK's request types do not allow; please report it",
             )

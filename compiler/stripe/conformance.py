@@ -17,6 +17,16 @@ from compiler.stripe.sdkparams import ParamProblem
 #: not a Stripe error code: Stripe answers an unknown route with a 404 "Unrecognized request URL" and no code
 UNKNOWN_ENDPOINT = "unknown_endpoint"
 
+#: every code a problem `check_call` finds has
+CODES: tuple[str, ...] = (
+    UNKNOWN_ENDPOINT,
+    sdkparams.PARAMETER_UNKNOWN,
+    sdkparams.PARAMETER_MISSING,
+    sdkparams.PARAMETER_INVALID,
+    sdkparams.PARAMETER_INVALID_INTEGER,
+    sdkparams.PARAMETER_INVALID_EMPTY,
+)
+
 #: what a placeholder stands for in a path while the endpoint is looked up (any one path segment will do)
 _ID_STANDIN = "id_placeholder"
 
@@ -24,6 +34,11 @@ _ID_STANDIN = "id_placeholder"
 def endpoint_class(call: ApiCall) -> type | None:
     """The SDK's params TypedDict for the call's endpoint; `/v1/products/{{...}}` is the update endpoint."""
     return sdkparams.params_class(call.method, PLACEHOLDER.sub(_ID_STANDIN, call.path))
+
+
+def rule_id(code: str) -> str:
+    """The rule id a problem of `code` is reported with (`compile --check`): `sdk-parameter-unknown`."""
+    return f"sdk-{code.replace('_', '-')}"
 
 
 def check_call(call: ApiCall) -> list[ParamProblem]:

@@ -1,0 +1,117 @@
+"""The rule ids of errors that only show while a command runs: what a server answered (or did not), the bounds
+on its answers, the quote calculator's range, and `compile --check`'s holding of calls against the SDK. Neither
+`validate` nor `plan` can find these ahead: they depend on what happens on the wire, or on the command line's
+input. This is their whole list, for `docs/rules.md` (each error also carries a message and a hint about the
+request at hand); a test holds it to the ids the code raises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from compiler import bounds
+from compiler.bounds import Bound
+from compiler.errors import UnexpectedAnswer
+from compiler.stripe import conformance
+from compiler.stripe.pricing import MAX_QUANTITY
+
+
+@dataclass(frozen=True)
+class RuntimeRule:
+    id: str  # stable: `error[id]` on the command line
+    means: str  # what happened, in general terms
+    way_out: str  # what the user can do about it
+
+
+def _raise(bound: Bound) -> str:
+    return f"set {bound.env}=N to raise the bound (N in {bound.unit}; {bound.show(bound.default)} unless set)"
+
+
+#: what a user checks when an answer is one Stripe never gives
+_CHECK_BASE = (
+    "check that --api-base (else STRIPE_API_BASE, or the environment's api_base) is unset (Stripe's API) or names "
+    "`pricebook emulator`"
+)
+
+UNEXPECTED_ANSWER = RuntimeRule(
+    "unexpected-answer",
+    "an answer Stripe never sends: not JSON or not UTF-8, not an object, an object without an id, an error status "
+    "without Stripe's error in its body, or an object of the other mode than the key's (a live-mode object for a "
+    "test-mode key): whatever answered is not Stripe's API for the key's account, or something between rewrote it",
+    str(UnexpectedAnswer.hint),
+)
+HTTP_TIMEOUT = RuntimeRule(
+    "http-timeout",
+    f"the server accepted no connection, or sent nothing, for {bounds.HTTP_TIMEOUT.env} "
+    f"({bounds.HTTP_TIMEOUT.show(bounds.HTTP_TIMEOUT.default)} unless set) on the last attempt pricebook "
+    "makes (a silence is retried while the request's deadline leaves room)",
+    f"check the network and the API base; on a slow link, {_raise(bounds.HTTP_TIMEOUT)}",
+)
+HTTP_DEADLINE = RuntimeRule(
+    "http-deadline",
+    f"one request got no whole answer within {bounds.HTTP_DEADLINE.env} "
+    f"({bounds.HTTP_DEADLINE.show(bounds.HTTP_DEADLINE.default)} unless set), retries included: a server that "
+    "sends its answer a trickle at a time, or stays silent through every retry",
+    f"check the network and the API base; on a slow link, {_raise(bounds.HTTP_DEADLINE)}",
+)
+RESPONSE_TOO_LARGE = RuntimeRule(
+    "response-too-large",
+    f"one answer was larger than {bounds.RESPONSE_MB.env} "
+    f"({bounds.RESPONSE_MB.show(bounds.RESPONSE_MB.default)} unless set); a page of a Stripe list (100 objects) is "
+    "far smaller. It is not sent again: it would be as large again",
+    f"{_CHECK_BASE}; if the account's answers really are that large, {_raise(bounds.RESPONSE_MB)}",
+)
+LIST_CURSOR = RuntimeRule(
+    "list-cursor",
+    "a list of the account said it had more, but its page ended in an object without an id to continue from, or "
+    "it came back to a page it had sent: following it would never end. Stripe's lists do neither",
+    _CHECK_BASE,
+)
+LIST_TOO_LONG = RuntimeRule(
+    "list-too-long",
+    f"a list of the account went on past {bounds.LIST_OBJECTS.env} "
+    f"({bounds.LIST_OBJECTS.show(bounds.LIST_OBJECTS.default)} unless set)",
+    f"{_CHECK_BASE}; for an account that does hold that many, {_raise(bounds.LIST_OBJECTS)}",
+)
+QUANTITY_TOO_LARGE = RuntimeRule(
+    "quantity-too-large",
+    f"`quote` (or `usage summary --price`) was asked about a quantity above {MAX_QUANTITY:,} (10^18), the largest "
+    "pricebook computes an amount for",
+    "quote a quantity of at most 10^18",
+)
+#: `compile --check`: one id per code of a problem the SDK's request types find in a compiled call
+CONFORMANCE = tuple(
+    RuntimeRule(
+        conformance.rule_id(code),
+        f"`compile --check`: a compiled call the stripe SDK's request types (generated from Stripe's API spec) do "
+        f"not allow: {code}",
+        "pricebook compiled a call Stripe refuses: please report it, with the catalog entry the error points at",
+    )
+    for code in conformance.CODES
+)
+
+#: every rule, in the order the reference lists them
+RUNTIME_RULES: tuple[RuntimeRule, ...] = (
+    UNEXPECTED_ANSWER,
+    HTTP_TIMEOUT,
+    HTTP_DEADLINE,
+    RESPONSE_TOO_LARGE,
+    LIST_CURSOR,
+    LIST_TOO_LONG,
+    QUANTITY_TOO_LARGE,
+    *CONFORMANCE,
+)
+
+
+__all__ = [
+    "CONFORMANCE",
+    "HTTP_DEADLINE",
+    "HTTP_TIMEOUT",
+    "LIST_CURSOR",
+    "LIST_TOO_LONG",
+    "QUANTITY_TOO_LARGE",
+    "RESPONSE_TOO_LARGE",
+    "RUNTIME_RULES",
+    "UNEXPECTED_ANSWER",
+    "RuntimeRule",
+]
