@@ -340,7 +340,7 @@ def _flow(items: Iterable[tuple[str, Any]]) -> _Flow:
 
 def _tiers(value: Any) -> list[_Flow]:
     flat, unit = TIER_AMOUNT_PAIRS[1], TIER_AMOUNT_PAIRS[0]
-    keys = ("up_to", *flat, *unit)  # as the seed catalog writes a tier: its bound, then the flat fee
+    keys = ("up_to", *flat, *unit)  # as the example catalog (plans/) writes a tier: its bound, then the flat fee
     return [_flow((k, tier.get(k)) for k in keys) for tier in value]
 
 

@@ -1,8 +1,9 @@
 """`make demo`: pricebook end to end on plans/, against a local emulator it starts and stops itself.
 
-validate -> compile -> quote the seed plan -> plan -> apply -> plan again (no changes) -> record usage on the
-seed's metered plan and on the flat-fee-plus-usage price, and see what it costs. Each step is the real
-`pricebook` command a user would type; the demo stops at the first step that fails.
+validate -> compile -> quote a plan of the example catalog -> plan -> apply -> plan again (no changes) -> record
+usage on its metered plan and on its flat-fee-plus-usage price, and see what it costs. Each step is the real
+`pricebook` command a user would type; the demo stops at the first step that fails. The command lines are bold on
+a terminal only (not in a file, a pipe or a CI log, nor with NO_COLOR set).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TextIO
 
 from compiler.emulator import run_in_subprocess
 
@@ -26,8 +28,17 @@ def _pricebook() -> list[str]:
     return [exe] if exe else [sys.executable, "-m", "compiler"]
 
 
+def heading(command: str, title: str, stream: TextIO) -> str:
+    """`$ pricebook validate plans/   # what it does`, the command in bold where `stream` is a terminal and the
+    user has not asked for no colour (https://no-color.org: NO_COLOR set and not empty)."""
+    if stream.isatty() and not os.environ.get("NO_COLOR"):
+        command = f"\033[1m{command}\033[0m"
+    return f"{command}   # {title}"
+
+
 def step(title: str, *args: str, ok: tuple[int, ...] = (0,)) -> None:
-    print(f"\n\033[1m$ pricebook {' '.join(args)}\033[0m   # {title}", flush=True)
+    command = "$ pricebook " + " ".join(args)
+    print(f"\n{heading(command, title, sys.stdout)}", flush=True)
     code = subprocess.call([*_pricebook(), *args], cwd=ROOT)
     if code not in ok:
         raise SystemExit(f"demo: `pricebook {' '.join(args)}` exited {code}")
@@ -45,7 +56,7 @@ def main() -> None:
         step("schema and Stripe's rules, offline", "validate", PLANS)
         step("the API calls that build the catalog in an empty account", "compile", PLANS, "--format", "curl")
         step(
-            "what the seed's per-5-users plan charges",
+            "what the example catalog's legacy plan charges: $10 for every 5 users or part of 5",
             "quote", PLANS, "--price", "standard-cost-per-5-users",
             "--quantity", "1", "--quantity", "3", "--quantity", "5", "--quantity", "6", "--quantity", "7",
         )
@@ -57,8 +68,9 @@ def main() -> None:
 
 
 def usage() -> None:
-    """The seed's Metered Emails plan ($0.10 for every full 1,000 emails) at 999 and 1,000 emails, and the API
-    platform's $10 a month including 10,000 requests at 0, 10,000 and 10,001 requests (10,000 from a file)."""
+    """The example catalog's Metered Emails plan ($0.10 for every full 1,000 emails) at 999 and 1,000 emails, and
+    the API platform's $10 a month including 10,000 requests at 0, 10,000 and 10,001 requests (10,000 from a
+    file)."""
     emails = ("--customer", "cus_demo_emails")
     step("999 emails sent by a customer", "usage", "record", "--meter", "emails_sent", *emails, "--value", "999")
     step("what 999 emails cost on the Metered Emails plan", "usage", "summary", *emails, "--price", "metered-emails")

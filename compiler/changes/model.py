@@ -2,8 +2,8 @@
 checks the files and builds it, keeping the check's warnings beside it for every command to show.
 
 A `Resource` keeps two views of the same object: `params`, the fields exactly as the user wrote them (what
-`compile` sends, so the seed's curl examples come out parameter for parameter), and `attrs`, the canonical form
-(`stripe.fields.catalog_canonical`) that the diff compares with the live account.
+`compile` sends, so the curl examples of Stripe's guides come out parameter for parameter), and `attrs`, the
+canonical form (`stripe.fields.catalog_canonical`) that the diff compares with the live account.
 """
 
 from __future__ import annotations
