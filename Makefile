@@ -11,7 +11,8 @@ LOWEST := .venv-lowest
 SCHEMAS := schemas/catalog.schema.json schemas/changeset.schema.json
 
 # What the catalog targets (validate, compile, quote, plan, apply) work on, for CI: `make plan PLANS=catalog/
-# FORMAT=markdown`. Each is empty unless set; the README's "Make targets" says what each becomes.
+# FORMAT=markdown`. Each is empty unless set (but PLANS, FORMAT, and PRICE and QUANTITY for the example catalog);
+# the README's "Make targets" says what each becomes.
 #   PLANS      the catalog directory or files
 #   VARS       a YAML/JSON file of template variables (--vars)
 #   VAR        template variables, NAME=VALUE separated by spaces (--var, each)
@@ -21,7 +22,10 @@ SCHEMAS := schemas/catalog.schema.json schemas/changeset.schema.json
 #   FORMAT     plan: text, markdown (the PR comment) or json
 #   PLAN_FILE  plan: also save the plan there (--out); apply: apply that saved, reviewed plan (--plan)
 #   PLAN_HASH  apply: refuse any plan but the approved one, whose hash this is (--expect-plan-hash)
-#   ARGS       anything more for the command (--max-bytes 1048576, --show-plan, --rate 50, ...)
+#   PRICE      quote: the price lookup_key or plan id to quote (--price); the example catalog's legacy plan when
+#              PLANS is the example catalog, else required
+#   QUANTITY   quote: the quantities, separated by spaces (--quantity, each)
+#   ARGS       anything more for the command (--max-bytes 1048576, --show-plan, --rate 50, --currency eur, ...)
 PLANS ?= plans/
 VARS ?=
 VAR ?=
@@ -29,6 +33,8 @@ LIVE ?=
 FORMAT ?= text
 PLAN_FILE ?=
 PLAN_HASH ?=
+PRICE ?= $(if $(filter plans plans/ ./plans ./plans/,$(PLANS)),standard-cost-per-5-users)
+QUANTITY ?= 1 3 5 6 7
 ARGS ?=
 CATALOG_FLAGS = $(if $(VARS),--vars $(VARS)) $(foreach v,$(VAR),--var $(v))
 ENV_FLAG = $(if $(filter command line,$(origin ENV)),$(if $(ENV),--env $(ENV)))
@@ -96,13 +102,14 @@ test-lowest: $(STAMP)
 	$(LOWEST)/bin/python -m pytest
 
 validate: $(STAMP)
-	$(BIN)/pricebook validate $(PLANS) $(CATALOG_FLAGS) $(ENV_FLAG)
+	$(BIN)/pricebook validate $(PLANS) $(CATALOG_FLAGS) $(ENV_FLAG) $(ARGS)
 
 compile: $(STAMP)
-	$(BIN)/pricebook compile $(PLANS) --format curl $(CATALOG_FLAGS) $(ENV_FLAG)
+	$(BIN)/pricebook compile $(PLANS) --format curl $(CATALOG_FLAGS) $(ENV_FLAG) $(ARGS)
 
 quote: $(STAMP)
-	$(BIN)/pricebook quote $(PLANS) $(CATALOG_FLAGS) $(ENV_FLAG) --price standard-cost-per-5-users --quantity 1 --quantity 3 --quantity 5 --quantity 6 --quantity 7
+	$(if $(PRICE),,$(error make quote: name the price or plan to quote in $(PLANS): make quote PLANS=$(PLANS) PRICE=KEY QUANTITY="1 5 10"))
+	$(BIN)/pricebook quote $(PLANS) $(CATALOG_FLAGS) $(ENV_FLAG) --price $(PRICE) $(foreach q,$(QUANTITY),--quantity $(q)) $(ARGS)
 
 # The command line goes to stderr (`set -x`), so stdout is the plan alone: `make -s plan FORMAT=markdown > x.md`.
 plan: $(STAMP)

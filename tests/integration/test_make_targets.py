@@ -79,3 +79,24 @@ def test_make_passes_template_variables_and_the_live_flag(emulator: EmulatorHand
                    key=live_key)
     assert "Invalid API Key" in allowed.stderr  # --live let it through to the (test-mode) emulator
     assert live_key not in allowed.stdout + allowed.stderr + refused.stderr
+
+
+def test_make_quote_takes_the_price_and_quantities_of_another_catalog(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    (catalog / "seats.yaml").write_text(
+        "products:\n  - id: seats\n    name: Seats\n"
+        "prices:\n  - lookup_key: seats_monthly\n    product: seats\n    currency: usd\n    unit_amount: 700\n"
+        "    recurring: {interval: month}\n"
+    )
+    quoted = make("quote", emulator, f"PLANS={catalog}", "PRICE=seats_monthly", "QUANTITY=2 10", "ARGS=--format json")
+    assert quoted.returncode == 0, quoted.stderr
+    rows = json.loads(quoted.stdout)["quotes"]
+    assert [(row["quantity"], row["amount"]) for row in rows] == [(2, 1400), (10, 7000)]
+    # the example's price is the default for the example catalog only: elsewhere make says what to set
+    unnamed = make("quote", emulator, f"PLANS={catalog}")
+    assert unnamed.returncode != 0
+    assert f"make quote PLANS={catalog} PRICE=KEY" in unnamed.stderr
+    assert "standard-cost-per-5-users" in make("quote", emulator).stdout
