@@ -13,6 +13,7 @@ in a sandbox that bounds their time and the size of what they build (`catalog.sa
 from __future__ import annotations
 
 import json
+import os
 import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from compiler.catalog.yaml_reader import MAX_DEPTH, load_text
 from compiler.errors import Diagnostic, Location
 
 CATALOG_SUFFIXES = (".yaml", ".yml")
+#: the catalog repository's settings (its environments), at its root; see `cli.environments`
+CONFIG_FILE = "pricebook.toml"
 #: the template variable that holds the environment chosen with --env (a mapping: `name`, `live`)
 ENV_VARIABLE = "env"
 TEMPLATE_SUFFIXES = (".yaml.j2", ".yml.j2")
@@ -60,6 +63,36 @@ def display_path(path: Path) -> str:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    """The `pricebook.toml` of `start` (the current directory) or the nearest directory above it, up to the
+    repository's root; None when there is none."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / CONFIG_FILE
+        if candidate.is_file():
+            return candidate
+        if (folder / ".git").exists():
+            break
+    return None
+
+
+def _not_found_hint(raw: str) -> str:
+    """What to do about a path that does not exist. Run from below the catalog repository's root (where its
+    pricebook.toml is), a relative path is still relative to where pricebook runs: say so, and where it is."""
+    generic = "pass a catalog directory (default plans/) or catalog files"
+    config = find_config()
+    if Path(raw).is_absolute() or config is None or config.parent == Path.cwd().resolve():
+        return generic
+    root = Path(os.path.relpath(config.parent)).as_posix()
+    there = f"{root}/{raw}"
+    if Path(there).exists():
+        return (
+            f"paths are relative to where pricebook runs, which is below the catalog repository's root {root} "
+            f"(where {CONFIG_FILE} is): run pricebook there, or pass {there}"
+        )
+    return f"{generic}; paths are relative to where pricebook runs, not to {CONFIG_FILE} (in {root})"
 
 
 def is_template(path: Path) -> bool:
@@ -103,7 +136,7 @@ def find_files(paths: Sequence[str]) -> tuple[list[Path], list[Diagnostic]]:
                     Location(raw),
                     "path-not-found",
                     "no such file or directory",
-                    "pass a catalog directory (default plans/) or catalog files",
+                    _not_found_hint(raw),
                 )
             )
             continue

@@ -28,10 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compiler.catalog.files import ENV_VARIABLE, display_path
+from compiler.catalog.files import CONFIG_FILE, ENV_VARIABLE, display_path, find_config
 from compiler.errors import Diagnostic, InvalidConfig, Location, UsageError
-
-CONFIG_FILE = "pricebook.toml"
 
 #: every rule id of the file (all errors)
 RULE_IDS: Mapping[str, str] = {
@@ -79,19 +77,6 @@ class Config:
     @property
     def shown(self) -> str:
         return display_path(self.path)
-
-
-def find_config(start: Path | None = None) -> Path | None:
-    """The `pricebook.toml` of `start` (the current directory) or the nearest directory above it, up to the
-    repository's root; None when there is none."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        candidate = folder / CONFIG_FILE
-        if candidate.is_file():
-            return candidate
-        if (folder / ".git").exists():
-            break
-    return None
 
 
 def load_config(path: Path) -> Config:

@@ -86,6 +86,26 @@ def test_missing_path_and_empty_directory(tmp_path: Path) -> None:
     ]
 
 
+def test_a_path_missing_below_the_repository_root_says_where_pricebook_toml_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`cd plans && pricebook validate`: the default plans/ is relative to where pricebook runs."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pricebook.toml").write_text("")
+    (tmp_path / "plans" / "deep").mkdir(parents=True)
+    (tmp_path / "plans" / "suite.yaml").write_text("products: []\n")
+    monkeypatch.chdir(tmp_path / "plans" / "deep")
+    (missing,) = find_files(["plans/"])[1]
+    assert missing.rule == "path-not-found"
+    assert "the catalog repository's root ../.. (where pricebook.toml is)" in str(missing.hint)
+    assert "or pass ../../plans/" in str(missing.hint)
+    (elsewhere,) = find_files(["nope/"])[1]
+    assert "not to pricebook.toml (in ../..)" in str(elsewhere.hint)
+    monkeypatch.chdir(tmp_path)  # at the root, the hint is the plain one
+    (at_root,) = find_files(["nope/"])[1]
+    assert at_root.hint == "pass a catalog directory (default plans/) or catalog files"
+
+
 def test_display_path_is_relative_when_below_the_current_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
