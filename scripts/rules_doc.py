@@ -20,7 +20,7 @@ from compiler.catalog.rule_index import validate_rules
 from compiler.catalog.rules import RULES, Rule
 from compiler.catalog.rules.engine import TOPICS
 from compiler.catalog.schema import RULE_IDS as SCHEMA_RULE_IDS
-from compiler.changes.problems import PROBLEM_RULES
+from compiler.changes.problems import PLAN_WARNING_RULES, PROBLEM_RULES
 from compiler.changes.subscribers import MONEY_WARNING_RULES
 from compiler.cli.environments import RULE_IDS as CONFIG_RULE_IDS
 from compiler.stripe import facts
@@ -162,6 +162,14 @@ def generated_problems() -> str:
         "| id | what it means | the way out |",
         "|---|---|---|",
         *(f"| `{rule.id}` | {_cell(rule.means)} | {_cell(rule.way_out)} |" for rule in PROBLEM_RULES),
+        "",
+        "A plan also warns, without blocking the apply, where it keeps what the catalog may mean to change (shown "
+        "with",
+        "the catalog's warnings, at the entry, in every view):",
+        "",
+        "| id | what it means | what to do |",
+        "|---|---|---|",
+        *(f"| `{rule.id}` | {_cell(rule.means)} | {_cell(rule.way_out)} |" for rule in PLAN_WARNING_RULES),
         "",
         PROBLEMS_END,
     ]

@@ -45,6 +45,7 @@ from compiler.changes.problems import (
     DEFAULT_PRICE_BLOCKS_REPLACE,
     DEFAULT_PRICE_REMOVED,
     FIELD_CANNOT_BE_UNSET,
+    FIELD_KEPT,
     IMMUTABLE_FIELD,
     LOOKUP_KEY_HELD_BY_UNMANAGED_PRICE,
     MANAGED_PRICE_WITHOUT_LOOKUP_KEY,
@@ -55,6 +56,7 @@ from compiler.changes.problems import (
     PRODUCT_ID_HELD_BY_UNMANAGED_PRODUCT,
     ProblemRule,
 )
+from compiler.errors import Diagnostic, Location, Severity
 from compiler.stripe.calls import ApiCall, CallAction, in_stage_order, placeholder
 from compiler.stripe.fields import (
     MANAGED_BY_KEY,
@@ -85,6 +87,8 @@ class _Diff:
     calls: list[ApiCall] = field(default_factory=list)  # in the order made; `diff` sorts them by stage
     changes: list[Change] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    #: what the plan warns about without blocking the apply (`problems.PLAN_WARNING_RULES`), at the entry
+    warnings: list[Diagnostic] = field(default_factory=list)
     #: the action decided for each catalog price/plan/meter (by address), for references and default prices
     decided: dict[str, Action] = field(default_factory=dict)
     #: notes for a change decided elsewhere (a product's default price moving with its price's replace)
@@ -258,6 +262,7 @@ class _Diff:
         follows = self._followed(current_key)
         if wanted is None and follows is not None and follows.product == resource.key:
             wanted = follows.key  # not named in the catalog, but it follows its price through a replace
+            self._kept_default_price(resource, follows.key)
         move = self._default_move(resource, wanted, current_id)
         if live is None:
             self._create(resource)
@@ -669,6 +674,20 @@ class _Diff:
             )
         return bool(refused)
 
+    def _kept_default_price(self, resource: Resource, kept: str) -> None:
+        """The catalog names no default price, and the account's is one of the product's catalog prices: deleting
+        `default_price:` unsets nothing (Stripe cannot), so the plan says what stays, even when nothing changes."""
+        self.warnings.append(
+            Diagnostic(
+                resource.location or Location(resource.address),
+                FIELD_KEPT.id,
+                f"product {resource.key!r} names no default_price, so the account's stays: {kept}. Stripe cannot "
+                "unset a product's default price",
+                f"write `default_price: {kept}` to say so, or name another of the product's prices",
+                Severity.WARNING,
+            )
+        )
+
     def _unowned(self, resource: Resource, live: LiveObject, rule: ProblemRule, what: str) -> None:
         self._problem(
             resource,
@@ -734,6 +753,7 @@ def diff(
         changes=tuple(changes),
         calls=in_stage_order(work.calls),
         problems=tuple(problems),
+        warnings=tuple(work.warnings),
         api_version=api_version,
         fingerprint=state.fingerprint,
         livemode=state.livemode,

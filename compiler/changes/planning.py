@@ -39,12 +39,14 @@ def changeset_for(
 
 
 def plan_against(checked: CheckedCatalog, state: AccountState, *, allow_mass_archive: bool = False) -> ChangeSet:
-    """The ChangeSet for an account already read (pure): the diff, its price impact and the catalog's warnings.
+    """The ChangeSet for an account already read (pure): the diff, its price impact, the catalog's warnings and
+    the diff's own (a saved plan's catalog holds those already: each is shown once).
     `allow_mass_archive`: the user said many archives at once are meant (see `diff`)."""
     changeset = with_price_impact(
         diff(checked.catalog, state, api_version=API_VERSION, allow_mass_archive=allow_mass_archive)
     )
-    return dataclasses.replace(changeset, warnings=checked.warnings)
+    planned = tuple(w for w in changeset.warnings if w not in checked.warnings)
+    return dataclasses.replace(changeset, warnings=(*checked.warnings, *planned))
 
 
 def read_state(gateway: Lister, plan_ids: Iterable[str] = ()) -> AccountState:

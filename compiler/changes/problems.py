@@ -79,6 +79,16 @@ MANAGED_PRICE_WITHOUT_LOOKUP_KEY = ProblemRule(
     "adopt it (`pricebook adopt` writes a catalog entry for it), or give it a lookup_key in the Dashboard and add "
     f"it to the catalog; if nobody should use it, archive it in the Dashboard or remove its {MANAGED_BY_KEY} metadata",
 )
+FIELD_KEPT = ProblemRule(
+    "field-kept",
+    "a catalog product names no default_price, but the product in the account has one that the catalog could "
+    "name (one of its catalog prices): Stripe cannot unset a product's default price (its update takes no empty "
+    "value), so deleting `default_price:` from the entry changes nothing; the plan keeps the account's, and moves "
+    "it with its price through a replace. A warning: it does not block the apply",
+    "write `default_price:` with the price the warning names to say so, or name another of the product's prices",
+)
+#: what a plan warns about without blocking the apply (shown with the catalog's warnings, at the entry)
+PLAN_WARNING_RULES: tuple[ProblemRule, ...] = (FIELD_KEPT,)
 #: the flag of plan and apply by which the user says that many archives at once are meant
 ALLOW_MASS_ARCHIVE = "--allow-mass-archive"
 #: a plan may archive this many objects the catalog no longer lists (and not every managed one of a kind) unless
@@ -187,6 +197,7 @@ __all__ = [
     "DEFAULT_PRICE_BLOCKS_REPLACE",
     "DEFAULT_PRICE_REMOVED",
     "FIELD_CANNOT_BE_UNSET",
+    "FIELD_KEPT",
     "IMMUTABLE_FIELD",
     "LOOKUP_KEY_HELD_BY_UNMANAGED_PRICE",
     "MANAGED_PRICE_WITHOUT_LOOKUP_KEY",
@@ -196,6 +207,7 @@ __all__ = [
     "PLAN_ID_HELD_BY_PRICE",
     "PLAN_ID_HELD_BY_UNMANAGED_PLAN",
     "PLAN_IMMUTABLE_FIELD",
+    "PLAN_WARNING_RULES",
     "PROBLEM_RULES",
     "PRODUCT_ID_HELD_BY_UNMANAGED_PRODUCT",
     "ProblemRule",

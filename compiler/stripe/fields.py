@@ -64,7 +64,9 @@ class Removal(StrEnum):
     DEFAULT = "default"  # send the field's default value back (active: true)
     PER_KEY = "per key"  # a map changed key by key: metadata keys unset with "", currency options cleared first
     REFUSED = "refused"  # Stripe cannot unset it: the plan reports a Problem instead of sending anything
-    KEPT = "kept"  # a catalog that does not name it leaves the account's value as it is
+    #: a catalog that does not name it leaves the account's value as it is (Stripe has no "" for it either);
+    #: where the catalog could name that value, the plan warns that it stays (`field-kept`)
+    KEPT = "kept"
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,8 @@ PRODUCT = KindSpec(
         Field("unit_label", removal=UNSET),
         Field("url", removal=UNSET),
         Field("metadata", {}, removal=PER_KEY),
+        # a catalog that never names one leaves the default price to the Dashboard, and it follows its price
+        # through a replace; Stripe's product update cannot unset it (no ""), so a removal is only warned about
         Field("default_price", removal=KEPT),
     ),
     immutable_means=X,

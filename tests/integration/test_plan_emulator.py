@@ -202,6 +202,21 @@ def test_detailed_exitcode_zero_then_two_and_the_saved_plan(
     assert plain.returncode == 0 and json.loads(plain.stdout)["summary"]["replace"] == 1
 
 
+def test_a_default_price_deleted_from_the_catalog_stays_and_every_view_says_so(
+    emulator: EmulatorHandle, catalog_dir: Path
+) -> None:
+    build_by_hand(emulator.client())
+    (catalog_dir / "api.yaml").write_text(CATALOG.replace("    default_price: api_monthly\n", ""))
+    text = run_plan(emulator, str(catalog_dir), "--detailed-exitcode")
+    assert text.returncode == 0, text.stderr  # Stripe cannot unset it: nothing to send
+    assert "api.yaml:7:5: product 'api' names no default_price, so the account's stays: api_monthly" in text.stdout
+    assert "[field-kept]" in text.stdout
+    assert "hint: write `default_price: api_monthly` to say so" in text.stdout and "No changes." in text.stdout
+    plan = json.loads(run_plan(emulator, str(catalog_dir), "--format", "json").stdout)
+    assert [w["rule"] for w in plan["warnings"]] == ["field-kept"]
+    assert "field-kept" in run_plan(emulator, str(catalog_dir), "--format", "markdown").stdout
+
+
 def test_drift_by_hand_is_set_back(emulator: EmulatorHandle, catalog_dir: Path) -> None:
     client = emulator.client()
     ids = build_by_hand(client)

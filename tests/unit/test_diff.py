@@ -393,6 +393,25 @@ def test_default_price_follows_its_price_through_a_replace_even_when_the_catalog
     cs = diff(Catalog.of([product, cheaper]), state(objs))
     assert [c.action for c in cs.calls] == ["create", "set default price", "archive old version"]
     assert change(cs, "product.suite").action is Action.NOOP  # the catalog does not manage it, nothing to show
+    assert [w.rule for w in cs.warnings] == ["field-kept"]  # but the plan says that it stays
+
+
+def test_a_default_price_deleted_from_the_catalog_stays_and_the_plan_says_so() -> None:
+    """Stripe cannot unset a product's default_price (its update takes no ""): deleting the line changes nothing
+    in Stripe, so "no changes" comes with a warning that names what stays and what to write."""
+    product = res(Kind.PRODUCT, "suite", name="Suite")
+    seats = res(Kind.PRICE, "seats", product="suite", currency="usd", unit_amount=900, recurring={"interval": "month"})
+    objs = [live(product, "suite", default_price="seats"), live(seats, "price_seats")]
+    cs = diff(Catalog.of([product, seats]), state(objs))
+    assert cs.calls == () and cs.problems == ()
+    (warning,) = cs.warnings
+    assert (warning.rule, warning.severity.value) == ("field-kept", "warning")
+    assert "product 'suite' names no default_price, so the account's stays: seats" in warning.message
+    assert warning.hint == "write `default_price: seats` to say so, or name another of the product's prices"
+    # named, or a default price no catalog entry could name (made by hand, without a lookup_key): nothing to say
+    named = res(Kind.PRODUCT, "suite", name="Suite", default_price="seats")
+    assert diff(Catalog.of([named, seats]), state([live(named, "suite"), objs[1]])).warnings == ()
+    assert diff(Catalog.of([product]), state([live(product, "suite", default_price="price_byhand")])).warnings == ()
 
 
 def test_a_price_reactivated_as_the_new_default_is_active_before_the_product_points_at_it() -> None:

@@ -7,16 +7,17 @@ import re
 from pathlib import Path
 
 import compiler.changes
-from compiler.changes.problems import PROBLEM_RULES
+from compiler.changes.problems import PLAN_WARNING_RULES, PROBLEM_RULES
 
 CHANGES = Path(compiler.changes.__file__).resolve().parent
 
 
 def test_rules_have_unique_stable_ids_a_meaning_and_a_way_out() -> None:
-    ids = [rule.id for rule in PROBLEM_RULES]
+    rules = (*PROBLEM_RULES, *PLAN_WARNING_RULES)
+    ids = [rule.id for rule in rules]
     assert len(ids) == len(set(ids))
     assert all(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", rule_id) for rule_id in ids)
-    assert all(rule.means and rule.way_out for rule in PROBLEM_RULES)
+    assert all(rule.means and rule.way_out for rule in rules)
 
 
 def test_no_problem_is_made_with_a_rule_id_written_out() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 
-from compiler.changes.problems import PROBLEM_RULES
+from compiler.changes.problems import PLAN_WARNING_RULES, PROBLEM_RULES
 from compiler.changes.subscribers import MONEY_WARNING_RULES
 from scripts.rules_doc import BEGIN, DOC, END, generated, render
 from tests.rule_cases import FAILING
@@ -35,7 +35,7 @@ def test_every_plan_time_problem_is_in_the_reference() -> None:
     current = DOC.read_text(encoding="utf-8")
     section = current[current.index("## Plan-time problems") : current.index("## Warnings about money")]
     listed = re.findall(r"^\| `([a-z0-9-]+)` \|", section, re.MULTILINE)
-    assert listed == [rule.id for rule in PROBLEM_RULES]
+    assert listed == [rule.id for rule in (*PROBLEM_RULES, *PLAN_WARNING_RULES)]
 
 
 def test_every_money_warning_is_in_the_reference_and_the_changeset_schema() -> None:
