@@ -230,7 +230,10 @@ class _ProgressLine:
 )
 @click.option("--journal", "journal_path", type=click.Path(dir_okay=False, path_type=Path), help="[FILE.journal]")
 @click.option(
-    "--rejected", "rejected_path", type=click.Path(dir_okay=False, path_type=Path), help="[FILE.rejected.jsonl]"
+    "--rejected",
+    "rejected_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Why each row was rejected [FILE.rejected.jsonl]; the rows themselves go to STEM.rejected.EXT.",
 )
 @click.option(
     "--rate",
@@ -341,10 +344,11 @@ def _print_import(report: ImportReport, events: Gateway) -> None:
     already = ""
     if c.already:
         already = f"  ({c.already_in_journal:,} recorded by an earlier run, {c.already_at_stripe:,} Stripe already had)"
+    rejected = f"  (rows: {report.rejected_rows}, why: {report.rejected_file})" if c.rejected else ""
     rows = [
         ("sent", c.sent, ""),
         ("already there", c.already, already),
-        ("rejected", c.rejected, f"  (why: {report.rejected_file})" if report.rejected_file else ""),
+        ("rejected", c.rejected, rejected),
         ("not attempted", c.not_attempted, ""),
     ]
     if c.in_doubt:
@@ -417,8 +421,11 @@ def _finish_import(report: ImportReport, verified: VerifyReport | None) -> None:
     if report.counts.rejected:
         raise PricebookError(
             f"{report.counts.rejected:,} row(s) rejected; every other row was sent",
-            hint=f"each rejected row and its reason is in {report.rejected_file}; fix them and run the import "
-            "again (rows Stripe has are not sent twice)",
+            hint=f"the rejected rows are in {report.rejected_rows}, as {report.file.display} has them, and why in "
+            f"{report.rejected_file}: fix them there and import that file (pricebook usage import "
+            f"{report.rejected_rows}). Leave {report.file.display} as it is: its journal belongs to its content. "
+            "Was the cause the account (a meter to create or reactivate)? Then run this same command again: it "
+            "sends the rejected rows, and nothing Stripe has",
         )
     if verified is not None and not verified.ok:
         raise PricebookError(

@@ -13,7 +13,7 @@ import difflib
 import hashlib
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +40,8 @@ class UsageEvent:
     customer: str
     value: int | None  # None: a count meter's event without a value
     timestamp: int | None  # None: Stripe stamps it when it receives it
+    #: the row as written (`SourceRow.source`), to write it back if Stripe refuses the event
+    source: Any = field(default=None, compare=False, repr=False)
 
     def v1_params(self) -> dict[str, Any]:
         params: dict[str, Any] = {
@@ -72,6 +74,13 @@ def derive_identifier(event_name: str, payload: Mapping[str, str], timestamp: in
     gives the same identifiers every time (and two equal rows two different ones). Never random."""
     fields = "\x1f".join(f"{key}={payload[key]}" for key in sorted(payload))
     text = f"{DERIVATION}\x1f{event_name}\x1f{'' if timestamp is None else timestamp}\x1f{number}\x1f{fields}"
+    return IDENTIFIER_PREFIX + hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def rejected_identifier(file_digest: str, number: int) -> str:
+    """The identifier a rejected row without one is written back with (see `rows.RowWriter`): from the content of
+    the whole file it came from and its position there, so it is no other row's, in either file."""
+    text = f"{DERIVATION}\x1frejected\x1f{file_digest}\x1f{number}"
     return IDENTIFIER_PREFIX + hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
@@ -116,7 +125,9 @@ class RowChecker:
             payload[meter.value_key] = str(value)
         if identifier is None:
             identifier = derive_identifier(event_name, payload, timestamp, row.number)
-        event = UsageEvent(row.number, row.line, event_name, identifier, payload, customer, value, timestamp)
+        event = UsageEvent(
+            row.number, row.line, event_name, identifier, payload, customer, value, timestamp, row.source
+        )
         return Checked(event, tuple(problems))
 
     def _at(self, row: SourceRow) -> Location:

@@ -1,7 +1,8 @@
 """`usage import`: a file of usage sent to Stripe exactly once, resumably, within Stripe's limits.
 
 The file is read one row at a time; each row is checked (`events.RowChecker`), skipped when the journal says
-Stripe has it, refused into the rejected file when it would be refused or dropped, and otherwise sent in batches
+Stripe has it, refused into the rejected files when it would be refused or dropped (the rows as the file has
+them, to fix and import, and why), and otherwise sent in batches
 (`send`) by a few worker threads, paced by the gateway. Each answered batch goes to the journal at once, so a run
 that is interrupted (Ctrl-C, a kill, the network) loses nothing: the next run skips what the journal has, and
 Stripe's identifiers make a batch that was in flight count once when it is sent again (within Stripe's 24 hours;
@@ -26,10 +27,10 @@ from pathlib import Path
 from typing import IO
 
 from compiler.errors import Diagnostic, Location, PricebookError
-from compiler.usage.events import Checked, RowChecker, UsageEvent
+from compiler.usage.events import Checked, RowChecker, UsageEvent, rejected_identifier
 from compiler.usage.journal import Delivery, Journal, file_digest
 from compiler.usage.meters import Meters
-from compiler.usage.rows import ByteCounter, FileFormat, SourceRow, read_rows
+from compiler.usage.rows import ByteCounter, FileFormat, RowWriter, SourceRow, read_rows, rejected_rows_path
 from compiler.usage.send import Outcome, Result, Sender, Via
 from compiler.usage.verify import Totals
 
@@ -50,6 +51,11 @@ class UsageFile:
 
     def rows(self, counter: ByteCounter | None = None) -> Iterator[SourceRow]:
         return read_rows(self.path, self.fmt, self.display, counter)
+
+    @property
+    def rejected_rows(self) -> Path:
+        """Where an import writes the rows it rejects, as this file has them (`usage.rejected.csv`)."""
+        return rejected_rows_path(self.path, self.fmt)
 
     @property
     def size(self) -> int:
@@ -102,7 +108,8 @@ class ImportReport:
     counts: Counts
     seconds: float
     journal: Path
-    rejected_file: Path | None  # None: nothing was rejected
+    rejected_file: Path | None  # why each row was rejected; None: nothing was
+    rejected_rows: Path | None  # the rejected rows as the file has them, to fix and import; None: none
     totals: Totals  # of the rows Stripe has, for --verify
     started_sending: int  # when the journal began (events without a timestamp were stamped after it)
     interrupted: bool = False
@@ -116,30 +123,36 @@ class ImportReport:
 
 
 class RejectedFile:
-    """Rows refused, one JSON object a line with the row's place, the rule and Stripe's or pricebook's reason.
-    Written afresh by every run (a row refused before is checked and sent again)."""
+    """Rows refused: the rows themselves as the file has them (`rows`, a file to fix and import), and why, one
+    JSON object a line with the row's place in the file and in `rows`, the rule and Stripe's or pricebook's
+    reason. Both written afresh by every run (a row refused before is checked and sent again)."""
 
-    def __init__(self, path: Path, display: str) -> None:
+    def __init__(self, path: Path, file: UsageFile, digest: str) -> None:
         self.path = path
-        self.display = display
+        self.display = file.display
+        self.digest = digest
+        self.rows = RowWriter(file.path, file.fmt, file.rejected_rows)
         self.count = 0
         self._handle: IO[str] | None = None
         path.unlink(missing_ok=True)
 
-    def add(self, number: int, line: int, problems: list[Diagnostic]) -> None:
+    def add(self, number: int, line: int, problems: list[Diagnostic], source: object) -> None:
         if self._handle is None:
             self._handle = self.path.open("w", encoding="utf-8")
         self.count += 1
+        self.rows.write(source, rejected_identifier(self.digest, number))
         errors = [p for p in problems if p.is_error] or problems
         entry = {
             "file": self.display,
             "line": line,
             "row": number,
+            "rejected_row": self.count,  # its row in the rejected rows' file
             "errors": [{"rule": p.rule, "message": p.message, "hint": p.hint} for p in errors],
         }
         self._handle.write(json.dumps(entry) + "\n")
 
     def close(self) -> None:
+        self.rows.close()
         if self._handle is not None:
             self._handle.close()
 
@@ -256,9 +269,9 @@ class _Run:
                     Location(self.file.display, event.line),
                     REFUSED_RULE,
                     f"Stripe refused the event: {result.reason}",
-                    hint="fix the row and import the file again: rows Stripe has are not sent twice",
+                    hint=f"fix the row in {self.file.rejected_rows} and import that file",
                 )
-                self.rejected.add(event.number, event.line, [problem])
+                self.rejected.add(event.number, event.line, [problem], event.source)
                 continue
             (sent if result.outcome is Outcome.SENT else already).append(event.number)
             meter = self.meters.get(event.event_name)
@@ -271,7 +284,7 @@ class _Run:
 
     def refuse(self, row: SourceRow, problems: list[Diagnostic]) -> None:
         self.counts.rejected += 1
-        self.rejected.add(row.number, row.line, problems)
+        self.rejected.add(row.number, row.line, problems, row.source)
         self.journal.record(Delivery(int(self.now()), rejected=(row.number,)))
 
     def progress(self, started: float) -> Progress:
@@ -300,7 +313,7 @@ def import_file(
     )
     journal.check_meters({m.event_name: m.id for m in meters}, file.display)
     counter = ByteCounter(file.size)
-    run = _Run(file, meters, journal, RejectedFile(rejected_path, file.display), counter, now)
+    run = _Run(file, meters, journal, RejectedFile(rejected_path, file, digest), counter, now)
     started_at = int(now())
     checker = RowChecker(meters, started_at, file.display)
     pool = _Workers(sender, workers)
@@ -368,6 +381,7 @@ def import_file(
         seconds=time.monotonic() - started,
         journal=journal_path,
         rejected_file=rejected_path if run.rejected.count else None,
+        rejected_rows=file.rejected_rows if run.rejected.count else None,
         totals=run.totals,
         started_sending=journal.created,
         interrupted=interrupted,

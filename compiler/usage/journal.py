@@ -33,6 +33,7 @@ from typing import IO, Any
 
 from compiler.errors import Diagnostic, InvalidUsageFile, Location
 from compiler.stripe.facts import METER_EVENT_IDENTIFIER_WINDOW
+from compiler.usage.rows import FileFormat, rejected_rows_path
 
 KIND = "pricebook usage import"
 #: a row sent without an answer is sent again only this soon after: an hour inside Stripe's identifier window,
@@ -127,9 +128,11 @@ class Journal:
                         "usage-journal",
                         f"the journal was written for another content of {display} (its rows are numbered by "
                         "position, so they would not match)",
-                        hint="if rows were added, put them in a new file; to import this content from scratch, "
-                        "pass another --journal (identifiers of rows Stripe took in the last 24 hours still make it "
-                        "refuse them again as already there)",
+                        hint=f"fixed rows go in a file of their own, not into this one: restore {display} as it "
+                        f"was imported, fix the rows in {_rejected_rows(display)} (where the import wrote the rows "
+                        "it rejected) and import that file; added rows too go in a new file. To import this "
+                        "content from scratch, pass another --journal (rows Stripe took in the last 24 hours are "
+                        "then refused as already there, but older ones would count twice)",
                     )
                 journal = cls(path, header)
             elif journal is None:
@@ -270,6 +273,13 @@ def _delivery(data: Mapping[str, Any]) -> Delivery:
         sending=numbers("sending"),
         unsent=numbers("unsent"),
     )
+
+
+def _rejected_rows(display: str) -> str:
+    path = Path(display)
+    if path.suffix:
+        return str(rejected_rows_path(path, FileFormat.CSV))  # the format counts only without an extension
+    return f"{display}.rejected.csv (or .jsonl)"
 
 
 def _error(path: Path, line: int, rule: str, message: str, *, hint: str) -> InvalidUsageFile:

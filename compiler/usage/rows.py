@@ -8,8 +8,10 @@ JSON Lines: one object a line, shaped as Stripe's API takes an event:
 `{"event_name": "emails_sent", "timestamp": 1717243200, "identifier": "...", "payload": {"stripe_customer_id":
 "cus_...", "value": "25"}}`; payload values are strings or integers.
 
-Rows come with their place (`number`, their position among the file's rows, and `line`, where they start) and
-whatever was wrong with their shape; the file is never held in memory. Problems of the whole file (no header, an
+Rows come with their place (`number`, their position among the file's rows, and `line`, where they start),
+whatever was wrong with their shape, and their `source` (a CSV row's cells, a JSON line's text), so that a rejected
+row can be written back as the file had it (`RowWriter`): a file of the rejected rows, in the input's format,
+that the user fixes and imports. The file is never held in memory. Problems of the whole file (no header, an
 unknown column) stop the reading with an `InvalidUsageFile`.
 """
 
@@ -60,6 +62,8 @@ class SourceRow:
     identifier: Any = None
     payload: Mapping[str, Any] = field(default_factory=dict)
     problems: tuple[Diagnostic, ...] = ()
+    #: the row as written: a CSV row's cells (a list of str), a JSON line's text (a str)
+    source: Any = None
 
 
 class ByteCounter:
@@ -166,7 +170,7 @@ def _csv_rows(lines: Iterator[str], display: str) -> Iterator[SourceRow]:
                 f"this row has {len(cells)} field(s), the header has {width}",
                 hint="quote any field that contains a comma",
             )
-            yield SourceRow(number, start, problems=(problem,))
+            yield SourceRow(number, start, problems=(problem,), source=cells)
             continue
         # an empty cell is an absent value
         yield SourceRow(
@@ -176,6 +180,7 @@ def _csv_rows(lines: Iterator[str], display: str) -> Iterator[SourceRow]:
             (cells[timestamp_at] or None) if timestamp_at is not None else None,
             (cells[identifier_at] or None) if identifier_at is not None else None,
             {name: cells[index] for index, name in payload_columns if cells[index]},
+            source=cells,
         )
 
 
@@ -247,7 +252,7 @@ def _jsonl_rows(lines: Iterator[str], display: str) -> Iterator[SourceRow]:
                 f"this line is not valid JSON: {reason}",
                 hint='each line is one event: {"event_name": ..., "payload": {...}}',
             )
-            yield SourceRow(number, line_number, problems=(problem,))
+            yield SourceRow(number, line_number, problems=(problem,), source=text)
             continue
         if not isinstance(data, dict):
             problem = _problem(
@@ -257,7 +262,7 @@ def _jsonl_rows(lines: Iterator[str], display: str) -> Iterator[SourceRow]:
                 f"this line is a JSON {type(data).__name__}, not an object",
                 hint='each line is one event: {"event_name": ..., "payload": {...}}',
             )
-            yield SourceRow(number, line_number, problems=(problem,))
+            yield SourceRow(number, line_number, problems=(problem,), source=text)
             continue
         problems = []
         unknown = sorted(set(data) - {*EVENT_FIELDS, "payload"})
@@ -294,7 +299,87 @@ def _jsonl_rows(lines: Iterator[str], display: str) -> Iterator[SourceRow]:
             identifier=data.get("identifier"),
             payload=payload,
             problems=tuple(problems),
+            source=text,
         )
+
+
+# -- writing rows back ------------------------------------------------------------------------------------------
+
+
+def rejected_rows_path(path: Path, fmt: FileFormat) -> Path:
+    """Where an import writes the rows it rejected, in the file's own format: `usage.csv` -> `usage.rejected.csv`
+    (a file without an extension gets its format's)."""
+    if path.suffix:
+        return path.with_name(f"{path.stem}.rejected{path.suffix}")
+    return path.with_name(f"{path.name}.rejected.{fmt.value}")
+
+
+class RowWriter:
+    """Rows written back as `source` (a file of `fmt`) had them, the CSV header first: a file that imports like the
+    one it came from. A row without an identifier gets the one it is given (an `identifier` column is added to a
+    CSV file without one): a derived identifier knows only a row's content and position, so a fixed row could
+    otherwise take the identifier of another row, at the same position in the first file, and be dropped as
+    already there. Created on the first row; each run writes it afresh."""
+
+    def __init__(self, source: Path, fmt: FileFormat, path: Path) -> None:
+        self.source = source
+        self.fmt = fmt
+        self.path = path
+        self._handle: IO[str] | None = None
+        self._csv: Any = None
+        self._identifier_at = -1  # the identifier column of the CSV header; its end when the file has none
+        self._width = 0
+        path.unlink(missing_ok=True)
+
+    def write(self, row: Any, identifier: str) -> None:
+        """`row` as read (`SourceRow.source`), with `identifier` where it has none."""
+        if self._handle is None:
+            self._handle = self.path.open("w", encoding="utf-8", newline="")
+            if self.fmt is FileFormat.CSV:
+                header = _header_of(self.source)
+                self._width = len(header)
+                names = [cell.strip() for cell in header]
+                if "identifier" in names:
+                    self._identifier_at = names.index("identifier")
+                else:
+                    self._identifier_at = len(header)
+                    header = [*header, "identifier"]
+                self._csv = csv.writer(self._handle, lineterminator="\n")
+                self._csv.writerow(header)
+        if self._csv is not None:
+            cells = list(row) if isinstance(row, list) else []
+            if len(cells) == self._width:  # a row of the wrong width is written as it is, for the user to fix
+                if self._identifier_at == len(cells):
+                    cells.append(identifier)
+                elif not cells[self._identifier_at]:
+                    cells[self._identifier_at] = identifier
+            self._csv.writerow(cells)
+        else:
+            self._handle.write(_with_identifier(str(row or "").rstrip("\r\n"), identifier) + "\n")
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+
+
+def _with_identifier(line: str, identifier: str) -> str:
+    """A JSON line with `identifier` added if it has none; a line that is no JSON object stays as it is."""
+    try:
+        data = json.loads(line)
+    except (ValueError, RecursionError):
+        return line
+    if not isinstance(data, dict) or data.get("identifier"):
+        return line
+    return json.dumps({**data, "identifier": identifier}, ensure_ascii=False)
+
+
+def _header_of(path: Path) -> list[str]:
+    """The header row of a CSV file (read when the first row is rejected, long after the header was checked)."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for cells in csv.reader(handle):
+            if any(cell.strip() for cell in cells):
+                return cells
+    return []
 
 
 def _problem(display: str, line: int, rule: str, message: str, *, hint: str | None = None) -> Diagnostic:

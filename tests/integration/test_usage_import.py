@@ -293,6 +293,19 @@ def test_rejected_rows_go_to_a_file_and_the_rest_is_sent(emulator: EmulatorHandl
     rejected = (tmp_path / "usage.csv.rejected.jsonl").read_text().splitlines()
     assert len(rejected) == 1 and '"line": 3' in rejected[0] and "usage-value" in rejected[0]
     assert sorted(e["payload"]["value"] for e in stored_events(emulator)) == ["5", "6"]
+    rows = tmp_path / "usage.rejected.csv"
+    assert f"fix them there and import that file (pricebook usage import {rows})" in result.stderr
+
+    # fixed in the imported file itself, the journal refuses it and says where the fixed rows go
+    usage.write_text(usage.read_text().replace(",five", ",5"))
+    edited = run_pricebook(["usage", "import", str(usage), "--rate", "100"], emulator)
+    assert edited.returncode == 1 and "the journal was written for another content" in edited.stderr
+    assert f"fix the rows in {rows}" in edited.stderr
+    # fixed in the rejected rows' file, it imports, and nothing is sent twice
+    rows.write_text(rows.read_text().replace(",five", ",5"))
+    fixed = run_pricebook(["usage", "import", str(rows), "--rate", "100"], emulator)
+    assert fixed.returncode == 0, fixed.stderr
+    assert sorted(e["payload"]["value"] for e in stored_events(emulator)) == ["5", "5", "6"]
 
 
 def test_a_stream_session_is_renewed_when_it_expires(emulator: EmulatorHandle, tmp_path: Path) -> None:

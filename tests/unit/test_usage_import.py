@@ -183,6 +183,60 @@ def test_rows_refused_here_or_by_stripe_go_to_the_rejected_file_and_are_tried_ag
     assert report.counts.rejected == 1 and report.counts.already_in_journal == 18
 
 
+def test_the_rejected_rows_are_written_as_the_file_has_them_and_import_once_fixed(tmp_path: Path) -> None:
+    """Fixing rows in the imported file changes its content, which its journal refuses: the rows go to a file of
+    their own, in the input's format (CSV header first), to fix and import; why is beside it."""
+    file = usage_file(tmp_path, 20, bad=(3,))
+    sender = FakeSender(batch_size=5)
+    sender.refuse = {7}
+    report = run(file, sender, tmp_path)
+    assert report.rejected_rows == tmp_path / "usage.rejected.csv"
+    header, *rows = (tmp_path / "usage.rejected.csv").read_text().splitlines()
+    original = file.path.read_text().splitlines()
+    assert header == f"{original[0]},identifier"  # a derived one knows only content and position: see below
+    assert [row.rsplit(",", 1)[0] for row in rows] == [original[3], original[7]]  # refused here, then by Stripe
+    identifiers = [row.rsplit(",", 1)[1] for row in rows]
+    assert all(i.startswith("pbu_") for i in identifiers) and len(set(identifiers)) == 2
+    why = [json.loads(line) for line in (tmp_path / "usage.csv.rejected.jsonl").read_text().splitlines()]
+    assert [(entry["line"], entry["rejected_row"]) for entry in why] == [(4, 1), (8, 2)]
+    assert run(file, FakeSender(batch_size=5), tmp_path).counts.rejected == 1  # Stripe takes row 7 this time
+    assert (tmp_path / "usage.rejected.csv").read_text().splitlines()[1:] == rows[:1]  # with the same identifier
+
+    fixed = tmp_path / "usage.rejected.csv"
+    fixed.write_text(fixed.read_text().replace(",x,", ",3,"))
+    resent = FakeSender(batch_size=5)
+    report = import_file(
+        UsageFile.at(fixed),
+        METERS,
+        resent,
+        journal_path=tmp_path / "usage.rejected.csv.journal",
+        rejected_path=tmp_path / "usage.rejected.csv.rejected.jsonl",
+        workers=1,
+    )
+    assert report.ok and resent.sent == [1] and report.rejected_rows is None
+
+
+def test_rejected_json_lines_are_written_back_line_for_line(tmp_path: Path) -> None:
+    path = tmp_path / "usage.jsonl"
+    payload = {"stripe_customer_id": "cus_1", "value": "2"}
+    good = json.dumps({"event_name": "emails_sent", "timestamp": NOW - 600, "payload": payload})
+    bad = good.replace('"2"', '"two"')
+    path.write_text(f"{good}\n{bad}\nnot json\n")
+    report = import_file(
+        UsageFile.at(path),
+        METERS,
+        FakeSender(),
+        journal_path=tmp_path / "j",
+        rejected_path=tmp_path / "why.jsonl",
+        workers=1,
+    )
+    assert report.counts.rejected == 2
+    written, broken = (tmp_path / "usage.rejected.jsonl").read_text().splitlines()
+    assert broken == "not json"  # written as it is, for the user to fix
+    assert {k: v for k, v in json.loads(written).items() if k != "identifier"} == json.loads(bad)
+    assert json.loads(written)["identifier"].startswith("pbu_")
+
+
 def test_already_at_stripe_counts_as_delivered(tmp_path: Path) -> None:
     file = usage_file(tmp_path, 10)
     sender = FakeSender(batch_size=1)
