@@ -5,15 +5,18 @@ does not name), and the active prices that have the mark but no lookup_key to na
 the old version of a price pricebook replaced), are the candidates: the active ones, archived ones too when
 asked, or those picked by Stripe id or kind. Each candidate is
 
-- matched to an entry the catalog already has, when the catalog is meant for this account too (a second account
-  built by hand): a product by its id or else its name; a price by its lookup_key or else its content (product,
-  currency, amounts, recurring); a plan by its id or else its content. An entry is matched once, and a match must
-  be the only one, or it is listed for the user to resolve;
-- or written as a new entry: when the catalog is empty (a first adoption), or the candidate was picked. A new
-  entry gets a readable catalog identity: a product its Stripe id when a person chose it, else one from its name;
-  a price its lookup_key, else one from its product, interval and currency (`analytics_monthly_usd`); a plan its
-  id, likewise. Every identity is unique in the catalog and the account, and the same account always gives the
-  same names. A new price brings its product and meter into the catalog with it, whatever was picked.
+- matched to an entry the catalog already has and the account does not (an entry plan would create): a product by
+  its id or else its name; a price by its lookup_key or else its content (product, currency, amounts, recurring);
+  a plan by its id or else its content. An entry is matched once, and a match must be the only one, or it is
+  listed for the user to resolve;
+- or written as a new entry, as the `Mode` says: in a first adoption (no catalog yet) and when adding to this
+  account's catalog, every candidate that matches nothing; for another account of the catalog (match only), only
+  what was picked. A new entry gets a readable catalog identity: a product its Stripe id when a person chose it,
+  else one from its name; a price its lookup_key, else one from its product, interval and currency
+  (`analytics_monthly_usd`, and `_metered` after it for a metered price, so that it differs from a licensed one
+  beside it); a plan its id, likewise. Every identity is unique in the catalog and the account, and the same
+  account always gives the same names. A new price brings its product and meter into the catalog with it,
+  whatever was picked.
 
 The record (`adopt:` for this account) names each match and each new entry by its Stripe id; meters need none
 (naming the event_name makes a meter pricebook's). An object the record already names is left to it.
@@ -25,6 +28,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from compiler.changes.model import Catalog, Resource
@@ -68,13 +72,51 @@ PLAN_CONTENT = (
 )
 
 
+class Mode(StrEnum):
+    """What adopt does with an object that matches no catalog entry."""
+
+    FIRST = "first adoption"  # no catalog yet: every object becomes a new entry
+    ADD = "add"  # the catalog is this account's: what matches is recorded, the rest become new entries
+    MATCH = "match only"  # another account of the catalog: what matches is recorded, the rest only listed
+
+
+#: the flags that choose a mode over the one `choose_mode` finds
+MATCH_ONLY, ADD_UNMATCHED = "--match-only", "--add-unmatched"
+
+
+def choose_mode(catalog: Catalog, account: str, livemode: bool, asked: Mode | None) -> tuple[Mode, str]:
+    """The mode for adopting `account` into `catalog`, and why, in words for the user. Without a catalog it is a
+    first adoption. A catalog whose record (adoptions.yaml) names another account serves several accounts: its
+    entries are matched, and a new entry, which every account would get, is written only when asked. Otherwise
+    the catalog is this account's (or no account's yet): what matches nothing becomes a new entry."""
+    if not any(True for _ in catalog):
+        return Mode.FIRST, "the directory holds no catalog yet: every object becomes a new entry"
+    if asked is Mode.MATCH:
+        return Mode.MATCH, f"as asked ({MATCH_ONLY}): objects that match no catalog entry are listed, not written"
+    if asked is Mode.ADD:
+        return Mode.ADD, f"as asked ({ADD_UNMATCHED}): objects that match no catalog entry become new entries"
+    others = sorted({a.account for a in catalog.adoptions if (a.account, a.livemode) != (account, livemode)})
+    if others:
+        return Mode.MATCH, (
+            f"the catalog's adoptions.yaml records {', '.join(others)}, so it serves another account: this one's "
+            "objects are matched to its entries, and what matches none is listed, not written (a new entry "
+            f"would be every account's; {ADD_UNMATCHED} writes them)"
+        )
+    return Mode.ADD, (
+        "the catalog records no other account: what matches a catalog entry is recorded, and the rest become new "
+        f"entries ({MATCH_ONLY} instead, for another account of the same catalog)"
+    )
+
+
 @dataclass(frozen=True)
 class Options:
     """Which objects to consider: archived ones too, or only those `picked` (Stripe ids, kinds: `price`). An
-    archived object is considered with `include_archived`, or when picked by its id."""
+    archived object is considered with `include_archived`, or when picked by its id. `mode`: what becomes of an
+    object that matches no entry (a picked one is written in every mode)."""
 
     include_archived: bool = False
     picked: frozenset[str] = frozenset()
+    mode: Mode = Mode.FIRST
 
     def picks(self, obj: LiveObject) -> bool:
         return obj.id in self.picked or obj.kind.value in self.picked or SECTION[obj.kind] in self.picked
@@ -199,11 +241,11 @@ class _Work:
     def run(self) -> None:
         for kind in (Kind.PRODUCT, Kind.PRICE, Kind.PLAN):  # products first: prices and plans match through them
             self._match(kind)
-        fresh = not any(True for _ in self.catalog)
+        writes_new = self.options.mode is not Mode.MATCH or not any(True for _ in self.catalog)
         for obj in self.candidates:
             if obj.id in self.keys or any(u.obj is obj for u in self.unmatched):
                 continue
-            if fresh or self.options.picks(obj) or obj.managed:  # a marked price without a lookup_key is ours
+            if writes_new or self.options.picks(obj) or obj.managed:  # a marked price without a lookup_key is ours
                 self._add(obj)
             else:
                 self.unmatched.append(Unmatched(obj, self._no_match(obj)))
@@ -322,12 +364,14 @@ class _Work:
                 self.targets[(obj.kind, obj.key)] = obj.id
 
     def _price_name(self, obj: LiveObject) -> str:
-        """`analytics_monthly_usd`: the product's catalog id, the billing period, the currency."""
+        """`analytics_monthly_usd`: the product's catalog id, the billing period, the currency; `_metered` after
+        it for a metered price, which a licensed one of the same product and period often sits beside."""
         product = self._product_id(str(obj.attrs.get("product")))
         name = self.keys.get(product, product)
         if GENERATED_ID.match(name) and product in self.by_id:  # a product Stripe named: by its name, then
             name = str(self.by_id[product].attrs.get("name"))
-        return f"{_slug(name)}_{_period(obj)}_{obj.attrs.get('currency') or 'xxx'}"
+        metered = "_metered" if _usage_type(obj) == "metered" else ""
+        return f"{_slug(name)}_{_period(obj)}_{obj.attrs.get('currency') or 'xxx'}{metered}"
 
 
 def _created(obj: LiveObject) -> tuple[int, int, str]:
@@ -385,6 +429,13 @@ def described(obj: LiveObject) -> str:
     return f"{obj.kind.value} {obj.id} (product {product}, {currency}, {_period(obj)})"
 
 
+def _usage_type(obj: LiveObject) -> Any:
+    if obj.kind is Kind.PRICE:
+        recurring = obj.attrs.get("recurring")
+        return recurring.get("usage_type") if isinstance(recurring, Mapping) else None
+    return obj.attrs.get("usage_type")
+
+
 def _period(obj: LiveObject) -> str:
     """`monthly`, `every_3_months`, `one_time`: a price's or plan's billing period as a name takes it."""
     if obj.kind is Kind.PRICE:
@@ -407,4 +458,16 @@ def count_kinds(objects: Iterable[LiveObject]) -> dict[Kind, int]:
     return counts
 
 
-__all__ = ["GENERATED_ID", "Options", "Proposal", "Unmatched", "count_kinds", "described", "propose"]
+__all__ = [
+    "ADD_UNMATCHED",
+    "GENERATED_ID",
+    "MATCH_ONLY",
+    "Mode",
+    "Options",
+    "Proposal",
+    "Unmatched",
+    "choose_mode",
+    "count_kinds",
+    "described",
+    "propose",
+]

@@ -3,10 +3,11 @@ over in this account. Reads the account; never writes to it: `plan` then shows a
 `apply` carries them out, as for any change.
 
 Into a directory without catalog files (a first adoption) it writes meters.yaml, products.yaml and plans.yaml as
-`import` does; into a catalog (another account of the same catalog) it matches the account's objects to its
-entries and writes new entries, to adopted.yaml, only for what `--only` picks and for the prices marked as
-pricebook's that no lookup_key names. The record goes to adoptions.yaml
-either way. Exit 0 when it ran (unmatched objects are listed, not an error), 1 on any error.
+`import` does. Into a catalog it matches the account's objects to its entries, and writes what matches none as
+new entries, to adopted.yaml, as its mode says (`adopt.choose_mode`, printed with the reason): all of them when
+the catalog is this account's, only what `--only` picks (and the prices marked as pricebook's that no lookup_key
+names) when it serves another account too (`--match-only` / `--add-unmatched` choose). The record goes to
+adoptions.yaml either way. Exit 0 when it ran (unmatched objects are listed, not an error), 1 on any error.
 """
 
 from __future__ import annotations
@@ -16,7 +17,17 @@ from pathlib import Path
 
 import click
 
-from compiler.adopt import Options, Proposal, count_kinds, described, propose
+from compiler.adopt import (
+    ADD_UNMATCHED,
+    MATCH_ONLY,
+    Mode,
+    Options,
+    Proposal,
+    choose_mode,
+    count_kinds,
+    described,
+    propose,
+)
 from compiler.changes.model import Adoption, Catalog, CheckedCatalog, load_catalog
 from compiler.changes.planning import reading_gateway
 from compiler.cli.common import catalog_options, connect, connection_options, environment_option, template_vars
@@ -58,6 +69,14 @@ KINDS = {name for kind in Kind for name in (kind.value, SECTION[kind])}
     "(product, price, plan, meter: their active objects). Repeatable. What they name that matches no catalog entry "
     "is written as a new entry.",
 )
+@click.option(
+    f"{MATCH_ONLY}/{ADD_UNMATCHED}",
+    "match_only",
+    default=None,
+    help="What becomes of an object that matches no entry of the catalog in DIR: listed only (for another account "
+    "of the same catalog), or written as a new entry. By default new entries, unless the catalog's adoptions.yaml "
+    "records another account; adopt says which it does and why.",
+)
 @catalog_options
 @connection_options
 @environment_option
@@ -65,6 +84,7 @@ def command(
     out: str,
     include_archived: bool,
     picked: tuple[str, ...],
+    match_only: bool | None,
     var: tuple[str, ...],
     vars_file: str | None,
     api_base: str | None,
@@ -88,11 +108,19 @@ def command(
             f"({RESTRICTED_KEYS_DOC})",
         )
     _check_picks(picked, state)
-    proposal = propose(checked.catalog, state, Options(include_archived, frozenset(picked)))
-    mode = "live" if state.livemode else "test"
-    click.echo(f"Read the {mode}-mode account {state.account}: {describe_counts(count_kinds(state.objects))}.")
-    if proposal.empty:
-        click.echo("Nothing to adopt: every object of the account is pricebook's, recorded, or left out below.")
+    asked = None if match_only is None else (Mode.MATCH if match_only else Mode.ADD)
+    mode, why = choose_mode(checked.catalog, state.account, state.livemode, asked)
+    proposal = propose(checked.catalog, state, Options(include_archived, frozenset(picked), mode))
+    account_mode = "live" if state.livemode else "test"
+    click.echo(f"Read the {account_mode}-mode account {state.account}: {describe_counts(count_kinds(state.objects))}.")
+    click.echo(f"Mode: {mode.value}, because {why}.")
+    if proposal.empty and proposal.unmatched:
+        click.echo(
+            f"Wrote nothing: {describe_counts(count_kinds(u.obj for u in proposal.unmatched))} of the account "
+            "could not be matched (below)."
+        )
+    elif proposal.empty:
+        click.echo("Nothing to adopt: every object of the account is pricebook's or recorded (or left out below).")
     else:
         schema = committed_schema(target)
         ref = schema_ref(target, schema)
@@ -112,7 +140,7 @@ def command(
         )
         for warning in entries.warnings:
             click.echo(f"warning: {warning}", err=True)
-    _report(proposal, target)
+    _report(proposal, target, mode)
     click.get_current_context().exit(ExitCode.OK)
 
 
@@ -170,7 +198,7 @@ def _target_counts(proposal: Proposal) -> dict[Kind, int]:
     return counts
 
 
-def _report(proposal: Proposal, target: Path) -> None:
+def _report(proposal: Proposal, target: Path, mode: Mode) -> None:
     if proposal.named:
         click.echo(
             f"Named {len(proposal.named)} price(s) without a lookup_key (a catalog names a price by it; rename one "
@@ -185,9 +213,12 @@ def _report(proposal: Proposal, target: Path) -> None:
         for obj, key in proposal.matched:
             click.echo(f"  {f'{obj.kind.value}.{key}'.ljust(width)}  <=  {described(obj)}")
     if proposal.unmatched:
+        ways = "`--only ID` writes one as a new catalog entry, or edit the catalog and run adopt again"
+        if mode is Mode.MATCH:
+            ways = f"`{ADD_UNMATCHED}` writes them all as new catalog entries, {ways}"
         click.echo(
             f"Could not match {describe_counts(count_kinds(u.obj for u in proposal.unmatched))} (left alone; "
-            "`--only ID` writes one as a new catalog entry, or edit the catalog and run adopt again):"
+            f"{ways}):"
         )
         for item in proposal.unmatched:
             click.echo(f"  {described(item.obj)}: {item.why}")

@@ -256,6 +256,7 @@ def test_one_catalog_adopts_a_second_account_built_the_same_way(
     ids = build_by_hand(second.client(), extra=True)
     assert exit_code(catalog, second) == 1  # before: its objects hold the catalog's lookup keys and plan id
     adopted = ok(["adopt", "--out", str(catalog)], second)
+    assert "Mode: match only, because the catalog's adoptions.yaml records acct_" in adopted.stdout
     assert "Matched 6 products, 8 prices, 1 plan to catalog entries" in adopted.stdout
     assert f"product {ids['extra']} ('Extra'): no catalog product is named 'Extra'" in adopted.stdout
     assert {name: (catalog / name).read_text() for name in entries} == entries  # only the record changed
@@ -267,6 +268,31 @@ def test_one_catalog_adopts_a_second_account_built_the_same_way(
     assert exit_code(catalog, second) == 0
     assert second.client().v1.products.retrieve(ids["extra"]).metadata.to_dict() == {}  # left alone
     assert exit_code(catalog, emulator) == 0  # the first account is still in step
+
+
+def test_adopting_into_a_catalog_of_this_account_writes_every_object_it_cannot_match(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    """A catalog started by hand (plans/catalog.yaml), then `adopt --out plans/`: nothing matches its entries,
+    so every object becomes a new entry (it used to write nothing and say "Nothing to adopt")."""
+    build_by_hand(emulator.client())
+    catalog = tmp_path / "plans"
+    catalog.mkdir()
+    (catalog / "catalog.yaml").write_text("products:\n  - id: onboarding\n    name: Onboarding\n")
+    adopted = ok(["adopt", "--out", str(catalog)], emulator)
+    assert "Mode: add, because the catalog records no other account" in adopted.stdout
+    assert "Nothing to adopt" not in adopted.stdout and "Could not match" not in adopted.stdout
+    assert f"Wrote {catalog / 'adopted.yaml'} (1 meter, 6 products, 8 prices, 1 plan)" in adopted.stdout
+    plan = planned(catalog, emulator)
+    assert [(c["address"], c["action"]) for c in plan["changes"] if c["action"] not in ("adopt", "no-op")] == [
+        ("product.onboarding", "create")  # the catalog's own entry; everything else is adopted (a meter named)
+    ]
+    ok(["apply", str(catalog), "--auto-approve", "--rate", "500"], emulator)
+    assert exit_code(catalog, emulator) == 0
+    # run again, asked to match only: the mode says why, and nothing is left to adopt
+    again = ok(["adopt", "--out", str(catalog), "--match-only"], emulator)
+    assert "Mode: match only, because as asked (--match-only)" in again.stdout
+    assert "Nothing to adopt: every object of the account is pricebook's or recorded" in again.stdout
 
 
 def test_archived_objects_are_adopted_on_request_and_stay_archived(emulator: EmulatorHandle, tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from compiler.adopt import Options, Proposal, propose
+from compiler.adopt import Mode, Options, Proposal, choose_mode, propose
 from compiler.changes.model import Adoption, Catalog, Resource
 from compiler.stripe.fields import MANAGED_METADATA, catalog_canonical
 from compiler.stripe.kinds import IDENTITY_FIELD, Kind
@@ -114,7 +114,7 @@ def test_meters_come_with_the_prices_that_bill_from_them_and_a_plan_with_its_id(
     assert keys(proposal) == {
         "mtr_1": "api_calls",
         "seats": "seats",
-        "price_1Api": "seats_monthly_usd",
+        "price_1Api": "seats_monthly_usd_metered",
         "gold": "gold",
         "plan_Gk0Z7xMv7bP1Lm": "seats_monthly_usd",  # plans and prices are named apart
     }
@@ -151,7 +151,7 @@ def test_a_second_account_is_matched_by_content_and_what_does_not_match_is_liste
         ],
         [],
     )
-    proposal = propose(catalog, dataclasses.replace(second, account="acct_2"))
+    proposal = propose(catalog, dataclasses.replace(second, account="acct_2"), Options(mode=Mode.MATCH))
     assert {o.id: key for o, key in proposal.matched} == {
         "prod_Q1live": "analytics_pro",
         "prod_Q2live": "seats",  # by name: its id differs
@@ -167,9 +167,66 @@ def test_a_second_account_is_matched_by_content_and_what_does_not_match_is_liste
     assert proposal.missing == ()
     # picked, an unmatched object becomes a new entry of the catalog
     picked = propose(
-        catalog, dataclasses.replace(second, account="acct_2"), Options(picked=frozenset({"prod_Q3extraExtra99"}))
+        catalog,
+        dataclasses.replace(second, account="acct_2"),
+        Options(picked=frozenset({"prod_Q3extraExtra99"}), mode=Mode.MATCH),
     )
     assert [(o.id, o.key) for o in picked.new] == [("prod_Q3extraExtra99", "extra")]
+
+
+def test_adding_to_a_catalog_matches_what_it_can_and_writes_the_rest_as_new_entries() -> None:
+    """A catalog written by hand, then adopt into it: what matches an entry the account lacks is recorded, and
+    everything else becomes a new entry (nothing is silently left out)."""
+    catalog = Catalog.of(
+        [
+            Resource(
+                Kind.PRODUCT,
+                "team_seats",
+                {"name": "Team Seats"},
+                catalog_canonical(Kind.PRODUCT, {"id": "team_seats", "name": "Team Seats"}),
+            )
+        ]
+    )
+    proposal = propose(catalog, hand_built(), Options(mode=Mode.ADD))
+    assert {o.id: key for o, key in proposal.matched} == {"seats": "team_seats"}  # by name
+    assert keys(proposal) == {
+        "seats": "team_seats",
+        "prod_E9aWj8Nap9i0Ub": "analytics_pro",
+        "price_1AnalyticsMonthly": "analytics_pro_monthly_usd",
+        "price_1AnalyticsYearly": "analytics_pro_yearly_usd",
+        "price_1SeatsMonthly": "seats_monthly",
+    }
+    assert proposal.unmatched == () and set(proposal.targets.values()) == set(keys(proposal))
+
+
+def test_the_mode_is_found_from_the_catalog_and_its_record_unless_asked() -> None:
+    entry = Resource(Kind.PRODUCT, "seats", {"name": "Seats"}, catalog_canonical(Kind.PRODUCT, {"id": "seats"}))
+    assert choose_mode(Catalog(), ACCOUNT, False, Mode.MATCH)[0] is Mode.FIRST  # nothing to match
+    assert choose_mode(Catalog.of([entry]), ACCOUNT, False, None)[0] is Mode.ADD
+    elsewhere = Catalog.of([entry], [Adoption("acct_test", False, {(Kind.PRODUCT, "seats"): "prod_1"})])
+    mode, why = choose_mode(elsewhere, ACCOUNT, True, None)
+    assert mode is Mode.MATCH and "acct_test" in why and "--add-unmatched" in why
+    # the same account in the other mode is another account too (a test account's record, a live account)
+    assert choose_mode(elsewhere, "acct_test", True, None)[0] is Mode.MATCH
+    assert choose_mode(elsewhere, "acct_test", False, None)[0] is Mode.ADD
+    assert choose_mode(elsewhere, ACCOUNT, True, Mode.ADD)[0] is Mode.ADD
+
+
+def test_a_metered_price_beside_a_licensed_one_is_named_for_it_and_names_are_stable() -> None:
+    metered = {**MONTH, "usage_type": "metered", "meter": "mtr_1"}
+    prices = [
+        price("price_1Monthly", "prod_E9aWj8Nap9i0Ub", 4900, created=1),
+        price("price_2Metered", "prod_E9aWj8Nap9i0Ub", 10, recurring=metered, created=2),
+        price("price_3Licensed", "prod_E9aWj8Nap9i0Ub", 5900, created=3),
+    ]
+    meters = [stripe_meter(id="mtr_1", event_name="api_calls")]
+    state = build_state(meters, [product("prod_E9aWj8Nap9i0Ub", "Analytics Pro")], prices, [])
+    state = dataclasses.replace(state, account=ACCOUNT)
+    named = keys(propose(Catalog(), state))
+    assert named["price_2Metered"] == "analytics_pro_monthly_usd_metered"
+    assert named["price_1Monthly"] == "analytics_pro_monthly_usd"  # the older keeps the plain name
+    assert named["price_3Licensed"] == "analytics_pro_monthly_usd_2"
+    assert keys(propose(Catalog(), state)) == named
 
 
 def test_two_objects_matching_one_entry_are_both_listed() -> None:
