@@ -215,11 +215,17 @@ def report(result: Export, target: Path) -> None:
     if result.left_out.get(NO_IDENTITY):
         click.echo(
             f"Left out {describe_counts(result.left_out[NO_IDENTITY])} without a lookup_key, which a catalog "
-            "names a price by."
+            f"names a price by (`pricebook adopt --out {target}` writes an entry for each, with a lookup_key)."
         )
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if result.file(UNMANAGED_FILE) is not None:
+        click.echo(
+            f"To take the objects of {UNMANAGED_FILE} over, run `pricebook adopt --out {target}`: it records each "
+            "one (plan then adopts them) and writes what import leaves out, such as prices without a lookup_key. "
+            f"{UNMANAGED_FILE} names products and plans by their Stripe ids; `pricebook adopt` into an empty "
+            "directory instead gives them readable ones."
+        )
         click.echo(
             f"Check it with: pricebook plan {target} (it refuses the objects of {UNMANAGED_FILE} until each is "
             "adopted or deleted from the file, then shows no changes)"

@@ -146,6 +146,37 @@ def test_unmanaged_objects_are_left_out_or_written_apart_until_adopted(
     assert code == 0, output
 
 
+def test_import_of_unmanaged_objects_then_adopt_into_it_loses_no_price(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    """import --include-unmanaged leaves a price without a lookup_key out and names products by Stripe's ids: it
+    says that adopt is the way to take them over, and adopt into the same directory misses nothing."""
+    client = emulator.client()
+    product = client.v1.products.create({"name": "Analytics"})
+    client.v1.prices.create(
+        {
+            "product": product.id,
+            "currency": "usd",
+            "recurring": {"interval": "month"},
+            "unit_amount": 500,
+            "lookup_key": "analytics",
+        }
+    )
+    keyless = client.v1.prices.create(
+        {"product": product.id, "currency": "usd", "recurring": {"interval": "month"}, "unit_amount": 700}
+    )
+    out = tmp_path / "imported"
+    result = import_(out, emulator, "--include-unmanaged")
+    assert "Left out 1 price without a lookup_key" in result.stdout
+    assert f"run `pricebook adopt --out {out}`" in result.stdout
+    adopted = run(["adopt", "--out", str(out)], emulator)
+    assert adopted.returncode == 0, adopted.stdout + adopted.stderr
+    assert keyless.id in (out / "adoptions.yaml").read_text()
+    assert run(["apply", str(out), "--auto-approve", "--rate", "500"], emulator).returncode == 0
+    assert plan_exit(out, emulator)[0] == 0
+    assert client.v1.prices.retrieve(keyless.id).lookup_key == "analytics_monthly_usd"
+
+
 def test_existing_catalog_files_are_not_overwritten_without_force(
     emulator: EmulatorHandle, plans: Path, tmp_path: Path
 ) -> None:
