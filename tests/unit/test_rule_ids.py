@@ -17,7 +17,7 @@ from pathlib import Path
 
 import compiler
 from compiler.catalog.rule_index import validate_rules
-from compiler.changes.problems import PROBLEM_RULES
+from compiler.changes.problems import PLAN_WARNING_RULES, PROBLEM_RULES
 from compiler.changes.subscribers import MONEY_WARNING_RULES
 from compiler.cli.environments import RULE_IDS as CONFIG_RULE_IDS
 from compiler.stripe import conformance, sdkparams
@@ -72,7 +72,7 @@ def _registered() -> dict[str, str]:
     """Every registered rule id, and its registry."""
     registries: dict[str, list[str]] = {
         "catalog.rule_index": list(validate_rules()),
-        "changes.problems": [rule.id for rule in PROBLEM_RULES],
+        "changes.problems": [rule.id for rule in (*PROBLEM_RULES, *PLAN_WARNING_RULES)],
         "changes.subscribers": [rule.id for rule in MONEY_WARNING_RULES],
         "usage.rules": list(USAGE_RULE_IDS),
         "cli.environments": list(CONFIG_RULE_IDS),
