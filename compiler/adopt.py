@@ -90,7 +90,10 @@ def choose_mode(catalog: Catalog, account: str, livemode: bool, asked: Mode | No
     entries are matched, and a new entry, which every account would get, is written only when asked. Otherwise
     the catalog is this account's (or no account's yet): what matches nothing becomes a new entry."""
     if not any(True for _ in catalog):
-        return Mode.FIRST, "the directory holds no catalog yet: every object becomes a new entry"
+        why = "the directory holds no catalog yet: every object becomes a new entry"
+        if asked is Mode.MATCH:
+            why += f" ({MATCH_ONLY} has no entries to match against here)"
+        return Mode.FIRST, why
     if asked is Mode.MATCH:
         return Mode.MATCH, f"as asked ({MATCH_ONLY}): objects that match no catalog entry are listed, not written"
     if asked is Mode.ADD:

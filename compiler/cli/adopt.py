@@ -12,6 +12,7 @@ adoptions.yaml either way. Exit 0 when it ran (unmatched objects are listed, not
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,7 +31,14 @@ from compiler.adopt import (
 )
 from compiler.changes.model import Adoption, Catalog, CheckedCatalog, load_catalog
 from compiler.changes.planning import reading_gateway
-from compiler.cli.common import catalog_options, connect, connection_options, environment_option, template_vars
+from compiler.cli.common import (
+    catalog_options,
+    connect,
+    connection_options,
+    echo_diagnostics,
+    environment_option,
+    template_vars,
+)
 from compiler.cli.environments import Environment
 from compiler.cli.import_ import catalog_files, committed_schema, schema_ref, write_files
 from compiler.errors import ExitCode, UsageError
@@ -97,6 +105,7 @@ def command(
     existing = catalog_files(target)
     preset = template_vars(environment)
     checked = load_catalog([str(target)], var, vars_file, preset) if existing else CheckedCatalog(Catalog())
+    echo_diagnostics(checked.warnings)
     gateway = reading_gateway(connection)
     # every plan too: the price lists may leave legacy plans out (see state.py), and adopt must miss none
     state = read_account(gateway, plans_list=True)
@@ -191,11 +200,8 @@ def _merged_record(catalog: Catalog, proposal: Proposal, target: Path) -> list[A
     return items
 
 
-def _target_counts(proposal: Proposal) -> dict[Kind, int]:
-    counts: dict[Kind, int] = {}
-    for kind, _key in proposal.targets:
-        counts[kind] = counts.get(kind, 0) + 1
-    return counts
+def _target_counts(proposal: Proposal) -> Counter[Kind]:
+    return Counter(kind for kind, _key in proposal.targets)
 
 
 def _report(proposal: Proposal, target: Path, mode: Mode) -> None:

@@ -295,6 +295,18 @@ def test_adopting_into_a_catalog_of_this_account_writes_every_object_it_cannot_m
     assert "Nothing to adopt: every object of the account is pricebook's or recorded" in again.stdout
 
 
+def test_adopt_shows_the_warnings_of_the_catalog_it_adopts_into(emulator: EmulatorHandle, tmp_path: Path) -> None:
+    catalog = tmp_path / "plans"
+    catalog.mkdir()
+    (catalog / "catalog.yaml").write_text(
+        "products:\n  - id: onboarding\n    name: Onboarding\n"
+        "prices:\n  - lookup_key: onboarding_fee\n    product: onboarding\n    currency: usd\n"
+        '    unit_amount_decimal: "100000000.5"\n'
+    )
+    adopted = ok(["adopt", "--out", str(catalog)], emulator)
+    assert "warning[decimal-amount-large]" in adopted.stderr, adopted.stderr
+
+
 def test_archived_objects_are_adopted_on_request_and_stay_archived(emulator: EmulatorHandle, tmp_path: Path) -> None:
     ids = build_by_hand(emulator.client())
     catalog = tmp_path / "plans"

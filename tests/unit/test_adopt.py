@@ -201,7 +201,9 @@ def test_adding_to_a_catalog_matches_what_it_can_and_writes_the_rest_as_new_entr
 
 def test_the_mode_is_found_from_the_catalog_and_its_record_unless_asked() -> None:
     entry = Resource(Kind.PRODUCT, "seats", {"name": "Seats"}, catalog_canonical(Kind.PRODUCT, {"id": "seats"}))
-    assert choose_mode(Catalog(), ACCOUNT, False, Mode.MATCH)[0] is Mode.FIRST  # nothing to match
+    mode, why = choose_mode(Catalog(), ACCOUNT, False, Mode.MATCH)
+    assert mode is Mode.FIRST  # nothing to match
+    assert "--match-only has no entries to match against" in why  # the flag is not dropped in silence
     assert choose_mode(Catalog.of([entry]), ACCOUNT, False, None)[0] is Mode.ADD
     elsewhere = Catalog.of([entry], [Adoption("acct_test", False, {(Kind.PRODUCT, "seats"): "prod_1"})])
     mode, why = choose_mode(elsewhere, ACCOUNT, True, None)
