@@ -207,7 +207,8 @@ def error_text(exc: PricebookError) -> str:
     """The error in one line, as a person reads it: a refusal by Stripe says so, with its status and code (no
     secret in any of them: `redact`)."""
     if isinstance(exc, StripeApiError) and (exc.code or exc.status):
-        return redact(f"Stripe refused the request ({exc.status} {exc.code or ''}): {exc.message}".replace("  ", " "))
+        said = " ".join(str(part) for part in (exc.status, exc.code) if part)
+        return redact(f"Stripe refused the request ({said}): {exc.message}")
     return redact(exc.message)
 
 
