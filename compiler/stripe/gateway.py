@@ -49,9 +49,10 @@ from compiler.stripe.facts import (
     RATE_LIMIT_TEST,
 )
 from compiler.stripe.fields import SPECS
-from compiler.stripe.http import BoundedHTTPClient, BoundExceeded, HttpBounds
+from compiler.stripe.http import BoundedHTTPClient, BoundExceeded, BrokenAnswer, HttpBounds
 from compiler.stripe.paging import CursorChain
 from compiler.stripe.sdkparams import REQUEST_OPTION_KEYS
+from compiler.stripe.unreachable import connection_hint, network_reason, shown_base
 
 PAGE_SIZE = LIST_LIMIT.value
 LIVE_PREFIXES = ("sk_live_", "rk_live_")
@@ -442,7 +443,8 @@ class Gateway:
                 failures += 1
                 may_have_run = True
                 if not retry or failures > self.retry.max_retries:
-                    raise self._failed(exc, method, path, earlier) from None
+                    stream = params.get("base") == "meter_events"
+                    raise self._failed(exc, method, path, earlier, meter_events=stream) from None
                 self._back_off(failures, deadline, method, path, exc)
                 earlier = exc
                 continue
@@ -520,7 +522,7 @@ class Gateway:
         if time.monotonic() + delay >= deadline:
             raise StripeApiError(
                 f"{method.upper()} {path}: no whole answer within {self.request_deadline:g} seconds, "
-                f"retries included (the last attempt: {self._convert(exc).message})",
+                f"retries included (the last attempt: {self._attempt(exc)})",
                 rule="http-deadline",
                 hint=bounds.HTTP_DEADLINE.hint(),
             ) from None
@@ -528,17 +530,51 @@ class Gateway:
         self._sleep(delay)
 
     def _failed(
-        self, exc: stripe.StripeError, method: str, path: str, earlier: stripe.StripeError | None
+        self,
+        exc: stripe.APIConnectionError,
+        method: str,
+        path: str,
+        earlier: stripe.StripeError | None,
+        *,
+        meter_events: bool = False,
     ) -> StripeApiError:
-        """The error a request ends with: a bound the HTTP client met is told with the request it was met by, and
-        a deadline with what the attempt before it met."""
-        error = self._convert(exc)
+        """The error a request without an answer ends with: a bound the HTTP client met is told with the request
+        it was met by (a deadline with what the attempt before it met), and a connection that failed with the
+        address it was made to and why."""
         if not isinstance(exc, BoundExceeded):
-            return error
+            return self._unreachable(exc, method, path, meter_events)
+        error = self._convert(exc)
         message = f"{method.upper()} {path}: {error.message}"
         if exc.rule == "http-deadline" and earlier is not None:
-            message += f", retries included (the attempt before: {self._convert(earlier).message})"
+            message += f", retries included (the attempt before: {self._attempt(earlier)})"
         return StripeApiError(message, rule=error.rule, hint=error.hint)
+
+    def _unreachable(
+        self, exc: stripe.APIConnectionError, method: str, path: str, meter_events: bool
+    ) -> StripeApiError:
+        """A connection that could not be made or broke off: the address (never the key), the reason the network
+        library gives (not the SDK's text, which says only "unexpected error"), the request, and what to check."""
+        base = self._connection.api_base
+        if base is not None:
+            url = shown_base(base)
+        else:
+            url = stripe.DEFAULT_METER_EVENTS_API_BASE if meter_events else stripe.DEFAULT_API_BASE
+        reason = self._attempt(exc)
+        if isinstance(exc, BrokenAnswer):
+            message = f"{method.upper()} {path} to {url}: {reason}"
+        else:
+            message = f"cannot reach {url}: {reason} ({method.upper()} {path})"
+        loopback = base is not None and _is_loopback(urlsplit(base).hostname or "")
+        hint = connection_hint(url if base is not None else None, loopback)
+        return StripeApiError(redact(message), rule="connection-failed", hint=redact(hint))
+
+    def _attempt(self, exc: stripe.StripeError) -> str:
+        """What one attempt of a request met, in a few words: for a connection that failed, why."""
+        if isinstance(exc, stripe.APIConnectionError) and not isinstance(exc, BoundExceeded):
+            if isinstance(exc, BrokenAnswer):
+                return str(exc.user_message)
+            return network_reason(exc) or f"the connection failed ({type(exc.__cause__ or exc).__name__})"
+        return self._convert(exc).message
 
     def _refused(self, exc: stripe.StripeError, method: str, path: str) -> PricebookError:
         """The error an HTTP error status ends a request with: Stripe's refusal (`_convert`), or, without Stripe's

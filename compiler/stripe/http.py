@@ -47,6 +47,10 @@ class HttpBounds:
         return cls(bounds.HTTP_TIMEOUT.value, bounds.HTTP_DEADLINE.value, int(bounds.RESPONSE_MB.value * bounds.MB))
 
 
+class BrokenAnswer(stripe.APIConnectionError):
+    """The connection broke, or the server stopped making sense, in the middle of an answer's body."""
+
+
 class BoundExceeded(stripe.APIConnectionError):
     """An answer went beyond a bound. The gateway shows it with its `rule` and `hint`, after the request's
     method and path; `should_retry` says whether sending it again could help (a silence may pass; a deadline
@@ -201,7 +205,7 @@ class BoundedHTTPClient(stripe.RequestsClient):
                     should_retry=True,
                 ) from exc
             message = f"the answer broke off ({type(exc).__name__})"
-            raise stripe.APIConnectionError(message, should_retry=True) from exc  # type: ignore[no-untyped-call]
+            raise BrokenAnswer(message, should_retry=True) from exc  # type: ignore[no-untyped-call]
         return bytes(body)
 
     def _deadline(self) -> BoundExceeded:
@@ -212,4 +216,4 @@ class BoundedHTTPClient(stripe.RequestsClient):
         )
 
 
-__all__ = ["CHUNK", "BoundExceeded", "BoundedHTTPClient", "HttpBounds"]
+__all__ = ["CHUNK", "BoundExceeded", "BoundedHTTPClient", "BrokenAnswer", "HttpBounds"]

@@ -33,6 +33,15 @@ _CHECK_BASE = (
     "`pricebook emulator`"
 )
 
+CONNECTION_FAILED = RuntimeRule(
+    "connection-failed",
+    "no connection to the API base could be made (refused, a host name that does not resolve, TLS, a proxy), or "
+    "it broke before the answer was whole, on every attempt pricebook makes; the message names the address (never "
+    "the key) and the reason",
+    "is `pricebook emulator` running at that address? Otherwise check --api-base, STRIPE_API_BASE and the "
+    "environment's api_base in pricebook.toml (all unset: pricebook talks to Stripe), and this machine's network, "
+    "DNS and proxy (HTTPS_PROXY)",
+)
 UNEXPECTED_ANSWER = RuntimeRule(
     "unexpected-answer",
     "an answer Stripe never sends: not JSON or not UTF-8, not an object, an object without an id, an error status "
@@ -92,6 +101,7 @@ CONFORMANCE = tuple(
 
 #: every rule, in the order the reference lists them
 RUNTIME_RULES: tuple[RuntimeRule, ...] = (
+    CONNECTION_FAILED,
     UNEXPECTED_ANSWER,
     HTTP_TIMEOUT,
     HTTP_DEADLINE,
@@ -105,6 +115,7 @@ RUNTIME_RULES: tuple[RuntimeRule, ...] = (
 
 __all__ = [
     "CONFORMANCE",
+    "CONNECTION_FAILED",
     "HTTP_DEADLINE",
     "HTTP_TIMEOUT",
     "LIST_CURSOR",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import random
+import socket
+import ssl
 import threading
 import urllib.parse
 from collections.abc import Mapping, Sequence
@@ -517,3 +519,54 @@ def test_a_path_with_a_dot_segment_is_never_sent(path: str) -> None:
     with pytest.raises(PricebookError, match=r"a path segment is `\.` or `\.\.` once decoded"):
         gateway.send(call, "k1")
     assert http.sent == []
+
+
+def _refused() -> stripe.APIConnectionError:
+    """What the SDK raises for a refused connection: its own text, the network library's errors inside."""
+    error = stripe.APIConnectionError(  # type: ignore[no-untyped-call]
+        "Unexpected error communicating with Stripe.  If this problem persists, let us know at support@stripe.com.",
+        should_retry=True,
+    )
+    error.__cause__ = OSError("HTTPConnectionPool: Max retries exceeded")
+    error.__cause__.__cause__ = ConnectionRefusedError(111, "Connection refused")
+    return error
+
+
+@pytest.mark.parametrize(
+    ("base", "shown", "hint"),
+    [
+        (None, "https://api.stripe.com", "are unset, so pricebook talks to Stripe"),
+        ("https://user:pw@proxy.example:8443/", "https://proxy.example:8443", "check --api-base, STRIPE_API_BASE"),
+        ("http://[::1]:12111", "http://[::1]:12111", "is `pricebook emulator` running there"),
+    ],
+)
+def test_an_unreachable_base_is_named_without_credentials_and_with_what_to_check(
+    base: str | None, shown: str, hint: str
+) -> None:
+    http = FakeHttp(script=[_refused()] * 4)
+    gateway = Gateway(Connection(KEY, base), rate=1e9, http_client=http, sleep=Sleeps(), seed=1)
+    with pytest.raises(StripeApiError) as info:
+        gateway.request("GET", "/v1/prices", {})
+    assert (info.value.rule, info.value.message) == (
+        "connection-failed",
+        f"cannot reach {shown}: connection refused (GET /v1/prices)",
+    )
+    assert hint in (info.value.hint or "")
+    assert "support@stripe.com" not in info.value.message and len(http.sent) == 4  # retried first
+
+
+def test_the_meter_event_stream_names_its_own_address() -> None:
+    gateway = Gateway(Connection(KEY), rate=1e9, http_client=FakeHttp(script=[_refused()] * 4), sleep=Sleeps())
+    with pytest.raises(StripeApiError) as info:
+        gateway.stream_meter_events("mes_tok_1234567890", [{"event_name": "e"}])
+    assert info.value.message.startswith("cannot reach https://meter-events.stripe.com: connection refused")
+
+
+def test_the_reason_a_connection_failed_comes_from_the_network_library() -> None:
+    from compiler.stripe.unreachable import network_reason
+
+    assert network_reason(socket.gaierror(-2, "Name or service not known")) == (
+        "the host name does not resolve (Name or service not known)"
+    )
+    assert network_reason(ssl.SSLError(1, "[SSL] wrong version number")) == "TLS failed ([SSL] wrong version number)"
+    assert network_reason(ValueError("nothing of the network")) is None
