@@ -263,10 +263,19 @@ def pull_request(**options: Any) -> None:
     place_key(target)
     runner = Runner.from_env(os.environ)
     number = runner.pull_request_number
+    if not runner.event_name:
+        raise GitHubError(
+            "`pricebook ci pr` runs in a GitHub Actions job on a pull request, and this is not one "
+            "(GITHUB_EVENT_NAME is not set)",
+            hint="to see the plan comment here, run `pricebook plan --format markdown` (with the --env, --var or "
+            "--api-base you plan with); docs/github-actions.md sets up the workflow",
+            rule="ci-outside-github-actions",
+        )
     if number is None:
         raise GitHubError(
-            f"`pricebook ci pr` runs on a pull_request event, not on {runner.event_name or 'no event'}",
+            f"`pricebook ci pr` runs on a pull_request event, not on {runner.event_name}",
             hint="use command: apply on a push to the main branch, command: drift on a schedule",
+            rule="ci-not-a-pull-request",
         )
     api = _api(runner)
     validated = pricebook(["validate", *target.catalog_args(), "--format", "github"])

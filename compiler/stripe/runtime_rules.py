@@ -1,8 +1,8 @@
 """The rule ids of errors that only show while a command runs: what a server answered (or did not), the bounds
-on its answers, the quote calculator's range, and `compile --check`'s holding of calls against the SDK. Neither
-`validate` nor `plan` can find these ahead: they depend on what happens on the wire, or on the command line's
-input. This is their whole list, for `docs/rules.md` (each error also carries a message and a hint about the
-request at hand); a test holds it to the ids the code raises.
+on its answers, the quote calculator's range, `compile --check`'s holding of calls against the SDK, and the
+GitHub Actions event `pricebook ci` runs on. Neither `validate` nor `plan` can find these ahead: they depend on
+what happens on the wire, or on the command line's input. This is their whole list, for `docs/rules.md` (each
+error also carries a message and a hint about the request at hand); a test holds it to the ids the code raises.
 """
 
 from __future__ import annotations
@@ -88,6 +88,17 @@ QUANTITY_TOO_LARGE = RuntimeRule(
     "pricebook computes an amount for",
     "quote a quantity of at most 10^18",
 )
+CI_OUTSIDE_GITHUB_ACTIONS = RuntimeRule(
+    "ci-outside-github-actions",
+    "`pricebook ci pr` ran outside a GitHub Actions job (no GITHUB_EVENT_NAME): it needs a pull request to comment on",
+    "to see the plan comment on this machine, run `pricebook plan --format markdown`; docs/github-actions.md sets "
+    "up the workflow",
+)
+CI_NOT_A_PULL_REQUEST = RuntimeRule(
+    "ci-not-a-pull-request",
+    "`pricebook ci pr` ran on a GitHub event other than a pull request",
+    "run `command: pr` on pull_request, `command: apply` on a push to the main branch, `command: drift` on a schedule",
+)
 #: `compile --check`: one id per code of a problem the SDK's request types find in a compiled call
 CONFORMANCE = tuple(
     RuntimeRule(
@@ -109,11 +120,15 @@ RUNTIME_RULES: tuple[RuntimeRule, ...] = (
     LIST_CURSOR,
     LIST_TOO_LONG,
     QUANTITY_TOO_LARGE,
+    CI_OUTSIDE_GITHUB_ACTIONS,
+    CI_NOT_A_PULL_REQUEST,
     *CONFORMANCE,
 )
 
 
 __all__ = [
+    "CI_NOT_A_PULL_REQUEST",
+    "CI_OUTSIDE_GITHUB_ACTIONS",
     "CONFORMANCE",
     "CONNECTION_FAILED",
     "HTTP_DEADLINE",
