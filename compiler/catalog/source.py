@@ -29,7 +29,8 @@ class Document:
     `positions` maps a node's path to where its value starts; `key_positions` maps the path of a mapping
     entry to where its key starts (better for "unknown field" messages). The root path `()` is always present.
     `floats` holds every float the file puts under a mapping key, by path (few: a catalog's numbers are
-    integers), so the check for floats where amounts go need not walk the whole document.
+    integers), so the check for floats where amounts go need not walk the whole document; `float_texts` how the
+    file writes each float scalar (`25.00`), by the path it was read at (an alias's copy is not there).
     """
 
     file: str
@@ -37,6 +38,7 @@ class Document:
     positions: Mapping[NodePath, Location] = field(default_factory=dict)
     key_positions: Mapping[NodePath, Location] = field(default_factory=dict)
     floats: Mapping[NodePath, float] = field(default_factory=dict)
+    float_texts: Mapping[NodePath, str] = field(default_factory=dict)
 
     def at(self, path: NodePath, *, key: bool = False) -> Location:
         """The location of `path`, or of its nearest ancestor that has one."""

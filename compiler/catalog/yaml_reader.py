@@ -163,6 +163,8 @@ class _Builder:
         self.first_mark: Any = None
         #: every float put into a mapping, by path (floats are rare: a catalog's numbers are integers)
         self.floats: dict[NodePath, float] = {}
+        #: each float scalar as the file writes it (`25.00`, not 25.0), by the path it was read at
+        self.float_texts: dict[NodePath, str] = {}
 
     def location(self, mark: Any) -> Location:
         return Location(self.file, mark.line + 1, mark.column + 1)
@@ -247,6 +249,8 @@ class _Builder:
                         value = text
                     else:
                         value = self.scalar(text, tag, event.implicit[0], mark)
+                        if type(value) is float:
+                            self.float_texts[path] = text
                     if event.anchor is not None:
                         self.anchors[event.anchor] = (value, path)
                 elif cls is map_start or cls is seq_start:
@@ -653,7 +657,12 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
             )
         ]
     doc = Document(
-        file, root, Positions(file, builder.marks), Positions(file, builder.key_marks), floats=builder.floats
+        file,
+        root,
+        Positions(file, builder.marks),
+        Positions(file, builder.key_marks),
+        floats=builder.floats,
+        float_texts=builder.float_texts,
     )
     return doc, builder.diagnostics
 

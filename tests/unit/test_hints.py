@@ -77,32 +77,95 @@ def test_every_range_and_enum_finding_has_a_hint() -> None:
 # --- money-float ----------------------------------------------------------------------------------------------
 
 
+USD = "USD has 2 decimal digits (amounts count its minor unit): write "
+
+
 @pytest.mark.parametrize(
     ("price", "expected"),
     [
-        ("{currency: jpy, unit_amount: 500.0}", "JPY has no minor unit: write `unit_amount: 500` for 500.0 JPY"),
+        # a fraction: most likely major units; the decimal twin counts the minor unit (19.99 cents, not dollars)
+        (
+            "{currency: usd, unit_amount: 19.99}",
+            USD + "`unit_amount: 1999` ($19.99) if you meant 19.99 USD; "
+            'or `unit_amount_decimal: "19.99"` ($0.1999) if you meant 19.99 minor units (1/100 USD each)',
+        ),
+        # a whole number with `.0` (a template's arithmetic): most likely minor units already
+        (
+            "{currency: usd, unit_amount: 2500.0}",
+            USD + "`unit_amount: 2500` ($25.00) if you meant 2500 minor units (1/100 USD each); "
+            "or `unit_amount: 250000` ($2,500.00) if you meant 2500.0 USD",
+        ),
+        # written with the currency's digits: major units, as typed (25.00, not 25.0)
+        (
+            "{currency: usd, unit_amount: 25.00}",
+            USD + "`unit_amount: 2500` ($25.00) if you meant 25.00 USD; "
+            "or `unit_amount: 25` ($0.25) if you meant 25.00 minor units (1/100 USD each)",
+        ),
+        # more digits than the currency has: only the decimal field can say it
+        (
+            "{currency: usd, unit_amount: 19.999}",
+            USD + '`unit_amount_decimal: "1999.9"` ($19.999) if you meant 19.999 USD; '
+            'or `unit_amount_decimal: "19.999"` ($0.19999) if you meant 19.999 minor units (1/100 USD each)',
+        ),
+        (
+            "{currency: jpy, unit_amount: 500.0}",
+            "JPY has no minor unit (amounts are whole JPY): write `unit_amount: 500` (¥500) if you meant 500.0 JPY",
+        ),
         # the currency after the amount is still the object's
-        ("{unit_amount: 500.0, currency: jpy}", "JPY has no minor unit: write `unit_amount: 500` for 500.0 JPY"),
-        ("{currency: usd, unit_amount: 9.99}", "USD has 2 decimal digits: write `unit_amount: 999` for 9.99 USD"),
-        ("{currency: kwd, unit_amount: 1.5}", "KWD has 3 decimal digits: write `unit_amount: 1500` for 1.5 KWD"),
-        ("{currency: jpy, unit_amount: 500.5}", "JPY has no minor unit, so 500.5 JPY is not a whole amount"),
+        (
+            "{unit_amount: 500.0, currency: jpy}",
+            "JPY has no minor unit (amounts are whole JPY): write `unit_amount: 500` (¥500) if you meant 500.0 JPY",
+        ),
+        (
+            "{currency: jpy, unit_amount: 500.5}",
+            'JPY has no minor unit (amounts are whole JPY): write `unit_amount_decimal: "500.5"` (¥500.5) if you '
+            "meant 500.5 JPY",
+        ),
+        (
+            "{currency: kwd, unit_amount: 1.5}",
+            "KWD has 3 decimal digits (amounts count its minor unit): write `unit_amount: 1500` (1.500 KWD) if you "
+            'meant 1.5 KWD; or `unit_amount_decimal: "1.5"` (0.0015 KWD) if you meant 1.5 minor units (1/1000 KWD '
+            "each)",
+        ),
         (
             "{currency: usd, currency_options: {jpy: {unit_amount: 1200.0}}}",
-            "JPY has no minor unit: write `unit_amount: 1200`",
+            "JPY has no minor unit (amounts are whole JPY): write `unit_amount: 1200` (¥1,200) if you meant 1200.0 "
+            "JPY",
+        ),
+        # a tier's amount is in its price's currency
+        (
+            "{currency: jpy, tiers: [{up_to: inf, unit_amount: 15.0}]}",
+            "JPY has no minor unit (amounts are whole JPY): write `unit_amount: 15` (¥15) if you meant 15.0 JPY",
         ),
     ],
 )
-def test_the_money_float_hint_counts_in_the_currency_of_its_object(price: str, expected: str) -> None:
-    hint = money_hint(f"prices:\n  - {price}\n")
-    assert hint.startswith(expected), hint
-    assert "50050" not in hint and "120000" not in hint  # never a 2-decimal reading of a yen amount
+def test_the_money_float_hint_gives_both_readings_in_the_currency_of_its_object(price: str, expected: str) -> None:
+    assert money_hint(f"prices:\n  - {price}\n") == expected
 
 
-def test_without_a_currency_in_the_object_the_money_float_hint_is_neutral() -> None:
-    hint = money_hint("prices:\n  - {currency: jpy, tiers: [{up_to: inf, unit_amount: 1.5}]}\n")
-    assert hint.startswith("amounts are in the currency's minor unit (9.99 USD is 999, 500 JPY is 500)")
-    assert "`unit_amount: 150` if it is 1.5 in a 2-decimal currency" in hint
+def test_the_money_float_message_shows_the_number_as_typed() -> None:
+    doc, _ = load_text("prices:\n  - {currency: usd, unit_amount: 25.00}\n", "f.yaml")
+    assert doc is not None
+    (problem,) = money_floats(doc)
+    assert problem.message == "`unit_amount` is 25.00, but amounts are integers in the currency's minor unit"
+
+
+def test_without_a_currency_around_it_the_money_float_hint_is_neutral() -> None:
+    hint = money_hint("prices:\n  - {tiers: [{up_to: inf, unit_amount: 1.5}]}\n")
+    assert hint == (
+        "amounts are in the currency's minor unit (9.99 USD is 999, 500 JPY is 500): write `unit_amount: 150` if "
+        'you meant 1.5 USD (or 1.5 of another 2-decimal currency); or `unit_amount_decimal: "1.5"` if you meant 1.5 '
+        "cents"
+    )
     assert "inf" not in money_hint("prices:\n  - {currency: usd, unit_amount: .inf}\n")
+
+
+def test_a_decimal_amount_written_as_a_number_says_what_the_quoted_one_charges() -> None:
+    hint = money_hint("prices:\n  - {currency: usd, unit_amount_decimal: 19.99}\n")
+    assert hint == (
+        'quote it so that no digit is lost: `unit_amount_decimal: "19.99"` ($0.1999: it counts the minor unit, as '
+        "the integer amount does)"
+    )
 
 
 def test_the_money_float_hint_offers_the_decimal_field_only_where_there_is_one() -> None:

@@ -75,10 +75,13 @@ def test_floats_outside_money_are_left_to_the_schema() -> None:
 def test_the_hint_converts_for_the_currency_the_object_names_even_after_the_amount() -> None:
     _, problems = check("prices:\n  - unit_amount: 12.5\n    currency: jpy\n  - unit_amount: 9.99\n    currency: usd\n")
     jpy, usd = problems
-    assert (jpy.hint or "").startswith("JPY has no minor unit, so 12.5 JPY is not a whole amount")
-    assert (usd.hint or "").startswith("USD has 2 decimal digits: write `unit_amount: 999` for 9.99 USD")
+    assert (jpy.hint or "").startswith("JPY has no minor unit (amounts are whole JPY): write `unit_amount_decimal:")
+    assert (usd.hint or "").startswith("USD has 2 decimal digits (amounts count its minor unit): write `unit_amount:")
+    assert '"12.5"` (¥12.5)' in (jpy.hint or "") and "`unit_amount: 999` ($9.99)" in (usd.hint or "")
     _, (option,) = check("prices:\n  - currency_options: {eur: {unit_amount: 12.5}}\n")
-    assert "EUR has 2 decimal digits: write `unit_amount: 1250`" in (option.hint or "")
+    assert "EUR has 2 decimal digits (amounts count its minor unit): write `unit_amount: 1250` (€12.50)" in (
+        option.hint or ""
+    )
 
 
 def test_an_object_with_a_float_amount_is_kept_out_of_the_rules() -> None:
