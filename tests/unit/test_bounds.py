@@ -283,8 +283,8 @@ def test_an_invalid_catalog_stops_other_commands_with_as_few_lines(
     code, err = through_main(monkeypatch, capsys, "compile", str(path))
     assert code == 1
     lines = err.splitlines()
-    assert len(lines) == 3 + 2, err  # three diagnostics, the count, what stopped the command
-    assert lines[3].startswith("pricebook: 37 more errors not shown")
+    assert len(lines) == 3 * 2 + 2, err  # three diagnostics with their hints, the count, what stopped the command
+    assert lines[6].startswith("pricebook: 37 more errors not shown")
 
 
 def test_checking_stops_after_the_problem_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -174,3 +174,51 @@ def test_the_money_float_hint_offers_the_decimal_field_only_where_there_is_one()
     # a customer-chosen amount's bounds are integers only: Stripe has no minimum_decimal
     hint = money_hint("prices:\n  - {currency: usd, custom_unit_amount: {enabled: true, minimum: 9.5}}\n")
     assert "_decimal" not in hint and "`minimum: 950`" in hint
+
+
+# --- the other schema errors ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["interval_count: 3", "usage_type: metered", "meter: api", "trial_period_days: 7"])
+def test_a_recurring_field_beside_recurring_is_moved_under_it(field: str) -> None:
+    (found,) = problems(
+        PRODUCT + f"prices:\n  - lookup_key: a\n    product: p\n    currency: usd\n    unit_amount: 5\n"
+        f"    recurring: {{interval: month}}\n    {field}\n"
+    )
+    name = field.partition(":")[0]
+    assert (found.rule, found.message) == ("schema-unknown-field", f"unknown field `{name}` in a price")
+    assert found.hint == (
+        f"move `{name}` under `recurring:`, beside `interval` (prices take recurring: {{interval: month, ...}})"
+    )
+
+
+def test_a_plans_recurring_block_is_moved_to_its_top_level() -> None:
+    plan = "{id: x, product: p, currency: usd, amount: 5, recurring: {interval: month}}"
+    found = problems(PRODUCT + f"plans:\n  - {plan}\n")
+    assert [(d.rule, d.hint) for d in found] == [
+        (
+            "schema-required",
+            "how often the plan bills, at the plan's top level: `interval: month` (day, week, month or year)",
+        ),
+        (
+            "schema-unknown-field",
+            "a plan takes interval, interval_count, usage_type, meter, trial_period_days at its top level: move them "
+            "out of `recurring:`",
+        ),
+    ]
+
+
+def test_an_integer_written_with_an_exponent_is_given_in_digits() -> None:
+    (found,) = problems(PRODUCT + "prices:\n  - {lookup_key: a, product: p, currency: usd, unit_amount: 1e3}\n")
+    assert (found.rule, found.message, found.hint) == (
+        "schema-type",
+        '`unit_amount` must be an integer, not a string ("1e3")',
+        "write the number in digits: `unit_amount: 1000`",
+    )
+
+
+def test_every_field_an_object_needs_has_a_hint_of_its_own() -> None:
+    from compiler.catalog.schema.messages import _required_hint, _required_names
+
+    generic = {name for name in _required_names() if _required_hint(name, ("products", 0)).startswith("add `")}
+    assert generic == set()

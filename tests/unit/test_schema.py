@@ -622,6 +622,7 @@ def test_no_schema_error_is_lost(catalog: dict[str, Any]) -> None:
         return {loc for p, loc in places if p[:2] in owners and owner_of(p).path == entry.path}
 
     for path, schema_error in check_document_paths(doc):
+        assert schema_error.hint, schema_error  # every kind of schema error says how to fix it
         if schema_error in result.diagnostics:
             continue
         owner = owner_of(path)

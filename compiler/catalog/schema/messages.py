@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -16,7 +17,14 @@ from jsonschema.exceptions import ValidationError
 from compiler.catalog.schema.validation import schema_document, schema_errors
 from compiler.catalog.source import Document, NodePath
 from compiler.errors import Diagnostic, Location
-from compiler.stripe.facts import DECIMAL_FIELDS, DECIMAL_PLACES, METADATA_KEY_LENGTH, METADATA_KEYS, MONEY_FIELDS
+from compiler.stripe.facts import (
+    DECIMAL_FIELDS,
+    DECIMAL_PLACES,
+    METADATA_KEY_LENGTH,
+    METADATA_KEYS,
+    MONEY_FIELDS,
+    RECURRING_FIELDS,
+)
 from compiler.stripe.fields import RESERVED_METADATA_KEYS
 
 #: the schema's patterns of a decimal amount, and of one that must be a whole number (`flat_amount_decimal`)
@@ -194,7 +202,7 @@ def _diagnostics(doc: Document, error: ValidationError, path: NodePath) -> Itera
         for key in instance:
             if key in known:
                 continue
-            hint = _MANAGED_FIELDS.get(key)
+            hint = _MANAGED_FIELDS.get(key) or _misplaced_hint(key, path)
             if hint is None:
                 close = _suggest(key, known)
                 hint = f"did you mean `{close}`?" if close else f"known fields: {', '.join(sorted(known))}"
@@ -258,7 +266,12 @@ def _value_diagnostics(doc: Document, error: ValidationError, path: NodePath) ->
                 "tiers cover 1..up_to after the previous tier; the last one is `up_to: inf`",
             )
         else:
-            yield Diagnostic(where, TYPE, f"`{field}` has the wrong shape: {error.message}")
+            yield Diagnostic(
+                where,
+                TYPE,
+                f"`{field}` has the wrong shape: {error.message}",
+                "see the field's description in `pricebook schema`",
+            )
         return
     if keyword in ("enum", "const"):
         options = [str(v) for v in (value if keyword == "enum" else [value])]
@@ -284,7 +297,7 @@ def _value_diagnostics(doc: Document, error: ValidationError, path: NodePath) ->
             yield Diagnostic(where, LENGTH, f"`{field}` must not be empty", _empty_hint(path))
         else:
             message = f"`{field}` is {size} characters long; Stripe allows at most {value}"
-            yield Diagnostic(where, LENGTH, message)
+            yield Diagnostic(where, LENGTH, message, f"shorten it to {value} characters or fewer")
         return
     if keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         bound = "at least" if keyword in ("minimum", "exclusiveMinimum") else "at most"
@@ -303,7 +316,13 @@ def _value_diagnostics(doc: Document, error: ValidationError, path: NodePath) ->
             message = f"`{field}` must have at least {value} item(s)"
         else:
             message = f"`{field}` has {count} items; at most {value} are allowed"
-        yield Diagnostic(where, SIZE, message)
+        if keyword.startswith("min"):
+            hint = f"give it at least {value} item(s), or remove `{field}` to leave it unset"
+        elif keyword == "maxProperties" and path and path[-1] == "metadata":
+            hint = f"keep at most {value} keys of your own"
+        else:
+            hint = f"remove items until {value} are left"
+        yield Diagnostic(where, SIZE, message, hint)
         return
     raise ValueError(f"no message for the schema keyword {keyword!r}")  # KEYWORDS and a test keep this unreachable
 
@@ -363,16 +382,68 @@ def _empty_hint(path: NodePath) -> str:
     return "Stripe refuses an empty value: remove the field to leave it unset"
 
 
-def _required_hint(name: str, path: NodePath) -> str | None:
+#: what to write for a field an object needs, where the field's name alone does not say it
+_REQUIRED_HINTS: Mapping[str, str] = {
+    "account": "the Stripe account the objects are in: `account: acct_...` (`pricebook adopt` writes it)",
+    "mode": "the mode of the account's objects: `mode: test` or `mode: live`",
+    "enabled": "`enabled: true` lets the customer choose the amount",
+    "up_to": "each tier ends at `up_to: N` (an integer); the last one is `up_to: inf`",
+    "divide_by": "bill per this many units: `divide_by: 1000`",
+    "round": "`round: up` or `round: down` (what a quantity that does not divide evenly becomes)",
+    "interval": "how often it bills: `interval: month` (day, week, month or year)",
+    "currency": "a lowercase three-letter code: `currency: usd`",
+    "display_name": "the meter's name in the Dashboard and on invoices: `display_name: API calls`",
+    "default_aggregation": "how the meter adds up its events: `default_aggregation: {formula: sum}` (sum, count "
+    "or last)",
+    "formula": "`formula: sum`, `formula: count` or `formula: last`",
+    "type": "`type: by_id`: the payload names the customer by its Stripe id",
+    "height": "a package's dimensions take all four: height, length and width (inches), weight (ounces)",
+    "length": "a package's dimensions take all four: height, length and width (inches), weight (ounces)",
+    "width": "a package's dimensions take all four: height, length and width (inches), weight (ounces)",
+    "weight": "a package's dimensions take all four: height, length and width (inches), weight (ounces)",
+}
+
+
+def _required_hint(name: str, path: NodePath) -> str:
     identity = {"lookup_key": "a price", "event_name": "a meter"}
     if name in identity or (name == "id" and path and path[0] in ("products", "plans")):
         return f"`{name}` is the object's identity in the catalog and in Stripe; pricebook finds it by that"
     if name == "product":
         return "name the `id` of a catalog product, or nest the price under the product's `prices:`"
+    if name == "name":
+        if "marketing_features" in path:
+            return "the feature as customers read it: `name: Unlimited seats`"
+        return "the product's name as customers see it on invoices and in Checkout: `name: Team plan`"
+    if name == "event_payload_key":
+        if "customer_mapping" in path:
+            return "the payload key that holds the customer's id: `event_payload_key: stripe_customer_id`"
+        return "the payload key that holds the usage: `event_payload_key: value`"
+    if name == "interval" and "recurring" in path:
+        return "how often the price bills, under `recurring:`: `recurring: {interval: month}`"
+    if name == "interval" and path and path[0] == "plans":
+        return "how often the plan bills, at the plan's top level: `interval: month` (day, week, month or year)"
+    return _REQUIRED_HINTS.get(name, f"add `{name}:` to it")
+
+
+def _is_price(path: NodePath) -> bool:
+    """Whether `path` is a price: an item of `prices:`, at the top or under a product."""
+    return len(path) >= 2 and isinstance(path[-1], int) and path[-2] == "prices"
+
+
+def _misplaced_hint(key: object, path: NodePath) -> str | None:
+    """For a field that belongs one level in or out: a price's recurring field beside `recurring:` (without
+    `recurring:` the price is a one-time price, and a rule says so instead), or a plan's `recurring:` block
+    (plans take those fields at the top level)."""
+    if not isinstance(key, str):
+        return None
+    if _is_price(path) and key in RECURRING_FIELDS:
+        return f"move `{key}` under `recurring:`, beside `interval` (prices take recurring: {{interval: month, ...}})"
+    if len(path) >= 2 and isinstance(path[-1], int) and path[-2] == "plans" and key == "recurring":
+        return f"a plan takes {', '.join(RECURRING_FIELDS)} at its top level: move them out of `recurring:`"
     return None
 
 
-def _type_hint(path: NodePath, instance: object, expected: list[str]) -> str | None:
+def _type_hint(path: NodePath, instance: object, expected: list[str]) -> str:
     last = path[-1] if path else None
     if isinstance(last, str) and last in DECIMAL_FIELDS and isinstance(instance, int):
         return f'decimal amounts are strings: `{last}: "{instance}"`'
@@ -380,6 +451,10 @@ def _type_hint(path: NodePath, instance: object, expected: list[str]) -> str | N
         if len(instance) > 1 and instance.startswith("0"):  # `08` is not a YAML 1.1 integer: a string
             return f"write {instance.lstrip('0') or '0'} without the leading zero"
         return "remove the quotes"
+    if "integer" in expected and isinstance(instance, str):
+        written = _as_integer(instance)
+        if written is not None:  # `1e3`: YAML 1.1 reads an exponent without a point as a string
+            return f"write the number in digits: `{last}: {written}`"
     if "integer" in expected and isinstance(instance, float):
         return "write a whole number"
     if "array" in expected and isinstance(instance, dict):
@@ -388,7 +463,30 @@ def _type_hint(path: NodePath, instance: object, expected: list[str]) -> str | N
         return f'quote it: "{_show(instance)}"'
     if instance is None:
         return "give the field a value, or remove it"
-    return None
+    return _TYPE_HINTS.get(expected[0], "see the field's description in `pricebook schema`")
+
+
+#: what to write for a value of the wrong type, by the type the field takes (when nothing more exact applies)
+_TYPE_HINTS: Mapping[str, str] = {
+    "integer": "write a whole number, without quotes",
+    "number": "write a number, without quotes",
+    "boolean": "write true or false, without quotes",
+    "string": "write the text on the same line as the field (quote it if it looks like a number or a boolean)",
+    "object": "write a mapping: `field: value` lines indented under it, or `{field: value, ...}`",
+    "array": "write a list: one `- ` item a line, or `[a, b]`",
+}
+
+
+def _as_integer(text: str) -> str | None:
+    """`1e3` as `1000`: a string that reads as a whole number written another way (an exponent, `_` between
+    digits), as digits; None for anything else."""
+    try:
+        number = Decimal(text.strip().replace("_", ""))
+    except ArithmeticError:
+        return None
+    if not number.is_finite() or number != number.to_integral_value() or abs(number) >= 10**30:
+        return None
+    return str(int(number))
 
 
 _PATTERN_MESSAGES = {
@@ -401,6 +499,10 @@ _PATTERN_MESSAGES = {
         "is not a whole number of minor units",
         "flat_amount_decimal must represent an integer amount; use unit_amount_decimal for fractions",
     ),
+    r"^acct_[A-Za-z0-9]+$": (
+        "is not a Stripe account id",
+        "write the id as Stripe shows it, `acct_` and letters and digits (`pricebook adopt` writes it)",
+    ),
     r"^(?!price_)": (
         "starts with `price_`",
         "pricebook tells its plans from prices partly by that prefix (Stripe's price ids have it): choose another id",
@@ -409,7 +511,9 @@ _PATTERN_MESSAGES = {
 
 
 def _pattern(where: Location, field: str, instance: object, pattern: str) -> Diagnostic:
-    message, hint = _PATTERN_MESSAGES.get(pattern, (f"does not match the pattern {pattern}", None))
+    message, hint = _PATTERN_MESSAGES.get(
+        pattern, (f"does not match the pattern {pattern}", "see the field's description in `pricebook schema`")
+    )
     if field == "statement_descriptor":
         message = "must contain at least one letter and none of < > \\ \" '"
         hint = "Stripe shows it on card statements in capitals"
@@ -444,10 +548,18 @@ def _key_diagnostics(doc: Document, path: NodePath, error: ValidationError) -> I
         )
     elif in_metadata and error.validator in ("maxLength", "minLength"):
         yield Diagnostic(
-            where, LENGTH, f"metadata key {_show(key)} must be 1 to {METADATA_KEY_LENGTH.value} characters long"
+            where,
+            LENGTH,
+            f"metadata key {_show(key)} must be 1 to {METADATA_KEY_LENGTH.value} characters long",
+            "choose a shorter key" if isinstance(key, str) and key else "give the key a name",
         )
     elif in_metadata:
-        yield Diagnostic(where, PATTERN, f"metadata key {_show(key)} must not contain `[` or `]`")
+        yield Diagnostic(
+            where,
+            PATTERN,
+            f"metadata key {_show(key)} must not contain `[` or `]`",
+            "Stripe reads brackets in a key as nesting: use `_` or `.` instead",
+        )
     else:
         hint = f"write `{key.lower()}`" if isinstance(key, str) and key.isprintable() else None
         yield Diagnostic(where, PATTERN, f"currency option {_show(key)} is not a lowercase currency code", hint)
