@@ -675,6 +675,12 @@ LOADER_FAILING: list[Case] = [
     ),
     Case("var-option", "products: []\n", args=("--var", "no_equals_sign")),
     Case("vars-file", "products: []\n", args=("--vars", "{dir}/vars.json"), extra={"vars.json": "[1, 2]\n"}),
+    Case(
+        "var-unused",
+        "products:\n  - id: p_{{ region }}\n    name: N\n",
+        file="case.yaml.j2",
+        args=("--var", "region=eu", "--var", "regoin=us"),
+    ),
     Case("yaml-syntax", "products: [\n"),
     Case("yaml-root", "- products\n"),
     Case("empty-file", "# nothing yet\n"),

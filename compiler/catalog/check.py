@@ -22,7 +22,14 @@ from dataclasses import dataclass, field
 from compiler import bounds
 from compiler.catalog import adoptions, files, money_floats, yaml_reader
 from compiler.catalog.adoptions import AdoptionRecord, check_records, read_records
-from compiler.catalog.files import NO_PRESET, PresetVariables, find_files, load_files, template_variables
+from compiler.catalog.files import (
+    NO_PRESET,
+    PresetVariables,
+    find_files,
+    load_files,
+    template_variables,
+    unused_var_options,
+)
 from compiler.catalog.rules import check_entries, covering_rules
 from compiler.catalog.schema import check_document_paths
 from compiler.catalog.source import Document, Entry, NodePath, iter_entries
@@ -244,6 +251,8 @@ def check_with_options(
     if any(p.is_error for p in problems):
         return CheckResult(diagnostics=tuple(sort_diagnostics(problems)))
     result = check_catalog(paths, variables)
+    if var:
+        problems = [*problems, *unused_var_options(var, find_files(paths)[0])]
     if problems:
         return CheckResult(
             documents=result.documents,

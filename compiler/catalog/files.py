@@ -21,12 +21,13 @@ from pathlib import Path
 
 import jinja2
 import jinja2.exceptions
+import jinja2.meta
 
 from compiler import bounds
 from compiler.catalog.sandbox import BoundedEnvironment, TemplateLimit
 from compiler.catalog.source import Document
 from compiler.catalog.yaml_reader import MAX_DEPTH, load_text
-from compiler.errors import Diagnostic, Location
+from compiler.errors import Diagnostic, Location, Severity
 
 CATALOG_SUFFIXES = (".yaml", ".yml")
 #: the catalog repository's settings (its environments), at its root; see `cli.environments`
@@ -35,7 +36,7 @@ CONFIG_FILE = "pricebook.toml"
 ENV_VARIABLE = "env"
 TEMPLATE_SUFFIXES = (".yaml.j2", ".yml.j2")
 
-#: every rule id reported here (all errors)
+#: every rule id reported here (all errors but `var-unused`)
 RULE_IDS: Mapping[str, str] = {
     "path-not-found": "a path given on the command line does not exist",
     "no-files": "a directory given holds no *.yaml, *.yml or *.yaml.j2 file (an empty catalog would archive "
@@ -44,7 +45,7 @@ RULE_IDS: Mapping[str, str] = {
     "file-too-large": "a catalog file, `--vars` file or rendered template is larger than PRICEBOOK_MAX_FILE_MB",
     "encoding": "a file is not UTF-8",
     "template-syntax": "a *.yaml.j2 template does not parse",
-    "template-undefined": "a template uses a variable that --var/--vars do not define",
+    "template-undefined": "a template uses a variable that --var, --vars and the environment (--env) do not define",
     "template-sandbox": "a template does something Jinja2's sandbox forbids",
     "template-error": "a template fails while rendering",
     "template-too-deep": "a template nests its tags or expressions too deeply to be compiled",
@@ -54,6 +55,7 @@ RULE_IDS: Mapping[str, str] = {
     "template-recursion": "a template's calls nest deeper than PRICEBOOK_TEMPLATE_CALL_DEPTH",
     "var-option": "a --var option is not NAME=VALUE",
     "vars-file": "a --vars file is unreadable or not a mapping of names",
+    "var-unused": "a --var that no template reads (a misspelt name, or one left over) (warning)",
 }
 
 
@@ -265,7 +267,10 @@ def render_template(source: str, file: str, variables: Mapping[str, object]) -> 
             )
         ]
     except jinja2.UndefinedError as error:
-        hint = "pass it with --var NAME=VALUE or in a --vars file"
+        hint = (
+            "pass it with --var NAME=VALUE, in a --vars file, or in pricebook.toml as [environments.NAME.vars] "
+            "(chosen with --env NAME)"
+        )
         if error.message == f"'{ENV_VARIABLE}' is undefined":
             hint = f"templates get `{ENV_VARIABLE}` from the environment: choose one with --env NAME (pricebook.toml)"
         return None, [
@@ -429,6 +434,54 @@ def _shape(data: object) -> tuple[int, int]:
     return deepest, values
 
 
+def variables_read(files: Sequence[Path]) -> tuple[set[str], int]:
+    """The names the templates among `files` read (whether they are set or not), and how many templates there
+    are; a template that cannot be read or parsed reads nothing here (loading it reports why)."""
+    names: set[str] = set()
+    templates = [path for path in files if is_template(path)]
+    env = _environment()
+    for path in templates:
+        try:
+            raw = read_bounded(path)
+        except OSError:
+            continue
+        text = decode(raw, display_path(path))[0] if raw is not None else None
+        if text is None:
+            continue
+        try:
+            names |= jinja2.meta.find_undeclared_variables(env.parse(text))
+        except (jinja2.TemplateSyntaxError, TemplateLimit, RecursionError, SyntaxError, MemoryError):
+            continue
+    return names, len(templates)
+
+
+def unused_var_options(var_options: Sequence[str], files: Sequence[Path]) -> list[Diagnostic]:
+    """A `var-unused` warning for each --var no template among `files` reads: a name misspelt on the command line
+    (the template then reads its default, or stops at an undefined one) or one left over from an older catalog."""
+    options, _ = parse_var_options(var_options)
+    if not options:
+        return []
+    read, templates = variables_read(files)
+    if templates:
+        unread = sorted(read - set(options) - {ENV_VARIABLE})  # `env` comes from --env, never from a --var
+        hint = "check its spelling: " + (
+            f"the templates read {', '.join(unread)}" if unread else "the templates read no other variable"
+        )
+        hint += "; or remove it"
+    else:
+        hint = "no file of the catalog is a template (*.yaml.j2), so no --var is read: remove it"
+    return [
+        Diagnostic(
+            Location("--var"),
+            "var-unused",
+            f"--var {name}=... is read by no template of the catalog",
+            hint,
+            Severity.WARNING,
+        )
+        for name in sorted(options.keys() - read)
+    ]
+
+
 @dataclass(frozen=True)
 class PresetVariables:
     """Template variables from before the command line (an environment of pricebook.toml): `defaults`, which the
@@ -502,4 +555,6 @@ __all__ = [
     "parse_var_options",
     "render_template",
     "template_variables",
+    "unused_var_options",
+    "variables_read",
 ]

@@ -76,3 +76,15 @@ def test_a_usage_dry_run_against_the_catalog_prints_its_warnings_once(warned: Pa
     checked = invoke(usage.command, "import", str(rows), "--dry-run", "--catalog", "plans")
     assert checked.exit_code == 0, checked.output
     assert checked.stderr.count(f"{WARNING}: warning[empty-file]") == 1
+
+
+def test_a_var_no_template_reads_is_a_warning_in_every_command(emulator: EmulatorHandle, warned: Path) -> None:
+    unused = ("--var", "suport_rate=2500")  # misspelt: the template reads support_rate
+    planned = invoke(plan.command, "plans", *unused, env=env(emulator))
+    assert planned.exit_code == 0, planned.output
+    assert "Warning: --var: --var suport_rate=... is read by no template of the catalog [var-unused]" in planned.stdout
+    assert "the templates read support_rate" in planned.stdout
+    compiled = invoke(compile_.command, "plans", *unused)
+    assert "--var: warning[var-unused]: --var suport_rate=... is read by no template" in compiled.stderr
+    used = invoke(compile_.command, "plans", "--var", "support_rate=2500")
+    assert used.exit_code == 0 and "var-unused" not in used.stderr

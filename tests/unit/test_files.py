@@ -152,7 +152,10 @@ def test_undefined_template_variable_has_the_template_line() -> None:
     problem = only(problems)
     assert at(problem) == ("template-undefined", 3, 1)
     assert "product_name" in problem.message
-    assert "--var" in (problem.hint or "")
+    assert problem.hint == (
+        "pass it with --var NAME=VALUE, in a --vars file, or in pricebook.toml as [environments.NAME.vars] "
+        "(chosen with --env NAME)"
+    )
 
 
 def test_sandbox_violation_is_a_diagnostic() -> None:
