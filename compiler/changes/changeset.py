@@ -412,9 +412,11 @@ class ChangeSet:
         return out
 
     @property
-    def plan_hash(self) -> str:
-        """`sha256:<64 hex>`: a digest of what apply would send and what it rests on (see `_plan_digest`)."""
-        return _plan_digest(self)
+    def plan_hash(self) -> str | None:
+        """`sha256:<64 hex>`: a digest of what apply would send and what it rests on (see `_plan_digest`); None
+        for a plan a problem blocks, which has nothing to approve (its calls leave out what is blocked, so its
+        digest could equal that of a plan with nothing to do)."""
+        return None if self.problems else _plan_digest(self)
 
     def left_alone_ids(self) -> dict[str, list[str]]:
         """The ids left alone, per kind (every kind present, possibly empty), in `left_alone`'s order."""

@@ -363,6 +363,12 @@ def show_changes(
 
 def check_hash(changeset: ChangeSet, expected: str | None) -> None:
     """Refuse a plan other than the one approved (its hash, from the pull-request comment)."""
+    if expected is not None and changeset.plan_hash is None:
+        raise PlanChanged(
+            f"the plan is blocked by {len(changeset.problems)} problem(s) (above), so it is not the approved plan "
+            f"{expected}; nothing was changed",
+            hint="fix the problems, run `pricebook plan`, review the new plan and approve its hash",
+        )
     if expected is not None and changeset.plan_hash != expected:
         raise PlanChanged(
             f"the plan differs from the one approved: its hash is {changeset.plan_hash}, the approved one "

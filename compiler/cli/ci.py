@@ -216,7 +216,7 @@ def _api(runner: Runner) -> GitHubApi:
 def _outputs(runner: Runner, planned: Planned, **more: str) -> None:
     runner.set_output("exitcode", str(planned.code))
     runner.set_output("has-changes", "true" if planned.code == ExitCode.CHANGES else "false")
-    runner.set_output("plan-hash", planned.changeset.plan_hash if planned.changeset else "")
+    runner.set_output("plan-hash", (planned.changeset.plan_hash or "") if planned.changeset else "")
     for name, value in more.items():
         runner.set_output(name.replace("_", "-"), value)
 

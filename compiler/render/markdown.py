@@ -200,7 +200,7 @@ class _Head:
     account: str | None  # its id; None when the key may not read it
     api_version: str
     fingerprint: str
-    plan_hash: str
+    plan_hash: str | None  # None: blocked by a problem, nothing to approve
     livemode: bool
     problems: int
     money_warnings: tuple[MoneyWarning, ...]
@@ -834,6 +834,12 @@ class _Comment:
             text = f"{text}; {money}" if text else money
         return text
 
+    def markers(self) -> str:
+        """The hidden last lines: the sticky marker, and the plan hash unless a problem blocks the plan (a blocked
+        plan has nothing a reviewer could approve, and a workflow reading the comment finds no hash)."""
+        sticky = sticky_marker(environment_name(self.environment, self.cs.livemode))
+        return sticky if self.plan_hash is None else sticky + "\n" + hash_marker(self.plan_hash)
+
     def compose(self, cut: Cut) -> str:
         sections = len(self.sections) if cut.sections is None else cut.sections
         parts = [
@@ -845,7 +851,7 @@ class _Comment:
             *self.tail_parts(cut.listed),
             self.calls_part(cut.detail),
             self.left_alone_part(cut.left_alone_ids),
-            sticky_marker(environment_name(self.environment, self.cs.livemode)) + "\n" + hash_marker(self.plan_hash),
+            self.markers(),
         ]
         return "\n\n".join(p for p in parts if p) + "\n"
 

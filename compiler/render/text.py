@@ -167,7 +167,12 @@ def _header(changeset: ChangeSet, paint: _Paint) -> list[str]:
     lines = [f"pricebook plan: {mode} account {account}, Stripe API version {changeset.api_version or NONE}"]
     if changeset.fingerprint:
         lines.append(f"Account state fingerprint: {changeset.fingerprint}")
-    lines.append(f"Plan hash: {changeset.plan_hash}")
+    if changeset.plan_hash is not None:
+        lines.append(f"Plan hash: {changeset.plan_hash}")
+    else:
+        blocked = len(changeset.problems)
+        problems = "1 problem blocks" if blocked == 1 else f"{blocked} problems block"
+        lines.append(f"Plan hash: none: {problems} this plan, so there is nothing to approve until fixed")
     mass = changeset.mass_archive
     if mass is not None:
         if mass.allowed:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import click
 import pytest
 
-from compiler.changes.changeset import ChangeSet
+from compiler.changes.changeset import ChangeSet, Problem
 from compiler.cli.apply import MAX_PLAN_LINES, _expected_hash, check_hash, show_changes
 from compiler.errors import PlanChanged
 from compiler.render.text import render_text, render_text_summary
@@ -27,7 +29,7 @@ def test_a_long_plan_is_summed_up_unless_asked_for(capsys: pytest.CaptureFixture
     assert out.count("\n") < 30
     assert "\n  -/+ replace          400 prices\n" in out
     assert "400 API calls to send.\n" in out
-    assert f"Plan hash: {changeset.plan_hash}\n" in out
+    assert "Plan hash: none: 1 problem blocks this plan" in out  # blocked: nothing to approve
     assert "lookup-key-held-by-unmanaged-price" in out  # the problems are never left out
     assert "Plan: 0 to create, 0 to update, 400 to replace, 0 to archive." in out
     assert f"The whole plan ({whole.count(chr(10)):,} lines) is not shown here: `pricebook apply --show-plan`" in out
@@ -56,9 +58,22 @@ def test_a_plan_other_than_the_approved_one_is_refused() -> None:
     check_hash(changeset, changeset.plan_hash)
     with pytest.raises(PlanChanged) as refused:
         check_hash(changeset, "sha256:" + "0" * 64)
+    assert changeset.plan_hash is not None
     assert changeset.plan_hash in refused.value.message and "nothing was changed" in refused.value.message
     assert refused.value.hint and "approve its hash" in refused.value.hint
     assert ChangeSet().plan_hash != changeset.plan_hash
+
+
+def test_a_blocked_plan_is_never_the_approved_one() -> None:
+    # blocked, its calls are those of a plan with nothing to do: approving that hash must not approve it
+    empty = ChangeSet()
+    assert empty.plan_hash is not None
+    problem = Problem("plan.legacy", "plan-immutable-field", "Stripe cannot change amount", "give it a new id")
+    blocked = dataclasses.replace(empty, problems=(problem,))
+    with pytest.raises(PlanChanged) as refused:
+        check_hash(blocked, empty.plan_hash)
+    assert refused.value.message.startswith("the plan is blocked by 1 problem(s) (above), so it is not the approved")
+    assert refused.value.hint and "fix the problems" in refused.value.hint
 
 
 @pytest.mark.parametrize(

@@ -173,6 +173,7 @@ def test_1050_creates_fit_with_a_true_headline_and_every_amount(creates: ChangeS
     note = re.search(r"> Shortened to fit in a pull-request comment: (.*)", comment)
     assert note is not None and "left out the details of " in note.group(1) and "--max-bytes 0" in note.group(1)
     assert comment.index("#### Price changes") < comment.index("#### Other changes") < comment.index("<details>")
+    assert creates.plan_hash is not None
     assert comment.endswith(sticky_marker("test") + "\n" + hash_marker(creates.plan_hash) + "\n")
 
 
@@ -248,6 +249,7 @@ def test_past_that_the_money_table_is_counted_and_says_so(repricing: ChangeSet) 
     money = section(tiny, "Price changes")
     assert re.search(r"- \*\*`-/\+` \d+ prices to replace\*\* .* Changes from \+\d+(\.\d)?% to \+\d+(\.\d)?%\.", money)
     assert tiny.splitlines()[0] == render_markdown(repricing).splitlines()[0]
+    assert repricing.plan_hash is not None
     assert hash_marker(repricing.plan_hash) in tiny
 
 

@@ -416,6 +416,7 @@ def test_markdown_ends_with_the_sticky_marker_and_the_plan_hash() -> None:
     assert "environment=eu-prod -->" in render_markdown(changeset, environment="eu-prod")
     # no name can end the HTML comment early
     assert sticky_marker("a -->b c") == "<!-- pricebook-plan environment=a%20--%3Eb%20c -->"
+    assert changeset.plan_hash is not None
     assert re.fullmatch(r"<!-- pricebook-plan-hash sha256:[0-9a-f]{64} -->", hash_marker(changeset.plan_hash))
 
 
@@ -462,6 +463,7 @@ def test_markdown_no_changes() -> None:
     md = render_markdown(changeset)
     assert md.splitlines()[0] == "### pricebook plan · test mode · no changes"
     assert "<details>" not in md and "Price changes" not in md
+    assert changeset.plan_hash is not None
     assert md.endswith(hash_marker(changeset.plan_hash) + "\n")
 
 
@@ -487,9 +489,27 @@ def test_json_is_stable_and_starts_with_the_format_version() -> None:
 # -- the plan hash ----------------------------------------------------------------------------------------
 
 
+def test_a_blocked_plan_presents_no_hash_to_approve() -> None:
+    # its calls leave out what is blocked: its digest would be that of a plan with nothing to do
+    problem = Problem("plan.legacy", "plan-immutable-field", "Stripe cannot change amount", "give it a new id")
+    blocked = _changeset(problems=(problem,))
+    assert blocked.plan_hash is None
+    text = render_text(blocked, color=False)
+    assert "Plan hash: none: 1 problem blocks this plan, so there is nothing to approve until fixed\n" in text
+    digest = _changeset().plan_hash  # the same plan unblocked
+    assert digest is not None and digest not in text
+    markdown = render_markdown(blocked)
+    assert "pricebook-plan-hash" not in markdown and digest not in markdown
+    assert markdown.endswith(sticky_marker("test") + "\n") and "none: blocked by a problem" in markdown
+    data = json.loads(render_json(blocked))
+    assert data["plan_hash"] is None
+    assert ChangeSet.from_json(data).plan_hash is None
+
+
 def test_the_plan_hash_is_in_json_text_and_markdown_and_survives_a_saved_plan() -> None:
     changeset = _changeset()
     digest = changeset.plan_hash
+    assert digest is not None
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", digest)
     data = json.loads(render_json(changeset))
     assert data["plan_hash"] == digest
