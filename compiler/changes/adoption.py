@@ -48,7 +48,8 @@ def adopting(catalog: Catalog, state: AccountState) -> Adopting:
     before: dict[str, str | None] = {}
     problems: list[Problem] = []
     for (kind, key), object_id in sorted(adoption.targets.items(), key=lambda t: (KIND_ORDER.index(t[0][0]), t)):
-        if catalog.get(kind, key) is None:
+        entry = catalog.get(kind, key)
+        if entry is None:
             continue  # validate reports an entry the record names but the catalog lacks
         address = f"{kind.value}.{key}"
         live = by_id.get(object_id)
@@ -63,6 +64,7 @@ def adopting(catalog: Catalog, state: AccountState) -> Adopting:
                         f"the catalog takes over {kind.value} {object_id}, but it is pricebook's already, as "
                         f"{kind.value}.{live.key}",
                         ADOPT_TARGET_OWNED.way_out,
+                        adoption.location,  # the way out is in the record
                     )
                 )
         elif (holder := _holder(state, kind, key, object_id)) is not None:
@@ -74,6 +76,7 @@ def adopting(catalog: Catalog, state: AccountState) -> Adopting:
                     f"the catalog takes over {kind.value} {object_id} as {key!r}, but {holder.kind.value} "
                     f"{holder.id} in the account already has the {what} {key!r}",
                     ADOPT_IDENTITY_TAKEN.way_out,
+                    entry.where(IDENTITY_FIELD[kind]),
                 )
             )
         else:
@@ -105,6 +108,7 @@ def _account_unknown(catalog: Catalog, state: AccountState) -> tuple[Problem, ..
             f"the catalog's record takes over {', '.join(waiting)}, but the key cannot read which account it "
             "belongs to (GET /v1/account refused it), so pricebook cannot tell whether the record is this account's",
             ADOPT_ACCOUNT_UNKNOWN.way_out,
+            next((a.location for a in catalog.adoptions if any(v == waiting[0] for v in a.targets.values())), None),
         ),
     )
 
@@ -117,6 +121,7 @@ def _missing(address: str, adoption: Adoption, kind: Kind, object_id: str, found
         f"the catalog takes over {kind.value} {object_id} in account {adoption.account} ({adoption.mode} mode), "
         f"but the account has no {kind.value} with that id{other}",
         ADOPT_TARGET_MISSING.way_out,
+        adoption.location,
     )
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from compiler.catalog.adoptions import KIND_LISTS, MODES
 from compiler.changes.model import Adoption, Resource
-from compiler.errors import Diagnostic
+from compiler.errors import Diagnostic, Location
 from compiler.stripe.calls import ApiCall
 from compiler.stripe.fields import catalog_canonical
 from compiler.stripe.kinds import Kind
@@ -160,19 +160,31 @@ class Change:
 
 @dataclass(frozen=True)
 class Problem:
-    """Something that blocks the ChangeSet: apply refuses to start while any exists."""
+    """Something that blocks the ChangeSet: apply refuses to start while any exists. `location` is where the
+    catalog says what the problem is about (the field at fault, else its entry); None when no catalog entry is
+    at fault (an object of the account alone, the catalog as a whole)."""
 
     address: str
     rule: str  # stable id: "plan-immutable-field", "lookup-key-held-by-unmanaged-price", ...
     message: str
     hint: str
+    location: Location | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"address": self.address, "rule": self.rule, "message": self.message, "hint": self.hint}
+        where = self.location
+        return {
+            "address": self.address,
+            "rule": self.rule,
+            "message": self.message,
+            "hint": self.hint,
+            "location": None if where is None else {"file": where.file, "line": where.line, "col": where.col},
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Problem:
-        return cls(str(data["address"]), str(data["rule"]), str(data["message"]), str(data.get("hint", "")))
+        where = data.get("location")
+        location = None if not where else Location(str(where["file"]), int(where["line"]), int(where["col"]))
+        return cls(str(data["address"]), str(data["rule"]), str(data["message"]), str(data.get("hint", "")), location)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,7 +69,7 @@ from compiler.stripe.fields import (
     currency_options_to_send,
     unstated,
 )
-from compiler.stripe.kinds import KIND_ORDER, Kind
+from compiler.stripe.kinds import IDENTITY_FIELD, KIND_ORDER, Kind
 from compiler.stripe.state import AccountState, LiveObject
 
 REPLACE_NOTE = Note(
@@ -339,7 +340,8 @@ class _Diff:
         }
 
         def still_default(obj: LiveObject, address: str, why: str, rule: ProblemRule) -> bool:
-            """Whether `obj` will still be a product's default price, which Stripe refuses to archive."""
+            """Whether `obj` will still be a product's default price, which Stripe refuses to archive (a problem,
+            at the catalog product's default_price, else at the catalog entry of `address`, when there is one)."""
             owner = defaults_after.get(obj.id)
             if owner is None:
                 return False
@@ -354,6 +356,10 @@ class _Diff:
                     ),
                 )
                 return True
+            product = self.catalog.get(Kind.PRODUCT, owner)
+            kind, _, key = address.partition(".")
+            named = self.catalog.get(Kind(kind), key) if kind in {k.value for k in Kind} else None
+            where = product.where("default_price") if product is not None else named.where() if named else None
             self.problems.append(
                 Problem(
                     address,
@@ -362,6 +368,7 @@ class _Diff:
                     f"product {owner} and Stripe cannot archive a product's default price",
                     f"give product {owner} another default_price (in the catalog if pricebook manages it, "
                     "otherwise in the Dashboard), or remove the product from the catalog to archive it",
+                    where,
                 )
             )
             return True
@@ -532,13 +539,14 @@ class _Diff:
             return
         fixed = [f for f in fields if f[3] in (Mutability.REPLACE, Mutability.IMPOSSIBLE)]
         if fixed:
-            detail = ", ".join(f"{name} {_short(b)} -> {_short(a)}" for name, b, a, _how in fixed)
+            detail = ", ".join(_difference(name, b, a) for name, b, a, _how in fixed)
             self._problem(
                 resource,
                 ADOPT_CHANGES_FIXED_FIELD,
                 f"the catalog takes over {live.kind.value} {live.id}, but differs from it where Stripe cannot change "
                 f"an existing {live.kind.value} ({detail})",
                 ADOPT_CHANGES_FIXED_FIELD.way_out,
+                field=fixed[0][0],
             )
             return
         if resource.kind in (Kind.PRICE, Kind.PLAN):
@@ -641,13 +649,14 @@ class _Diff:
         blocked = [name for name, _b, _a, how in fields if how == Mutability.IMPOSSIBLE]
         if not blocked:
             return False
-        detail = ", ".join(f"{name} {_short(b)} -> {_short(a)}" for name, b, a, how in fields if name in blocked)
+        detail = ", ".join(_difference(name, b, a) for name, b, a, how in fields if name in blocked)
         rule = IMMUTABLE_FIELD[resource.kind]
         self._problem(
             resource,
             rule,
             f"Stripe cannot change {', '.join(blocked)} of an existing {resource.kind.value} ({detail})",
             rule.way_out,
+            field=blocked[0],
         )
         return True
 
@@ -695,10 +704,14 @@ class _Diff:
             f"{live.kind.value} {live.id} in the account already has the {what} {resource.key!r}, "
             f"and pricebook does not manage it (no metadata {MANAGED_BY_KEY}={MANAGED_BY_VALUE})",
             rule.way_out,
+            field=IDENTITY_FIELD[resource.kind],
         )
 
-    def _problem(self, resource: Resource, rule: ProblemRule, message: str, hint: str) -> None:
-        self.problems.append(Problem(resource.address, rule.id, message, hint))
+    def _problem(
+        self, resource: Resource, rule: ProblemRule, message: str, hint: str, *, field: str | None = None
+    ) -> None:
+        """A problem about a catalog entry, at the field it is about (`field`) or else at the entry."""
+        self.problems.append(Problem(resource.address, rule.id, message, hint, resource.where(field)))
 
     def _noop(self, resource: Resource, live: LiveObject) -> None:
         self.changes.append(Change(resource.kind, resource.key, Action.NOOP, "up to date", live.id))
@@ -938,9 +951,40 @@ def _yaml(value: Any) -> str:
     return text if len(text) <= 60 else text[:56] + '..."'
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
+def _difference(name: str, before: Any, after: Any) -> str:
+    """A field's change as the catalog would write its values: `amount: 900 -> 1000`, and for a mapping each key
+    that differs, `default_aggregation.formula: sum -> count`."""
+    if isinstance(before, Mapping) and isinstance(after, Mapping):
+        keys = [k for k in dict.fromkeys([*before, *after]) if before.get(k) != after.get(k)]
+        if keys:
+            return ", ".join(_difference(f"{name}.{k}", before.get(k), after.get(k)) for k in keys)
+    return f"{name}: {_scalar(before)} -> {_scalar(after)}"
+
+
+def _scalar(value: Any) -> str:
+    """A value as YAML writes it: `sum`, `900`, `true`, `null`, `"10"` (a string that would read as another
+    type is quoted), a list or mapping in flow style; shortened when long."""
+    text = _flow(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+#: strings YAML 1.1 reads as booleans or null: quoted when shown
+_NOT_PLAIN = frozenset({"true", "false", "yes", "no", "on", "off", "y", "n", "null", "~"})
+
+
+def _flow(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        plain = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_./-]*( [A-Za-z0-9_./-]+)*", value) is not None
+        return value if plain and value.lower() not in _NOT_PLAIN else json.dumps(value, ensure_ascii=False)
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{_flow(k)}: {_flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_flow(v) for v in value) + "]"
+    return str(value)
 
 
 __all__ = ["diff", "left_alone", "repriced_currencies"]

@@ -28,11 +28,21 @@ class Resource:
     params: Mapping[str, Any]  # as written (nested prices get `product`), plus the ownership metadata
     attrs: Mapping[str, Any]  # canonical, for the diff
     location: Location | None = None
+    #: where each field the entry writes is (its key), for problems about one field
+    field_locations: Mapping[str, Location] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def address(self) -> str:
         """How the plan output names it: `price.emails_per_1000_monthly`."""
         return f"{self.kind.value}.{self.key}"
+
+    def where(self, name: str | None = None) -> Location | None:
+        """Where the catalog writes field `name` (a dotted name by its first part), else the entry itself."""
+        if name is not None:
+            found = self.field_locations.get(name.split(".", 1)[0])
+            if found is not None:
+                return found
+        return self.location
 
     @property
     def product(self) -> str | None:
@@ -99,7 +109,8 @@ def resource_from_entry(entry: Entry) -> Resource | None:
         params["product"] = entry.nested_in
     if entry.kind is not Kind.METER:
         params["metadata"] = {**(params.get("metadata") or {}), **MANAGED_METADATA}
-    return Resource(entry.kind, key, params, catalog_canonical(entry.kind, params), entry.where())
+    places = {name: entry.where(name, key=True) for name in entry.data if isinstance(name, str)}
+    return Resource(entry.kind, key, params, catalog_canonical(entry.kind, params), entry.where(), places)
 
 
 def build_catalog(entries: Sequence[Entry], records: Sequence[AdoptionRecord] = ()) -> Catalog:

@@ -274,7 +274,8 @@ def _problems(problems: Sequence[Problem], paint: _Paint) -> list[str]:
     for problem in problems:
         if lines:
             lines.append("")
-        lines.append(f"{paint('Error:', RED, BOLD)} {problem.address}: {problem.message} [{problem.rule}]")
+        where = f"{problem.location}: " if problem.location is not None else ""
+        lines.append(f"{paint('Error:', RED, BOLD)} {where}{problem.address}: {problem.message} [{problem.rule}]")
         if problem.hint:
             lines.append(f"  hint: {problem.hint}")
     return lines

@@ -203,7 +203,7 @@ def test_a_difference_stripe_cannot_make_in_place_is_a_problem_not_a_replace() -
     changeset = diff(adopting(), account(by_hand(seats=seats)))
     (problem,) = changeset.problems
     assert (problem.address, problem.rule) == ("price.seats", "adopt-changes-fixed-field")
-    assert "unit_amount 900 -> 1000" in problem.message
+    assert "unit_amount: 900 -> 1000" in problem.message
     assert not [c for c in changeset.calls if c.address == "price.seats"]
 
 
