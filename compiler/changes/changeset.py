@@ -32,7 +32,7 @@ from compiler.stripe.calls import ApiCall
 from compiler.stripe.fields import catalog_canonical
 from compiler.stripe.kinds import Kind
 
-#: the version of the ChangeSet's JSON; a saved plan of another version is refused (history in the README)
+#: the version of the ChangeSet's JSON; a saved plan of another version is refused (history in docs/plans.md)
 FORMAT_VERSION = "2"
 
 #: the kinds `ChangeSet.left_alone` names, in the order the plan lists them

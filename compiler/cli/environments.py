@@ -114,7 +114,7 @@ def select(name: str | None, *, start: Path | None = None) -> Environment | None
         raise UsageError(
             f"--env {name}: there is no {CONFIG_FILE} in {display_path(start or Path.cwd())} or above it",
             hint=f"create {CONFIG_FILE} at the catalog repository's root with [environments.{name}] and its "
-            'api_key_env = "..." (see the README: Environments), or run pricebook from that repository',
+            'api_key_env = "..." (see docs/environments.md of pricebook), or run pricebook from that repository',
         )
     config = load_config(path)
     chosen = name if name is not None else config.default
