@@ -280,6 +280,7 @@ class _Failure:
     headline: str
     message: str
     hint: str
+    rule: str | None
     diagnostics: tuple[Diagnostic, ...]
     more: int
 
@@ -952,6 +953,7 @@ def render_markdown_failure(
         headline=title,
         message=f"pricebook could not compute the plan: {error_text(error)}.".replace("..", "."),
         hint=redact(error.hint or ""),
+        rule=error.rule,
         diagnostics=shown,
         more=len(diagnostics) - len(shown),
     )

@@ -302,3 +302,13 @@ def test_the_failure_comment_lists_every_error_up_to_a_bound() -> None:
     assert text.splitlines()[0] == "### pricebook plan · staging (test mode) · ❌ the catalog is invalid: 250 errors"
     assert text.count("`schema-type`") == 200 and "… and 50 more" in text
     assert text.endswith(sticky_marker("staging") + "\n")
+
+
+def test_the_failure_comment_names_the_rule_of_an_error_that_has_one() -> None:
+    from compiler.errors import UsageError
+
+    text = render_markdown_failure(
+        UsageError("cannot reach http://127.0.0.1:1", hint="is the emulator running?", rule="connection-failed")
+    )
+    assert "> pricebook could not compute the plan: cannot reach http://127.0.0.1:1. `[connection-failed]`" in text
+    assert "Hint: is the emulator running?" in text
