@@ -58,7 +58,7 @@ RULE_IDS: Mapping[str, str] = {
     "yaml-value": "a tagged scalar is not a valid value of its tag",
     "yaml-alias-limit": "aliases expand to too many nodes (an alias bomb)",
     "yaml-recursive-alias": "an alias used inside its own anchor",
-    "yaml-too-deep": "nesting deeper than MAX_DEPTH",
+    "yaml-too-deep": f"mappings and lists nested more than {MAX_DEPTH} levels deep",
     "yaml-too-large": "more values than PRICEBOOK_MAX_FILE_VALUES allows in one file",
     "yaml-merge": "a `<<` merge of something that is not a mapping",
     "yaml-octal": "an integer with a leading zero (YAML 1.1 would read it as octal)",
