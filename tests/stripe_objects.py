@@ -9,12 +9,13 @@ expansions pricebook asks for expanded), with pricebook's ownership mark. Keywor
 from __future__ import annotations
 
 import typing
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from compiler.stripe.fields import MANAGED_METADATA, SPECS
 from compiler.stripe.kinds import Kind
 from compiler.stripe.state import AccountState, read_account
+from tests.stripe_lists import StripeLists
 
 MANAGED = dict(MANAGED_METADATA)
 
@@ -176,36 +177,6 @@ def stripe_subscription(
     return base
 
 
-class ListPages:
-    """`read_account`'s view of an account: each list endpoint answers with the objects given for it, as one page
-    (the price list keeps the ones whose `active` matches the request's); `account()` answers with its id."""
-
-    def __init__(
-        self,
-        lists: Mapping[str, Sequence[Mapping[str, Any]]],
-        *,
-        livemode: bool = False,
-        account: str | None = "acct_listpages",
-    ) -> None:
-        self.lists = lists
-        self._livemode = livemode
-        self.account = account
-
-    @property
-    def livemode(self) -> bool:
-        return self._livemode
-
-    def account_id(self) -> str | None:
-        return self.account
-
-    def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[list[dict[str, Any]]]:
-        found = [dict(o) for o in self.lists.get(path, ())]
-        if params and "active" in params:
-            wanted = str(params["active"]).lower() == "true"
-            found = [o for o in found if bool(o.get("active", True)) is wanted]
-        yield found
-
-
 def build_state(
     meters: Sequence[Mapping[str, Any]],
     products: Sequence[Mapping[str, Any]],
@@ -221,12 +192,11 @@ def build_state(
         SPECS[Kind.PRICE].path: prices,
         SPECS[Kind.PLAN].path: plans,
     }
-    return read_account(ListPages(lists, livemode=livemode), plans_list=True)
+    return read_account(StripeLists(lists, livemode=livemode), plans_list=True)
 
 
 __all__ = [
     "MANAGED",
-    "ListPages",
     "build_state",
     "plan_in_price_list",
     "plan_view",

@@ -10,7 +10,9 @@ the subscriptions on the prices the change reaches, one more list per such price
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 from compiler.changes.changeset import ChangeSet
 from compiler.changes.diff import diff
@@ -20,19 +22,26 @@ from compiler.changes.subscribers import SubscriberOptions, with_subscribers
 from compiler.stripe.facts import API_VERSION
 from compiler.stripe.gateway import Connection, Gateway
 from compiler.stripe.kinds import Kind
-from compiler.stripe.state import AccountState, Lister, LiveObject, read_account
+from compiler.stripe.state import AccountState, ExpectedSizes, Lister, LiveObject, read_account
+from compiler.stripe.subscriptions import Pager
+
+
+class AccountReader(Lister, Pager, Protocol):
+    """What planning reads through (a `Gateway`): the account's lists page by page, and the subscription
+    lists of the prices a change reaches."""
 
 
 def changeset_for(
     checked: CheckedCatalog,
-    gateway: Lister,
+    gateway: AccountReader,
     subscribers: SubscriberOptions | None = None,
     *,
     allow_mass_archive: bool = False,
 ) -> tuple[ChangeSet, AccountState]:
     """Read the account once (`read_state`), plan the catalog against it and read who pays on the prices the
     plan reaches, as `subscribers` says (read-only: no write is sent). `allow_mass_archive`: see `plan_against`."""
-    state = read_state(gateway, (r.key for r in checked.catalog.of_kind(Kind.PLAN)))
+    plan_ids = (r.key for r in checked.catalog.of_kind(Kind.PLAN))
+    state = read_state(gateway, plan_ids, expected_sizes(r.kind for r in checked.catalog))
     changeset = plan_against(checked, state, allow_mass_archive=allow_mass_archive)
     options = subscribers or SubscriberOptions()
     return with_subscribers(changeset, checked.catalog, state, gateway, options), state
@@ -49,23 +58,31 @@ def plan_against(checked: CheckedCatalog, state: AccountState, *, allow_mass_arc
     return dataclasses.replace(changeset, warnings=(*checked.warnings, *planned))
 
 
-def read_state(gateway: Lister, plan_ids: Iterable[str] = ()) -> AccountState:
+def read_state(gateway: Lister, plan_ids: Iterable[str] = (), expected: ExpectedSizes | None = None) -> AccountState:
     """The account as `plan` reads it, in one pass: one list per resource type, plus `GET /v1/plans` when
     `needs_plans_list` says so for the catalog plans `plan_ids` and the price family the price lists showed.
+    `expected` (the catalog's counts) only helps cut the long lists well from the start.
 
     The Prices API is backwards compatible with plans (https://docs.stripe.com/api/plans): the price list shows
     them too, so one read normally finds every plan. That is observed rather than promised, so the plans list is
     read as well whenever it can't be trusted for this account: an account whose price list leaves legacy plans
     out costs one more list, never a wrong diff."""
     wanted = tuple(plan_ids)
-    return read_account(gateway, plans_list=lambda family: needs_plans_list(wanted, family))
+    return read_account(gateway, plans_list=lambda family: needs_plans_list(wanted, family), expected=expected)
+
+
+def expected_sizes(kinds: Iterable[Kind]) -> ExpectedSizes:
+    """How many products and prices and plans the account should hold, counted from the objects' kinds."""
+    counts = Counter(kinds)
+    return ExpectedSizes(products=counts[Kind.PRODUCT], family=counts[Kind.PRICE] + counts[Kind.PLAN])
 
 
 def current_state(saved: ChangeSet, gateway: Lister) -> AccountState:
     """The account now, read exactly as `plan` read it for `saved` (for `apply --plan`): the plans-list decision
     takes the plan ids of the catalog `saved` holds, as `plan` took them from the files, so an unchanged account
     gives the saved fingerprint."""
-    return read_state(gateway, (r.key for r in saved.catalog if r.kind is Kind.PLAN))
+    plan_ids = (r.key for r in saved.catalog if r.kind is Kind.PLAN)
+    return read_state(gateway, plan_ids, expected_sizes(r.kind for r in saved.catalog))
 
 
 def missing_plans(plan_ids: Iterable[str], family: Iterable[LiveObject]) -> list[str]:
@@ -92,8 +109,10 @@ def reading_gateway(connection: Connection) -> Gateway:
 
 
 __all__ = [
+    "AccountReader",
     "changeset_for",
     "current_state",
+    "expected_sizes",
     "missing_plans",
     "needs_plans_list",
     "plan_against",

@@ -52,6 +52,7 @@ from compiler.stripe.fields import SPECS
 from compiler.stripe.http import BoundedHTTPClient, BoundExceeded, BrokenAnswer, HttpBounds
 from compiler.stripe.paging import CursorChain
 from compiler.stripe.sdkparams import REQUEST_OPTION_KEYS
+from compiler.stripe.state import ListPage
 from compiler.stripe.unreachable import connection_hint, network_reason, shown_base
 
 PAGE_SIZE = LIST_LIMIT.value
@@ -384,6 +385,11 @@ class Gateway:
     def stats(self) -> GatewayStats:
         return self._counters.snapshot()
 
+    @property
+    def pace(self) -> float | None:
+        """The requests per second this gateway keeps to (None: unpaced)."""
+        return self.pacer.rate
+
     def request(
         self,
         method: str,
@@ -404,6 +410,18 @@ class Gateway:
         since undone by hand. Replaying it would change nothing, so the write is sent once more under a renewed
         key. Such writes set fields to values, so running them again is harmless; creates are never renewed.
         """
+        body, headers, _ = self._request(method, path, params, idempotency_key, renew_stale_key)
+        return body, headers
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any],
+        idempotency_key: str | None,
+        renew_stale_key: bool,
+    ) -> tuple[dict[str, Any], Mapping[str, str], float]:
+        """`request`, also returning how long its answered attempt took (`_send`)."""
         if any(unquote(segment) in (".", "..") for segment in path.split("/")):
             # an HTTP client resolves dot segments (`%2e%2e` decoded first): the request would reach another path
             raise PricebookError(
@@ -423,8 +441,9 @@ class Gateway:
 
     def _send(
         self, method: str, path: str, params: dict[str, Any], options: dict[str, Any], *, renew_stale_key: bool
-    ) -> tuple[dict[str, Any], Mapping[str, str]]:
-        """The retry loop of `request`: `params` go to the SDK as they are, `options` as request options."""
+    ) -> tuple[dict[str, Any], Mapping[str, str], float]:
+        """The retry loop of `request`: `params` go to the SDK as they are, `options` as request options. Also
+        returns how long the answered attempt took from send to decoded body."""
         failures = 0
         rate_limited = 0
         may_have_run = False  # did an earlier attempt of this request possibly execute?
@@ -435,6 +454,7 @@ class Gateway:
             self._counters.add(requests=1, paced_seconds=waited)
             if deadline is None:
                 deadline = time.monotonic() + self.request_deadline
+            sent = time.perf_counter()
             try:
                 with self._http.deadline(deadline) if self._http else contextlib.nullcontext():
                     response = self._client.raw_request(method.lower(), path, **params, **options)
@@ -493,7 +513,7 @@ class Gateway:
                 renew_stale_key = False
                 self._counters.add(renewed_keys=1)
                 continue
-            return self._answer(method, path, response.body), response.headers
+            return self._answer(method, path, response.body), response.headers, time.perf_counter() - sent
 
     def _answer(self, method: str, path: str, text: str) -> dict[str, Any]:
         """A successful answer's JSON object, scrubbed of secrets; UnexpectedAnswer for what Stripe never sends: a
@@ -641,6 +661,14 @@ class Gateway:
         if not isinstance(account, str) or not account:
             raise UnexpectedAnswer(f"the answer to GET {ACCOUNT_PATH} has no account id")
         return account
+
+    def list_page(self, path: str, params: Mapping[str, Any] | None = None) -> ListPage:
+        """One page of a list endpoint: up to 100 objects from `params`' place on (`starting_after`), whether
+        more follow, and how long the round trip took (without the wait for its send slot). The caller follows
+        the cursor (through a `paging.CursorChain`)."""
+        page, _, seconds = self._request("GET", path, {**(params or {}), "limit": PAGE_SIZE}, None, False)
+        data = _list_page(page, path)
+        return ListPage(data, bool(page.get("has_more")) and bool(data), seconds)
 
     def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[list[dict[str, Any]]]:
         """The pages of a list endpoint, 100 objects each, following `starting_after`; each page is requested

@@ -1,25 +1,48 @@
 """The live account, read once: the only module that reads Stripe.
 
 `read_account` sends one paginated list per resource type (100 a page, with the expansions the diff needs) and
-never a request per object, in this order:
+never a request per object:
 
     GET /v1/account                                    the account's id, which names it in a saved plan (a
                                                        restricted key may not read it: then there is none)
     GET /v1/billing/meters                             every status
+    GET /v1/products                                   every product, active or not
     GET /v1/prices?active=true   expand tiers, currency_options
     GET /v1/prices?active=false  expand tiers, currency_options (the price list shows active prices by default)
     GET /v1/plans                expand tiers      only when asked (see below)
-    GET /v1/products                                   every product, active or not (last: a default price is
-                                                       named by its price's lookup_key)
 
-Prices and plans are one object family with one id space (inferred from what Stripe returns): the price list shows
-plans too (and `GET /v1/plans` shows every recurring price), so the two price lists normally hold every plan.
-Reading `/v1/plans` as well would read every recurring price a second time, so it is read only when the caller
-asks: `plans_list=True`, or a function that looks at the family the price lists showed and decides
-(`planning.read_state` reads it unless they showed one of pricebook's plans, or when a catalog plan is missing
-from them). It is read in the same pass, after the price lists: nothing is read twice. An object both lists
-show keeps its price-list view, so reading `/v1/plans` changes the state (and its fingerprint) only by the
-plans the price lists left out.
+**At the speed of the rate limit, not of the latency.** A page of 100 prices takes Stripe a few hundred
+milliseconds, and read one after the other that, not the limit, would be the bound. So the lists run side by
+side, and a long list is read as several cursor chains, each over its own range of `created` (whole seconds,
+`created[gte]` / `created[lt]`), all sending through the lister's one pacer. A chain is cut when the pacer would
+otherwise sit idle (fewer chains than pace x round trip): it keeps the newer part of what it has left and new
+chains take the older parts. Where to cut comes from how densely the chain's own pages were created and from how
+many objects the list should hold (the catalog's count, when the caller knows it); with nothing known, the parts
+double in width. Every chain but one ends in a part-filled page, so chains are only added while they gain time.
+
+The read stays exactly the read of one chain per list:
+- the ranges of a list are disjoint and together cover every second, and Stripe applies each chain's filter;
+- a chain that is cut keeps its cursor and narrows its range to the newer part: every object of that part
+  that sorts before the cursor is one it has read already (a cut never depends on the list's order matching
+  `created` exactly);
+- an object created during the read is newer than every cut (cuts are at `created` values already read), so it
+  falls in the newest range, and is read or not just as by one chain: only if that range's first page was
+  fetched after it was created;
+- the archived prices are read after every chain of the active ones has finished, as before: a price archived
+  during the read is then seen in one list or both (each object is kept once), never in neither.
+
+All the chains of a list share one `paging.CursorChain`: a server that repeats a page (ranges are disjoint, so
+no cursor comes twice) or never ends is stopped as it would be on one chain, the object bound counting the
+whole list.
+
+Prices and plans are one object family with one id space: the price list shows plans too (Stripe's list of
+prices leaves out only inline prices, https://docs.stripe.com/api/prices/list, and a plan is a price with the
+same id), and `GET /v1/plans` shows every recurring price. Reading `/v1/plans` as well would read every
+recurring price a second time, so it is read only when the caller asks: `plans_list=True`, or a function that
+looks at the family the price lists showed and decides (`planning.read_state` asks for it when a catalog plan
+is missing from them). It is read after the price lists, and an object both lists show keeps its price-list
+view, so reading `/v1/plans` changes the state (and its fingerprint) only by the plans the price lists left
+out.
 
 Each family object becomes exactly one `LiveObject`: a price when it has a lookup_key (every pricebook price has
 one; the Plans API cannot set one), is one-time or has a `price_` id (a replaced price loses its lookup_key to
@@ -38,44 +61,96 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Protocol
 
 from compiler.errors import UnexpectedAnswer
 from compiler.stripe.facts import plan_from_price
 from compiler.stripe.fields import SPECS, canonical, catalog_key, is_managed, replaced_id
 from compiler.stripe.kinds import IDENTITY_FIELD, KIND_ORDER, Kind
+from compiler.stripe.paging import CursorChain
 
 PRICE_EXPAND = ("data.tiers", "data.currency_options")
 PLAN_EXPAND = ("data.tiers",)
+PAGE_SIZE = 100
+#: chains (requests in flight) at most, whatever the pace and the latency
+MAX_CHAINS = 16
+#: chains wanted: enough to keep the pacer busy over one round trip, this much more and one more for the jitter
+CHAIN_HEADROOM = 1.5
+#: a chain is cut only into parts of at least this many pages: each part ends in a part-filled page
+MIN_PART_PAGES = 3
 
-#: the lists `read_account` always sends, as (path, params): meters, products, active and inactive prices (it
-#: reads the products last, after the prices, and `PLANS_LIST` between them when asked)
-LISTS: tuple[tuple[str, Mapping[str, Any]], ...] = (
-    (SPECS[Kind.METER].path, {}),
-    (SPECS[Kind.PRODUCT].path, {}),
-    # Stripe's price list shows active prices unless asked: ask for each state explicitly
-    (SPECS[Kind.PRICE].path, {"active": "true", "expand": list(PRICE_EXPAND)}),
-    (SPECS[Kind.PRICE].path, {"active": "false", "expand": list(PRICE_EXPAND)}),
-)
-PLANS_LIST: tuple[str, Mapping[str, Any]] = (SPECS[Kind.PLAN].path, {"expand": list(PLAN_EXPAND)})
+
+class Role(Enum):
+    """What a list holds, which decides how its pages are read into the state."""
+
+    METERS = "meters"
+    PRODUCTS = "products"
+    PRICES = "prices"
+    PLANS = "plans"
+
+
+@dataclass(frozen=True, eq=False)
+class ListSource:
+    """One list `read_account` reads: its path and filters; `by_created` when the endpoint filters on `created`,
+    so that it can be read as several chains. Each list is one of the constants below (compared by identity)."""
+
+    role: Role
+    path: str
+    params: Mapping[str, Any]
+    by_created: bool = True
+
+
+METERS = ListSource(Role.METERS, SPECS[Kind.METER].path, {}, by_created=False)  # the meter list has no filter
+PRODUCTS = ListSource(Role.PRODUCTS, SPECS[Kind.PRODUCT].path, {})
+# Stripe's price list shows active prices unless asked: ask for each state explicitly
+ACTIVE_PRICES = ListSource(Role.PRICES, SPECS[Kind.PRICE].path, {"active": "true", "expand": list(PRICE_EXPAND)})
+ARCHIVED_PRICES = ListSource(Role.PRICES, SPECS[Kind.PRICE].path, {"active": "false", "expand": list(PRICE_EXPAND)})
+PLANS = ListSource(Role.PLANS, SPECS[Kind.PLAN].path, {"expand": list(PLAN_EXPAND)})
+#: the lists `read_account` always reads (`PLANS` too when asked)
+LISTS: tuple[ListSource, ...] = (METERS, PRODUCTS, ACTIVE_PRICES, ARCHIVED_PRICES)
 
 #: decides, from the price family the two price lists showed, whether `GET /v1/plans` is read as well
 PlansListRule = Callable[[Sequence["LiveObject"]], bool]
 
 
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a list: its objects, whether more follow, and how long the request took from send to answer
+    (without any wait for a send slot)."""
+
+    objects: list[dict[str, Any]]
+    has_more: bool
+    round_trip: float = 0.0
+
+
 class Lister(Protocol):
-    """What `read_account` needs of a `Gateway`: the pages of a list, whether the key is a live-mode one, and the
-    id of the account it belongs to (None where the key may not read it)."""
+    """What `read_account` needs of a `Gateway`: one page of a list at a time, the pace its requests keep to
+    (requests a second, None when unpaced; safe to call from several threads at once), whether the key is a
+    live-mode one, and the id of the account it belongs to (None where the key may not read it)."""
 
     @property
     def livemode(self) -> bool: ...
 
+    @property
+    def pace(self) -> float | None: ...
+
     def account_id(self) -> str | None: ...
 
-    def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[list[dict[str, Any]]]: ...
+    def list_page(self, path: str, params: Mapping[str, Any] | None = None) -> ListPage: ...
+
+
+@dataclass(frozen=True)
+class ExpectedSizes:
+    """How many objects the lists should hold, roughly (the catalog's counts): only where to cut depends on it,
+    never what is read."""
+
+    products: int = 0
+    family: int = 0  # prices and plans
 
 
 @dataclass(frozen=True)
@@ -169,71 +244,315 @@ def _row(obj: LiveObject) -> str:
 # reading
 
 
-def read_account(gateway: Lister, *, plans_list: bool | PlansListRule = False) -> AccountState:
-    """Every product, price, plan and meter of the account, as `LiveObject`s (one list per resource type).
+def read_account(
+    lister: Lister,
+    *,
+    plans_list: bool | PlansListRule = False,
+    expected: ExpectedSizes | Callable[[], ExpectedSizes | None] | None = None,
+) -> AccountState:
+    """Every product, price, plan and meter of the account, as `LiveObject`s (see the module docstring).
 
-    Each page is normalised as soon as it arrives, so the work hides in the gaps the gateway's pacing leaves
-    between requests. `GET /v1/plans` is read too when `plans_list` is True, or is a function that says so when
-    given the price family the price lists showed (see the module docstring for why it is not always needed)."""
-    account = gateway.account_id()
+    `GET /v1/plans` is read too when `plans_list` is True, or is a function that says so when given the price
+    family the price lists showed. `expected` (or a function that returns it once known) sizes the lists, so
+    that a long one is cut well from the start."""
     builder = _Builder()
-    for page in _pages(gateway, *LISTS[0]):
-        builder.add_meters(page)
-    for path, params in LISTS[2:]:
-        for page in _pages(gateway, path, params):
-            builder.add_prices(page)
-    if plans_list is True or (callable(plans_list) and plans_list(builder.family())):
-        for page in _pages(gateway, *PLANS_LIST):
-            builder.add_plans(page)
-    for page in _pages(gateway, *LISTS[1]):  # last: a default price is named by its price's lookup_key
-        builder.add_products(page)
-    return builder.finish(livemode=gateway.livemode, account=account)
+    reader = _Reader(lister, builder, plans_list, expected)
+    reader.run()
+    return builder.finish(livemode=lister.livemode, account=reader.account)
 
 
-def _pages(gateway: Lister, path: str, params: Mapping[str, Any]) -> Iterator[list[dict[str, Any]]]:
-    """The gateway's pages of one list, each next page requested (in a helper thread) as soon as this one is
-    handed over: the requests stay strictly one after the other, but the caller's work normalising a page no
-    longer adds to the time they take."""
-    pages = gateway.pages(path, params)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pricebook-read") as pool:
-        pending = pool.submit(next, pages, None)
-        while (page := pending.result()) is not None:
-            pending = pool.submit(next, pages, None)
-            yield page
+@dataclass(eq=False)
+class Chain:
+    """One cursor chain of a list: the objects with `created` in [lo, hi) (None: unbounded), newest first, from
+    after `cursor` on.
+
+    `newest` and `oldest` are the `created` of the first and the last object it has read, `read` how many; `size`
+    is how many objects it was expected to hold when it was cut off another chain (0: not known)."""
+
+    source: ListSource
+    lo: int | None = None
+    hi: int | None = None
+    cursor: str | None = None
+    newest: int | None = None
+    oldest: int | None = None
+    read: int = 0
+    size: float = 0.0
+
+    def query(self) -> dict[str, Any]:
+        params = dict(self.source.params)
+        created = {k: v for k, v in (("gte", self.lo), ("lt", self.hi)) if v is not None}
+        if created:
+            params["created"] = created
+        if self.cursor is not None:
+            params["starting_after"] = self.cursor
+        return params
+
+    def advance(self, objects: Sequence[Mapping[str, Any]]) -> None:
+        if not objects:
+            return
+        self.cursor = str(objects[-1]["id"])
+        times = [t for t in (_created(o) for o in objects) if t is not None]
+        if times:
+            self.newest = max(times) if self.newest is None else max(self.newest, *times)
+            self.oldest = min(times) if self.oldest is None else min(self.oldest, *times)
+        self.read += len(objects)
+
+    def density(self) -> float:
+        """Objects a second in what this chain has read (each second counted whole)."""
+        if self.newest is None or self.oldest is None:
+            return 0.0
+        return self.read / (self.newest - self.oldest + 1)
+
+    def left(self) -> float | None:
+        """About how many objects this chain has still to read, when its range says so (None: unbounded below)."""
+        if self.oldest is None:
+            return self.size or None
+        if self.lo is None:
+            return None
+        return max(self.density() * (self.oldest - self.lo), 0.0)
+
+
+def _created(raw: Mapping[str, Any]) -> int | None:
+    value = raw.get("created")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def cut_points(oldest: int, lo: int | None, density: float, sizes: Sequence[float]) -> list[int]:
+    """Where to cut a chain that has read down to `created` second `oldest` into parts of about `sizes` objects
+    each (newest part first, the last one taking the rest), at `density` objects a second: the `created` second
+    each older part ends before, strictly falling and all above `lo`. Fewer parts when the seconds run out."""
+    if density <= 0:
+        return []
+    points: list[int] = []
+    edge = oldest + 1  # the part the chain keeps may take what is left of second `oldest`
+    for size in sizes[:-1]:
+        point = min(edge - 1, edge - round(size / density))
+        if lo is not None and point <= lo:
+            break
+        points.append(point)
+        edge = point
+    return points
+
+
+class _Reader:
+    """Runs the chains of every list on a pool of threads that share the lister's pacer, and feeds their pages,
+    in the order they arrive, to the builder (on the calling thread)."""
+
+    def __init__(
+        self,
+        lister: Lister,
+        builder: _Builder,
+        plans_list: bool | PlansListRule,
+        expected: ExpectedSizes | Callable[[], ExpectedSizes | None] | None,
+    ) -> None:
+        self.lister = lister
+        self.builder = builder
+        self.plans_list = plans_list
+        self.expected = expected
+        self.running: dict[Future[ListPage], Chain] = {}
+        self.chains: dict[ListSource, list[Chain]] = {}  # the chains of each list still reading
+        self.read: dict[ListSource, int] = {}  # objects read from each list so far
+        # one guard a list, over all its chains: their ranges are disjoint, so no cursor comes twice, and the
+        # object bound holds for the whole list
+        self.guards: dict[ListSource, CursorChain] = {}
+        self.round_trip = 0.0
+        self.account: str | None = None  # the account's id, read beside the lists
+        self.plans_decided = False
+
+    def run(self) -> None:
+        with ThreadPoolExecutor(MAX_CHAINS, thread_name_prefix="pricebook-read") as pool:
+            self.pool = pool
+            try:
+                account = self.pool.submit(self.lister.account_id)
+                for source in (METERS, PRODUCTS, ACTIVE_PRICES):
+                    self.start(source)
+                while self.running:
+                    done, _ = wait(self.running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        chain = self.running.pop(future)
+                        self.on_page(chain, future.result())
+                self.account = account.result()
+            finally:
+                for future in self.running:
+                    future.cancel()
+
+    def start(self, source: ListSource) -> None:
+        chain = Chain(source)
+        self.chains[source] = [chain]
+        self.guards[source] = CursorChain(source.path)
+        self.send(chain)
+
+    def send(self, chain: Chain) -> None:
+        future = self.pool.submit(self.lister.list_page, chain.source.path, chain.query())
+        self.running[future] = chain
+
+    def on_page(self, chain: Chain, page: ListPage) -> None:
+        if page.round_trip > 0:
+            self.round_trip = page.round_trip if not self.round_trip else 0.7 * self.round_trip + 0.3 * page.round_trip
+        more = self.guards[chain.source].advance(page.objects, page.has_more) is not None
+        chain.advance(page.objects)
+        self.read[chain.source] = self.read.get(chain.source, 0) + len(page.objects)
+        if more:  # the next requests go out first: reading this page into the state overlaps them
+            for part in self.cut(chain):
+                self.chains[chain.source].append(part)
+                self.send(part)
+            self.send(chain)
+        self.builder.add(chain.source.role, page.objects)
+        if more:
+            return
+        chains = self.chains[chain.source]
+        chains.remove(chain)
+        if not chains:
+            self.finished(chain.source)
+
+    def finished(self, source: ListSource) -> None:
+        """A list has been read whole: start what waited for it."""
+        if source is METERS:
+            self.builder.meters_done()
+        elif source is ACTIVE_PRICES:
+            self.start(ARCHIVED_PRICES)  # after the active prices: see the module docstring
+        if not self.plans_decided and not self.reading({METERS, ACTIVE_PRICES, ARCHIVED_PRICES}):
+            self.plans_decided = True
+            if self.wants_plans():
+                self.start(PLANS)
+
+    def reading(self, sources: set[ListSource]) -> bool:
+        """Whether any of `sources` has not been read whole yet (or not even started)."""
+        return any(s not in self.chains or self.chains[s] for s in sources)
+
+    def wants_plans(self) -> bool:
+        rule = self.plans_list
+        return rule is True or (callable(rule) and rule(self.builder.family()))
+
+    # -- cutting chains ----------------------------------------------------------------------------------------
+
+    def wanted(self) -> int:
+        """Chains enough to keep the pacer busy for one round trip."""
+        pace = self.lister.pace
+        if not pace:
+            return MAX_CHAINS
+        return max(1, min(MAX_CHAINS, math.ceil(pace * self.round_trip * CHAIN_HEADROOM) + 1))
+
+    def cut(self, chain: Chain) -> list[Chain]:
+        """New chains for the older parts of what `chain` has left (it keeps the newest part), made while there
+        are fewer chains than `wanted`, or when this chain alone would still be reading after the pacer has sent
+        everything else: its parts then finish with the rest."""
+        running = len(self.running) + 1  # `chain` is out of `running` until it is sent again
+        room = MAX_CHAINS - running
+        if room <= 0 or not chain.source.by_created or chain.oldest is None or chain.oldest == chain.newest:
+            return []  # nothing to cut by, or (all it read in one second) nothing yet says how dense the list is
+        least = MIN_PART_PAGES * PAGE_SIZE
+        left = self.left(chain)
+        if left is None:  # nothing says how far down it goes: parts that double in size
+            count = min(self.wanted() - running, room)
+            sizes = [least * 2.0**n for n in range(count + 1)]
+        else:
+            count = min(max(self.to_fill(left, running), self.to_balance(chain, left)), room + 1)
+            sizes = [left / count] * count if count > 1 else []
+        points = cut_points(chain.oldest, chain.lo, chain.density(), sizes)
+        if not points:
+            return []
+        lows = [*points[1:], chain.lo]
+        older = [
+            Chain(chain.source, lo=low, hi=high, size=size)
+            for high, low, size in zip(points, lows, sizes[1 : 1 + len(points)], strict=True)
+        ]
+        chain.lo = points[0]
+        return older
+
+    def to_fill(self, left: float, running: int) -> int:
+        """Parts (of `MIN_PART_PAGES` pages at least) that bring the chains up to `wanted`."""
+        return min(self.wanted() - running + 1, int(left // (MIN_PART_PAGES * PAGE_SIZE)))
+
+    def to_balance(self, chain: Chain, left: float) -> int:
+        """Parts (of a page at least) that a chain with `left` objects to read must be cut into so as not to finish
+        after the others: at one page a round trip it needs longer than the pacer needs for everything left."""
+        pace = self.lister.pace
+        if not pace or not self.round_trip:
+            return 1
+        everything = left + sum(n for c in self.running.values() if c is not chain and (n := self.left(c)))
+        alone = left / PAGE_SIZE * self.round_trip
+        together = everything / PAGE_SIZE / pace + self.round_trip
+        return min(math.ceil(alone / together), int(left // PAGE_SIZE))
+
+    def left(self, chain: Chain) -> float | None:
+        """About how many objects `chain` has still to read; for the oldest chain of a list, what the catalog's
+        count leaves for it (None when not known)."""
+        left = chain.left()
+        if left is not None or chain.lo is not None:
+            return left
+        expected = self.expected() if callable(self.expected) else self.expected
+        total = _expected_total(chain.source, expected) if expected is not None else 0
+        if not total:
+            return None
+        others = sum(c.left() or 0.0 for c in self.chains.get(chain.source, []) if c is not chain)
+        return max(total - self.read.get(chain.source, 0) - others, 0.0)
+
+
+def _expected_total(source: ListSource, expected: ExpectedSizes) -> int:
+    """How many objects `source` should hold by the catalog's count (0: the catalog says nothing about it)."""
+    if source is PRODUCTS:
+        return expected.products
+    if source in (ACTIVE_PRICES, PLANS):  # the archived prices are not in the catalog
+        return expected.family
+    return 0
 
 
 class _Builder:
-    """Collects list pages in the order `read_account` reads them: meters, prices, (plans), products."""
+    """Turns list pages into `LiveObject`s as they arrive, in whatever order: family pages wait for the meters
+    (a metered price names its meter by event_name), products for the whole family (a default price is named by
+    its lookup_key), and a plans-list page never replaces what a price list showed."""
 
     def __init__(self) -> None:
         self.objects: list[LiveObject] = []
         self.meter_names: dict[str, str] = {}
         self.seen: set[str] = set()
         self.lookup_keys: dict[str, Any] = {}
+        self.waiting: list[tuple[Role, Sequence[Mapping[str, Any]]]] = []
+        self.products: list[Mapping[str, Any]] = []
+        self.have_meters = False
 
-    def add_meters(self, raws: Iterable[Mapping[str, Any]]) -> None:
+    def add(self, role: Role, raws: Sequence[Mapping[str, Any]]) -> None:
+        if role is Role.METERS:
+            self._add_meters(raws)
+        elif role is Role.PRODUCTS:
+            self.products.extend(raws)
+        elif not self.have_meters:
+            self.waiting.append((role, raws))
+        elif role is Role.PRICES:
+            self._add_prices(raws)
+        else:
+            self._add_plans(raws)
+
+    def meters_done(self) -> None:
+        self.have_meters = True
+        waiting, self.waiting = self.waiting, []
+        for role, raws in waiting:
+            self.add(role, raws)
+
+    def _add_meters(self, raws: Iterable[Mapping[str, Any]]) -> None:
         for raw in raws:
             _check_identity(raw, "event_name", SPECS[Kind.METER].path)
             if raw.get("event_name"):
                 self.meter_names[str(raw["id"])] = str(raw["event_name"])
-            self._add(_meter(raw))
+            self.objects.append(_meter(raw))
 
-    def add_prices(self, raws: Iterable[Mapping[str, Any]]) -> None:
+    def _add_prices(self, raws: Iterable[Mapping[str, Any]]) -> None:
         # One family, one id space: the price view decides what an object is (it has lookup_key and
         # currency_options), and a plan it shows is read from it in the Plans API's shape.
         for raw in raws:
             _check_identity(raw, "lookup_key", SPECS[Kind.PRICE].path)
             pid = str(raw["id"])
-            if pid in self.seen:  # a page boundary moved while reading: each object once
+            if pid in self.seen:  # archived while the lists were read: in both, kept once
                 continue
             self.seen.add(pid)
             self.lookup_keys[pid] = raw.get("lookup_key")
             if _is_price(raw):
-                self._add(_price(raw, self.meter_names))
+                self.objects.append(_price(raw, self.meter_names))
             else:
-                self._add(_plan(plan_from_price(raw), self.meter_names))
+                self.objects.append(_plan(plan_from_price(raw), self.meter_names))
 
-    def add_plans(self, raws: Iterable[Mapping[str, Any]]) -> None:
+    def _add_plans(self, raws: Iterable[Mapping[str, Any]]) -> None:
         # read after the prices: only the plans the price lists left out are new; an object both lists show
         # keeps its price-list view, so reading the plans list never changes what was already read
         for raw in raws:
@@ -241,24 +560,19 @@ class _Builder:
             if pid in self.seen:
                 continue
             self.seen.add(pid)
-            self._add(_plan(raw, self.meter_names))
-
-    def add_products(self, raws: Iterable[Mapping[str, Any]]) -> None:
-        # read after the prices: a default price id becomes its price's lookup_key right away
-        for raw in raws:
-            self._add(_product(raw, self.lookup_keys))
+            self.objects.append(_plan(raw, self.meter_names))
 
     def family(self) -> list[LiveObject]:
         """The prices and plans read so far."""
         return [o for o in self.objects if o.kind in (Kind.PRICE, Kind.PLAN)]
 
-    def _add(self, obj: LiveObject) -> None:
-        self.objects.append(obj)
-
-    def finish(self, *, livemode: bool, account: str | None) -> AccountState:
-        # the prices were read before the products: name their products by catalog id now
-        renamed = {o.id: o.key for o in self.objects if o.kind is Kind.PRODUCT and o.key and o.key != o.id}
-        return AccountState.of(relinked(self.objects, products=renamed), livemode=livemode, account=account)
+    def finish(self, *, livemode: bool, account: str | None = None) -> AccountState:
+        self.meters_done()
+        # last: a default price id becomes its price's lookup_key
+        objects = [*self.objects, *(_product(raw, self.lookup_keys) for raw in self.products)]
+        # and a price's or plan's product id becomes the product's catalog id
+        renamed = {o.id: o.key for o in objects if o.kind is Kind.PRODUCT and o.key and o.key != o.id}
+        return AccountState.of(relinked(objects, products=renamed), livemode=livemode, account=account)
 
 
 def _check_identity(raw: Mapping[str, Any], field: str, path: str) -> None:
@@ -357,11 +671,22 @@ def _plan(raw: Mapping[str, Any], meter_names: Mapping[str, str]) -> LiveObject:
 
 
 __all__ = [
+    "ACTIVE_PRICES",
+    "ARCHIVED_PRICES",
     "LISTS",
-    "PLANS_LIST",
+    "METERS",
+    "PLANS",
+    "PRODUCTS",
     "AccountState",
+    "Chain",
+    "ExpectedSizes",
+    "ListPage",
+    "ListSource",
+    "Lister",
     "LiveObject",
     "PlansListRule",
+    "Role",
+    "cut_points",
     "fingerprint",
     "read_account",
     "relinked",

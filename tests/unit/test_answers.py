@@ -8,6 +8,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import stripe
@@ -22,15 +23,18 @@ from compiler.usage.summary import Period, summarize
 
 KEY = "sk_test_ANSWERSanswers00001"
 LIVE_KEY = "sk_live_ANSWERSanswers00001"
-ACCOUNT = {"id": "acct_1", "object": "account"}  # what read_account asks first
+ACCOUNT = {"id": "acct_1", "object": "account"}  # what read_account asks beside the lists
+EMPTY = {"object": "list", "data": [], "has_more": False}
 WRITE = ApiCall("POST", "/v1/prices", {"currency": "usd", "unit_amount": 5}, "price.a", CallAction.CREATE, "price.a")
 
 
 @dataclass
 class RawHttp(stripe.HTTPClient):
-    """Answers every request with the next (status, raw body) of its script."""
+    """Answers every request with the next (status, raw body) of its script, or, given `routes`, with the body
+    for the request's path (an account is read by several requests at once, in no set order)."""
 
     script: list[tuple[int, bytes]] = field(default_factory=list)
+    routes: Mapping[str, bytes] | None = None
     name = "raw"
 
     def __post_init__(self) -> None:
@@ -39,6 +43,10 @@ class RawHttp(stripe.HTTPClient):
     def request(  # type: ignore[override]  # bytes, as the SDK's own clients give (its stub says str)
         self, method: str, url: str, headers: Mapping[str, str] | None, post_data: Any = None, **_: Any
     ) -> tuple[bytes, int, Mapping[str, str]]:
+        if self.routes is not None:
+            parts = urlsplit(url)
+            archived = "active=false" in parts.query
+            return self.routes[parts.path + ("?active=false" if archived else "")], 200, {}
         status, body = self.script.pop(0)
         return body, status, {}
 
@@ -49,6 +57,15 @@ class RawHttp(stripe.HTTPClient):
 def gateway(*answers: tuple[int, bytes] | Any, key: str = KEY) -> Gateway:
     script = [a if isinstance(a, tuple) else (200, json.dumps(a).encode()) for a in answers]
     return Gateway(Connection(key, "http://127.0.0.1:1"), rate=None, http_client=RawHttp(script), sleep=lambda s: None)
+
+
+def account(prices: Mapping[str, Any]) -> Gateway:
+    """A gateway to an account with these prices and nothing else."""
+    routes = {path: json.dumps(EMPTY).encode() for path in ("/v1/billing/meters", "/v1/products", "/v1/plans")}
+    routes |= {"/v1/account": json.dumps(ACCOUNT).encode(), "/v1/prices": json.dumps(prices).encode()}
+    routes["/v1/prices?active=false"] = json.dumps(EMPTY).encode()
+    http = RawHttp(routes=routes)
+    return Gateway(Connection(KEY, "http://127.0.0.1:1"), rate=None, http_client=http, sleep=lambda s: None)
 
 
 def refused(call: Any) -> UnexpectedAnswer:
@@ -131,20 +148,18 @@ def test_answers_in_the_keys_mode_pass() -> None:
 
 
 def test_an_object_whose_identity_is_not_text() -> None:
-    empty = {"object": "list", "data": [], "has_more": False}
     price = {"id": "price_1", "object": "price", "lookup_key": 5, "currency": "usd", "product": "p"}
     prices = {"object": "list", "data": [price], "has_more": False}
-    error = refused(lambda: read_account(gateway(ACCOUNT, empty, prices, empty, empty, empty)))
+    error = refused(lambda: read_account(account(prices)))
     assert error.message == "the answer to GET /v1/prices holds 'price_1', whose lookup_key is not text but int"
 
 
 def test_a_live_decimal_amount_of_no_size_stripe_holds_is_shown_as_written() -> None:
     # `1e99999` would be an integer of 100,000 digits: no fingerprint or JSON could write it
-    empty = {"object": "list", "data": [], "has_more": False}
     price = {"id": "price_1", "object": "price", "lookup_key": "k", "currency": "usd", "product": "p",
              "unit_amount_decimal": "1e99999", "active": True}
     prices = {"object": "list", "data": [price], "has_more": False}
-    state = read_account(gateway(ACCOUNT, empty, prices, empty, empty, empty))
+    state = read_account(account(prices))
     (obj,) = state.objects
     assert obj.attrs["unit_amount_decimal"] == "1e99999" and obj.attrs["unit_amount"] is None
 

@@ -33,6 +33,7 @@ from compiler.render.json import render_json
 from compiler.render.markdown import render_markdown
 from compiler.render.text import render_text
 from compiler.stripe.facts import API_VERSION
+from compiler.stripe.state import ListPage
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "tests" / "golden"
@@ -118,7 +119,11 @@ class AccountLists:
     def account_id(self) -> str | None:
         return "acct_golden"
 
-    def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[list[dict[str, Any]]]:
+    @property
+    def pace(self) -> float | None:
+        return None
+
+    def list_page(self, path: str, params: Mapping[str, Any] | None = None) -> ListPage:
         """The whole list as one page."""
         params = params or {}
         kind = {"/v1/billing/meters": "billing.meter", "/v1/products": "product", "/v1/prices": "price",
@@ -127,14 +132,16 @@ class AccountLists:
         if kind == "subscription":
             # filtered on the price (or plan) of an item; without `status`, every status but canceled
             on = params.get("price") or params.get("plan")
-            yield [o for o in found if o.get("status") != "canceled" and on in _item_prices(o)]
-            return
+            return ListPage([o for o in found if o.get("status") != "canceled" and on in _item_prices(o)], False)
         if "active" in params:
             wanted = str(params["active"]).lower() == "true"
             found = [o for o in found if bool(o.get("active")) is wanted]
         if "data.tiers" not in (params.get("expand") or ()):
             found = [{k: v for k, v in o.items() if k != "tiers"} for o in found]
-        yield found
+        return ListPage(found, has_more=False)
+
+    def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[list[dict[str, Any]]]:
+        yield self.list_page(path, params).objects
 
 
 def _item_prices(subscription: Mapping[str, Any]) -> set[str]:

@@ -21,7 +21,8 @@ from compiler.render.json import render_json
 from compiler.stripe.fields import SPECS
 from compiler.stripe.kinds import Kind
 from compiler.stripe.state import AccountState
-from tests.stripe_objects import ListPages, stripe_price, stripe_product
+from tests.stripe_lists import StripeLists
+from tests.stripe_objects import stripe_price, stripe_product
 from tests.unit.test_golden import GOLDEN, SCENARIOS, AccountLists
 
 CATALOG = """\
@@ -44,18 +45,18 @@ ACCOUNT = {
 }
 
 
-def planned(tmp_path: Path, **lister: Any) -> tuple[Path, ListPages]:
+def planned(tmp_path: Path, **lister: Any) -> tuple[Path, StripeLists]:
     """`pricebook plan --out` of CATALOG against ACCOUNT: the saved file, and the account to apply it to."""
     (tmp_path / "plans").mkdir(exist_ok=True)
     (tmp_path / "plans" / "suite.yaml").write_text(CATALOG)
-    pages = ListPages(ACCOUNT, **lister)
+    pages = StripeLists(ACCOUNT, **lister)
     changeset, _ = changeset_for(load_catalog([str(tmp_path / "plans")]), pages)
     saved = tmp_path / "plan.json"
     saved.write_text(render_json(changeset))
     return saved, pages
 
 
-def apply_plan(path: Path, pages: ListPages) -> ChangeSet:
+def apply_plan(path: Path, pages: StripeLists) -> ChangeSet:
     """What `apply --plan` does before it sends anything."""
     saved = load_changeset(path)
     state = current_state(saved, pages)
@@ -205,7 +206,7 @@ def test_a_stale_plan_is_still_refused_first(tmp_path: Path) -> None:
     path, _ = planned(tmp_path)
     changed = {**ACCOUNT, SPECS[Kind.PRODUCT].path: [stripe_product(name="Renamed")]}
     with pytest.raises(StalePlan):
-        apply_plan(path, ListPages(changed))
+        apply_plan(path, StripeLists(changed))
 
 
 # -- the file itself ----------------------------------------------------------------------------------------------
@@ -327,7 +328,7 @@ def test_a_plan_that_archives_many_is_derived_again_under_the_flag_it_records(tm
     account = {**ACCOUNT, SPECS[Kind.PRICE].path: [*ACCOUNT[SPECS[Kind.PRICE].path], *gone]}
     (tmp_path / "plans").mkdir()
     (tmp_path / "plans" / "suite.yaml").write_text(CATALOG)
-    pages = ListPages(account)
+    pages = StripeLists(account)
     changeset, _ = changeset_for(load_catalog([str(tmp_path / "plans")]), pages, allow_mass_archive=True)
     path = tmp_path / "plan.json"
     path.write_text(render_json(changeset))

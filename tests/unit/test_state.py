@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 from typing import Any
 
 from compiler.changes.changeset import ChangeSet
@@ -10,7 +9,8 @@ from compiler.changes.model import Catalog, CheckedCatalog, Resource
 from compiler.changes.planning import changeset_for, current_state
 from compiler.stripe.fields import catalog_canonical
 from compiler.stripe.kinds import Kind
-from compiler.stripe.state import LISTS, PLANS_LIST, AccountState, LiveObject, fingerprint, read_account
+from compiler.stripe.state import LISTS, PLANS, AccountState, LiveObject, fingerprint, read_account
+from tests.stripe_lists import StripeLists
 from tests.stripe_objects import (
     MANAGED,
     build_state,
@@ -208,75 +208,40 @@ def test_fingerprint_is_stable_across_order_and_moves_with_any_compared_value() 
     assert c.fingerprint != d.fingerprint
 
 
-class FakeLister:
-    """Serves list pages of 100 from canned objects, following `starting_after` as Stripe does, and records the
-    request each page would cost."""
-
-    def __init__(self, objects: Mapping[tuple[str, str], list[dict[str, Any]]]) -> None:
-        self.objects = objects
-        self.calls: list[tuple[str, str, dict[str, Any]]] = []
-        self.account_reads = 0  # GET /v1/account
-
-    @property
-    def livemode(self) -> bool:
-        return False
-
-    def account_id(self) -> str | None:
-        self.account_reads += 1
-        return "acct_fake"
-
-    def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[list[dict[str, Any]]]:
-        query: dict[str, Any] = {**(params or {}), "limit": 100}
-        items = self.objects.get((path, str(query.get("active"))), [])
-        while True:
-            self.calls.append(("GET", path, dict(query)))
-            start = 0
-            if "starting_after" in query:
-                start = [o["id"] for o in items].index(query["starting_after"]) + 1
-            page = items[start : start + query["limit"]]
-            yield page
-            if start + len(page) >= len(items) or not page:
-                return
-            query["starting_after"] = page[-1]["id"]
-
-
 def test_read_account_sends_one_list_per_resource_type_with_the_expansions() -> None:
     active = [stripe_price(id=f"price_{n}", lookup_key=f"k{n}") for n in range(250)]
-    lister = FakeLister(
+    lists = StripeLists(
         {
-            ("/v1/prices", "true"): active,
-            ("/v1/prices", "false"): [stripe_price(id="price_old", lookup_key="old", active=False)],
-            ("/v1/products", "None"): [stripe_product(default_price="price_7")],
+            "/v1/prices": [*active, stripe_price(id="price_old", lookup_key="old", active=False)],
+            "/v1/products": [stripe_product(default_price="price_7")],
         }
     )
-    state = read_account(lister)
+    state = read_account(lists)
     expand = ["data.tiers", "data.currency_options"]
-    assert [(m, p, q.get("active"), q.get("starting_after")) for m, p, q in lister.calls] == [
-        ("GET", "/v1/billing/meters", None, None),
-        ("GET", "/v1/prices", "true", None),
-        ("GET", "/v1/prices", "true", "price_99"),
-        ("GET", "/v1/prices", "true", "price_199"),
-        ("GET", "/v1/prices", "false", None),
-        ("GET", "/v1/products", None, None),
+    assert sorted((p, q.get("active") or "", q.get("starting_after") or "") for p, q in lists.calls) == [
+        ("/v1/billing/meters", "", ""),
+        ("/v1/prices", "false", ""),
+        ("/v1/prices", "true", ""),
+        ("/v1/prices", "true", "price_199"),
+        ("/v1/prices", "true", "price_99"),
+        ("/v1/products", "", ""),
     ]
-    assert all(q["limit"] == 100 for _, _, q in lister.calls)
-    assert all(q["expand"] == expand for _, p, q in lister.calls if p == "/v1/prices")
-    assert {path for path, _ in LISTS} == {p for _, p, _ in lister.calls}
+    # the archived prices are asked for once every active one has been read
+    order = [(p, q.get("active")) for p, q in lists.calls]
+    assert order.index(("/v1/prices", "false")) > max(i for i, c in enumerate(order) if c == ("/v1/prices", "true"))
+    assert all(q["expand"] == expand for p, q in lists.calls if p == "/v1/prices")
+    assert {s.path for s in LISTS} == {p for p, _ in lists.calls}
     prices = {o.key: o.active for o in state.of_kind(Kind.PRICE)}
     assert len(prices) == 251 and prices["old"] is False
     assert only(state, Kind.PRODUCT).attrs["default_price"] == "k7"
-    assert (lister.account_reads, state.account) == (1, "acct_fake")  # one more request: the account's id
+    assert (lists.account_reads, state.account) == (1, "acct_listpages")  # one more request: the account's id
 
-    with_plans = FakeLister({})
+    with_plans = StripeLists({})
     read_account(with_plans, plans_list=True)
-    assert [p for _, p, _ in with_plans.calls] == [
-        "/v1/billing/meters",
-        "/v1/prices",
-        "/v1/prices",
-        PLANS_LIST[0],
-        "/v1/products",
-    ]
-    assert with_plans.calls[3][2]["expand"] == ["data.tiers"]
+    paths = [p for p, _ in with_plans.calls]
+    assert sorted(paths) == sorted([*(s.path for s in LISTS), PLANS.path])
+    assert paths.index(PLANS.path) > max(i for i, p in enumerate(paths) if p == "/v1/prices")
+    assert with_plans.requests_to(PLANS.path)[0]["expand"] == ["data.tiers"]
 
 
 def test_the_state_fingerprint_is_the_fingerprint_of_its_objects_in_any_order() -> None:
@@ -287,22 +252,27 @@ def test_the_state_fingerprint_is_the_fingerprint_of_its_objects_in_any_order() 
 def test_a_catalog_plan_the_price_list_did_not_show_is_looked_for_in_the_plans_list() -> None:
     plan = plan_view()
     catalog = catalog_plan()
-    lister = FakeLister({("/v1/plans", "None"): [plan]})  # an account whose price list leaves plans out
-    changeset, state = changeset_for(CheckedCatalog(catalog), lister)
+    lists = StripeLists({"/v1/plans": [plan]})  # an account whose price list leaves plans out
+    changeset, state = changeset_for(CheckedCatalog(catalog), lists)
     # one pass: each list once, the plans list after the price lists (nothing is read twice)
-    assert [(p, q.get("active")) for _, p, q in lister.calls] == [
-        ("/v1/billing/meters", None),
-        ("/v1/prices", "true"),
-        ("/v1/prices", "false"),
-        ("/v1/plans", None),
-        ("/v1/products", None),
-    ]
+    paths = [(p, q.get("active")) for p, q in lists.calls]
+    assert sorted(paths, key=str) == sorted(
+        [
+            ("/v1/billing/meters", None),
+            ("/v1/prices", "true"),
+            ("/v1/prices", "false"),
+            ("/v1/plans", None),
+            ("/v1/products", None),
+        ],
+        key=str,
+    )
+    assert paths.index(("/v1/plans", None)) > paths.index(("/v1/prices", "false"))
     assert [(c.address, c.action.value) for c in changeset.changes] == [("plan.gold", "no-op")]
     assert only(state, Kind.PLAN).id == "gold"
 
-    found = FakeLister({("/v1/prices", "true"): [plan_in_price_list()]})
+    found = StripeLists({"/v1/prices": [plan_in_price_list()]})
     changeset_for(CheckedCatalog(catalog), found)
-    assert "/v1/plans" not in [p for _, p, _ in found.calls]  # found in the price list: one read is enough
+    assert "/v1/plans" not in [p for p, _ in found.calls]  # found in the price list: one read is enough
     assert len(found.calls) == len(LISTS)
 
 
@@ -312,23 +282,23 @@ def test_reading_the_plans_list_changes_the_fingerprint_only_by_what_it_adds() -
     gold = plan_view()
     price_as_plan = {**gold, "id": "price_1", "amount": 1000, "amount_decimal": "1000"}
     account = {
-        ("/v1/prices", "true"): [stripe_price(), plan_as_price],
-        ("/v1/plans", "None"): [gold, price_as_plan],
-        ("/v1/products", "None"): [stripe_product(default_price="price_1")],
+        "/v1/prices": [stripe_price(), plan_as_price],
+        "/v1/plans": [gold, price_as_plan],
+        "/v1/products": [stripe_product(default_price="price_1")],
     }
-    without = read_account(FakeLister(account))
-    with_plans = read_account(FakeLister(account), plans_list=True)
+    without = read_account(StripeLists(account))
+    with_plans = read_account(StripeLists(account), plans_list=True)
     assert with_plans.objects == without.objects and with_plans.fingerprint == without.fingerprint
     hidden = {**gold, "id": "silver"}
-    more = read_account(FakeLister({**account, ("/v1/plans", "None"): [gold, hidden]}), plans_list=True)
+    more = read_account(StripeLists({**account, "/v1/plans": [gold, hidden]}), plans_list=True)
     assert more.fingerprint != without.fingerprint and {o.id for o in more.of_kind(Kind.PLAN)} == {"gold", "silver"}
 
 
 def test_a_removed_managed_plan_is_archived_even_when_the_price_list_hides_plans() -> None:
     # No managed plan in the price lists proves nothing about this account: the plans list must be read too.
     plan = plan_view(id="retired", amount=500, amount_decimal="500")
-    lister = FakeLister({("/v1/plans", "None"): [plan]})
-    changeset, _ = changeset_for(CheckedCatalog(Catalog.of([])), lister)
+    lists = StripeLists({"/v1/plans": [plan]})
+    changeset, _ = changeset_for(CheckedCatalog(Catalog.of([])), lists)
     assert [(c.address, c.action.value) for c in changeset.changes] == [("plan.retired", "archive")]
 
 
@@ -337,21 +307,22 @@ def test_apply_plan_reads_the_account_as_the_plan_did_so_an_unchanged_account_is
     hidden = plan_view(id="silver", amount=3000, amount_decimal="3000")
     catalog = catalog_plan(id="silver", amount=3000)
     # the price list shows one managed plan (gold) but leaves the catalog's silver out: plan reads /v1/plans
-    account = {("/v1/prices", "true"): [gold], ("/v1/plans", "None"): [hidden]}
-    planned, _ = changeset_for(CheckedCatalog(catalog), FakeLister(account))
+    account = {"/v1/prices": [gold], "/v1/plans": [hidden]}
+    planned, _ = changeset_for(CheckedCatalog(catalog), StripeLists(account))
     saved = ChangeSet.from_json(planned.to_json())
-    lister = FakeLister(account)
-    assert current_state(saved, lister).fingerprint == planned.fingerprint
-    assert "/v1/plans" in [p for _, p, _ in lister.calls]
-    assert read_account(FakeLister(account)).fingerprint != planned.fingerprint  # the read apply used to make
+    lists = StripeLists(account)
+    assert current_state(saved, lists).fingerprint == planned.fingerprint
+    assert "/v1/plans" in [p for p, _ in lists.calls]
+    assert read_account(StripeLists(account)).fingerprint != planned.fingerprint  # the read apply used to make
 
     # no managed plan in the price lists: both sides read the plans list, which finds a removed managed plan
     retired = {**hidden, "id": "retired"}
-    account = {("/v1/plans", "None"): [retired]}
-    planned, _ = changeset_for(CheckedCatalog(Catalog.of([])), FakeLister(account))
-    assert current_state(ChangeSet.from_json(planned.to_json()), FakeLister(account)).fingerprint == planned.fingerprint
-    changed = {("/v1/plans", "None"): [{**retired, "nickname": "renamed"}]}
-    assert current_state(planned, FakeLister(changed)).fingerprint != planned.fingerprint
+    account = {"/v1/plans": [retired]}
+    planned, _ = changeset_for(CheckedCatalog(Catalog.of([])), StripeLists(account))
+    reread = current_state(ChangeSet.from_json(planned.to_json()), StripeLists(account))
+    assert reread.fingerprint == planned.fingerprint
+    changed = {"/v1/plans": [{**retired, "nickname": "renamed"}]}
+    assert current_state(planned, StripeLists(changed)).fingerprint != planned.fingerprint
 
 
 def test_an_adopted_product_or_plan_is_known_by_its_pricebook_id_and_references_follow() -> None:
