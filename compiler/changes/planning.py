@@ -92,15 +92,14 @@ def missing_plans(plan_ids: Iterable[str], family: Iterable[LiveObject]) -> list
 
 
 def needs_plans_list(plan_ids: Iterable[str], family: Sequence[LiveObject]) -> bool:
-    """Whether the price lists, which showed `family`, may have hidden a plan (`plan_ids`: the catalog's).
+    """Whether `/v1/plans` must be read too: when the price lists, which showed `family`, left out a catalog plan
+    (`plan_ids`), which would otherwise be created twice over.
 
-    A catalog plan they did not show would be created twice over. And unless they showed at least one plan of
-    pricebook's, nothing proves this account lists plans there: a managed plan removed from the catalog would
-    then go unseen and never be archived. Either way, read `/v1/plans` too.
+    Otherwise the price lists are the whole family: Stripe's price list leaves out only inline prices, and a plan
+    is a price with the same id. Every catalog plan found there bears this out for the account on every run; an
+    account whose price list left plans out would be caught by the first catalog plan it hid.
     """
-    if missing_plans(plan_ids, family):
-        return True
-    return not any(o.kind is Kind.PLAN and o.managed for o in family)
+    return bool(missing_plans(plan_ids, family))
 
 
 def reading_gateway(connection: Connection) -> Gateway:

@@ -6,7 +6,7 @@ from typing import Any
 
 from compiler.changes.changeset import ChangeSet
 from compiler.changes.model import Catalog, CheckedCatalog, Resource
-from compiler.changes.planning import changeset_for, current_state
+from compiler.changes.planning import changeset_for, current_state, needs_plans_list
 from compiler.stripe.fields import catalog_canonical
 from compiler.stripe.kinds import Kind
 from compiler.stripe.state import LISTS, PLANS, AccountState, LiveObject, fingerprint, read_account
@@ -294,12 +294,22 @@ def test_reading_the_plans_list_changes_the_fingerprint_only_by_what_it_adds() -
     assert more.fingerprint != without.fingerprint and {o.id for o in more.of_kind(Kind.PLAN)} == {"gold", "silver"}
 
 
-def test_a_removed_managed_plan_is_archived_even_when_the_price_list_hides_plans() -> None:
-    # No managed plan in the price lists proves nothing about this account: the plans list must be read too.
-    plan = plan_view(id="retired", amount=500, amount_decimal="500")
-    lists = StripeLists({"/v1/plans": [plan]})
+def test_a_managed_plan_removed_from_the_catalog_is_archived_from_the_price_list_alone() -> None:
+    # a catalog without plans costs no reading of /v1/plans: the price list shows the plans (a plan is a price)
+    retired = plan_in_price_list(id="retired", unit_amount=500, unit_amount_decimal="500")
+    lists = StripeLists({"/v1/prices": [stripe_price(), retired], "/v1/plans": [plan_view(id="retired")]})
     changeset, _ = changeset_for(CheckedCatalog(Catalog.of([])), lists)
-    assert [(c.address, c.action.value) for c in changeset.changes] == [("plan.retired", "archive")]
+    assert ("plan.retired", "archive") in [(c.address, c.action.value) for c in changeset.changes]
+    assert "/v1/plans" not in [p for p, _ in lists.calls]
+
+
+def test_the_plans_list_is_read_exactly_when_a_catalog_plan_is_missing_from_the_price_lists() -> None:
+    gold = plan_in_price_list()
+    assert not needs_plans_list([], [])  # no catalog plan: nothing to look for
+    family = build_state([], [], [gold, stripe_price()], []).objects
+    assert not needs_plans_list(["gold"], family)
+    assert needs_plans_list(["gold", "silver"], family)
+    assert needs_plans_list(["gold"], build_state([], [], [stripe_price()], []).objects)
 
 
 def test_apply_plan_reads_the_account_as_the_plan_did_so_an_unchanged_account_is_fresh() -> None:
@@ -315,13 +325,14 @@ def test_apply_plan_reads_the_account_as_the_plan_did_so_an_unchanged_account_is
     assert "/v1/plans" in [p for p, _ in lists.calls]
     assert read_account(StripeLists(account)).fingerprint != planned.fingerprint  # the read apply used to make
 
-    # no managed plan in the price lists: both sides read the plans list, which finds a removed managed plan
-    retired = {**hidden, "id": "retired"}
-    account = {"/v1/plans": [retired]}
+    # no catalog plan: neither side reads the plans list; a removed managed plan comes from the price list
+    retired = plan_in_price_list(id="retired")
+    account = {"/v1/prices": [retired], "/v1/plans": [plan_view(id="retired")]}
     planned, _ = changeset_for(CheckedCatalog(Catalog.of([])), StripeLists(account))
-    reread = current_state(ChangeSet.from_json(planned.to_json()), StripeLists(account))
-    assert reread.fingerprint == planned.fingerprint
-    changed = {"/v1/plans": [{**retired, "nickname": "renamed"}]}
+    lists = StripeLists(account)
+    assert current_state(ChangeSet.from_json(planned.to_json()), lists).fingerprint == planned.fingerprint
+    assert "/v1/plans" not in [p for p, _ in lists.calls]
+    changed = {"/v1/prices": [{**retired, "nickname": "renamed"}]}
     assert current_state(planned, StripeLists(changed)).fingerprint != planned.fingerprint
 
 
