@@ -59,6 +59,7 @@ or, for one adopted from an account where Stripe made the id up, its metadata `p
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import json
 import math
@@ -249,14 +250,16 @@ def read_account(
     *,
     plans_list: bool | PlansListRule = False,
     expected: ExpectedSizes | Callable[[], ExpectedSizes | None] | None = None,
+    check: Callable[[], None] | None = None,
 ) -> AccountState:
     """Every product, price, plan and meter of the account, as `LiveObject`s (see the module docstring).
 
     `GET /v1/plans` is read too when `plans_list` is True, or is a function that says so when given the price
     family the price lists showed. `expected` (or a function that returns it once known) sizes the lists, so
-    that a long one is cut well from the start."""
+    that a long one is cut well from the start. `check` runs on this thread after each page: whatever it raises
+    ends the read (the requests under way are abandoned) and is raised from here."""
     builder = _Builder()
-    reader = _Reader(lister, builder, plans_list, expected)
+    reader = _Reader(lister, builder, plans_list, expected, check)
     reader.run()
     return builder.finish(livemode=lister.livemode, account=reader.account)
 
@@ -344,11 +347,13 @@ class _Reader:
         builder: _Builder,
         plans_list: bool | PlansListRule,
         expected: ExpectedSizes | Callable[[], ExpectedSizes | None] | None,
+        check: Callable[[], None] | None = None,
     ) -> None:
         self.lister = lister
         self.builder = builder
         self.plans_list = plans_list
         self.expected = expected
+        self.check = check
         self.running: dict[Future[ListPage], Chain] = {}
         self.chains: dict[ListSource, list[Chain]] = {}  # the chains of each list still reading
         self.read: dict[ListSource, int] = {}  # objects read from each list so far
@@ -360,21 +365,27 @@ class _Reader:
         self.plans_decided = False
 
     def run(self) -> None:
-        with ThreadPoolExecutor(MAX_CHAINS, thread_name_prefix="pricebook-read") as pool:
-            self.pool = pool
-            try:
-                account = self.pool.submit(self.lister.account_id)
-                for source in (METERS, PRODUCTS, ACTIVE_PRICES):
-                    self.start(source)
-                while self.running:
-                    done, _ = wait(self.running, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        chain = self.running.pop(future)
-                        self.on_page(chain, future.result())
-                self.account = account.result()
-            finally:
-                for future in self.running:
-                    future.cancel()
+        self.pool = ThreadPoolExecutor(MAX_CHAINS, thread_name_prefix="pricebook-read")
+        # Thousands of small acyclic objects arrive: a full collection over them would stall the loop that sends
+        # the next requests. They are freed by reference counting; collection resumes after the read.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            account = self.pool.submit(self.lister.account_id)
+            for source in (METERS, PRODUCTS, ACTIVE_PRICES):
+                self.start(source)
+            while self.running:
+                done, _ = wait(self.running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    chain = self.running.pop(future)
+                    self.on_page(chain, future.result())
+                if self.check is not None:
+                    self.check()
+            self.account = account.result()
+        finally:  # on an error, the requests already sent are waited for (a few round trips at most)
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            if collecting:
+                gc.enable()
 
     def start(self, source: ListSource) -> None:
         chain = Chain(source)
@@ -434,20 +445,19 @@ class _Reader:
         return max(1, min(MAX_CHAINS, math.ceil(pace * self.round_trip * CHAIN_HEADROOM) + 1))
 
     def cut(self, chain: Chain) -> list[Chain]:
-        """New chains for the older parts of what `chain` has left (it keeps the newest part), made while there
-        are fewer chains than `wanted`, or when this chain alone would still be reading after the pacer has sent
-        everything else: its parts then finish with the rest."""
+        """New chains for the older parts of what `chain` has left (it keeps the newest part), when alone it would
+        still be reading after the pacer has sent everything else: its parts then finish with the rest."""
         running = len(self.running) + 1  # `chain` is out of `running` until it is sent again
         room = MAX_CHAINS - running
         if room <= 0 or not chain.source.by_created or chain.oldest is None or chain.oldest == chain.newest:
             return []  # nothing to cut by, or (all it read in one second) nothing yet says how dense the list is
-        least = MIN_PART_PAGES * PAGE_SIZE
         left = self.left(chain)
-        if left is None:  # nothing says how far down it goes: parts that double in size
-            count = min(self.wanted() - running, room)
-            sizes = [least * 2.0**n for n in range(count + 1)]
+        if left is None:  # nothing says (yet) how far down it goes: one more chain takes all but its next pages
+            if running >= self.wanted():
+                return []
+            sizes = [MIN_PART_PAGES * PAGE_SIZE, 0.0]
         else:
-            count = min(max(self.to_fill(left, running), self.to_balance(chain, left)), room + 1)
+            count = min(self.parts(chain, left), room + 1)
             sizes = [left / count] * count if count > 1 else []
         points = cut_points(chain.oldest, chain.lo, chain.density(), sizes)
         if not points:
@@ -460,13 +470,9 @@ class _Reader:
         chain.lo = points[0]
         return older
 
-    def to_fill(self, left: float, running: int) -> int:
-        """Parts (of `MIN_PART_PAGES` pages at least) that bring the chains up to `wanted`."""
-        return min(self.wanted() - running + 1, int(left // (MIN_PART_PAGES * PAGE_SIZE)))
-
-    def to_balance(self, chain: Chain, left: float) -> int:
-        """Parts (of a page at least) that a chain with `left` objects to read must be cut into so as not to finish
-        after the others: at one page a round trip it needs longer than the pacer needs for everything left."""
+    def parts(self, chain: Chain, left: float) -> int:
+        """Into how many parts (of a page at least) a chain with `left` objects to read is best cut: at one page a
+        round trip, it alone must not take longer than the pacer needs for everything that is left."""
         pace = self.lister.pace
         if not pace or not self.round_trip:
             return 1
