@@ -16,7 +16,7 @@ checked against the entries (`adoptions.check_records`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from compiler import bounds
@@ -234,23 +234,36 @@ def _stopped(documents: Sequence[Document], found: list[Diagnostic], file: str, 
     )
 
 
-def check_catalog(paths: Sequence[str], variables: Mapping[str, object] | None = None) -> CheckResult:
+#: called with the documents as soon as they are loaded, before the schema and the rules run
+OnLoaded = Callable[[Sequence[Document]], None]
+
+
+def check_catalog(
+    paths: Sequence[str], variables: Mapping[str, object] | None = None, *, on_loaded: OnLoaded | None = None
+) -> CheckResult:
     """Load every catalog file below `paths` and check it offline."""
     files, problems = find_files(paths)
     with gc_paused():  # the whole check makes many small acyclic objects: see yaml_reader.gc_paused
         documents, diagnostics = load_files(files, variables or {})
+        if on_loaded is not None:
+            on_loaded(documents)
         return check_documents(documents, [*problems, *diagnostics], files=len(files))
 
 
 def check_with_options(
-    paths: Sequence[str], var: Sequence[str], vars_file: str | None, preset: PresetVariables = NO_PRESET
+    paths: Sequence[str],
+    var: Sequence[str],
+    vars_file: str | None,
+    preset: PresetVariables = NO_PRESET,
+    *,
+    on_loaded: OnLoaded | None = None,
 ) -> CheckResult:
     """`check_catalog` with the command line's `--var NAME=VALUE` and `--vars FILE` over the `preset` variables
     (an environment's), problems as diagnostics."""
     variables, problems = template_variables(var, vars_file, preset)
     if any(p.is_error for p in problems):
         return CheckResult(diagnostics=tuple(sort_diagnostics(problems)))
-    result = check_catalog(paths, variables)
+    result = check_catalog(paths, variables, on_loaded=on_loaded)
     if var:
         problems = [*problems, *unused_var_options(var, find_files(paths)[0])]
     if problems:

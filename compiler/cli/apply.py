@@ -41,9 +41,15 @@ from compiler.apply import (
 )
 from compiler.catalog.files import PresetVariables
 from compiler.changes.changeset import ChangeSet
-from compiler.changes.model import load_catalog
 from compiler.changes.planfile import check_account, load_changeset, rederived
-from compiler.changes.planning import changeset_for, current_state, plan_against, read_state
+from compiler.changes.planning import (
+    PendingCatalog,
+    changeset_while_reading,
+    current_state,
+    expected_sizes,
+    plan_against,
+    read_state,
+)
 from compiler.changes.problems import ALLOW_MASS_ARCHIVE
 from compiler.changes.subscribers import SubscriberOptions
 from compiler.cli.common import (
@@ -51,6 +57,7 @@ from compiler.cli.common import (
     connect,
     connection_options,
     environment_option,
+    freeze_heap,
     mass_archive_option,
     paths_argument,
     resolve_paths,
@@ -90,12 +97,15 @@ def _compute(
     """The ChangeSet `plan` would show for `paths` (the catalog's warnings and who pays with it), read through the
     same gateway (and pace) apply writes with; and how a later round plans the same catalog against the account
     read again (who pays is not read again: nothing shows it then)."""
-    checked = load_catalog(paths, var, vars_file, preset)
-    changeset, _ = changeset_for(checked, gateway, subscribers, allow_mass_archive=allow_mass_archive)
+    with PendingCatalog(paths, var, vars_file, preset, on_ready=freeze_heap) as pending:
+        changeset, _ = changeset_while_reading(pending, gateway, subscribers, allow_mass_archive=allow_mass_archive)
+    checked = pending.result()
     plan_ids = [r.key for r in checked.catalog.of_kind(Kind.PLAN)]
+    expected = expected_sizes(r.kind for r in checked.catalog)
 
     def reread(_round: ChangeSet, _result: ApplyResult) -> ChangeSet:
-        return plan_against(checked, read_state(gateway, plan_ids), allow_mass_archive=allow_mass_archive)
+        state = read_state(gateway, plan_ids, expected)
+        return plan_against(checked, state, allow_mass_archive=allow_mass_archive)
 
     return changeset, reread
 

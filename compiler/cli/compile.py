@@ -15,6 +15,7 @@ from compiler.changes.model import Catalog
 from compiler.cli.common import (
     catalog_options,
     environment_option,
+    freeze_heap,
     load_checked,
     paths_argument,
     resolve_paths,
@@ -55,6 +56,7 @@ def command(
 ) -> None:
     """Print the ordered API calls that create the catalog below PATHS (default plans/) in an empty account."""
     catalog = load_checked(resolve_paths(paths), var, vars_file, environment)
+    freeze_heap()
     calls = compile_catalog(catalog)
     if conform:
         problems = conformance_diagnostics(catalog, calls)

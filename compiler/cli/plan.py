@@ -19,8 +19,7 @@ from pathlib import Path
 import click
 
 from compiler.changes.changeset import ChangeSet
-from compiler.changes.model import load_catalog
-from compiler.changes.planning import changeset_for, reading_gateway
+from compiler.changes.planning import PendingCatalog, changeset_while_reading, reading_gateway
 from compiler.changes.subscribers import DEFAULT_LIMIT, SubscriberOptions
 from compiler.cli.common import (
     F,
@@ -28,6 +27,7 @@ from compiler.cli.common import (
     connect,
     connection_options,
     environment_name_option,
+    freeze_heap,
     mass_archive_option,
     paths_argument,
     resolve_paths,
@@ -131,11 +131,12 @@ def command(
     try:
         environment = select_environment(env_name)
         connection = connect(environment, api_base, live)  # refuses a key of the wrong mode, before any read
-        checked = load_catalog(resolve_paths(paths), var, vars_file, template_vars(environment))
         subscribers = subscribers_wanted(no_subscribers, subscriber_limit)
-        changeset, _ = changeset_for(
-            checked, reading_gateway(connection), subscribers, allow_mass_archive=allow_mass_archive
-        )
+        preset = template_vars(environment)
+        with PendingCatalog(resolve_paths(paths), var, vars_file, preset, on_ready=freeze_heap) as checked:
+            changeset, _ = changeset_while_reading(
+                checked, reading_gateway(connection), subscribers, allow_mass_archive=allow_mass_archive
+            )
     except PricebookError as exc:
         if fmt == "markdown":  # a comment that shows the errors, rather than an empty one; the exit code stays 1
             name = environment.name if environment is not None else env_name
