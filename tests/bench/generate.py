@@ -111,8 +111,9 @@ def _metered_price(rng: random.Random, index: int, key: str, meter: str) -> dict
     return price
 
 
-def generate_catalog(directory: str | Path, n_prices: int, *, seed: int = 0) -> GeneratedCatalog:
-    """Write a valid catalog of `n_prices` prices (plus products, meters and plans) below `directory`."""
+def generate_catalog(directory: str | Path, n_prices: int, *, seed: int = 0, plans: bool = True) -> GeneratedCatalog:
+    """Write a valid catalog of `n_prices` prices (plus products, meters and, unless `plans` is False, a legacy plan
+    for every 100 prices) below `directory`."""
     rng = random.Random(seed)
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
@@ -142,7 +143,7 @@ def generate_catalog(directory: str | Path, n_prices: int, *, seed: int = 0) -> 
     files.append(meters_file)
     products: list[str] = []
     prices: list[str] = []
-    plans: list[str] = []
+    plan_ids: list[str] = []
     for file_index, start in enumerate(range(0, n_prices, PRICES_PER_FILE)):
         count = min(PRICES_PER_FILE, n_prices - start)
         doc: dict[str, Any] = {"products": [], "prices": [], "plans": []}
@@ -168,8 +169,8 @@ def generate_catalog(directory: str | Path, n_prices: int, *, seed: int = 0) -> 
                 doc["prices"].extend({**price, "product": product_id} for price in product_prices)
             doc["products"].append(product)
             products.append(product_id)
-            if not metered and len(plans) * 100 < product_start + 1:
-                plan_id = f"gen-plan-{len(plans)}"
+            if plans and not metered and len(plan_ids) * 100 < product_start + 1:
+                plan_id = f"gen-plan-{len(plan_ids)}"
                 doc["plans"].append(
                     {
                         "id": plan_id,
@@ -180,12 +181,12 @@ def generate_catalog(directory: str | Path, n_prices: int, *, seed: int = 0) -> 
                         "transform_usage": {"divide_by": 5, "round": "up"},
                     }
                 )
-                plans.append(plan_id)
+                plan_ids.append(plan_id)
         path = root / f"catalog_{file_index:04d}.yaml"
         body = {k: v for k, v in doc.items() if v}
         path.write_text(HEADER + yaml.dump(body, Dumper=_Dumper, sort_keys=False, allow_unicode=True), encoding="utf-8")
         files.append(path)
-    return GeneratedCatalog(root, tuple(files), tuple(products), tuple(prices), tuple(plans), tuple(meters))
+    return GeneratedCatalog(root, tuple(files), tuple(products), tuple(prices), tuple(plan_ids), tuple(meters))
 
 
 def main(argv: list[str] | None = None) -> None:
