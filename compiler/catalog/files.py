@@ -25,7 +25,7 @@ import jinja2.meta
 
 from compiler import bounds
 from compiler.catalog.sandbox import BoundedEnvironment, TemplateLimit
-from compiler.catalog.source import Document
+from compiler.catalog.source import Document, is_entry_place
 from compiler.catalog.yaml_reader import MAX_DEPTH, load_text
 from compiler.errors import Diagnostic, Location, Severity
 
@@ -319,7 +319,7 @@ def load_file(path: Path, variables: Mapping[str, object]) -> tuple[Document | N
         text, problems = render_template(text, file, variables)
         if text is None:
             return None, problems
-    return load_text(text, file)
+    return load_text(text, file, keep=is_entry_place)
 
 
 def load_files(files: Sequence[Path], variables: Mapping[str, object]) -> tuple[list[Document], list[Diagnostic]]:

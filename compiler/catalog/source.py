@@ -89,6 +89,13 @@ class Entry:
         return f"{self.kind.value} {ident!r}" if ident else f"{self.kind.value} at {self.where()}"
 
 
+def is_entry_place(path: NodePath) -> bool:
+    """Whether `path` is where a catalog object can sit (an item of a top-level list, or a price nested in a
+    product), or above one: the places worth keeping when a file is read, as every object's model carries its
+    place; the places of the fields inside are read again from the file only when a problem needs one."""
+    return len(path) <= 2 or (len(path) == 4 and path[2] == "prices")
+
+
 def iter_entries(doc: Document) -> Iterator[Entry]:
     """Every catalog object of a document, nested prices included, in file order.
 

@@ -14,6 +14,7 @@ import gc
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from sys import intern
 from typing import Any
 
 import yaml
@@ -69,26 +70,70 @@ _Place = tuple[int, int]  # 1-based (line, col), turned into a Location only whe
 
 class Positions(Mapping[NodePath, Location]):
     """`NodePath -> Location` for one file, keeping libyaml's marks (0-based line and column) and making a
-    `Location` only when asked: a catalog of 10,000 prices has half a million nodes and few diagnostics."""
+    `Location` only when asked: a catalog of 10,000 prices has half a million nodes and few diagnostics.
 
-    __slots__ = ("_file", "_places")
+    When the file was read keeping only some places (`load_text(keep=...)`), the others are read again from the
+    text the first time one is asked for (`Reread`): a valid catalog never needs them, and at 100,000 prices
+    they were most of the memory a check took."""
 
-    def __init__(self, file: str, marks: dict[NodePath, Any]) -> None:
+    __slots__ = ("_file", "_places", "_rest")
+
+    def __init__(
+        self, file: str, marks: dict[NodePath, Any], rest: Callable[[], dict[NodePath, Any]] | None = None
+    ) -> None:
         self._file = file
         self._places = marks
+        self._rest = rest
+
+    @property
+    def complete(self) -> bool:
+        """Whether every place is here (nothing is left to read again)."""
+        return self._rest is None
+
+    def _all(self) -> dict[NodePath, Any]:
+        if self._rest is not None:
+            self._places, self._rest = self._rest(), None
+        return self._places
 
     def __getitem__(self, path: NodePath) -> Location:
-        mark = self._places[path]
+        mark = self._places.get(path)
+        if mark is None:
+            mark = self._all()[path]
         return Location(self._file, mark.line + 1, mark.column + 1)
 
     def __contains__(self, path: object) -> bool:
-        return path in self._places
+        return path in self._places or path in self._all()
 
     def __iter__(self) -> Iterator[NodePath]:
-        return iter(self._places)
+        return iter(self._all())
 
     def __len__(self) -> int:
-        return len(self._places)
+        return len(self._all())
+
+
+class Reread:
+    """Every place of one file's nodes and keys, read again from its text once, when first asked for."""
+
+    __slots__ = ("_file", "_marks", "_text")
+
+    def __init__(self, text: str, file: str) -> None:
+        self._text: str | None = text
+        self._file = file
+        self._marks: tuple[dict[NodePath, Any], dict[NodePath, Any]] | None = None
+
+    def _read(self) -> tuple[dict[NodePath, Any], dict[NodePath, Any]]:
+        if self._marks is None:
+            assert self._text is not None
+            with gc_paused():
+                _, builder, _ = _read(self._text, self._file)  # it read without a problem the first time
+            self._marks, self._text = (builder.marks, builder.key_marks), None
+        return self._marks
+
+    def nodes(self) -> dict[NodePath, Any]:
+        return self._read()[0]
+
+    def keys(self) -> dict[NodePath, Any]:
+        return self._read()[1]
 
 
 class _Abort(Exception):
@@ -150,8 +195,10 @@ class _Builder:
     only when somebody asks, because a large catalog has half a million nodes and few diagnostics.
     """
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, keep: Callable[[NodePath], bool] | None = None) -> None:
         self.file = file
+        #: which nodes' places to keep (None: all of them, and every key's)
+        self.keep = keep
         self.marks: dict[NodePath, Any] = {}
         self.key_marks: dict[NodePath, Any] = {}
         self.diagnostics: list[Diagnostic] = []
@@ -183,6 +230,7 @@ class _Builder:
         get_event = parser.get_event
         marks = self.marks
         key_marks = self.key_marks
+        keep = self.keep
         stack: list[_Frame] = []
         scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
         map_start, seq_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
@@ -215,7 +263,7 @@ class _Builder:
                 # In a mapping, every other event is a key.
                 if frame is not None and frame.is_map and frame.key is None:
                     if cls is scalar_event and event.tag is None:
-                        text = event.value
+                        text = intern(event.value)  # a catalog repeats its few field names thousands of times
                         line = frame.keys.get(text)
                         frame.key = text
                         frame.key_mark = mark
@@ -238,7 +286,8 @@ class _Builder:
                     path = (*frame.path, _JUNK if frame.skip else frame.key)  # type: ignore[arg-type]
                 else:
                     path = (*frame.path, len(frame.value))
-                marks[path] = mark
+                if keep is None or keep(path):
+                    marks[path] = mark
                 if cls is scalar_event:
                     nodes += 1
                     if nodes > budget:
@@ -291,7 +340,8 @@ class _Builder:
                 frame.merges.append((value, (*frame.path, "<<"), frame.key_mark))
                 continue
             child_path = (*frame.path, key)
-            key_marks[child_path] = frame.key_mark
+            if keep is None:
+                key_marks[child_path] = frame.key_mark
             container[key] = value
             if type(value) is float:
                 floats[child_path] = value
@@ -586,9 +636,9 @@ def _syntax_hint(problem: str) -> str | None:
     return "check the indentation and quoting at this place"
 
 
-def _read(text: str, file: str) -> tuple[Any, _Builder, bool]:
+def _read(text: str, file: str, keep: Callable[[NodePath], bool] | None = None) -> tuple[Any, _Builder, bool]:
     """(root value, builder, whether the stream had a document) or raises YAMLError / _Abort."""
-    builder = _Builder(file)
+    builder = _Builder(file, keep)
     parser: Any = _BaseLoader(text)
     try:
         parser.get_event()  # StreamStart
@@ -626,11 +676,16 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
-    """Parse one catalog file's text. The Document is None when the file cannot be read as a catalog at all."""
+def load_text(
+    text: str, file: str, *, keep: Callable[[NodePath], bool] | None = None
+) -> tuple[Document | None, list[Diagnostic]]:
+    """Parse one catalog file's text. The Document is None when the file cannot be read as a catalog at all.
+
+    `keep` says which nodes' places are kept at once (by default all, and every key's); the others are read
+    again from the text when first asked for (`Positions`)."""
     try:
         with gc_paused():
-            root, builder, has_document = _read(text, file)
+            root, builder, has_document = _read(text, file, keep)
     except yaml.YAMLError as error:
         return None, [_syntax_error(error, file, text)]
     except _Abort as abort:
@@ -656,15 +711,15 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
                 "start the file with `products:`, `prices:`, `plans:` or `meters:`",
             )
         ]
+    if keep is None:
+        positions, key_positions = Positions(file, builder.marks), Positions(file, builder.key_marks)
+    else:
+        rest = Reread(text, file)
+        positions, key_positions = Positions(file, builder.marks, rest.nodes), Positions(file, {}, rest.keys)
     doc = Document(
-        file,
-        root,
-        Positions(file, builder.marks),
-        Positions(file, builder.key_marks),
-        floats=builder.floats,
-        float_texts=builder.float_texts,
+        file, root, positions, key_positions, floats=builder.floats, float_texts=builder.float_texts
     )
     return doc, builder.diagnostics
 
 
-__all__ = ["ALIAS_BASE_BUDGET", "MAX_DEPTH", "RULE_IDS", "SAFE_TAGS", "gc_paused", "load_text"]
+__all__ = ["ALIAS_BASE_BUDGET", "MAX_DEPTH", "RULE_IDS", "SAFE_TAGS", "Positions", "Reread", "gc_paused", "load_text"]

@@ -46,17 +46,16 @@ def interval_count_range(entry: Entry) -> Iterator[Finding]:
     if recurring is None or recurring.data.get("interval_count") is None:
         return
     count, interval = recurring.data.get("interval_count"), recurring.data.get("interval")
-    where = entry.where(*recurring.prefix, "interval_count")
     if not is_int(count) or count < 1:
         yield Finding(
-            where,
+            entry.where(*recurring.prefix, "interval_count"),
             f"interval_count of {entry.label()} is {show(count)}; it must be a whole number of at least 1",
             f'Stripe would answer: "{INVALID_POSITIVE_INTEGER}"',
         )
     elif interval in _VERIFIED_CAPS and count > INTERVAL_COUNT[interval].value:
         cap = INTERVAL_COUNT[interval].value
         yield Finding(
-            where,
+            entry.where(*recurring.prefix, "interval_count"),
             f"{entry.label()} bills {every(count, interval)}; Stripe allows at most {cap} ({_caps()})",
             f"use an interval_count of at most {cap}; Stripe would answer: "
             f'"{INTERVAL_TOO_LONG.format(adjective=INTERVAL_ADJECTIVE[interval], count=cap)}"',

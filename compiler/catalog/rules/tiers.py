@@ -184,17 +184,16 @@ def tier_bounds_not_increasing(entry: Entry, parsed: Parsed) -> Iterator[Finding
             up_to = as_map(tier).get("up_to")
             if not is_int(up_to):
                 continue
-            where = entry.where(*path, index, "up_to")
             name = field_name((*path, index, "up_to"))
             if previous is None and up_to < 1:
                 yield Finding(
-                    where,
+                    entry.where(*path, index, "up_to"),
                     f"{name} of {entry.label()} is {up_to}; the first tier must cover at least 1 unit",
                     "tiers count from 1: the first tier's up_to is its last unit, at least 1",
                 )
             elif previous is not None and up_to <= previous:
                 yield Finding(
-                    where,
+                    entry.where(*path, index, "up_to"),
                     f"{name} of {entry.label()} is {up_to}, not above the previous tier's {previous}",
                     "each tier starts at the previous up_to + 1, so up_to values must strictly increase",
                 )
