@@ -132,8 +132,9 @@ class Change:
             "reason": self.reason,
             "live_id": self.live_id,
             "fields": [f.to_json() for f in self.fields],
-            "before": self.before,
-            "after": self.after,
+            # the catalog's side is worked out when first read (`model.CanonicalAttrs`): written as a plain mapping
+            "before": None if self.before is None else dict(self.before),
+            "after": None if self.after is None else dict(self.after),
             "notes": [n.to_json() for n in self.notes],
             "impact": [dict(i) for i in self.impact],
             "subscribers": self.subscribers.to_json() if self.subscribers is not None else None,

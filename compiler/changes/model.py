@@ -21,6 +21,39 @@ from compiler.stripe.fields import MANAGED_METADATA, catalog_canonical, meter_of
 from compiler.stripe.kinds import KIND_ORDER, Kind
 
 
+class CanonicalAttrs(Mapping[str, Any]):
+    """A resource's canonical form (`catalog_canonical` of its params), worked out the first time it is read:
+    the diff reads it for every resource, compile and quote never, and at 100,000 prices it was most of the
+    model's memory. Pickled as the plain mapping once worked out."""
+
+    __slots__ = ("_kind", "_params", "_value")
+
+    def __init__(self, kind: Kind, params: Mapping[str, Any]) -> None:
+        self._kind = kind
+        self._params = params
+        self._value: dict[str, Any] | None = None
+
+    def _form(self) -> dict[str, Any]:
+        if self._value is None:
+            self._value = catalog_canonical(self._kind, self._params)
+        return self._value
+
+    def __getitem__(self, key: str) -> Any:
+        return self._form()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._form())
+
+    def __len__(self) -> int:
+        return len(self._form())
+
+    def __repr__(self) -> str:
+        return repr(self._form())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return dict, (self._form(),)
+
+
 @dataclass(frozen=True)
 class Resource:
     kind: Kind
@@ -110,7 +143,7 @@ def resource_from_entry(entry: Entry) -> Resource | None:
     if entry.kind is not Kind.METER:
         params["metadata"] = {**(params.get("metadata") or {}), **MANAGED_METADATA}
     places = {name: entry.where(name, key=True) for name in entry.data if isinstance(name, str)}
-    return Resource(entry.kind, key, params, catalog_canonical(entry.kind, params), entry.where(), places)
+    return Resource(entry.kind, key, params, CanonicalAttrs(entry.kind, params), entry.where(), places)
 
 
 def build_catalog(entries: Sequence[Entry], records: Sequence[AdoptionRecord] = ()) -> Catalog:
