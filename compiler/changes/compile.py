@@ -16,7 +16,7 @@ resolves from the responses it has seen.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -99,14 +99,19 @@ def default_price_call(product_key: str, product_id: str, price_id: str) -> ApiC
 
 def compile_catalog(catalog: Catalog) -> list[ApiCall]:
     """Every call that builds `catalog` in an empty account, in stage order (`stripe.calls.Stage`)."""
+    return list(iter_calls(catalog))
+
+
+def iter_calls(catalog: Catalog) -> Iterator[ApiCall]:
+    """`compile_catalog`, one call at a time: 100,000 prices are written out without holding their calls."""
     # Catalog keeps resources in creation order (meters, products, prices, plans), file order within a kind:
     # the creates come stage by stage as they are made, and the default price moves follow them.
-    calls = [create_call(resource, placeholder_ref) for resource in catalog]
+    for resource in catalog:
+        yield create_call(resource, placeholder_ref)
     for product in catalog.of_kind(Kind.PRODUCT):
         default = product.params.get("default_price")
         if isinstance(default, str):
-            calls.append(default_price_call(product.key, product.key, placeholder_ref(Kind.PRICE, default)))
-    return calls
+            yield default_price_call(product.key, product.key, placeholder_ref(Kind.PRICE, default))
 
 
 def path_id(value: str) -> str:

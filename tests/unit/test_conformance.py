@@ -262,7 +262,7 @@ def test_check_failure_names_the_catalog_place(
         resource = catalog.of_kind(catalog.resources[0].kind)[0]
         return [ApiCall("POST", "/v1/prices", {"currency": "usd", "colour": "x"}, resource.address, CallAction.CREATE)]
 
-    monkeypatch.setattr(compile_cli, "compile_catalog", broken)
+    monkeypatch.setattr(compile_cli, "iter_calls", broken)
     monkeypatch.setattr(sys, "argv", ["pricebook", "compile", str(PLANS), "--check"])
     with pytest.raises(SystemExit) as exit_info:
         main()
