@@ -11,6 +11,7 @@ BENCHES = (
     "validate_bench",
     "rules_bench",
     "compile_bench",
+    "memory_bench",
     "emulator_bench",
     "plan_bench",
     "subscribers_bench",
