@@ -6,7 +6,15 @@ from pathlib import Path
 
 import click
 
-from compiler.emulator import DEFAULT_HOST, DEFAULT_PORT, Emulator, EmulatorServer, Knobs, is_loopback
+from compiler.emulator import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    Emulator,
+    EmulatorServer,
+    Knobs,
+    StateFileError,
+    is_loopback,
+)
 
 
 @click.command("emulator")
@@ -41,7 +49,7 @@ from compiler.emulator import DEFAULT_HOST, DEFAULT_PORT, Emulator, EmulatorServ
     "state",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="JSON file that keeps the account across restarts.",
+    help="SQLite file that keeps the account across restarts (written after every request).",
 )
 def command(
     host: str,
@@ -71,8 +79,13 @@ def command(
         meter_event_delay_ms=meter_event_delay_ms,
     )
     try:
-        server = EmulatorServer(Emulator(knobs, state_path=state), host, port)
+        emulator = Emulator(knobs, state_path=state)
+    except StateFileError as err:
+        raise click.ClickException(str(err)) from err
+    try:
+        server = EmulatorServer(emulator, host, port)
     except OSError as err:
+        emulator.close()
         raise click.ClickException(f"cannot listen on {host}:{port}: {err.strerror or err}") from err
     click.echo(f"pricebook emulator listening on {server.url} (Ctrl-C to stop)", err=True)
     try:
@@ -81,3 +94,4 @@ def command(
         pass
     finally:
         server.server_close()
+        emulator.close()

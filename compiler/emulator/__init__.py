@@ -21,6 +21,9 @@ afresh) and half the time after the commit (the object exists; the 500 is stored
 with `Stripe-Should-Retry: false`, as Stripe stores results "including 500 errors"). `seed` fixes ids and faults.
 `meter_event_rate_limit` gives meter events (v1 and the stream) a limit of their own, as live mode does;
 `meter_event_delay_ms` holds events back from summaries, as Stripe's asynchronous processing does.
+
+`--state FILE` keeps the account in SQLite, written after every request in one transaction (`statefile`): a
+restart, or a crash, finds every request that was answered.
 """
 
 from compiler.emulator.app import Emulator, LogEntry, Response
@@ -34,6 +37,7 @@ from compiler.emulator.runner import (
     run_in_thread,
 )
 from compiler.emulator.server import DEFAULT_HOST, DEFAULT_PORT, EmulatorServer, is_loopback
+from compiler.emulator.statefile import StateFileError, write_state
 from compiler.stripe.facts import API_VERSION
 
 __all__ = [
@@ -48,8 +52,10 @@ __all__ = [
     "LogEntry",
     "ProcessHandle",
     "Response",
+    "StateFileError",
     "free_port",
     "is_loopback",
     "run_in_subprocess",
     "run_in_thread",
+    "write_state",
 ]

@@ -36,7 +36,9 @@ from compiler.emulator.errors import ApiError
 from compiler.emulator.forms import FormError, decode
 from compiler.emulator.idempotency import IdempotencyCache, Stored, fingerprint
 from compiler.emulator.knobs import Fault, FaultInjector, Knobs, RateLimiter
-from compiler.emulator.store import Record, Store, load_file, save_json
+from compiler.emulator.statefile import StateFile
+from compiler.emulator.store import Record, Store
+from compiler.emulator.tables import Collection
 from compiler.stripe import facts, sdkparams
 from compiler.stripe.facts import API_VERSION
 
@@ -160,11 +162,13 @@ class Emulator:
         self.log: collections.deque[LogEntry] = collections.deque(maxlen=LOG_LIMIT)
         self._lock = threading.Lock()
         self._request_counter = 0
-        if state_path is not None:
-            data = load_file(state_path)
-            if data is not None:
-                self.store.load_json(data.get("store", {}))
-                self.idempotency.load_json(data.get("idempotency", {}))
+        #: the account in SQLite (`--state`), written after each request; StateFileError when the file can't be
+        self.state = StateFile(state_path) if state_path is not None else None
+        for collection in self._collections().values():
+            collection.changes = self.store.changes
+        if self.state is not None:
+            self.store.restored(self.state.load(self._collections()))
+            self.state.commit({}, self.store.scalars())  # a new file: the account's id is kept from the start
 
     # -- control ----------------------------------------------------------------------------------------------
 
@@ -177,15 +181,29 @@ class Emulator:
             self.faults.reset()
             self.log.clear()
             self._request_counter = 0
-            self._save()
+            if self.state is not None:
+                self.state.replace_all(self._collections(), self.store.scalars())
 
     def requests(self) -> list[dict[str, Any]]:
         with self._lock:
             return [asdict(e) for e in self.log]
 
-    def _save(self) -> None:
-        if self.state_path is not None:
-            save_json(self.state_path, {"store": self.store.to_json(), "idempotency": self.idempotency.to_json()})
+    def close(self) -> None:
+        """Let go of the state file: the emulator is stopping (a request still under way is no longer kept)."""
+        with self._lock:
+            if self.state is not None:
+                self.state.close()
+                self.state = None
+
+    def _collections(self) -> dict[str, Collection]:
+        """What `--state` keeps: the store's records and the idempotency keys."""
+        return {**self.store.collections(), self.idempotency.entries.name: self.idempotency.entries}
+
+    def _commit(self) -> None:
+        """After every request (under the lock, before its answer): what its handler changed, to the state file.
+        Even a request that failed has its changes kept: the file holds what the account holds."""
+        if self.state is not None:
+            self.state.commit(self.store.changes.take(), self.store.scalars())
 
     def _control(self, method: str, path: str, query: str) -> Response:
         name = path[len(CONTROL_PREFIX) :].strip("/")
@@ -252,6 +270,7 @@ class Emulator:
                 bug = ApiError(500, f"The emulator failed on this request: {type(err).__name__}.", type="api_error")
                 status, payload, extra = bug.status, bug.body(), {}
             self.log.append(LogEntry(method, path, query, status, key, replayed, fault, time.time()))
+            self._commit()
             return Response(status, payload, {**base, **extra})
 
     def _api(
@@ -287,9 +306,14 @@ class Emulator:
         if fault is Fault.BEFORE_COMMIT:
             # Nothing ran and nothing is stored: a retry with the same key executes afresh.
             raise InjectedFault(fault)
-        ctx = Ctx(self.store, params, object_id, key=_mask(api_key), restricted=api_key.startswith(RESTRICTED_PREFIX))
-        result = route.handler(ctx)
-        self._save_after_write(route, key, fp, result, fault)
+        # a write's records are noted as its handler reaches them, so that `--state` saves only those
+        self.store.changes.recording = route.writes and self.state is not None
+        try:
+            restricted = api_key.startswith(RESTRICTED_PREFIX)
+            result = route.handler(Ctx(self.store, params, object_id, key=_mask(api_key), restricted=restricted))
+            self._remember(key, fp, result, fault)
+        finally:
+            self.store.changes.recording = False
         if fault is Fault.AFTER_COMMIT:
             # No Stripe-Should-Retry: Stripe can't tell the client its write committed. A retry with the same key
             # gets the stored 500 again (Stripe stores results "including 500 errors"); the way out is to read the
@@ -297,15 +321,13 @@ class Emulator:
             return 500, InjectedFault(fault).body(), {}, False, fault.value
         return 200, result, {}, False, None
 
-    def _save_after_write(self, route: Route, key: str | None, fp: str, result: Record, fault: Fault | None) -> None:
+    def _remember(self, key: str | None, fp: str, result: Record, fault: Fault | None) -> None:
         if key:
             if fault is Fault.AFTER_COMMIT:
                 # Stripe stores the result once execution began, 500s included: the same key replays the 500.
                 self.idempotency.store(key, Stored(fp, 500, InjectedFault(fault).body(), ()))
             else:
                 self.idempotency.store(key, Stored(fp, 200, result))
-        if route.writes:
-            self._save()
 
     def _authenticate(self, authorization: str) -> str:
         """The API key of a request; 401 for none, or one this test-mode account does not know."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.emulator.errors import ApiError
+from compiler.emulator.tables import Table
 
 
 @dataclass(frozen=True)
@@ -28,10 +29,13 @@ def fingerprint(method: str, path: str, params: dict[str, Any]) -> str:
 
 
 class IdempotencyCache:
+    """The keys seen, each with the request's fingerprint and the answer it got (a copy: the record it came from
+    may change later, the answer a key replays must not)."""
+
     MAX_KEY_LENGTH = 255
 
     def __init__(self) -> None:
-        self._entries: dict[str, Stored] = {}
+        self.entries = Table("idempotency")
 
     def lookup(self, key: str, fp: str) -> Stored | None:
         if len(key) > self.MAX_KEY_LENGTH:
@@ -40,32 +44,25 @@ class IdempotencyCache:
                 f"Idempotency-Key must be at most {self.MAX_KEY_LENGTH} characters long.",
                 type="idempotency_error",
             )
-        stored = self._entries.get(key)
-        if stored is None:
+        entry = self.entries.get(key)
+        if entry is None:
             return None
-        if stored.fingerprint != fp:
+        if entry["fingerprint"] != fp:
             raise ApiError(
                 400,
                 "Keys for idempotent requests can only be used with the same parameters they were first used "
                 f"with. Try using a key other than '{key}' if you meant to execute a different request.",
                 type="idempotency_error",
             )
-        return stored
+        return Stored(entry["fingerprint"], entry["status"], entry["body"], tuple(tuple(h) for h in entry["headers"]))
 
     def store(self, key: str, stored: Stored) -> None:
-        self._entries[key] = stored
+        self.entries[key] = {
+            "fingerprint": stored.fingerprint,
+            "status": stored.status,
+            "body": json.loads(json.dumps(stored.body, default=str)),
+            "headers": [list(h) for h in stored.headers],
+        }
 
     def reset(self) -> None:
-        self._entries.clear()
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            k: {"fingerprint": s.fingerprint, "status": s.status, "body": s.body, "headers": list(s.headers)}
-            for k, s in self._entries.items()
-        }
-
-    def load_json(self, data: dict[str, Any]) -> None:
-        self._entries = {
-            k: Stored(v["fingerprint"], int(v["status"]), v["body"], tuple(tuple(h) for h in v["headers"]))
-            for k, v in data.items()
-        }
+        dict.clear(self.entries)

@@ -87,6 +87,7 @@ class EmulatorHandle:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+        self.emulator.close()
 
     def __enter__(self) -> EmulatorHandle:
         return self

@@ -4,23 +4,23 @@ Prices and plans are one family with one id space, so both live in `prices`; `_k
 made the object. `_seq` is a monotonic creation counter: lists are newest first and
 `created` (whole seconds) cannot order objects made in the same second. Keys starting with `_` are internal
 and never rendered.
+
+Every collection of records is a `tables.Table` or `tables.Log`, found by `collections()` wherever it sits in the
+store: `--state` keeps them all (`statefile`), whatever kinds of records there are.
 """
 
 from __future__ import annotations
 
-import json
-import os
+import dataclasses
 import random
 import string
-import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from compiler.emulator.tables import Changes, Collection, Log, Record, Scalar, Table
 from compiler.emulator.usage_log import MeterEventLog
-
-Record = dict[str, Any]
 
 _ID_ALPHABET = string.ascii_letters + string.digits
 
@@ -28,13 +28,13 @@ _ID_ALPHABET = string.ascii_letters + string.digits
 @dataclass
 class Store:
     seed: int | None = None
-    products: dict[str, Record] = field(default_factory=dict)
-    prices: dict[str, Record] = field(default_factory=dict)
-    meters: dict[str, Record] = field(default_factory=dict)
+    products: Table = field(default_factory=lambda: Table("products"))
+    prices: Table = field(default_factory=lambda: Table("prices"))
+    meters: Table = field(default_factory=lambda: Table("meters"))
     usage: MeterEventLog = field(default_factory=MeterEventLog)  # meter events, stream sessions, cancellations
-    customers: dict[str, Record] = field(default_factory=dict)
-    subscriptions: dict[str, Record] = field(default_factory=dict)
-    test_clocks: dict[str, Record] = field(default_factory=dict)
+    customers: Table = field(default_factory=lambda: Table("customers"))
+    subscriptions: Table = field(default_factory=lambda: Table("subscriptions"))
+    test_clocks: Table = field(default_factory=lambda: Table("test_clocks"))
     seq: int = 0
     clock_offset: float = 0.0  # seconds the account's clock runs ahead of this machine's (set by tests)
     #: `GET /v1/account`'s id: every emulator is an account of its own (a seed fixes it, as it fixes object ids),
@@ -48,6 +48,36 @@ class Store:
             accounts = random.Random(f"account-{self.seed}") if self.seed is not None else random.SystemRandom()
             self.account_id = "acct_" + "".join(accounts.choice(_ID_ALPHABET) for _ in range(16))
         self._by_lookup_key: dict[str, str] = {}  # lookup_key -> price id; keeps creates O(1) at 10,000 prices
+        self.changes = Changes()  # what write requests touched, for `--state`
+        for collection in self.collections().values():
+            collection.changes = self.changes
+
+    def collections(self) -> dict[str, Collection]:
+        """Every table and log of records in the store, by its name."""
+        found: dict[str, Collection] = {}
+        parts: list[Any] = [self]
+        while parts:
+            part = parts.pop()
+            for item in dataclasses.fields(part):
+                value = getattr(part, item.name)
+                if isinstance(value, Table | Log):
+                    found[value.name] = value
+                elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+                    parts.append(value)
+        return found
+
+    def scalars(self) -> dict[str, Scalar]:
+        """What the store holds outside its records, which `--state` keeps beside them."""
+        dropped = self.usage.dropped_duplicates
+        return {"seq": self.seq, "usage.dropped_duplicates": dropped, "account_id": self.account_id}
+
+    def restored(self, scalars: Mapping[str, Scalar]) -> None:
+        """After the records were read back from a state file: the scalars, and the indexes again."""
+        self.seq = int(scalars.get("seq", 0))
+        self.usage.dropped_duplicates = int(scalars.get("usage.dropped_duplicates", 0))
+        self.account_id = str(scalars.get("account_id") or self.account_id)
+        self._reindex()
+        self.usage.reindex()
 
     # -- lookup keys: unique across prices, indexed ---------------------------------------------------------
 
@@ -78,7 +108,7 @@ class Store:
             if not any(candidate in table for table in self._tables()):
                 return candidate
 
-    def _tables(self) -> tuple[dict[str, Record], ...]:
+    def _tables(self) -> tuple[Table, ...]:
         """Every table whose keys are ids this store handed out."""
         return (self.products, self.prices, self.meters, self.customers, self.subscriptions, self.test_clocks)
 
@@ -87,13 +117,9 @@ class Store:
         return self.seq
 
     def reset(self) -> None:
-        self.products.clear()
-        self.prices.clear()
-        self.meters.clear()
+        for table in self._tables():
+            dict.clear(table)
         self.usage.reset()
-        self.customers.clear()
-        self.subscriptions.clear()
-        self.test_clocks.clear()
         self.seq = 0
         self.clock_offset = 0.0
         self._rng = random.Random(self.seed)
@@ -112,30 +138,5 @@ class Store:
             "account_id": self.account_id,
         }
 
-    def load_json(self, data: dict[str, Any]) -> None:
-        self.products = dict(data.get("products", {}))
-        self.prices = dict(data.get("prices", {}))
-        self.meters = dict(data.get("meters", {}))
-        self.usage.load_json(dict(data.get("usage", {})))
-        self.customers = dict(data.get("customers", {}))
-        self.subscriptions = dict(data.get("subscriptions", {}))
-        self.test_clocks = dict(data.get("test_clocks", {}))
-        self.seq = int(data.get("seq", 0))
-        self.account_id = str(data.get("account_id") or self.account_id)
-        self._reindex()
 
-
-def save_json(path: Path, data: dict[str, Any]) -> None:
-    """Write atomically: a crash mid-write must not lose the previous state."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as out:
-        json.dump(data, out)
-    os.replace(tmp, path)
-
-
-def load_file(path: Path) -> dict[str, Any] | None:
-    if not path.exists():
-        return None
-    data = json.loads(path.read_text())
-    return data if isinstance(data, dict) else None
+__all__ = ["Record", "Store"]

@@ -7,20 +7,31 @@ connections two ways:
   allows 25 requests/s in test mode, 100 live).
 - the real stripe SDK: end to end. Here the SDK's own per-request cost in the client process dominates.
 
+Then the cost of a write with `--state` (the account kept in SQLite, written after every request) on an account
+of 10,000 prices, next to the same writes without it: the median time a price update takes, over raw HTTP.
+Target: under 5 ms.
+
 Run with `python -m tests.bench.emulator_bench`.
 """
 
 from __future__ import annotations
 
 import http.client
+import json
+import statistics
+import tempfile
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from compiler.emulator import TEST_API_KEY, ProcessHandle, run_in_subprocess
+from compiler.emulator import TEST_API_KEY, ProcessHandle, run_in_subprocess, run_in_thread, write_state
 
 TARGET = 500.0
+STATE_PRICES = 10_000
+STATE_WRITES = 300
+STATE_TARGET = 0.005
 HEADERS = {"Authorization": f"Bearer {TEST_API_KEY}", "Content-Type": "application/x-www-form-urlencoded"}
 
 
@@ -107,6 +118,42 @@ def sdk_figures(emu: ProcessHandle, creates: int, pages: int) -> dict[str, float
     }
 
 
+def write_times(emu: ProcessHandle, ids: list[str], writes: int) -> list[float]:
+    """Seconds each of `writes` price updates took (one keep-alive connection)."""
+    raw = Raw(emu.url, 1)
+    times = []
+    for n in range(writes):
+        started = time.perf_counter()
+        raw.call(0, "POST", f"/v1/prices/{ids[n % len(ids)]}", f"nickname=Renamed+{n}&metadata[n]={n}")
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def state_figures(prices: int, writes: int) -> tuple[float, float]:
+    """Median seconds of a price update on an account of `prices` prices with `--state`, and without."""
+    with tempfile.TemporaryDirectory() as tmp, run_in_thread() as builder:
+        raw = Raw(builder.url, 1)
+        raw.call(0, "POST", "/v1/products", "id=state_suite&name=Suite")
+        ids = [
+            json.loads(raw.call(0, "POST", "/v1/prices", f"product=state_suite&currency=usd&unit_amount={n}"))["id"]
+            for n in range(prices)
+        ]
+        store = builder.emulator.store
+        state = Path(tmp) / "state.db"
+        write_state(state, store.collections(), store.scalars())
+        with run_in_subprocess(state_path=state) as kept:
+            with_state = statistics.median(write_times(kept, ids, writes))
+        with run_in_subprocess() as plain:
+            raw = Raw(plain.url, 1)
+            raw.call(0, "POST", "/v1/products", "id=state_suite&name=Suite")
+            plain_ids = [
+                json.loads(raw.call(0, "POST", "/v1/prices", f"product=state_suite&currency=usd&unit_amount={n}"))["id"]
+                for n in range(10)
+            ]
+            without = statistics.median(write_times(plain, plain_ids, writes))
+    return with_state, without
+
+
 def main(creates: int = 1000, pages: int = 100) -> None:
     with run_in_subprocess() as emu:
         raw = raw_figures(emu, creates, pages)
@@ -116,6 +163,12 @@ def main(creates: int = 1000, pages: int = 100) -> None:
     small = min(v for k, v in raw.items() if "creates" in k)
     verdict = "ok" if small >= TARGET else "BELOW TARGET"
     print(f"emulator: slowest small-request rate {small:.0f}/s (target {TARGET:.0f}/s): {verdict}")
+    with_state, without = state_figures(STATE_PRICES, STATE_WRITES)
+    verdict = "ok" if with_state < STATE_TARGET else "OVER TARGET"
+    print(
+        f"a price update with --state on {STATE_PRICES:,} prices: {with_state * 1000:.2f} ms median "
+        f"({without * 1000:.2f} ms without --state, on a small account; target {STATE_TARGET * 1000:.0f} ms): {verdict}"
+    )
 
 
 if __name__ == "__main__":

@@ -35,9 +35,8 @@ from pathlib import Path
 
 from compiler.changes.compile import compile_catalog
 from compiler.changes.model import Catalog, load_catalog
-from compiler.emulator import EmulatorHandle, run_in_thread
+from compiler.emulator import EmulatorHandle, run_in_thread, write_state
 from compiler.emulator.runner import TEST_API_KEY
-from compiler.emulator.store import save_json
 from compiler.stripe.calls import ApiCall
 from compiler.stripe.gateway import TEST_RATE, Connection, Gateway
 from compiler.stripe.kinds import Kind
@@ -141,14 +140,16 @@ class EmulatorProcess:
 def save_account(emulator: EmulatorHandle, path: Path) -> None:
     """The in-thread emulator's account as a state file `pricebook emulator --state` loads, its objects dated as
     if written `WRITES_PER_SECOND` a second, in the order they were made, up to now."""
-    data = emulator.emulator.store.to_json()
-    records = sorted(
-        (r for name in ("products", "prices", "meters") for r in data[name].values()), key=lambda r: r["_seq"]
-    )
+    store = emulator.emulator.store
+    records = sorted((r for table in (store.products, store.prices, store.meters) for r in table.values()), key=_seq)
     start = int(time.time()) - len(records) // WRITES_PER_SECOND
     for number, record in enumerate(records):
         record["created"] = start + number // WRITES_PER_SECOND
-    save_json(path, {"store": data, "idempotency": {}})
+    write_state(path, store.collections(), store.scalars())
+
+
+def _seq(record: dict[str, object]) -> int:
+    return int(str(record["_seq"]))
 
 
 def timed_command(directory: Path, emulator: EmulatorProcess) -> tuple[float, int]:
@@ -177,7 +178,7 @@ def prepare(tmp: Path, count: int, *, plans: bool) -> Account:
     generated = generate_catalog(tmp / f"plans_{count}_{plans}", count, seed=1, plans=plans)
     catalog = load_catalog([str(generated.directory)]).catalog
     minimum, detail = minimum_requests(catalog)
-    state = tmp / f"account_{count}_{plans}.json"
+    state = tmp / f"account_{count}_{plans}.db"
     with run_in_thread() as emulator:
         started = time.perf_counter()
         sent = build_account(catalog, emulator)

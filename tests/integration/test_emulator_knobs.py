@@ -165,7 +165,7 @@ def test_latency_is_added(emulator_factory: EmulatorFactory) -> None:
 
 
 def test_state_survives_a_restart(emulator_factory: EmulatorFactory, tmp_path: Path) -> None:
-    state = tmp_path / "state.json"
+    state = tmp_path / "state.db"
     first = emulator_factory(state_path=state)
     first.client().v1.products.create(params={"id": "suite", "name": "Suite"}, options={"idempotency_key": "k"})
     first.client().v1.products.create(params={"id": "later", "name": "Later"})
@@ -181,7 +181,7 @@ def test_state_survives_a_restart(emulator_factory: EmulatorFactory, tmp_path: P
 
 
 def test_a_seeded_restart_does_not_reuse_ids(emulator_factory: EmulatorFactory, tmp_path: Path) -> None:
-    state = tmp_path / "state.json"
+    state = tmp_path / "state.db"
     first = emulator_factory(seed=5, state_path=state)
     old = first.client().v1.products.create(params=PRODUCT).id
     first.stop()

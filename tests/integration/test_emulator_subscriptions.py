@@ -332,7 +332,7 @@ def test_cancel(client: stripe.StripeClient) -> None:
 
 
 def test_subscriptions_survive_a_restart_with_state(emulator_factory: EmulatorFactory, tmp_path: Path) -> None:
-    state = tmp_path / "state.json"
+    state = tmp_path / "state.db"
     first = emulator_factory(state_path=state)
     c = first.client()
     c.v1.products.create(params={"id": "suite", "name": "Suite"})
