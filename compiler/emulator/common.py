@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from compiler.emulator.errors import ApiError, invalid, no_such
@@ -177,25 +179,32 @@ def list_page(
         raise invalid("This value must be greater than or equal to 1.", param="limit")
     if limit > LIST_LIMIT.value:
         raise invalid(f"This value must be less than or equal to {LIST_LIMIT.value}.", param="limit")
-    ordered = sorted(records, key=lambda r: r["_seq"], reverse=True)
     after, before = params.get("starting_after"), params.get("ending_before")
     if after and before:
         raise invalid(ONE_OF_PARAMS.format(params="starting_after, ending_before"))
+    seq = _SEQ
+    # only the page (and one more, for has_more) is put in order: a page of 10,000 prices sorted them all
     if after or before:
         cursor = str(after or before)
         target = pool.get(cursor)
         if target is None:
             raise no_such(kind, cursor, param="starting_after" if after else "ending_before", status=400)
-        seq = target["_seq"]
+        place = target["_seq"]
         if after:
-            rest = [r for r in ordered if r["_seq"] < seq]
-            page, has_more = rest[:limit], len(rest) > limit
-        else:
-            rest = [r for r in ordered if r["_seq"] > seq]
-            page, has_more = rest[-limit:], len(rest) > limit
+            page = heapq.nlargest(limit + 1, (r for r in records if r["_seq"] < place), key=seq)
+        else:  # the records just newer than the cursor, newest first
+            nearest = heapq.nsmallest(limit + 1, (r for r in records if r["_seq"] > place), key=seq)
+            return _page(nearest[:limit][::-1], len(nearest) > limit, url, render)
     else:
-        page, has_more = ordered[:limit], len(ordered) > limit
-    return {"object": "list", "data": [render(r) for r in page], "has_more": has_more, "url": url}
+        page = heapq.nlargest(limit + 1, records, key=seq)
+    return _page(page[:limit], len(page) > limit, url, render)
+
+
+_SEQ = itemgetter("_seq")
+
+
+def _page(records: list[Record], has_more: bool, url: str, render: Callable[[Record], Record]) -> dict[str, Any]:
+    return {"object": "list", "data": [render(r) for r in records], "has_more": has_more, "url": url}
 
 
 def require(store_map: Mapping[str, Record], object_id: str, kind: str) -> Record:

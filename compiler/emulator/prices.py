@@ -491,20 +491,22 @@ def _filter_prices(store: Store, params: Mapping[str, Any]) -> list[Record]:
         candidates: Iterable[Record] = [r for r in found if r is not None]
     else:
         candidates = store.prices.values()
+    # the filters looked up once, not once a price: a list page of 10,000 prices goes through them all
+    currency, product, kind, created = (params.get(k) for k in ("currency", "product", "type", "created"))
     for r in candidates:
         if active is not None and r["active"] != active:
             continue
-        if "currency" in params and r["currency"] != params["currency"]:
+        if currency is not None and r["currency"] != currency:
             continue
-        if "product" in params and r["product"] != params["product"]:
+        if product is not None and r["product"] != product:
             continue
-        if "type" in params and r["type"] != params["type"]:
+        if kind is not None and r["type"] != kind:
             continue
         if recurring:
             rec = r["recurring"]
             if rec is None or any(rec.get(k) != v for k, v in recurring.items()):
                 continue
-        if not matches_created(r, params.get("created")):
+        if created is not None and not matches_created(r, created):
             continue
         out.append(r)
     return out

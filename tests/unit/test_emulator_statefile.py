@@ -1,11 +1,16 @@
-"""The emulator's collections note what a write touched; its state file writes only what changed."""
+"""The emulator's collections note what a write touched; its state file writes only what changed; its list pages
+are Stripe's pages however the records are held."""
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from pathlib import Path
+from typing import Any
 
+from compiler.emulator.common import Ctx, list_page
 from compiler.emulator.statefile import StateFile
+from compiler.emulator.store import Store
 from compiler.emulator.tables import Changes, Log, Table
 
 
@@ -71,3 +76,21 @@ def test_the_file_writes_what_changed_and_reads_back_what_it_holds(tmp_path: Pat
     again.replace_all({"things": table, "events": log}, {"seq": 0})
     again.close()
     assert rows(path) == [("things", "a", '{"n":3}')]
+
+
+def test_a_list_page_follows_both_cursors_newest_first() -> None:
+    # list_page puts only the page in order: the same pages as sorting every record would give
+    store = Store()
+    records: list[dict[str, Any]] = [{"id": f"o{n}", "_seq": n} for n in range(1, 26)]
+    random.Random(3).shuffle(records)
+    pool = {r["id"]: r for r in records}
+
+    def page(**params: Any) -> tuple[list[int], bool]:
+        got = list_page(Ctx(store, {"limit": 10, **params}), records, url="/", render=dict, kind="x", pool=pool)
+        return [r["_seq"] for r in got["data"]], got["has_more"]
+
+    assert page() == (list(range(25, 15, -1)), True)
+    assert page(starting_after="o16") == (list(range(15, 5, -1)), True)
+    assert page(starting_after="o6") == ([5, 4, 3, 2, 1], False)
+    assert page(ending_before="o6") == (list(range(16, 6, -1)), True)  # the ten just newer than the cursor
+    assert page(ending_before="o16") == (list(range(25, 16, -1)), False)
