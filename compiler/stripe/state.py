@@ -14,11 +14,14 @@ never a request per object:
 **At the speed of the rate limit, not of the latency.** A page of 100 prices takes Stripe a few hundred
 milliseconds, and read one after the other that, not the limit, would be the bound. So the lists run side by
 side, and a long list is read as several cursor chains, each over its own range of `created` (whole seconds,
-`created[gte]` / `created[lt]`), all sending through the lister's one pacer. A chain is cut when the pacer would
-otherwise sit idle (fewer chains than pace x round trip): it keeps the newer part of what it has left and new
-chains take the older parts. Where to cut comes from how densely the chain's own pages were created and from how
-many objects the list should hold (the catalog's count, when the caller knows it); with nothing known, the parts
-double in width. Every chain but one ends in a part-filled page, so chains are only added while they gain time.
+`created[gte]` / `created[lt]`), all sending through the lister's one pacer. A chain is cut when, at one page a
+round trip, it alone would still be reading after the pacer has sent everything that is left: it keeps the newer
+part of what it has left and new chains take the older parts, so that all finish together. How much a chain has
+left comes from how densely its own pages were created, and for the oldest chain of a list from how many objects
+the list should hold (the catalog's counts, `ExpectedSizes`, when the caller knows them); with nothing known yet,
+one more chain takes all but a chain's next few pages. A chain that has read only one second is not cut (nothing
+says yet how dense the list is), and every chain but one ends in a part-filled page, so chains are only added
+while they gain time.
 
 The read stays exactly the read of one chain per list:
 - the ranges of a list are disjoint and together cover every second, and Stripe applies each chain's filter;
