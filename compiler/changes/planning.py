@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import sys
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from multiprocessing.connection import Connection as Pipe
@@ -82,9 +83,10 @@ class PendingCatalog:
     In a process of its own the check no longer competes with the read for the interpreter lock (a thread
     gained a few percent at most). The child is forked, so it starts at once with everything imported, and
     sends the catalog's counts as soon as it has loaded the files (where to cut the long lists), then the
-    catalog. Where forking is not safe (anywhere but Linux) the check runs here, before the read. `on_ready`
-    runs once the catalog is here (the CLI freezes the garbage collector then). Use as a context manager:
-    leaving stops the child if it still runs."""
+    catalog, which a thread of this process takes in as it comes (on a busy machine the child writes its
+    megabytes slowly, and the read must not wait for them). Where forking is not safe (anywhere but Linux) the
+    check runs here, before the read. `on_ready` runs once the catalog is here (the CLI freezes the garbage
+    collector then). Use as a context manager: leaving stops the child if it still runs."""
 
     def __init__(
         self,
@@ -99,57 +101,67 @@ class PendingCatalog:
         self._on_ready = on_ready
         self._sizes: ExpectedSizes | None = None
         self._outcome: CheckOutcome | None = None
+        self._received: CheckOutcome | None = None  # what the child sent (None: it failed)
+        self._arrived = threading.Event()
         self._pipe: Pipe | None = None
         self._child: multiprocessing.process.BaseProcess | None = None
+        self._receiver: threading.Thread | None = None
         if sys.platform == "linux":
             context = multiprocessing.get_context("fork")
             self._pipe, sending = context.Pipe(duplex=False)
             self._child = context.Process(target=_check_into, args=(sending, *self._args), daemon=True)
             self._child.start()
             sending.close()
+            self._receiver = threading.Thread(target=self._receive, name="pricebook-catalog", daemon=True)
+            self._receiver.start()
         else:
             self._settle(check_and_model(*self._args))
 
+    def _receive(self) -> None:
+        """The child's messages, as they come: its counts, then the outcome (nothing when the child died)."""
+        assert self._pipe is not None
+        try:
+            while True:
+                with gc_paused():  # the catalog is one large, acyclic allocation: no collection halfway through
+                    message = self._pipe.recv()
+                if isinstance(message, ExpectedSizes):
+                    self._sizes = message
+                    continue
+                self._received = message
+                break
+        except (EOFError, OSError):
+            pass
+        self._arrived.set()
+
     def done(self) -> bool:
         """Whether the check has finished (without waiting for it)."""
-        while self._outcome is None and self._pipe is not None and self._pipe.poll():
-            self._take()
-        return self._outcome is not None
+        return self._outcome is not None or self._arrived.is_set()
 
     def result(self) -> CheckedCatalog:
-        """The catalog, once checked (waits for it); InvalidCatalog with every diagnostic when it is not valid."""
-        while self._outcome is None:
-            self._take()
+        """The catalog, once checked (waits for it); InvalidCatalog with every diagnostic when it is not valid.
+        When the child died, the check runs here instead."""
+        if self._outcome is None:
+            self._arrived.wait()
+            self.close()
+            self._settle(self._received if self._received is not None else check_and_model(*self._args))
+        assert self._outcome is not None
         diagnostics, catalog = self._outcome
         if catalog is None:
             raise InvalidCatalog(list(diagnostics))
         return catalog
 
-    def _take(self) -> None:
-        """The child's next message (waits for it); when it has died, the check runs here instead."""
-        try:
-            with gc_paused():  # the catalog is one large, acyclic allocation: no collection halfway through
-                message = self._pipe.recv() if self._pipe is not None else None
-        except (EOFError, OSError):
-            message = None
-        if isinstance(message, ExpectedSizes):
-            self._sizes = message
-            return
-        self.close()
-        self._settle(message if message is not None else check_and_model(*self._args))
-
     def _settle(self, outcome: CheckOutcome) -> None:
         self._outcome = outcome
-        if outcome[1] is not None and self._on_ready is not None:
-            self._on_ready()
+        if outcome[1] is not None:
+            self._sizes = self._sizes or expected_sizes(r.kind for r in outcome[1].catalog)
+            if self._on_ready is not None:
+                self._on_ready()
 
     def plan_ids(self) -> list[str]:
         return [r.key for r in self.result().catalog.of_kind(Kind.PLAN)]
 
     def expected(self) -> ExpectedSizes | None:
         """The catalog's counts once its files are loaded (None until then): where to cut the long lists."""
-        if self.done() and self._outcome is not None and self._outcome[1] is not None:
-            return expected_sizes(r.kind for r in self._outcome[1].catalog)
         return self._sizes
 
     def stop_if_invalid(self) -> None:
@@ -158,13 +170,16 @@ class PendingCatalog:
             self.result()
 
     def close(self) -> None:
-        if self._child is not None and self._child.is_alive():
-            self._child.terminate()
+        """Stops the child if it still runs (its end of the pipe closes, so the receiving thread ends too)."""
         if self._child is not None:
+            if self._child.is_alive():
+                self._child.terminate()
             self._child.join()
+        if self._receiver is not None:
+            self._receiver.join()
         if self._pipe is not None:
             self._pipe.close()
-        self._child = self._pipe = None
+        self._child = self._pipe = self._receiver = None
 
     def __enter__(self) -> PendingCatalog:
         return self

@@ -19,9 +19,9 @@ round trip, it alone would still be reading after the pacer has sent everything 
 part of what it has left and new chains take the older parts, so that all finish together. How much a chain has
 left comes from how densely its own pages were created, and for the oldest chain of a list from how many objects
 the list should hold (the catalog's counts, `ExpectedSizes`, when the caller knows them); with nothing known yet,
-one more chain takes all but a chain's next few pages. A chain that has read only one second is not cut (nothing
-says yet how dense the list is), and every chain but one ends in a part-filled page, so chains are only added
-while they gain time.
+a price list is cut into parts that double in size, the last taking the rest. A chain that has read only one
+second is not cut (nothing says yet how dense the list is), and every chain but one ends in a part-filled page,
+so chains are only added while they gain time.
 
 The read stays exactly the read of one chain per list:
 - the ranges of a list are disjoint and together cover every second, and Stripe applies each chain's filter;
@@ -87,6 +87,8 @@ MAX_CHAINS = 16
 CHAIN_HEADROOM = 1.5
 #: a chain is cut only into parts of at least this many pages: each part ends in a part-filled page
 MIN_PART_PAGES = 3
+#: parts made at once while nothing says how long a list is: the doubling sizes soon pass its oldest objects
+BLIND_PARTS = 3
 
 
 class Role(Enum):
@@ -455,10 +457,11 @@ class _Reader:
         if room <= 0 or not chain.source.by_created or chain.oldest is None or chain.oldest == chain.newest:
             return []  # nothing to cut by, or (all it read in one second) nothing yet says how dense the list is
         left = self.left(chain)
-        if left is None:  # nothing says (yet) how far down it goes: one more chain takes all but its next pages
-            if running >= self.wanted():
-                return []
-            sizes = [MIN_PART_PAGES * PAGE_SIZE, 0.0]
+        if left is None:  # nothing says (yet) how far down it goes: parts that double in size, the last the rest
+            count = min(self.wanted() - running, room, BLIND_PARTS)
+            if count <= 0 or chain.source.role is Role.PRODUCTS:
+                return []  # (an account's longest list is its prices: the products wait for the catalog's count)
+            sizes = [MIN_PART_PAGES * PAGE_SIZE * 2.0**n for n in range(count)] + [0.0]
         else:
             count = min(self.parts(chain, left), room + 1)
             sizes = [left / count] * count if count > 1 else []
@@ -477,9 +480,10 @@ class _Reader:
         """Into how many parts (of a page at least) a chain with `left` objects to read is best cut: at one page a
         round trip, it alone must not take longer than the pacer needs for everything that is left."""
         pace = self.lister.pace
-        if not pace or not self.round_trip:
-            return 1
-        everything = left + sum(n for c in self.running.values() if c is not chain and (n := self.left(c)))
+        others = [self.left(c) for c in self.running.values() if c is not chain and c.source.by_created]
+        if not pace or not self.round_trip or None in others:
+            return 1  # how much is left in all is not known yet
+        everything = left + sum(n for n in others if n is not None)
         alone = left / PAGE_SIZE * self.round_trip
         together = everything / PAGE_SIZE / pace + self.round_trip
         return min(math.ceil(alone / together), int(left // PAGE_SIZE))
