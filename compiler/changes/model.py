@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from compiler.catalog.adoptions import AdoptionRecord
-from compiler.catalog.check import check_with_options
-from compiler.catalog.files import NO_PRESET, PresetVariables
 from compiler.catalog.source import Entry
 from compiler.errors import Diagnostic, Location
 from compiler.stripe.fields import MANAGED_METADATA, catalog_canonical, meter_of
 from compiler.stripe.kinds import KIND_ORDER, Kind
+
+if TYPE_CHECKING:
+    from compiler.catalog.files import PresetVariables
 
 
 class CanonicalAttrs(Mapping[str, Any]):
@@ -171,11 +172,16 @@ def load_catalog(
     paths: Sequence[str],
     var: Sequence[str] = (),
     vars_file: str | None = None,
-    preset: PresetVariables = NO_PRESET,
+    preset: PresetVariables | None = None,
 ) -> CheckedCatalog:
     """The checked catalog below `paths`, with the command line's --var NAME=VALUE and --vars FILE over the
     `preset` variables (an environment's) for templates; an invalid one stops here (InvalidCatalog, with every
     diagnostic)."""
-    result = check_with_options(paths, var, vars_file, preset)
+    # imported here: `plan` and `apply` check in a child process, and their own start-up need not load the
+    # schema and the rules
+    from compiler.catalog.check import check_with_options
+    from compiler.catalog.files import NO_PRESET
+
+    result = check_with_options(paths, var, vars_file, NO_PRESET if preset is None else preset)
     result.raise_for_errors()
     return CheckedCatalog(build_catalog(result.entries, result.adoptions), tuple(result.warnings))

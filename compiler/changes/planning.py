@@ -13,6 +13,7 @@ the check is seconds of pure computing at 10,000 prices, and the read mostly wai
 from __future__ import annotations
 
 import dataclasses
+import gc
 import multiprocessing
 import sys
 import threading
@@ -20,12 +21,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from multiprocessing.connection import Connection as Pipe
 from types import TracebackType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from compiler.catalog.check import OnLoaded, check_with_options
-from compiler.catalog.files import NO_PRESET, PresetVariables
 from compiler.catalog.source import Document, iter_entries
-from compiler.catalog.yaml_reader import gc_paused
 from compiler.changes.changeset import ChangeSet
 from compiler.changes.diff import diff
 from compiler.changes.impact import with_price_impact
@@ -38,6 +36,9 @@ from compiler.stripe.kinds import Kind
 from compiler.stripe.state import AccountState, ExpectedSizes, Lister, LiveObject, read_account
 from compiler.stripe.subscriptions import Pager
 
+if TYPE_CHECKING:
+    from compiler.catalog.files import PresetVariables
+
 CheckOutcome = tuple[tuple[Diagnostic, ...], CheckedCatalog | None]
 
 
@@ -45,12 +46,15 @@ def check_and_model(
     paths: Sequence[str],
     var: Sequence[str],
     vars_file: str | None,
-    preset: PresetVariables = NO_PRESET,
+    preset: PresetVariables | None = None,
     *,
-    on_loaded: OnLoaded | None = None,
+    on_loaded: Callable[[Sequence[Document]], None] | None = None,
 ) -> CheckOutcome:
     """The diagnostics of the catalog below `paths`, and, when it is valid, its model with its warnings."""
-    result = check_with_options(paths, var, vars_file, preset, on_loaded=on_loaded)
+    from compiler.catalog.check import check_with_options  # in the child: this process never loads the rules
+    from compiler.catalog.files import NO_PRESET
+
+    result = check_with_options(paths, var, vars_file, NO_PRESET if preset is None else preset, on_loaded=on_loaded)
     if not result.ok:
         return result.diagnostics, None
     return result.diagnostics, CheckedCatalog(build_catalog(result.entries), tuple(result.warnings))
@@ -62,7 +66,7 @@ def count_entries(documents: Sequence[Document]) -> ExpectedSizes:
 
 
 def _check_into(
-    pipe: Pipe, paths: Sequence[str], var: Sequence[str], vars_file: str | None, preset: PresetVariables
+    pipe: Pipe, paths: Sequence[str], var: Sequence[str], vars_file: str | None, preset: PresetVariables | None
 ) -> None:
     """In the child process: the catalog's counts as soon as its files are loaded, then the outcome, or None
     when the check raised (the parent then checks again itself, so that the error it raises is the one a check
@@ -93,7 +97,7 @@ class PendingCatalog:
         paths: Sequence[str],
         var: Sequence[str] = (),
         vars_file: str | None = None,
-        preset: PresetVariables = NO_PRESET,
+        preset: PresetVariables | None = None,
         *,
         on_ready: Callable[[], None] | None = None,
     ) -> None:
@@ -122,8 +126,13 @@ class PendingCatalog:
         assert self._pipe is not None
         try:
             while True:
-                with gc_paused():  # the catalog is one large, acyclic allocation: no collection halfway through
+                collecting = gc.isenabled()
+                gc.disable()  # the catalog is one large, acyclic allocation: no collection halfway through
+                try:
                     message = self._pipe.recv()
+                finally:
+                    if collecting:
+                        gc.enable()
                 if isinstance(message, ExpectedSizes):
                     self._sizes = message
                     continue

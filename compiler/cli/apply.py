@@ -20,6 +20,7 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 import click
 
@@ -39,7 +40,6 @@ from compiler.apply import (
     rounds_of_saved_plan,
     workers_for,
 )
-from compiler.catalog.files import PresetVariables
 from compiler.changes.changeset import ChangeSet
 from compiler.changes.planfile import check_account, load_changeset, rederived
 from compiler.changes.planning import (
@@ -83,6 +83,9 @@ from compiler.stripe.facts import API_VERSION
 from compiler.stripe.gateway import Gateway, GatewayStats
 from compiler.stripe.kinds import Kind
 from compiler.stripe.state import AccountState
+
+if TYPE_CHECKING:
+    from compiler.catalog.files import PresetVariables
 
 
 def _compute(
