@@ -150,7 +150,7 @@ def run(prices: int) -> list[str]:
         generated = generate_catalog(Path(tmp) / "plans", prices, seed=1)
         catalog = load_catalog([str(generated.directory)]).catalog
         targets = changed_prices(catalog)
-        state_file = Path(tmp) / "account.json"
+        state_file = Path(tmp) / "account.db"
         with run_in_thread() as builder:
             started = time.perf_counter()
             build_account(catalog, builder)
