@@ -36,18 +36,38 @@ class Run:
     wall: float
 
 
+#: runs `pricebook ARGS` in this process and writes its peak resident memory (KB) to the file named first: the
+#: kernel's own figure for this program (VmHWM), which a fork from a large parent does not inflate as it does
+#: the rusage of a child
+PROBE = """
+import sys
+from compiler.cli import main
+out = sys.argv.pop(1)
+try:
+    main()
+finally:
+    with open("/proc/self/status") as status:
+        peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    with open(out, "w") as file:
+        file.write(peak)
+"""
+
+
 def measure(args: Sequence[str]) -> tuple[float, float, float]:
     """(peak resident MB, CPU seconds, wall seconds) of `pricebook ARGS` with its output thrown away."""
-    with tempfile.TemporaryFile() as errors:
+    with tempfile.TemporaryDirectory() as tmp:
+        peak_file, errors = Path(tmp) / "peak", Path(tmp) / "errors"
         started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "-m", "compiler", *args], stdout=subprocess.DEVNULL, stderr=errors)
-        _, status, usage = os.wait4(process.pid, 0)  # the child's own figures, not those of every child so far
+        with errors.open("w") as err:
+            process = subprocess.Popen(
+                [sys.executable, "-c", PROBE, str(peak_file), *args], stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT
+            )
+            _, status, usage = os.wait4(process.pid, 0)  # this child's CPU time, not that of every child so far
         wall = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode != 0:
-            errors.seek(0)
-            raise RuntimeError(f"pricebook {' '.join(args)} failed: {errors.read().decode()[-500:]}")
-    return usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, wall
+            raise RuntimeError(f"pricebook {' '.join(args)} failed: {errors.read_text()[-500:]}")
+        return int(peak_file.read_text()) / 1024, usage.ru_utime + usage.ru_stime, wall
 
 
 def main(argv: Sequence[str] | None = None) -> None:
