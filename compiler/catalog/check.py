@@ -33,8 +33,8 @@ from compiler.catalog.files import (
 from compiler.catalog.rules import check_entries, covering_rules
 from compiler.catalog.schema import check_document_paths
 from compiler.catalog.source import Document, Entry, NodePath, iter_entries
-from compiler.catalog.yaml_reader import gc_paused
 from compiler.errors import Diagnostic, InvalidCatalog, Location, has_errors, sort_diagnostics
+from compiler.heap import collector_paused
 from compiler.stripe.kinds import Kind
 
 #: every rule id reported before the schema: finding and reading the files, the YAML, floats where amounts go
@@ -243,7 +243,7 @@ def check_catalog(
 ) -> CheckResult:
     """Load every catalog file below `paths` and check it offline."""
     files, problems = find_files(paths)
-    with gc_paused():  # the whole check makes many small acyclic objects: see yaml_reader.gc_paused
+    with collector_paused():  # the whole check makes many small acyclic objects: see compiler.heap
         documents, diagnostics = load_files(files, variables or {})
         if on_loaded is not None:
             on_loaded(documents)

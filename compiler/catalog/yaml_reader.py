@@ -10,10 +10,8 @@ where an amount goes.
 
 from __future__ import annotations
 
-import gc
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from sys import intern
 from typing import Any
 
@@ -22,6 +20,7 @@ import yaml
 from compiler import bounds
 from compiler.catalog.source import Document, NodePath
 from compiler.errors import Diagnostic, Location, Severity
+from compiler.heap import collector_paused
 
 _BaseLoader: type[yaml.SafeLoader] | type[yaml.CSafeLoader]
 try:
@@ -124,7 +123,7 @@ class Reread:
     def _read(self) -> tuple[dict[NodePath, Any], dict[NodePath, Any]]:
         if self._marks is None:
             assert self._text is not None
-            with gc_paused():
+            with collector_paused():
                 _, builder, _ = _read(self._text, self._file)  # it read without a problem the first time
             self._marks, self._text = (builder.marks, builder.key_marks), None
         return self._marks
@@ -663,19 +662,6 @@ def _read(text: str, file: str, keep: Callable[[NodePath], bool] | None = None) 
         parser.dispose()
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pauses the cyclic garbage collector: building half a million acyclic containers otherwise triggers
-    collection after collection over everything built so far (a third of the loading time)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def load_text(
     text: str, file: str, *, keep: Callable[[NodePath], bool] | None = None
 ) -> tuple[Document | None, list[Diagnostic]]:
@@ -684,7 +670,7 @@ def load_text(
     `keep` says which nodes' places are kept at once (by default all, and every key's); the others are read
     again from the text when first asked for (`Positions`)."""
     try:
-        with gc_paused():
+        with collector_paused():
             root, builder, has_document = _read(text, file, keep)
     except yaml.YAMLError as error:
         return None, [_syntax_error(error, file, text)]
@@ -722,4 +708,4 @@ def load_text(
     return doc, builder.diagnostics
 
 
-__all__ = ["ALIAS_BASE_BUDGET", "MAX_DEPTH", "RULE_IDS", "SAFE_TAGS", "Positions", "Reread", "gc_paused", "load_text"]
+__all__ = ["ALIAS_BASE_BUDGET", "MAX_DEPTH", "RULE_IDS", "SAFE_TAGS", "Positions", "Reread", "load_text"]

@@ -13,7 +13,6 @@ the check is seconds of pure computing at 10,000 prices, and the read mostly wai
 from __future__ import annotations
 
 import dataclasses
-import gc
 import multiprocessing
 import sys
 import threading
@@ -30,6 +29,7 @@ from compiler.changes.impact import with_price_impact
 from compiler.changes.model import CheckedCatalog, build_catalog
 from compiler.changes.subscribers import SubscriberOptions, with_subscribers
 from compiler.errors import Diagnostic, InvalidCatalog
+from compiler.heap import collector_paused
 from compiler.stripe.facts import API_VERSION
 from compiler.stripe.gateway import Connection, Gateway
 from compiler.stripe.kinds import Kind
@@ -126,13 +126,8 @@ class PendingCatalog:
         assert self._pipe is not None
         try:
             while True:
-                collecting = gc.isenabled()
-                gc.disable()  # the catalog is one large, acyclic allocation: no collection halfway through
-                try:
+                with collector_paused():  # the catalog is one large, acyclic allocation: no collection halfway
                     message = self._pipe.recv()
-                finally:
-                    if collecting:
-                        gc.enable()
                 if isinstance(message, ExpectedSizes):
                     self._sizes = message
                     continue

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from compiler import heap
 from compiler.apply import (
     DEFAULT_MAX_ROUNDS,
     ApplyReport,
@@ -57,7 +58,6 @@ from compiler.cli.common import (
     connect,
     connection_options,
     environment_option,
-    freeze_heap,
     mass_archive_option,
     paths_argument,
     resolve_paths,
@@ -76,6 +76,7 @@ from compiler.cli.interrupts import (
 from compiler.cli.plan import subscriber_options, subscribers_wanted
 from compiler.cli.progress import ProgressLine, duration, eta
 from compiler.errors import ApplyFailed, ExitCode, Interrupted, PlanChanged, UsageError, redact
+from compiler.heap import collector_paused
 from compiler.render.color import should_color
 from compiler.render.text import render_text, render_text_summary
 from compiler.stripe.calls import ApiCall
@@ -100,15 +101,17 @@ def _compute(
     """The ChangeSet `plan` would show for `paths` (the catalog's warnings and who pays with it), read through the
     same gateway (and pace) apply writes with; and how a later round plans the same catalog against the account
     read again (who pays is not read again: nothing shows it then)."""
-    with PendingCatalog(paths, var, vars_file, preset, on_ready=freeze_heap) as pending:
+    # the catalog stays to the end; reading the account and diffing it make no garbage a collection would find
+    with PendingCatalog(paths, var, vars_file, preset, on_ready=heap.freeze) as pending, collector_paused():
         changeset, _ = changeset_while_reading(pending, gateway, subscribers, allow_mass_archive=allow_mass_archive)
     checked = pending.result()
     plan_ids = [r.key for r in checked.catalog.of_kind(Kind.PLAN)]
     expected = expected_sizes(r.kind for r in checked.catalog)
 
     def reread(_round: ChangeSet, _result: ApplyResult) -> ChangeSet:
-        state = read_state(gateway, plan_ids, expected)
-        return plan_against(checked, state, allow_mass_archive=allow_mass_archive)
+        with collector_paused():
+            state = read_state(gateway, plan_ids, expected)
+            return plan_against(checked, state, allow_mass_archive=allow_mass_archive)
 
     return changeset, reread
 

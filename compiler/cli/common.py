@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -239,13 +238,6 @@ def mass_archive_option(func: F) -> F:
         help=f"Allow archiving more than {MASS_ARCHIVE_LIMIT} objects the catalog no longer lists, or every managed "
         "object of a kind, at once (without it such a plan is blocked: an empty or partial catalog looks like that).",
     )(func)
-
-
-def freeze_heap() -> None:
-    """What is loaded so far (the catalog) stays until the command ends: the garbage collector need not walk it
-    again at every full collection (a command's later work, reading the account or compiling, makes many
-    objects and so many collections)."""
-    gc.freeze()
 
 
 def resolve_paths(paths: tuple[str, ...]) -> list[str]:

@@ -8,13 +8,13 @@ from collections.abc import Callable, Iterable
 
 import click
 
+from compiler import heap
 from compiler.changes.changeset import FORMAT_VERSION
 from compiler.changes.compile import compile_catalog, iter_calls
 from compiler.changes.model import Catalog
 from compiler.cli.common import (
     catalog_options,
     environment_option,
-    freeze_heap,
     load_checked,
     paths_argument,
     resolve_paths,
@@ -55,7 +55,7 @@ def command(
 ) -> None:
     """Print the ordered API calls that create the catalog below PATHS (default plans/) in an empty account."""
     catalog = load_checked(resolve_paths(paths), var, vars_file, environment)
-    freeze_heap()
+    heap.freeze()  # the catalog stays to the end: full collections while compiling need not walk it
     if conform:  # the calls are made twice rather than held: cheap next to holding 100,000 of them
         problems = conformance_diagnostics(catalog, iter_calls(catalog))
         if problems:

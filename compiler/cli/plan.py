@@ -18,6 +18,7 @@ from pathlib import Path
 
 import click
 
+from compiler import heap
 from compiler.changes.changeset import ChangeSet
 from compiler.changes.planning import PendingCatalog, changeset_while_reading, reading_gateway
 from compiler.changes.subscribers import DEFAULT_LIMIT, SubscriberOptions
@@ -27,7 +28,6 @@ from compiler.cli.common import (
     connect,
     connection_options,
     environment_name_option,
-    freeze_heap,
     mass_archive_option,
     paths_argument,
     resolve_paths,
@@ -35,6 +35,7 @@ from compiler.cli.common import (
     template_vars,
 )
 from compiler.errors import ExitCode, PricebookError, UsageError
+from compiler.heap import collector_paused
 from compiler.render.color import should_color
 from compiler.render.json import render_json
 from compiler.render.markdown import COMMENT_LIMIT, GITHUB_COMMENT_LIMIT, render_markdown, render_markdown_failure
@@ -133,7 +134,9 @@ def command(
         connection = connect(environment, api_base, live)  # refuses a key of the wrong mode, before any read
         subscribers = subscribers_wanted(no_subscribers, subscriber_limit)
         preset = template_vars(environment)
-        with PendingCatalog(resolve_paths(paths), var, vars_file, preset, on_ready=freeze_heap) as checked:
+        # the catalog stays to the end; reading the account and diffing it make no garbage a collection would find
+        pending = PendingCatalog(resolve_paths(paths), var, vars_file, preset, on_ready=heap.freeze)
+        with pending as checked, collector_paused():
             changeset, _ = changeset_while_reading(
                 checked, reading_gateway(connection), subscribers, allow_mass_archive=allow_mass_archive
             )

@@ -62,7 +62,6 @@ or, for one adopted from an account where Stripe made the id up, its metadata `p
 from __future__ import annotations
 
 import dataclasses
-import gc
 import hashlib
 import json
 import math
@@ -73,6 +72,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 from compiler.errors import UnexpectedAnswer
+from compiler.heap import collector_paused
 from compiler.stripe.facts import plan_from_price
 from compiler.stripe.fields import SPECS, canonical, catalog_key, is_managed, replaced_id
 from compiler.stripe.kinds import IDENTITY_FIELD, KIND_ORDER, Kind
@@ -372,25 +372,22 @@ class _Reader:
     def run(self) -> None:
         self.pool = ThreadPoolExecutor(MAX_CHAINS, thread_name_prefix="pricebook-read")
         # Thousands of small acyclic objects arrive: a full collection over them would stall the loop that sends
-        # the next requests. They are freed by reference counting; collection resumes after the read.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            account = self.pool.submit(self.lister.account_id)
-            for source in (METERS, PRODUCTS, ACTIVE_PRICES):
-                self.start(source)
-            while self.running:
-                done, _ = wait(self.running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    chain = self.running.pop(future)
-                    self.on_page(chain, future.result())
-                if self.check is not None:
-                    self.check()
-            self.account = account.result()
-        finally:  # on an error, the requests already sent are waited for (a few round trips at most)
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            if collecting:
-                gc.enable()
+        # the next requests.
+        with collector_paused():
+            try:
+                account = self.pool.submit(self.lister.account_id)
+                for source in (METERS, PRODUCTS, ACTIVE_PRICES):
+                    self.start(source)
+                while self.running:
+                    done, _ = wait(self.running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        chain = self.running.pop(future)
+                        self.on_page(chain, future.result())
+                    if self.check is not None:
+                        self.check()
+                self.account = account.result()
+            finally:  # on an error, the requests already sent are waited for (a few round trips at most)
+                self.pool.shutdown(wait=True, cancel_futures=True)
 
     def start(self, source: ListSource) -> None:
         chain = Chain(source)

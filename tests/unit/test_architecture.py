@@ -1,7 +1,8 @@
 """The tree shows the pipeline: every module's imports (module-level or inside a function) go down the layers,
 never up and never round in a cycle; the emulator stands apart; every user-facing error lives in errors.py.
 
-    errors < bounds < stripe < catalog < changes < (render, apply, export, usage, github, emulator) < cli < __main__
+    (errors, heap) < bounds < stripe < catalog < changes < (render, apply, export, usage, github, emulator)
+        < cli < __main__
 
 A module may import its own package and any lower layer. The modules of the layer above `changes` do not import
 each other (only the command line puts them together). The emulator, our second opinion on Stripe, imports only
@@ -27,6 +28,7 @@ PACKAGE = Path(compiler.__file__).resolve().parent
 #: the layer of each unit (a subpackage or a top-level module of `compiler`), lowest first
 LAYERS: Mapping[str, int] = {
     "compiler.errors": 0,
+    "compiler.heap": 0,  # the garbage collector around bulk work: below everything that does some
     "compiler.bounds": 1,  # pricebook's own bounds on work, read by every layer above
     "compiler.stripe": 2,
     "compiler.catalog": 3,
