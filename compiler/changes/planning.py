@@ -81,6 +81,14 @@ def _check_into(
     pipe.close()
 
 
+def _unreadable(paths: Sequence[str]) -> bool:
+    """Whether finding the catalog's files already fails (a path not there, a directory without catalog files)."""
+    from compiler.catalog.files import find_files
+
+    _files, problems = find_files(paths)
+    return any(p.is_error for p in problems)
+
+
 class PendingCatalog:
     """The catalog below `paths`, checked and modelled in a child process while this one reads the account.
 
@@ -89,8 +97,10 @@ class PendingCatalog:
     sends the catalog's counts as soon as it has loaded the files (where to cut the long lists), then the
     catalog, which a thread of this process takes in as it comes (on a busy machine the child writes its
     megabytes slowly, and the read must not wait for them). Where forking is not safe (anywhere but Linux) the
-    check runs here, before the read. `on_ready` runs once the catalog is here (the CLI freezes the garbage
-    collector then). Use as a context manager: leaving stops the child if it still runs."""
+    check runs here, before the read; so it does when a path is missing or holds no catalog file, which needs no
+    parsing to see (no request is sent for a catalog that is not there). `on_ready` runs once the catalog is
+    here (the CLI freezes the garbage collector then). Use as a context manager: leaving stops the child if it
+    still runs."""
 
     def __init__(
         self,
@@ -110,7 +120,7 @@ class PendingCatalog:
         self._pipe: Pipe | None = None
         self._child: multiprocessing.process.BaseProcess | None = None
         self._receiver: threading.Thread | None = None
-        if sys.platform == "linux":
+        if sys.platform == "linux" and not _unreadable(paths):
             context = multiprocessing.get_context("fork")
             self._pipe, sending = context.Pipe(duplex=False)
             self._child = context.Process(target=_check_into, args=(sending, *self._args), daemon=True)
@@ -206,6 +216,7 @@ def changeset_while_reading(
 ) -> tuple[ChangeSet, AccountState]:
     """`changeset_for` with the catalog still being checked: the account is read meanwhile. An invalid catalog
     stops the read at its next page, and is the error raised whatever the read ran into meanwhile."""
+    pending.stop_if_invalid()  # one found invalid at once sends nothing
     try:
         state = read_state(gateway, pending.plan_ids, pending.expected, check=pending.stop_if_invalid)
     except BaseException:
