@@ -374,8 +374,8 @@ class _Reader:
         # Thousands of small acyclic objects arrive: a full collection over them would stall the loop that sends
         # the next requests.
         with collector_paused():
+            account = self.pool.submit(self.lister.account_id)
             try:
-                account = self.pool.submit(self.lister.account_id)
                 for source in (METERS, PRODUCTS, ACTIVE_PRICES):
                     self.start(source)
                 while self.running:
@@ -386,7 +386,15 @@ class _Reader:
                     if self.check is not None:
                         self.check()
                 self.account = account.result()
-            finally:  # on an error, the requests already sent are waited for (a few round trips at most)
+            except Exception:
+                # on an error, the requests already sent are waited for (a few round trips at most); the account
+                # is asked first, and its error is the one reported, as when one request followed another
+                self.pool.shutdown(wait=True, cancel_futures=True)
+                failed = None if account.cancelled() else account.exception()
+                if failed is not None:
+                    raise failed from None
+                raise
+            finally:
                 self.pool.shutdown(wait=True, cancel_futures=True)
 
     def start(self, source: ListSource) -> None:
