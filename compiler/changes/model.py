@@ -19,6 +19,7 @@ from compiler.stripe.fields import MANAGED_METADATA, catalog_canonical, meter_of
 from compiler.stripe.kinds import KIND_ORDER, Kind
 
 if TYPE_CHECKING:
+    from compiler.catalog.check import CheckResult
     from compiler.catalog.files import PresetVariables
 
 
@@ -184,4 +185,10 @@ def load_catalog(
 
     result = check_with_options(paths, var, vars_file, NO_PRESET if preset is None else preset)
     result.raise_for_errors()
+    return modelled(result)
+
+
+def modelled(result: CheckResult) -> CheckedCatalog:
+    """The model of a catalog whose check passed: its entries, its adoption record, and the check's warnings
+    (the one way from a check to a model, whichever process checked)."""
     return CheckedCatalog(build_catalog(result.entries, result.adoptions), tuple(result.warnings))

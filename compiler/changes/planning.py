@@ -26,7 +26,7 @@ from compiler.catalog.source import Document, iter_entries
 from compiler.changes.changeset import ChangeSet
 from compiler.changes.diff import diff
 from compiler.changes.impact import with_price_impact
-from compiler.changes.model import CheckedCatalog, build_catalog
+from compiler.changes.model import CheckedCatalog, modelled
 from compiler.changes.subscribers import SubscriberOptions, with_subscribers
 from compiler.errors import Diagnostic, InvalidCatalog
 from compiler.heap import collector_paused
@@ -57,7 +57,7 @@ def check_and_model(
     result = check_with_options(paths, var, vars_file, NO_PRESET if preset is None else preset, on_loaded=on_loaded)
     if not result.ok:
         return result.diagnostics, None
-    return result.diagnostics, CheckedCatalog(build_catalog(result.entries), tuple(result.warnings))
+    return result.diagnostics, modelled(result)
 
 
 def count_entries(documents: Sequence[Document]) -> ExpectedSizes:

@@ -17,6 +17,7 @@ from compiler.errors import InvalidCatalog, StripeApiError
 from compiler.stripe.kinds import Kind
 from tests.stripe_lists import StripeLists
 from tests.stripe_objects import stripe_price, stripe_product
+from tests.unit.test_adoption_record import catalog_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 INVALID = """\
@@ -42,6 +43,15 @@ def test_the_changeset_and_its_warnings_are_the_ones_of_a_check_before_the_read(
     with PendingCatalog([str(ROOT / "plans")]) as pending:
         meanwhile, state = changeset_while_reading(pending, StripeLists(account))
     assert meanwhile.to_json() == before.to_json() and state == state_before
+
+
+def test_the_catalog_from_the_child_carries_its_adoption_record(tmp_path: Path) -> None:
+    # the model the child sends is the one load_catalog builds: entries, warnings and the `adopt:` record
+    plans = catalog_dir(tmp_path)
+    with PendingCatalog([str(plans)]) as pending:
+        checked = pending.result()
+    assert checked == load_catalog([str(plans)])
+    assert checked.catalog.adoption("acct_1Nv0FGQ9RKHgCVdK", livemode=False) is not None
 
 
 def test_an_invalid_catalog_stops_the_read_and_is_the_error(tmp_path: Path) -> None:
