@@ -299,9 +299,15 @@ def current_state(saved: ChangeSet, gateway: Lister) -> AccountState:
 
 
 def missing_plans(plan_ids: Iterable[str], family: Iterable[LiveObject]) -> list[str]:
-    """The plan ids (the catalog's) that no object of the account's price family has."""
-    ids = {o.id for o in family if o.kind in (Kind.PRICE, Kind.PLAN)}
-    return [key for key in plan_ids if key not in ids]
+    """The plan ids (the catalog's) that no object of the account's price family has, as its id or, for an
+    adopted plan whose id Stripe made up, as its catalog id (`pricebook_id`)."""
+    found = set()
+    for o in family:
+        if o.kind in (Kind.PRICE, Kind.PLAN):
+            found.add(o.id)
+        if o.kind is Kind.PLAN and o.key is not None:
+            found.add(o.key)
+    return [key for key in plan_ids if key not in found]
 
 
 def needs_plans_list(plan_ids: Iterable[str], family: Sequence[LiveObject]) -> bool:

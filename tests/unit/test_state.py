@@ -310,6 +310,10 @@ def test_the_plans_list_is_read_exactly_when_a_catalog_plan_is_missing_from_the_
     assert not needs_plans_list(["gold"], family)
     assert needs_plans_list(["gold", "silver"], family)
     assert needs_plans_list(["gold"], build_state([], [], [stripe_price()], []).objects)
+    # an adopted plan is found by its catalog id too: the id Stripe made up is not the catalog's
+    adopted = plan_in_price_list(id="plan_Q1x", metadata={**MANAGED, "pricebook_id": "gold"})
+    assert not needs_plans_list(["gold"], build_state([], [], [adopted], []).objects)
+    assert needs_plans_list(["silver"], build_state([], [], [adopted], []).objects)
 
 
 def test_apply_plan_reads_the_account_as_the_plan_did_so_an_unchanged_account_is_fresh() -> None:
