@@ -239,6 +239,7 @@ class Emulator:
                     self.store.clock_offset = params["now"] - time.time()
                 else:
                     self.store.clock_offset += params["advance"]
+                self._commit()
         with self._lock:
             return Response(200, {"now": self.store.now(), "offset": self.store.clock_offset})
 

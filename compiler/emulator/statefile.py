@@ -3,10 +3,10 @@ record, so that it survives a restart.
 
 Every request's changes are written in one transaction before its answer goes out: the records its handler
 touched whose content changed, the keys it took out (`tables.Changes`), and the store's scalars (its counters,
-the account's id: `Store.scalars`). A write therefore costs what its own records cost, not the size of the
-account. The database keeps a write-ahead log with `synchronous=NORMAL`: a committed request survives the
-emulator being killed (kill -9 included), and a power cut may lose the last commits but never leaves half of
-one.
+the account's id, how far its clock runs ahead: `Store.scalars`). A write therefore costs what its own records
+cost, not the size of the account. The database keeps a write-ahead log with `synchronous=NORMAL`: a committed
+request survives the emulator being killed (kill -9 included), and a power cut may lose the last commits but
+never leaves half of one.
 
 A collection the store does not have (any more) is left alone in the file; one the file does not have starts
 empty. New kinds of records need nothing here.

@@ -68,14 +68,19 @@ class Store:
 
     def scalars(self) -> dict[str, Scalar]:
         """What the store holds outside its records, which `--state` keeps beside them."""
-        dropped = self.usage.dropped_duplicates
-        return {"seq": self.seq, "usage.dropped_duplicates": dropped, "account_id": self.account_id}
+        return {
+            "seq": self.seq,
+            "usage.dropped_duplicates": self.usage.dropped_duplicates,
+            "account_id": self.account_id,
+            "clock_offset": self.clock_offset,  # the account's time never runs back through a restart
+        }
 
     def restored(self, scalars: Mapping[str, Scalar]) -> None:
         """After the records were read back from a state file: the scalars, and the indexes again."""
         self.seq = int(scalars.get("seq", 0))
         self.usage.dropped_duplicates = int(scalars.get("usage.dropped_duplicates", 0))
         self.account_id = str(scalars.get("account_id") or self.account_id)
+        self.clock_offset = float(scalars.get("clock_offset", 0.0))
         self._reindex()
         self.usage.reindex()
 

@@ -20,8 +20,8 @@ from typing import Any
 Record = dict[str, Any]
 #: (collection, key) -> the record now, or None when the key was taken out
 Touched = dict[tuple[str, str], Record | None]
-#: a value the store keeps outside its records (a counter, the account's id)
-Scalar = int | str
+#: a value the store keeps outside its records (a counter, the account's id, how far its clock runs ahead)
+Scalar = int | float | str
 
 
 class Changes:

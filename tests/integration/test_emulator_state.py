@@ -186,6 +186,21 @@ def test_the_account_stays_the_same_account_through_a_restart_and_a_reset(tmp_pa
     assert kept(path)["store"]["account_id"] == account
 
 
+def test_the_account_clock_stays_ahead_through_a_restart(tmp_path: Path) -> None:
+    # meter events and their 35-day window are judged by the account's clock: a restart must not move it back
+    path = tmp_path / "account.db"
+    with run_in_thread(state_path=path) as emulator:
+        status, _, answer = emulator.raw("POST", "/_emulator/clock?advance=86400", "", api_key=None)
+        assert status == 200
+        before = int(answer["now"])
+        assert before >= time.time() + 86_000
+    again = Emulator(state_path=path)
+    try:
+        assert again.store.now() >= before
+    finally:
+        again.close()
+
+
 def test_a_file_that_is_not_a_state_file_is_refused(tmp_path: Path) -> None:
     old = tmp_path / "state.json"
     old.write_text('{"store": {}}')
