@@ -219,7 +219,7 @@ def changeset_while_reading(
     pending.stop_if_invalid()  # one found invalid at once sends nothing
     try:
         state = read_state(gateway, pending.plan_ids, pending.expected, check=pending.stop_if_invalid)
-    except BaseException:
+    except Exception:  # not Ctrl-C: that ends the command at once, with no wait for the check
         pending.result()
         raise
     checked = pending.result()

@@ -77,6 +77,17 @@ def test_an_invalid_catalog_is_the_error_even_when_the_read_fails_first(tmp_path
         changeset_while_reading(pending, StripeLists({}, before_page=refuse))
 
 
+def test_ctrl_c_during_the_read_is_not_held_up_by_the_check(tmp_path: Path) -> None:
+    # the user's interrupt wins over the catalog's error, and does not wait for the check to finish
+    (tmp_path / "bad.yaml").write_text(INVALID)
+
+    def interrupt(lists: StripeLists, path: str, query: Mapping[str, Any]) -> None:
+        raise KeyboardInterrupt
+
+    with PendingCatalog([str(tmp_path)]) as pending, pytest.raises(KeyboardInterrupt):
+        changeset_while_reading(pending, StripeLists({}, before_page=interrupt))
+
+
 def test_a_read_error_is_the_error_when_the_catalog_is_valid() -> None:
     def refuse(lists: StripeLists, path: str, query: Mapping[str, Any]) -> None:
         raise StripeApiError("Invalid API Key provided", status=401)
