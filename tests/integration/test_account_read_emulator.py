@@ -91,10 +91,11 @@ def test_the_price_product_and_plan_lists_filter_on_created_as_stripe_does(emula
 
 @pytest.fixture
 def slow_emulator(emulator_factory: EmulatorFactory) -> EmulatorHandle:
-    """An emulator 40 ms away, holding 1,200 prices and 120 products written at 25 a second."""
+    """An emulator 100 ms away, holding 1,200 prices and 120 products written at 25 a second: far enough that
+    one chain alone would outlast the pacer (at 40 ms that hung on how long the emulator took to answer)."""
     handle = emulator_factory()
     build(handle, 1200)
-    handle.emulator.knobs = Knobs(latency_ms=40)  # only the reads need to be far away
+    handle.emulator.knobs = Knobs(latency_ms=100)  # only the reads need to be far away
     return handle
 
 
