@@ -84,10 +84,10 @@ def test_ctrl_c_at_any_moment_exits_130_without_a_traceback_and_reports_what_was
     emulator_factory: EmulatorFactory, plans: Path, moment: float, command: list[str]
 ) -> None:
     # Answers slow enough that every moment falls inside the run (about 1.6 s): the imports (the stripe SDK's end
-    # about 0.4 s in), the read, the writes. The moments count from when the interpreter can take the signal at
-    # all; its own start-up (importing `site`, up to ~0.1 s on a busy machine) runs none of pricebook's code and
-    # is left out.
-    emulator = emulator_factory(latency_ms=80)
+    # about 0.4 s in), the read (its lists side by side: a few round trips), the writes. The moments count from
+    # when the interpreter can take the signal at all; its own start-up (importing `site`, up to ~0.1 s on a busy
+    # machine) runs none of pricebook's code and is left out.
+    emulator = emulator_factory(latency_ms=120)
     process = start_apply(emulator, plans, command=command)
     wait_until(lambda: process.poll() is not None or python_is_up(process.pid), "the interpreter")
     time.sleep(moment)
