@@ -47,6 +47,7 @@ NOT_RULE_IDS: Mapping[str, str] = {
     "pricebook-plan": "the PR comment's marker",
     "pricebook-plan-hash": "the PR comment's hash marker",
     "pricebook-apply": "a thread name",
+    "pricebook-catalog": "a thread name",
     "pricebook-emulator": "a thread name",
     "pricebook-http": "a thread name",
     "pricebook-read": "a thread name",
