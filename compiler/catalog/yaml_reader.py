@@ -73,9 +73,10 @@ class Positions(Mapping[NodePath, Location]):
 
     When the file was read keeping only some places (`load_text(keep=...)`), the others are read again from the
     text the first time one is asked for (`Reread`): a valid catalog never needs them, and at 100,000 prices
-    they were most of the memory a check took."""
+    they were most of the memory a check took. Pickled (to the process that plans) with the places it kept and
+    the text, never with the places read again."""
 
-    __slots__ = ("_file", "_places", "_rest")
+    __slots__ = ("_all_places", "_file", "_places", "_rest")
 
     def __init__(
         self, file: str, marks: dict[NodePath, Any], rest: Callable[[], dict[NodePath, Any]] | None = None
@@ -83,16 +84,21 @@ class Positions(Mapping[NodePath, Location]):
         self._file = file
         self._places = marks
         self._rest = rest
+        self._all_places: dict[NodePath, Any] | None = None if rest is not None else marks
 
     @property
     def complete(self) -> bool:
         """Whether every place is here (nothing is left to read again)."""
-        return self._rest is None
+        return self._all_places is not None
 
     def _all(self) -> dict[NodePath, Any]:
-        if self._rest is not None:
-            self._places, self._rest = self._rest(), None
-        return self._places
+        if self._all_places is None:
+            assert self._rest is not None
+            self._all_places = self._rest()
+        return self._all_places
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Positions, (self._file, self._places, self._rest)
 
     def __getitem__(self, path: NodePath) -> Location:
         mark = self._places.get(path)
@@ -111,22 +117,25 @@ class Positions(Mapping[NodePath, Location]):
 
 
 class Reread:
-    """Every place of one file's nodes and keys, read again from its text once, when first asked for."""
+    """Every place of one file's nodes and keys, read again from its text once, when first asked for. Pickled
+    as the text alone: the places are read again wherever they are needed."""
 
     __slots__ = ("_file", "_marks", "_text")
 
     def __init__(self, text: str, file: str) -> None:
-        self._text: str | None = text
+        self._text = text
         self._file = file
         self._marks: tuple[dict[NodePath, Any], dict[NodePath, Any]] | None = None
 
     def _read(self) -> tuple[dict[NodePath, Any], dict[NodePath, Any]]:
         if self._marks is None:
-            assert self._text is not None
             with collector_paused():
                 _, builder, _ = _read(self._text, self._file)  # it read without a problem the first time
-            self._marks, self._text = (builder.marks, builder.key_marks), None
+            self._marks = (builder.marks, builder.key_marks)
         return self._marks
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Reread, (self._text, self._file)
 
     def nodes(self) -> dict[NodePath, Any]:
         return self._read()[0]

@@ -3,6 +3,7 @@ place of anything inside them again from its text when a problem needs one."""
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ from compiler.catalog import yaml_reader
 from compiler.catalog.check import check_catalog
 from compiler.catalog.source import Document, NodePath, is_entry_place
 from compiler.catalog.yaml_reader import Positions, load_text
+from compiler.changes.model import load_catalog
+from compiler.stripe.kinds import Kind
 from tests.bench.generate import generate_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,3 +91,38 @@ def test_a_problem_finds_its_place_in_the_file_it_reads_again(tmp_path: Path) ->
     result = check_catalog([str(tmp_path)])
     (error,) = [d for d in result.errors if d.rule == "money-float"]
     assert (error.location.line, error.location.col) == (20, 35)
+
+
+def test_the_model_finds_a_fields_place_only_when_asked_and_after_a_pickle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the model is built without reading any file again (a Location per field of 100,000 prices was most of
+    # compile's memory), and a problem found in the process that plans, after the catalog came through a pipe,
+    # still names the field's line
+    (tmp_path / "c.yaml").write_text(
+        "products:\n"
+        "  - id: suite\n"
+        "    name: Suite\n"
+        "    prices:\n"
+        "      - lookup_key: seats\n"
+        "        currency: usd\n"
+        "        unit_amount: 1000\n"
+        "        recurring: {interval: month}\n"
+    )
+    reads: list[str] = []
+    read = yaml_reader._read
+
+    def counted(text: str, file: str, keep: Callable[[NodePath], bool] | None = None) -> Any:
+        reads.append(file)
+        return read(text, file, keep)
+
+    monkeypatch.setattr(yaml_reader, "_read", counted)
+    catalog = load_catalog([str(tmp_path)]).catalog
+    assert len(reads) == 1  # the first reading only
+    received = pickle.loads(pickle.dumps(catalog))
+    seats = received.get(Kind.PRICE, "seats")
+    assert seats is not None and len(reads) == 1
+    amount = seats.where("unit_amount")
+    assert amount is not None and (amount.line, amount.col) == (7, 9)
+    assert seats.where("nickname") == seats.location  # a field the entry does not write: the entry
+    assert len(reads) == 2  # the file read again once, for the place asked for
