@@ -150,7 +150,7 @@ def command(
         name = environment.name if environment is not None else None
         text = render_markdown(changeset, environment=name, limit=max_bytes or None, full_plan_url=full_plan_url)
     elif fmt == "json":
-        text = render_json(changeset)
+        text = render_json(changeset, pretty=sys.stdout.isatty())
     else:
         text = render_text(changeset, color=should_color(sys.stdout, os.environ))
     click.echo(text, nl=False)

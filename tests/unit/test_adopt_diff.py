@@ -288,7 +288,7 @@ def test_every_view_names_the_product_beside_the_id() -> None:
         "- **`<=` 2 prices to adopt** (made outside pricebook: the catalog takes it over): `emails`, `seats`"
         in markdown
     )
-    assert '"product_name": "Suite"' in render_json(changeset)
+    assert '"product_name":"Suite"' in render_json(changeset)
 
 
 def test_a_marked_price_without_a_lookup_key_is_adopted_rather_than_a_problem() -> None:

@@ -159,7 +159,7 @@ def outputs(changeset: ChangeSet) -> dict[str, str]:
     return {
         "expected.txt": render_text(changeset, color=False),
         "expected.md": render_markdown(changeset),
-        "expected.json": render_json(changeset),
+        "expected.json": render_json(changeset, pretty=True),
     }
 
 
@@ -217,6 +217,6 @@ def test_golden_json_follows_the_schema_and_round_trips(scenario: str) -> None:
     text = (GOLDEN / scenario / "expected.json").read_text(encoding="utf-8")
     data = json.loads(text)
     jsonschema.Draft202012Validator(schema).validate(data)
-    assert render_json(ChangeSet.from_json(data)) == text
+    assert render_json(ChangeSet.from_json(data), pretty=True) == text
     # nothing time- or machine-dependent: no paths of this checkout, no timestamps of the account
     assert str(REPO) not in text and "created" not in data and '"created"' not in text

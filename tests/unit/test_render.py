@@ -481,7 +481,7 @@ def test_json_round_trips_through_from_json(problems: tuple[Problem, ...], warni
 def test_json_is_stable_and_starts_with_the_format_version() -> None:
     text = render_json(_changeset())
     assert text == render_json(_changeset())
-    assert text.startswith('{\n  "format_version": "2",\n  "api_version": "2026-10-28.endive",')
+    assert text.startswith('{"format_version":"2","api_version":"2026-10-28.endive",')
     data = json.loads(text)
     assert data["summary"] == {"adopt": 0, "create": 2, "update": 1, "replace": 1, "archive": 1, "no-op": 1}
 
@@ -690,3 +690,11 @@ def test_thousands_of_warnings_are_listed_up_to_a_number_before_the_money_table_
     assert re.search(r"> - … and [\d,]+ more, left out of this comment\.", md)
     assert re.search(r"- … and [\d,]+ more warnings, left out of this comment\.", md)
     assert re.search(r"left out .*[\d,]+ warnings and problems", md)
+
+
+def test_json_is_compact_unless_asked_pretty_and_both_read_the_same() -> None:
+    changeset = _changeset()
+    compact, pretty = render_json(changeset), render_json(changeset, pretty=True)
+    assert compact.count("\n") == 1 and compact.endswith("}\n") and ", " not in compact.split('"')[0]
+    assert pretty.startswith('{\n  "format_version": "2"')
+    assert json.loads(compact) == json.loads(pretty)
