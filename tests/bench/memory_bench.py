@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.bench import exit_on
 from tests.bench.generate import generate_catalog
 
 SIZES = (10_000, 100_000)
@@ -100,10 +101,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             print(f"{name}: memory a price at {large.prices} / at {small.prices} prices = {growth:.2f} (1.00 = linear)")
             if growth > LINEAR:
                 failures.append(f"{name} grows faster than linear ({growth:.2f}x the memory a price)")
-    for failure in failures:
-        print(f"FAILED: {failure}")
-    if failures:
-        raise SystemExit(1)
+    exit_on(failures)
 
 
 if __name__ == "__main__":

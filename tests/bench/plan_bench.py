@@ -41,6 +41,7 @@ from compiler.emulator.runner import TEST_API_KEY
 from compiler.stripe.calls import ApiCall
 from compiler.stripe.gateway import TEST_RATE, Connection, Gateway
 from compiler.stripe.kinds import Kind
+from tests.bench import exit_on
 from tests.bench.generate import generate_catalog
 
 PRICES = 10_000
@@ -233,10 +234,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     prices = args[0] if args else PRICES
     latencies = tuple(args[1:]) or LATENCIES_MS
     failures = run(prices, latencies)
-    for failure in failures:
-        print(f"FAILED: {failure}")
-    if failures:
-        raise SystemExit(1)
+    exit_on(failures)
 
 
 if __name__ == "__main__":

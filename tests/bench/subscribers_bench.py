@@ -33,6 +33,7 @@ from compiler.stripe.fields import catalog_canonical
 from compiler.stripe.gateway import PAGE_SIZE, Connection, Gateway
 from compiler.stripe.kinds import Kind
 from compiler.stripe.state import AccountState
+from tests.bench import exit_on
 from tests.bench.generate import generate_catalog
 from tests.bench.plan_bench import EmulatorProcess, build_account, save_account
 
@@ -201,10 +202,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     prices = int(args[0]) if args and args[0].isdigit() else PRICES
     failures = run(prices)
-    for failure in failures:
-        print(f"FAILED: {failure}")
-    if failures:
-        raise SystemExit(1)
+    exit_on(failures)
 
 
 if __name__ == "__main__":
