@@ -17,7 +17,7 @@ Colour is an argument (see `color.should_color`), so the output is reproducible.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from compiler.changes.changeset import Action, Change, ChangeSet, FieldChange, MoneyWarning, Problem
@@ -247,35 +247,37 @@ def _calls(calls: Sequence[ApiCall]) -> list[str]:
     return lines
 
 
-def _warnings(warnings: Sequence[Diagnostic], paint: _Paint) -> list[str]:
-    """`Warning: plans/x.yaml:3:5: message [rule]` and its hint, one block each (as `validate` reports them)."""
+def _blocks(label: str, entries: Iterable[tuple[str, str, str, str | None]]) -> list[str]:
+    """`Label place: message [rule]` and its hint, one block each, a blank line between (as `validate` reports
+    its diagnostics); `entries` are (place, message, rule, hint)."""
     lines: list[str] = []
-    for warning in warnings:
+    for place, message, rule, hint in entries:
         if lines:
             lines.append("")
-        lines.append(f"{paint('Warning:', YELLOW, BOLD)} {warning.location}: {warning.message} [{warning.rule}]")
-        if warning.hint:
-            lines.append(f"  hint: {warning.hint}")
+        lines.append(f"{label} {place}: {message} [{rule}]")
+        if hint:
+            lines.append(f"  hint: {hint}")
     return lines
+
+
+def _warnings(warnings: Sequence[Diagnostic], paint: _Paint) -> list[str]:
+    label = paint("Warning:", YELLOW, BOLD)
+    return _blocks(label, ((str(w.location), w.message, w.rule, w.hint) for w in warnings))
 
 
 def _money_warnings(warnings: Sequence[MoneyWarning], paint: _Paint) -> list[str]:
-    """`Warning: price.x: message [rule]` and its hint, one block each, under a line that says what they are."""
+    """The money warnings under a line that says what they are."""
     count = len(warnings)
-    lines = [paint(f"Money: {count} warning{'' if count == 1 else 's'} about what existing subscribers pay", BOLD)]
-    for warning in warnings:
-        lines.append(f"{paint('Warning:', YELLOW, BOLD)} {warning.address}: {warning.message} [{warning.rule}]")
-        lines += [f"  hint: {warning.hint}", ""]
-    return lines[:-1]
+    heading = paint(f"Money: {count} warning{'' if count == 1 else 's'} about what existing subscribers pay", BOLD)
+    label = paint("Warning:", YELLOW, BOLD)
+    return [heading, *_blocks(label, ((w.address, w.message, w.rule, w.hint) for w in warnings))]
 
 
 def _problems(problems: Sequence[Problem], paint: _Paint) -> list[str]:
-    lines: list[str] = []
-    for problem in problems:
-        if lines:
-            lines.append("")
-        where = f"{problem.location}: " if problem.location is not None else ""
-        lines.append(f"{paint('Error:', RED, BOLD)} {where}{problem.address}: {problem.message} [{problem.rule}]")
-        if problem.hint:
-            lines.append(f"  hint: {problem.hint}")
-    return lines
+    label = paint("Error:", RED, BOLD)
+    return _blocks(label, ((_place(p), p.message, p.rule, p.hint) for p in problems))
+
+
+def _place(problem: Problem) -> str:
+    """Where the catalog writes what the problem is about (when it does), then its address."""
+    return problem.address if problem.location is None else f"{problem.location}: {problem.address}"
