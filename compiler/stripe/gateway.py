@@ -449,6 +449,17 @@ class Gateway:
         may_have_run = False  # did an earlier attempt of this request possibly execute?
         deadline: float | None = None  # set by the first send
         earlier: stripe.StripeError | None = None  # the failure of the attempt before
+
+        def renewed(headers: Mapping[str, str] | None) -> bool:
+            """Whether Stripe replayed a stale answer that a renewed key now gets past (once, see `request`)."""
+            nonlocal renew_stale_key
+            if renew_stale_key and not may_have_run and _replayed(headers) and "idempotency_key" in options:
+                options["idempotency_key"] = _renewed(options["idempotency_key"])
+                renew_stale_key = False
+                self._counters.add(renewed_keys=1)
+                return True
+            return False
+
         while True:
             waited = self.pacer.acquire()
             self._counters.add(requests=1, paced_seconds=waited)
@@ -474,10 +485,7 @@ class Gateway:
                     raise UnexpectedAnswer(
                         f"the answer to {method} {path} is not JSON ({_excerpt(exc.http_body)})"
                     ) from None
-                if renew_stale_key and not may_have_run and _replayed(exc.headers) and "idempotency_key" in options:
-                    options["idempotency_key"] = _renewed(options["idempotency_key"])
-                    renew_stale_key = False
-                    self._counters.add(renewed_keys=1)
+                if renewed(exc.headers):
                     continue
                 if status == 429:
                     rate_limited += 1
@@ -508,10 +516,7 @@ class Gateway:
                 raise UnexpectedAnswer(
                     f"the answer to {method} {path} cannot be read ({type(exc).__name__}: {redact(str(exc))})"
                 ) from None
-            if renew_stale_key and not may_have_run and _replayed(response.headers) and "idempotency_key" in options:
-                options["idempotency_key"] = _renewed(options["idempotency_key"])
-                renew_stale_key = False
-                self._counters.add(renewed_keys=1)
+            if renewed(response.headers):
                 continue
             return self._answer(method, path, response.body), response.headers, time.perf_counter() - sent
 
