@@ -21,6 +21,7 @@ from compiler.stripe.facts import (
     METADATA_VALUE_LENGTH,
     ONE_OF_PARAMS,
     STRING_LENGTH,
+    TOO_MANY_METADATA_KEYS,
 )
 
 
@@ -73,11 +74,14 @@ def expanded(ctx: Ctx, expandable: Iterable[str], *, is_list: bool) -> frozenset
 # -- metadata and strings (docs.stripe.com/api/metadata, and each parameter's maxLength) ---------------------------
 
 
-def check_metadata(value: Any, param: str = "metadata") -> None:
+def check_metadata(value: Any, param: str = "metadata", current: Mapping[str, str] | None = None) -> None:
+    """Stripe's metadata limits on a request's `metadata`; `current` is what an update's object has already: the
+    key limit holds for the object once the update's keys are merged in."""
     if not isinstance(value, Mapping):
         return
-    if len(value) > METADATA_KEYS.value:
-        raise invalid(f"Metadata can have at most {METADATA_KEYS.value} keys.", param=param)
+    count = len(merge_metadata(current or {}, value))
+    if count > METADATA_KEYS.value:
+        raise invalid(TOO_MANY_METADATA_KEYS.format(limit=METADATA_KEYS.value, count=count), param=param)
     for key, item in value.items():
         if len(key) > METADATA_KEY_LENGTH.value:
             raise invalid(

@@ -440,7 +440,7 @@ def update_price(ctx: Ctx) -> Record:
     expand = expanded(ctx, PRICE_EXPANDABLE, is_list=False)
     store, params = ctx.store, ctx.params
     record = require(store.prices, str(ctx.object_id), "price")
-    check_metadata(params.get("metadata"))
+    check_metadata(params.get("metadata"), current=record["metadata"])
     check_lengths({k: v for k, v in params.items() if k == "nickname"}, {})
     if params.get("active") is False and record["active"] and _default_price_of(store, record):
         raise invalid("This price cannot be archived because it is the default price of its product.", param="active")
@@ -563,7 +563,7 @@ def update_plan(ctx: Ctx) -> Record:
     expand = expanded(ctx, PLAN_EXPANDABLE, is_list=False)
     store, params = ctx.store, ctx.params
     record = _plan_record(ctx)
-    check_metadata(params.get("metadata"))
+    check_metadata(params.get("metadata"), current=record["metadata"])
     if "product" in params and params["product"] not in store.products:
         raise no_such("product", str(params["product"]), param="product", status=400)
     if "trial_period_days" in params:

@@ -63,7 +63,7 @@ def update_product(ctx: Ctx) -> Record:
     expand = expanded(ctx, EXPANDABLE, is_list=False)
     store, params = ctx.store, ctx.params
     record = require(store.products, str(ctx.object_id), "product")
-    check_fields({k: v for k, v in params.items() if v != ""})
+    check_fields({k: v for k, v in params.items() if v != ""}, metadata=record["metadata"])
     for key in ("statement_descriptor", "unit_label"):
         if params.get(key) and record["type"] != "service":
             raise invalid(f"`{key}` may only be set if `type=service`.", param=key)

@@ -45,7 +45,11 @@ UNSETTABLE = (
 EMPTY_LIST_FIELDS = ("images", "marketing_features")
 
 
-def check_fields(params: Mapping[str, Any], param_prefix: str = "") -> None:
+def check_fields(
+    params: Mapping[str, Any], param_prefix: str = "", *, metadata: Mapping[str, str] | None = None
+) -> None:
+    """A product's fields as a create or an update gives them; `metadata` is what an updated product has."""
+
     def name(key: str) -> str:
         return f"{param_prefix}[{key}]" if param_prefix else key
 
@@ -74,7 +78,7 @@ def check_fields(params: Mapping[str, Any], param_prefix: str = "") -> None:
         if isinstance(feature, Mapping):
             param = f"{name('marketing_features')}[{index}][name]"
             check_length(feature.get("name"), param, MARKETING_FEATURE_NAME.value)
-    check_metadata(params.get("metadata"), name("metadata"))
+    check_metadata(params.get("metadata"), name("metadata"), metadata)
 
 
 def create_product_record(store: Store, params: Mapping[str, Any], *, param: str = "") -> Record:

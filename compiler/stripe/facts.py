@@ -122,6 +122,8 @@ INTERVAL_ADJECTIVE: Mapping[str, str] = {"day": "daily", "week": "weekly", "mont
 
 # --- metadata -------------------------------------------------------------------------------------------
 
+#: counted on the object as it is after a request: an update's keys join the ones it has, and the ones it unsets
+#: (`metadata[key]=""`) leave ("You can add 50 total key-value pairs", https://docs.stripe.com/metadata)
 METADATA_KEYS = Limit(50, "metadata keys of one object", METADATA_DOC, VERIFIED)
 METADATA_KEY_LENGTH = Limit(40, "characters of a metadata key (which may not contain [ or ])", METADATA_DOC, VERIFIED)
 METADATA_VALUE_LENGTH = Limit(500, "characters of a metadata value", METADATA_DOC, VERIFIED)
@@ -237,6 +239,10 @@ LOOKUP_KEY_TAKEN = "A price (`{price}`) already uses that lookup key."
 SUBSCRIPTION_MISMATCH = "Currency and interval fields must match across all plans on this subscription."
 METERED_NEEDS_METER = "Metered prices must be backed by a meter: set `meter`."
 DEACTIVATED_METER = "You can't attach a deactivated meter to a price: '{meter}'."
+TOO_MANY_METADATA_KEYS = (
+    "Metadata can have up to {limit} keys, but you've set {count}. Email us at support+metadata@stripe.com for "
+    "more information."
+)
 
 
 # --- subscriptions: who is on a price -------------------------------------------------------------------
