@@ -55,10 +55,12 @@ from compiler.changes.problems import (
     PLAN_ID_HELD_BY_PRICE,
     PLAN_ID_HELD_BY_UNMANAGED_PLAN,
     PRODUCT_ID_HELD_BY_UNMANAGED_PRODUCT,
+    TOO_MANY_METADATA_KEYS,
     ProblemRule,
 )
 from compiler.errors import Diagnostic, Location, Severity
 from compiler.stripe.calls import ApiCall, CallAction, in_stage_order, placeholder
+from compiler.stripe.facts import METADATA_KEYS
 from compiler.stripe.fields import (
     MANAGED_BY_KEY,
     MANAGED_BY_VALUE,
@@ -67,6 +69,7 @@ from compiler.stripe.fields import (
     Mutability,
     Removal,
     currency_options_to_send,
+    metadata_after,
     unstated,
 )
 from compiler.stripe.kinds import IDENTITY_FIELD, KIND_ORDER, Kind
@@ -286,6 +289,8 @@ class _Diff:
             self._noop(resource, live)
             return
         params = _update_params(resource, live, [f for f in fields if f[0] != "default_price"])
+        if self._too_many_keys(resource, live, params, "update"):
+            return
         if params:
             action = CallAction.ARCHIVE if params.get("active") is False else CallAction.UPDATE
             self.calls.append(_post(_object_path(Kind.PRODUCT, live.id), params, resource.address, action))
@@ -553,12 +558,6 @@ class _Diff:
             self.decided[resource.address] = Action.ADOPT
         path = _object_path(resource.kind, live.id)
         params = _update_params(resource, live, [f for f in fields if f[0] != "default_price"])
-        if params.get("currency_options") == "":
-            # a removed currency option: Stripe can only clear the options, then set the remaining ones
-            self.calls.append(
-                _post(path, {"currency_options": ""}, resource.address, CallAction.CLEAR_CURRENCY_OPTIONS)
-            )
-            params["currency_options"] = _plain(currency_options_to_send(resource.params) or {})
         archive = params.pop("active", None) is False
         marks: list[FieldChange] = []
         before = self.adopting.get(live.id)
@@ -568,6 +567,14 @@ class _Diff:
         if resource.kind in (Kind.PRODUCT, Kind.PLAN) and live.id != resource.key:
             params["metadata"] = {**params.get("metadata", {}), PRICEBOOK_ID_KEY: resource.key}
             marks.append(FieldChange(f"metadata.{PRICEBOOK_ID_KEY}", None, resource.key))
+        if self._too_many_keys(resource, live, params, "adoption"):
+            return
+        if params.get("currency_options") == "":
+            # a removed currency option: Stripe can only clear the options, then set the remaining ones
+            self.calls.append(
+                _post(path, {"currency_options": ""}, resource.address, CallAction.CLEAR_CURRENCY_OPTIONS)
+            )
+            params["currency_options"] = _plain(currency_options_to_send(resource.params) or {})
         self.calls.append(_post(path, params, resource.address, CallAction.ADOPT))
         if archive:  # after the default price moves, as any archive (until then it may be a default price)
             self.calls.append(_post(path, {"active": False}, resource.address, CallAction.ARCHIVE))
@@ -629,6 +636,8 @@ class _Diff:
         notes: Sequence[Note] = (),
     ) -> None:
         params = _update_params(resource, live, fields)
+        if self._too_many_keys(resource, live, params, "update"):
+            return
         path = _object_path(resource.kind, live.id)
         if params.get("currency_options") == "":
             # a removed currency option: Stripe can only clear the options, then set the remaining ones
@@ -682,6 +691,40 @@ class _Diff:
                 hint,
             )
         return bool(refused)
+
+    def _too_many_keys(self, resource: Resource, live: LiveObject, params: Mapping[str, Any], what: str) -> bool:
+        """A problem when the metadata an update (or adoption) sends would leave the object with more keys than
+        Stripe allows, which it refuses half way through an apply. Stripe counts the object's keys after the
+        update: the catalog's, the mark, and the keys the update leaves as they are (pricebook's own, which the
+        diff never compares, such as a pricebook_id by hand on a price)."""
+        sent = params.get("metadata")
+        if not isinstance(sent, Mapping):
+            return False
+        current = live.raw.get("metadata") if live.raw is not None else live.attrs.get("metadata")
+        after = metadata_after(current, sent)
+        if len(after) <= METADATA_KEYS.value:
+            return False
+        written = resource.params.get("metadata")
+        own = [k for k in (written if isinstance(written, Mapping) else {}) if k != MANAGED_BY_KEY]
+        kept = sorted(k for k in after if k not in sent and k not in own)
+        pricebook = sorted(k for k in after if k not in own and k not in kept)
+        counted = f"the catalog's {len(own)}, " + ", ".join(pricebook)
+        if kept:
+            counted += f", and {', '.join(kept)}, which the {live.kind.value} has and the {what} keeps"
+        excess = len(after) - METADATA_KEYS.value
+        remove = ""
+        if kept:
+            remove = f"remove metadata {', '.join(kept)} from {live.kind.value} {live.id} in the Dashboard, or "
+        self._problem(
+            resource,
+            TOO_MANY_METADATA_KEYS,
+            f"after this {what}, {live.kind.value} {live.id} would have {len(after)} metadata keys ({counted}), and "
+            f"Stripe allows {METADATA_KEYS.value} ({METADATA_KEYS.doc})",
+            f"{remove}keep at most {max(len(own) - excess, 0)} metadata keys in the catalog entry",
+            field="metadata" if own else None,
+        )
+        self.decided.pop(resource.address, None)  # an entry with a problem is nothing a default price can point at
+        return True
 
     def _kept_default_price(self, resource: Resource, kept: str) -> None:
         """The catalog names no default price, and the account's is one of the product's catalog prices: deleting

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from compiler.stripe.fields import MANAGED_BY_KEY, MANAGED_BY_VALUE, REPLACES_KEY, SPECS
+from compiler.stripe.facts import METADATA_DOC, METADATA_KEYS
+from compiler.stripe.fields import MANAGED_BY_KEY, MANAGED_BY_VALUE, PRICEBOOK_ID_KEY, REPLACES_KEY, SPECS
 from compiler.stripe.kinds import Kind
 
 
@@ -110,6 +111,15 @@ FIELD_CANNOT_BE_UNSET = ProblemRule(
     "give the field a value again (the plan shows the account's, which keeps things as they are), or the explicit "
     '"none" the plan names where Stripe has one (such as shippable: false)',
 )
+TOO_MANY_METADATA_KEYS = ProblemRule(
+    "too-many-metadata-keys",
+    f"an update or adoption would leave an object with more than {METADATA_KEYS.value} metadata keys, which Stripe "
+    f"refuses ({METADATA_DOC}): it counts the object's keys after the update, the catalog's, pricebook's own "
+    f"({MANAGED_BY_KEY}, {PRICEBOOK_ID_KEY} on an adopted product or plan) and those it keeps, such as a "
+    f"{REPLACES_KEY} set by hand on a product",
+    "keep fewer metadata keys in the catalog entry, or remove the keys the problem names from the object in the "
+    "Dashboard (pricebook leaves its own keys as they are)",
+)
 ADOPT_TARGET_MISSING = ProblemRule(
     "adopt-target-missing",
     "the catalog takes over an object that the account does not have (or not of the entry's kind)",
@@ -173,6 +183,7 @@ PROBLEM_RULES: tuple[ProblemRule, ...] = (
     DEFAULT_PRICE_BLOCKS_REPLACE,
     DEFAULT_PRICE_REMOVED,
     FIELD_CANNOT_BE_UNSET,
+    TOO_MANY_METADATA_KEYS,
     MANAGED_PRICE_WITHOUT_LOOKUP_KEY,
     MASS_ARCHIVE,
     ADOPT_TARGET_MISSING,
@@ -210,5 +221,6 @@ __all__ = [
     "PLAN_WARNING_RULES",
     "PROBLEM_RULES",
     "PRODUCT_ID_HELD_BY_UNMANAGED_PRODUCT",
+    "TOO_MANY_METADATA_KEYS",
     "ProblemRule",
 ]

@@ -469,6 +469,18 @@ def _empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
+def metadata_after(current: Any, sent: Mapping[str, Any]) -> dict[str, str]:
+    """An object's metadata (`current`, as Stripe sends it) once an update's `metadata` is merged in: the keys sent
+    are set, the ones sent as `""` unset, the others stay (what Stripe's limit on keys counts)."""
+    after = {str(k): str(v) for k, v in current.items()} if isinstance(current, Mapping) else {}
+    for key, value in sent.items():
+        if value == "":
+            after.pop(key, None)
+        else:
+            after[key] = str(value)
+    return after
+
+
 def is_managed(metadata: Any) -> bool:
     return isinstance(metadata, Mapping) and metadata.get(MANAGED_BY_KEY) == MANAGED_BY_VALUE
 

@@ -394,3 +394,29 @@ def test_objects_marked_by_script_are_imported_and_the_prices_no_key_names_are_a
     ok(["apply", str(catalog), "--auto-approve", "--rate", "500"], emulator)
     assert exit_code(catalog, emulator) == 0
     assert client.v1.prices.retrieve(ids["monthly"]).lookup_key is not None
+
+
+def test_an_adoption_that_would_pass_stripes_metadata_limit_is_a_problem_and_nothing_is_sent(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    client = emulator.client()
+    # 50 keys, one of them pricebook's own (copied from a price pricebook made, say), which an adoption keeps
+    metadata = {**{f"k{n}": "v" for n in range(48)}, "team": "data", "pricebook_replaces": "price_1Old"}
+    product = client.v1.products.create({"name": "Suite", "metadata": metadata})
+    client.v1.prices.create({"product": product.id, "currency": "usd", "unit_amount": 500})
+    catalog = tmp_path / "plans"
+    ok(["adopt", "--out", str(catalog)], emulator)
+    # the entry has 49 keys, one more than validate allows: the user drops one
+    products = catalog / "products.yaml"
+    products.write_text(products.read_text().replace("      team: data\n", ""))
+    ok(["validate", str(catalog)], emulator)
+
+    mark = len(emulator.requests())
+    plan = json.loads(run(["plan", str(catalog), "--format", "json"], emulator).stdout)
+    assert [(p["address"], p["rule"]) for p in plan["problems"]] == [("product.suite", "too-many-metadata-keys")]
+    assert plan["plan_hash"] is None
+    applied = run(["apply", str(catalog), "--auto-approve"], emulator)
+    assert applied.returncode == 1
+    assert "too-many-metadata-keys" in applied.stdout + applied.stderr
+    assert [r for r in emulator.requests()[mark:] if r["method"] == "POST"] == []
+    assert client.v1.products.retrieve(product.id).metadata.to_dict() == metadata

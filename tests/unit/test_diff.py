@@ -616,6 +616,9 @@ def test_every_problem_rule_is_one_the_diff_reports() -> None:
     check of what is left of a saved plan between rounds of apply)."""
     gone = live(res(Kind.PRICE, "gone", product="suite", currency="usd", unit_amount=1), "price_gone")
     suite = res(Kind.PRODUCT, "suite", name="Suite")  # names no default price
+    forty_eight = {f"k{n}": "v" for n in range(48)}
+    # 50 keys, two of them pricebook's own that an update keeps: the catalog's 48th key would make 51
+    crowded = {f"k{n}": "v" for n in range(47)} | {**MANAGED_METADATA, "pricebook_id": "x", "pricebook_replaces": "y"}
     scenarios = [
         diff(CATALOG, state(applied(seats=unmanaged(Kind.PRICE, "price_x", "seats", product="suite",
                                                           currency="usd", unit_amount=1000)))),
@@ -636,6 +639,9 @@ def test_every_problem_rule_is_one_the_diff_reports() -> None:
         diff(CATALOG, state(applied(gold=live(GOLD, "gold", nickname="by hand")))),
         diff(CATALOG, state([*applied(), keyless("price_by_hand")])),
         diff(Catalog.of([METER, PRODUCT, SEATS, EMAILS]), state(applied())),
+        diff(Catalog.of([METER, res(Kind.PRODUCT, "suite", name="Suite", default_price="seats", metadata=forty_eight),
+                         SEATS, EMAILS, GOLD]),
+             state(applied(product=dataclasses.replace(live(PRODUCT, "suite"), raw={"metadata": crowded})))),
     ]
     from tests.unit.test_adopt_diff import problem_scenarios  # it builds on this module's catalog
 
