@@ -45,14 +45,16 @@ from compiler.errors import ExitCode, GitHubError
 from compiler.github.rest import GitHubApi
 from compiler.github.runner import SUMMARY_LIMIT, Runner
 from compiler.github.sticky import close_issue, marked_comment, merged_pull_request, upsert_comment, upsert_issue
-from compiler.render.markdown import HASH_MARKER, MARKER, render_markdown
+from compiler.render.markdown import BLOCKED_MARKER, HASH_MARKER, MARKER, render_markdown
 from compiler.render.text import render_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: the plan comment's hidden lines (`pricebook plan --format markdown` ends with them)
+#: the plan comment's hidden lines (`pricebook plan --format markdown` ends with them: the sticky marker, then the
+#: plan hash, or the blocked marker when problems block the plan)
 STICKY = re.compile(rf"^<!-- {re.escape(MARKER)} environment=(?P<environment>[A-Za-z0-9._%-]+) -->$", re.MULTILINE)
 PLAN_HASH = re.compile(rf"^<!-- {re.escape(HASH_MARKER)} (?P<hash>sha256:[0-9a-f]{{64}}) -->$", re.MULTILINE)
+BLOCKED = re.compile(rf"^<!-- {re.escape(BLOCKED_MARKER)} problems=(?P<problems>[0-9]+) -->$", re.MULTILINE)
 #: where the action puts its stripe-api-key input, for `place_key` to move it where pricebook reads a key
 KEY_INPUT = "PRICEBOOK_STRIPE_API_KEY"
 #: what a summary leaves room for besides the plan (its heading, a line on the comment or the apply)
@@ -348,17 +350,41 @@ def _approved_hash(runner: Runner, planned: Planned) -> str:
         raise GitHubError(
             f"no merged pull request brought commit {sha[:12]}, so no plan was approved for it; nothing was applied",
             hint="change the catalog through a pull request, or run the action with require-approval: false",
+            rule="ci-no-approved-plan",
         )
-    comment = marked_comment(api, int(pull["number"]), planned.environment_marker)
-    found = PLAN_HASH.search(str(comment.get("body", ""))) if comment else None
-    if found is None:
+    number, environment = pull["number"], unquote(planned.environment)
+    comment = marked_comment(api, int(number), planned.environment_marker)
+    body = str(comment.get("body", "")) if comment else ""
+    found = PLAN_HASH.search(body)
+    if found is not None:
+        click.echo(f"Approved in pull request #{number}: plan {found.group('hash')}")
+        return found.group("hash")
+    blocked = BLOCKED.search(body)
+    if blocked is not None:
+        count = int(blocked.group("problems"))
         raise GitHubError(
-            f"pull request #{pull['number']} has no plan comment with a plan hash for environment "
-            f"{planned.environment}; nothing was applied",
-            hint="the pull request's plan failed or never ran for this environment: plan it in a pull request",
+            f"the plan comment of pull request #{number} for environment {environment} shows a plan that "
+            f"{count} {'problem blocks' if count == 1 else 'problems block'}: a blocked plan has no plan hash, so "
+            "nothing was approved; nothing was applied",
+            hint="fix the problems the comment lists in a pull request: each push plans again and updates the "
+            "comment, which holds a plan hash once no problem blocks the plan; merging it applies that plan",
+            rule="ci-plan-blocked",
         )
-    click.echo(f"Approved in pull request #{pull['number']}: plan {found.group('hash')}")
-    return found.group("hash")
+    if comment is not None:
+        raise GitHubError(
+            f"the plan comment of pull request #{number} for environment {environment} shows no plan (the plan "
+            "failed: an invalid catalog or a failed read), so nothing was approved; nothing was applied",
+            hint="fix the errors the comment lists in a pull request: each push plans again and updates the "
+            "comment, which holds a plan hash once there is a plan; merging it applies that plan",
+            rule="ci-no-approved-plan",
+        )
+    raise GitHubError(
+        f"pull request #{number} has no plan comment for environment {environment}, so no plan was approved; "
+        "nothing was applied",
+        hint="its plan never ran for this environment: run the action's `pr` command on the pull requests of this "
+        "environment's catalog (docs/github-actions.md)",
+        rule="ci-no-approved-plan",
+    )
 
 
 @command.command("drift")

@@ -141,6 +141,8 @@ def html_text(value: Any) -> str:
 MARKER = "pricebook-plan"
 #: the start of the hidden plan hash: `<!-- pricebook-plan-hash sha256:<64 hex> -->`
 HASH_MARKER = "pricebook-plan-hash"
+#: the start of what a blocked plan has in the hash's place: `<!-- pricebook-plan-blocked problems=N -->`
+BLOCKED_MARKER = "pricebook-plan-blocked"
 
 
 def environment_name(environment: str | None, livemode: bool) -> str:
@@ -158,6 +160,12 @@ def sticky_marker(environment: str) -> str:
 def hash_marker(plan_hash: str) -> str:
     """`<!-- pricebook-plan-hash sha256:... -->`: the plan hash where a workflow can read it back."""
     return f"<!-- {HASH_MARKER} {plan_hash} -->"
+
+
+def blocked_marker(problems: int) -> str:
+    """`<!-- pricebook-plan-blocked problems=2 -->`: a plan problems block has no hash; this tells a workflow that
+    reads the comment why (rather than a plan that failed, whose comment has neither)."""
+    return f"<!-- {BLOCKED_MARKER} problems={problems} -->"
 
 
 # -- the parts, as the template shows them ------------------------------------------------------------------------
@@ -837,9 +845,10 @@ class _Comment:
 
     def markers(self) -> str:
         """The hidden last lines: the sticky marker, and the plan hash unless a problem blocks the plan (a blocked
-        plan has nothing a reviewer could approve, and a workflow reading the comment finds no hash)."""
+        plan has nothing a reviewer could approve: a workflow reading the comment finds the blocked marker)."""
         sticky = sticky_marker(environment_name(self.environment, self.cs.livemode))
-        return sticky if self.plan_hash is None else sticky + "\n" + hash_marker(self.plan_hash)
+        last = blocked_marker(len(self.cs.problems)) if self.plan_hash is None else hash_marker(self.plan_hash)
+        return sticky + "\n" + last
 
     def compose(self, cut: Cut) -> str:
         sections = len(self.sections) if cut.sections is None else cut.sections
@@ -962,6 +971,7 @@ def render_markdown_failure(
 
 
 __all__ = [
+    "BLOCKED_MARKER",
     "COMMENT_LIMIT",
     "GITHUB_COMMENT_LIMIT",
     "HASH_MARKER",
@@ -969,6 +979,7 @@ __all__ = [
     "Cut",
     "Detail",
     "MoneyForm",
+    "blocked_marker",
     "code",
     "destructive_text",
     "environment_name",

@@ -1,8 +1,9 @@
 """The rule ids of errors that only show while a command runs: what a server answered (or did not), the bounds
 on its answers, the quote calculator's range, `compile --check`'s holding of calls against the SDK, and the
-GitHub Actions event `pricebook ci` runs on. Neither `validate` nor `plan` can find these ahead: they depend on
-what happens on the wire, or on the command line's input. This is their whole list, for `docs/rules.md` (each
-error also carries a message and a hint about the request at hand); a test holds it to the ids the code raises.
+GitHub Actions event `pricebook ci` runs on and the approval it looks for. Neither `validate` nor `plan` can
+find these ahead: they depend on what happens on the wire, or on the command line's input. This is their whole
+list, for `docs/rules.md` (each error also carries a message and a hint about the request at hand); a test holds
+it to the ids the code raises.
 """
 
 from __future__ import annotations
@@ -99,6 +100,21 @@ CI_NOT_A_PULL_REQUEST = RuntimeRule(
     "`pricebook ci pr` ran on a GitHub event other than a pull request",
     "run `command: pr` on pull_request, `command: apply` on a push to the main branch, `command: drift` on a schedule",
 )
+CI_NO_APPROVED_PLAN = RuntimeRule(
+    "ci-no-approved-plan",
+    "`pricebook ci apply` (with require-approval) found no plan approved for the merged commit: no pull request "
+    "merged it, the pull request has no plan comment for the environment, or its comment shows no plan (the plan "
+    "failed: an invalid catalog, a failed read); nothing is applied",
+    "change the catalog through a pull request whose plan comment shows a plan (the action's `pr` command posts it "
+    "on every push), or run the action with require-approval: false",
+)
+CI_PLAN_BLOCKED = RuntimeRule(
+    "ci-plan-blocked",
+    "`pricebook ci apply` found the merged pull request's plan comment showing a plan that problems blocked: a "
+    "blocked plan has no plan hash, so nothing was approved and nothing is applied",
+    "fix the problems the comment lists in a pull request: each push plans again and updates the comment, which "
+    "holds a plan hash once no problem blocks the plan; merging that pull request applies it",
+)
 #: `compile --check`: one id per code of a problem the SDK's request types find in a compiled call
 CONFORMANCE = tuple(
     RuntimeRule(
@@ -122,13 +138,17 @@ RUNTIME_RULES: tuple[RuntimeRule, ...] = (
     QUANTITY_TOO_LARGE,
     CI_OUTSIDE_GITHUB_ACTIONS,
     CI_NOT_A_PULL_REQUEST,
+    CI_NO_APPROVED_PLAN,
+    CI_PLAN_BLOCKED,
     *CONFORMANCE,
 )
 
 
 __all__ = [
     "CI_NOT_A_PULL_REQUEST",
+    "CI_NO_APPROVED_PLAN",
     "CI_OUTSIDE_GITHUB_ACTIONS",
+    "CI_PLAN_BLOCKED",
     "CONFORMANCE",
     "CONNECTION_FAILED",
     "HTTP_DEADLINE",

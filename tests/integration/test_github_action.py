@@ -280,7 +280,50 @@ def test_a_pull_request_without_a_plan_for_this_environment_approves_nothing(rep
     repository.merged()
     run = repository.push()
     assert run.code == 1
-    assert "pull request #7 has no plan comment with a plan hash for environment test" in run.stderr
+    assert "error[ci-no-approved-plan]: pull request #7 has no plan comment for environment test" in run.stderr
+    assert repository.writes_to_stripe() == []
+
+
+def test_a_pull_request_whose_plan_problems_blocked_approves_nothing_and_says_so(
+    repository: CatalogRepository,
+) -> None:
+    # a price made by hand holds a lookup key of the catalog: the pull request's plan is blocked
+    client = repository.emulator.client()
+    client.v1.products.create({"id": "by_hand", "name": "By hand"})
+    held = client.v1.prices.create(
+        {"product": "by_hand", "currency": "usd", "unit_amount": 5, "lookup_key": "suite_per_5_users_monthly"}
+    )
+    blocked = repository.pull_request()
+    body = _comment(repository)["body"]
+    assert "lookup-key-held-by-unmanaged-price" in body and PLAN_HASH.search(body) is None
+    assert body.endswith(f"{STICKY}\n<!-- pricebook-plan-blocked problems=1 -->\n")
+    assert blocked.outputs["plan-hash"] == ""
+    # the key is taken off the price in the Dashboard and the pull request merged without planning it again: the
+    # plan on main has no problem, but nobody approved it
+    client.v1.prices.update(held.id, {"lookup_key": "by_hand_monthly"})
+    repository.merged()
+    written = len(repository.writes_to_stripe())
+    run = repository.push()
+    assert run.code == 1, run.stdout + run.stderr
+    assert (
+        "error[ci-plan-blocked]: the plan comment of pull request #7 for environment test shows a plan that 1 "
+        "problem blocks: a blocked plan has no plan hash, so nothing was approved; nothing was applied"
+    ) in run.stderr
+    assert "fix the problems the comment lists in a pull request" in run.stderr
+    assert len(repository.writes_to_stripe()) == written
+
+
+def test_a_pull_request_whose_plan_failed_approves_nothing_and_says_so(repository: CatalogRepository) -> None:
+    _edit(repository.plans / "productivity.yaml", "amount: 1000", "amount: 10.00")
+    assert repository.pull_request().code == 1
+    _edit(repository.plans / "productivity.yaml", "amount: 10.00", "amount: 1000")  # fixed on main, not planned
+    repository.merged()
+    run = repository.push()
+    assert run.code == 1, run.stdout + run.stderr
+    assert (
+        "error[ci-no-approved-plan]: the plan comment of pull request #7 for environment test shows no plan (the "
+        "plan failed"
+    ) in run.stderr
     assert repository.writes_to_stripe() == []
 
 

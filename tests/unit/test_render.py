@@ -27,7 +27,16 @@ from compiler.changes.changeset import (
 from compiler.errors import Diagnostic, Location, Severity
 from compiler.render.color import should_color
 from compiler.render.json import render_json
-from compiler.render.markdown import code, escape_text, fenced, hash_marker, render_markdown, size, sticky_marker
+from compiler.render.markdown import (
+    blocked_marker,
+    code,
+    escape_text,
+    fenced,
+    hash_marker,
+    render_markdown,
+    size,
+    sticky_marker,
+)
 from compiler.render.text import render_text
 from compiler.stripe.calls import ApiCall, CallAction
 from compiler.stripe.kinds import Kind
@@ -500,7 +509,9 @@ def test_a_blocked_plan_presents_no_hash_to_approve() -> None:
     assert digest is not None and digest not in text
     markdown = render_markdown(blocked)
     assert "pricebook-plan-hash" not in markdown and digest not in markdown
-    assert markdown.endswith(sticky_marker("test") + "\n") and "none: blocked by a problem" in markdown
+    assert markdown.endswith(sticky_marker("test") + "\n" + blocked_marker(1) + "\n")
+    assert blocked_marker(1) == "<!-- pricebook-plan-blocked problems=1 -->"
+    assert "none: blocked by a problem" in markdown
     data = json.loads(render_json(blocked))
     assert data["plan_hash"] is None
     assert ChangeSet.from_json(data).plan_hash is None

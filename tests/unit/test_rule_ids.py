@@ -46,6 +46,7 @@ NOT_RULE_IDS: Mapping[str, str] = {
     "plan-hash": "a GitHub Actions step output",
     "pricebook-plan": "the PR comment's marker",
     "pricebook-plan-hash": "the PR comment's hash marker",
+    "pricebook-plan-blocked": "the PR comment's marker of a blocked plan",
     "pricebook-apply": "a thread name",
     "pricebook-catalog": "a thread name",
     "pricebook-emulator": "a thread name",
