@@ -189,6 +189,11 @@ def _excerpt(body: Any, width: int = 80) -> str:
     return redact(repr(shown)) if text else "an empty body"
 
 
+def _without_query(path: str) -> str:
+    """A request's path as an error shows it: never a query string, where a secret could ride."""
+    return path.split("?", 1)[0]
+
+
 def convert_error(exc: stripe.StripeError) -> StripeApiError:
     """A stripe SDK error as pricebook's own (message and code as Stripe sent them; a bound's rule and hint)."""
     if isinstance(exc, BoundExceeded):
@@ -446,6 +451,7 @@ class Gateway:
         returns how long the answered attempt took from send to decoded body."""
         failures = 0
         rate_limited = 0
+        stream = params.get("base") == "meter_events"  # the SDK sends it to the meter events address
         may_have_run = False  # did an earlier attempt of this request possibly execute?
         deadline: float | None = None  # set by the first send
         earlier: stripe.StripeError | None = None  # the failure of the attempt before
@@ -474,9 +480,8 @@ class Gateway:
                 failures += 1
                 may_have_run = True
                 if not retry or failures > self.retry.max_retries:
-                    stream = params.get("base") == "meter_events"
                     raise self._failed(exc, method, path, earlier, meter_events=stream) from None
-                self._back_off(failures, deadline, method, path, exc)
+                self._back_off(failures, deadline, method, path, exc, meter_events=stream)
                 earlier = exc
                 continue
             except stripe.StripeError as exc:
@@ -503,7 +508,7 @@ class Gateway:
                     attempt = failures
                 if not budget_left or not should_retry(status, exc.headers):
                     raise self._refused(exc, method, path) from None
-                self._back_off(attempt, deadline, method, path, exc)
+                self._back_off(attempt, deadline, method, path, exc, meter_events=stream)
                 earlier = exc
                 continue
             except UnicodeDecodeError as exc:  # the SDK logs every body as text, and fails on one that is not
@@ -539,15 +544,24 @@ class Gateway:
                 )
         return body
 
-    def _back_off(self, attempt: int, deadline: float, method: str, path: str, exc: stripe.StripeError) -> None:
+    def _back_off(
+        self,
+        attempt: int,
+        deadline: float,
+        method: str,
+        path: str,
+        exc: stripe.StripeError,
+        *,
+        meter_events: bool = False,
+    ) -> None:
         """Waits before retry number `attempt`; a retry that could not start before the request's deadline is
         not made (the request fails with its last error, and says why it was not tried again)."""
         with self._rng_lock:
             delay = self.retry.delay(attempt, self._rng)
         if time.monotonic() + delay >= deadline:
             raise StripeApiError(
-                f"{method.upper()} {path}: no whole answer within {self.request_deadline:g} seconds, "
-                f"retries included (the last attempt: {self._attempt(exc)})",
+                f"{self._shown_request(method, path, meter_events)}: no whole answer within "
+                f"{self.request_deadline:g} seconds, retries included (the last attempt: {self._attempt(exc)})",
                 rule="http-deadline",
                 hint=bounds.HTTP_DEADLINE.hint(),
             ) from None
@@ -564,12 +578,12 @@ class Gateway:
         meter_events: bool = False,
     ) -> StripeApiError:
         """The error a request without an answer ends with: a bound the HTTP client met is told with the request
-        it was met by (a deadline with what the attempt before it met), and a connection that failed with the
-        address it was made to and why."""
+        it was met by and the address it went to (a deadline with what the attempt before it met), and a
+        connection that failed with the address it was made to and why."""
         if not isinstance(exc, BoundExceeded):
             return self._unreachable(exc, method, path, meter_events)
         error = self._convert(exc)
-        message = f"{method.upper()} {path}: {error.message}"
+        message = f"{self._shown_request(method, path, meter_events)}: {error.message}"
         if exc.rule == "http-deadline" and earlier is not None:
             message += f", retries included (the attempt before: {self._attempt(earlier)})"
         return StripeApiError(message, rule=error.rule, hint=error.hint)
@@ -580,18 +594,27 @@ class Gateway:
         """A connection that could not be made or broke off: the address (never the key), the reason the network
         library gives (not the SDK's text, which says only "unexpected error"), the request, and what to check."""
         base = self._connection.api_base
-        if base is not None:
-            url = shown_base(base)
-        else:
-            url = stripe.DEFAULT_METER_EVENTS_API_BASE if meter_events else stripe.DEFAULT_API_BASE
+        url = self._address(meter_events)
         reason = self._attempt(exc)
         if isinstance(exc, BrokenAnswer):
-            message = f"{method.upper()} {path} to {url}: {reason}"
+            message = f"{self._shown_request(method, path, meter_events)}: {reason}"
         else:
-            message = f"cannot reach {url}: {reason} ({method.upper()} {path})"
+            message = f"cannot reach {url}: {reason} ({method.upper()} {_without_query(path)})"
         loopback = base is not None and _is_loopback(urlsplit(base).hostname or "")
         hint = connection_hint(url if base is not None else None, loopback)
         return StripeApiError(redact(message), rule="connection-failed", hint=redact(hint))
+
+    def _address(self, meter_events: bool) -> str:
+        """Where a request goes, as it may be shown: the API base without a user or password in it, else
+        Stripe's address (for the meter event stream, its own)."""
+        base = self._connection.api_base
+        if base is not None:
+            return shown_base(base)
+        return stripe.DEFAULT_METER_EVENTS_API_BASE if meter_events else stripe.DEFAULT_API_BASE
+
+    def _shown_request(self, method: str, path: str, meter_events: bool) -> str:
+        """`GET /v1/prices to https://api.stripe.com`: the request an error is about, and where it went."""
+        return f"{method.upper()} {_without_query(path)} to {self._address(meter_events)}"
 
     def _attempt(self, exc: stripe.StripeError) -> str:
         """What one attempt of a request met, in a few words: for a connection that failed, why."""

@@ -53,8 +53,8 @@ class BrokenAnswer(stripe.APIConnectionError):
 
 class BoundExceeded(stripe.APIConnectionError):
     """An answer went beyond a bound. The gateway shows it with its `rule` and `hint`, after the request's
-    method and path; `should_retry` says whether sending it again could help (a silence may pass; a deadline
-    or a size will not)."""
+    method and path and the address it went to; `should_retry` says whether sending it again could help (a
+    silence may pass; a deadline or a size will not)."""
 
     def __init__(self, rule: str, message: str, bound: Bound, *, should_retry: bool = False) -> None:
         super().__init__(message, should_retry=should_retry)  # type: ignore[no-untyped-call]

@@ -34,6 +34,9 @@ _CHECK_BASE = (
     "`pricebook emulator`"
 )
 
+#: what a bound's message says besides the bound
+_NAMED = "; the message names the request (method and path, never its query) and the address it went to"
+
 CONNECTION_FAILED = RuntimeRule(
     "connection-failed",
     "no connection to the API base could be made (refused, a host name that does not resolve, TLS, a proxy), or "
@@ -54,21 +57,21 @@ HTTP_TIMEOUT = RuntimeRule(
     "http-timeout",
     f"the server accepted no connection, or sent nothing, for {bounds.HTTP_TIMEOUT.env} "
     f"({bounds.HTTP_TIMEOUT.show(bounds.HTTP_TIMEOUT.default)} unless set) on the last attempt pricebook "
-    "makes (a silence is retried while the request's deadline leaves room)",
+    "makes (a silence is retried while the request's deadline leaves room)" + _NAMED,
     f"check the network and the API base; on a slow link, {_raise(bounds.HTTP_TIMEOUT)}",
 )
 HTTP_DEADLINE = RuntimeRule(
     "http-deadline",
     f"one request got no whole answer within {bounds.HTTP_DEADLINE.env} "
     f"({bounds.HTTP_DEADLINE.show(bounds.HTTP_DEADLINE.default)} unless set), retries included: a server that "
-    "sends its answer a trickle at a time, or stays silent through every retry",
+    "sends its answer a trickle at a time, or stays silent through every retry" + _NAMED,
     f"check the network and the API base; on a slow link, {_raise(bounds.HTTP_DEADLINE)}",
 )
 RESPONSE_TOO_LARGE = RuntimeRule(
     "response-too-large",
     f"one answer was larger than {bounds.RESPONSE_MB.env} "
     f"({bounds.RESPONSE_MB.show(bounds.RESPONSE_MB.default)} unless set); a page of a Stripe list (100 objects) is "
-    "far smaller. It is not sent again: it would be as large again",
+    "far smaller. It is not sent again: it would be as large again" + _NAMED,
     f"{_CHECK_BASE}; if the account's answers really are that large, {_raise(bounds.RESPONSE_MB)}",
 )
 LIST_CURSOR = RuntimeRule(

@@ -77,12 +77,22 @@ def _fails(action: Callable[[], object]) -> tuple[StripeApiError, float]:
 
 def test_an_endless_answer_stops_at_the_size_bound() -> None:
     with hostile(endless) as server:
+        url = server.url
         error, seconds = _fails(lambda: gateway(server).request("GET", "/v1/prices", {}))
     assert error.rule == "response-too-large"
-    assert "GET /v1/prices: the answer is larger than 0.02 MB" in error.message
+    # the request and where it went: never its query, never the key
+    assert error.message == f"GET /v1/prices to {url}: the answer is larger than 0.02 MB"
     assert error.hint and "PRICEBOOK_MAX_RESPONSE_MB" in error.hint
     assert seconds < 1
     assert len(server.requests) == 1  # never sent again: it would be as large again
+
+
+def test_a_bound_error_names_the_request_without_its_query() -> None:
+    with hostile(endless) as server:
+        url = server.url
+        error, _ = _fails(lambda: gateway(server).request("GET", "/v1/prices?lookup_keys[]=secret_1", {"limit": 3}))
+    assert "secret_1" in server.paths[0] and "limit=3" in server.paths[0]  # the query went, and is not shown
+    assert error.message == f"GET /v1/prices to {url}: the answer is larger than 0.02 MB"
 
 
 def test_an_answer_declared_larger_than_the_bound_stops_too() -> None:
@@ -98,9 +108,10 @@ def test_an_answer_declared_larger_than_the_bound_stops_too() -> None:
 
 def test_a_trickling_body_stops_at_the_deadline() -> None:
     with hostile(trickle) as server:
+        url = server.url
         error, seconds = _fails(lambda: gateway(server).request("GET", "/v1/prices", {}))
     assert error.rule == "http-deadline"
-    assert "no whole answer within 0.6 seconds" in error.message
+    assert error.message == f"GET /v1/prices to {url}: no whole answer within 0.6 seconds"
     assert error.hint and "PRICEBOOK_HTTP_DEADLINE" in error.hint
     assert 0.5 < seconds < 1.2
 
@@ -114,9 +125,10 @@ def test_trickling_headers_stop_at_the_deadline_too() -> None:
 
 def test_a_silent_server_is_retried_until_the_deadline_then_named() -> None:
     with hostile(silent) as server:
+        url = server.url
         error, seconds = _fails(lambda: gateway(server).request("GET", "/v1/prices", {}))
     assert error.rule == "http-deadline"
-    assert error.message.startswith("GET /v1/prices: no whole answer within 0.6 seconds, retries included")
+    assert error.message.startswith(f"GET /v1/prices to {url}: no whole answer within 0.6 seconds, retries")
     assert "the server sent nothing for 0.2 seconds" in error.message
     assert 2 <= len(server.requests) <= 4  # each silence is retried while the deadline leaves room
     assert seconds < 1.2
@@ -125,11 +137,13 @@ def test_a_silent_server_is_retried_until_the_deadline_then_named() -> None:
 def test_a_silent_server_with_no_retries_left_says_it_was_silent() -> None:
     limits = HttpBounds(timeout=0.2, deadline=5, max_bytes=20_000)
     with hostile(silent) as server:
+        url = server.url
         quick = Gateway(
             Connection(KEY, server.url), retry=RetryPolicy(max_retries=1, initial_delay=0.05), http_bounds=limits
         )
         error, seconds = _fails(lambda: quick.request("GET", "/v1/prices", {}))
     assert error.rule == "http-timeout"
+    assert error.message == f"GET /v1/prices to {url}: the server sent nothing for 0.2 seconds"
     assert error.hint and "PRICEBOOK_HTTP_TIMEOUT" in error.hint
     assert len(server.requests) == 2 and seconds < 1.5
 
@@ -158,6 +172,7 @@ def test_the_command_line_reports_a_hostile_server_cleanly(tmp_path: Path) -> No
     (plans / "catalog.yaml").write_text("products:\n  - id: p\n    name: P\n", encoding="utf-8")
     env = {name: value for name, value in os.environ.items() if not name.startswith(("STRIPE_", "PRICEBOOK_"))}
     with hostile(trickle) as server:
+        url = server.url
         env.update(
             STRIPE_API_KEY=KEY,
             STRIPE_API_BASE=server.url,
@@ -171,7 +186,8 @@ def test_the_command_line_reports_a_hostile_server_cleanly(tmp_path: Path) -> No
         seconds = time.monotonic() - started
     assert result.returncode == 1, result.stderr
     # the first request plan sends: the account's id
-    assert "pricebook: error[http-deadline]: GET /v1/account: no whole answer within 0.5 seconds" in result.stderr
+    shown = f"pricebook: error[http-deadline]: GET /v1/account to {url}: no whole answer within 0.5 seconds"
+    assert shown in result.stderr
     assert "hint: set PRICEBOOK_HTTP_DEADLINE=N" in result.stderr
     assert "Traceback" not in result.stderr and KEY not in result.stderr
     assert seconds < 10
