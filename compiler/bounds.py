@@ -75,6 +75,14 @@ FILE_VALUES = Bound(
     "the values (scalars, mappings and lists) of one catalog or `--vars` file (10,000 prices are about 300,000)",
 )
 
+PLAN_FILE_MB = Bound(
+    "PRICEBOOK_MAX_PLAN_MB",
+    500,
+    "MB",
+    "the size of one saved plan (`apply --plan FILE`), which holds the catalog, every change and every call: about "
+    "2.5 KB a new price (25 MB for 10,000)",
+)
+
 # -- templates --------------------------------------------------------------------------------------------------
 
 TEMPLATE_SECONDS = Bound("PRICEBOOK_TEMPLATE_SECONDS", 10, "seconds", "the time one template may take to render")
@@ -110,6 +118,7 @@ LIST_OBJECTS = Bound("PRICEBOOK_MAX_LIST_OBJECTS", 1_000_000, "objects", "the ob
 ALL: tuple[Bound, ...] = (
     FILE_MB,
     FILE_VALUES,
+    PLAN_FILE_MB,
     TEMPLATE_SECONDS,
     TEMPLATE_DIGITS,
     TEMPLATE_CALL_DEPTH,
@@ -127,6 +136,11 @@ def file_bytes() -> int:
     return max(1, int(FILE_MB.value * MB))
 
 
+def plan_file_bytes() -> int:
+    """PLAN_FILE_MB in bytes."""
+    return max(1, int(PLAN_FILE_MB.value * MB))
+
+
 __all__ = [
     "ALL",
     "DIAGNOSTICS_SHOWN",
@@ -136,6 +150,7 @@ __all__ = [
     "HTTP_TIMEOUT",
     "LIST_OBJECTS",
     "MB",
+    "PLAN_FILE_MB",
     "PROBLEMS_FOUND",
     "RESPONSE_MB",
     "TEMPLATE_CALL_DEPTH",
@@ -143,4 +158,5 @@ __all__ = [
     "TEMPLATE_SECONDS",
     "Bound",
     "file_bytes",
+    "plan_file_bytes",
 ]

@@ -168,11 +168,14 @@ def decode(raw: bytes, file: str) -> tuple[str | None, list[Diagnostic]]:
         ]
 
 
-def read_bounded(path: Path) -> bytes | None:
-    """The file's bytes, or None when it is larger than `bounds.FILE_MB` (reading stops there: `/dev/zero`
-    is not read to the end). OSError as `Path.read_bytes` raises it."""
-    limit = bounds.file_bytes()
+def read_bounded(path: Path, limit: int | None = None) -> bytes | None:
+    """The file's bytes, or None when it is larger than `limit` bytes (`bounds.FILE_MB` unless given): a file
+    whose size says so is not read at all, and reading stops at the bound (`/dev/zero` has no size and is not
+    read to the end). OSError as `Path.read_bytes` raises it."""
+    limit = bounds.file_bytes() if limit is None else limit
     with path.open("rb") as handle:
+        if os.fstat(handle.fileno()).st_size > limit:
+            return None
         raw = handle.read(limit + 1)
     return raw if len(raw) <= limit else None
 

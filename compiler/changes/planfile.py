@@ -1,13 +1,14 @@
 """The saved plan file (`pricebook plan --out FILE`, `pricebook apply --plan FILE`): reading it, and the checks a
 saved ChangeSet passes before apply sends anything from it.
 
-A saved plan sends only what it shows. It is read only if it is a plan pricebook writes: UTF-8 JSON of the
-format this pricebook reads, every field one the format has (`schemas/changeset.schema.json`), every call one
-pricebook makes, stage by stage. It is applied only to the account it was made against (its id, where the key
-may read it) in the state it was made from (its fingerprint). And what apply sends is not taken from the file:
-the changes and calls are derived again from the catalog the file holds and the account read now, by the code
-`plan` uses, and the file is refused unless they come out exactly as it shows them. So an edited call, an added
-one, a call on an object pricebook does not own or a path that says more than an id cannot reach Stripe.
+A saved plan sends only what it shows. It is read only if it is a plan pricebook writes: within
+`bounds.PLAN_FILE_MB` (a larger file is not read at all), UTF-8 JSON of the format this pricebook reads, every field
+one the format has (`schemas/changeset.schema.json`), every call one pricebook makes, stage by stage. It is applied
+only to the account it was made against (its id, where the key may read it) in the state it was made from (its
+fingerprint). And what apply sends is not taken from the file: the changes and calls are derived again from the
+catalog the file holds and the account read now, by the code `plan` uses, and the file is refused unless they come
+out exactly as it shows them. So an edited call, an added one, a call on an object pricebook does not own or a path
+that says more than an id cannot reach Stripe.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from urllib.parse import unquote
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from compiler import bounds
+from compiler.catalog.files import read_bounded
 from compiler.changes.changeset import FORMAT_VERSION, ChangeSet, json_value
 from compiler.changes.compile import path_id
 from compiler.changes.model import Catalog, CheckedCatalog
@@ -55,9 +58,16 @@ _READ_BESIDE = ("subscribers", "money_warnings")
 def load_changeset(path: str | Path) -> ChangeSet:
     """A ChangeSet saved by `pricebook plan --out FILE`; a UsageError that says why for anything else."""
     try:
-        raw = Path(path).read_bytes()
+        raw = read_bounded(Path(path), bounds.plan_file_bytes())
     except OSError as exc:
         raise UsageError(f"cannot read the saved plan {path}: {exc.strerror or exc}") from None
+    if raw is None:  # not read: a saved plan that large is not one pricebook wrote
+        raise UsageError(
+            f"the saved plan {path} is larger than {bounds.PLAN_FILE_MB.show()}; nothing was changed",
+            hint=f"check that it is a plan saved by `pricebook plan --out FILE` (one of 10,000 new prices is about "
+            f"25 MB); {bounds.PLAN_FILE_MB.hint()}",
+            rule="plan-file-too-large",
+        )
     data = _json_object(raw, path)
     version = data.get("format_version")
     if version != FORMAT_VERSION:

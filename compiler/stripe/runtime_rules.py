@@ -86,6 +86,13 @@ LIST_TOO_LONG = RuntimeRule(
     f"({bounds.LIST_OBJECTS.show(bounds.LIST_OBJECTS.default)} unless set)",
     f"{_CHECK_BASE}; for an account that does hold that many, {_raise(bounds.LIST_OBJECTS)}",
 )
+PLAN_FILE_TOO_LARGE = RuntimeRule(
+    "plan-file-too-large",
+    f"`apply --plan FILE`: the saved plan is larger than {bounds.PLAN_FILE_MB.env} "
+    f"({bounds.PLAN_FILE_MB.show(bounds.PLAN_FILE_MB.default)} unless set); it is refused before it is read",
+    f"check that the file is a plan saved by `pricebook plan --out FILE`; for a plan that large, "
+    f"{_raise(bounds.PLAN_FILE_MB)}",
+)
 QUANTITY_TOO_LARGE = RuntimeRule(
     "quantity-too-large",
     f"`quote` (or `usage summary --price`) was asked about a quantity above {MAX_QUANTITY:,} (10^18), the largest "
@@ -138,6 +145,7 @@ RUNTIME_RULES: tuple[RuntimeRule, ...] = (
     RESPONSE_TOO_LARGE,
     LIST_CURSOR,
     LIST_TOO_LONG,
+    PLAN_FILE_TOO_LARGE,
     QUANTITY_TOO_LARGE,
     CI_OUTSIDE_GITHUB_ACTIONS,
     CI_NOT_A_PULL_REQUEST,
@@ -158,6 +166,7 @@ __all__ = [
     "HTTP_TIMEOUT",
     "LIST_CURSOR",
     "LIST_TOO_LONG",
+    "PLAN_FILE_TOO_LARGE",
     "QUANTITY_TOO_LARGE",
     "RESPONSE_TOO_LARGE",
     "RUNTIME_RULES",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,11 @@ import pytest
 from compiler import bounds
 from compiler.catalog.files import load_vars_file, render_template
 from compiler.catalog.schema import messages
+from compiler.changes.changeset import ChangeSet
+from compiler.changes.planfile import load_changeset
 from compiler.cli import cli, main
 from compiler.errors import UsageError
+from compiler.render.json import render_json
 from tests.cli import invoke
 
 # -- the bounds themselves ---------------------------------------------------------------------------------------
@@ -242,6 +246,68 @@ def test_vars_from_an_endless_file_are_read_only_up_to_the_bound() -> None:
     assert variables == {} and [p.rule for p in problems] == ["file-too-large"]
     assert "larger than 10 MB" in problems[0].message
     assert time.monotonic() - started < 2
+
+
+# -- saved plans -------------------------------------------------------------------------------------------------
+
+
+def _sparse(path: Path, size: int) -> Path:
+    """A file of `size` bytes that takes no room on disk (and reads as zeros)."""
+    with path.open("wb") as handle:
+        handle.truncate(size)
+    return path
+
+
+def test_a_5_gb_saved_plan_is_refused_by_its_bound_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    huge = _sparse(tmp_path / "plan.json", 5 * 10**9)
+    monkeypatch.delenv("PRICEBOOK_MAX_PLAN_MB", raising=False)
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_planfilebound")
+    monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:9")  # never reached: the file is refused first
+    started = time.monotonic()
+    code, err = through_main(monkeypatch, capsys, "apply", "--plan", str(huge))
+    assert time.monotonic() - started < 5
+    assert code == 1
+    assert (
+        f"pricebook: error[plan-file-too-large]: the saved plan {huge} is larger than 500 MB; nothing was changed\n"
+        "  hint: check that it is a plan saved by `pricebook plan --out FILE` (one of 10,000 new prices is about "
+        "25 MB); set PRICEBOOK_MAX_PLAN_MB=N to raise the bound (N in MB; now 500 MB)"
+    ) in err
+
+
+def test_a_saved_plan_over_its_bound_is_not_read_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    huge = _sparse(tmp_path / "plan.json", 10**9)
+    monkeypatch.setenv("PRICEBOOK_MAX_PLAN_MB", "50")
+    tracemalloc.start()
+    try:
+        with pytest.raises(UsageError) as refused:
+            load_changeset(huge)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert refused.value.rule == "plan-file-too-large"
+    assert peak < bounds.MB  # reading up to the bound would have held 50 MB
+
+
+def test_a_saved_plan_without_a_size_is_read_only_up_to_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRICEBOOK_MAX_PLAN_MB", "1")
+    with pytest.raises(UsageError) as refused:
+        load_changeset("/dev/zero")  # endless: it has no size to refuse it by
+    assert refused.value.rule == "plan-file-too-large"
+    assert refused.value.message == "the saved plan /dev/zero is larger than 1 MB; nothing was changed"
+
+
+def test_a_saved_plan_within_its_bound_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    saved = tmp_path / "plan.json"
+    saved.write_text(render_json(ChangeSet()), encoding="utf-8")
+    size = saved.stat().st_size
+    monkeypatch.setenv("PRICEBOOK_MAX_PLAN_MB", str((size + 0.5) / bounds.MB))
+    assert load_changeset(saved).calls == ()
+    monkeypatch.setenv("PRICEBOOK_MAX_PLAN_MB", str((size - 0.5) / bounds.MB))
+    with pytest.raises(UsageError) as refused:
+        load_changeset(saved)
+    assert refused.value.rule == "plan-file-too-large"
 
 
 # -- diagnostics -------------------------------------------------------------------------------------------------
