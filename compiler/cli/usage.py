@@ -41,15 +41,8 @@ from compiler.stripe.facts import GroupingWindow
 from compiler.stripe.pricing import PriceTerms, Quote, quote
 from compiler.usage.cancel import CancelReport, CancelTarget, cancel, file_targets
 from compiler.usage.events import RowChecker, iso_timestamp
-from compiler.usage.importer import (
-    ImportReport,
-    Progress,
-    UsageFile,
-    default_journal,
-    default_rejected,
-    import_file,
-    preflight,
-)
+from compiler.usage.importer import ImportReport, Progress, UsageFile, default_rejected, import_file, preflight
+from compiler.usage.journal import default_journal, journal_for
 from compiler.usage.meters import Meter, Meters, account_meters, catalog_meters
 from compiler.usage.rows import FileFormat, SourceRow
 from compiler.usage.send import Outcome, Sender, StreamSender, V1Sender, Via
@@ -58,6 +51,12 @@ from compiler.usage.verify import VerifyReport, verify
 
 if TYPE_CHECKING:  # the SDK is imported when a command talks to Stripe: an offline --dry-run never loads it
     from compiler.stripe.gateway import Connection, Gateway
+
+
+JOURNAL_DEFAULT = (
+    "FILE.journal; with an environment (--env NAME, or pricebook.toml's default_environment) FILE.NAME.journal, "
+    "or a journal of FILE that records the same account"
+)
 
 
 @click.group("usage")
@@ -228,7 +227,13 @@ class _ProgressLine:
     metavar="SECONDS",
     help="How long --verify waits for Stripe to process the events.",
 )
-@click.option("--journal", "journal_path", type=click.Path(dir_okay=False, path_type=Path), help="[FILE.journal]")
+@click.option(
+    "--journal",
+    "journal_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PATH",
+    help=f"What Stripe has of FILE, to resume from [{JOURNAL_DEFAULT}].",
+)
 @click.option(
     "--rejected",
     "rejected_path",
@@ -272,16 +277,16 @@ def import_(
 ) -> None:
     """Send the meter events of FILE (CSV or JSON Lines) exactly once; run it again to resume."""
     usage_file = UsageFile.at(file, FileFormat(fmt) if fmt else None)
-    journal = journal_path or default_journal(file)
     if catalog_paths and not dry_run:
         raise UsageError("--catalog checks offline and goes with --dry-run", hint="an import reads the account")
     if dry_run:
-        _dry_run(usage_file, journal, catalog_paths, var, vars_file, api_base, live, environment)
+        _dry_run(usage_file, journal_path, catalog_paths, var, vars_file, api_base, live, environment)
         return
     connection, account = _connect(environment, api_base, live)
     chosen = Via(via)
     events = _events_gateway(connection, account, chosen, rate)
     meters = account_meters(account)
+    journal = _journal(file, journal_path, environment, meters)
     sender: Sender = StreamSender(events, account) if chosen is Via.STREAM else V1Sender(events)
     progress = _ProgressLine(usage_file.display, sys.stderr.isatty())
     try:
@@ -298,7 +303,7 @@ def import_(
             )
     finally:
         progress.close()
-    _print_import(report, events)
+    _print_import(report, events, _continued(file, journal_path, environment, journal))
     verified: VerifyReport | None = None
     if verify_after and not report.interrupted and report.failure is None:
         if report.totals:
@@ -308,9 +313,24 @@ def import_(
     _finish_import(report, verified)
 
 
+def _journal(file: Path, journal_path: Path | None, environment: Environment | None, meters: Meters) -> Path:
+    """--journal, else the environment's journal of the file, or another that records the same account."""
+    if journal_path is not None:
+        return journal_path
+    return journal_for(file, environment.name if environment else None, meters.account_ids)
+
+
+def _continued(file: Path, journal_path: Path | None, environment: Environment | None, journal: Path) -> str:
+    """Why the import continued a journal of another name than the environment's own, if it did."""
+    own = default_journal(file, environment.name if environment else None)
+    if journal_path is not None or journal == own:
+        return ""
+    return f" (it records this account: continued, not started anew as {own})"
+
+
 def _dry_run(
     usage_file: UsageFile,
-    journal: Path,
+    journal_path: Path | None,
     catalog_paths: tuple[str, ...],
     var: tuple[str, ...],
     vars_file: str | None,
@@ -323,6 +343,7 @@ def _dry_run(
     else:
         _, gateway = _connect(environment, api_base, live)
         meters = account_meters(gateway)
+    journal = _journal(usage_file.path, journal_path, environment, meters)
     printer = DiagnosticPrinter()
     report = preflight(usage_file, meters, now=int(time.time()), journal_path=journal, on_problem=printer)
     printer.finish()
@@ -336,7 +357,7 @@ def _dry_run(
     click.echo(f"{usage_file.display}: {checked}: every row can be sent. Nothing was sent (--dry-run).")
 
 
-def _print_import(report: ImportReport, events: Gateway) -> None:
+def _print_import(report: ImportReport, events: Gateway, continued: str) -> None:
     c = report.counts
     how = "the meter event stream" if report.via is Via.STREAM else "v1 meter events"
     state = "Interrupted" if report.interrupted else ("Stopped" if report.failure else "Imported")
@@ -358,7 +379,7 @@ def _print_import(report: ImportReport, events: Gateway) -> None:
     if report.interrupted:
         click.echo(f"  the rest of the file, after line {report.read_until:,}, was not read")
     stats = events.stats
-    click.echo(f"  journal: {report.journal}")
+    click.echo(f"  journal: {report.journal}{continued}")
     plural = "" if stats.requests == 1 else "s"
     click.echo(
         f"  {stats.requests:,} request{plural}, {stats.rate_limited:,} rate-limited (429) and retried, "
@@ -548,7 +569,13 @@ def _summary_text(usage: UsageSummary) -> str:
     help="Every event an import of this file sent (from its journal).",
 )
 @click.option("--format", "fmt", type=click.Choice([f.value for f in FileFormat]), help="[by extension]")
-@click.option("--journal", "journal_path", type=click.Path(dir_okay=False, path_type=Path), help="[FILE.journal]")
+@click.option(
+    "--journal",
+    "journal_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PATH",
+    help=f"The journal the import wrote [{JOURNAL_DEFAULT}].",
+)
 @connection_options
 @environment_option
 def cancel_command(
@@ -581,9 +608,8 @@ def cancel_command(
         report = cancel(gateway, targets, now=time.time)
     else:
         usage_file = UsageFile.at(file, FileFormat(fmt) if fmt else None)
-        found = file_targets(
-            file, usage_file.rows, usage_file.display, meters, journal_path or default_journal(file), now=now
-        )
+        journal = _journal(file, journal_path, environment, meters)
+        found = file_targets(file, usage_file.rows, usage_file.display, meters, journal, now=now)
         report = cancel(gateway, found.to_cancel, too_old=found.too_old, journal=found.journal, now=time.time)
     _print_cancel(report)
 

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from compiler.errors import StripeApiError, UsageError
 from compiler.stripe import facts
 from compiler.usage.events import RowChecker
-from compiler.usage.journal import Delivery, Journal, deliveries, file_digest
+from compiler.usage.journal import Delivery, Journal, deliveries, file_digest, journals_of
 from compiler.usage.meters import Meters
 from compiler.usage.rows import SourceRow
 
@@ -59,9 +59,12 @@ def file_targets(
 ) -> FileTargets:
     """The rows of a file that the journal says Stripe has and that are not cancelled yet, split by age."""
     if not journal_path.exists():
+        others = ", ".join(str(owner.path) for owner in journals_of(path))
         raise UsageError(
-            f"no journal at {journal_path}: pricebook has no record of importing {display}",
-            hint="pass the --journal the import wrote, or cancel events one by one with --identifier",
+            f"no journal at {journal_path}: pricebook has no record of importing {display} into this account",
+            hint="each environment has its own journal: pass the --env the import ran with, or the --journal it "
+            "wrote, or cancel events one by one with --identifier"
+            + (f" (other journals of {path.name} here: {others})" if others else ""),
         )
     journal = Journal.load(journal_path, digest=file_digest(path), display=display)
     assert journal is not None

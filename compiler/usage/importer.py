@@ -65,10 +65,6 @@ class UsageFile:
             return 0
 
 
-def default_journal(path: Path) -> Path:
-    return path.with_name(path.name + ".journal")
-
-
 def default_rejected(path: Path) -> Path:
     return path.with_name(path.name + ".rejected.jsonl")
 

@@ -15,9 +15,12 @@ Sending it again is safe while Stripe still knows its identifier (24 hours from 
 it might be counted twice, so the next import leaves it out and says so (`in_doubt`).
 
 Rows are named by their number in the file, so the journal belongs to one content of the file (its SHA-256) and
-to one account (the meter ids): another file, or another account, is refused rather than guessed at. Memory
-stays flat: the rows done are kept as "every row up to N" plus the few done out of order beyond it, and the
-rows refused one by one.
+to one account (the meter ids): another file, or another account, is refused rather than guessed at. Each
+account has its own: `usage.csv.journal`, or `usage.csv.NAME.journal` for the environment NAME
+(`default_journal`). Before starting one, an import continues any other journal of the file that records the
+same account (`journal_for`): a row is never sent again because its journal had another name. Memory stays
+flat: the rows done are kept as "every row up to N" plus the few done out of order beyond it, and the rows
+refused one by one.
 """
 
 from __future__ import annotations
@@ -26,10 +29,11 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import quote
 
 from compiler.errors import Diagnostic, InvalidUsageFile, Location
 from compiler.stripe.facts import METER_EVENT_IDENTIFIER_WINDOW
@@ -44,6 +48,7 @@ REPAIR_HINT = (
     "the rows it took in the last 24 hours as already there)"
 )
 VERSION = 1
+SUFFIX = ".journal"
 
 
 @dataclass
@@ -189,7 +194,8 @@ class Journal:
                     "usage-journal",
                     f"the journal of {display} was written for another account (its meter {event_name!r} was "
                     f"{recorded}, this account's is {now})",
-                    hint="keep one journal per account: pass --journal with a path for this one",
+                    hint="each account has its own journal: name this one's environment with --env (its journal "
+                    f"is {display}.NAME.journal), or pass --journal with a path for it",
                 )
 
     def note_meter(self, event_name: str, meter_id: str) -> None:
@@ -222,6 +228,96 @@ class Journal:
             os.fsync(self._handle.fileno())
             self._handle.close()
             self._handle = None
+
+
+# -- which journal -------------------------------------------------------------------------------------------------
+
+
+def default_journal(file: Path, environment: str | None = None) -> Path:
+    """Where an import of `file` keeps its journal: `usage.csv.journal`, or `usage.csv.NAME.journal` for the
+    environment NAME (one journal per account; a name that is no plain file name is %-escaped)."""
+    if environment is None:
+        return file.with_name(file.name + SUFFIX)
+    return file.with_name(f"{file.name}.{quote(environment, safe='')}{SUFFIX}")
+
+
+@dataclass(frozen=True)
+class JournalOwner:
+    """Whose a journal is: the file it was written for (by name) and the meter ids of the account it recorded
+    (none when it sent nothing)."""
+
+    path: Path
+    file_name: str
+    meter_ids: frozenset[str]
+
+
+def journals_of(file: Path) -> list[JournalOwner]:
+    """The journals beside `file` under a default name (`default_journal`, any environment) written for it."""
+    prefix = file.name + "."
+    try:
+        names = sorted(
+            name
+            for name in (entry.name for entry in file.parent.iterdir())
+            if name.startswith(prefix) and name.endswith(SUFFIX) and len(name) >= len(file.name + SUFFIX)
+        )
+    except OSError:
+        return []
+    owners = (_owner(file.with_name(name)) for name in names)
+    return [owner for owner in owners if owner is not None and owner.file_name == file.name]
+
+
+def journal_for(file: Path, environment: str | None, account: Set[str] | None) -> Path:
+    """The journal an import of `file` into the account whose meter ids are `account` continues: the
+    environment's own (`default_journal`) unless another journal of the file records this account, say one
+    written before journals were per environment, or under another environment's name for the same account.
+    That one is continued, never a second one started: its rows would be sent again, and after Stripe's 24
+    hours counted twice. With `account` None (the meters of a catalog, offline), the environment's own."""
+    own = default_journal(file, environment)
+    if account is None:
+        return own
+    mine = [owner.path for owner in journals_of(file) if owner.meter_ids & account]
+    if own in mine or not mine:
+        return own
+    if len(mine) > 1:
+        names = ", ".join(str(path) for path in mine)
+        raise _error(
+            mine[0],
+            1,
+            "usage-journal",
+            f"{len(mine)} journals of {file.name} record this account ({names}); pricebook continues one journal "
+            "per file and account",
+            hint="pass --journal with the one to continue: rows the other records may then be sent again, and "
+            "after Stripe's 24 hours counted twice, so check them against `pricebook usage summary` first",
+        )
+    return mine[0]
+
+
+def _owner(path: Path) -> JournalOwner | None:
+    """The journal's owner from its header and meter lines; None when it is no pricebook journal."""
+    header: Any = None
+    ids: set[str] = set()
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for text in handle:
+                if header is None and text.strip():
+                    header = json.loads(text)
+                    if not isinstance(header, dict) or header.get("journal") != KIND:
+                        return None
+                elif text.startswith('{"meter"'):  # as `_write` writes them; deliveries need no decoding
+                    ids.update(_meter_id(text))
+    except (OSError, ValueError, RecursionError):  # unreadable, not UTF-8, not JSON: no journal, or its end
+        pass
+    if not isinstance(header, dict):
+        return None
+    return JournalOwner(path, Path(str(header.get("file", ""))).name, frozenset(ids))
+
+
+def _meter_id(text: str) -> tuple[str, ...]:
+    try:
+        meter = json.loads(text)
+    except ValueError:
+        return ()  # the torn last line of a killed import
+    return (str(meter["id"]),) if isinstance(meter, dict) and "id" in meter else ()
 
 
 def deliveries(path: Path, display: str) -> Iterator[Delivery]:

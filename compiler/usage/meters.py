@@ -63,6 +63,13 @@ class Meters:
     def names(self) -> list[str]:
         return sorted(self.by_event_name)
 
+    @property
+    def account_ids(self) -> frozenset[str] | None:
+        """The meters' ids, which tell one account from another (see `journal.journal_for`); None for a
+        catalog's meters, which have none."""
+        ids = frozenset(meter.id for meter in self if meter.id is not None)
+        return ids if len(ids) == len(self.by_event_name) else None
+
 
 class Pages(Protocol):
     def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[list[dict[str, Any]]]: ...

@@ -173,6 +173,47 @@ def test_the_journal_not_stripes_24_hours_keeps_a_rerun_from_sending(
     assert len(stored_events(emulator)) == 400
 
 
+def test_each_environment_keeps_its_own_journal(emulator_factory: EmulatorFactory, tmp_path: Path) -> None:
+    """One file imported into two accounts, each through its environment, then cancelled in one: each account's
+    rows are sent once, each journal is its account's. A journal from before journals were per environment
+    (a run without --env) is continued by the environment of its account, not started again."""
+    test, sandbox = emulator_factory(seed=1), emulator_factory(seed=2)  # two accounts: other meter ids
+    for account in (test, sandbox):
+        make_meters(account.client())
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pricebook.toml").write_text(
+        f'[environments.test]\napi_key_env = "TEST_KEY"\napi_base = "{test.url}"\n\n'
+        f'[environments.sandbox]\napi_key_env = "SANDBOX_KEY"\napi_base = "{sandbox.url}"\n'
+    )
+    keys = {"TEST_KEY": test.api_key, "SANDBOX_KEY": sandbox.api_key}
+    usage = write_usage(tmp_path / "usage.csv", 50)
+    args = ["usage", "import", str(usage), "--rate", "200"]
+
+    before = run_pricebook(args, test, cwd=tmp_path, extra_env=keys)  # STRIPE_API_KEY: the test account
+    assert before.returncode == 0, before.stderr
+    assert f"journal: {usage}.journal\n" in before.stdout
+    into_sandbox = run_pricebook([*args, "--env", "sandbox"], sandbox, cwd=tmp_path, extra_env=keys)
+    assert into_sandbox.returncode == 0, into_sandbox.stderr
+    assert f"journal: {usage}.sandbox.journal\n" in into_sandbox.stdout
+    assert len(stored_events(sandbox)) == len(stored_events(test)) == 50
+
+    cancelled = run_pricebook(
+        ["usage", "cancel", "--file", str(usage), "--env", "sandbox"], sandbox, cwd=tmp_path, extra_env=keys
+    )
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert "Cancelled 50 event(s)" in cancelled.stdout
+    assert all(e["cancelled"] for e in stored_events(sandbox))
+
+    test.control("POST", "clock?advance=90000")  # Stripe no longer knows the identifiers: only a journal does
+    writes = event_writes(test)
+    into_test = run_pricebook([*args, "--env", "test"], test, cwd=tmp_path, extra_env=keys)
+    assert into_test.returncode == 0, into_test.stderr
+    assert event_writes(test) == writes
+    assert f"journal: {usage}.journal (it records this account: continued" in into_test.stdout
+    assert not (tmp_path / "usage.csv.test.journal").exists()
+    assert not any(e["cancelled"] for e in stored_events(test))
+
+
 def test_verify_waits_for_stripes_processing(emulator_factory: EmulatorFactory, tmp_path: Path) -> None:
     emulator = emulator_factory(meter_event_delay_ms=1500)
     make_meters(emulator.client())

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli import REPO
+from tests.cli import REPO, invoke
 
 GOOD = '{"event_name": "api_requests", "payload": {"stripe_customer_id": "cus_1", "requests": 40}}\n'
 BAD = '{"event_name": "api_requests", "payload": {"stripe_customer_id": "cus_1", "value": "40"}}\n'
@@ -85,3 +85,16 @@ def test_progress_on_a_terminal_and_in_a_log(
     terminal.close()
     err = capsys.readouterr().err
     assert err.count("\r") == 2 and "ETA 0:00:04" in err and err.endswith("\n")
+
+
+@pytest.mark.parametrize("command", ["import", "cancel"])
+def test_help_says_each_environment_has_its_own_journal(command: str) -> None:
+    from compiler.cli.usage import command as usage
+
+    done = invoke(usage, command, "--help", terminal_width=200)
+    assert done.exit_code == 0
+    assert "--journal PATH" in done.output
+    assert (
+        "FILE.journal; with an environment (--env NAME, or pricebook.toml's default_environment) FILE.NAME.journal"
+        in (" ".join(done.output.split()))
+    )

@@ -7,7 +7,16 @@ from pathlib import Path
 import pytest
 
 from compiler.errors import InvalidUsageFile
-from compiler.usage.journal import Delivery, Journal, RowSet, deliveries, file_digest
+from compiler.usage.journal import (
+    Delivery,
+    Journal,
+    RowSet,
+    default_journal,
+    deliveries,
+    file_digest,
+    journal_for,
+    journals_of,
+)
 
 
 def test_a_row_set_keeps_a_watermark_and_only_the_out_of_order_rest() -> None:
@@ -129,3 +138,78 @@ def test_a_row_sent_without_an_answer_is_in_doubt_once_stripe_may_have_forgotten
     assert again.in_doubt(2, 1000 + 24 * hour)
     assert not again.in_doubt(1, 1000 + 48 * hour)  # answered
     assert not again.in_doubt(3, 1000 + 48 * hour)  # never sent
+
+
+# -- one journal per account ------------------------------------------------------------------------------------
+
+
+def journal_of_account(path: Path, data: Path, meter_id: str | None) -> Path:
+    """A journal of `data` at `path` that sent a row to the meter `meter_id` (None: it sent nothing)."""
+    journal = Journal.create(path, digest=file_digest(data), display=str(data), now=1)
+    if meter_id is not None:
+        journal.note_meter("emails_sent", meter_id)
+        journal.record(Delivery(2, sent=(1,)))
+    journal.close()
+    return path
+
+
+def test_each_environment_has_a_journal_of_its_own_beside_the_file(tmp_path: Path) -> None:
+    data = tmp_path / "usage.csv"
+    assert default_journal(data) == tmp_path / "usage.csv.journal"  # as before environments: kept working
+    assert default_journal(data, "live") == tmp_path / "usage.csv.live.journal"
+    assert default_journal(data, "eu/live") == tmp_path / "usage.csv.eu%2Flive.journal"  # never another directory
+
+
+def test_an_import_starts_its_environments_journal_when_no_journal_records_its_account(tmp_path: Path) -> None:
+    data, _, _ = journal_at(tmp_path)
+    assert journal_for(data, "live", frozenset({"mtr_live"})) == tmp_path / "u.csv.live.journal"
+    journal_of_account(tmp_path / "u.csv.journal", data, "mtr_test")  # the test account's, from before
+    assert journal_for(data, "live", frozenset({"mtr_live"})) == tmp_path / "u.csv.live.journal"
+    assert journal_for(data, None, frozenset({"mtr_live"})) == tmp_path / "u.csv.journal"  # refused when loaded
+
+
+def test_a_journal_of_the_same_account_under_another_name_is_continued(tmp_path: Path) -> None:
+    """A journal from before journals were per environment, or one an environment of the same account wrote:
+    starting another would send its rows again, and after Stripe's 24 hours count them twice."""
+    data, _, _ = journal_at(tmp_path)
+    before = journal_of_account(tmp_path / "u.csv.journal", data, "mtr_test")
+    assert journal_for(data, "test", frozenset({"mtr_test", "mtr_2"})) == before
+    test = journal_of_account(tmp_path / "u.csv.test.journal", data, "mtr_test")
+    assert journal_for(data, "test", frozenset({"mtr_test"})) == test  # its own, once it has one
+    before.unlink()
+    assert journal_for(data, None, frozenset({"mtr_test"})) == test  # and the same account without --env
+    assert journal_for(data, "ci", frozenset({"mtr_test"})) == test
+    # offline (a catalog's meters have no ids) nothing tells accounts apart: the environment's own
+    assert journal_for(data, "ci", None) == tmp_path / "u.csv.ci.journal"
+
+
+def test_a_journal_that_sent_nothing_or_is_another_files_is_not_taken(tmp_path: Path) -> None:
+    data, _, _ = journal_at(tmp_path)
+    journal_of_account(tmp_path / "u.csv.journal", data, None)
+    other = tmp_path / "u.csv.test"  # a file whose own journal has the name of u.csv's `test` one
+    other.write_text("a,b\n")
+    journal_of_account(tmp_path / "u.csv.test.journal", other, "mtr_test")
+    (tmp_path / "u.csv.x.journal").write_text("not a journal\n")
+    (tmp_path / "u.csv.y.journal").write_bytes(b"\xff\xfe")
+    assert [owner.path.name for owner in journals_of(data)] == ["u.csv.journal"]
+    assert journal_for(data, "live", frozenset({"mtr_test"})) == tmp_path / "u.csv.live.journal"
+
+
+def test_two_journals_of_one_account_are_refused_rather_than_one_guessed(tmp_path: Path) -> None:
+    data, _, _ = journal_at(tmp_path)
+    journal_of_account(tmp_path / "u.csv.journal", data, "mtr_test")
+    journal_of_account(tmp_path / "u.csv.ci.journal", data, "mtr_test")
+    with pytest.raises(InvalidUsageFile) as info:
+        journal_for(data, "test", frozenset({"mtr_test"}))
+    problem = info.value.diagnostics[0]
+    assert problem.rule == "usage-journal"
+    assert "2 journals of u.csv record this account" in problem.message and "--journal" in (problem.hint or "")
+
+
+def test_a_journal_of_another_account_says_each_environment_has_its_own(tmp_path: Path) -> None:
+    _, path, digest = journal_at(tmp_path)
+    journal = Journal.create(path, digest=digest, display="u.csv", now=1)
+    journal.note_meter("emails_sent", "mtr_test")
+    with pytest.raises(InvalidUsageFile) as info:
+        journal.check_meters({"emails_sent": "mtr_live"}, "u.csv")
+    assert "--env" in (info.value.diagnostics[0].hint or "")
