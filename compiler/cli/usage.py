@@ -253,6 +253,12 @@ class _ProgressLine:
     help="Also send rows an interrupted run sent more than 23 hours ago without an answer (check first that "
     "Stripe does not have them).",
 )
+@click.option(
+    "--resend-rejected",
+    is_flag=True,
+    help="Check and send again the rows earlier runs rejected, from FILE instead of their rejected-rows file "
+    "(refused while that file is there or was imported).",
+)
 @catalog_options
 @connection_options
 @environment_option
@@ -269,6 +275,7 @@ def import_(
     rate: float | None,
     workers: int | None,
     resend_in_doubt: bool,
+    resend_rejected: bool,
     var: tuple[str, ...],
     vars_file: str | None,
     api_base: str | None,
@@ -280,7 +287,7 @@ def import_(
     if catalog_paths and not dry_run:
         raise UsageError("--catalog checks offline and goes with --dry-run", hint="an import reads the account")
     if dry_run:
-        _dry_run(usage_file, journal_path, catalog_paths, var, vars_file, api_base, live, environment)
+        _dry_run(usage_file, journal_path, resend_rejected, catalog_paths, var, vars_file, api_base, live, environment)
         return
     connection, account = _connect(environment, api_base, live)
     chosen = Via(via)
@@ -299,6 +306,7 @@ def import_(
                 rejected_path=rejected_path or default_rejected(file),
                 workers=workers or workers_for(events.rate_limit),
                 resend_in_doubt=resend_in_doubt,
+                resend_rejected=resend_rejected,
                 on_progress=progress,
             )
     finally:
@@ -331,6 +339,7 @@ def _continued(file: Path, journal_path: Path | None, environment: Environment |
 def _dry_run(
     usage_file: UsageFile,
     journal_path: Path | None,
+    resend_rejected: bool,
     catalog_paths: tuple[str, ...],
     var: tuple[str, ...],
     vars_file: str | None,
@@ -345,9 +354,18 @@ def _dry_run(
         meters = account_meters(gateway)
     journal = _journal(usage_file.path, journal_path, environment, meters)
     printer = DiagnosticPrinter()
-    report = preflight(usage_file, meters, now=int(time.time()), journal_path=journal, on_problem=printer)
+    report = preflight(
+        usage_file,
+        meters,
+        now=int(time.time()),
+        journal_path=journal,
+        resend_rejected=resend_rejected,
+        on_problem=printer,
+    )
     printer.finish()
     done = f", {report.already_in_journal:,} already recorded by an earlier import" if report.already_in_journal else ""
+    if report.rejected_before:
+        done += f", {report.rejected_before:,} rejected by an earlier import (its rejected-rows file sends them)"
     checked = f"{report.rows:,} rows checked against the meters of {meters.source}{done}"
     if not report.ok:
         raise PricebookError(
@@ -372,10 +390,12 @@ def _print_import(report: ImportReport, events: Gateway, continued: str) -> None
         ("rejected", c.rejected, rejected),
         ("not attempted", c.not_attempted, ""),
     ]
+    if c.rejected_before:
+        rows.append(("rejected before", c.rejected_before, f"  ({_rejected_before(report)})"))
     if c.in_doubt:
         rows.append(("in doubt", c.in_doubt, "  (sent by an interrupted run more than 23 hours ago, unanswered)"))
     for label, number, note in rows:
-        click.echo(f"  {label:<14}{number:>10,}{note}")
+        click.echo(f"  {label:<16}{number:>10,}{note}")
     if report.interrupted:
         click.echo(f"  the rest of the file, after line {report.read_until:,}, was not read")
     stats = events.stats
@@ -387,6 +407,12 @@ def _print_import(report: ImportReport, events: Gateway, continued: str) -> None
     )
     if report.via is Via.STREAM and c.sent:
         click.echo("  Stripe checks stream events after taking them: --verify compares the totals it counted.")
+
+
+def _rejected_before(report: ImportReport) -> str:
+    gone = set(report.rejected_gone)
+    files = [f"{path} ({count:,}{', gone' if path in gone else ''})" for path, count in report.rejected_before]
+    return f"by earlier runs, into {', '.join(files)}: their file's import sends them, not this one"
 
 
 def _verify(report: ImportReport, meters: Meters, account: Gateway, timeout: float) -> VerifyReport:
@@ -439,14 +465,23 @@ def _finish_import(report: ImportReport, verified: VerifyReport | None) -> None:
             hint="compare `pricebook usage summary` for their customers with the file; if Stripe does not have "
             "them, run the import again with --resend-in-doubt",
         )
+    display = report.file.display
+    if report.rejected_gone:
+        gone = ", ".join(str(path) for path in report.rejected_gone)
+        raise PricebookError(
+            f"rows {display} rejected before went to {gone}, which is gone and was never imported: those rows are "
+            "in no file now",
+            hint=f"restore it and import it, or send them from {display}: pricebook usage import {display} "
+            "--resend-rejected",
+        )
     if report.counts.rejected:
         raise PricebookError(
             f"{report.counts.rejected:,} row(s) rejected; every other row was sent",
-            hint=f"the rejected rows are in {report.rejected_rows}, as {report.file.display} has them, and why in "
+            hint=f"the rejected rows are in {report.rejected_rows}, as {display} has them, and why in "
             f"{report.rejected_file}: fix them there and import that file (pricebook usage import "
-            f"{report.rejected_rows}). Leave {report.file.display} as it is: its journal belongs to its content. "
-            "Was the cause the account (a meter to create or reactivate)? Then run this same command again: it "
-            "sends the rejected rows, and nothing Stripe has",
+            f"{report.rejected_rows}), also when the cause was the account (a meter to create or reactivate). "
+            f"Leave {display} as it is: its journal belongs to its content, and running it again does not send "
+            "these rows, so they count once",
         )
     if verified is not None and not verified.ok:
         raise PricebookError(

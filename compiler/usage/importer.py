@@ -1,8 +1,8 @@
 """`usage import`: a file of usage sent to Stripe exactly once, resumably, within Stripe's limits.
 
 The file is read one row at a time; each row is checked (`events.RowChecker`), skipped when the journal says
-Stripe has it, refused into the rejected files when it would be refused or dropped (the rows as the file has
-them, to fix and import, and why), and otherwise sent in batches
+Stripe has it or an earlier run handed it to a rejected-rows file, refused into the rejected files when it would
+be refused or dropped (the rows as the file has them, to fix and import, and why), and otherwise sent in batches
 (`send`) by a few worker threads, paced by the gateway. Each answered batch goes to the journal at once, so a run
 that is interrupted (Ctrl-C, a kill, the network) loses nothing: the next run skips what the journal has, and
 Stripe's identifiers make a batch that was in flight count once when it is sent again (within Stripe's 24 hours;
@@ -21,14 +21,15 @@ import queue
 import threading
 import time
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
-from compiler.errors import Diagnostic, Location, PricebookError
+from compiler.errors import Diagnostic, Location, PricebookError, UsageError
 from compiler.usage.events import Checked, RowChecker, UsageEvent, rejected_identifier
-from compiler.usage.journal import Delivery, Journal, file_digest
+from compiler.usage.journal import Delivery, Journal, file_digest, journals_of
 from compiler.usage.meters import Meters
 from compiler.usage.rows import ByteCounter, FileFormat, RowWriter, SourceRow, read_rows, rejected_rows_path
 from compiler.usage.send import Outcome, Result, Sender, Via
@@ -69,6 +70,23 @@ def default_rejected(path: Path) -> Path:
     return path.with_name(path.name + ".rejected.jsonl")
 
 
+def numbered(path: Path, number: int) -> Path:
+    """`usage.rejected.csv`, then `usage.rejected.2.csv`, `usage.rejected.3.csv` ..."""
+    return path if number == 1 else path.with_name(f"{path.stem}.{number}{path.suffix}")
+
+
+def free_rejected_files(rows: Path, why: Path) -> tuple[Path, Path]:
+    """The first pair of numbered names (`numbered`) for a run's rejected rows and why, where no file is, and no
+    journal of a rejected-rows file: a run never writes over rows an earlier one rejected (the user may be
+    fixing them), and a new file under the name of one imported and deleted would meet that one's journal."""
+    number = 1
+    while True:
+        pair = numbered(rows, number), numbered(why, number)
+        if not any(path.exists() for path in pair) and not journals_of(pair[0]):
+            return pair
+        number += 1
+
+
 @dataclass
 class Counts:
     rows: int = 0
@@ -76,6 +94,7 @@ class Counts:
     already_at_stripe: int = 0  # Stripe answered that it had the identifier
     already_in_journal: int = 0  # an earlier run delivered the row: not sent again
     rejected: int = 0
+    rejected_before: int = 0  # an earlier run handed them to a rejected-rows file: its import sends them
     not_attempted: int = 0
     in_doubt: int = 0  # sent by a run that got no answer, too long ago to send again safely
 
@@ -106,6 +125,10 @@ class ImportReport:
     journal: Path
     rejected_file: Path | None  # why each row was rejected; None: nothing was
     rejected_rows: Path | None  # the rejected rows as the file has them, to fix and import; None: none
+    #: the rejected-rows files of earlier runs that hold rows of this file, with how many
+    rejected_before: tuple[tuple[Path, int], ...]
+    #: those of them that are gone and were never imported (no journal): their rows are in no file now
+    rejected_gone: tuple[Path, ...]
     totals: Totals  # of the rows Stripe has, for --verify
     started_sending: int  # when the journal began (events without a timestamp were stamped after it)
     interrupted: bool = False
@@ -119,27 +142,37 @@ class ImportReport:
 
 
 class RejectedFile:
-    """Rows refused: the rows themselves as the file has them (`rows`, a file to fix and import), and why, one
-    JSON object a line with the row's place in the file and in `rows`, the rule and Stripe's or pricebook's
-    reason. Both written afresh by every run (a row refused before is checked and sent again)."""
+    """Rows refused: the rows themselves as the file has them (`rows_path`, a file to fix and import), and why
+    (`path`), one JSON object a line with the row's place in the file and in the rows' file, the rule and Stripe's
+    or pricebook's reason. Both are made on the first row refused, under names no earlier run's rejected rows
+    have (`free_rejected_files`): a run never writes over them."""
 
     def __init__(self, path: Path, file: UsageFile, digest: str) -> None:
-        self.path = path
-        self.display = file.display
+        self.why = path
+        self.file = file
         self.digest = digest
-        self.rows = RowWriter(file.path, file.fmt, file.rejected_rows)
         self.count = 0
+        self.path: Path | None = None
+        self.rows_path: Path | None = None
+        self._rows: RowWriter | None = None
         self._handle: IO[str] | None = None
-        path.unlink(missing_ok=True)
+
+    def open(self) -> Path:
+        """The rows' file of this run, chosen on the first call."""
+        if self.rows_path is None:
+            self.rows_path, self.path = free_rejected_files(self.file.rejected_rows, self.why)
+            self._rows = RowWriter(self.file.path, self.file.fmt, self.rows_path)
+            self._handle = self.path.open("x", encoding="utf-8")
+        return self.rows_path
 
     def add(self, number: int, line: int, problems: list[Diagnostic], source: object) -> None:
-        if self._handle is None:
-            self._handle = self.path.open("w", encoding="utf-8")
+        self.open()
+        assert self._rows is not None and self._handle is not None
         self.count += 1
-        self.rows.write(source, rejected_identifier(self.digest, number))
+        self._rows.write(source, rejected_identifier(self.digest, number))
         errors = [p for p in problems if p.is_error] or problems
         entry = {
-            "file": self.display,
+            "file": self.file.display,
             "line": line,
             "row": number,
             "rejected_row": self.count,  # its row in the rejected rows' file
@@ -148,7 +181,8 @@ class RejectedFile:
         self._handle.write(json.dumps(entry) + "\n")
 
     def close(self) -> None:
-        self.rows.close()
+        if self._rows is not None:
+            self._rows.close()
         if self._handle is not None:
             self._handle.close()
 
@@ -234,6 +268,7 @@ class _Run:
     counts: Counts = field(default_factory=Counts)
     totals: Totals = field(default_factory=Totals)
     failure: PricebookError | None = None
+    handed_off: Counter[str | None] = field(default_factory=Counter)  # rows rejected before, by the file they went to
 
     def take(self, outcome: _Done | _Failed | _Skipped) -> None:
         if isinstance(outcome, _Done):
@@ -265,7 +300,7 @@ class _Run:
                     Location(self.file.display, event.line),
                     REFUSED_RULE,
                     f"Stripe refused the event: {result.reason}",
-                    hint=f"fix the row in {self.file.rejected_rows} and import that file",
+                    hint=f"fix the row in {self.rejected.open()} and import that file",
                 )
                 self.rejected.add(event.number, event.line, [problem], event.source)
                 continue
@@ -276,12 +311,17 @@ class _Run:
         self.counts.sent += len(sent)
         self.counts.already_at_stripe += len(already)
         self.counts.rejected += len(rejected)
-        self.journal.record(Delivery(int(self.now()), tuple(sent), tuple(already), tuple(rejected)))
+        into = self.rejected.open().name if rejected else None
+        self.journal.record(Delivery(int(self.now()), tuple(sent), tuple(already), tuple(rejected), into=into))
 
     def refuse(self, row: SourceRow, problems: list[Diagnostic]) -> None:
         self.counts.rejected += 1
         self.rejected.add(row.number, row.line, problems, row.source)
-        self.journal.record(Delivery(int(self.now()), rejected=(row.number,)))
+        self.journal.record(Delivery(int(self.now()), rejected=(row.number,), into=self.rejected.open().name))
+
+    def rejected_before(self, number: int) -> None:
+        self.counts.rejected_before += 1
+        self.handed_off[self.journal.rejected[number]] += 1
 
     def progress(self, started: float) -> Progress:
         return Progress(replace(self.counts), self.counter.fraction, time.monotonic() - started)
@@ -296,18 +336,23 @@ def import_file(
     rejected_path: Path,
     workers: int,
     resend_in_doubt: bool = False,
+    resend_rejected: bool = False,
     on_progress: Callable[[Progress], None] | None = None,
     now: Callable[[], float] = time.time,
 ) -> ImportReport:
     """Import `file` (see the module's docstring). Returns what happened, also when interrupted or stopped.
 
-    `resend_in_doubt` sends rows in doubt too (the user has checked that Stripe does not have them)."""
+    `resend_in_doubt` sends rows in doubt too (the user has checked that Stripe does not have them);
+    `resend_rejected` checks and sends the rows earlier runs rejected too, refused while a file that holds them
+    is there or was imported (`check_resend_rejected`)."""
     started = time.monotonic()
     digest = file_digest(file.path)
     journal = Journal.load(journal_path, digest=digest, display=file.display) or Journal.create(
         journal_path, digest=digest, display=file.display, now=int(now())
     )
     journal.check_meters({m.event_name: m.id for m in meters}, file.display)
+    if resend_rejected:
+        check_resend_rejected(file, journal)
     counter = ByteCounter(file.size)
     run = _Run(file, meters, journal, RejectedFile(rejected_path, file, digest), counter, now)
     started_at = int(now())
@@ -333,6 +378,8 @@ def import_file(
                     _count_delivered(run, journal, checked)
                 elif not resend_in_doubt and journal.in_doubt(row.number, started_at):
                     run.counts.in_doubt += 1
+                elif not resend_rejected and journal.handed_off(row.number):
+                    run.rejected_before(row.number)
                 elif not checked.ok or checked.event is None:
                     run.refuse(row, list(checked.problems))
                 else:
@@ -370,20 +417,52 @@ def import_file(
         run.rejected.close()
     if on_progress is not None:
         on_progress(run.progress(started))
+    handed_off = sorted(run.handed_off.items(), key=lambda item: item[0] or "")
+    before = tuple((rejected_rows_file(file, name), count) for name, count in handed_off)
     return ImportReport(
         file=file,
         via=sender.via,
         counts=run.counts,
         seconds=time.monotonic() - started,
         journal=journal_path,
-        rejected_file=rejected_path if run.rejected.count else None,
-        rejected_rows=file.rejected_rows if run.rejected.count else None,
+        rejected_file=run.rejected.path,
+        rejected_rows=run.rejected.rows_path,
+        rejected_before=before,
+        rejected_gone=tuple(path for path, _ in before if not path.exists() and not journals_of(path)),
         totals=run.totals,
         started_sending=journal.created,
         interrupted=interrupted,
         read_until=read_until,
         failure=run.failure,
     )
+
+
+def rejected_rows_file(file: UsageFile, name: str | None) -> Path:
+    """The rejected-rows file the journal names (beside the file); None: a journal from before it named them,
+    when there was one, not numbered."""
+    return file.path.with_name(name) if name is not None else file.rejected_rows
+
+
+def check_resend_rejected(file: UsageFile, journal: Journal) -> None:
+    """--resend-rejected sends from `file` the rows earlier runs handed to rejected-rows files: only once no such
+    file is there to be imported, and none was imported (its journal is there), or they would be sent twice."""
+    for name in sorted(set(journal.rejected.values()), key=lambda name: name or ""):
+        path = rejected_rows_file(file, name)
+        if path.exists():
+            raise UsageError(
+                f"--resend-rejected: the rows {file.display} rejected before are not sent from it while {path} "
+                "holds them",
+                hint=f"import that file instead (pricebook usage import {path}), or delete it to send them from "
+                f"{file.display}: one or the other, or they would count twice",
+            )
+        imported = journals_of(path)
+        if imported:
+            raise UsageError(
+                f"--resend-rejected: {path}, where the rows {file.display} rejected before went, was imported "
+                f"(its journal {imported[0].path} is there): they are not sent from {file.display} again",
+                hint=f"to send what that import rejected, import its own rejected rows; run {file.display} "
+                "without --resend-rejected",
+            )
 
 
 def _key(sender: Sender, batch: list[UsageEvent], number: int) -> int:
@@ -419,6 +498,7 @@ class PreflightReport:
     bad_rows: int
     already_in_journal: int  # rows an earlier import delivered: a real run would not send them
     warnings: int
+    rejected_before: int = 0  # rows an earlier import handed to a rejected-rows file: not this file's to send
 
     @property
     def ok(self) -> bool:
@@ -432,22 +512,26 @@ def preflight(
     now: int,
     journal_path: Path | None,
     on_problem: Callable[[Diagnostic], None],
+    resend_rejected: bool = False,
 ) -> PreflightReport:
     """Check every row as `import_file` would, reporting each problem as it is found; nothing is sent."""
     journal = None
     if journal_path is not None and journal_path.exists():
         journal = Journal.load(journal_path, digest=file_digest(file.path), display=file.display)
     checker = RowChecker(meters, now, file.display)
-    rows = bad = done = warnings = 0
+    rows = bad = done = warnings = handed_off = 0
     for row in file.rows():
         rows += 1
         checked = checker.check(row)
         if journal is not None and journal.delivered(row.number):
             done += 1  # Stripe has it: a real run skips it, whatever the check says today
             continue
+        if journal is not None and not resend_rejected and journal.handed_off(row.number):
+            handed_off += 1  # its rejected-rows file's to send
+            continue
         for problem in checked.problems:
             warnings += 0 if problem.is_error else 1
             on_problem(problem)
         if not checked.ok:
             bad += 1
-    return PreflightReport(rows, bad, done, warnings)
+    return PreflightReport(rows, bad, done, warnings, handed_off)

@@ -6,13 +6,19 @@ A JSON Lines file, appended to and flushed before and after every batch:
     {"meter": "emails_sent", "id": "mtr_…"}              the account's meter, the first time a row uses it
     {"at": 1717…, "sending": [1, 2, 3, 4]}                rows about to be sent
     {"at": 1717…, "sent": [1, 2, 3], "already": [4]}      rows Stripe took (now, or before: already there)
-    {"at": 1717…, "rejected": [5]}                        rows refused (sent again by the next run)
+    {"at": 1717…, "rejected": [5], "into": "usage.rejected.csv"}   rows refused, and the file they went to
     {"at": 1717…, "unsent": [6]}                          rows that were to be sent but were not (a stop)
     {"at": 1717…, "cancelled": [2]}                       rows cancelled with `usage cancel`
 
 A row sent without an answer (the import was killed, or the network went) is *in doubt*: Stripe may have it.
 Sending it again is safe while Stripe still knows its identifier (24 hours from when it was sent); after that,
 it might be counted twice, so the next import leaves it out and says so (`in_doubt`).
+
+A row refused is handed to the rejected-rows file it was written to (beside the file), to fix and import: a file
+of its own, with its own journal. The next run of this file leaves it out (`handed_off`), unless told to send it
+from here (`--resend-rejected`, which the import allows only once no file holds it). Its identifier there is not
+the one it has here (`events.rejected_identifier`), so Stripe would count a row sent from both files twice, also
+within its 24 hours: only the journal keeps it to one.
 
 Rows are named by their number in the file, so the journal belongs to one content of the file (its SHA-256) and
 to one account (the meter ids): another file, or another account, is refused rather than guessed at. Each
@@ -81,6 +87,7 @@ class Delivery:
     cancelled: tuple[int, ...] = ()
     sending: tuple[int, ...] = ()
     unsent: tuple[int, ...] = ()
+    into: str | None = None  # the rejected-rows file (its name) the rejected rows went to; None: not recorded
 
 
 def file_digest(path: Path) -> str:
@@ -93,14 +100,15 @@ def file_digest(path: Path) -> str:
 
 class Journal:
     """An open journal. `processed` holds every row an import dealt with, `rejected` those of them refused and not
-    taken since: a row Stripe has is processed and not rejected (`delivered`)."""
+    taken since, with the rejected-rows file each went to: a row Stripe has is processed and not rejected
+    (`delivered`)."""
 
     def __init__(self, path: Path, header: Mapping[str, Any]) -> None:
         self.path = path
         self.header = dict(header)
         self.meters: dict[str, str] = {}
         self.processed = RowSet()
-        self.rejected: set[int] = set()
+        self.rejected: dict[int, str | None] = {}
         self.cancelled = RowSet()
         self.sending: dict[int, int] = {}  # rows sent and not answered yet: when they were sent
         self._handle: IO[str] | None = None
@@ -164,16 +172,21 @@ class Journal:
             self.sending.pop(number, None)
         for number in (*delivery.sent, *delivery.already):
             self.processed.add(number)
-            self.rejected.discard(number)
+            self.rejected.pop(number, None)
         for number in delivery.rejected:
             if not self.delivered(number):
                 self.processed.add(number)
-                self.rejected.add(number)
+                self.rejected[number] = delivery.into
         for number in delivery.cancelled:
             self.cancelled.add(number)
 
     def delivered(self, number: int) -> bool:
         return number in self.processed and number not in self.rejected
+
+    def handed_off(self, number: int) -> bool:
+        """Refused and written to a rejected-rows file (`rejected[number]`), whose import sends it, so not sent
+        from this file; unless --resend-rejected sent it since without an answer (in flight: see `in_doubt`)."""
+        return number in self.rejected and number not in self.sending
 
     def in_doubt(self, number: int, now: int) -> bool:
         """Sent without an answer so long ago that Stripe may no longer know its identifier: sending it again
@@ -210,6 +223,8 @@ class Journal:
             numbers = getattr(delivery, name)
             if numbers:
                 line[name] = list(numbers)
+        if delivery.rejected and delivery.into is not None:
+            line["into"] = delivery.into
         self._write(line)
 
     def _write(self, line: Mapping[str, Any]) -> None:
@@ -368,6 +383,7 @@ def _delivery(data: Mapping[str, Any]) -> Delivery:
         cancelled=numbers("cancelled"),
         sending=numbers("sending"),
         unsent=numbers("unsent"),
+        into=str(data["into"]) if data.get("into") else None,
     )
 
 

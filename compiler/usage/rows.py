@@ -319,7 +319,7 @@ class RowWriter:
     one it came from. A row without an identifier gets the one it is given (an `identifier` column is added to a
     CSV file without one): a derived identifier knows only a row's content and position, so a fixed row could
     otherwise take the identifier of another row, at the same position in the first file, and be dropped as
-    already there. Created on the first row; each run writes it afresh."""
+    already there. Created on the first row, never over a file that is there (the user may be fixing it)."""
 
     def __init__(self, source: Path, fmt: FileFormat, path: Path) -> None:
         self.source = source
@@ -329,12 +329,11 @@ class RowWriter:
         self._csv: Any = None
         self._identifier_at = -1  # the identifier column of the CSV header; its end when the file has none
         self._width = 0
-        path.unlink(missing_ok=True)
 
     def write(self, row: Any, identifier: str) -> None:
         """`row` as read (`SourceRow.source`), with `identifier` where it has none."""
         if self._handle is None:
-            self._handle = self.path.open("w", encoding="utf-8", newline="")
+            self._handle = self.path.open("x", encoding="utf-8", newline="")
             if self.fmt is FileFormat.CSV:
                 header = _header_of(self.source)
                 self._width = len(header)

@@ -150,8 +150,8 @@ def test_5000_rows_under_faults_and_a_kill_arrive_exactly_once(
     again = run_pricebook(["usage", "import", str(usage), "--verify"], emulator)
     assert again.returncode == 0, again.stderr
     assert event_writes(emulator) == before
-    assert "sent                   0" in again.stdout
-    assert f"already there      {ROWS:,}" in again.stdout
+    assert "sent" + " " * 21 + "0" in again.stdout
+    assert f"already there{' ' * 8}{ROWS:,}" in again.stdout
     assert f"Verified: {pairs(usage)} customer/meter total(s) match" in again.stdout
     assert len(stored_events(emulator)) == ROWS
 
@@ -338,7 +338,8 @@ def test_rejected_rows_go_to_a_file_and_the_rest_is_sent(emulator: EmulatorHandl
     assert f"fix them there and import that file (pricebook usage import {rows})" in result.stderr
 
     # fixed in the imported file itself, the journal refuses it and says where the fixed rows go
-    usage.write_text(usage.read_text().replace(",five", ",5"))
+    original = usage.read_text()
+    usage.write_text(original.replace(",five", ",5"))
     edited = run_pricebook(["usage", "import", str(usage), "--rate", "100"], emulator)
     assert edited.returncode == 1 and "the journal was written for another content" in edited.stderr
     assert f"fix the rows in {rows}" in edited.stderr
@@ -347,6 +348,53 @@ def test_rejected_rows_go_to_a_file_and_the_rest_is_sent(emulator: EmulatorHandl
     fixed = run_pricebook(["usage", "import", str(rows), "--rate", "100"], emulator)
     assert fixed.returncode == 0, fixed.stderr
     assert sorted(e["payload"]["value"] for e in stored_events(emulator)) == ["5", "5", "6"]
+    # the first file run again (as a script that imports every file would) leaves that row to the rejected file
+    usage.write_text(original)
+    again = run_pricebook(["usage", "import", str(usage), "--rate", "100"], emulator)
+    assert again.returncode == 0, again.stderr
+    assert f"rejected before          1  (by earlier runs, into {rows} (1): their file's import sends" in again.stdout
+    assert len(stored_events(emulator)) == 3
+
+
+def test_rows_rejected_for_the_account_are_sent_from_one_file_only(
+    emulator_factory: EmulatorFactory, tmp_path: Path
+) -> None:
+    """A row refused for a meter the account lacks stays its rejected file's once the meter is there; sending it
+    from the first file instead takes --resend-rejected, and the rejected file out of the way."""
+    emulator = emulator_factory()
+    make_meters(emulator.client())
+    now = int(time.time())
+    usage = tmp_path / "usage.csv"
+    usage.write_text(
+        "timestamp,event_name,payload_stripe_customer_id,payload_value\n"
+        f"{now},emails_sent,cus_1,5\n{now},storage_gb,cus_1,7\n"
+    )
+    args = ["usage", "import", str(usage), "--rate", "100"]
+    first = run_pricebook(args, emulator)
+    assert first.returncode == 1 and "usage-unknown-meter" in (tmp_path / "usage.csv.rejected.jsonl").read_text()
+    rows = tmp_path / "usage.rejected.csv"
+    assert "also when the cause was the account" in first.stderr
+    emulator.client().v1.billing.meters.create(
+        params={"event_name": "storage_gb", "display_name": "Storage", "default_aggregation": {"formula": "sum"}}
+    )
+    written = rows.read_text()
+    again = run_pricebook(args, emulator)
+    assert again.returncode == 0, again.stderr
+    assert "rejected before          1" in again.stdout and rows.read_text() == written
+    assert len(stored_events(emulator)) == 1
+
+    while_there = run_pricebook([*args, "--resend-rejected"], emulator)
+    assert while_there.returncode == 1 and f"while {rows} holds them" in while_there.stderr
+    rows.unlink()
+    gone = run_pricebook(args, emulator)
+    assert gone.returncode == 1
+    assert f"went to {rows}, which is gone and was never imported" in gone.stderr
+    assert f"pricebook usage import {usage} --resend-rejected" in gone.stderr
+    resent = run_pricebook([*args, "--resend-rejected"], emulator)
+    assert resent.returncode == 0, resent.stderr
+    assert sorted(e["event_name"] for e in stored_events(emulator)) == ["emails_sent", "storage_gb"]
+    assert run_pricebook(args, emulator).returncode == 0
+    assert len(stored_events(emulator)) == 2
 
 
 def test_a_stream_session_is_renewed_when_it_expires(emulator: EmulatorHandle, tmp_path: Path) -> None:

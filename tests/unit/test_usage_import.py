@@ -16,7 +16,7 @@ from compiler.errors import Diagnostic, StripeApiError, UsageError
 from compiler.stripe.facts import GroupingWindow, MeterFormula
 from compiler.usage.events import UsageEvent
 from compiler.usage.importer import Progress, UsageFile, import_file, preflight
-from compiler.usage.journal import Delivery, Journal, file_digest
+from compiler.usage.journal import Delivery, Journal, default_journal, file_digest
 from compiler.usage.meters import Meter, Meters
 from compiler.usage.send import Outcome, Result, StreamSender, V1Sender, Via
 from compiler.usage.summary import period
@@ -49,6 +49,7 @@ class FakeSender:
         self.refuse: set[int] = set()
         self.already: set[int] = set()
         self.sent: list[int] = []
+        self.identifiers: dict[int, str] = {}  # by row, of every event sent
         self.calls = 0
         self._lock = threading.Lock()
 
@@ -58,6 +59,7 @@ class FakeSender:
             if self.fail_from is not None and self.calls >= self.fail_from:
                 raise StripeApiError("Invalid API Key provided", status=401)
             self.sent.extend(e.number for e in events)
+            self.identifiers.update((e.number, e.identifier) for e in events)
         return [
             Result(e, Outcome.REJECTED, "no")
             if e.number in self.refuse
@@ -165,7 +167,7 @@ def test_rows_in_flight_a_day_ago_are_left_out_as_in_doubt(tmp_path: Path) -> No
     assert sorted(forced.sent) == list(range(101, 201)) and report.ok
 
 
-def test_rows_refused_here_or_by_stripe_go_to_the_rejected_file_and_are_tried_again(tmp_path: Path) -> None:
+def test_rows_refused_here_or_by_stripe_go_to_the_rejected_file_and_stay_there(tmp_path: Path) -> None:
     file = usage_file(tmp_path, 20, bad=(3,))
     sender = FakeSender(batch_size=5)
     sender.refuse = {7}
@@ -179,8 +181,10 @@ def test_rows_refused_here_or_by_stripe_go_to_the_rejected_file_and_are_tried_ag
 
     again = FakeSender(batch_size=5)
     report = run(file, again, tmp_path)
-    assert again.sent == [7]  # row 3 is still bad; row 7 is sent again
-    assert report.counts.rejected == 1 and report.counts.already_in_journal == 18
+    assert again.sent == []  # rows 3 and 7 are the rejected file's to send now, not this one's
+    assert (report.counts.rejected, report.counts.rejected_before, report.counts.already_in_journal) == (0, 2, 18)
+    assert report.rejected_before == ((tmp_path / "usage.rejected.csv", 2),) and report.ok
+    assert report.rejected_rows is None and report.rejected_file is None
 
 
 def test_the_rejected_rows_are_written_as_the_file_has_them_and_import_once_fixed(tmp_path: Path) -> None:
@@ -199,8 +203,6 @@ def test_the_rejected_rows_are_written_as_the_file_has_them_and_import_once_fixe
     assert all(i.startswith("pbu_") for i in identifiers) and len(set(identifiers)) == 2
     why = [json.loads(line) for line in (tmp_path / "usage.csv.rejected.jsonl").read_text().splitlines()]
     assert [(entry["line"], entry["rejected_row"]) for entry in why] == [(4, 1), (8, 2)]
-    assert run(file, FakeSender(batch_size=5), tmp_path).counts.rejected == 1  # Stripe takes row 7 this time
-    assert (tmp_path / "usage.rejected.csv").read_text().splitlines()[1:] == rows[:1]  # with the same identifier
 
     fixed = tmp_path / "usage.rejected.csv"
     fixed.write_text(fixed.read_text().replace(",x,", ",3,"))
@@ -213,7 +215,120 @@ def test_the_rejected_rows_are_written_as_the_file_has_them_and_import_once_fixe
         rejected_path=tmp_path / "usage.rejected.csv.rejected.jsonl",
         workers=1,
     )
-    assert report.ok and resent.sent == [1] and report.rejected_rows is None
+    assert report.ok and resent.sent == [1, 2] and report.rejected_rows is None  # row 3 fixed, row 7 as it was
+
+
+def import_rejected_rows(tmp_path: Path, name: str = "usage.rejected.csv") -> FakeSender:
+    """`pricebook usage import usage.rejected.csv`, with its own journal; the sender that took its rows."""
+    sender = FakeSender(batch_size=5)
+    path = tmp_path / name
+    import_file(
+        UsageFile.at(path),
+        METERS,
+        sender,
+        journal_path=default_journal(path),
+        rejected_path=path.with_name(path.name + ".rejected.jsonl"),
+        workers=1,
+    )
+    return sender
+
+
+def test_a_row_imported_from_the_rejected_file_is_never_sent_again_from_the_file(tmp_path: Path) -> None:
+    """Rerunning the file after importing its rejected rows (say Stripe refused a row for a meter created since)
+    must not send the row again: its identifier there is not the one it has here (a derived identifier would be
+    some other row's in the rejected file), so Stripe, even within its 24 hours, would count it twice."""
+    file = usage_file(tmp_path, 20)
+    refused = FakeSender(batch_size=5)
+    refused.refuse = {7}
+    run(file, refused, tmp_path)
+    from_rejected = import_rejected_rows(tmp_path)
+    assert from_rejected.sent == [1]
+    assert from_rejected.identifiers[1] != refused.identifiers[7]  # Stripe would keep both
+
+    again = FakeSender(batch_size=5)  # Stripe takes row 7 now
+    report = run(file, again, tmp_path)
+    assert again.sent == []
+    assert report.counts.rejected_before == 1 and report.ok and report.rejected_gone == ()
+    # and in the other order: the file's rerun first, then its rejected rows, still once
+    (tmp_path / "usage.csv.journal").unlink()
+    for name in ("usage.rejected.csv", "usage.rejected.csv.journal", "usage.csv.rejected.jsonl"):
+        (tmp_path / name).unlink()
+    run(file, refused, tmp_path)
+    assert run(file, FakeSender(batch_size=5), tmp_path).counts.rejected_before == 1
+    assert import_rejected_rows(tmp_path).sent == [1]
+
+
+def test_a_rerun_never_rewrites_a_rejected_file_and_writes_new_rejections_to_a_new_one(tmp_path: Path) -> None:
+    file = usage_file(tmp_path, 300, bad=(1, 250))
+
+    pressed: list[Progress] = []
+
+    def stop_at_once(progress: Progress) -> None:  # Ctrl-C as row 1 is read: rows 2-300 are left for a rerun
+        if not pressed:
+            pressed.append(progress)
+            raise KeyboardInterrupt
+
+    first = run(file, FakeSender(), tmp_path, on_progress=stop_at_once)
+    rows = tmp_path / "usage.rejected.csv"
+    assert first.interrupted and first.rejected_rows == rows and first.read_until == 2
+    edited = rows.read_text().replace(",x,", ",4,")  # the user fixes the row, and has yet to import it
+    rows.write_text(edited)
+    why = (tmp_path / "usage.csv.rejected.jsonl").read_text()
+
+    again = run(file, FakeSender(), tmp_path)
+    assert rows.read_text() == edited and (tmp_path / "usage.csv.rejected.jsonl").read_text() == why
+    assert again.rejected_rows == tmp_path / "usage.rejected.2.csv"
+    assert again.rejected_file == tmp_path / "usage.csv.rejected.2.jsonl"
+    _, row = again.rejected_rows.read_text().splitlines()
+    assert row.startswith(file.path.read_text().splitlines()[250] + ",pbu_")
+    assert (again.counts.rejected, again.counts.rejected_before) == (1, 1)
+    assert again.rejected_before == ((rows, 1),)
+
+
+def test_a_rejected_file_name_is_taken_while_its_journal_is_there(tmp_path: Path) -> None:
+    """A rejected-rows file imported and then deleted keeps its name: a new file under it would meet the journal
+    of the old one, written for another content."""
+    file = usage_file(tmp_path, 20, bad=(3,))
+    run(file, FakeSender(batch_size=5), tmp_path)
+    import_rejected_rows(tmp_path)
+    (tmp_path / "usage.rejected.csv").unlink()
+    (tmp_path / "usage.csv.rejected.jsonl").unlink()
+    (tmp_path / "usage.csv.journal").unlink()  # from scratch: row 3 is rejected again
+    assert run(file, FakeSender(batch_size=5), tmp_path).rejected_rows == tmp_path / "usage.rejected.2.csv"
+
+
+def test_resend_rejected_sends_them_from_the_file_once_no_rejected_file_holds_them(tmp_path: Path) -> None:
+    file = usage_file(tmp_path, 20)
+    refused = FakeSender(batch_size=5)
+    refused.refuse = {7}
+    run(file, refused, tmp_path)
+    rows = tmp_path / "usage.rejected.csv"
+    with pytest.raises(UsageError) as still_there:
+        run(file, FakeSender(batch_size=5), tmp_path, resend_rejected=True)
+    assert f"{rows} holds them" in still_there.value.message
+    assert "delete it" in (still_there.value.hint or "")
+
+    rows.unlink()  # gone, never imported: the rows are in no file, and a plain rerun says so
+    lost = run(file, FakeSender(batch_size=5), tmp_path)
+    assert lost.rejected_gone == (rows,) and lost.counts.rejected_before == 1
+    resent = FakeSender(batch_size=5)
+    report = run(file, resent, tmp_path, resend_rejected=True)
+    assert resent.sent == [7] and report.ok and report.counts.rejected_before == 0
+    assert report.counts.sent == 1 and report.counts.already_in_journal == 19
+
+
+def test_resend_rejected_is_refused_once_the_rejected_file_was_imported(tmp_path: Path) -> None:
+    file = usage_file(tmp_path, 20)
+    refused = FakeSender(batch_size=5)
+    refused.refuse = {7}
+    run(file, refused, tmp_path)
+    import_rejected_rows(tmp_path)
+    (tmp_path / "usage.rejected.csv").unlink()  # imported, then tidied away; its journal stays
+    lost = run(file, FakeSender(batch_size=5), tmp_path)
+    assert lost.rejected_gone == ()  # imported: its rows are at Stripe
+    with pytest.raises(UsageError) as imported:
+        run(file, FakeSender(batch_size=5), tmp_path, resend_rejected=True)
+    assert "was imported" in imported.value.message and "usage.rejected.csv.journal" in imported.value.message
 
 
 def test_rejected_json_lines_are_written_back_line_for_line(tmp_path: Path) -> None:
@@ -277,6 +392,19 @@ def test_preflight_reports_each_bad_row_and_what_the_journal_has(tmp_path: Path)
     report = preflight(file, METERS, now=NOW, journal_path=None, on_problem=found.append)
     assert (report.rows, report.bad_rows) == (10, 2)
     assert [str(p.location) for p in found] == [f"{file.display}:3", f"{file.display}:10"]
+
+
+def test_preflight_leaves_out_the_rows_an_earlier_import_rejected(tmp_path: Path) -> None:
+    """They are the rejected-rows file's to send, as a real run leaves them out: not this file's bad rows."""
+    file = usage_file(tmp_path, 10, bad=(2, 9))
+    run(file, FakeSender(), tmp_path)
+    found: list[Diagnostic] = []
+    report = preflight(file, METERS, now=NOW, journal_path=tmp_path / "usage.csv.journal", on_problem=found.append)
+    assert (report.bad_rows, report.already_in_journal, report.rejected_before) == (0, 8, 2)
+    assert found == [] and report.ok
+    journal = tmp_path / "usage.csv.journal"
+    resend = preflight(file, METERS, now=NOW, journal_path=journal, on_problem=found.append, resend_rejected=True)
+    assert (resend.bad_rows, resend.rejected_before, len(found)) == (2, 0, 2)  # as --resend-rejected would check
 
 
 # -- senders ---------------------------------------------------------------------------------------------------------

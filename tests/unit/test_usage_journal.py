@@ -70,6 +70,20 @@ def test_a_row_refused_once_and_taken_later_is_delivered(tmp_path: Path) -> None
     assert again is not None and again.delivered(1)
 
 
+def test_a_rejected_row_is_handed_to_the_file_it_went_to(tmp_path: Path) -> None:
+    _, path, digest = journal_at(tmp_path)
+    journal = Journal.create(path, digest=digest, display="u.csv", now=1)
+    journal.record(Delivery(2, rejected=(1,)))  # a journal from before it named the file
+    journal.record(Delivery(3, rejected=(2, 3), into="u.rejected.2.csv"))
+    journal.record(Delivery(4, sending=(3,)))  # sent from here after all (--resend-rejected), no answer yet
+    journal.close()
+    again = Journal.load(path, digest=digest, display="u.csv")
+    assert again is not None
+    assert again.rejected == {1: None, 2: "u.rejected.2.csv", 3: "u.rejected.2.csv"}
+    assert [again.handed_off(n) for n in (1, 2, 3, 4)] == [True, True, False, False]
+    assert '"rejected":[2,3],"into":"u.rejected.2.csv"' in path.read_text()
+
+
 def test_rejected_rows_do_not_hold_the_watermark_back(tmp_path: Path) -> None:
     _, path, digest = journal_at(tmp_path)
     journal = Journal.create(path, digest=digest, display="u.csv", now=1)
