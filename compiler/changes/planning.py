@@ -18,6 +18,7 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from multiprocessing.connection import Connection as Pipe
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
@@ -26,20 +27,40 @@ from compiler.catalog.source import Document, iter_entries
 from compiler.changes.changeset import ChangeSet
 from compiler.changes.diff import diff
 from compiler.changes.impact import with_price_impact
-from compiler.changes.model import CheckedCatalog, modelled
+from compiler.changes.model import CheckedCatalog, Resource, modelled
 from compiler.changes.subscribers import SubscriberOptions, with_subscribers
 from compiler.errors import Diagnostic, InvalidCatalog
 from compiler.heap import collector_paused
+from compiler.stripe.boundaries import BoundaryFiles, boundary_files
 from compiler.stripe.facts import API_VERSION
 from compiler.stripe.gateway import Connection, Gateway
 from compiler.stripe.kinds import Kind
-from compiler.stripe.state import AccountState, ExpectedSizes, Lister, LiveObject, read_account
+from compiler.stripe.state import AccountState, BoundaryMemory, ExpectedSizes, Lister, LiveObject, read_account
 from compiler.stripe.subscriptions import Pager
 
 if TYPE_CHECKING:
     from compiler.catalog.files import PresetVariables
 
 CheckOutcome = tuple[tuple[Diagnostic, ...], CheckedCatalog | None]
+
+
+@dataclass(frozen=True)
+class CatalogNames:
+    """What the catalog looks for in the account's price family: its prices' lookup_keys and its plans' ids. They
+    decide which lists beyond the active prices a plan reads (`needs_archived_prices`, `needs_plans_list`)."""
+
+    prices: frozenset[str] = frozenset()
+    plans: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, resources: Iterable[Resource]) -> CatalogNames:
+        prices, plans = set(), []
+        for resource in resources:
+            if resource.kind is Kind.PRICE:
+                prices.add(resource.key)
+            elif resource.kind is Kind.PLAN:
+                plans.append(resource.key)
+        return cls(frozenset(prices), tuple(plans))
 
 
 def check_and_model(
@@ -171,8 +192,9 @@ class PendingCatalog:
             if self._on_ready is not None:
                 self._on_ready()
 
-    def plan_ids(self) -> list[str]:
-        return [r.key for r in self.result().catalog.of_kind(Kind.PLAN)]
+    def names(self) -> CatalogNames:
+        """What the catalog looks for in the price family (waits for the check)."""
+        return CatalogNames.of(self.result().catalog)
 
     def expected(self) -> ExpectedSizes | None:
         """The catalog's counts once its files are loaded (None until then): where to cut the long lists."""
@@ -213,12 +235,13 @@ def changeset_while_reading(
     subscribers: SubscriberOptions | None = None,
     *,
     allow_mass_archive: bool = False,
+    memory: BoundaryMemory | None = None,
 ) -> tuple[ChangeSet, AccountState]:
     """`changeset_for` with the catalog still being checked: the account is read meanwhile. An invalid catalog
     stops the read at its next page, and is the error raised whatever the read ran into meanwhile."""
     pending.stop_if_invalid()  # one found invalid at once sends nothing
     try:
-        state = read_state(gateway, pending.plan_ids, pending.expected, check=pending.stop_if_invalid)
+        state = read_state(gateway, pending.names, pending.expected, check=pending.stop_if_invalid, memory=memory)
     except Exception:  # not Ctrl-C: that ends the command at once, with no wait for the check
         pending.result()
         raise
@@ -233,11 +256,12 @@ def changeset_for(
     subscribers: SubscriberOptions | None = None,
     *,
     allow_mass_archive: bool = False,
+    memory: BoundaryMemory | None = None,
 ) -> tuple[ChangeSet, AccountState]:
     """Read the account once (`read_state`), plan the catalog against it and read who pays on the prices the
     plan reaches, as `subscribers` says (read-only: no write is sent). `allow_mass_archive`: see `plan_against`."""
-    plan_ids = (r.key for r in checked.catalog.of_kind(Kind.PLAN))
-    state = read_state(gateway, plan_ids, expected_sizes(r.kind for r in checked.catalog))
+    names = CatalogNames.of(checked.catalog)
+    state = read_state(gateway, names, expected_sizes(r.kind for r in checked.catalog), memory=memory)
     changeset = plan_against(checked, state, allow_mass_archive=allow_mass_archive)
     return who_pays(changeset, checked, state, gateway, subscribers), state
 
@@ -266,21 +290,25 @@ def plan_against(checked: CheckedCatalog, state: AccountState, *, allow_mass_arc
 
 def read_state(
     gateway: Lister,
-    plan_ids: Iterable[str] | Callable[[], Iterable[str]] = (),
+    names: CatalogNames | Callable[[], CatalogNames] = CatalogNames(),
     expected: ExpectedSizes | Callable[[], ExpectedSizes | None] | None = None,
     *,
     check: Callable[[], None] | None = None,
+    memory: BoundaryMemory | None = None,
 ) -> AccountState:
-    """The account as `plan` reads it, in one pass: one list per resource type, plus `GET /v1/plans` when
-    `needs_plans_list` says so for the catalog plans `plan_ids` (or a function that gives them once the price
-    lists are read) and the price family the price lists showed. `expected` (the catalog's counts) only helps
-    cut the long lists well from the start; `check` runs between pages (whatever it raises ends the read)."""
-    ids = plan_ids if callable(plan_ids) else (lambda wanted=tuple(plan_ids): wanted)
+    """The account as `plan` reads it, in one pass: one list per resource type, the archived prices only when
+    `needs_archived_prices` says so, and `GET /v1/plans` only when `needs_plans_list` does, for what the catalog
+    looks for (`names`, or a function that gives them once the price lists are read). `expected` (the catalog's
+    counts) and `memory` (where the last read found page boundaries) only help cut the long lists well from the
+    start; `check` runs between pages (whatever it raises ends the read)."""
+    wanted = names if callable(names) else (lambda: names)
     return read_account(
         gateway,
-        plans_list=lambda family: needs_plans_list(ids(), family),
+        archived=lambda family: needs_archived_prices(wanted(), family),
+        plans_list=lambda family: needs_plans_list(wanted().plans, family),
         expected=expected,
         check=check,
+        memory=memory,
     )
 
 
@@ -290,12 +318,12 @@ def expected_sizes(kinds: Iterable[Kind]) -> ExpectedSizes:
     return ExpectedSizes(products=counts[Kind.PRODUCT], family=counts[Kind.PRICE] + counts[Kind.PLAN])
 
 
-def current_state(saved: ChangeSet, gateway: Lister) -> AccountState:
-    """The account now, read exactly as `plan` read it for `saved` (for `apply --plan`): the plans-list decision
-    takes the plan ids of the catalog `saved` holds, as `plan` took them from the files, so an unchanged account
-    gives the saved fingerprint."""
-    plan_ids = (r.key for r in saved.catalog if r.kind is Kind.PLAN)
-    return read_state(gateway, plan_ids, expected_sizes(r.kind for r in saved.catalog))
+def current_state(saved: ChangeSet, gateway: Lister, *, memory: BoundaryMemory | None = None) -> AccountState:
+    """The account now, read exactly as `plan` read it for `saved` (for `apply --plan`): which lists are read is
+    decided by the catalog `saved` holds, as `plan` decided it by the files, so an unchanged account gives the
+    saved fingerprint."""
+    names = CatalogNames.of(saved.catalog)
+    return read_state(gateway, names, expected_sizes(r.kind for r in saved.catalog), memory=memory)
 
 
 def missing_plans(plan_ids: Iterable[str], family: Iterable[LiveObject]) -> list[str]:
@@ -308,6 +336,25 @@ def missing_plans(plan_ids: Iterable[str], family: Iterable[LiveObject]) -> list
         if o.kind is Kind.PLAN and o.key is not None:
             found.add(o.key)
     return [key for key in plan_ids if key not in found]
+
+
+def needs_archived_prices(names: CatalogNames, family: Sequence[LiveObject]) -> bool:
+    """Whether the archived prices must be read too, given the family the active prices showed: when the diff
+    would look among them for something the active ones do not hold.
+
+    The diff looks up an archived price in three cases only: a catalog price whose lookup_key no active price
+    has (archived by hand, or by the catalog's own `active: false`: it is reactivated or left as it is, never
+    created a second time, which Stripe would refuse, as lookup_keys are unique among all prices); a catalog
+    plan missing from the active family (a plan is a price with the same id); and pricebook's own leftover of an
+    interrupted replace, a managed active price without a lookup_key, whose successor may be archived. Everything
+    else the diff decides is about active prices and plans (archiving, what is left alone) or about products and
+    meters, whose lists are read whole. So when none of the three is there, the archived prices cannot change the
+    plan, and they are not read: a long-lived account holds one for every price ever replaced.
+    """
+    keys = {o.key for o in family if o.kind is Kind.PRICE and o.key is not None}
+    if not names.prices <= keys or missing_plans(names.plans, family):
+        return True
+    return any(o.kind is Kind.PRICE and o.managed and o.active and o.key is None for o in family)
 
 
 def needs_plans_list(plan_ids: Iterable[str], family: Sequence[LiveObject]) -> bool:
@@ -326,8 +373,14 @@ def reading_gateway(connection: Connection) -> Gateway:
     return Gateway(connection)
 
 
+def remembered_boundaries(connection: Connection) -> BoundaryFiles | None:
+    """Where the reads through `connection` keep the page boundaries they found (None: pricebook keeps no cache)."""
+    return boundary_files(connection.api_base, connection.livemode)
+
+
 __all__ = [
     "AccountReader",
+    "CatalogNames",
     "PendingCatalog",
     "changeset_for",
     "changeset_while_reading",
@@ -336,9 +389,11 @@ __all__ = [
     "current_state",
     "expected_sizes",
     "missing_plans",
+    "needs_archived_prices",
     "needs_plans_list",
     "plan_against",
     "read_state",
     "reading_gateway",
+    "remembered_boundaries",
     "who_pays",
 ]

@@ -44,12 +44,14 @@ from compiler.apply import (
 from compiler.changes.changeset import ChangeSet
 from compiler.changes.planfile import check_account, load_changeset, rederived
 from compiler.changes.planning import (
+    CatalogNames,
     PendingCatalog,
     changeset_while_reading,
     current_state,
     expected_sizes,
     plan_against,
     read_state,
+    remembered_boundaries,
 )
 from compiler.changes.problems import ALLOW_MASS_ARCHIVE
 from compiler.changes.subscribers import SubscriberOptions
@@ -82,8 +84,7 @@ from compiler.render.text import render_text, render_text_summary
 from compiler.stripe.calls import ApiCall
 from compiler.stripe.facts import API_VERSION
 from compiler.stripe.gateway import Gateway, GatewayStats
-from compiler.stripe.kinds import Kind
-from compiler.stripe.state import AccountState
+from compiler.stripe.state import AccountState, BoundaryMemory
 
 if TYPE_CHECKING:
     from compiler.catalog.files import PresetVariables
@@ -97,26 +98,29 @@ def _compute(
     gateway: Gateway,
     subscribers: SubscriberOptions,
     allow_mass_archive: bool,
+    memory: BoundaryMemory | None,
 ) -> tuple[ChangeSet, Reread]:
     """The ChangeSet `plan` would show for `paths` (the catalog's warnings and who pays with it), read through the
     same gateway (and pace) apply writes with; and how a later round plans the same catalog against the account
     read again (who pays is not read again: nothing shows it then)."""
     # the catalog stays to the end; reading the account and diffing it make no garbage a collection would find
     with PendingCatalog(paths, var, vars_file, preset, on_ready=heap.freeze) as pending, collector_paused():
-        changeset, _ = changeset_while_reading(pending, gateway, subscribers, allow_mass_archive=allow_mass_archive)
+        changeset, _ = changeset_while_reading(
+            pending, gateway, subscribers, allow_mass_archive=allow_mass_archive, memory=memory
+        )
     checked = pending.result()
-    plan_ids = [r.key for r in checked.catalog.of_kind(Kind.PLAN)]
+    names = CatalogNames.of(checked.catalog)
     expected = expected_sizes(r.kind for r in checked.catalog)
 
     def reread(_round: ChangeSet, _result: ApplyResult) -> ChangeSet:
         with collector_paused():
-            state = read_state(gateway, plan_ids, expected)
+            state = read_state(gateway, names, expected, memory=memory)
             return plan_against(checked, state, allow_mass_archive=allow_mass_archive)
 
     return changeset, reread
 
 
-def _saved(plan_file: str, gateway: Gateway) -> tuple[ChangeSet, AccountState]:
+def _saved(plan_file: str, gateway: Gateway, memory: BoundaryMemory | None) -> tuple[ChangeSet, AccountState]:
     """The ChangeSet of a saved plan, as apply sends it: derived again from the plan's catalog and the account read
     now, and refused unless that is exactly what the file shows (`changes.planfile`); and that account."""
     saved = load_changeset(plan_file)
@@ -125,7 +129,7 @@ def _saved(plan_file: str, gateway: Gateway) -> tuple[ChangeSet, AccountState]:
             f"the saved plan was made for Stripe API version {saved.api_version}, this pricebook speaks {API_VERSION}",
             hint="run `pricebook plan` again with this version of pricebook",
         )
-    state = current_state(saved, gateway)
+    state = current_state(saved, gateway, memory=memory)
     notice = check_account(saved, state)
     if notice is not None:
         click.echo(f"pricebook: note: {notice}", err=True)
@@ -475,17 +479,18 @@ def command(
         )
     connection = connect(environment, api_base, live)
     gateway = Gateway(connection, rate=rate)
+    memory = remembered_boundaries(connection)
     # without --plan: the same computation as `pricebook plan`, so apply carries out what the preview showed
     reread: Reread
     if plan_file:
-        changeset, start = _saved(plan_file, gateway)  # it shows who paid what when it was planned
+        changeset, start = _saved(plan_file, gateway, memory)  # it shows who paid what when it was planned
         saved = changeset
-        reread = rounds_of_saved_plan(saved, start, lambda: current_state(saved, gateway))
+        reread = rounds_of_saved_plan(saved, start, lambda: current_state(saved, gateway, memory=memory))
     else:
         wanted = subscribers_wanted(no_subscribers, subscriber_limit)
         preset = template_vars(environment)
         found = resolve_paths(paths)
-        changeset, reread = _compute(found, var, vars_file, preset, gateway, wanted, allow_mass_archive)
+        changeset, reread = _compute(found, var, vars_file, preset, gateway, wanted, allow_mass_archive, memory)
 
     out = StdoutOrStderr()
     show_changes(changeset, whole=show_plan, color=should_color(sys.stdout, os.environ), echo=out)

@@ -20,7 +20,12 @@ import click
 
 from compiler import heap
 from compiler.changes.changeset import ChangeSet
-from compiler.changes.planning import PendingCatalog, changeset_while_reading, reading_gateway
+from compiler.changes.planning import (
+    PendingCatalog,
+    changeset_while_reading,
+    reading_gateway,
+    remembered_boundaries,
+)
 from compiler.changes.subscribers import DEFAULT_LIMIT, SubscriberOptions
 from compiler.cli.common import (
     F,
@@ -103,8 +108,7 @@ def subscribers_wanted(no_subscribers: bool, subscriber_limit: int) -> Subscribe
     "--full-plan-url",
     metavar="URL",
     callback=lambda _ctx, _param, value: _checked_url(value),
-    help="markdown: where a shortened comment points for the full plan (the workflow run's job summary, an "
-    "artifact).",
+    help="markdown: where a shortened comment points for the full plan (the workflow run's job summary, an artifact).",
 )
 @subscriber_options
 @mass_archive_option
@@ -138,7 +142,11 @@ def command(
         pending = PendingCatalog(resolve_paths(paths), var, vars_file, preset, on_ready=heap.freeze)
         with pending as checked, collector_paused():
             changeset, _ = changeset_while_reading(
-                checked, reading_gateway(connection), subscribers, allow_mass_archive=allow_mass_archive
+                checked,
+                reading_gateway(connection),
+                subscribers,
+                allow_mass_archive=allow_mass_archive,
+                memory=remembered_boundaries(connection),
             )
     except PricebookError as exc:
         if fmt == "markdown":  # a comment that shows the errors, rather than an empty one; the exit code stays 1

@@ -9,6 +9,7 @@ never a request per object:
     GET /v1/products                                   every product, active or not
     GET /v1/prices?active=true   expand tiers, currency_options
     GET /v1/prices?active=false  expand tiers, currency_options (the price list shows active prices by default)
+                                                       when asked (see below)
     GET /v1/plans                expand tiers      only when asked (see below)
 
 **At the speed of the rate limit, not of the latency.** A page of 100 prices takes Stripe a few hundred
@@ -23,6 +24,14 @@ a price list is cut into parts that double in size, the last taking the rest. A 
 second is not cut (nothing says yet how dense the list is), and every chain but one ends in a part-filled page,
 so chains are only added while they gain time.
 
+**Where the last read found the pages.** After a read, every object's `created` second says where each list can
+be cut into whole pages (`boundaries.Boundaries`), and `memory` keeps that per account. When it holds something
+for the API base and mode, the read waits for the account's id (one round trip), then starts each list in as
+many chains as keep the pacer busy, cut at those seconds: every chain holds whole pages and ends in a full one,
+so the read costs the pages one chain would, and no time is spent learning how dense the lists are. What is
+remembered only decides where to cut (the ranges still cover every second): a stale one costs part-filled pages,
+never an object.
+
 The read stays exactly the read of one chain per list:
 - the ranges of a list are disjoint and together cover every second, and Stripe applies each chain's filter;
 - a chain that is cut keeps its cursor and narrows its range to the newer part: every object of that part
@@ -31,8 +40,14 @@ The read stays exactly the read of one chain per list:
 - an object created during the read is newer than every cut (cuts are at `created` values already read), so it
   falls in the newest range, and is read or not just as by one chain: only if that range's first page was
   fetched after it was created;
-- the archived prices are read after every chain of the active ones has finished, as before: a price archived
-  during the read is then seen in one list or both (each object is kept once), never in neither.
+- the archived prices are read after every chain of the active ones has finished: a price archived during the
+  read is then seen in one list or both (each object is kept once), never in neither.
+
+The archived prices are read when the caller asks: `archived=True` (the default, for `import` and `adopt`,
+which show the whole account), or a function that looks at the family the active prices showed and decides
+(`planning.read_state` asks for them only when the catalog looks for something the active prices do not hold;
+a long-lived account's archived prices, one for every price ever replaced, are otherwise read on every plan for
+nothing).
 
 All the chains of a list share one `paging.CursorChain`: a server that repeats a page (ranges are disjoint, so
 no cursor comes twice) or never ends is stopped as it would be on one chain, the object bound counting the
@@ -73,6 +88,7 @@ from typing import Any, Protocol
 
 from compiler.errors import UnexpectedAnswer
 from compiler.heap import collector_paused
+from compiler.stripe.boundaries import Boundaries, Remembered
 from compiler.stripe.facts import plan_from_price
 from compiler.stripe.fields import SPECS, canonical, catalog_key, is_managed, replaced_id
 from compiler.stripe.kinds import IDENTITY_FIELD, KIND_ORDER, Kind
@@ -102,26 +118,42 @@ class Role(Enum):
 
 @dataclass(frozen=True, eq=False)
 class ListSource:
-    """One list `read_account` reads: its path and filters; `by_created` when the endpoint filters on `created`,
-    so that it can be read as several chains. Each list is one of the constants below (compared by identity)."""
+    """One list `read_account` reads: its name (where its boundaries are remembered), path and filters;
+    `by_created` when the endpoint filters on `created`, so that it can be read as several chains. Each list is
+    one of the constants below (compared by identity)."""
 
+    name: str
     role: Role
     path: str
     params: Mapping[str, Any]
     by_created: bool = True
 
 
-METERS = ListSource(Role.METERS, SPECS[Kind.METER].path, {}, by_created=False)  # the meter list has no filter
-PRODUCTS = ListSource(Role.PRODUCTS, SPECS[Kind.PRODUCT].path, {})
+METERS = ListSource("meters", Role.METERS, SPECS[Kind.METER].path, {}, by_created=False)  # no filter on this list
+PRODUCTS = ListSource("products", Role.PRODUCTS, SPECS[Kind.PRODUCT].path, {})
 # Stripe's price list shows active prices unless asked: ask for each state explicitly
-ACTIVE_PRICES = ListSource(Role.PRICES, SPECS[Kind.PRICE].path, {"active": "true", "expand": list(PRICE_EXPAND)})
-ARCHIVED_PRICES = ListSource(Role.PRICES, SPECS[Kind.PRICE].path, {"active": "false", "expand": list(PRICE_EXPAND)})
-PLANS = ListSource(Role.PLANS, SPECS[Kind.PLAN].path, {"expand": list(PLAN_EXPAND)})
-#: the lists `read_account` always reads (`PLANS` too when asked)
+ACTIVE_PRICES = ListSource(
+    "prices", Role.PRICES, SPECS[Kind.PRICE].path, {"active": "true", "expand": list(PRICE_EXPAND)}
+)
+ARCHIVED_PRICES = ListSource(
+    "archived_prices", Role.PRICES, SPECS[Kind.PRICE].path, {"active": "false", "expand": list(PRICE_EXPAND)}
+)
+PLANS = ListSource("plans", Role.PLANS, SPECS[Kind.PLAN].path, {"expand": list(PLAN_EXPAND)})
+#: the lists `read_account` reads unless told otherwise (`PLANS` too when asked)
 LISTS: tuple[ListSource, ...] = (METERS, PRODUCTS, ACTIVE_PRICES, ARCHIVED_PRICES)
 
-#: decides, from the price family the two price lists showed, whether `GET /v1/plans` is read as well
-PlansListRule = Callable[[Sequence["LiveObject"]], bool]
+#: decides, from the price family read so far, whether a further list (the archived prices, `/v1/plans`) is read
+FamilyRule = Callable[[Sequence["LiveObject"]], bool]
+
+
+class BoundaryMemory(Protocol):
+    """Where the boundaries of the last read of an account are kept (`boundaries.BoundaryFiles`)."""
+
+    def expects(self) -> bool: ...
+
+    def load(self, account: str) -> Remembered | None: ...
+
+    def save(self, remembered: Remembered) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -253,18 +285,22 @@ def _row(obj: LiveObject) -> str:
 def read_account(
     lister: Lister,
     *,
-    plans_list: bool | PlansListRule = False,
+    archived: bool | FamilyRule = True,
+    plans_list: bool | FamilyRule = False,
     expected: ExpectedSizes | Callable[[], ExpectedSizes | None] | None = None,
     check: Callable[[], None] | None = None,
+    memory: BoundaryMemory | None = None,
 ) -> AccountState:
     """Every product, price, plan and meter of the account, as `LiveObject`s (see the module docstring).
 
-    `GET /v1/plans` is read too when `plans_list` is True, or is a function that says so when given the price
-    family the price lists showed. `expected` (or a function that returns it once known) sizes the lists, so
-    that a long one is cut well from the start. `check` runs on this thread after each page: whatever it raises
-    ends the read (the requests under way are abandoned) and is raised from here."""
+    The archived prices are read when `archived` is True, or is a function that says so when given the price
+    family the active prices showed; `GET /v1/plans` is read too when `plans_list` is True, or is a function
+    that says so when given the price family the price lists showed. `expected` (or a function that returns it
+    once known) sizes the lists, so that a long one is cut well from the start; `memory` keeps where the last
+    read of the account found page boundaries, to cut there. `check` runs on this thread after each page:
+    whatever it raises ends the read (the requests under way are abandoned) and is raised from here."""
     builder = _Builder()
-    reader = _Reader(lister, builder, plans_list, expected, check)
+    reader = _Reader(lister, builder, archived, plans_list, expected, check, memory)
     reader.run()
     return builder.finish(livemode=lister.livemode, account=reader.account)
 
@@ -312,11 +348,12 @@ class Chain:
         return self.read / (self.newest - self.oldest + 1)
 
     def left(self) -> float | None:
-        """About how many objects this chain has still to read, when its range says so (None: unbounded below)."""
+        """About how many objects this chain has still to read, when its range or its expected size says so
+        (None: unbounded below, and no size known)."""
         if self.oldest is None:
             return self.size or None
         if self.lo is None:
-            return None
+            return max(self.size - self.read, 0.0) if self.size else None
         return max(self.density() * (self.oldest - self.lo), 0.0)
 
 
@@ -350,24 +387,31 @@ class _Reader:
         self,
         lister: Lister,
         builder: _Builder,
-        plans_list: bool | PlansListRule,
+        archived: bool | FamilyRule,
+        plans_list: bool | FamilyRule,
         expected: ExpectedSizes | Callable[[], ExpectedSizes | None] | None,
         check: Callable[[], None] | None = None,
+        memory: BoundaryMemory | None = None,
     ) -> None:
         self.lister = lister
         self.builder = builder
+        self.archived = archived
         self.plans_list = plans_list
         self.expected = expected
         self.check = check
+        self.memory = memory
         self.running: dict[Future[ListPage], Chain] = {}
         self.chains: dict[ListSource, list[Chain]] = {}  # the chains of each list still reading
         self.read: dict[ListSource, int] = {}  # objects read from each list so far
+        # the `created` second of every object of each list that can be cut (None: one had none)
+        self.created: dict[ListSource, list[int] | None] = {}
         # one guard a list, over all its chains: their ranges are disjoint, so no cursor comes twice, and the
         # object bound holds for the whole list
         self.guards: dict[ListSource, CursorChain] = {}
         self.round_trip = 0.0
         self.account: str | None = None  # the account's id, read beside the lists
-        self.plans_decided = False
+        self.remembered: Remembered | None = None
+        self.decided: set[ListSource] = set()  # the lists read only when asked, once asked
 
     def run(self) -> None:
         self.pool = ThreadPoolExecutor(MAX_CHAINS, thread_name_prefix="pricebook-read")
@@ -376,8 +420,11 @@ class _Reader:
         with collector_paused():
             account = self.pool.submit(self.lister.account_id)
             try:
-                for source in (METERS, PRODUCTS, ACTIVE_PRICES):
-                    self.start(source)
+                self.start(METERS)
+                if self.memory is not None and self.memory.expects():
+                    # the boundaries are the account's: worth one round trip, as every chain then starts at once
+                    self.recall(account.result())
+                self.start(PRODUCTS, ACTIVE_PRICES)
                 while self.running:
                     done, _ = wait(self.running, return_when=FIRST_COMPLETED)
                     for future in done:
@@ -396,12 +443,54 @@ class _Reader:
                 raise
             finally:
                 self.pool.shutdown(wait=True, cancel_futures=True)
+        self.remember()
 
-    def start(self, source: ListSource) -> None:
-        chain = Chain(source)
-        self.chains[source] = [chain]
-        self.guards[source] = CursorChain(source.path)
-        self.send(chain)
+    def recall(self, account: str | None) -> None:
+        """What the last read of `account` found, if anything: its round trip, and where its lists are cut."""
+        assert self.memory is not None
+        self.remembered = self.memory.load(account) if account is not None else None
+        if self.remembered is not None:
+            self.round_trip = self.remembered.round_trip
+
+    def remember(self) -> None:
+        """Keep where this read found the page boundaries of each list it read whole, for the next read."""
+        if self.memory is None or self.account is None:
+            return
+        lists = dict(self.remembered.lists) if self.remembered is not None else {}
+        for source, created in self.created.items():
+            if created is None:
+                lists.pop(source.name, None)
+            else:
+                lists[source.name] = Boundaries.of(created, PAGE_SIZE)
+        self.memory.save(Remembered(self.account, self.round_trip, lists))
+
+    def start(self, *sources: ListSource) -> None:
+        """Start reading `sources`: each in one chain, or, where the last read's boundaries are known, in as many
+        chains of whole pages as keep the pacer busy (shared by the lists in proportion to their pages)."""
+        known = {s: self.known(s) for s in sources}
+        pages = {s: math.ceil(b.total / PAGE_SIZE) for s, b in known.items() if b is not None}
+        free = max(self.wanted() - len(self.running) - (len(sources) - len(pages)), len(pages))
+        for source in sources:
+            boundaries = known[source]
+            parts: list[tuple[int | None, int | None, int]] = [(None, None, 0)]
+            if boundaries is not None:
+                share = round(free * pages[source] / max(sum(pages.values()), 1))
+                parts = boundaries.parts(max(1, min(share, pages[source])))
+            self.chains[source] = []
+            self.guards[source] = CursorChain(source.path)
+            if source.by_created:
+                self.created[source] = []
+            for lo, hi, size in parts:
+                chain = Chain(source, lo=lo, hi=hi, size=float(size))
+                self.chains[source].append(chain)
+                self.send(chain)
+
+    def known(self, source: ListSource) -> Boundaries | None:
+        """The boundaries the last read found for `source`, when there are some to cut at."""
+        if self.remembered is None or not source.by_created:
+            return None
+        boundaries = self.remembered.lists.get(source.name)
+        return boundaries if boundaries is not None and boundaries.cuts else None
 
     def send(self, chain: Chain) -> None:
         future = self.pool.submit(self.lister.list_page, chain.source.path, chain.query())
@@ -419,6 +508,13 @@ class _Reader:
                 self.send(part)
             self.send(chain)
         self.builder.add(chain.source.role, page.objects)
+        created = self.created.get(chain.source)
+        if created is not None:
+            times = [_created(o) for o in page.objects]
+            if None in times:
+                self.created[chain.source] = None  # nothing to cut this list at next time
+            else:
+                created.extend(t for t in times if t is not None)
         if more:
             return
         chains = self.chains[chain.source]
@@ -427,23 +523,28 @@ class _Reader:
             self.finished(chain.source)
 
     def finished(self, source: ListSource) -> None:
-        """A list has been read whole: start what waited for it."""
+        """A list has been read whole: start what waited for it. The archived prices are read after every chain
+        of the active ones has finished, and `/v1/plans` after both (see the module docstring)."""
         if source is METERS:
             self.builder.meters_done()
-        elif source is ACTIVE_PRICES:
-            self.start(ARCHIVED_PRICES)  # after the active prices: see the module docstring
-        if not self.plans_decided and not self.reading({METERS, ACTIVE_PRICES, ARCHIVED_PRICES}):
-            self.plans_decided = True
-            if self.wants_plans():
-                self.start(PLANS)
+        if not self.read_whole(METERS, ACTIVE_PRICES) or self.ask(ARCHIVED_PRICES, self.archived):
+            return
+        if ARCHIVED_PRICES not in self.chains or self.read_whole(ARCHIVED_PRICES):
+            self.ask(PLANS, self.plans_list)
 
-    def reading(self, sources: set[ListSource]) -> bool:
-        """Whether any of `sources` has not been read whole yet (or not even started)."""
-        return any(s not in self.chains or self.chains[s] for s in sources)
+    def ask(self, source: ListSource, rule: bool | FamilyRule) -> bool:
+        """Start `source` if `rule` wants it, the first time it is asked; whether it was started."""
+        if source in self.decided:
+            return False
+        self.decided.add(source)
+        wanted = rule is True or (callable(rule) and rule(self.builder.family()))
+        if wanted:
+            self.start(source)
+        return wanted
 
-    def wants_plans(self) -> bool:
-        rule = self.plans_list
-        return rule is True or (callable(rule) and rule(self.builder.family()))
+    def read_whole(self, *sources: ListSource) -> bool:
+        """Whether every one of `sources` has been started and read whole."""
+        return all(s in self.chains and not self.chains[s] for s in sources)
 
     # -- cutting chains ----------------------------------------------------------------------------------------
 
@@ -696,13 +797,14 @@ __all__ = [
     "PLANS",
     "PRODUCTS",
     "AccountState",
+    "BoundaryMemory",
     "Chain",
     "ExpectedSizes",
+    "FamilyRule",
     "ListPage",
     "ListSource",
     "Lister",
     "LiveObject",
-    "PlansListRule",
     "Role",
     "cut_points",
     "fingerprint",

@@ -6,12 +6,14 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
 import stripe
 
 from compiler.emulator import EmulatorHandle, Knobs
+from compiler.stripe.boundaries import BoundaryFiles
 from compiler.stripe.gateway import Connection, Gateway
 from compiler.stripe.kinds import Kind
 from compiler.stripe.state import ExpectedSizes, ListPage, read_account
@@ -137,3 +139,49 @@ def test_prices_created_during_a_read_in_chains_are_never_read_twice(slow_emulat
     keys = {o.key for o in state.of_kind(Kind.PRICE)}
     assert {f"key_{n}" for n in range(1200)} <= keys  # everything that was there before is there once
     assert {o.id for o in state.of_kind(Kind.PRICE) if o.key is None} <= set(made)
+
+
+def price_pages(sent: list[dict[str, Any]]) -> list[str]:
+    """The queries of the active-price pages among `sent` requests."""
+    return [r["query"] for r in sent if r["path"] == "/v1/prices" and "active=true" in r["query"]]
+
+
+def test_a_second_read_starts_its_chains_at_the_pages_the_first_found(
+    slow_emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    gateway = Gateway(Connection(slow_emulator.api_key, slow_emulator.url))
+    memory = BoundaryFiles(tmp_path, slow_emulator.url, livemode=False)
+    alone = read_account(OneChain(gateway))
+    first = read_account(gateway, memory=memory)
+    remembered = memory.load(str(first.account))
+    assert remembered is not None and remembered.lists["prices"].total == 1200
+    before = len(slow_emulator.requests())
+    second = read_account(gateway, memory=memory)
+    sent = slow_emulator.requests()[before:]
+    assert second.objects == alone.objects and second.fingerprint == first.fingerprint == alone.fingerprint
+    pages = price_pages(sent)
+    assert len(pages) == 12  # 1,200 prices: twelve full pages, none part-filled
+    starts = [q for q in pages if "starting_after" not in q]
+    assert len(starts) > 1 and all("created" in q for q in starts)  # several chains, cut from the start
+    # one request for the account, two pages of meters, two of products, one of (no) archived prices
+    assert len(sent) == 1 + 1 + 2 + 12 + 1, [(r["path"], r["query"]) for r in sent]
+
+
+def test_boundaries_an_account_has_outgrown_cost_pages_never_objects(
+    slow_emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    gateway = Gateway(Connection(slow_emulator.api_key, slow_emulator.url))
+    memory = BoundaryFiles(tmp_path, slow_emulator.url, livemode=False)
+    read_account(gateway, memory=memory)
+    client = slow_emulator.client()
+    for n in range(30):  # new prices, newer than every cut
+        client.v1.prices.create(
+            params={"product": "prod_0", "currency": "usd", "unit_amount": n, "lookup_key": f"new_{n}"}
+        )
+    for n in (5, 450, 1100):  # and some archived, in the middle of old ranges
+        (price,) = client.v1.prices.list(params={"lookup_keys": [f"key_{n}"]}).data
+        client.v1.prices.update(price.id, params={"active": False})
+    alone = read_account(OneChain(gateway))
+    again = read_account(gateway, memory=memory)
+    assert again.objects == alone.objects and again.fingerprint == alone.fingerprint
+    assert Counter(o.id for o in again.objects).most_common(1)[0][1] == 1

@@ -174,9 +174,11 @@ def test_plan_never_writes_and_costs_one_page_per_list(emulator: EmulatorHandle,
     sent = emulator.requests()[before:]
     assert all(r["method"] == "GET" for r in sent)
     active_prices = 230 + 3 + 1  # the loose ones, the catalog's prices and the plan (one family)
-    pages = 1 + 1 + math.ceil(active_prices / 100) + 1  # meters, products, active prices, archived prices
+    # meters, products, active prices; the catalog's prices are all active: the archived ones are not read
+    pages = 1 + 1 + math.ceil(active_prices / 100)
     assert sent[0]["path"] == "/v1/account"  # and the account's id, once, which names it in a saved plan
-    assert len(sent) - 1 == pages == len(LISTS) + 2
+    assert len(sent) - 1 == pages == len(LISTS) + 1
+    assert "active=false" not in " ".join(r["query"] for r in sent)
     assert not changeset.has_changes  # prices pricebook does not own are not its business
 
 

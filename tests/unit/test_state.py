@@ -6,10 +6,16 @@ from typing import Any
 
 from compiler.changes.changeset import ChangeSet
 from compiler.changes.model import Catalog, CheckedCatalog, Resource
-from compiler.changes.planning import changeset_for, current_state, needs_plans_list
-from compiler.stripe.fields import catalog_canonical
+from compiler.changes.planning import (
+    CatalogNames,
+    changeset_for,
+    current_state,
+    needs_archived_prices,
+    needs_plans_list,
+)
+from compiler.stripe.fields import REPLACES_KEY, catalog_canonical
 from compiler.stripe.kinds import Kind
-from compiler.stripe.state import LISTS, PLANS, AccountState, LiveObject, fingerprint, read_account
+from compiler.stripe.state import ARCHIVED_PRICES, LISTS, PLANS, AccountState, LiveObject, fingerprint, read_account
 from tests.stripe_lists import StripeLists
 from tests.stripe_objects import (
     MANAGED,
@@ -273,7 +279,8 @@ def test_a_catalog_plan_the_price_list_did_not_show_is_looked_for_in_the_plans_l
     found = StripeLists({"/v1/prices": [plan_in_price_list()]})
     changeset_for(CheckedCatalog(catalog), found)
     assert "/v1/plans" not in [p for p, _ in found.calls]  # found in the price list: one read is enough
-    assert len(found.calls) == len(LISTS)
+    # and among the active prices: the archived ones cannot change the plan, and are not read either
+    assert sorted(p for p, _ in found.calls) == sorted(s.path for s in LISTS if s is not ARCHIVED_PRICES)
 
 
 def test_reading_the_plans_list_changes_the_fingerprint_only_by_what_it_adds() -> None:
@@ -379,3 +386,76 @@ def test_renamed_names_objects_by_the_identity_they_will_have_and_renames_refere
     )
     assert (price.key, price.attrs["lookup_key"], price.attrs["product"]) == ("seats_monthly", "seats_monthly", "suite")
     assert renamed.fingerprint == state.fingerprint  # what was read is unchanged
+
+
+def catalog_prices(*keys: str) -> Catalog:
+    """A catalog of `stripe_product()`'s product and `stripe_price()`'s price under each of `keys`."""
+    product = {"id": "suite", "name": "Suite", "metadata": MANAGED}
+    resources = [Resource(Kind.PRODUCT, "suite", product, catalog_canonical(Kind.PRODUCT, product))]
+    for key in keys:
+        price = {
+            "lookup_key": key,
+            "product": "suite",
+            "currency": "usd",
+            "unit_amount": 1000,
+            "recurring": {"interval": "month"},
+            "metadata": MANAGED,
+        }
+        resources.append(Resource(Kind.PRICE, key, price, catalog_canonical(Kind.PRICE, price)))
+    return Catalog.of(resources)
+
+
+def test_the_archived_prices_are_read_exactly_when_the_active_ones_leave_something_unexplained() -> None:
+    seats = stripe_price()
+    family = build_state([], [], [seats], []).objects
+    assert not needs_archived_prices(CatalogNames(frozenset({"seats"})), family)
+    assert not needs_archived_prices(CatalogNames(), family)  # nothing looked for, nothing of pricebook's left over
+    # a catalog price no active price holds: archived by hand, or `active: false` in the catalog
+    assert needs_archived_prices(CatalogNames(frozenset({"seats", "gone"})), family)
+    # a catalog plan missing from the active family
+    assert needs_archived_prices(CatalogNames(plans=("gold",)), family)
+    # pricebook's leftover of an interrupted replace: its successor, which names it, may be archived
+    leftover = stripe_price(id="price_old", lookup_key=None)
+    assert needs_archived_prices(CatalogNames(), build_state([], [], [seats, leftover], []).objects)
+    # ... but a price without a lookup_key that pricebook does not own is only left alone
+    foreign = stripe_price(id="price_theirs", lookup_key=None, metadata={})
+    assert not needs_archived_prices(CatalogNames(), build_state([], [], [seats, foreign], []).objects)
+
+
+def test_a_catalog_price_archived_by_hand_is_found_among_the_archived_and_reactivated() -> None:
+    archived = stripe_price(active=False)
+    lists = StripeLists({"/v1/prices": [archived], "/v1/products": [stripe_product()]})
+    changeset, _ = changeset_for(CheckedCatalog(catalog_prices("seats")), lists)
+    assert [q.get("active") for p, q in lists.calls if p == "/v1/prices"] == ["true", "false"]
+    (change,) = [c for c in changeset.changes if c.address == "price.seats"]
+    assert change.action.value == "update" and [(c.action.value, c.params) for c in changeset.calls] == [
+        ("update", {"active": True})
+    ]
+
+
+def test_an_interrupted_replace_is_finished_when_its_successor_is_archived_too() -> None:
+    # an apply replaced price_old with price_new, then stopped before archiving price_old; price_new was since
+    # archived by hand and its lookup_key left the catalog. The successor is only among the archived prices.
+    old = stripe_price(id="price_old", lookup_key=None)
+    new = stripe_price(
+        id="price_new", lookup_key="seats", active=False, metadata={**MANAGED, REPLACES_KEY: "price_old"}
+    )
+    lists = StripeLists({"/v1/prices": [new, old], "/v1/products": [stripe_product()]})
+    changeset, _ = changeset_for(CheckedCatalog(catalog_prices()), lists)
+    assert ("/v1/prices", "false") in [(p, q.get("active")) for p, q in lists.calls]
+    assert changeset.problems == ()
+    assert [(c.action.value, c.path) for c in changeset.calls] == [("archive old version", "/v1/prices/price_old")]
+
+
+def test_an_account_that_holds_what_the_catalog_names_is_planned_without_its_archived_prices() -> None:
+    archived = [stripe_price(id=f"price_a{n}", lookup_key=f"retired_{n}", active=False) for n in range(250)]
+    account = {"/v1/prices": [stripe_price(), *archived], "/v1/products": [stripe_product()]}
+    lists = StripeLists(account)
+    changeset, state = changeset_for(CheckedCatalog(catalog_prices("seats")), lists)
+    assert ("/v1/prices", "false") not in [(p, q.get("active")) for p, q in lists.calls]
+    assert not changeset.has_changes and changeset.problems == ()
+    # apply --plan decides from the saved plan's catalog just as plan did: the same fingerprint
+    saved = ChangeSet.from_json(changeset.to_json())
+    again = StripeLists(account)
+    assert current_state(saved, again).fingerprint == state.fingerprint == changeset.fingerprint
+    assert sorted(p for p, _ in again.calls) == sorted(p for p, _ in lists.calls)
