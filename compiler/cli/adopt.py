@@ -30,7 +30,7 @@ from compiler.adopt import (
     propose,
 )
 from compiler.changes.model import Adoption, Catalog, CheckedCatalog, load_catalog
-from compiler.changes.planning import reading_gateway
+from compiler.changes.planning import reading_gateway, remembered_boundaries
 from compiler.cli.common import (
     catalog_options,
     connect,
@@ -108,7 +108,7 @@ def command(
     echo_diagnostics(checked.warnings)
     gateway = reading_gateway(connection)
     # every plan too: the price lists may leave legacy plans out (see state.py), and adopt must miss none
-    state = read_account(gateway, plans_list=True)
+    state = read_account(gateway, plans_list=True, memory=remembered_boundaries(connection))
     if state.account is None:
         raise UsageError(
             "the key cannot read which account it belongs to (GET /v1/account refused it), and the record adopt "

@@ -16,7 +16,7 @@ import click
 
 from compiler.catalog.files import CATALOG_SUFFIXES, TEMPLATE_SUFFIXES
 from compiler.catalog.schema import schema_text
-from compiler.changes.planning import reading_gateway
+from compiler.changes.planning import reading_gateway, remembered_boundaries
 from compiler.cli.common import connect, connection_options, environment_option
 from compiler.cli.environments import Environment
 from compiler.errors import ExitCode, UsageError
@@ -87,7 +87,7 @@ def command(
             hint="choose another --out DIR, or pass --force to overwrite the files import writes",
         )
     # every plan too: the price lists may leave legacy plans out (see state.py), and import must miss none
-    state = read_account(reading_gateway(connection), plans_list=True)
+    state = read_account(reading_gateway(connection), plans_list=True, memory=remembered_boundaries(connection))
     schema = committed_schema(target)
     result = export_account(
         state,

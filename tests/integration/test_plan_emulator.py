@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import subprocess
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,8 @@ from compiler.changes.changeset import Action
 from compiler.changes.compile import compile_catalog
 from compiler.changes.model import load_catalog
 from compiler.changes.planning import changeset_for
-from compiler.emulator import EmulatorHandle
+from compiler.emulator import EmulatorHandle, Knobs
+from compiler.stripe.boundaries import CACHE_DIR_VARIABLE
 from compiler.stripe.fields import MANAGED_METADATA
 from compiler.stripe.gateway import Connection, Gateway
 from compiler.stripe.state import LISTS
@@ -261,3 +263,36 @@ def test_fingerprint_is_stable_across_reads_and_moves_with_a_hand_edit(
     assert [(c.path, c.params) for c in third.calls] == [
         (f"/v1/billing/meters/{ids['meter']}", {"display_name": "API calls"})
     ]
+
+
+def test_plan_keeps_where_the_pages_fell_and_the_next_plan_reads_no_page_more(
+    emulator: EmulatorHandle, catalog_dir: Path, tmp_path: Path
+) -> None:
+    client = emulator.client()
+    build_by_hand(client)
+    store = emulator.emulator.store
+    for n in range(396):  # a hundred prices a second, under the catalog's four: every page ends with a second
+        store.clock_offset = 1_750_000_003 - (n + 4) // 100 + 0.5 - time.time()
+        client.v1.prices.create(params={"product": "api", "currency": "usd", "unit_amount": n})
+    store.clock_offset = 0.0
+    emulator.emulator.knobs = Knobs(latency_ms=100)  # far enough for the price list to be read in chains
+    cache = tmp_path / "cache"
+    env = {CACHE_DIR_VARIABLE: str(cache)}
+
+    def plan() -> list[dict[str, Any]]:
+        before = len(emulator.requests())
+        done = run_pricebook(["plan", str(catalog_dir), "--detailed-exitcode"], emulator, extra_env=env)
+        assert done.returncode == 0, done.stderr
+        return emulator.requests()[before:]
+
+    plan()
+    (kept,) = cache.iterdir()
+    assert emulator.api_key not in kept.read_text() and str(emulator.emulator.store.account_id) in kept.name
+    sent = plan()
+    # the account, one page of meters, one of products, and the 400 prices (the catalog's three and its plan
+    # among them) in four full pages, read by chains started at once at the seconds the first plan kept
+    assert len(sent) == 1 + 1 + 1 + 4, [r["query"] for r in sent]
+    starts = [r["query"] for r in sent if r["path"] == "/v1/prices" and "starting_after" not in r["query"]]
+    assert len(starts) > 1 and all("created" in q for q in starts)
+    run_pricebook(["plan", str(catalog_dir)], emulator, extra_env={CACHE_DIR_VARIABLE: ""})
+    assert list(cache.iterdir()) == [kept]  # set and empty: nothing kept
