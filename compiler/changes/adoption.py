@@ -44,6 +44,8 @@ def adopting(catalog: Catalog, state: AccountState) -> Adopting:
     if adoption is None:
         return Adopting(state)
     by_id = {o.id: o for o in state.objects if o.kind is not Kind.METER}
+    # prices pricebook has replaced: an adopted price it replaced since is done with, whatever the record says
+    replaced = {o.replaces for o in state.objects if o.kind is Kind.PRICE and o.managed and o.replaces}
     keys: dict[str, str] = {}
     before: dict[str, str | None] = {}
     problems: list[Problem] = []
@@ -55,6 +57,8 @@ def adopting(catalog: Catalog, state: AccountState) -> Adopting:
         live = by_id.get(object_id)
         if live is None or live.kind is not kind:
             problems.append(_missing(address, adoption, kind, object_id, live))
+        elif live.managed and object_id in replaced:
+            continue  # adopted, then replaced by a new price, which holds the identity now
         elif live.managed and (live.key is not None or live.kind is not Kind.PRICE):
             if live.key != key:
                 problems.append(

@@ -17,8 +17,8 @@ import multiprocessing
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection as Pipe
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
@@ -27,7 +27,7 @@ from compiler.catalog.source import Document, iter_entries
 from compiler.changes.changeset import ChangeSet
 from compiler.changes.diff import diff
 from compiler.changes.impact import with_price_impact
-from compiler.changes.model import CheckedCatalog, Resource, modelled
+from compiler.changes.model import Adoption, Catalog, CheckedCatalog, Resource, modelled
 from compiler.changes.subscribers import SubscriberOptions, with_subscribers
 from compiler.errors import Diagnostic, InvalidCatalog
 from compiler.heap import collector_paused
@@ -35,7 +35,15 @@ from compiler.stripe.boundaries import BoundaryFiles, boundary_files
 from compiler.stripe.facts import API_VERSION
 from compiler.stripe.gateway import Connection, Gateway
 from compiler.stripe.kinds import Kind
-from compiler.stripe.state import AccountState, BoundaryMemory, ExpectedSizes, Lister, LiveObject, read_account
+from compiler.stripe.state import (
+    AccountState,
+    BoundaryMemory,
+    ExpectedSizes,
+    Lister,
+    LiveObject,
+    ReadSoFar,
+    read_account,
+)
 from compiler.stripe.subscriptions import Pager
 
 if TYPE_CHECKING:
@@ -46,21 +54,37 @@ CheckOutcome = tuple[tuple[Diagnostic, ...], CheckedCatalog | None]
 
 @dataclass(frozen=True)
 class CatalogNames:
-    """What the catalog looks for in the account's price family: its prices' lookup_keys and its plans' ids. They
-    decide which lists beyond the active prices a plan reads (`needs_archived_prices`, `needs_plans_list`)."""
+    """What the catalog looks for in the account's price family: its prices' lookup_keys, its plans' ids, and the
+    Stripe ids of the prices and plans its adoption records take over, by account and mode. They decide which
+    lists beyond the active prices a plan reads (`needs_archived_prices`, `needs_plans_list`)."""
 
     prices: frozenset[str] = frozenset()
     plans: tuple[str, ...] = ()
+    adopted: Mapping[tuple[str, bool], frozenset[str]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, resources: Iterable[Resource]) -> CatalogNames:
+    def of(cls, resources: Iterable[Resource], adoptions: Iterable[Adoption] = ()) -> CatalogNames:
         prices, plans = set(), []
         for resource in resources:
             if resource.kind is Kind.PRICE:
                 prices.add(resource.key)
             elif resource.kind is Kind.PLAN:
                 plans.append(resource.key)
-        return cls(frozenset(prices), tuple(plans))
+        adopted = {
+            (a.account, a.livemode): frozenset(i for (kind, _key), i in a.targets.items() if kind is not Kind.PRODUCT)
+            for a in adoptions
+        }
+        return cls(frozenset(prices), tuple(plans), adopted)
+
+    @classmethod
+    def of_catalog(cls, catalog: Catalog) -> CatalogNames:
+        return cls.of(catalog, catalog.adoptions)
+
+    @classmethod
+    def of_saved(cls, saved: ChangeSet) -> CatalogNames:
+        """What the catalog of a saved plan looks for: it holds the record of its own account alone, which is the
+        one the plan looked at too."""
+        return cls.of(saved.catalog, [saved.adoption] if saved.adoption is not None else [])
 
 
 def check_and_model(
@@ -194,7 +218,7 @@ class PendingCatalog:
 
     def names(self) -> CatalogNames:
         """What the catalog looks for in the price family (waits for the check)."""
-        return CatalogNames.of(self.result().catalog)
+        return CatalogNames.of_catalog(self.result().catalog)
 
     def expected(self) -> ExpectedSizes | None:
         """The catalog's counts once its files are loaded (None until then): where to cut the long lists."""
@@ -260,7 +284,7 @@ def changeset_for(
 ) -> tuple[ChangeSet, AccountState]:
     """Read the account once (`read_state`), plan the catalog against it and read who pays on the prices the
     plan reaches, as `subscribers` says (read-only: no write is sent). `allow_mass_archive`: see `plan_against`."""
-    names = CatalogNames.of(checked.catalog)
+    names = CatalogNames.of_catalog(checked.catalog)
     state = read_state(gateway, names, expected_sizes(r.kind for r in checked.catalog), memory=memory)
     changeset = plan_against(checked, state, allow_mass_archive=allow_mass_archive)
     return who_pays(changeset, checked, state, gateway, subscribers), state
@@ -295,17 +319,18 @@ def read_state(
     *,
     check: Callable[[], None] | None = None,
     memory: BoundaryMemory | None = None,
+    archived: bool = False,
 ) -> AccountState:
     """The account as `plan` reads it, in one pass: one list per resource type, the archived prices only when
-    `needs_archived_prices` says so, and `GET /v1/plans` only when `needs_plans_list` does, for what the catalog
-    looks for (`names`, or a function that gives them once the price lists are read). `expected` (the catalog's
-    counts) and `memory` (where the last read found page boundaries) only help cut the long lists well from the
-    start; `check` runs between pages (whatever it raises ends the read)."""
+    `needs_archived_prices` says so (always with `archived`), and `GET /v1/plans` only when `needs_plans_list`
+    does, for what the catalog looks for (`names`, or a function that gives them once the price lists are read).
+    `expected` (the catalog's counts) and `memory` (where the last read found page boundaries) only help cut the
+    long lists well from the start; `check` runs between pages (whatever it raises ends the read)."""
     wanted = names if callable(names) else (lambda: names)
     return read_account(
         gateway,
-        archived=lambda family: needs_archived_prices(wanted(), family),
-        plans_list=lambda family: needs_plans_list(wanted().plans, family),
+        archived=archived or (lambda found: needs_archived_prices(wanted(), found)),
+        plans_list=lambda found: needs_plans_list(wanted().plans, found.family),
         expected=expected,
         check=check,
         memory=memory,
@@ -318,12 +343,22 @@ def expected_sizes(kinds: Iterable[Kind]) -> ExpectedSizes:
     return ExpectedSizes(products=counts[Kind.PRODUCT], family=counts[Kind.PRICE] + counts[Kind.PLAN])
 
 
-def current_state(saved: ChangeSet, gateway: Lister, *, memory: BoundaryMemory | None = None) -> AccountState:
+def current_state(
+    saved: ChangeSet, gateway: Lister, *, memory: BoundaryMemory | None = None, archived: bool = False
+) -> AccountState:
     """The account now, read exactly as `plan` read it for `saved` (for `apply --plan`): which lists are read is
     decided by the catalog `saved` holds, as `plan` decided it by the files, so an unchanged account gives the
-    saved fingerprint."""
-    names = CatalogNames.of(saved.catalog)
-    return read_state(gateway, names, expected_sizes(r.kind for r in saved.catalog), memory=memory)
+    saved fingerprint. With `archived`, the archived prices are read whatever the catalog looks for."""
+    names = CatalogNames.of_saved(saved)
+    expected = expected_sizes(r.kind for r in saved.catalog)
+    return read_state(gateway, names, expected, memory=memory, archived=archived)
+
+
+def state_between_rounds(saved: ChangeSet, gateway: Lister, *, memory: BoundaryMemory | None = None) -> AccountState:
+    """The account for a later round of `apply --plan`, which checks the saved plan's calls against it: the
+    archived prices too, whatever the catalog looks for, as an archive that went through with its answer lost
+    shows only among them."""
+    return current_state(saved, gateway, memory=memory, archived=True)
 
 
 def missing_plans(plan_ids: Iterable[str], family: Iterable[LiveObject]) -> list[str]:
@@ -338,21 +373,27 @@ def missing_plans(plan_ids: Iterable[str], family: Iterable[LiveObject]) -> list
     return [key for key in plan_ids if key not in found]
 
 
-def needs_archived_prices(names: CatalogNames, family: Sequence[LiveObject]) -> bool:
+def needs_archived_prices(names: CatalogNames, found: ReadSoFar) -> bool:
     """Whether the archived prices must be read too, given the family the active prices showed: when the diff
     would look among them for something the active ones do not hold.
 
-    The diff looks up an archived price in three cases only: a catalog price whose lookup_key no active price
-    has (archived by hand, or by the catalog's own `active: false`: it is reactivated or left as it is, never
-    created a second time, which Stripe would refuse, as lookup_keys are unique among all prices); a catalog
-    plan missing from the active family (a plan is a price with the same id); and pricebook's own leftover of an
-    interrupted replace, a managed active price without a lookup_key, whose successor may be archived. Everything
-    else the diff decides is about active prices and plans (archiving, what is left alone) or about products and
-    meters, whose lists are read whole. So when none of the three is there, the archived prices cannot change the
-    plan, and they are not read: a long-lived account holds one for every price ever replaced.
+    The diff looks up an archived price in four cases only: a catalog price whose lookup_key no active price has
+    (archived by hand, or by the catalog's own `active: false`: it is reactivated or left as it is, never created
+    a second time, which Stripe would refuse, as lookup_keys are unique among all prices); a catalog plan missing
+    from the active family (a plan is a price with the same id); a price or plan this account's adoption record
+    takes over that is not among the active ones (adopted, then replaced by pricebook, say); and pricebook's own
+    leftover of an interrupted replace, a managed active price without a lookup_key, whose successor may be
+    archived. Everything else the diff decides is about active prices and plans (archiving, what is left alone)
+    or about products and meters, whose lists are read whole. So when none of the four is there, the archived
+    prices cannot change the plan, and they are not read: a long-lived account holds one for every price ever
+    replaced.
     """
+    family = found.family
     keys = {o.key for o in family if o.kind is Kind.PRICE and o.key is not None}
     if not names.prices <= keys or missing_plans(names.plans, family):
+        return True
+    adopted = names.adopted.get((found.account, found.livemode), frozenset()) if found.account else frozenset()
+    if not adopted <= {o.id for o in family}:
         return True
     return any(o.kind is Kind.PRICE and o.managed and o.active and o.key is None for o in family)
 
@@ -395,5 +436,6 @@ __all__ = [
     "read_state",
     "reading_gateway",
     "remembered_boundaries",
+    "state_between_rounds",
     "who_pays",
 ]

@@ -52,6 +52,7 @@ from compiler.changes.planning import (
     plan_against,
     read_state,
     remembered_boundaries,
+    state_between_rounds,
 )
 from compiler.changes.problems import ALLOW_MASS_ARCHIVE
 from compiler.changes.subscribers import SubscriberOptions
@@ -109,7 +110,7 @@ def _compute(
             pending, gateway, subscribers, allow_mass_archive=allow_mass_archive, memory=memory
         )
     checked = pending.result()
-    names = CatalogNames.of(checked.catalog)
+    names = CatalogNames.of_catalog(checked.catalog)
     expected = expected_sizes(r.kind for r in checked.catalog)
 
     def reread(_round: ChangeSet, _result: ApplyResult) -> ChangeSet:
@@ -485,7 +486,7 @@ def command(
     if plan_file:
         changeset, start = _saved(plan_file, gateway, memory)  # it shows who paid what when it was planned
         saved = changeset
-        reread = rounds_of_saved_plan(saved, start, lambda: current_state(saved, gateway, memory=memory))
+        reread = rounds_of_saved_plan(saved, start, lambda: state_between_rounds(saved, gateway, memory=memory))
     else:
         wanted = subscribers_wanted(no_subscribers, subscriber_limit)
         preset = template_vars(environment)

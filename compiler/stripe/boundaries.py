@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from compiler import bounds
+
 #: the cache directory's variable; set and empty: nothing is kept
 CACHE_DIR_VARIABLE = "PRICEBOOK_CACHE_DIR"
 FORMAT = "pricebook list boundaries"
@@ -39,6 +41,9 @@ VERSION = 1
 MAX_FILE_BYTES = 4 * 1024 * 1024
 #: cuts kept a list at most: every one of a million objects' pages, thinned evenly beyond
 MAX_CUTS = 10_000
+#: a `created` second a file may name: from Stripe's beginnings to far beyond any account (a value outside comes
+#: from no read, and would only be sent back to Stripe as a filter)
+SECONDS = range(1_000_000_000, 10_000_000_000)
 # an account id is also a file name part: only what Stripe's ids look like
 _ACCOUNT_ID = re.compile(r"acct_[A-Za-z0-9]{1,64}")
 
@@ -170,6 +175,8 @@ def _parsed(document: Any, account: str) -> Remembered | None:
         cuts = entry["cuts"]
         if len(cuts) > MAX_CUTS or not all(isinstance(c, list) and len(c) == 2 and all(map(_count, c)) for c in cuts):
             return None
+        if entry["total"] > bounds.LIST_OBJECTS.count or any(c[0] not in SECONDS for c in cuts):
+            return None  # more objects than a list may hold, or a second no object was created at
         pairs = tuple((int(s), int(n)) for s, n in cuts)
         ordered = all(a[0] > b[0] and a[1] < b[1] for a, b in itertools.pairwise(pairs))
         if not ordered or any(n > entry["total"] for _s, n in pairs):

@@ -41,7 +41,9 @@ The read stays exactly the read of one chain per list:
   falls in the newest range, and is read or not just as by one chain: only if that range's first page was
   fetched after it was created;
 - the archived prices are read after every chain of the active ones has finished: a price archived during the
-  read is then seen in one list or both (each object is kept once), never in neither.
+  read is then seen in one list or both (each object is kept once), never in neither. (The other way round, a
+  price archived when its active page was read and reactivated before the archived list was, is in neither;
+  nothing orders the lists against that.)
 
 The archived prices are read when the caller asks: `archived=True` (the default, for `import` and `adopt`,
 which show the whole account), or a function that looks at the family the active prices showed and decides
@@ -142,8 +144,17 @@ PLANS = ListSource("plans", Role.PLANS, SPECS[Kind.PLAN].path, {"expand": list(P
 #: the lists `read_account` reads unless told otherwise (`PLANS` too when asked)
 LISTS: tuple[ListSource, ...] = (METERS, PRODUCTS, ACTIVE_PRICES, ARCHIVED_PRICES)
 
-#: decides, from the price family read so far, whether a further list (the archived prices, `/v1/plans`) is read
-FamilyRule = Callable[[Sequence["LiveObject"]], bool]
+@dataclass(frozen=True)
+class ReadSoFar:
+    """What decides whether a further list (the archived prices, `/v1/plans`) is read: the price family read so
+    far, and the account (its id, None when the key may not read it, and its mode)."""
+
+    family: Sequence[LiveObject]
+    account: str | None
+    livemode: bool
+
+
+FamilyRule = Callable[[ReadSoFar], bool]
 
 
 class BoundaryMemory(Protocol):
@@ -412,13 +423,14 @@ class _Reader:
         self.account: str | None = None  # the account's id, read beside the lists
         self.remembered: Remembered | None = None
         self.decided: set[ListSource] = set()  # the lists read only when asked, once asked
+        self.account_request: Future[str | None]
 
     def run(self) -> None:
         self.pool = ThreadPoolExecutor(MAX_CHAINS, thread_name_prefix="pricebook-read")
         # Thousands of small acyclic objects arrive: a full collection over them would stall the loop that sends
         # the next requests.
         with collector_paused():
-            account = self.pool.submit(self.lister.account_id)
+            account = self.account_request = self.pool.submit(self.lister.account_id)
             try:
                 self.start(METERS)
                 if self.memory is not None and self.memory.expects():
@@ -527,20 +539,29 @@ class _Reader:
         of the active ones has finished, and `/v1/plans` after both (see the module docstring)."""
         if source is METERS:
             self.builder.meters_done()
-        if not self.read_whole(METERS, ACTIVE_PRICES) or self.ask(ARCHIVED_PRICES, self.archived):
+        if not self.read_whole(METERS, ACTIVE_PRICES):
             return
-        if ARCHIVED_PRICES not in self.chains or self.read_whole(ARCHIVED_PRICES):
-            self.ask(PLANS, self.plans_list)
+        if ARCHIVED_PRICES not in self.decided:
+            self.decided.add(ARCHIVED_PRICES)
+            # the plans list shows archived prices too, in the plans' shape: only the archived price list tells
+            # them from plans, so it is never read without it
+            if self.wants(self.archived) or self.wants(self.plans_list):
+                self.start(ARCHIVED_PRICES)
+                return
+        if ARCHIVED_PRICES in self.chains and not self.read_whole(ARCHIVED_PRICES):
+            return
+        if PLANS not in self.decided:
+            self.decided.add(PLANS)
+            if self.wants(self.plans_list):
+                self.start(PLANS)
 
-    def ask(self, source: ListSource, rule: bool | FamilyRule) -> bool:
-        """Start `source` if `rule` wants it, the first time it is asked; whether it was started."""
-        if source in self.decided:
-            return False
-        self.decided.add(source)
-        wanted = rule is True or (callable(rule) and rule(self.builder.family()))
-        if wanted:
-            self.start(source)
-        return wanted
+    def wants(self, rule: bool | FamilyRule) -> bool:
+        """Whether `rule` wants a list read, given what has been read so far."""
+        if not callable(rule):
+            return rule
+        # the account was asked before every list: its answer is in by now, or its error ends the read here
+        found = ReadSoFar(self.builder.family(), self.account_request.result(), self.lister.livemode)
+        return rule(found)
 
     def read_whole(self, *sources: ListSource) -> bool:
         """Whether every one of `sources` has been started and read whole."""
@@ -805,6 +826,7 @@ __all__ = [
     "ListSource",
     "Lister",
     "LiveObject",
+    "ReadSoFar",
     "Role",
     "cut_points",
     "fingerprint",

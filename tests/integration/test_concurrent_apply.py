@@ -16,7 +16,7 @@ import pytest
 from compiler.apply import Ending, RoundCause, apply_in_rounds, rounds_of_saved_plan
 from compiler.changes.changeset import ChangeSet
 from compiler.changes.model import load_catalog
-from compiler.changes.planning import changeset_for, current_state
+from compiler.changes.planning import changeset_for, state_between_rounds
 from compiler.emulator import EmulatorHandle
 from compiler.stripe.calls import ApiCall
 from compiler.stripe.gateway import Connection, Gateway
@@ -143,7 +143,7 @@ def test_a_saved_plan_stops_and_says_so_when_another_apply_took_its_lookup_key(
     saved, start = changeset_for(load_catalog([str(catalog)]), gateway)
     sender = OtherApplyAfterOurs(gateway, emulator)
 
-    reread = rounds_of_saved_plan(saved, start, lambda: current_state(saved, gateway))
+    reread = rounds_of_saved_plan(saved, start, lambda: state_between_rounds(saved, gateway))
     outcome = apply_in_rounds(saved, sender, reread)
 
     assert outcome.ending is Ending.BLOCKED and len(outcome.rounds) == 1

@@ -18,6 +18,8 @@ from compiler.stripe.boundaries import (
     cache_directory,
 )
 
+T = 1_700_000_000
+
 
 def test_a_list_is_cut_only_between_whole_pages_created_in_different_seconds() -> None:
     # 25 objects a second for 12 seconds: a page is four seconds, so every page boundary falls between seconds
@@ -64,7 +66,7 @@ def test_parts_without_cuts_are_the_whole_list() -> None:
 def test_boundaries_are_kept_per_account_and_read_back(tmp_path: Path) -> None:
     files = BoundaryFiles(tmp_path / "cache", "http://127.0.0.1:5000", livemode=False)
     assert not files.expects() and files.load("acct_1") is None
-    remembered = Remembered("acct_1", 0.25, {"prices": Boundaries(300, ((1008, 100), (1004, 200)))})
+    remembered = Remembered("acct_1", 0.25, {"prices": Boundaries(300, ((1_700_000_008, 100), (1_700_000_004, 200)))})
     files.save(remembered)
     assert files.expects() and files.load("acct_1") == remembered
     assert files.load("acct_2") is None
@@ -78,7 +80,7 @@ def test_boundaries_are_kept_per_account_and_read_back(tmp_path: Path) -> None:
 
 def test_a_file_pricebook_did_not_write_is_ignored(tmp_path: Path) -> None:
     files = BoundaryFiles(tmp_path, None, livemode=False)
-    files.save(Remembered("acct_1", 0.1, {"prices": Boundaries(300, ((1008, 100), (1004, 200)))}))
+    files.save(Remembered("acct_1", 0.1, {"prices": Boundaries(300, ((1_700_000_008, 100), (1_700_000_004, 200)))}))
     path = files.path("acct_1")
     assert path is not None
     good = json.loads(path.read_text())
@@ -87,9 +89,13 @@ def test_a_file_pricebook_did_not_write_is_ignored(tmp_path: Path) -> None:
         json.dumps({**good, "version": 99}),
         json.dumps({**good, "account": "acct_2"}),
         json.dumps({**good, "round_trip": -1}),
-        json.dumps({**good, "lists": {"prices": {"total": 300, "cuts": [[1004, 200], [1008, 100]]}}}),  # order
-        json.dumps({**good, "lists": {"prices": {"total": 150, "cuts": [[1008, 100], [1004, 200]]}}}),  # > total
-        json.dumps({**good, "lists": {"prices": {"total": 300, "cuts": [[1008, True]]}}}),
+        json.dumps({**good, "lists": {"prices": {"total": 300, "cuts": [[T + 4, 200], [T + 8, 100]]}}}),  # order
+        json.dumps({**good, "lists": {"prices": {"total": 150, "cuts": [[T + 8, 100], [T + 4, 200]]}}}),  # > total
+        json.dumps({**good, "lists": {"prices": {"total": 300, "cuts": [[T + 8, True]]}}}),
+        # what no read finds: more objects than a list may hold, seconds long before Stripe or far ahead
+        json.dumps({**good, "lists": {"prices": {"total": 10**400, "cuts": []}}}),
+        json.dumps({**good, "lists": {"prices": {"total": 300, "cuts": [[10**30, 100]]}}}),
+        json.dumps({**good, "lists": {"prices": {"total": 300, "cuts": [[1008, 100]]}}}),
         json.dumps({**good, "lists": []}),
     ]:
         path.write_text(broken)

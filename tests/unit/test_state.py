@@ -15,7 +15,16 @@ from compiler.changes.planning import (
 )
 from compiler.stripe.fields import REPLACES_KEY, catalog_canonical
 from compiler.stripe.kinds import Kind
-from compiler.stripe.state import ARCHIVED_PRICES, LISTS, PLANS, AccountState, LiveObject, fingerprint, read_account
+from compiler.stripe.state import (
+    ARCHIVED_PRICES,
+    LISTS,
+    PLANS,
+    AccountState,
+    LiveObject,
+    ReadSoFar,
+    fingerprint,
+    read_account,
+)
 from tests.stripe_lists import StripeLists
 from tests.stripe_objects import (
     MANAGED,
@@ -405,21 +414,30 @@ def catalog_prices(*keys: str) -> Catalog:
     return Catalog.of(resources)
 
 
+def found(*prices: dict[str, Any], account: str | None = "acct_1") -> ReadSoFar:
+    """What the archived-prices rule sees after the active prices `prices` of test-mode account `account`."""
+    return ReadSoFar(build_state([], [], list(prices), []).objects, account, False)
+
+
 def test_the_archived_prices_are_read_exactly_when_the_active_ones_leave_something_unexplained() -> None:
     seats = stripe_price()
-    family = build_state([], [], [seats], []).objects
-    assert not needs_archived_prices(CatalogNames(frozenset({"seats"})), family)
-    assert not needs_archived_prices(CatalogNames(), family)  # nothing looked for, nothing of pricebook's left over
+    assert not needs_archived_prices(CatalogNames(frozenset({"seats"})), found(seats))
+    assert not needs_archived_prices(CatalogNames(), found(seats))  # nothing looked for, nothing left over
     # a catalog price no active price holds: archived by hand, or `active: false` in the catalog
-    assert needs_archived_prices(CatalogNames(frozenset({"seats", "gone"})), family)
+    assert needs_archived_prices(CatalogNames(frozenset({"seats", "gone"})), found(seats))
     # a catalog plan missing from the active family
-    assert needs_archived_prices(CatalogNames(plans=("gold",)), family)
+    assert needs_archived_prices(CatalogNames(plans=("gold",)), found(seats))
+    # a price this account's adoption record takes over, not among the active ones
+    record = CatalogNames(adopted={("acct_1", False): frozenset({"price_hand"})})
+    assert needs_archived_prices(record, found(seats))
+    assert not needs_archived_prices(record, found(seats, stripe_price(id="price_hand", lookup_key="hand")))
+    assert not needs_archived_prices(record, found(seats, account="acct_2"))  # another account's record
+    assert not needs_archived_prices(record, found(seats, account=None))
     # pricebook's leftover of an interrupted replace: its successor, which names it, may be archived
-    leftover = stripe_price(id="price_old", lookup_key=None)
-    assert needs_archived_prices(CatalogNames(), build_state([], [], [seats, leftover], []).objects)
+    assert needs_archived_prices(CatalogNames(), found(seats, stripe_price(id="price_old", lookup_key=None)))
     # ... but a price without a lookup_key that pricebook does not own is only left alone
     foreign = stripe_price(id="price_theirs", lookup_key=None, metadata={})
-    assert not needs_archived_prices(CatalogNames(), build_state([], [], [seats, foreign], []).objects)
+    assert not needs_archived_prices(CatalogNames(), found(seats, foreign))
 
 
 def test_a_catalog_price_archived_by_hand_is_found_among_the_archived_and_reactivated() -> None:
