@@ -86,6 +86,23 @@ class Boundaries:
         tops = [0, *(n for _second, n in chosen), self.total]
         return [(edges[i + 1], edges[i], max(tops[i + 1] - tops[i], 0)) for i in range(len(edges) - 1)]
 
+    def within(self, lo: int | None, top: int, count: int) -> tuple[list[int], list[float]]:
+        """Where to cut the range [lo, top] into about `count` parts at these boundaries, for a chain that has read
+        down to second `top`: the seconds each older part ends before (newest first, all above `lo` and at most
+        `top`), and the parts' sizes (the first, what the chain keeps, 0: not known). Nothing when no boundary
+        falls inside."""
+        inside = [(second, n) for second, n in self.cuts if (lo is None or second > lo) and second <= top]
+        if count <= 1 or not inside:
+            return [], []
+        picks = sorted(
+            {min(len(inside) - 1, max(0, round(k * (len(inside) + 1) / count) - 1)) for k in range(1, count)}
+        )
+        chosen = [inside[i] for i in picks]
+        end = self.total if lo is None else next((n for second, n in self.cuts if second == lo), chosen[-1][1])
+        counts = [n for _second, n in chosen] + [end]
+        sizes = [0.0] + [float(max(b - a, 0)) for a, b in itertools.pairwise(counts)]
+        return [second for second, _n in chosen], sizes
+
 
 @dataclass(frozen=True)
 class Remembered:

@@ -28,9 +28,10 @@ so chains are only added while they gain time.
 be cut into whole pages (`boundaries.Boundaries`), and `memory` keeps that per account. When it holds something
 for the API base and mode, the read waits for the account's id (one round trip), then starts each list in as
 many chains as keep the pacer busy, cut at those seconds: every chain holds whole pages and ends in a full one,
-so the read costs the pages one chain would, and no time is spent learning how dense the lists are. What is
-remembered only decides where to cut (the ranges still cover every second): a stale one costs part-filled pages,
-never an object.
+so the read costs the pages one chain would, and no time is spent learning how dense the lists are. A chain cut
+later in such a read (the account grew, or Stripe is farther away than last time) is cut at those seconds too.
+What is remembered only decides where to cut (the ranges still cover every second): a stale one costs
+part-filled pages, never an object.
 
 The read stays exactly the read of one chain per list:
 - the ranges of a list are disjoint and together cover every second, and Stripe applies each chain's filter;
@@ -584,15 +585,19 @@ class _Reader:
         if room <= 0 or not chain.source.by_created or chain.oldest is None or chain.oldest == chain.newest:
             return []  # nothing to cut by, or (all it read in one second) nothing yet says how dense the list is
         left = self.left(chain)
-        if left is None:  # nothing says (yet) how far down it goes: parts that double in size, the last the rest
+        known = self.known(chain.source)
+        if left is not None and known is not None:  # at the last read's page boundaries: no part-filled page
+            points, sizes = known.within(chain.lo, chain.oldest, min(self.parts(chain, left), room + 1))
+        elif left is None:  # nothing says (yet) how far down it goes: parts that double in size, the last the rest
             count = min(self.wanted() - running, room, BLIND_PARTS)
             if count <= 0 or chain.source.role is Role.PRODUCTS:
                 return []  # (an account's longest list is its prices: the products wait for the catalog's count)
             sizes = [MIN_PART_PAGES * PAGE_SIZE * 2.0**n for n in range(count)] + [0.0]
+            points = cut_points(chain.oldest, chain.lo, chain.density(), sizes)
         else:
             count = min(self.parts(chain, left), room + 1)
             sizes = [left / count] * count if count > 1 else []
-        points = cut_points(chain.oldest, chain.lo, chain.density(), sizes)
+            points = cut_points(chain.oldest, chain.lo, chain.density(), sizes)
         if not points:
             return []
         lows = [*points[1:], chain.lo]

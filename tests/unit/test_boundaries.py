@@ -126,3 +126,19 @@ def test_the_cache_directory_follows_the_environment(tmp_path: Path) -> None:
     assert cache_directory({CACHE_DIR_VARIABLE: ""}) is None  # set and empty: keep nothing
     assert cache_directory({"XDG_CACHE_HOME": str(tmp_path)}) == tmp_path / "pricebook"
     assert cache_directory({}) == Path.home() / ".cache" / "pricebook"
+
+
+def test_a_range_is_cut_further_only_at_its_own_boundaries() -> None:
+    created = [T + 10_000 - n // 25 for n in range(3000)]  # 30 pages, a boundary every four seconds
+    boundaries = Boundaries.of(created, 100)
+    second = [s for s, _n in boundaries.cuts]  # newest first: cut i has 100 * (i + 1) objects at or above it
+    assert [n for _s, n in boundaries.cuts] == [100 * (i + 1) for i in range(29)]
+    # a chain over [cut 9, ...) that has read down to the second of cut 3: cuts 3 to 8 fall inside
+    points, sizes = boundaries.within(second[9], second[3], 3)
+    assert points == [second[4], second[7]]
+    assert sizes == [0.0, 300.0, 200.0]  # whole pages: cut 4 to cut 7, cut 7 to cut 9
+    # the oldest chain (no lower bound) ends with the list
+    assert boundaries.within(None, second[20], 2) == ([second[24]], [0.0, 3000.0 - 2500.0])
+    # nothing inside, or one part asked: no cut
+    assert boundaries.within(second[4], second[4], 3) == ([], [])
+    assert boundaries.within(None, second[4], 1) == ([], [])

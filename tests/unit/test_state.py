@@ -13,6 +13,7 @@ from compiler.changes.planning import (
     needs_archived_prices,
     needs_plans_list,
 )
+from compiler.stripe.boundaries import Remembered
 from compiler.stripe.fields import REPLACES_KEY, catalog_canonical
 from compiler.stripe.kinds import Kind
 from compiler.stripe.state import (
@@ -477,3 +478,34 @@ def test_an_account_that_holds_what_the_catalog_names_is_planned_without_its_arc
     again = StripeLists(account)
     assert current_state(saved, again).fingerprint == state.fingerprint == changeset.fingerprint
     assert sorted(p for p, _ in again.calls) == sorted(p for p, _ in lists.calls)
+
+
+class Memory:
+    """Boundaries kept in memory, as `boundaries.BoundaryFiles` keeps them in files."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, Remembered] = {}
+
+    def expects(self) -> bool:
+        return bool(self.kept)
+
+    def load(self, account: str) -> Remembered | None:
+        return self.kept.get(account)
+
+    def save(self, remembered: Remembered) -> None:
+        self.kept[remembered.account] = remembered
+
+
+def test_a_remembered_read_farther_away_than_the_last_cuts_further_at_page_boundaries_only() -> None:
+    # 3,000 prices written 25 a second, newest first: a page boundary every four seconds
+    prices = [stripe_price(id=f"price_{n}", lookup_key=f"k{n}", created=1_700_010_000 - n // 25) for n in range(3000)]
+    memory = Memory()
+    near = StripeLists({"/v1/prices": prices})  # no round trip to hide: one chain, and the boundaries kept
+    first = read_account(near, memory=memory)
+    assert memory.kept["acct_listpages"].lists["prices"].total == 3000
+    far = StripeLists({"/v1/prices": prices}, round_trip=0.3)  # now one chain alone would outlast the pacer
+    again = read_account(far, memory=memory)
+    assert again.fingerprint == first.fingerprint
+    pages = [q for p, q in far.calls if p == "/v1/prices" and q.get("active") == "true"]
+    assert len([q for q in pages if "starting_after" not in q]) > 2  # cut into several chains as it went
+    assert len(pages) == 30  # every one of them a full page: the cuts fell where pages end
