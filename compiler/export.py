@@ -22,7 +22,7 @@ returned: a value the YAML would not carry back unchanged is a bug here, reporte
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,11 +30,12 @@ import yaml
 
 from compiler.catalog.adoptions import KIND_LISTS
 from compiler.catalog.adoptions import SECTION as ADOPTION_SECTION
+from compiler.catalog.rules.metadata import CATALOG_METADATA_KEYS
 from compiler.catalog.yaml_reader import load_text
 from compiler.changes.model import Adoption
 from compiler.errors import ExportError
-from compiler.stripe.facts import PRICE_AMOUNT, TIER_AMOUNT_PAIRS
-from compiler.stripe.fields import MANAGED_BY_KEY, SPECS, meter_of, unstated
+from compiler.stripe.facts import METADATA_KEYS, PRICE_AMOUNT, TIER_AMOUNT_PAIRS
+from compiler.stripe.fields import MANAGED_BY_KEY, RESERVED_ROOM, SPECS, meter_of, unstated
 from compiler.stripe.kinds import KIND_ORDER, SECTION, Kind
 from compiler.stripe.state import AccountState, LiveObject
 
@@ -100,6 +101,8 @@ class ExportFile:
     text: str
     #: how many objects of each kind the file holds
     counts: Mapping[Kind, int]
+    #: its entries that validate refuses as written, each said with what to do (see `_refused`)
+    refused: tuple[str, ...] = ()
 
 
 #: why an object was not written
@@ -116,6 +119,11 @@ class Export:
     left_out: Mapping[str, Mapping[Kind, int]]
     #: things the user should know: the files will not round-trip cleanly because of them
     warnings: tuple[str, ...] = ()
+
+    @property
+    def refused(self) -> tuple[str, ...]:
+        """The entries validate refuses as written, one line each (the files must be edited before plan)."""
+        return tuple(line for file in self.files for line in file.refused)
 
     def file(self, name: str) -> ExportFile | None:
         return next((f for f in self.files if f.name == name), None)
@@ -536,7 +544,32 @@ def _file(name: str, header: str, selection: _Selection, kinds: Sequence[Kind]) 
         counts[Kind.PLAN] = len(selection.plans)
     text = header + "\n" + "\n".join(texts)
     _check_round_trip(name, text, data)
-    return ExportFile(name, text, counts)
+    objects = [
+        *(selection.meters if Kind.METER in kinds else ()),
+        *((*selection.products, *selection.prices) if Kind.PRODUCT in kinds else ()),
+        *(selection.plans if Kind.PLAN in kinds else ()),
+    ]
+    return ExportFile(name, text, counts, tuple(_refused(name, objects)))
+
+
+def _refused(name: str, objects: Iterable[LiveObject]) -> Iterator[str]:
+    """What validate will refuse in the entries of `objects` written to file `name`, and what to do about it.
+
+    An object can hold more metadata keys than a catalog entry may (the entry leaves room for pricebook's own):
+    one made outside pricebook, or one of pricebook's given keys in the Dashboard. Its entry is written with all
+    of them all the same: leaving some out would make plan remove them from the object, and which ones go is the
+    user's choice."""
+    for obj in objects:
+        metadata = obj.attrs.get("metadata")
+        count = len(_metadata(metadata) or {}) if isinstance(metadata, Mapping) else 0
+        if count > CATALOG_METADATA_KEYS:
+            yield (
+                f"{obj.kind.value} {obj.id} has {count} metadata keys besides pricebook's, and a catalog entry may "
+                f"have at most {CATALOG_METADATA_KEYS}: Stripe allows {METADATA_KEYS.value}, and {RESERVED_ROOM}. "
+                f"Its entry ({obj.kind.value} {obj.key!r} in {name}) has them all, so validate refuses it "
+                f"(metadata-invalid) until you remove {count - CATALOG_METADATA_KEYS} of them there; plan then "
+                "removes them from the Stripe object too"
+            )
 
 
 def _product(product: LiveObject, prices: Sequence[LiveObject]) -> tuple[dict[str, Any], str]:

@@ -123,6 +123,7 @@ def command(
     account_mode = "live" if state.livemode else "test"
     click.echo(f"Read the {account_mode}-mode account {state.account}: {describe_counts(count_kinds(state.objects))}.")
     click.echo(f"Mode: {mode.value}, because {why}.")
+    refused: tuple[str, ...] = ()  # what validate will refuse in the written entries
     if proposal.empty and proposal.unmatched:
         click.echo(
             f"Wrote nothing: {describe_counts(count_kinds(u.obj for u in proposal.unmatched))} of the account "
@@ -147,9 +148,10 @@ def command(
             schema_copy=schema is None and not existing,
             says=lambda file: what if file.name == ADOPTIONS_FILE else describe_counts(file.counts),
         )
-        for warning in entries.warnings:
+        refused = entries.refused
+        for warning in (*entries.warnings, *refused):
             click.echo(f"warning: {warning}", err=True)
-    _report(proposal, target, mode)
+    _report(proposal, target, mode, refused=len(refused))
     click.get_current_context().exit(ExitCode.OK)
 
 
@@ -204,7 +206,7 @@ def _target_counts(proposal: Proposal) -> Counter[Kind]:
     return Counter(kind for kind, _key in proposal.targets)
 
 
-def _report(proposal: Proposal, target: Path, mode: Mode) -> None:
+def _report(proposal: Proposal, target: Path, mode: Mode, *, refused: int) -> None:
     if proposal.named:
         click.echo(
             f"Named {len(proposal.named)} price(s) without a lookup_key (a catalog names a price by it; rename one "
@@ -240,7 +242,13 @@ def _report(proposal: Proposal, target: Path, mode: Mode) -> None:
             f"Left out {describe_counts(count_kinds(meters))} that no adopted price or plan bills from (--only meter "
             "or its id adopts it)."
         )
-    if not proposal.empty:
+    if refused:
+        click.echo(
+            f"Next: edit the {refused} {'entry' if refused == 1 else 'entries'} the warnings above name, which "
+            f"validate refuses as written; then `pricebook plan {target}` shows an adopt action for each, and "
+            f"`pricebook apply {target}` carries them out. Nothing was written to Stripe."
+        )
+    elif not proposal.empty:
         click.echo(
             f"Next: `pricebook plan {target}` shows an adopt action for each, `pricebook apply {target}` carries them "
             "out. Nothing was written to Stripe."

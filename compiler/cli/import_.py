@@ -217,19 +217,26 @@ def report(result: Export, target: Path) -> None:
             f"Left out {describe_counts(result.left_out[NO_IDENTITY])} without a lookup_key, which a catalog "
             f"names a price by (`pricebook adopt --out {target}` writes an entry for each, with a lookup_key)."
         )
-    for warning in result.warnings:
+    for warning in (*result.warnings, *result.refused):
         click.echo(f"warning: {warning}", err=True)
-    if result.file(UNMANAGED_FILE) is not None:
+    unmanaged_file = result.file(UNMANAGED_FILE) is not None
+    if unmanaged_file:
         click.echo(
             f"To take the objects of {UNMANAGED_FILE} over, run `pricebook adopt --out {target}`: it records each "
             "one (plan then adopts them) and writes what import leaves out, such as prices without a lookup_key. "
             f"{UNMANAGED_FILE} names products and plans by their Stripe ids; `pricebook adopt` into an empty "
             "directory instead gives them readable ones."
         )
+    if result.refused:
+        count = len(result.refused)
+        click.echo(
+            f"Edit the {count} {'entry' if count == 1 else 'entries'} the warnings above name, which validate "
+            f"refuses as written; then check the files with: pricebook plan {target}"
+        )
+    elif unmanaged_file:
         click.echo(
             f"Check it with: pricebook plan {target} (it refuses the objects of {UNMANAGED_FILE} until each is "
             "adopted or deleted from the file, then shows no changes)"
         )
     elif result.files:
         click.echo(f"Check it with: pricebook plan {target} (it shows no changes)")
-

@@ -36,6 +36,11 @@ RESERVED_METADATA_KEYS: tuple[str, ...] = (MANAGED_BY_KEY, REPLACES_KEY, PRICEBO
 #: how many of them one object carries at most: the mark, and the price a price replaced or the catalog id of an
 #: adopted product or plan (never both: a price has no pricebook_id, a product or plan replaces nothing)
 RESERVED_ON_ONE_OBJECT = 2
+#: why a catalog entry has room for fewer metadata keys than Stripe allows, for messages
+RESERVED_ROOM = (
+    f"pricebook writes up to {RESERVED_ON_ONE_OBJECT} keys of its own on one object ({MANAGED_BY_KEY}, and "
+    f"{REPLACES_KEY} on a price that replaced another or {PRICEBOOK_ID_KEY} on an adopted product or plan)"
+)
 
 #: what Stripe returns for a meter's optional settings when they were not given
 DEFAULT_CUSTOMER_MAPPING: Mapping[str, str] = {"event_payload_key": "stripe_customer_id", "type": "by_id"}

@@ -420,3 +420,38 @@ def test_an_adoption_that_would_pass_stripes_metadata_limit_is_a_problem_and_not
     assert "too-many-metadata-keys" in applied.stdout + applied.stderr
     assert [r for r in emulator.requests()[mark:] if r["method"] == "POST"] == []
     assert client.v1.products.retrieve(product.id).metadata.to_dict() == metadata
+
+
+def test_an_object_with_more_metadata_than_an_entry_takes_is_said_at_adopt_time_as_validate_then_says(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    client = emulator.client()
+    own = {f"k{n:02}": "v" for n in range(50)}  # Stripe's limit, all of them the object's own
+    product = client.v1.products.create({"name": "Suite", "metadata": own})
+    client.v1.prices.create({"product": product.id, "currency": "usd", "unit_amount": 500})
+    catalog = tmp_path / "plans"
+    adopted = ok(["adopt", "--out", str(catalog)], emulator)
+    assert (
+        f"warning: product {product.id} has 50 metadata keys besides pricebook's, and a catalog entry may have at "
+        "most 48"
+    ) in adopted.stderr
+    assert (
+        "Its entry (product 'suite' in products.yaml) has them all, so validate refuses it (metadata-invalid) until "
+        "you remove 2 of them there"
+    ) in adopted.stderr
+    assert "Next: edit the 1 entry the warnings above name, which validate refuses as written" in adopted.stdout
+    assert "shows an adopt action for each" in adopted.stdout
+
+    validated = run(["validate", str(catalog)], emulator)
+    assert validated.returncode == 1
+    assert "error[metadata-invalid]: product 'suite' has 50 metadata keys" in validated.stderr
+    assert validated.stderr.count("error[") == 1  # the entry the warning named, and nothing else
+
+    # the user does as told: two keys go from the entry, and plan removes them from the object with the adoption
+    products = catalog / "products.yaml"
+    products.write_text(products.read_text().replace("      k48: v\n", "").replace("      k49: v\n", ""))
+    ok(["validate", str(catalog)], emulator)
+    ok(["apply", str(catalog), "--auto-approve"], emulator)
+    assert exit_code(catalog, emulator) == 0
+    metadata = client.v1.products.retrieve(product.id).metadata.to_dict()
+    assert len(metadata) == 50 and "k48" not in metadata and metadata["managed_by"] == "pricebook"

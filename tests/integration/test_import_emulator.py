@@ -200,3 +200,26 @@ def test_a_live_key_is_refused_without_live_before_any_read(emulator: EmulatorHa
     assert result.returncode == 1 and "--live" in result.stderr
     assert emulator.requests() == []
     assert not (tmp_path / "imported").exists()
+
+
+def test_an_object_given_more_metadata_than_an_entry_takes_is_imported_with_what_validate_will_say(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    # pricebook's product, given keys by hand in the Dashboard up to Stripe's 50
+    client = emulator.client()
+    metadata = {"managed_by": "pricebook", **{f"k{n:02}": "v" for n in range(49)}}
+    client.v1.products.create({"id": "suite", "name": "Suite", "metadata": metadata})
+    out = tmp_path / "imported"
+    result = import_(out, emulator)
+    assert (
+        "warning: product suite has 49 metadata keys besides pricebook's, and a catalog entry may have at most 48"
+    ) in result.stderr
+    assert (
+        "(product 'suite' in products.yaml) has them all, so validate refuses it (metadata-invalid) until you "
+        "remove 1 of them there"
+    ) in result.stderr
+    assert "Edit the 1 entry the warnings above name, which validate refuses as written" in result.stdout
+    assert "it shows no changes" not in result.stdout
+    validated = run(["validate", str(out)], emulator)
+    assert validated.returncode == 1 and validated.stderr.count("error[") == 1
+    assert "error[metadata-invalid]: product 'suite' has 49 metadata keys" in validated.stderr

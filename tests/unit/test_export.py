@@ -28,6 +28,7 @@ from compiler.export import (
     Export,
     ExportFile,
     export_account,
+    export_objects,
 )
 from compiler.stripe.kinds import Kind
 from compiler.stripe.state import AccountState
@@ -556,3 +557,70 @@ def test_fields_a_catalog_cannot_state_are_named_and_left_as_they_are() -> None:
     )
     assert "tax_details" not in file(export, PRODUCTS_FILE).text
     assert_no_changes(export, state)
+
+
+# -- metadata a catalog entry has no room for --------------------------------------------------------------------
+
+#: the most metadata keys validate lets a catalog entry have (Stripe's 50, less the 2 pricebook writes itself)
+CATALOG_MOST = 48
+
+
+def _own_keys(count: int) -> dict[str, str]:
+    return {f"k{n:02}": "v" for n in range(count)}
+
+
+def _validate(export: Export) -> list[str]:
+    """`validate`'s errors on the files, as `rule: message` (nothing raised: the files may be refused)."""
+    documents: list[Document] = []
+    diagnostics = []
+    for exported in export.files:
+        document, found = load_text(exported.text, exported.name)
+        assert document is not None, found
+        documents.append(document)
+        diagnostics += found
+    result = check_documents(documents, diagnostics, files=len(documents))
+    return [f"{d.rule}: {d.message}" for d in result.diagnostics if d.is_error]
+
+
+def test_an_object_with_more_metadata_than_an_entry_takes_is_written_and_said_per_object() -> None:
+    # pricebook's own objects: the mark plus keys added by hand in the Dashboard, 50 in all
+    count = CATALOG_MOST + 1
+    product = stripe_product(metadata={**MANAGED, **_own_keys(count)})
+    price = stripe_price(metadata={**MANAGED, **_own_keys(count)})
+    state = build_state([], [product], [price], [])
+    export = export_account(state)
+    # written as the account has it: an entry without some of its keys would make plan remove them in Stripe
+    assert file(export, PRODUCTS_FILE).text.count(": v\n") == 2 * count
+    refused = _validate(export)
+    assert [line.split(":")[0] for line in refused] == ["metadata-invalid", "metadata-invalid"]
+    assert export.warnings == ()
+    assert export.refused == (  # one per entry validate refuses
+        "product suite has 49 metadata keys besides pricebook's, and a catalog entry may have at most 48: "
+        "Stripe allows 50, and pricebook writes up to 2 keys of its own on one object (managed_by, and "
+        "pricebook_replaces on a price that replaced another or pricebook_id on an adopted product or plan). Its "
+        f"entry (product 'suite' in {PRODUCTS_FILE}) has them all, so validate refuses it (metadata-invalid) until "
+        "you remove 1 of them there; plan then removes them from the Stripe object too",
+        f"price price_1 has 49 metadata keys besides pricebook's, and a catalog entry may have at most 48: "
+        "Stripe allows 50, and pricebook writes up to 2 keys of its own on one object (managed_by, and "
+        "pricebook_replaces on a price that replaced another or pricebook_id on an adopted product or plan). Its "
+        f"entry (price 'seats' in {PRODUCTS_FILE}) has them all, so validate refuses it (metadata-invalid) "
+        "until you remove 1 of them there; plan then removes them from the Stripe object too",
+    )
+
+
+def test_an_object_with_as_much_metadata_as_an_entry_takes_is_written_without_a_word() -> None:
+    state = build_state([], [stripe_product(metadata={**MANAGED, **_own_keys(CATALOG_MOST)})], [stripe_price()], [])
+    export = export_account(state)
+    assert export.warnings == () and export.refused == ()
+    assert_no_changes(export, state)
+
+
+def test_adopt_says_which_object_its_entry_validate_refuses() -> None:
+    # not pricebook's yet: all 50 keys are the object's own
+    product = stripe_product(id="prod_E9aWj8Nap9i0Ub", metadata=_own_keys(50))
+    state = build_state([], [product], [], [])
+    export = export_objects(state.objects, single_file="adopted.yaml")
+    assert [line.split(":")[0] for line in _validate(export)] == ["metadata-invalid"]
+    (said,) = export.refused
+    assert said.startswith("product prod_E9aWj8Nap9i0Ub has 50 metadata keys besides pricebook's")
+    assert "(product 'prod_E9aWj8Nap9i0Ub' in adopted.yaml)" in said and "remove 2 of them" in said

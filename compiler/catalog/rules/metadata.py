@@ -15,6 +15,7 @@ from compiler.stripe.fields import (
     REPLACES_KEY,
     RESERVED_METADATA_KEYS,
     RESERVED_ON_ONE_OBJECT,
+    RESERVED_ROOM,
 )
 from compiler.stripe.kinds import Kind
 
@@ -82,9 +83,9 @@ def metadata_invalid(entry: Entry) -> Iterator[Finding]:
     if len(metadata) > CATALOG_METADATA_KEYS:
         yield Finding(
             entry.where("metadata", key=True),
-            f"{entry.label()} has {len(metadata)} metadata keys; Stripe allows {METADATA_KEYS.value} and pricebook "
-            f"keeps {len(RESERVED_METADATA_KEYS)} for itself ({_RESERVED_LIST})",
-            f"keep at most {CATALOG_METADATA_KEYS} keys",
+            f"{entry.label()} has {len(metadata)} metadata keys, and a catalog entry may have at most "
+            f"{CATALOG_METADATA_KEYS}: Stripe allows {METADATA_KEYS.value}, and {RESERVED_ROOM}",
+            f"keep at most {CATALOG_METADATA_KEYS} keys (remove {len(metadata) - CATALOG_METADATA_KEYS})",
         )
     for key, value in metadata.items():
         text = str(key)

@@ -25,7 +25,7 @@ from compiler.stripe.facts import (
     MONEY_FIELDS,
     RECURRING_FIELDS,
 )
-from compiler.stripe.fields import RESERVED_METADATA_KEYS
+from compiler.stripe.fields import RESERVED_METADATA_KEYS, RESERVED_ROOM
 
 #: the schema's patterns of a decimal amount, and of one that must be a whole number (`flat_amount_decimal`)
 DECIMAL_PATTERN = rf"^[0-9]+(\.[0-9]{{1,{DECIMAL_PLACES.value}}})?$"
@@ -309,8 +309,8 @@ def _value_diagnostics(doc: Document, error: ValidationError, path: NodePath) ->
         count = len(instance) if isinstance(instance, list | dict) else 0
         if keyword == "maxProperties" and path and path[-1] == "metadata":
             message = (
-                f"metadata has {count} keys; Stripe allows {METADATA_KEYS.value} and pricebook keeps "
-                f"{len(RESERVED_METADATA_KEYS)} for itself ({', '.join(f'`{k}`' for k in RESERVED_METADATA_KEYS)})"
+                f"metadata has {count} keys, and a catalog entry may have at most {value}: Stripe allows "
+                f"{METADATA_KEYS.value}, and {RESERVED_ROOM}"
             )
         elif keyword.startswith("min"):
             message = f"`{field}` must have at least {value} item(s)"
@@ -319,7 +319,7 @@ def _value_diagnostics(doc: Document, error: ValidationError, path: NodePath) ->
         if keyword.startswith("min"):
             hint = f"give it at least {value} item(s), or remove `{field}` to leave it unset"
         elif keyword == "maxProperties" and path and path[-1] == "metadata":
-            hint = f"keep at most {value} keys of your own"
+            hint = f"keep at most {value} keys of your own (remove {count - value})"
         else:
             hint = f"remove items until {value} are left"
         yield Diagnostic(where, SIZE, message, hint)
