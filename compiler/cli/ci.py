@@ -29,7 +29,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +43,7 @@ from compiler.changes.planfile import load_changeset
 from compiler.cli.common import select_environment
 from compiler.errors import ExitCode, GitHubError
 from compiler.github.rest import GitHubApi
-from compiler.github.runner import SUMMARY_LIMIT, Runner
+from compiler.github.runner import SUMMARY_LIMIT, Runner, StepOutputs
 from compiler.github.sticky import close_issue, marked_comment, merged_pull_request, upsert_comment, upsert_issue
 from compiler.render.markdown import BLOCKED_MARKER, HASH_MARKER, MARKER, render_markdown
 from compiler.render.text import render_text
@@ -215,12 +215,26 @@ def _api(runner: Runner) -> GitHubApi:
     return GitHubApi(runner.api_url, token, runner.require("GITHUB_REPOSITORY", runner.repository))
 
 
-def _outputs(runner: Runner, planned: Planned, **more: str) -> None:
-    runner.set_output("exitcode", str(planned.code))
-    runner.set_output("has-changes", "true" if planned.code == ExitCode.CHANGES else "false")
-    runner.set_output("plan-hash", (planned.changeset.plan_hash or "") if planned.changeset else "")
-    for name, value in more.items():
-        runner.set_output(name.replace("_", "-"), value)
+#: the plan's outputs of a step that stopped before it had a plan: as for a plan that failed
+NO_PLAN_OUTPUTS: Mapping[str, str] = {"exitcode": str(int(ExitCode.ERROR)), "has-changes": "false", "plan-hash": ""}
+
+
+@contextmanager
+def step_outputs(unless_set: Mapping[str, str]) -> Iterator[StepOutputs]:
+    """The step's outputs; however the step ends (an error of the runner's environment, of GitHub, of the plan),
+    those it did not set are set: the plan's as `NO_PLAN_OUTPUTS`, and its own as `unless_set` says. A workflow
+    that reads `applied` or `drift` after a failed step finds `false`, not nothing."""
+    outputs = StepOutputs.from_env(os.environ)
+    try:
+        yield outputs
+    finally:
+        outputs.set_unset({**NO_PLAN_OUTPUTS, **unless_set})
+
+
+def _plan_outputs(outputs: StepOutputs, planned: Planned) -> None:
+    outputs.set("exitcode", str(planned.code))
+    outputs.set("has-changes", "true" if planned.code == ExitCode.CHANGES else "false")
+    outputs.set("plan-hash", (planned.changeset.plan_hash or "") if planned.changeset else "")
 
 
 def _done(code: int) -> NoReturn:
@@ -261,7 +275,11 @@ def validate_only(sarif_file: str | None, **options: Any) -> None:
 @target_options
 def pull_request(**options: Any) -> None:
     """On a pull request: validate (annotations), plan, update the plan comment, write the job summary."""
-    target = _target(**options)
+    with step_outputs({"comment-url": ""}) as outputs:
+        _pull_request(outputs, _target(**options))
+
+
+def _pull_request(outputs: StepOutputs, target: Target) -> None:
     place_key(target)
     runner = Runner.from_env(os.environ)
     number = runner.pull_request_number
@@ -283,13 +301,14 @@ def pull_request(**options: Any) -> None:
     validated = pricebook(["validate", *target.catalog_args(), "--format", "github"])
     with _workdir() as workdir:
         planned = plan(target, Path(workdir), runner.run_url)
+    _plan_outputs(outputs, planned)
     posted = upsert_comment(api, number, planned.comment, planned.environment_marker)
     click.echo(f"{'Posted' if posted.created else 'Updated'} the plan comment: {posted.url}")
     runner.add_summary(
         f"## pricebook plan: pull request #{number}, environment {planned.environment}\n\n"
         f"The comment on the pull request: {posted.url}\n\n{full_plan(planned)}"
     )
-    _outputs(runner, planned, comment_url=posted.url)
+    outputs.set("comment-url", posted.url)
     failed = validated.returncode != ExitCode.OK or planned.code == ExitCode.ERROR
     _done(ExitCode.ERROR if failed else ExitCode.OK)
 
@@ -305,21 +324,32 @@ def pull_request(**options: Any) -> None:
 )
 def apply_merged(require_approval: bool, **options: Any) -> None:
     """On a push to the main branch: apply the plan approved in the merged pull request, and nothing else."""
-    target = _target(**options)
+    with step_outputs({"applied": "false"}) as outputs:
+        _apply_merged(outputs, _target(**options), require_approval)
+
+
+def _apply_merged(outputs: StepOutputs, target: Target, require_approval: bool) -> None:
     place_key(target)
     runner = Runner.from_env(os.environ)
     with _workdir() as workdir:
         planned = plan(target, Path(workdir))
+        _plan_outputs(outputs, planned)
         if planned.code == ExitCode.ERROR or planned.changeset is None:
             runner.add_summary(f"## pricebook apply: the plan failed\n\n{planned.comment}")
-            _outputs(runner, planned, applied="false")
             _done(ExitCode.ERROR)
         if planned.code == ExitCode.OK:
             click.echo("Nothing to apply: the account matches the catalog.")
             runner.add_summary(f"## pricebook apply: nothing to do\n\n{full_plan(planned)}")
-            _outputs(runner, planned, applied="false")
             return
-        approved = _approved_hash(runner, planned) if require_approval else None
+        try:
+            approved = _approved_hash(runner, planned) if require_approval else None
+        except GitHubError as refused:
+            hint = f"\n\n{refused.hint}" if refused.hint else ""
+            runner.add_summary(
+                f"## pricebook apply: nothing applied\n\n{refused.message}{hint}\n\nThe plan of this commit:\n\n"
+                f"{full_plan(planned)}"
+            )
+            raise
         args = ["apply", "--plan", str(Path(workdir) / "pricebook-plan.json")]
         args += [*target.environment_args(), *target.live_args()]
         args += ["--expect-plan-hash", approved] if approved else []
@@ -327,13 +357,12 @@ def apply_merged(require_approval: bool, **options: Any) -> None:
     if applied.returncode != ExitCode.OK:
         plan_text = full_plan(planned)
         runner.add_summary(f"## pricebook apply failed\n\nSee the step's log. The plan:\n\n{plan_text}")
-        _outputs(runner, planned, applied="false")
         _done(ExitCode.ERROR)
+    outputs.set("applied", "true")
     after = pricebook(["plan", *target.catalog_args(), *target.live_args(), "--detailed-exitcode"])
     converged = after.returncode == ExitCode.OK
     heading = "applied" if converged else "applied, but the account still differs from the catalog"
     runner.add_summary(f"## pricebook apply: {heading}\n\n{full_plan(planned)}")
-    _outputs(runner, planned, applied="true")
     if not converged:
         raise GitHubError(
             "after the apply, `pricebook plan` still finds changes (see the log)",
@@ -399,12 +428,17 @@ def _approved_hash(runner: Runner, planned: Planned) -> str:
 )
 def drift(issue: bool, **options: Any) -> None:
     """On a schedule, on the main branch: changes to make mean the account was edited outside the catalog."""
-    target = _target(**options)
+    with step_outputs({"drift": "false"}) as outputs:
+        _drift(outputs, _target(**options), issue)
+
+
+def _drift(outputs: StepOutputs, target: Target, issue: bool) -> None:
     place_key(target)
     runner = Runner.from_env(os.environ)
     with _workdir() as workdir:
         planned = plan(target, Path(workdir), runner.run_url)
-    _outputs(runner, planned, drift="true" if planned.code == ExitCode.CHANGES else "false")
+    _plan_outputs(outputs, planned)
+    outputs.set("drift", "true" if planned.code == ExitCode.CHANGES else "false")
     if planned.code == ExitCode.ERROR:
         runner.add_summary(f"## pricebook drift check: the plan failed\n\n{planned.comment}")
         _done(ExitCode.ERROR)

@@ -40,7 +40,6 @@ class Runner:
     server_url: str = "https://github.com"
     run_id: str = ""
     run_attempt: str = ""
-    output_file: Path | None = None
     summary_file: Path | None = None
     token: str = field(default="", repr=False)
 
@@ -63,7 +62,6 @@ class Runner:
             server_url=(env.get("GITHUB_SERVER_URL") or cls.server_url).rstrip("/"),
             run_id=env.get("GITHUB_RUN_ID", ""),
             run_attempt=env.get("GITHUB_RUN_ATTEMPT", ""),
-            output_file=_path(env, "GITHUB_OUTPUT"),
             summary_file=_path(env, "GITHUB_STEP_SUMMARY"),
             token=env.get("GITHUB_TOKEN", ""),
         )
@@ -92,14 +90,6 @@ class Runner:
         number = pull.get("number") if isinstance(pull, Mapping) else None
         return number if isinstance(number, int) and not isinstance(number, bool) else None
 
-    def set_output(self, name: str, value: str) -> None:
-        """A step output (`steps.<id>.outputs.<name>`), in the runner's multi-line form with a fresh delimiter."""
-        if self.output_file is None:
-            return
-        delimiter = f"pricebook_{secrets.token_hex(16)}"
-        with self.output_file.open("a", encoding="utf-8") as out:
-            out.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
-
     def add_summary(self, markdown: str) -> None:
         """Append to this step's job summary, cut at a line to stay within what GitHub takes."""
         if self.summary_file is None:
@@ -107,6 +97,36 @@ class Runner:
         used = self.summary_file.stat().st_size if self.summary_file.exists() else 0
         with self.summary_file.open("a", encoding="utf-8") as out:
             out.write(fit(markdown, SUMMARY_LIMIT - used))
+
+
+@dataclass
+class StepOutputs:
+    """A step's outputs (`steps.<id>.outputs.<name>`), appended to the file the runner names (`GITHUB_OUTPUT`;
+    nowhere outside a run), and the names set so far: a step that stops early sets the others with `set_unset`,
+    so that a workflow reading an output always finds it. Read from the environment apart from the `Runner`, so
+    that the outputs are set even when the rest of the runner's environment cannot be read."""
+
+    file: Path | None = None
+    names: set[str] = field(default_factory=set)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> StepOutputs:
+        return cls(_path(env, "GITHUB_OUTPUT"))
+
+    def set(self, name: str, value: str) -> None:
+        """One output, in the runner's multi-line form with a fresh delimiter."""
+        self.names.add(name)
+        if self.file is None:
+            return
+        delimiter = f"pricebook_{secrets.token_hex(16)}"
+        with self.file.open("a", encoding="utf-8") as out:
+            out.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+
+    def set_unset(self, values: Mapping[str, str]) -> None:
+        """The outputs of `values` that are not set yet."""
+        for name, value in values.items():
+            if name not in self.names:
+                self.set(name, value)
 
 
 def fit(markdown: str, budget: int) -> str:

@@ -224,6 +224,17 @@ def test_an_invalid_catalog_is_annotated_and_its_comment_shows_the_errors(reposi
     assert "money-float" in run.summary
 
 
+def test_a_pull_request_whose_comment_github_refuses_still_sets_the_plans_outputs(
+    repository: CatalogRepository,
+) -> None:
+    run = repository.pull_request(7, **{"github-token": "ghs_notTHEjobsTOKEN"})
+    assert run.code == 1, run.stdout + run.stderr
+    assert "GitHub refused GET /repos/acme/billing/issues/7/comments: 401" in run.stderr
+    assert repository.github.comments == {}
+    assert run.outputs["exitcode"] == "2" and run.outputs["has-changes"] == "true"
+    assert run.outputs["plan-hash"].startswith("sha256:") and run.outputs["comment-url"] == ""
+
+
 def test_a_push_is_not_a_pull_request(repository: CatalogRepository) -> None:
     run = repository.run("push", {}, command="pr")
     assert run.code == 1
@@ -271,6 +282,9 @@ def test_a_commit_no_pull_request_brought_is_refused_unless_approval_is_not_requ
     assert run.code == 1
     assert f"no merged pull request brought commit {MERGE_SHA[:12]}" in run.stderr
     assert repository.writes_to_stripe() == []
+    _not_applied(run, "2")
+    assert run.summary.startswith("## pricebook apply: nothing applied\n")
+    assert "no merged pull request brought commit" in run.summary and "productivity_suite" in run.summary
     _ok(repository.push(**{"require-approval": "false"}))
     assert repository.plan_exit_code() == 0
 
@@ -282,6 +296,7 @@ def test_a_pull_request_without_a_plan_for_this_environment_approves_nothing(rep
     assert run.code == 1
     assert "error[ci-no-approved-plan]: pull request #7 has no plan comment for environment test" in run.stderr
     assert repository.writes_to_stripe() == []
+    _not_applied(run, "2")
 
 
 def test_a_pull_request_whose_plan_problems_blocked_approves_nothing_and_says_so(
@@ -311,6 +326,7 @@ def test_a_pull_request_whose_plan_problems_blocked_approves_nothing_and_says_so
     ) in run.stderr
     assert "fix the problems the comment lists in a pull request" in run.stderr
     assert len(repository.writes_to_stripe()) == written
+    _not_applied(run, "2")
 
 
 def test_a_pull_request_whose_plan_failed_approves_nothing_and_says_so(repository: CatalogRepository) -> None:
@@ -325,6 +341,33 @@ def test_a_pull_request_whose_plan_failed_approves_nothing_and_says_so(repositor
         "plan failed"
     ) in run.stderr
     assert repository.writes_to_stripe() == []
+    _not_applied(run, "2")
+
+
+def test_apply_sets_its_outputs_when_github_refuses_the_look_for_the_approval(repository: CatalogRepository) -> None:
+    repository.merged()
+    run = repository.push(**{"github-token": "ghs_notTHEjobsTOKEN"})
+    assert run.code == 1, run.stdout + run.stderr
+    assert "GitHub refused GET /repos/acme/billing/commits/" in run.stderr
+    assert repository.writes_to_stripe() == []
+    _not_applied(run, "2")
+
+
+def test_apply_sets_its_outputs_when_it_stops_before_the_plan(repository: CatalogRepository) -> None:
+    # an environment pricebook.toml does not have (there is none): nothing is planned, and a workflow that reads
+    # the outputs still finds each of them
+    run = repository.push(environment="nosuch")
+    assert run.code == 1, run.stdout + run.stderr
+    assert "$ pricebook plan" not in run.stdout
+    assert run.outputs == {"exitcode": "1", "has-changes": "false", "plan-hash": "", "applied": "false"}
+
+
+def _not_applied(run: StepRun, plan_exitcode: str) -> None:
+    """The outputs of an apply that applied nothing: the plan's own (it ran), and applied=false."""
+    assert run.outputs["applied"] == "false", run.outputs
+    assert run.outputs["exitcode"] == plan_exitcode
+    assert run.outputs["has-changes"] == ("true" if plan_exitcode == "2" else "false")
+    assert run.outputs["plan-hash"].startswith("sha256:") == (plan_exitcode == "2")
 
 
 def test_each_environment_of_pricebook_toml_has_its_own_comment_and_approval(repository: CatalogRepository) -> None:

@@ -13,7 +13,7 @@ import pytest
 from compiler.errors import GitHubError
 from compiler.github import rest
 from compiler.github.rest import GitHubApi
-from compiler.github.runner import SUMMARY_CUT, SUMMARY_LIMIT, Runner, fit
+from compiler.github.runner import SUMMARY_CUT, SUMMARY_LIMIT, Runner, StepOutputs, fit
 from compiler.github.sticky import find_marked
 
 
@@ -72,15 +72,26 @@ def test_an_unreadable_event_is_an_error(tmp_path: Path) -> None:
 
 def test_outputs_survive_any_value(tmp_path: Path) -> None:
     out = tmp_path / "output"
-    runner = Runner(output_file=out)
-    runner.set_output("plan-hash", "sha256:" + "0" * 64)
-    runner.set_output("comment", "line one\nEOF\nplan-hash<<x\n")
+    outputs = StepOutputs.from_env({"GITHUB_OUTPUT": str(out)})
+    outputs.set("plan-hash", "sha256:" + "0" * 64)
+    outputs.set("comment", "line one\nEOF\nplan-hash<<x\n")
     assert read_outputs(out.read_text(encoding="utf-8")) == {
         "plan-hash": "sha256:" + "0" * 64,
         "comment": "line one\nEOF\nplan-hash<<x\n",
     }
     delimiters = re.findall(r"<<(\S+)", out.read_text(encoding="utf-8"))
     assert len(set(delimiters)) == len(delimiters) == 3  # one fresh per output (the value's own `<<x` counted)
+
+
+def test_outputs_a_step_did_not_set_are_set_on_its_way_out(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    outputs = StepOutputs(out)
+    outputs.set("exitcode", "2")
+    outputs.set_unset({"exitcode": "1", "applied": "false"})
+    outputs.set_unset({"applied": "true"})
+    assert out.read_text(encoding="utf-8").count("<<") == 2  # each output once: a workflow reads one value
+    assert read_outputs(out.read_text(encoding="utf-8")) == {"exitcode": "2", "applied": "false"}
+    StepOutputs().set("exitcode", "1")  # outside a run: nowhere to write, and no error
 
 
 def test_the_summary_stays_within_what_github_takes(tmp_path: Path) -> None:
