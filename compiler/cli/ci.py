@@ -43,7 +43,7 @@ from compiler.changes.planfile import load_changeset
 from compiler.cli.common import select_environment
 from compiler.errors import ExitCode, GitHubError
 from compiler.github.rest import GitHubApi
-from compiler.github.runner import SUMMARY_LIMIT, Runner, StepOutputs
+from compiler.github.runner import SUMMARY_LIMIT, Runner, StepOutputs, event_error
 from compiler.github.sticky import close_issue, marked_comment, merged_pull_request, upsert_comment, upsert_issue
 from compiler.render.markdown import BLOCKED_MARKER, HASH_MARKER, MARKER, render_markdown
 from compiler.render.text import render_text
@@ -158,7 +158,7 @@ class Planned:
     def _sticky(self) -> re.Match[str]:
         found = STICKY.search(self.comment)
         if found is None:
-            raise GitHubError("`pricebook plan --format markdown` printed no comment marker; see the log above")
+            raise _printed_nothing("`pricebook plan --format markdown` printed no comment marker")
         return found
 
     @property
@@ -211,8 +211,7 @@ def log_group(title: str) -> Iterator[None]:
 
 
 def _api(runner: Runner) -> GitHubApi:
-    token = runner.require("GITHUB_TOKEN", runner.token)
-    return GitHubApi(runner.api_url, token, runner.require("GITHUB_REPOSITORY", runner.repository))
+    return GitHubApi(runner.api_url, runner.require_token(), runner.require_repository())
 
 
 #: the plan's outputs of a step that stopped before it had a plan: as for a plan that failed
@@ -235,6 +234,15 @@ def _plan_outputs(outputs: StepOutputs, planned: Planned) -> None:
     outputs.set("exitcode", str(planned.code))
     outputs.set("has-changes", "true" if planned.code == ExitCode.CHANGES else "false")
     outputs.set("plan-hash", (planned.changeset.plan_hash or "") if planned.changeset else "")
+
+
+def _printed_nothing(what: str) -> GitHubError:
+    return GitHubError(
+        f"{what}, so this step cannot go on",
+        hint="the log above shows the command (`$ pricebook ...`) and what it said: run it with the same arguments "
+        "to see why; if it said nothing, report it with the log",
+        rule="ci-command-output-missing",
+    )
 
 
 def _done(code: int) -> NoReturn:
@@ -265,8 +273,15 @@ def validate_only(sarif_file: str | None, **options: Any) -> None:
     if sarif_file:
         sarif = pricebook(["validate", *target.catalog_args(), "--format", "sarif"], capture=True)
         if not sarif.stdout.strip():
-            raise GitHubError("`pricebook validate --format sarif` printed nothing; see the log above")
-        Path(sarif_file).write_text(sarif.stdout, encoding="utf-8")
+            raise _printed_nothing("`pricebook validate --format sarif` printed nothing")
+        try:
+            Path(sarif_file).write_text(sarif.stdout, encoding="utf-8")
+        except OSError as exc:
+            raise GitHubError(
+                f"cannot write the SARIF file {sarif_file} (the sarif-file input): {exc.strerror or exc}",
+                hint="name a file in the workspace whose directory exists, such as pricebook.sarif",
+                rule="ci-file-unwritable",
+            ) from None
         click.echo(f"Wrote the problems as SARIF to {sarif_file}")
     _done(ExitCode.OK if validated.returncode == ExitCode.OK else ExitCode.ERROR)
 
@@ -291,6 +306,8 @@ def _pull_request(outputs: StepOutputs, target: Target) -> None:
             "--api-base you plan with); docs/github-actions.md sets up the workflow",
             rule="ci-outside-github-actions",
         )
+    if number is None and runner.event_name.startswith("pull_request"):
+        raise event_error(f"the payload of the {runner.event_name} event names no pull request (pull_request.number)")
     if number is None:
         raise GitHubError(
             f"`pricebook ci pr` runs on a pull_request event, not on {runner.event_name}",
@@ -366,14 +383,16 @@ def _apply_merged(outputs: StepOutputs, target: Target, require_approval: bool) 
     if not converged:
         raise GitHubError(
             "after the apply, `pricebook plan` still finds changes (see the log)",
-            hint="run the workflow again; if the same changes remain, report it with the plan",
+            hint="someone may have changed the account while it applied: run the workflow again; if the same "
+            "changes remain, report it with the plan",
+            rule="ci-apply-not-converged",
         )
 
 
 def _approved_hash(runner: Runner, planned: Planned) -> str:
     """The plan hash of the comment, for this environment, on the pull request that merged this commit."""
     api = _api(runner)
-    sha = runner.require("GITHUB_SHA", runner.sha)
+    sha = runner.require_sha()
     pull = merged_pull_request(api, sha)
     if pull is None:
         raise GitHubError(
@@ -465,4 +484,9 @@ def _drift(outputs: StepOutputs, target: Target, issue: bool) -> None:
         title = f"Stripe account drift: {environment} differs from the catalog"
         posted = upsert_issue(_api(runner), marker, title, f"{explanation}\n\n{planned.comment}\n{marker}\n")
         click.echo(f"{'Opened' if posted.created else 'Updated'} the drift issue: {posted.url}")
-    raise GitHubError(f"the account of environment {environment} drifted from the catalog (the plan above)")
+    raise GitHubError(
+        f"the account of environment {environment} drifted from the catalog of {where} (the plan above)",
+        hint="bring the change into the catalog through a pull request, or apply the catalog to undo it; the job "
+        "summary (and the drift issue) show the changes",
+        rule="ci-account-drifted",
+    )

@@ -1,8 +1,9 @@
 """GitHub's REST API, the few calls a workflow step makes, over the standard library.
 
 The token goes in the Authorization header and nowhere else: never into a message, and never to another host
-(a `Link` to a next page elsewhere is not followed). GitHub's refusals become `GitHubError`s that say which
-permission the job's token probably lacks.
+(a `Link` to a next page elsewhere is not followed). GitHub's refusals become `GitHubError`s (`github-refused`)
+that say what to do about their status: which permission the job's token probably lacks, a spent rate limit, an
+outage on GitHub's side.
 """
 
 from __future__ import annotations
@@ -60,11 +61,16 @@ class GitHubApi:
             raise _refusal(shown, exc) from None
         except (URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise GitHubError(f"cannot reach GitHub's API at {self.base_url}: {reason}") from None
+            raise GitHubError(
+                f"cannot reach GitHub's API at {self.base_url}: {reason}",
+                hint="the runner sets GITHUB_API_URL (on GitHub Enterprise Server, https://HOST/api/v3): check it, "
+                "and the runner's network and proxy; then run the job again",
+                rule="github-unreachable",
+            ) from None
         try:
             return (json.loads(text) if text else None), link
         except ValueError:
-            raise GitHubError(f"GitHub answered {shown} with something that is not JSON") from None
+            raise _unexpected(f"GitHub answered {shown} with something that is not JSON") from None
 
     def call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
         return self._send(method, self.url(path), body)[0]
@@ -77,10 +83,30 @@ class GitHubApi:
                 return
             items, link = self._send("GET", url, None)
             if not isinstance(items, list):
-                raise GitHubError(f"GitHub answered GET {urlsplit(url).path} with something that is not a list")
+                raise _unexpected(f"GitHub answered GET {urlsplit(url).path} with something that is not a list")
             yield from items
             found = _NEXT.search(link)
             url = found.group(1) if found and _origin(found.group(1)) == _origin(self.base_url) else None
+
+
+def _unexpected(message: str) -> GitHubError:
+    return GitHubError(
+        message,
+        hint="check that GITHUB_API_URL is GitHub's REST API (the runner sets it) and that no proxy between answers "
+        "in its place; then run the job again",
+        rule="github-unexpected-answer",
+    )
+
+
+#: what to do about GitHub's refusal, by its status
+_PERMISSIONS = (
+    "check the job's `permissions:` (pull-requests: write to comment on a pull request, issues: write for the drift "
+    "issue, contents: read) and that the action's github-token input is a token of this repository"
+)
+_RATE_LIMITED = (
+    "the token's rate limit for GitHub's API is spent (see its x-ratelimit-reset header): run the job again later"
+)
+_AGAIN = "GitHub failed to answer: run the job again; if it keeps failing, GitHub's API has an outage"
 
 
 def _refusal(shown: str, exc: HTTPError) -> GitHubError:
@@ -89,10 +115,18 @@ def _refusal(shown: str, exc: HTTPError) -> GitHubError:
     except (ValueError, AttributeError, OSError):
         message = ""
     text = f"GitHub refused {shown}: {exc.code} {message or exc.reason}".rstrip()
-    if exc.code in (401, 403, 404):
+    spent = exc.headers.get("x-ratelimit-remaining") == "0" if exc.headers is not None else False
+    if exc.code == 429 or (exc.code == 403 and (spent or "rate limit" in message.lower())):
+        hint = _RATE_LIMITED
+    elif exc.code == 401:
         hint = (
-            "check the job's `permissions:` (pull-requests: write to comment on a pull request, issues: write for "
-            "the drift issue, contents: read) and that the action's github-token input is a token of this repository"
+            "GitHub does not take the token: the action's github-token input (its default, the job's github.token, "
+            "works) is expired, revoked or not a token"
         )
-        return GitHubError(text, hint=hint)
-    return GitHubError(text)
+    elif exc.code in (403, 404):
+        hint = _PERMISSIONS
+    elif exc.code >= 500:
+        hint = _AGAIN
+    else:
+        hint = "GitHub's message says what it refused; if the request is pricebook's mistake, report it with the log"
+    return GitHubError(text, hint=hint, rule="github-refused")

@@ -1,6 +1,7 @@
 """The rule ids of errors that only show while a command runs: what a server answered (or did not), the bounds
-on its answers, the quote calculator's range, `compile --check`'s holding of calls against the SDK, and the
-GitHub Actions event `pricebook ci` runs on and the approval it looks for. Neither `validate` nor `plan` can
+on its answers, the quote calculator's range, `compile --check`'s holding of calls against the SDK, and for
+`pricebook ci`: the GitHub Actions runner's environment, GitHub's API, the event it runs on and the approval it
+looks for. Neither `validate` nor `plan` can
 find these ahead: they depend on what happens on the wire, or on the command line's input. This is their whole
 list, for `docs/rules.md` (each error also carries a message and a hint about the request at hand); a test holds
 it to the ids the code raises.
@@ -125,6 +126,73 @@ CI_PLAN_BLOCKED = RuntimeRule(
     "fix the problems the comment lists in a pull request: each push plans again and updates the comment, which "
     "holds a plan hash once no problem blocks the plan; merging that pull request applies it",
 )
+CI_ACCOUNT_DRIFTED = RuntimeRule(
+    "ci-account-drifted",
+    "`pricebook ci drift` found changes to make: the account differs from the catalog of the branch (someone "
+    "changed Stripe outside the catalog, or an apply did not finish); the job fails so that it shows",
+    "bring the change into the catalog through a pull request, or apply the catalog to undo it; the job summary "
+    "and the drift issue show the changes",
+)
+CI_APPLY_NOT_CONVERGED = RuntimeRule(
+    "ci-apply-not-converged",
+    "`pricebook ci apply` applied the approved plan, and planning again still found changes",
+    "someone may have changed the account while it applied: run the workflow again; if the same changes remain, "
+    "report it with the plan",
+)
+CI_COMMAND_OUTPUT_MISSING = RuntimeRule(
+    "ci-command-output-missing",
+    "a pricebook command a `pricebook ci` step runs printed nothing the step can use: `plan --format markdown` no "
+    "comment marker, `validate --format sarif` no SARIF",
+    "the step's log shows the command (`$ pricebook ...`) and what it said: run it with the same arguments to see "
+    "why; if it said nothing, report it with the log",
+)
+CI_EVENT_INVALID = RuntimeRule(
+    "ci-event-invalid",
+    "the event's payload, the file GITHUB_EVENT_PATH names, cannot be read, is not a JSON object, or a pull "
+    "request event's payload names no pull request",
+    "run the step in a GitHub Actions job, where the runner writes the payload; to try it elsewhere, point "
+    "GITHUB_EVENT_PATH at a JSON file shaped like the event's payload",
+)
+CI_RUNNER_ENVIRONMENT = RuntimeRule(
+    "ci-runner-environment",
+    "a variable the runner sets in every workflow run is empty, or not of its form: GITHUB_REPOSITORY (owner/name), "
+    "GITHUB_SHA (a commit's full id)",
+    "run the step in a GitHub Actions job, and leave those variables as the runner sets them (docs/github-actions.md)",
+)
+CI_NO_GITHUB_TOKEN = RuntimeRule(
+    "ci-no-github-token",
+    "a `pricebook ci` step that talks to GitHub found GITHUB_TOKEN empty, or holding spaces or line breaks inside",
+    "the action passes its github-token input, whose default is the job's github.token: leave it out, or check that "
+    "the secret you give it is set (a secret that does not exist is empty)",
+)
+CI_FILE_UNWRITABLE = RuntimeRule(
+    "ci-file-unwritable",
+    "a file a `pricebook ci` step writes cannot be written: the runner's step outputs (GITHUB_OUTPUT) or job summary "
+    "(GITHUB_STEP_SUMMARY), or the sarif-file input's SARIF file; the message names the file and why",
+    "run the step in a GitHub Actions job, which names the runner's files; give sarif-file a file in the workspace "
+    "whose directory exists",
+)
+GITHUB_REFUSED = RuntimeRule(
+    "github-refused",
+    "GitHub's REST API answered a request of a `pricebook ci` step with an error status; the message names the "
+    "request (method and path), the status and GitHub's message, and the hint is the status's",
+    "401: the token (the action's github-token input) is expired, revoked or not one; 403 or 404: the job's "
+    "`permissions:` lack what the request needs (pull-requests: write, issues: write, contents: read) or the token "
+    "is another repository's; 429, or 403 with the rate limit spent: run the job again later; 5xx: run the job "
+    "again",
+)
+GITHUB_UNREACHABLE = RuntimeRule(
+    "github-unreachable",
+    "no connection to GitHub's API (GITHUB_API_URL) could be made, or it broke before the answer was whole",
+    "check GITHUB_API_URL (the runner sets it; on GitHub Enterprise Server https://HOST/api/v3), and the runner's "
+    "network and proxy; then run the job again",
+)
+GITHUB_UNEXPECTED_ANSWER = RuntimeRule(
+    "github-unexpected-answer",
+    "GitHub's API answered with something that is not JSON, or not a list where a list was asked for: whatever "
+    "answered at GITHUB_API_URL is not GitHub's REST API, or something between rewrote it",
+    "check that GITHUB_API_URL is GitHub's REST API and that no proxy answers in its place; then run the job again",
+)
 #: `compile --check`: one id per code of a problem the SDK's request types find in a compiled call
 CONFORMANCE = tuple(
     RuntimeRule(
@@ -151,17 +219,37 @@ RUNTIME_RULES: tuple[RuntimeRule, ...] = (
     CI_NOT_A_PULL_REQUEST,
     CI_NO_APPROVED_PLAN,
     CI_PLAN_BLOCKED,
+    CI_ACCOUNT_DRIFTED,
+    CI_APPLY_NOT_CONVERGED,
+    CI_COMMAND_OUTPUT_MISSING,
+    CI_EVENT_INVALID,
+    CI_RUNNER_ENVIRONMENT,
+    CI_NO_GITHUB_TOKEN,
+    CI_FILE_UNWRITABLE,
+    GITHUB_REFUSED,
+    GITHUB_UNREACHABLE,
+    GITHUB_UNEXPECTED_ANSWER,
     *CONFORMANCE,
 )
 
 
 __all__ = [
+    "CI_ACCOUNT_DRIFTED",
+    "CI_APPLY_NOT_CONVERGED",
+    "CI_COMMAND_OUTPUT_MISSING",
+    "CI_EVENT_INVALID",
+    "CI_FILE_UNWRITABLE",
     "CI_NOT_A_PULL_REQUEST",
     "CI_NO_APPROVED_PLAN",
+    "CI_NO_GITHUB_TOKEN",
     "CI_OUTSIDE_GITHUB_ACTIONS",
     "CI_PLAN_BLOCKED",
+    "CI_RUNNER_ENVIRONMENT",
     "CONFORMANCE",
     "CONNECTION_FAILED",
+    "GITHUB_REFUSED",
+    "GITHUB_UNEXPECTED_ANSWER",
+    "GITHUB_UNREACHABLE",
     "HTTP_DEADLINE",
     "HTTP_TIMEOUT",
     "LIST_CURSOR",

@@ -229,7 +229,7 @@ def test_a_pull_request_whose_comment_github_refuses_still_sets_the_plans_output
 ) -> None:
     run = repository.pull_request(7, **{"github-token": "ghs_notTHEjobsTOKEN"})
     assert run.code == 1, run.stdout + run.stderr
-    assert "GitHub refused GET /repos/acme/billing/issues/7/comments: 401" in run.stderr
+    assert "error[github-refused]: GitHub refused GET /repos/acme/billing/issues/7/comments: 401" in run.stderr
     assert repository.github.comments == {}
     assert run.outputs["exitcode"] == "2" and run.outputs["has-changes"] == "true"
     assert run.outputs["plan-hash"].startswith("sha256:") and run.outputs["comment-url"] == ""
@@ -403,7 +403,7 @@ def test_drift_is_reported_in_an_issue_until_it_is_undone(repository: CatalogRep
     repository.emulator.client().v1.products.update("productivity_suite", params={"name": "Renamed by hand"})
     found = repository.schedule()
     assert found.code == 1
-    assert "drifted from the catalog" in found.stderr
+    assert "error[ci-account-drifted]: the account of environment test drifted from the catalog of main" in found.stderr
     ((number, issue),) = repository.github.issues.items()
     assert issue["state"] == "open" and "Renamed by hand" in issue["body"]
     assert "<!-- pricebook-drift environment=test -->" in issue["body"].splitlines()

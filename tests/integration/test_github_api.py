@@ -14,6 +14,7 @@ from compiler.errors import GitHubError
 from compiler.github.rest import GitHubApi
 from compiler.github.sticky import close_issue, marked_comment, merged_pull_request, upsert_comment, upsert_issue
 from tests.fake_github import REPOSITORY, FakeGitHub, serve_github
+from tests.hostile import Answer, Request, as_json, hostile_server
 
 TOKEN = "ghs_fakeTOKEN0123456789"
 MARKER = "<!-- pricebook-plan environment=test -->"
@@ -79,11 +80,11 @@ def test_the_drift_issue_is_opened_updated_and_closed(github: FakeGitHub) -> Non
     assert github.issues[1]["state"] == "open" and github.issues[2]["state"] == "closed"  # untouched
 
 
-def test_a_refusal_names_the_permission_and_never_the_token(github: FakeGitHub) -> None:
+def test_a_refusal_names_the_token_input_and_never_the_token(github: FakeGitHub) -> None:
     with pytest.raises(GitHubError) as refused:
         upsert_comment(api(github, token="ghs_wrongTOKEN"), 7, "x", MARKER)
     assert "GitHub refused GET /repos/acme/billing/issues/7/comments: 401 Bad credentials" in refused.value.message
-    assert refused.value.hint is not None and "pull-requests: write" in refused.value.hint
+    assert refused.value.hint is not None and "github-token input" in refused.value.hint
     assert "ghs_wrongTOKEN" not in f"{refused.value.message} {refused.value.hint}"
 
 
@@ -91,5 +92,48 @@ def test_an_unreachable_api_is_an_error() -> None:
     with socket.socket() as free:
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
-    with pytest.raises(GitHubError, match=re.escape("cannot reach GitHub's API at http://127.0.0.1")):
+    with pytest.raises(GitHubError, match=re.escape("cannot reach GitHub's API at http://127.0.0.1")) as unreachable:
         GitHubApi(f"http://127.0.0.1:{port}", TOKEN, REPOSITORY).call("GET", "issues")
+    assert unreachable.value.rule == "github-unreachable"
+    assert unreachable.value.hint is not None and "GITHUB_API_URL" in unreachable.value.hint
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "headers", "hinted"),
+    [
+        (401, "Bad credentials", {}, "github-token input"),
+        (403, "Resource not accessible by integration", {}, "pull-requests: write"),
+        (404, "Not Found", {}, "pull-requests: write"),
+        (403, "API rate limit exceeded for installation", {"x-ratelimit-remaining": "0"}, "rate limit"),
+        (429, "Too many requests", {}, "rate limit"),
+        (422, "Validation Failed", {}, "GitHub's message says what it refused"),
+        (502, "Server Error", {}, "run the job again"),
+    ],
+)
+def test_each_refusal_has_the_rule_id_and_the_hint_of_its_status(
+    status: int, message: str, headers: dict[str, str], hinted: str
+) -> None:
+    def refuse(request: Request) -> Answer:
+        answer = as_json({"message": message}, status)
+        return Answer(answer.status, answer.body, {**answer.headers, **headers})
+
+    with hostile_server(refuse) as base, pytest.raises(GitHubError) as refused:
+        GitHubApi(base, TOKEN, REPOSITORY).call("GET", "commits/abc/pulls")
+    assert refused.value.rule == "github-refused"
+    assert refused.value.message == f"GitHub refused GET /repos/acme/billing/commits/abc/pulls: {status} {message}"
+    assert refused.value.hint is not None and hinted in refused.value.hint
+    assert TOKEN not in f"{refused.value.message} {refused.value.hint}"
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        (Answer(200, b"<html>sign in to the proxy</html>", {"Content-Type": "text/html"}), "not JSON"),
+        (as_json({"message": "a list, not"}), "not a list"),
+    ],
+)
+def test_an_answer_github_never_gives_is_said_so(answer: Answer, said: str) -> None:
+    with hostile_server(lambda request: answer) as base, pytest.raises(GitHubError, match=said) as odd:
+        list(GitHubApi(base, TOKEN, REPOSITORY).pages("issues/7/comments"))
+    assert odd.value.rule == "github-unexpected-answer"
+    assert odd.value.hint is not None and "GITHUB_API_URL" in odd.value.hint

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -34,3 +35,20 @@ def test_ci_pr_on_another_event_names_the_event_and_the_commands_for_it(monkeypa
         "`pricebook ci pr` runs on a pull_request event, not on push",
     )
     assert error.hint is not None and "command: apply" in error.hint
+
+
+def test_ci_pr_on_a_pull_request_event_without_its_number_says_the_payload_is_wrong(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in [n for n in os.environ if n.startswith("GITHUB_")]:
+        monkeypatch.delenv(name)
+    (tmp_path / "event.json").write_text('{"pull_request": {"title": "no number"}}', encoding="utf-8")
+    monkeypatch.setenv("GITHUB_EVENT_NAME", "pull_request")
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(tmp_path / "event.json"))
+    error = invoke(command, "pr").exception
+    assert isinstance(error, GitHubError)
+    assert (error.rule, error.message) == (
+        "ci-event-invalid",
+        "the payload of the pull_request event names no pull request (pull_request.number)",
+    )
+    assert error.hint is not None and "GITHUB_EVENT_PATH" in error.hint

@@ -3,13 +3,16 @@ the job summary cut to GitHub's 1 MiB; and the REST client's pages, which never 
 
 from __future__ import annotations
 
+import ast
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import compiler
 from compiler.errors import GitHubError
 from compiler.github import rest
 from compiler.github.rest import GitHubApi
@@ -59,15 +62,82 @@ def test_the_runner_is_read_from_the_environment(tmp_path: Path) -> None:
     assert Runner.from_env({}).pull_request_number is None and Runner.from_env({}).run_url == ""
 
 
-def test_a_missing_variable_is_asked_for_by_name() -> None:
-    with pytest.raises(GitHubError, match="this step needs GITHUB_TOKEN"):
-        Runner.from_env({}).require("GITHUB_TOKEN", "")
+@pytest.mark.parametrize(
+    ("variable", "ask"),
+    [
+        ("GITHUB_REPOSITORY", Runner.require_repository),
+        ("GITHUB_SHA", Runner.require_sha),
+        ("GITHUB_TOKEN", Runner.require_token),
+    ],
+)
+def test_a_missing_variable_is_asked_for_by_name(variable: str, ask: Callable[[Runner], str]) -> None:
+    with pytest.raises(GitHubError, match=f"this step needs .*{variable}") as missing:
+        ask(Runner.from_env({variable: ""}))
+    rule = "ci-no-github-token" if variable == "GITHUB_TOKEN" else "ci-runner-environment"
+    assert missing.value.rule == rule and missing.value.hint
+    if variable == "GITHUB_TOKEN":
+        assert "github-token input" in missing.value.hint and "github.token" in missing.value.hint
 
 
-def test_an_unreadable_event_is_an_error(tmp_path: Path) -> None:
-    (tmp_path / "event.json").write_text("{not json", encoding="utf-8")
-    with pytest.raises(GitHubError, match="cannot read the event payload"):
+@pytest.mark.parametrize(
+    ("variable", "value", "ask"),
+    [
+        ("GITHUB_REPOSITORY", "billing", Runner.require_repository),
+        ("GITHUB_REPOSITORY", "acme/billing/../../orgs", Runner.require_repository),
+        ("GITHUB_SHA", "main", Runner.require_sha),
+        ("GITHUB_SHA", "5e" * 19 + "/x", Runner.require_sha),
+    ],
+)
+def test_a_malformed_variable_is_refused_before_any_request(
+    variable: str, value: str, ask: Callable[[Runner], str]
+) -> None:
+    with pytest.raises(GitHubError) as malformed:
+        ask(Runner.from_env({variable: value}))
+    assert malformed.value.rule == "ci-runner-environment"
+    assert malformed.value.message.startswith(f"{variable} is {value!r}, not ")
+    assert malformed.value.hint is not None and "as the runner sets it" in malformed.value.hint
+
+
+def test_a_token_is_taken_without_the_line_break_a_secret_may_end_in_but_not_with_one_inside() -> None:
+    assert Runner.from_env({"GITHUB_TOKEN": "ghs_abc123\n"}).require_token() == "ghs_abc123"
+    with pytest.raises(GitHubError) as broken:
+        Runner.from_env({"GITHUB_TOKEN": "ghs_abc\n123"}).require_token()
+    assert broken.value.rule == "ci-no-github-token" and "line breaks" in broken.value.message
+    assert "ghs_abc" not in broken.value.message
+
+
+@pytest.mark.parametrize(
+    ("payload", "said"), [("{not json", "cannot read the event payload"), ("[1]", "not a JSON object")]
+)
+def test_an_unreadable_event_is_an_error(tmp_path: Path, payload: str, said: str) -> None:
+    (tmp_path / "event.json").write_text(payload, encoding="utf-8")
+    with pytest.raises(GitHubError, match=said) as unreadable:
         Runner.from_env({"GITHUB_EVENT_PATH": str(tmp_path / "event.json")})
+    assert unreadable.value.rule == "ci-event-invalid"
+    assert unreadable.value.hint is not None and "GITHUB_EVENT_PATH" in unreadable.value.hint
+
+
+def test_a_runner_file_that_cannot_be_written_is_named(tmp_path: Path) -> None:
+    with pytest.raises(GitHubError) as outputs:
+        StepOutputs(tmp_path).set("applied", "false")  # a directory, not a file
+    assert outputs.value.rule == "ci-file-unwritable"
+    assert outputs.value.message.startswith(f"cannot write to {tmp_path}, the file GITHUB_OUTPUT names: ")
+    with pytest.raises(GitHubError) as summary:
+        Runner(summary_file=tmp_path / "no such directory" / "summary").add_summary("# the plan\n")
+    assert summary.value.rule == "ci-file-unwritable" and "GITHUB_STEP_SUMMARY" in summary.value.message
+
+
+def test_every_github_error_has_a_rule_id_and_a_hint() -> None:
+    # the GitHub side of `pricebook ci`: every GitHubError made there says which rule and what to do
+    package = Path(compiler.__file__).resolve().parent
+    bare = []
+    for path in [*sorted((package / "github").glob("*.py")), package / "cli" / "ci.py"]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "GitHubError":
+                given = {keyword.arg for keyword in node.keywords}
+                if not {"rule", "hint"} <= given:
+                    bare.append(f"{path.name}:{node.lineno}")
+    assert bare == []
 
 
 def test_outputs_survive_any_value(tmp_path: Path) -> None:
