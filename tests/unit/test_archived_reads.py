@@ -15,18 +15,9 @@ from compiler.stripe.kinds import Kind
 from compiler.stripe.state import AccountState
 from tests.stripe_lists import StripeLists
 from tests.stripe_objects import stripe_price, stripe_product
+from tests.unit.test_planfile import CATALOG  # suite, with seats at 1600 a month
 
 PRICES = SPECS[Kind.PRICE].path
-CATALOG = """\
-products:
-  - id: suite
-    name: Suite
-    prices:
-      - lookup_key: seats
-        currency: usd
-        unit_amount: 1600
-        recurring: {interval: month}
-"""
 
 
 def catalog(tmp_path: Path, *files: tuple[str, str]) -> Path:

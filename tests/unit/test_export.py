@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler.catalog.check import check_documents
+from compiler.catalog.check import CheckResult, check_documents
 from compiler.catalog.source import Document
 from compiler.catalog.yaml_reader import load_text
 from compiler.changes.changeset import ChangeSet
@@ -68,8 +68,8 @@ def file(export: Export, name: str) -> ExportFile:
     return found
 
 
-def catalog_of(export: Export) -> Catalog:
-    """The files as `validate` and `plan` read them; they must be valid."""
+def checked(export: Export) -> CheckResult:
+    """The files checked as `validate` checks them."""
     documents: list[Document] = []
     diagnostics = []
     for exported in export.files:
@@ -77,7 +77,12 @@ def catalog_of(export: Export) -> Catalog:
         assert document is not None, found
         documents.append(document)
         diagnostics += found
-    result = check_documents(documents, diagnostics, files=len(documents))
+    return check_documents(documents, diagnostics, files=len(documents))
+
+
+def catalog_of(export: Export) -> Catalog:
+    """The files as `validate` and `plan` read them; they must be valid."""
+    result = checked(export)
     assert result.ok, [d.format() for d in result.diagnostics]
     return build_catalog(result.entries)
 
@@ -571,15 +576,7 @@ def _own_keys(count: int) -> dict[str, str]:
 
 def _validate(export: Export) -> list[str]:
     """`validate`'s errors on the files, as `rule: message` (nothing raised: the files may be refused)."""
-    documents: list[Document] = []
-    diagnostics = []
-    for exported in export.files:
-        document, found = load_text(exported.text, exported.name)
-        assert document is not None, found
-        documents.append(document)
-        diagnostics += found
-    result = check_documents(documents, diagnostics, files=len(documents))
-    return [f"{d.rule}: {d.message}" for d in result.diagnostics if d.is_error]
+    return [f"{d.rule}: {d.message}" for d in checked(export).diagnostics if d.is_error]
 
 
 def test_an_object_with_more_metadata_than_an_entry_takes_is_written_and_said_per_object() -> None:
