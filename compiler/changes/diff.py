@@ -112,6 +112,11 @@ class _Diff:
         self.prices = {o.key: o for o in objs if o.kind is Kind.PRICE and o.key}
         self.plans = {o.key: o for o in reversed(objs) if o.kind is Kind.PLAN and o.key}
         self.family = {o.id: o for o in objs if o.kind in (Kind.PRICE, Kind.PLAN)}
+        #: the products and plans that answer to each name (their catalog id or their Stripe id), for `_ambiguous`
+        self.answering = {
+            Kind.PRODUCT: _by_name(self.product_list),
+            Kind.PLAN: _by_name(o for o in self.family.values() if o.kind is Kind.PLAN),
+        }
         #: the id of each price pricebook replaced -> the managed price that replaced it (active or not)
         self.replaced_by = {o.replaces: o for o in objs if o.kind is Kind.PRICE and o.managed and o.replaces}
         #: the id of each price pricebook replaced -> the managed price that replaced it and holds its lookup_key
@@ -229,7 +234,7 @@ class _Diff:
                 PLAN_ID_HELD_BY_PRICE.way_out,
             )
             return
-        if self._ambiguous(resource, [o for o in self.family.values() if o.kind is Kind.PLAN]):
+        if self._ambiguous(resource):
             return
         live = self.plans.get(resource.key)
         if live is None:
@@ -253,7 +258,7 @@ class _Diff:
         self._update(resource, live, fields)
 
     def _product(self, resource: Resource) -> None:
-        if self._ambiguous(resource, self.product_list):
+        if self._ambiguous(resource):
             return
         live = self.products.get(resource.key)
         adopt = live is not None and not live.managed and live.id in self.adopting
@@ -599,11 +604,11 @@ class _Diff:
             )
         )
 
-    def _ambiguous(self, resource: Resource, pool: Sequence[LiveObject]) -> bool:
+    def _ambiguous(self, resource: Resource) -> bool:
         """Whether more than one object of the account answers to this product's or plan's catalog id (one by
         its Stripe id, another by its metadata pricebook_id), or the id is another object's Stripe id; a problem
         then."""
-        answering = [o for o in pool if resource.key in (o.key, o.id)]
+        answering = self.answering[resource.kind].get(resource.key, [])
         if not answering or (len(answering) == 1 and answering[0].key == resource.key):
             return False
         shown = ", ".join(
@@ -786,6 +791,16 @@ class _Diff:
                 notes=tuple(notes),
             )
         )
+
+
+def _by_name(objects: Iterable[LiveObject]) -> dict[str, list[LiveObject]]:
+    """The objects that answer to each name, by their catalog id or their Stripe id (each once), in their order."""
+    out: dict[str, list[LiveObject]] = {}
+    for obj in objects:
+        out.setdefault(obj.id, []).append(obj)
+        if obj.key is not None and obj.key != obj.id:
+            out.setdefault(obj.key, []).append(obj)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------------
