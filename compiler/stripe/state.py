@@ -219,6 +219,12 @@ class LiveObject:
     attrs: Mapping[str, Any]
     raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
     replaces: str | None = None
+    #: its row of the state's fingerprint (`fingerprint`), made with the object: objects are made as the pages
+    #: arrive, while the read mostly waits, and a changed copy (`dataclasses.replace`) is a new object with its own
+    row: str = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "row", _row(self))
 
     @property
     def address(self) -> str:
@@ -270,16 +276,19 @@ class AccountState:
         return dataclasses.replace(self, objects=ordered)
 
 
+_KIND_RANK = {kind: rank for rank, kind in enumerate(KIND_ORDER)}
+
+
 def _sort_key(obj: LiveObject) -> tuple[int, str, str]:
-    return (KIND_ORDER.index(obj.kind), obj.key or "", obj.id)
+    return (_KIND_RANK[obj.kind], obj.key or "", obj.id)
 
 
 def fingerprint(objects: Sequence[LiveObject]) -> str:
     """A hash of what the diff depends on (kind, id, identity, ownership, canonical attrs), in a stable order:
     the same for two reads of an unchanged account, different once anything the diff compares has changed.
 
-    Each object is one JSON row with sorted keys; the rows are hashed in sorted order."""
-    rows = sorted(_row(o) for o in objects)
+    Each object is one JSON row with sorted keys (`LiveObject.row`); the rows are hashed in sorted order."""
+    rows = sorted(o.row for o in objects)
     return "sha256:" + hashlib.sha256("\n".join(rows).encode()).hexdigest()
 
 
@@ -645,8 +654,9 @@ def _expected_total(source: ListSource, expected: ExpectedSizes) -> int:
 
 class _Builder:
     """Turns list pages into `LiveObject`s as they arrive, in whatever order: family pages wait for the meters
-    (a metered price names its meter by event_name), products for the whole family (a default price is named by
-    its lookup_key), and a plans-list page never replaces what a price list showed."""
+    (a metered price names its meter by event_name), a product with a default price for that price's page (it is
+    named by its lookup_key) or else the end of the read, and a plans-list page never replaces what a price list
+    showed."""
 
     def __init__(self) -> None:
         self.objects: list[LiveObject] = []
@@ -654,14 +664,15 @@ class _Builder:
         self.seen: set[str] = set()
         self.lookup_keys: dict[str, Any] = {}
         self.waiting: list[tuple[Role, Sequence[Mapping[str, Any]]]] = []
-        self.products: list[Mapping[str, Any]] = []
+        #: the products whose default price has not been read yet, by that price's id
+        self.products: dict[str, list[Mapping[str, Any]]] = {}
         self.have_meters = False
 
     def add(self, role: Role, raws: Sequence[Mapping[str, Any]]) -> None:
         if role is Role.METERS:
             self._add_meters(raws)
         elif role is Role.PRODUCTS:
-            self.products.extend(raws)
+            self._add_products(raws)
         elif not self.have_meters:
             self.waiting.append((role, raws))
         elif role is Role.PRICES:
@@ -682,6 +693,14 @@ class _Builder:
                 self.meter_names[str(raw["id"])] = str(raw["event_name"])
             self.objects.append(_meter(raw))
 
+    def _add_products(self, raws: Iterable[Mapping[str, Any]]) -> None:
+        for raw in raws:
+            default = _default_price_id(raw)
+            if default is None or default in self.lookup_keys:
+                self.objects.append(_product(raw, self.lookup_keys))
+            else:
+                self.products.setdefault(default, []).append(raw)
+
     def _add_prices(self, raws: Iterable[Mapping[str, Any]]) -> None:
         # One family, one id space: the price view decides what an object is (it has lookup_key and
         # currency_options), and a plan it shows is read from it in the Plans API's shape.
@@ -696,6 +715,8 @@ class _Builder:
                 self.objects.append(_price(raw, self.meter_names))
             else:
                 self.objects.append(_plan(plan_from_price(raw), self.meter_names))
+            for product in self.products.pop(pid, ()):  # the products whose default price this is
+                self.objects.append(_product(product, self.lookup_keys))
 
     def _add_plans(self, raws: Iterable[Mapping[str, Any]]) -> None:
         # read after the prices: only the plans the price lists left out are new; an object both lists show
@@ -713,9 +734,9 @@ class _Builder:
 
     def finish(self, *, livemode: bool, account: str | None = None) -> AccountState:
         self.meters_done()
-        # last: a default price id becomes its price's lookup_key
-        objects = [*self.objects, *(_product(raw, self.lookup_keys) for raw in self.products)]
-        # and a price's or plan's product id becomes the product's catalog id
+        # the products whose default price no price list showed keep its id
+        objects = [*self.objects, *(_product(raw, self.lookup_keys) for raws in self.products.values() for raw in raws)]
+        # last: a price's or plan's product id becomes the product's catalog id
         renamed = {o.id: o.key for o in objects if o.kind is Kind.PRODUCT and o.key and o.key != o.id}
         return AccountState.of(relinked(objects, products=renamed), livemode=livemode, account=account)
 
@@ -738,6 +759,8 @@ def relinked(
 ) -> list[LiveObject]:
     """`objects` with references renamed: a price's or plan's `product` (a Stripe id in `products`) and a
     product's `default_price` (a Stripe id in `prices`) become the catalog id each maps to."""
+    if not products and not prices:
+        return list(objects)
     out = []
     for obj in objects:
         name, table = ("default_price", prices or {}) if obj.kind is Kind.PRODUCT else ("product", products or {})
@@ -767,13 +790,19 @@ def _meter(raw: Mapping[str, Any]) -> LiveObject:
     return LiveObject(Kind.METER, str(raw["id"]), raw.get("event_name"), True, canonical(Kind.METER, raw), raw)
 
 
-def _product(raw: Mapping[str, Any], lookup_keys: Mapping[str, Any]) -> LiveObject:
-    key = catalog_key(raw)
-    values = {**raw, "id": key}
+def _default_price_id(raw: Mapping[str, Any]) -> str | None:
+    """The id of a product's default price, if it has one."""
     default = raw.get("default_price")
     if isinstance(default, Mapping):  # expanded
         default = default.get("id")
-    if isinstance(default, str):
+    return default if isinstance(default, str) else None
+
+
+def _product(raw: Mapping[str, Any], lookup_keys: Mapping[str, Any]) -> LiveObject:
+    key = catalog_key(raw)
+    values = {**raw, "id": key}
+    default = _default_price_id(raw)
+    if default is not None:
         # the catalog names a default price by lookup_key; one without keeps its id (never equal to a key)
         values["default_price"] = lookup_keys.get(default) or default
     return LiveObject(

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
+from collections.abc import Sequence
 from typing import Any
 
 from compiler.changes.changeset import ChangeSet
@@ -23,8 +27,11 @@ from compiler.stripe.state import (
     AccountState,
     LiveObject,
     ReadSoFar,
+    Role,
+    _Builder,
     fingerprint,
     read_account,
+    relinked,
 )
 from tests.stripe_lists import StripeLists
 from tests.stripe_objects import (
@@ -263,6 +270,93 @@ def test_read_account_sends_one_list_per_resource_type_with_the_expansions() -> 
 def test_the_state_fingerprint_is_the_fingerprint_of_its_objects_in_any_order() -> None:
     state = build_state([stripe_meter()], [stripe_product(default_price="price_1")], [stripe_price()], [])
     assert state.fingerprint == fingerprint(state.objects) == AccountState.of(reversed(state.objects)).fingerprint
+
+
+def fresh_fingerprint(objects: Sequence[LiveObject]) -> str:
+    """The fingerprint as its docstring defines it, each row made afresh from the object's fields as they are."""
+    rows = []
+    for obj in objects:
+        row: list[Any] = [obj.kind.value, obj.id, obj.key, obj.managed, dict(obj.attrs)]
+        if obj.replaces is not None:
+            row.append(obj.replaces)
+        rows.append(json.dumps(row, sort_keys=True, default=str))
+    return "sha256:" + hashlib.sha256("\n".join(sorted(rows)).encode()).hexdigest()
+
+
+def adopted_account() -> AccountState:
+    """A meter, a product known by its pricebook_id with a price of it left by a replace, one with a default
+    price, and a plan."""
+    return build_state(
+        [stripe_meter()],
+        [
+            stripe_product(default_price="price_1"),
+            stripe_product(id="prod_A", metadata={**MANAGED, "pricebook_id": "suite2"}, default_price="price_2"),
+        ],
+        [
+            stripe_price(),
+            stripe_price(
+                id="price_2", lookup_key=None, product="prod_A", metadata={**MANAGED, REPLACES_KEY: "price_0"}
+            ),
+        ],
+        [plan_view()],
+    )
+
+
+def test_the_fingerprint_keeps_its_value() -> None:
+    # saved plans and the goldens hold fingerprints: how it is computed may change, its value may not
+    state = adopted_account()
+    expected = "sha256:f176dbdd99a459a9ca310d68a8d9bd52e20da4b61fd0e6046f15c0783e666a5d"
+    assert state.fingerprint == fresh_fingerprint(state.objects) == expected
+
+
+def test_a_changed_object_is_fingerprinted_as_it_is_now() -> None:
+    # each object's row is made with it: a copy with other fields must not keep the row of the original
+    state = adopted_account()
+    price = next(o for o in state.objects if o.id == "price_1")
+    product = next(o for o in state.objects if o.id == "suite")
+    changed = [
+        price.with_key("seats_yearly"),
+        *relinked([price], products={"suite": "suite3"}),
+        *relinked([product], prices={"seats": "seats_yearly"}),
+        dataclasses.replace(price, managed=False),
+        dataclasses.replace(price, attrs={**price.attrs, "nickname": "by hand"}),
+        dataclasses.replace(price, replaces="price_0"),
+    ]
+    for obj in changed:
+        assert fingerprint([obj]) == fresh_fingerprint([obj]) != fingerprint([price]), obj
+    renamed = state.renamed({"prod_A": "suite4", "price_2": "seats_monthly", "mtr_1": "ignored"})
+    assert fingerprint(renamed.objects) == fresh_fingerprint(renamed.objects) != state.fingerprint
+    assert renamed.fingerprint == state.fingerprint  # the state keeps the fingerprint of what was read
+
+
+def test_a_product_is_the_same_whichever_page_comes_first() -> None:
+    # a product is made once its default price has been read (named by its lookup_key), or at the end
+    products = [
+        stripe_product(default_price="price_1"),  # a price with a lookup_key
+        stripe_product(id="keyless", default_price="price_2"),  # a price without
+        stripe_product(id="gone", default_price="price_9"),  # never read
+        stripe_product(id="bare", default_price=None),
+        stripe_product(id="expanded", default_price={"id": "price_1", "object": "price"}),
+    ]
+    prices = [stripe_price(), stripe_price(id="price_2", lookup_key=None)]
+    orders = [
+        [(Role.METERS, []), (Role.PRODUCTS, products), (Role.PRICES, prices)],
+        [(Role.METERS, []), (Role.PRICES, prices), (Role.PRODUCTS, products)],
+        [(Role.PRICES, prices[1:]), (Role.PRODUCTS, products[:2]), (Role.METERS, []), (Role.PRODUCTS, products[2:]),
+         (Role.PRICES, prices[:1])],
+    ]  # fmt: skip
+    states = []
+    for order in orders:
+        builder = _Builder()
+        for role, page in order:
+            builder.add(role, page)
+            if role is Role.METERS:
+                builder.meters_done()
+        states.append(builder.finish(livemode=False))
+    defaults = {o.id: o.attrs["default_price"] for o in states[0].of_kind(Kind.PRODUCT)}
+    assert defaults == {"suite": "seats", "keyless": "price_2", "gone": "price_9", "bare": None, "expanded": "seats"}
+    assert states[0] == states[1] == states[2]
+    assert states[0].fingerprint == states[1].fingerprint == states[2].fingerprint
 
 
 def test_a_catalog_plan_the_price_list_did_not_show_is_looked_for_in_the_plans_list() -> None:
