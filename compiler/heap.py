@@ -9,20 +9,34 @@ to stay until a command ends is moved out of its sight (`freeze`).
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+# The collector is one switch for the whole process, and its blocks overlap across threads (plan receives the
+# catalog on one thread while the main one reads the account): the first block in pauses it, the last one out
+# sets it back as the first found it, whichever threads they run on.
+_lock = threading.Lock()
+_paused = 0
+_was_enabled = False
 
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """No cyclic collection inside the block; as it was afterwards (nested blocks leave it paused)."""
-    collecting = gc.isenabled()
-    gc.disable()
+    """No cyclic collection while any thread is inside such a block; as it was before the first once the last ends."""
+    global _paused, _was_enabled
+    with _lock:
+        if _paused == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _paused += 1
     try:
         yield
     finally:
-        if collecting:
-            gc.enable()
+        with _lock:
+            _paused -= 1
+            if _paused == 0 and _was_enabled:
+                gc.enable()
 
 
 def freeze() -> None:

@@ -115,6 +115,7 @@ def subscribers_wanted(no_subscribers: bool, subscriber_limit: int) -> Subscribe
 @catalog_options
 @connection_options
 @environment_name_option
+@collector_paused()  # the catalog stays to the end, and reading, diffing and writing make no garbage to look for
 def command(
     paths: tuple[str, ...],
     fmt: str,
@@ -138,9 +139,8 @@ def command(
         connection = connect(environment, api_base, live)  # refuses a key of the wrong mode, before any read
         subscribers = subscribers_wanted(no_subscribers, subscriber_limit)
         preset = template_vars(environment)
-        # the catalog stays to the end; reading the account and diffing it make no garbage a collection would find
         pending = PendingCatalog(resolve_paths(paths), var, vars_file, preset, on_ready=heap.freeze)
-        with pending as checked, collector_paused():
+        with pending as checked:
             changeset, _ = changeset_while_reading(
                 checked,
                 reading_gateway(connection),
@@ -154,6 +154,7 @@ def command(
             livemode = environment.live if environment is not None else _key_is_live()
             click.echo(render_markdown_failure(exc, environment=name, livemode=livemode), nl=False)
         raise
+    heap.freeze()  # what the command made lives until it ends: the collection when it ends need not walk it
     if fmt == "markdown":
         name = environment.name if environment is not None else None
         text = render_markdown(changeset, environment=name, limit=max_bytes or None, full_plan_url=full_plan_url)
