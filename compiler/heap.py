@@ -9,6 +9,7 @@ to stay until a command ends is moved out of its sight (`freeze`).
 from __future__ import annotations
 
 import gc
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,16 @@ from contextlib import contextmanager
 _lock = threading.Lock()
 _paused = 0
 _was_enabled = False
+
+
+def _new_lock() -> None:
+    """A forked child starts with the lock free, whatever another thread of its parent held."""
+    global _lock
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_new_lock)
 
 
 @contextmanager
