@@ -144,18 +144,22 @@ class _Diff:
     # -- per catalog object -------------------------------------------------------------------------------
 
     def run(self) -> None:
-        ordered = sorted(self.catalog, key=lambda r: (KIND_ORDER.index(r.kind), r.key))
         # an entry whose adoption has a problem is that problem alone (not a create besides it, say)
         blocked = {p.address for p in self.problems}
+        by_kind: dict[Kind, list[Resource]] = {kind: [] for kind in KIND_ORDER}
+        for resource in sorted(self.catalog, key=lambda r: r.key):
+            if not blocked or resource.address not in blocked:
+                by_kind[resource.kind].append(resource)
         for kind in (Kind.METER, Kind.PRICE, Kind.PLAN, Kind.PRODUCT):  # products last: default prices
-            for resource in (r for r in ordered if r.kind is kind and r.address not in blocked):
-                getattr(self, f"_{kind.value}")(resource)
+            decide = getattr(self, f"_{kind.value}")
+            for resource in by_kind[kind]:
+                decide(resource)
         self._removed()
-        for index, change in enumerate(self.changes):
-            extra = self.notes.get((change.kind, change.key))
-            if extra:
-                change = dataclasses.replace(change, notes=(*change.notes, *extra))
-            self.changes[index] = dataclasses.replace(change, product_name=self._product_name(change))
+        if self.notes:
+            for index, change in enumerate(self.changes):
+                extra = self.notes.get((change.kind, change.key))
+                if extra:
+                    self.changes[index] = dataclasses.replace(change, notes=(*change.notes, *extra))
 
     def _meter(self, resource: Resource) -> None:
         live = self.meters.get(resource.key)
@@ -413,16 +417,14 @@ class _Diff:
                 if not o.managed and o.active and o.attrs.get("product") == product.key
             )
             if others:
-                self.changes.append(
-                    Change(
-                        Kind.PRODUCT,
-                        product.key,
-                        Action.NOOP,
-                        f"no longer in the catalog, but kept active: prices pricebook does not own use it "
-                        f"({', '.join(others)})",
-                        product.id,
-                        before=product.attrs,
-                    )
+                self._record(
+                    Kind.PRODUCT,
+                    product.key,
+                    Action.NOOP,
+                    f"no longer in the catalog, but kept active: prices pricebook does not own use it "
+                    f"({', '.join(others)})",
+                    product.id,
+                    before=product.attrs,
                 )
                 continue
             self._archive(product, "no longer in the catalog")
@@ -464,17 +466,15 @@ class _Diff:
             return
         path = _object_path(Kind.PRICE, obj.id)
         self.calls.append(_post(path, {"active": False}, obj.address, CallAction.ARCHIVE_OLD_VERSION))
-        self.changes.append(
-            Change(
-                Kind.PRICE,
-                obj.id,
-                Action.ARCHIVE,
-                reason,
-                obj.id,
-                (FieldChange("active", True, False),),
-                before=obj.attrs,
-                notes=(ARCHIVED_PRICE_KEPT,),
-            )
+        self._record(
+            Kind.PRICE,
+            obj.id,
+            Action.ARCHIVE,
+            reason,
+            obj.id,
+            (FieldChange("active", True, False),),
+            before=obj.attrs,
+            notes=(ARCHIVED_PRICE_KEPT,),
         )
 
     def mass_archive(self, allowed: bool) -> MassArchive | None:
@@ -510,27 +510,26 @@ class _Diff:
         notes: tuple[Note, ...] = ()
         if obj.kind in (Kind.PRICE, Kind.PLAN):
             notes = (ARCHIVED_PRICE_KEPT,)
-        self.changes.append(
-            Change(
-                obj.kind,
-                key,
-                Action.ARCHIVE,
-                reason,
-                obj.id,
-                (FieldChange("active", True, False),),
-                before=obj.attrs,
-                notes=notes,
-            )
+        self._record(
+            obj.kind,
+            key,
+            Action.ARCHIVE,
+            reason,
+            obj.id,
+            (FieldChange("active", True, False),),
+            before=obj.attrs,
+            notes=notes,
         )
 
-    def _product_name(self, change: Change) -> str | None:
-        """The name of the product `change` is about or belongs to: as the catalog says, else as the account."""
-        if change.kind is Kind.METER:
+    def _product_name(self, kind: Kind, key: str, live_id: str | None) -> str | None:
+        """The name of the product a change (of `kind`, `key`, on `live_id`) is about or belongs to: as the
+        catalog says, else as the account."""
+        if kind is Kind.METER:
             return None
-        product: Any = change.key
-        if change.kind is not Kind.PRODUCT:
-            resource = self.catalog.get(change.kind, change.key)
-            live = self.family.get(change.live_id or "")
+        product: Any = key
+        if kind is not Kind.PRODUCT:
+            resource = self.catalog.get(kind, key)
+            live = self.family.get(live_id or "")
             product = resource.product if resource is not None else live.attrs.get("product") if live else None
         if not isinstance(product, str):
             return None
@@ -590,18 +589,16 @@ class _Diff:
         names = [name for name, old, new, _how in fields if not _only_the_mark(old, new)]
         if names:
             reason += f", and sets {', '.join(names)} as the catalog says"
-        self.changes.append(
-            Change(
-                resource.kind,
-                resource.key,
-                Action.ADOPT,
-                reason,
-                live.id,
-                (*marks, *_field_changes(fields)),
-                before=live.attrs,
-                after=resource.attrs,
-                notes=tuple(_in_place_notes(live.attrs, resource.attrs)) if resource.kind is Kind.PRICE else (),
-            )
+        self._record(
+            resource.kind,
+            resource.key,
+            Action.ADOPT,
+            reason,
+            live.id,
+            (*marks, *_field_changes(fields)),
+            before=live.attrs,
+            after=resource.attrs,
+            notes=tuple(_in_place_notes(live.attrs, resource.attrs)) if resource.kind is Kind.PRICE else (),
         )
 
     def _ambiguous(self, resource: Resource) -> bool:
@@ -762,7 +759,24 @@ class _Diff:
         self.problems.append(Problem(resource.address, rule.id, message, hint, resource.where(field)))
 
     def _noop(self, resource: Resource, live: LiveObject) -> None:
-        self.changes.append(Change(resource.kind, resource.key, Action.NOOP, "up to date", live.id))
+        self._record(resource.kind, resource.key, Action.NOOP, "up to date", live.id)
+
+    def _record(
+        self,
+        kind: Kind,
+        key: str,
+        action: Action,
+        reason: str,
+        live_id: str | None,
+        fields: tuple[FieldChange, ...] = (),
+        *,
+        before: Mapping[str, Any] | None = None,
+        after: Mapping[str, Any] | None = None,
+        notes: tuple[Note, ...] = (),
+    ) -> None:
+        """A change, with the name of the product it is about beside it."""
+        name = self._product_name(kind, key, live_id)
+        self.changes.append(Change(kind, key, action, reason, live_id, fields, before, after, notes, product_name=name))
 
     def _note(self, kind: Kind, key: str, note: Note) -> None:
         self.notes.setdefault((kind, key), []).append(note)
@@ -778,18 +792,16 @@ class _Diff:
         notes: Sequence[Note] = (),
     ) -> None:
         before = live.attrs if live is not None else None
-        self.changes.append(
-            Change(
-                resource.kind,
-                resource.key,
-                action,
-                reason,
-                live.id if live is not None else None,
-                tuple(_field_changes(fields)),
-                before=before,
-                after=resource.attrs,
-                notes=tuple(notes),
-            )
+        self._record(
+            resource.kind,
+            resource.key,
+            action,
+            reason,
+            live.id if live is not None else None,
+            tuple(_field_changes(fields)),
+            before=before,
+            after=resource.attrs,
+            notes=tuple(notes),
         )
 
 
