@@ -214,6 +214,8 @@ def _default_moves(changeset: ChangeSet, state: AccountState) -> list[tuple[str,
     """(product's catalog id, its current default price) for each product whose default price the ChangeSet moves
     (an adopted product's catalog id is not its Stripe id)."""
     moving = {call.address.partition(".")[2] for call in changeset.calls if call.action is CallAction.SET_DEFAULT_PRICE}
+    if not moving:
+        return []
     prices = {o.id: o for o in state.objects if o.kind in (Kind.PRICE, Kind.PLAN)}
     by_key = {o.key: o for o in prices.values() if o.kind is Kind.PRICE and o.key}
     out = []
@@ -487,9 +489,10 @@ def with_subscribers(
     """`changeset` with who pays: each affected change's subscriber impact, how they were read, and the money
     warnings (see `subscriber_report`)."""
     report = subscriber_report(changeset, catalog, state, pager if options.read else None, limit=options.limit)
+    impacts = report.impacts
     changes = tuple(
-        dataclasses.replace(change, subscribers=report.impacts[change.address])
-        if change.address in report.impacts
+        dataclasses.replace(change, subscribers=impacts[change.address])
+        if impacts and change.address in impacts
         else change
         for change in changeset.changes
     )
