@@ -75,6 +75,9 @@ from compiler.stripe.fields import (
 from compiler.stripe.kinds import IDENTITY_FIELD, KIND_ORDER, Kind
 from compiler.stripe.state import AccountState, LiveObject
 
+#: where each kind comes in `KIND_ORDER`
+_RANK = {kind: rank for rank, kind in enumerate(KIND_ORDER)}
+
 REPLACE_NOTE = Note(
     "subscriptions on the old price keep it; new subscriptions get the new one "
     "(an update in place would have changed it for everyone)"
@@ -105,23 +108,41 @@ class _Diff:
     adopting: Mapping[str, str | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        objs = self.state.objects
-        self.meters = {o.key: o for o in objs if o.kind is Kind.METER and o.key}
-        self.product_list = [o for o in objs if o.kind is Kind.PRODUCT]
-        self.products = {o.key: o for o in reversed(self.product_list) if o.key}  # the first one on a tie
-        self.prices = {o.key: o for o in objs if o.kind is Kind.PRICE and o.key}
-        self.plans = {o.key: o for o in reversed(objs) if o.kind is Kind.PLAN and o.key}
-        self.family = {o.id: o for o in objs if o.kind in (Kind.PRICE, Kind.PLAN)}
+        # one pass over the account: on a tie of identities, the first product or plan and the last meter or
+        # price (in the state's order) is the one the catalog's entry is compared with
+        self.meters: dict[str, LiveObject] = {}
+        self.product_list: list[LiveObject] = []
+        self.products: dict[str, LiveObject] = {}
+        self.prices: dict[str, LiveObject] = {}
+        self.plans: dict[str, LiveObject] = {}
+        self.family: dict[str, LiveObject] = {}
+        #: the id of each price pricebook replaced -> the managed price that replaced it (active or not)
+        self.replaced_by: dict[str, LiveObject] = {}
+        #: the id of each price pricebook replaced -> the managed price that replaced it and holds its lookup_key
+        self.holding_key: dict[str, LiveObject] = {}
+        for o in self.state.objects:
+            if o.kind is Kind.PRICE:
+                self.family[o.id] = o
+                if o.key:
+                    self.prices[o.key] = o
+                if o.managed and o.replaces:
+                    self.replaced_by[o.replaces] = o
+                    if o.key is not None:
+                        self.holding_key[o.replaces] = o
+            elif o.kind is Kind.PLAN:
+                self.family[o.id] = o
+                if o.key:
+                    self.plans.setdefault(o.key, o)
+            elif o.kind is Kind.PRODUCT:
+                self.product_list.append(o)
+                if o.key:
+                    self.products.setdefault(o.key, o)
+            elif o.key:
+                self.meters[o.key] = o
         #: the products and plans that answer to each name (their catalog id or their Stripe id), for `_ambiguous`
         self.answering = {
             Kind.PRODUCT: _by_name(self.product_list),
             Kind.PLAN: _by_name(o for o in self.family.values() if o.kind is Kind.PLAN),
-        }
-        #: the id of each price pricebook replaced -> the managed price that replaced it (active or not)
-        self.replaced_by = {o.replaces: o for o in objs if o.kind is Kind.PRICE and o.managed and o.replaces}
-        #: the id of each price pricebook replaced -> the managed price that replaced it and holds its lookup_key
-        self.holding_key = {
-            o.replaces: o for o in objs if o.kind is Kind.PRICE and o.managed and o.replaces and o.key is not None
         }
 
     # -- references ---------------------------------------------------------------------------------------
@@ -393,7 +414,7 @@ class _Diff:
                 path = _object_path(Kind.PRICE, old.id)
                 self.calls.append(_post(path, {"active": False}, resource.address, CallAction.ARCHIVE_OLD_VERSION))
 
-        for obj in sorted(self.family.values(), key=lambda o: (KIND_ORDER.index(o.kind), o.key or "", o.id)):
+        for obj in sorted(self.family.values(), key=lambda o: (_RANK[o.kind], o.key or "", o.id)):
             if not obj.managed or not obj.active:
                 continue
             if obj.kind is Kind.PRICE and obj.key is None:
@@ -408,14 +429,17 @@ class _Diff:
             self._archive(obj, "no longer in the catalog")
             self.removed.append(obj)
 
+        users: dict[str, list[str]] | None = None  # product -> the active prices and plans of others using it
         for product in sorted(self.product_list, key=lambda o: (o.key or "", o.id)):
             if not product.managed or not product.active or product.key is None or product.key in catalog_products:
                 continue
-            others = sorted(
-                o.id
-                for o in self.family.values()
-                if not o.managed and o.active and o.attrs.get("product") == product.key
-            )
+            if users is None:
+                users = {}
+                for o in self.family.values():
+                    used = o.attrs.get("product")
+                    if not o.managed and o.active and isinstance(used, str):
+                        users.setdefault(used, []).append(o.id)
+            others = sorted(users.get(product.key, ()))
             if others:
                 self._record(
                     Kind.PRODUCT,
@@ -829,8 +853,7 @@ def diff(
     work.problems.extend(taken.problems)
     work.run()
     mass = work.mass_archive(allow_mass_archive)
-    order = {kind: index for index, kind in enumerate(KIND_ORDER)}
-    changes = sorted(work.changes, key=lambda c: (order[c.kind], c.key, c.live_id or ""))
+    changes = sorted(work.changes, key=lambda c: (_RANK[c.kind], c.key, c.live_id or ""))
     problems = sorted(work.problems, key=lambda p: (p.address, p.rule))
     return ChangeSet(
         changes=tuple(changes),
@@ -863,7 +886,7 @@ def left_alone(catalog: Catalog, state: AccountState, *, adopted: frozenset[str]
         foreign = obj.key not in catalog_meters if obj.kind is Kind.METER else not obj.managed
         foreign = foreign and obj.id not in adopted
         if foreign:
-            found.append((KIND_ORDER.index(obj.kind), obj.id, f"{obj.kind.value}.{obj.id}"))
+            found.append((_RANK[obj.kind], obj.id, f"{obj.kind.value}.{obj.id}"))
     return tuple(entry for _order, _id, entry in sorted(found))
 
 

@@ -273,9 +273,12 @@ def test_removed_product_is_archived_after_its_prices_unless_a_foreign_price_use
         ("/v1/products/legacy", "archive"),
     ]
     foreign = unmanaged(Kind.PRICE, "price_f", "f", product="legacy", currency="usd", unit_amount=1)
-    kept = diff(CATALOG, state([*objs, foreign]))
+    another = unmanaged(Kind.PRICE, "price_e", None, product="legacy", currency="usd", unit_amount=2)
+    archived = unmanaged(Kind.PRICE, "price_d", "d", product="legacy", currency="usd", unit_amount=3, active=False)
+    elsewhere = unmanaged(Kind.PRICE, "price_c", "c", product="suite", currency="usd", unit_amount=4)
+    kept = diff(CATALOG, state([*objs, foreign, another, archived, elsewhere]))
     assert change(kept, "product.legacy").action is Action.NOOP
-    assert "price_f" in change(kept, "product.legacy").reason
+    assert change(kept, "product.legacy").reason.endswith("use it (price_e, price_f)")  # the active ones, sorted
     assert [c.path for c in kept.calls] == ["/v1/prices/price_legacy"]
 
 
