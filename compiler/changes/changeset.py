@@ -439,7 +439,9 @@ class ChangeSet:
             out.setdefault(kind, []).append(object_id)
         return out
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, with_catalog: bool = True) -> dict[str, Any]:
+        """The JSON view (see `render.json`); without the catalog's objects when `with_catalog` is False (its
+        place is kept, for a caller that has them encoded already: `render.json.CatalogJson`)."""
         return {
             "format_version": self.format_version,
             "api_version": self.api_version,
@@ -456,7 +458,7 @@ class ChangeSet:
             "warnings": [w.to_json() for w in self.warnings],
             "subscribers": self.subscribers.to_json() if self.subscribers is not None else None,
             "money_warnings": [w.to_json() for w in self.money_warnings],
-            "catalog": [_resource_json(r) for r in self.catalog],
+            "catalog": [resource_json(r) for r in self.catalog] if with_catalog else None,
             "adopt": _adoption_json(self.adoption) if self.adoption is not None else None,
         }
 
@@ -515,12 +517,13 @@ def json_value(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def _resource_json(resource: Resource) -> dict[str, Any]:
+def resource_json(resource: Resource) -> dict[str, Any]:
+    """A catalog object as a plan's `catalog` holds it."""
     return {"kind": resource.kind.value, "key": resource.key, "params": dict(resource.params)}
 
 
 def _resource_from_json(data: Mapping[str, Any]) -> Resource:
-    """A catalog object as `_resource_json` wrote it, its canonical form computed as the catalog computes it."""
+    """A catalog object as `resource_json` wrote it, its canonical form computed as the catalog computes it."""
     kind = Kind(data["kind"])
     params = dict(data["params"])
     return Resource(kind, str(data["key"]), params, catalog_canonical(kind, params))

@@ -143,8 +143,8 @@ class PendingCatalog:
     catalog, which a thread of this process takes in as it comes (on a busy machine the child writes its
     megabytes slowly, and the read must not wait for them). Where forking is not safe (anywhere but Linux) the
     check runs here, before the read; so it does when a path is missing or holds no catalog file, which needs no
-    parsing to see (no request is sent for a catalog that is not there). `on_ready` runs once the catalog is
-    here (the CLI freezes the garbage collector then). Use as a context manager: leaving stops the child if it
+    parsing to see (no request is sent for a catalog that is not there). `on_ready` runs with the catalog once
+    it is here (the CLI freezes the garbage collector then). Use as a context manager: leaving stops the child if it
     still runs."""
 
     def __init__(
@@ -154,7 +154,7 @@ class PendingCatalog:
         vars_file: str | None = None,
         preset: PresetVariables | None = None,
         *,
-        on_ready: Callable[[], None] | None = None,
+        on_ready: Callable[[CheckedCatalog], None] | None = None,
     ) -> None:
         self._args = (list(paths), list(var), vars_file, preset)
         self._on_ready = on_ready
@@ -214,7 +214,7 @@ class PendingCatalog:
         if outcome[1] is not None:
             self._sizes = self._sizes or expected_sizes(r.kind for r in outcome[1].catalog)
             if self._on_ready is not None:
-                self._on_ready()
+                self._on_ready(outcome[1])
 
     def names(self) -> CatalogNames:
         """What the catalog looks for in the price family (waits for the check)."""

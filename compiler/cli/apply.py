@@ -105,7 +105,8 @@ def _compute(
     same gateway (and pace) apply writes with; and how a later round plans the same catalog against the account
     read again (who pays is not read again: nothing shows it then)."""
     # the catalog stays to the end; reading the account and diffing it make no garbage a collection would find
-    with PendingCatalog(paths, var, vars_file, preset, on_ready=heap.freeze) as pending, collector_paused():
+    pending = PendingCatalog(paths, var, vars_file, preset, on_ready=lambda _catalog: heap.freeze())
+    with pending, collector_paused():
         changeset, _ = changeset_while_reading(
             pending, gateway, subscribers, allow_mass_archive=allow_mass_archive, memory=memory
         )

@@ -20,6 +20,7 @@ import click
 
 from compiler import heap
 from compiler.changes.changeset import ChangeSet
+from compiler.changes.model import CheckedCatalog
 from compiler.changes.planning import (
     PendingCatalog,
     changeset_while_reading,
@@ -42,7 +43,7 @@ from compiler.cli.common import (
 from compiler.errors import ExitCode, PricebookError, UsageError
 from compiler.heap import collector_paused
 from compiler.render.color import should_color
-from compiler.render.json import render_json
+from compiler.render.json import CatalogJson, render_json
 from compiler.render.markdown import COMMENT_LIMIT, GITHUB_COMMENT_LIMIT, render_markdown, render_markdown_failure
 from compiler.render.text import render_text
 from compiler.stripe.gateway import LIVE_PREFIXES
@@ -139,7 +140,16 @@ def command(
         connection = connect(environment, api_base, live)  # refuses a key of the wrong mode, before any read
         subscribers = subscribers_wanted(no_subscribers, subscriber_limit)
         preset = template_vars(environment)
-        pending = PendingCatalog(resolve_paths(paths), var, vars_file, preset, on_ready=heap.freeze)
+        # the catalog's part of the JSON is encoded while the account is read (see render.json)
+        encoded = CatalogJson()
+        compact = out is not None or (fmt == "json" and not sys.stdout.isatty())
+
+        def ready(catalog: CheckedCatalog) -> None:
+            heap.freeze()  # the catalog stays to the end: full collections need not walk it
+            if compact:
+                encoded.start(catalog.catalog.resources)
+
+        pending = PendingCatalog(resolve_paths(paths), var, vars_file, preset, on_ready=ready)
         with pending as checked:
             changeset, _ = changeset_while_reading(
                 checked,
@@ -159,7 +169,7 @@ def command(
         name = environment.name if environment is not None else None
         text = render_markdown(changeset, environment=name, limit=max_bytes or None, full_plan_url=full_plan_url)
     elif fmt == "json":
-        text = render_json(changeset, pretty=sys.stdout.isatty())
+        text = render_json(changeset, pretty=sys.stdout.isatty(), catalog=encoded)
     else:
         text = render_text(changeset, color=should_color(sys.stdout, os.environ))
     click.echo(text, nl=False)
@@ -172,7 +182,7 @@ def command(
             click.echo(f"pricebook: not saving {out}: a plan with problems cannot be applied", err=True)
         ctx.exit(ExitCode.ERROR)
     if out:
-        save(changeset, out)
+        save(changeset, out, encoded)
         click.echo(f"Saved the plan to {out}; apply it with: pricebook apply --plan {out}", err=True)
     if detailed_exitcode and changeset.has_changes:
         ctx.exit(ExitCode.CHANGES)
@@ -191,9 +201,9 @@ def _checked_url(value: str | None) -> str | None:
     return value
 
 
-def save(changeset: ChangeSet, out: str) -> None:
+def save(changeset: ChangeSet, out: str, catalog: CatalogJson | None = None) -> None:
     """Write the ChangeSet JSON (it holds ids, amounts and the account fingerprint, never the API key)."""
     try:
-        Path(out).write_text(render_json(changeset), encoding="utf-8")
+        Path(out).write_text(render_json(changeset, catalog=catalog), encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None

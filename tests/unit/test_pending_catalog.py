@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from compiler.changes import planning
-from compiler.changes.model import load_catalog
+from compiler.changes.model import CheckedCatalog, load_catalog
 from compiler.changes.planning import PendingCatalog, changeset_for, changeset_while_reading
 from compiler.errors import InvalidCatalog, StripeApiError
 from compiler.stripe.kinds import Kind
@@ -103,10 +103,10 @@ def test_when_the_child_dies_the_catalog_is_checked_here(monkeypatch: pytest.Mon
 
 
 def test_the_catalog_comes_with_its_counts_and_on_ready_runs_once() -> None:
-    ready: list[bool] = []
-    with PendingCatalog([str(ROOT / "plans")], on_ready=lambda: ready.append(True)) as pending:
+    ready: list[CheckedCatalog] = []
+    with PendingCatalog([str(ROOT / "plans")], on_ready=ready.append) as pending:
         catalog = pending.result()
         pending.result()
         expected = pending.expected()
-    assert ready == [True]
+    assert ready == [catalog]
     assert expected is not None and expected.products == len(catalog.catalog.of_kind(Kind.PRODUCT))

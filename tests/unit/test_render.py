@@ -7,6 +7,7 @@ import io
 import json
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,11 @@ from compiler.changes.changeset import (
     NoteTopic,
     Problem,
 )
+from compiler.changes.model import Resource
 from compiler.errors import Diagnostic, Location, Severity
+from compiler.render import json as json_view
 from compiler.render.color import should_color
-from compiler.render.json import render_json
+from compiler.render.json import CatalogJson, render_json
 from compiler.render.markdown import (
     blocked_marker,
     code,
@@ -709,3 +712,32 @@ def test_json_is_compact_unless_asked_pretty_and_both_read_the_same() -> None:
     assert compact.count("\n") == 1 and compact.endswith("}\n") and ", " not in compact.split('"')[0]
     assert pretty.startswith('{\n  "format_version": "2"')
     assert json.loads(compact) == json.loads(pretty)
+
+
+def test_a_catalog_encoded_ahead_is_written_as_encoding_it_there_would(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(json_view, "CHUNK", 2)  # several chunks, the last one short
+    params = {"lookup_key": "", "nickname": "Café – “pro” \u2028", "unit_amount_decimal": Decimal("1.50")}
+    resources = tuple(Resource(Kind.PRICE, f"p{i}", {**params, "lookup_key": f"p{i}"}, {}) for i in range(5))
+    changeset = dataclasses.replace(_changeset(), catalog=resources)
+    expected = render_json(changeset)
+    encoded = CatalogJson()
+    encoded.start(resources)
+    assert encoded.wait(10)
+    assert render_json(changeset, catalog=encoded) == expected
+    text = encoded.text(resources)
+    assert text is not None and f'"catalog":{text},' in expected and json.loads(text)[4]["key"] == "p4"
+    # another catalog, even an equal one, is encoded with the rest
+    assert encoded.text(tuple(list(resources))) is None
+    assert render_json(dataclasses.replace(changeset, catalog=tuple(list(resources))), catalog=encoded) == expected
+    empty = CatalogJson()
+    empty.start(())
+    assert empty.wait(10) and empty.text(()) == "[]"
+
+
+def test_a_catalog_not_encoded_in_time_is_encoded_with_the_rest() -> None:
+    resources = tuple(Resource(Kind.PRODUCT, f"p{i}", {"id": f"p{i}", "name": "P"}, {}) for i in range(3))
+    changeset = dataclasses.replace(_changeset(), catalog=resources)
+    late = CatalogJson()
+    assert render_json(changeset, catalog=late) == render_json(changeset)  # never started
+    late.start(resources)  # asked for before it started: it stops at once
+    assert late.wait(10) and late.text(resources) is None
