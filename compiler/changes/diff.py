@@ -414,15 +414,12 @@ class _Diff:
                 path = _object_path(Kind.PRICE, old.id)
                 self.calls.append(_post(path, {"active": False}, resource.address, CallAction.ARCHIVE_OLD_VERSION))
 
-        for obj in sorted(self.family.values(), key=lambda o: (_RANK[o.kind], o.key or "", o.id)):
-            if not obj.managed or not obj.active:
-                continue
+        named = {Kind.PRICE: catalog_prices, Kind.PLAN: catalog_plans}
+        # the managed active prices and plans no catalog entry names: few, however large the account
+        unnamed = [o for o in self.family.values() if o.key not in named[o.kind] and o.managed and o.active]
+        for obj in sorted(unnamed, key=lambda o: (_RANK[o.kind], o.key or "", o.id)):
             if obj.kind is Kind.PRICE and obj.key is None:
                 self._nameless(obj, still_default)
-                continue
-            if obj.kind is Kind.PRICE and obj.key in catalog_prices:
-                continue
-            if obj.kind is Kind.PLAN and obj.key in catalog_plans:
                 continue
             if still_default(obj, obj.address, "is no longer in the catalog", DEFAULT_PRICE_REMOVED):
                 continue
