@@ -139,6 +139,8 @@ class _Diff:
                     self.products.setdefault(o.key, o)
             elif o.key:
                 self.meters[o.key] = o
+        #: each product's name, once looked up (`_product_name`)
+        self.product_names: dict[str, str | None] = {}
         #: the products and plans that answer to each name (their catalog id or their Stripe id), for `_ambiguous`
         self.answering = {
             Kind.PRODUCT: _by_name(self.product_list),
@@ -554,11 +556,13 @@ class _Diff:
             product = resource.product if resource is not None else live.attrs.get("product") if live else None
         if not isinstance(product, str):
             return None
-        entry = self.catalog.get(Kind.PRODUCT, product)
-        name = entry.params.get("name") if entry is not None else None
-        if name is None and (live_product := self.products.get(product)) is not None:
-            name = live_product.attrs.get("name")
-        return name if isinstance(name, str) else None
+        if product not in self.product_names:  # a product has many prices: its name is looked up once
+            entry = self.catalog.get(Kind.PRODUCT, product)
+            name = entry.params.get("name") if entry is not None else None
+            if name is None and (live_product := self.products.get(product)) is not None:
+                name = live_product.attrs.get("name")
+            self.product_names[product] = name if isinstance(name, str) else None
+        return self.product_names[product]
 
     # -- adoption and identity ----------------------------------------------------------------------------
 
