@@ -221,7 +221,7 @@ class LiveObject:
     replaces: str | None = None
     #: its row of the state's fingerprint (`fingerprint`), made with the object: objects are made as the pages
     #: arrive, while the read mostly waits, and a changed copy (`dataclasses.replace`) is a new object with its own
-    row: str = field(init=False, compare=False, repr=False)
+    row: bytes = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "row", _row(self))
@@ -287,16 +287,21 @@ def fingerprint(objects: Sequence[LiveObject]) -> str:
     """A hash of what the diff depends on (kind, id, identity, ownership, canonical attrs), in a stable order:
     the same for two reads of an unchanged account, different once anything the diff compares has changed.
 
-    Each object is one JSON row with sorted keys (`LiveObject.row`); the rows are hashed in sorted order."""
-    rows = sorted(o.row for o in objects)
-    return "sha256:" + hashlib.sha256("\n".join(rows).encode()).hexdigest()
+    Each object is one JSON row with sorted keys (`LiveObject.row`); the rows are hashed in sorted order, one
+    line each."""
+    digest = hashlib.sha256()
+    for index, row in enumerate(sorted(o.row for o in objects)):  # ASCII: bytes sort as the text would
+        if index:
+            digest.update(b"\n")
+        digest.update(row)
+    return "sha256:" + digest.hexdigest()
 
 
-def _row(obj: LiveObject) -> str:
+def _row(obj: LiveObject) -> bytes:
     row: list[Any] = [obj.kind.value, obj.id, obj.key, obj.managed, obj.attrs]
     if obj.replaces is not None:  # the diff reads it (an old version left active); rows of other objects unchanged
         row.append(obj.replaces)
-    return json.dumps(row, sort_keys=True, default=str)
+    return json.dumps(row, sort_keys=True, default=str).encode("ascii")  # ensure_ascii: only ASCII
 
 
 # ---------------------------------------------------------------------------------------------------------
