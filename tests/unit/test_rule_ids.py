@@ -51,6 +51,7 @@ NOT_RULE_IDS: Mapping[str, str] = {
     "pricebook-plan-blocked": "the PR comment's marker of a blocked plan",
     "pricebook-apply": "a thread name",
     "pricebook-catalog": "a thread name",
+    "pricebook-catalog-json": "a thread name",
     "pricebook-emulator": "a thread name",
     "pricebook-http": "a thread name",
     "pricebook-read": "a thread name",
