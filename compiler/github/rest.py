@@ -87,6 +87,13 @@ class GitHubApi:
             yield from items
             found = _NEXT.search(link)
             url = found.group(1) if found and _origin(found.group(1)) == _origin(self.base_url) else None
+        if url is not None:  # what is looked for may be further on: never act as if it were not there
+            raise GitHubError(
+                f"GET {urlsplit(self.url(path)).path}: the list goes on past {MAX_PAGES} pages of 100",
+                hint="delete or hide old comments of the pull request (or close old pricebook drift issues), then run "
+                "the job again",
+                rule="github-list-too-long",
+            )
 
 
 def _unexpected(message: str) -> GitHubError:

@@ -193,6 +193,13 @@ GITHUB_UNEXPECTED_ANSWER = RuntimeRule(
     "answered at GITHUB_API_URL is not GitHub's REST API, or something between rewrote it",
     "check that GITHUB_API_URL is GitHub's REST API and that no proxy answers in its place; then run the job again",
 )
+GITHUB_LIST_TOO_LONG = RuntimeRule(
+    "github-list-too-long",
+    "a list on GitHub (a pull request's comments, the repository's issues) goes on past the pages pricebook reads; "
+    "what it looks for there (its sticky comment, the drift issue) might be beyond them, and posting another "
+    "would make a second one",
+    "delete or hide old comments of the pull request (or close old pricebook drift issues), then run the job again",
+)
 #: `compile --check`: one id per code of a problem the SDK's request types find in a compiled call
 CONFORMANCE = tuple(
     RuntimeRule(
@@ -229,6 +236,7 @@ RUNTIME_RULES: tuple[RuntimeRule, ...] = (
     GITHUB_REFUSED,
     GITHUB_UNREACHABLE,
     GITHUB_UNEXPECTED_ANSWER,
+    GITHUB_LIST_TOO_LONG,
     *CONFORMANCE,
 )
 
@@ -247,6 +255,7 @@ __all__ = [
     "CI_RUNNER_ENVIRONMENT",
     "CONFORMANCE",
     "CONNECTION_FAILED",
+    "GITHUB_LIST_TOO_LONG",
     "GITHUB_REFUSED",
     "GITHUB_UNEXPECTED_ANSWER",
     "GITHUB_UNREACHABLE",

@@ -217,9 +217,14 @@ def test_pages_stay_on_the_apis_host(monkeypatch: pytest.MonkeyPatch) -> None:
     assert asked == list(answers)
 
 
-def test_pages_end(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_list_longer_than_pricebook_reads_is_an_error_not_its_end(monkeypatch: pytest.MonkeyPatch) -> None:
     def send(self: GitHubApi, method: str, url: str, body: Any) -> tuple[Any, str]:
         return [url], f'<{url}x>; rel="next"'  # a list that never ends
 
     monkeypatch.setattr(GitHubApi, "_send", send)
-    assert len(list(GitHubApi("https://api.github.example", "t", "a/b").pages("issues"))) == rest.MAX_PAGES
+    seen: list[Any] = []
+    with pytest.raises(GitHubError) as endless:
+        seen.extend(GitHubApi("https://api.github.example", "t", "a/b").pages("issues"))
+    assert len(seen) == rest.MAX_PAGES  # what was read is handed on: a sticky comment found there is found
+    assert endless.value.rule == "github-list-too-long" and "/repos/a/b/issues" in endless.value.message
+    assert endless.value.hint is not None and "run the job again" in endless.value.hint
