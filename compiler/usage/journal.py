@@ -2,7 +2,7 @@
 
 A JSON Lines file, appended to and flushed before and after every batch:
 
-    {"journal": "pricebook usage import", "version": 1, "file": "usage.csv", "sha256": "…", "created": 1717…}
+    {"journal": "pricebook usage import", "version": 2, "file": "usage.csv", "sha256": "…", "created": 1717…}
     {"meter": "emails_sent", "id": "mtr_…"}              the account's meter, the first time a row uses it
     {"at": 1717…, "sending": [1, 2, 3, 4]}                rows about to be sent
     {"at": 1717…, "sent": [1, 2, 3], "already": [4]}      rows Stripe took (now, or before: already there)
@@ -53,7 +53,12 @@ REPAIR_HINT = (
     "restore the journal as pricebook wrote it, or pass another --journal to start afresh (Stripe then answers "
     "the rows it took in the last 24 hours as already there)"
 )
-VERSION = 1
+#: version 2 records the file rejected rows went to (`into`): a pricebook that reads only version 1 ignores that and
+#: would send them again from the original file, so it must refuse a version-2 journal (it does: any other version)
+VERSION = 2
+#: the versions this pricebook reads: a version-1 journal continues as it is (its rejected rows count as handed to
+#: the default rejected-rows file)
+READABLE_VERSIONS = (1, 2)
 SUFFIX = ".journal"
 
 
@@ -126,12 +131,12 @@ class Journal:
         journal: Journal | None = None
         for header, delivery, meter in _lines(path, display):
             if header is not None:
-                if header.get("journal") != KIND or header.get("version") != VERSION:
+                if header.get("journal") != KIND or header.get("version") not in READABLE_VERSIONS:
                     raise _error(
                         path,
                         1,
                         "usage-journal",
-                        "this is not a pricebook usage journal (version 1)",
+                        "this is not a pricebook usage journal this pricebook reads (version 1 or 2)",
                         hint="pass --journal with the path of the journal the import writes, or a new one",
                     )
                 if header.get("sha256") != digest:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -82,6 +83,22 @@ def test_a_rejected_row_is_handed_to_the_file_it_went_to(tmp_path: Path) -> None
     assert again.rejected == {1: None, 2: "u.rejected.2.csv", 3: "u.rejected.2.csv"}
     assert [again.handed_off(n) for n in (1, 2, 3, 4)] == [True, True, False, False]
     assert '"rejected":[2,3],"into":"u.rejected.2.csv"' in path.read_text()
+
+
+def test_a_journal_says_it_records_where_rejected_rows_went_so_an_older_pricebook_refuses_it(tmp_path: Path) -> None:
+    _, path, digest = journal_at(tmp_path)
+    Journal.create(path, digest=digest, display="u.csv", now=1).close()
+    header = json.loads(path.read_text().splitlines()[0])
+    assert header["version"] == 2  # a pricebook that reads version 1 only refuses it, rather than resend rows
+    # a journal an older pricebook wrote is continued
+    path.write_text(json.dumps({**header, "version": 1}) + "\n" + json.dumps({"at": 2, "rejected": [1]}) + "\n")
+    older = Journal.load(path, digest=digest, display="u.csv")
+    assert older is not None and older.rejected == {1: None}
+    # one from a newer pricebook, which this one cannot know how to read, is refused
+    path.write_text(json.dumps({**header, "version": 3}) + "\n")
+    with pytest.raises(InvalidUsageFile) as newer:
+        Journal.load(path, digest=digest, display="u.csv")
+    assert "version 1 or 2" in newer.value.diagnostics[0].message
 
 
 def test_rejected_rows_do_not_hold_the_watermark_back(tmp_path: Path) -> None:
