@@ -176,6 +176,7 @@ def test_the_command_line_reports_a_hostile_server_cleanly(tmp_path: Path) -> No
         env.update(
             STRIPE_API_KEY=KEY,
             STRIPE_API_BASE=server.url,
+            PRICEBOOK_CACHE_DIR="",  # no cache, as in every test (tests/conftest.py)
             PRICEBOOK_HTTP_TIMEOUT="0.3",
             PRICEBOOK_HTTP_DEADLINE="0.5",
         )

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from compiler.errors import REDACTED
+from compiler.stripe.boundaries import CACHE_DIR_VARIABLE
 from tests.cli import PRICEBOOK, REPO
 from tests.hostile import Answer, Request, as_json, hostile_server
 
@@ -18,7 +19,7 @@ KEY = "sk_test_51HOSTILEhostileHOSTILE0001"
 
 def run(args: list[str], *, base: str | None = None, key: str = KEY) -> subprocess.CompletedProcess[str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith(("STRIPE_", "PRICEBOOK_"))}
-    env.update({"STRIPE_API_KEY": key, "NO_COLOR": "1"})
+    env.update({"STRIPE_API_KEY": key, "NO_COLOR": "1", CACHE_DIR_VARIABLE: ""})  # no cache, as in every test
     if base is not None:
         env["STRIPE_API_BASE"] = base
     return subprocess.run([*PRICEBOOK, *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=60)
