@@ -108,6 +108,8 @@ class CatalogRepository:
             GITHUB_STEP_SUMMARY=str(files / "summary"),
             RUNNER_TEMP=str(self.runner_temp),
             STRIPE_API_BASE=self.emulator.url,  # the job's env: the emulator stands in for Stripe
+            # what the action's cache steps put in the job's env (the cache itself is GitHub's: not run here)
+            PRICEBOOK_CACHE_DIR=str(self.runner_temp / "pricebook-cache"),
         )
         inputs = {"stripe-api-key": self.emulator.api_key, "github-token": TOKEN, **inputs}
         env.update(step_env(inputs))
