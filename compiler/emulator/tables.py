@@ -38,7 +38,22 @@ class Changes:
         return touched
 
 
-class Table(dict[str, Record]):
+class _Noting:
+    """What a `Table` and a `Log` share: their name, and the `Changes` they note what a handler touches in."""
+
+    __slots__ = ()  # each keeps `name` and `changes` in slots of its own (a dict's or list's layout allows no more)
+    name: str
+    changes: Changes | None
+
+    def _noting(self) -> bool:
+        return self.changes is not None and self.changes.recording
+
+    def _note(self, key: str, record: Record | None) -> None:
+        assert self.changes is not None
+        self.changes.touched[(self.name, key)] = record
+
+
+class Table(_Noting, dict[str, Record]):
     """Records by key (an id, a token, an idempotency key)."""
 
     __slots__ = ("changes", "name")
@@ -47,13 +62,6 @@ class Table(dict[str, Record]):
         super().__init__()
         self.name = name
         self.changes: Changes | None = None
-
-    def _noting(self) -> bool:
-        return self.changes is not None and self.changes.recording
-
-    def _note(self, key: str, record: Record | None) -> None:
-        assert self.changes is not None
-        self.changes.touched[(self.name, key)] = record
 
     def __getitem__(self, key: str) -> Record:
         record = dict.__getitem__(self, key)
@@ -107,7 +115,7 @@ class Table(dict[str, Record]):
             dict.__setitem__(self, key, record)
 
 
-class Log(list[Record]):
+class Log(_Noting, list[Record]):
     """Records in the order they came (meter events, cancellations); a record's key is its position, and an
     index refers to a record by its position."""
 
@@ -118,25 +126,20 @@ class Log(list[Record]):
         self.name = name
         self.changes: Changes | None = None
 
-    def _noting(self) -> bool:
-        return self.changes is not None and self.changes.recording
-
     def append(self, record: Record) -> None:
         list.append(self, record)
         if self._noting():
-            assert self.changes is not None
-            self.changes.touched[(self.name, str(len(self) - 1))] = record
+            self._note(str(len(self) - 1), record)
 
     def __getitem__(self, position: Any) -> Any:
         found = list.__getitem__(self, position)
         if self._noting():
-            assert self.changes is not None
             start = range(len(self))[position] if isinstance(position, int) else None
             if start is not None:
-                self.changes.touched[(self.name, str(start))] = found
+                self._note(str(start), found)
             else:
                 for index in range(len(self))[position]:
-                    self.changes.touched[(self.name, str(index))] = list.__getitem__(self, index)
+                    self._note(str(index), list.__getitem__(self, index))
         return found
 
     def __iter__(self) -> Iterator[Record]:
