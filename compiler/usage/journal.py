@@ -131,13 +131,23 @@ class Journal:
         journal: Journal | None = None
         for header, delivery, meter in _lines(path, display):
             if header is not None:
-                if header.get("journal") != KIND or header.get("version") not in READABLE_VERSIONS:
+                if header.get("journal") != KIND:
                     raise _error(
                         path,
                         1,
                         "usage-journal",
-                        "this is not a pricebook usage journal this pricebook reads (version 1 or 2)",
+                        "this is not a pricebook usage journal",
                         hint="pass --journal with the path of the journal the import writes, or a new one",
+                    )
+                if header.get("version") not in READABLE_VERSIONS:
+                    raise _error(
+                        path,
+                        1,
+                        "usage-journal",
+                        f"this journal is version {header.get('version')!r}, written by another pricebook; this one "
+                        "reads version 1 or 2",
+                        hint="import with the pricebook that wrote the journal (a newer one, most likely), so that "
+                        "no row is sent twice",
                     )
                 if header.get("sha256") != digest:
                     raise _error(
